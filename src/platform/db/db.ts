@@ -1,0 +1,168 @@
+/**
+ * The database port. The same SQL (PostgreSQL 15 level, `$n` parameters) runs on two engines:
+ * - PGlite, PostgreSQL compiled to WASM running in-process (the embedded default: nothing to install);
+ * - a PostgreSQL server named by a connection URL (production).
+ */
+import { readdirSync, readFileSync } from 'node:fs';
+import { join } from 'node:path';
+
+export interface QueryResult<R> {
+  rows: R[];
+  rowCount: number;
+}
+
+export interface Queryable {
+  query<R = Record<string, unknown>>(sql: string, params?: unknown[]): Promise<QueryResult<R>>;
+}
+
+export interface Db extends Queryable {
+  readonly engine: 'pglite' | 'postgres';
+  /** Runs fn in one transaction; commits when it resolves, rolls back when it throws. */
+  tx<T>(fn: (q: Queryable) => Promise<T>): Promise<T>;
+  /** Runs several statements without parameters (DDL). */
+  exec(sql: string): Promise<void>;
+  close(): Promise<void>;
+}
+
+export interface OpenDbOptions {
+  /** postgres://… URL of a PostgreSQL server. When set, `dataDir` is ignored. */
+  url?: string;
+  /** Folder of the embedded database; `memory://` (or undefined) keeps it in memory. */
+  dataDir?: string;
+  /** Pool size for PostgreSQL. */
+  poolSize?: number;
+}
+
+export async function openDb(options: OpenDbOptions = {}): Promise<Db> {
+  if (options.url) return openPostgres(options.url, options.poolSize ?? 10);
+  return openPglite(options.dataDir);
+}
+
+async function openPostgres(url: string, max: number): Promise<Db> {
+  const pg = (await import('pg')).default;
+  // bigint (int8) as JS number is safe for our counters (< 2^53); timestamps stay Date.
+  pg.types.setTypeParser(20, (v: string) => Number(v));
+  const pool = new pg.Pool({ connectionString: url, max });
+  pool.on('error', () => {
+    /* an idle client lost its connection; the pool replaces it */
+  });
+  const db: Db & { pool: unknown } = {
+    engine: 'postgres',
+    pool,
+    async query<R>(sql: string, params?: unknown[]) {
+      const r = await pool.query(sql, params as unknown[]);
+      return { rows: r.rows as R[], rowCount: r.rowCount ?? 0 };
+    },
+    async tx<T>(fn: (q: Queryable) => Promise<T>) {
+      const client = await pool.connect();
+      try {
+        await client.query('BEGIN');
+        const q: Queryable = {
+          async query<R>(sql: string, params?: unknown[]) {
+            const r = await client.query(sql, params as unknown[]);
+            return { rows: r.rows as R[], rowCount: r.rowCount ?? 0 };
+          },
+        };
+        const result = await fn(q);
+        await client.query('COMMIT');
+        return result;
+      } catch (e) {
+        await client.query('ROLLBACK').catch(() => undefined);
+        throw e;
+      } finally {
+        client.release();
+      }
+    },
+    async exec(sql: string) {
+      await pool.query(sql);
+    },
+    async close() {
+      await pool.end();
+    },
+  };
+  return db;
+}
+
+async function openPglite(dataDir?: string): Promise<Db> {
+  const { PGlite } = await import('@electric-sql/pglite');
+  const pglite = new PGlite(dataDir && dataDir !== 'memory://' ? dataDir : undefined);
+  await pglite.waitReady;
+  const wrap = (r: { rows: unknown[]; affectedRows?: number }) => ({ rows: r.rows, rowCount: r.affectedRows ?? r.rows.length });
+  const db: Db & { pglite: unknown } = {
+    engine: 'pglite',
+    pglite,
+    async query<R>(sql: string, params?: unknown[]) {
+      const r = await pglite.query(sql, params);
+      return wrap(r) as QueryResult<R>;
+    },
+    async tx<T>(fn: (q: Queryable) => Promise<T>) {
+      return pglite.transaction(async (t) => {
+        const q: Queryable = {
+          async query<R>(sql: string, params?: unknown[]) {
+            const r = await t.query(sql, params);
+            return wrap(r) as QueryResult<R>;
+          },
+        };
+        return fn(q);
+      });
+    },
+    async exec(sql: string) {
+      await pglite.exec(sql);
+    },
+    async close() {
+      await pglite.close();
+    },
+  };
+  return db;
+}
+
+const migrationsDir = join(import.meta.dirname, 'migrations');
+
+/**
+ * Applies the numbered SQL files of ./migrations in name order, each once, each in its own transaction.
+ * Files are named `NNNN_area_what.sql`; areas own number ranges (0000-0099 platform, 0100-0199 secrets,
+ * 0200-0299 M-Bus keys and adapters, 0300-0399 api) so that areas never collide.
+ */
+export async function migrate(db: Db): Promise<string[]> {
+  await db.exec(`CREATE TABLE IF NOT EXISTS schema_migration (
+    name text PRIMARY KEY,
+    applied_at timestamptz NOT NULL DEFAULT now()
+  )`);
+  const applied = new Set((await db.query<{ name: string }>('SELECT name FROM schema_migration')).rows.map((r) => r.name));
+  const files = readdirSync(migrationsDir).filter((f) => f.endsWith('.sql')).sort();
+  const done: string[] = [];
+  for (const file of files) {
+    if (applied.has(file)) continue;
+    const sql = readFileSync(join(migrationsDir, file), 'utf8');
+    await db.tx(async (q) => {
+      // Serialise concurrent migrators (several workers starting at once) on PostgreSQL.
+      if (db.engine === 'postgres') await q.query('SELECT pg_advisory_xact_lock(7431001)');
+      const again = await q.query('SELECT 1 FROM schema_migration WHERE name = $1', [file]);
+      if (again.rowCount > 0) return;
+      for (const statement of splitSql(sql)) await q.query(statement);
+      await q.query('INSERT INTO schema_migration(name) VALUES ($1)', [file]);
+    });
+    done.push(file);
+  }
+  return done;
+}
+
+/** Splits a migration file on semicolons at line ends, keeping $$-quoted bodies whole. */
+export function splitSql(sql: string): string[] {
+  const out: string[] = [];
+  let current = '';
+  let inDollar = false;
+  for (const line of sql.split('\n')) {
+    const dollars = (line.match(/\$\$/g) ?? []).length;
+    if (dollars % 2 === 1) inDollar = !inDollar;
+    current += line + '\n';
+    if (!inDollar && /;\s*(--.*)?$/.test(line)) {
+      const s = current.trim();
+      if (s.replace(/--.*$/gm, '').trim()) out.push(s);
+      current = '';
+    }
+  }
+  const rest = current.trim();
+  if (rest.replace(/--.*$/gm, '').trim()) out.push(rest);
+  return out;
+}
