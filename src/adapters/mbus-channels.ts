@@ -1,0 +1,163 @@
+/**
+ * M-Bus channel operations: ScanMbusChannels, Couple/Decouple (by device and by channel), following GXF's
+ * matching rules (GXF-SEMANTICS §15, §16).
+ */
+import { MeterfabricError, ErrorCode } from '../errors.ts';
+import type { ChannelElementValues } from '../platform/operations.ts';
+import type { ExecutorDeps, MbusDeviceRecord, GatewayLink } from './ports.ts';
+import { isEmptyChannel, type RequestInfo } from './mbus-keys.ts';
+
+function functional(code: number, message: string, component: 'PROTOCOL_DLMS' | 'DOMAIN_SMART_METERING' = 'DOMAIN_SMART_METERING'): MeterfabricError {
+  return new MeterfabricError(code, message, { component, retryable: false });
+}
+
+async function withLink<T>(deps: ExecutorDeps, gateway: string, signal: AbortSignal | undefined, fn: (link: GatewayLink) => Promise<T>): Promise<T> {
+  const link = await deps.links.open(gateway, signal);
+  try {
+    return await fn(link);
+  } finally {
+    await link.release().catch(() => undefined);
+  }
+}
+
+export async function scanMbusChannels(deps: ExecutorDeps, req: RequestInfo) {
+  const gateway = await deps.inventory.getGateway(req.deviceIdentification);
+  const channels = await withLink(deps, gateway.deviceIdentification, req.signal, (link) => link.scanChannels());
+  return { channels };
+}
+
+/** GXF full match: all four identity attributes known and equal (or the primary address and every known one). */
+function fullMatch(dev: MbusDeviceRecord, ch: ChannelElementValues): boolean {
+  const same = (a: unknown, b: unknown) => a === undefined || a === null || a === b;
+  if (dev.primaryAddress && dev.primaryAddress > 0) {
+    return (
+      ch.primaryAddress === dev.primaryAddress &&
+      same(dev.identificationNumber, ch.identificationNumber) &&
+      same(dev.manufacturerIdentification, ch.manufacturerIdentification) &&
+      same(dev.version, ch.version) &&
+      same(dev.deviceTypeIdentification, ch.deviceTypeIdentification)
+    );
+  }
+  return (
+    dev.identificationNumber !== undefined &&
+    dev.manufacturerIdentification !== undefined &&
+    dev.version !== undefined &&
+    dev.deviceTypeIdentification !== undefined &&
+    dev.identificationNumber === ch.identificationNumber &&
+    dev.manufacturerIdentification === ch.manufacturerIdentification &&
+    dev.version === ch.version &&
+    dev.deviceTypeIdentification === ch.deviceTypeIdentification
+  );
+}
+
+/** GXF partial match score: channel primary address > 0 and no attribute known on both sides differs. */
+function partialScore(dev: MbusDeviceRecord, ch: ChannelElementValues): number {
+  if (!(ch.primaryAddress > 0)) return 0;
+  const pairs: [unknown, unknown, number][] = [
+    [dev.identificationNumber, ch.identificationNumber === '00000000' ? undefined : ch.identificationNumber, 5],
+    [dev.manufacturerIdentification, ch.manufacturerIdentification || undefined, 1],
+    [dev.version, ch.version || undefined, 1],
+    [dev.deviceTypeIdentification, ch.deviceTypeIdentification || undefined, 1],
+  ];
+  let score = 0;
+  for (const [a, b, w] of pairs) {
+    if (a === undefined || a === null || b === undefined) continue;
+    if (a !== b) return 0;
+    score += w;
+  }
+  return score;
+}
+
+export async function coupleMbusDevice(deps: ExecutorDeps, req: RequestInfo, payload: { mbusDeviceIdentification: string; force?: boolean }) {
+  const gateway = await deps.inventory.getGateway(req.deviceIdentification);
+  const mbus = await deps.inventory.getMbusDevice(payload.mbusDeviceIdentification);
+  if (!mbus) throw functional(ErrorCode.UNKNOWN_DEVICE, `M-Bus device ${payload.mbusDeviceIdentification} is unknown`);
+  if (!payload.force) {
+    if (mbus.gatewayDeviceIdentification && mbus.gatewayDeviceIdentification !== gateway.deviceIdentification) {
+      throw functional(ErrorCode.GIVEN_MBUS_DEVICE_ALREADY_COUPLED, `M-Bus device ${mbus.deviceIdentification} is already coupled to ${mbus.gatewayDeviceIdentification}`);
+    }
+    const coupled = await deps.inventory.mbusDevicesOnGateway(gateway.deviceIdentification);
+    if (coupled.filter((d) => d.deviceIdentification !== mbus.deviceIdentification).length >= 4) {
+      throw functional(ErrorCode.ALL_MBUS_CHANNELS_OCCUPIED, `All M-Bus channels of ${gateway.deviceIdentification} are occupied`);
+    }
+  }
+  const result = await withLink(deps, gateway.deviceIdentification, req.signal, async (link) => {
+    const channels: ChannelElementValues[] = [];
+    for (let ch = 1; ch <= 4; ch++) {
+      const values = await link.readChannel(ch);
+      if (fullMatch(mbus, values)) return values;
+      channels.push(values);
+    }
+    let best: ChannelElementValues | undefined;
+    let bestScore = 0;
+    for (const c of channels) {
+      const s = partialScore(mbus, c);
+      if (s > bestScore) {
+        best = c;
+        bestScore = s;
+      }
+    }
+    if (best) return best;
+    const empty = channels.find((c) => isEmptyChannel(c) && c.primaryAddress === 0);
+    if (!empty) throw functional(ErrorCode.NO_MBUS_DEVICE_CHANNEL_FOUND, `No free M-Bus channel found on ${gateway.deviceIdentification}`, 'PROTOCOL_DLMS');
+    const written: ChannelElementValues = {
+      channel: empty.channel,
+      primaryAddress: mbus.primaryAddress ?? 0,
+      identificationNumber: mbus.identificationNumber ?? '00000000',
+      manufacturerIdentification: mbus.manufacturerIdentification ?? '',
+      version: mbus.version ?? 0,
+      deviceTypeIdentification: mbus.deviceTypeIdentification ?? 0,
+    };
+    await link.writeChannelIdentity(empty.channel, written);
+    return written;
+  });
+  await deps.inventory.setCoupling(mbus.deviceIdentification, gateway.deviceIdentification, result.channel, result.primaryAddress);
+  return { mbusDeviceIdentification: mbus.deviceIdentification, channelElementValues: result };
+}
+
+export async function coupleMbusDeviceByChannel(deps: ExecutorDeps, req: RequestInfo, payload: { channel: number }) {
+  const gateway = await deps.inventory.getGateway(req.deviceIdentification);
+  const values = await withLink(deps, gateway.deviceIdentification, req.signal, (link) => link.readChannel(payload.channel));
+  if (isEmptyChannel(values)) throw functional(ErrorCode.NO_DEVICE_FOUND_ON_CHANNEL, `No M-Bus device found on channel ${payload.channel} of ${gateway.deviceIdentification}`);
+  const mbus = await deps.inventory.findMbusDeviceByIdentity(values.identificationNumber, values.manufacturerIdentification);
+  if (!mbus) {
+    throw functional(ErrorCode.NO_MATCHING_MBUS_DEVICE_FOUND, `No M-Bus device known with identification number ${values.identificationNumber} and manufacturer ${values.manufacturerIdentification}`);
+  }
+  await deps.inventory.setCoupling(mbus.deviceIdentification, gateway.deviceIdentification, payload.channel, values.primaryAddress);
+  return { mbusDeviceIdentification: mbus.deviceIdentification, channelElementValues: values };
+}
+
+const EMPTY_IDENTITY = { primaryAddress: 0, identificationNumber: '00000000', manufacturerIdentification: '', version: 0, deviceTypeIdentification: 0 };
+
+export async function decoupleMbusDevice(deps: ExecutorDeps, req: RequestInfo, payload: { mbusDeviceIdentification: string }) {
+  const gateway = await deps.inventory.getGateway(req.deviceIdentification);
+  const mbus = await deps.inventory.getMbusDevice(payload.mbusDeviceIdentification);
+  if (!mbus) throw functional(ErrorCode.UNKNOWN_DEVICE, `M-Bus device ${payload.mbusDeviceIdentification} is unknown`);
+  // Not coupled: OK without device contact (GXF §16).
+  if (!mbus.gatewayDeviceIdentification || !mbus.channel) return { mbusDeviceIdentification: mbus.deviceIdentification };
+  if (mbus.gatewayDeviceIdentification !== gateway.deviceIdentification) {
+    throw functional(ErrorCode.GATEWAY_DEVICE_INVALID_FOR_MBUS_DEVICE, `M-Bus device ${mbus.deviceIdentification} is coupled to ${mbus.gatewayDeviceIdentification}, not to ${gateway.deviceIdentification}`);
+  }
+  const channel = mbus.channel;
+  await withLink(deps, gateway.deviceIdentification, req.signal, async (link) => {
+    await link.slaveDeinstall(channel).catch(() => undefined); // GXF: a failing slave_deinstall is only logged
+    await link.writeChannelIdentity(channel, EMPTY_IDENTITY);
+  });
+  await deps.inventory.setCoupling(mbus.deviceIdentification, null, null, null);
+  return { mbusDeviceIdentification: mbus.deviceIdentification, channel };
+}
+
+export async function decoupleMbusDeviceByChannel(deps: ExecutorDeps, req: RequestInfo, payload: { channel: number }) {
+  const gateway = await deps.inventory.getGateway(req.deviceIdentification);
+  const values = await withLink(deps, gateway.deviceIdentification, req.signal, async (link) => {
+    const v = await link.readChannel(payload.channel);
+    await link.slaveDeinstall(payload.channel).catch(() => undefined);
+    await link.writeChannelIdentity(payload.channel, EMPTY_IDENTITY);
+    return v;
+  });
+  const coupled = (await deps.inventory.mbusDevicesOnGateway(gateway.deviceIdentification)).find((d) => d.channel === payload.channel);
+  const byIdentity = isEmptyChannel(values) ? undefined : await deps.inventory.findMbusDeviceByIdentity(values.identificationNumber, values.manufacturerIdentification);
+  const mbus = coupled ?? byIdentity;
+  if (mbus) await deps.inventory.setCoupling(mbus.deviceIdentification, null, null, null);
+  return { mbusDeviceIdentification: mbus?.deviceIdentification, channelElementValues: values };
+}

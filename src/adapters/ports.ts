@@ -1,0 +1,90 @@
+/**
+ * What the command executors need from the rest of the platform, as narrow interfaces. The executors hold the
+ * operation logic (which steps, in which order, what to store when); these ports are bound to the real DLMS
+ * session, secret store and device inventory in ./bindings.ts.
+ */
+import type { ChannelElementValues, GMeterSecretType } from '../platform/operations.ts';
+
+export type GatewayProtocol = 'DSMR 4.2.2' | 'SMR 4.3' | 'SMR 5.0' | 'SMR 5.1' | 'SMR 5.2' | 'SMR 5.5' | 'DSMR 2.2';
+
+/** The M-Bus transfer_key format a gateway protocol uses (DLMS-NOTES §10.1), or undefined when unsupported. */
+export function transferKeyFormat(protocol: string): 'DSMR4' | 'SMR5' | undefined {
+  if (protocol === 'DSMR 4.2.2') return 'DSMR4';
+  if (/^SMR 5(\.\d+)*$/.test(protocol)) return 'SMR5';
+  return undefined;
+}
+
+/** Class 72 version a gateway protocol uses (DLMS-NOTES §9). */
+export function mbusClassVersion(protocol: string): 0 | 1 {
+  return /^SMR 5/.test(protocol) ? 1 : 0;
+}
+
+export interface GatewayRecord {
+  deviceIdentification: string;
+  protocol: string;
+}
+
+export interface MbusDeviceRecord {
+  deviceIdentification: string;
+  identificationNumber?: string;
+  manufacturerIdentification?: string;
+  version?: number;
+  deviceTypeIdentification?: number;
+  primaryAddress?: number;
+  gatewayDeviceIdentification?: string;
+  channel?: number;
+}
+
+/** One open, authenticated association with a gateway E-meter. */
+export interface GatewayLink {
+  readChannel(channel: number): Promise<ChannelElementValues>;
+  scanChannels(): Promise<ChannelElementValues[]>;
+  /** class 72 method 8; throws when the meter answers anything but success */
+  transferKey(channel: number, blob: Buffer): Promise<void>;
+  /** class 72 method 7, the plain key inside the ciphered association */
+  setEncryptionKey(channel: number, key: Buffer): Promise<void>;
+  /** class 72 method 6 */
+  dataSend(channel: number, parameter: Buffer): Promise<void>;
+  /** class 72 attribute 14 (0..4) */
+  readEncryptionKeyStatus(channel: number): Promise<number>;
+  writeChannelIdentity(channel: number, values: Omit<ChannelElementValues, 'channel'>): Promise<void>;
+  slaveDeinstall(channel: number): Promise<void>;
+  release(): Promise<void>;
+}
+
+export interface SecretPort {
+  getActive(deviceId: string, type: string): Promise<{ secretId: string; key: Buffer } | undefined>;
+  getOrGeneratePending(deviceId: string, type: string, ctx: AuditContext): Promise<{ secretId: string; key: Buffer; reused: boolean }>;
+  markSent(deviceId: string, type: string, secretId: string, ctx: AuditContext): Promise<void>;
+  activate(deviceId: string, type: string, secretId: string, ctx: AuditContext): Promise<void>;
+}
+
+export interface AuditContext {
+  actor: string;
+  reason: string;
+}
+
+export interface InventoryPort {
+  getGateway(deviceIdentification: string): Promise<GatewayRecord>;
+  getMbusDevice(deviceIdentification: string): Promise<MbusDeviceRecord | undefined>;
+  findMbusDeviceByIdentity(identificationNumber: string, manufacturerIdentification: string): Promise<MbusDeviceRecord | undefined>;
+  /** Records that the M-Bus device sits on this gateway channel (repairs a stale coupling). */
+  setCoupling(mbusDeviceIdentification: string, gatewayDeviceIdentification: string | null, channel: number | null, primaryAddress?: number | null): Promise<void>;
+  mbusDevicesOnGateway(gatewayDeviceIdentification: string): Promise<MbusDeviceRecord[]>;
+  /** Next SMR5 key change counter for an M-Bus device: strictly increasing, persisted before it is returned. */
+  nextKeyChangeCounter(mbusDeviceIdentification: string, atLeast: number): Promise<number>;
+}
+
+export interface LinkFactory {
+  /** Opens an association with the gateway (throttled, with its keys and invocation counter). */
+  open(gatewayDeviceIdentification: string, signal?: AbortSignal): Promise<GatewayLink>;
+}
+
+export interface ExecutorDeps {
+  links: LinkFactory;
+  secrets: SecretPort;
+  inventory: InventoryPort;
+  now?: () => Date;
+}
+
+export type { ChannelElementValues, GMeterSecretType };
