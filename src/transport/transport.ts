@@ -1,0 +1,344 @@
+/**
+ * APDU transports: WRAPPER or HDLC framing over a byte channel, with one interface for the client session and
+ * the simulator. Receive timeouts live here (the codecs below have no timers).
+ */
+import { ErrorCode, MeterfabricError } from '../errors.ts';
+import type { ByteChannel } from './channel.ts';
+import { HdlcAddress, HdlcFrame, HdlcFrameReader, type HdlcParameters } from './hdlc.ts';
+import { HdlcStation, type HdlcStep } from './hdlc-link.ts';
+import { WrapperFrame, WrapperFrameReader } from './wrapper.ts';
+
+export type FramingKind = 'wrapper' | 'hdlc';
+
+export interface ApduTransport {
+  readonly kind: FramingKind;
+  /** Sends one APDU (segmented into frames as the framing requires). */
+  send(apdu: Buffer): Promise<void>;
+  /**
+   * Resolves with the next APDU. Rejects with RESPONSE_TIMEOUT (233) after `timeoutMs` (none when omitted),
+   * SOCKET_CLOSED_BY_REMOTE (229), CONNECTION_RESET (226) or the framing error that ended the connection.
+   */
+  receive(timeoutMs?: number): Promise<Buffer>;
+  /** Orderly close (HDLC: DISC, waiting briefly for UA); resolves when the channel is gone. */
+  close(): Promise<void>;
+  /** Abrupt close without goodbye. */
+  destroy(): void;
+  readonly open: boolean;
+  /** The peer's client SAP / HDLC client address (server side: learned from the first frame). */
+  readonly clientAddress: number | undefined;
+  /** Writes raw bytes, bypassing the framing (fault injection in the simulator). */
+  writeRaw(bytes: Buffer): void;
+}
+
+interface Waiter {
+  resolve(apdu: Buffer): void;
+  reject(e: MeterfabricError): void;
+  timer: NodeJS.Timeout | undefined;
+}
+
+/** Receive queue, waiters, timeouts and close handling shared by both framings. */
+abstract class FramedTransport implements ApduTransport {
+  abstract readonly kind: FramingKind;
+  abstract send(apdu: Buffer): Promise<void>;
+  abstract get clientAddress(): number | undefined;
+
+  protected readonly inbox: Buffer[] = [];
+  private waiter: Waiter | undefined;
+  protected failure: MeterfabricError | undefined;
+  private closeWaiters: (() => void)[] = [];
+  private gone = false;
+
+  constructor(protected readonly channel: ByteChannel) {
+    channel.setHandlers({
+      data: (b) => {
+        try {
+          this.onBytes(b);
+        } catch (e) {
+          this.fail(e instanceof MeterfabricError ? e : new MeterfabricError(ErrorCode.ILLEGAL_RESPONSE, String(e), { cause: e }));
+          channel.destroy();
+        }
+      },
+      close: (error) => {
+        this.gone = true;
+        this.fail(error ?? new MeterfabricError(ErrorCode.SOCKET_CLOSED_BY_REMOTE, `${channel.description}: socket closed by remote host`));
+        this.onChannelClosed();
+        for (const w of this.closeWaiters.splice(0)) w();
+      },
+    });
+  }
+
+  protected abstract onBytes(bytes: Buffer): void;
+  protected onChannelClosed(): void {}
+
+  get open(): boolean {
+    return !this.gone && !this.failure;
+  }
+
+  protected deliver(apdu: Buffer): void {
+    const w = this.waiter;
+    if (w) {
+      this.waiter = undefined;
+      if (w.timer) clearTimeout(w.timer);
+      w.resolve(apdu);
+    } else {
+      this.inbox.push(apdu);
+    }
+  }
+
+  /** Ends the transport with an error; a pending receive rejects with it. The first failure wins. */
+  protected fail(e: MeterfabricError): void {
+    this.failure ??= e;
+    const w = this.waiter;
+    if (w) {
+      this.waiter = undefined;
+      if (w.timer) clearTimeout(w.timer);
+      w.reject(this.failure);
+    }
+  }
+
+  receive(timeoutMs?: number): Promise<Buffer> {
+    const queued = this.inbox.shift();
+    if (queued) return Promise.resolve(queued);
+    if (this.failure) return Promise.reject(this.failure);
+    if (this.waiter) return Promise.reject(new MeterfabricError(ErrorCode.INTERNAL_ERROR, 'transport: a receive is already pending'));
+    return new Promise<Buffer>((resolve, reject) => {
+      const w: Waiter = { resolve, reject, timer: undefined };
+      if (timeoutMs !== undefined && Number.isFinite(timeoutMs)) {
+        w.timer = setTimeout(() => {
+          if (this.waiter === w) this.waiter = undefined;
+          reject(new MeterfabricError(ErrorCode.RESPONSE_TIMEOUT, `${this.channel.description}: no response within ${timeoutMs} ms`));
+        }, timeoutMs);
+      }
+      this.waiter = w;
+    });
+  }
+
+  protected checkWritable(): void {
+    if (this.failure) throw this.failure;
+    if (this.gone) throw new MeterfabricError(ErrorCode.SOCKET_CLOSED_BY_REMOTE, `${this.channel.description}: socket closed`);
+  }
+
+  /** Resolves once the channel has closed. */
+  protected whenClosed(): Promise<void> {
+    if (this.gone) return Promise.resolve();
+    return new Promise((r) => this.closeWaiters.push(r));
+  }
+
+  async close(): Promise<void> {
+    if (this.gone) return;
+    this.channel.end();
+    await this.closedWithin(1000);
+  }
+
+  /** Waits for the channel to go; destroys it when the peer does not finish the close in time. */
+  protected async closedWithin(ms: number): Promise<void> {
+    if (this.gone) return;
+    let timer: NodeJS.Timeout | undefined;
+    await Promise.race([
+      this.whenClosed(),
+      new Promise<void>((r) => {
+        timer = setTimeout(() => {
+          this.channel.destroy();
+          r();
+        }, ms);
+      }),
+    ]);
+    clearTimeout(timer);
+    await this.whenClosed();
+  }
+
+  destroy(): void {
+    this.channel.destroy();
+  }
+
+  writeRaw(bytes: Buffer): void {
+    this.channel.write(bytes);
+  }
+}
+
+export interface WrapperTransportOptions {
+  role: 'client' | 'server';
+  /** Client: own SAP (1 management, 16 public). */
+  clientSap?: number;
+  /** Logical device (default 1). */
+  serverSap?: number;
+}
+
+export class WrapperTransport extends FramedTransport {
+  readonly kind = 'wrapper' as const;
+  private readonly reader = new WrapperFrameReader();
+  private readonly role: 'client' | 'server';
+  private local: number;
+  private remote: number | undefined;
+
+  constructor(channel: ByteChannel, options: WrapperTransportOptions) {
+    super(channel);
+    this.role = options.role;
+    if (options.role === 'client') {
+      this.local = options.clientSap ?? 1;
+      this.remote = options.serverSap ?? 1;
+    } else {
+      this.local = options.serverSap ?? 1;
+    }
+  }
+
+  get clientAddress(): number | undefined {
+    return this.role === 'client' ? this.local : this.remote;
+  }
+
+  async send(apdu: Buffer): Promise<void> {
+    this.checkWritable();
+    if (this.remote === undefined) throw new MeterfabricError(ErrorCode.INTERNAL_ERROR, 'WRAPPER: no peer address yet');
+    this.channel.write(new WrapperFrame(this.local, this.remote, apdu).encode());
+  }
+
+  protected onBytes(bytes: Buffer): void {
+    for (const f of this.reader.push(bytes)) {
+      if (this.role === 'server') {
+        // Answer from the address the client spoke to, to the address it spoke from.
+        this.remote = f.source;
+        this.local = f.destination;
+      } else if (f.source !== this.remote || f.destination !== this.local) {
+        throw new MeterfabricError(ErrorCode.ILLEGAL_RESPONSE, `WRAPPER: frame from wPort ${f.source} to ${f.destination}, expected ${this.remote} to ${this.local}`);
+      }
+      this.deliver(f.apdu);
+    }
+  }
+}
+
+export interface HdlcTransportOptions {
+  role: 'client' | 'server';
+  /** Client: own address (1 management → 0x03, 16 public → 0x21). */
+  clientAddress?: number;
+  /** Logical device (upper address, default 1). */
+  serverUpper?: number;
+  /** Physical device (lower address); with it the server address has 2 or 4 bytes. */
+  serverLower?: number;
+  serverAddressSize?: 1 | 2 | 4;
+  parameters?: Partial<HdlcParameters>;
+}
+
+export class HdlcTransport extends FramedTransport {
+  readonly kind = 'hdlc' as const;
+  readonly station: HdlcStation;
+  private readonly reader = new HdlcFrameReader();
+  private connectWaiter: { resolve(): void; reject(e: MeterfabricError): void } | undefined;
+  private disconnectWaiter: (() => void) | undefined;
+
+  constructor(channel: ByteChannel, options: HdlcTransportOptions) {
+    super(channel);
+    const upper = options.serverUpper ?? 1;
+    const size = options.serverAddressSize ?? (options.serverLower === undefined ? 1 : 2);
+    const server = new HdlcAddress(upper, size === 1 ? undefined : options.serverLower ?? 0, size);
+    const client = new HdlcAddress(options.clientAddress ?? 16);
+    this.station = options.role === 'client'
+      ? new HdlcStation({ role: 'client', local: client, remote: server, parameters: options.parameters })
+      : new HdlcStation({ role: 'server', local: server, parameters: options.parameters });
+  }
+
+  get clientAddress(): number | undefined {
+    return this.station.role === 'client' ? this.station.local.upper : this.station.remote?.upper;
+  }
+
+  /** Client: SNRM, then wait for UA (DM → CONNECTION_ESTABLISH_ERROR, no answer → CONNECTION_TIMED_OUT). */
+  connect(timeoutMs: number): Promise<void> {
+    this.checkWritable();
+    return new Promise<void>((resolve, reject) => {
+      const timer = setTimeout(() => {
+        this.connectWaiter = undefined;
+        reject(new MeterfabricError(ErrorCode.CONNECTION_TIMED_OUT, `${this.channel.description}: no UA to SNRM within ${timeoutMs} ms`));
+      }, timeoutMs);
+      this.connectWaiter = {
+        resolve: () => {
+          clearTimeout(timer);
+          resolve();
+        },
+        reject: (e) => {
+          clearTimeout(timer);
+          reject(e);
+        },
+      };
+      this.channel.write(this.station.connect());
+    });
+  }
+
+  async send(apdu: Buffer): Promise<void> {
+    this.checkWritable();
+    for (const f of this.station.sendApdu(apdu)) this.channel.write(f);
+  }
+
+  protected onBytes(bytes: Buffer): void {
+    for (const raw of this.reader.push(bytes)) {
+      let frame: HdlcFrame;
+      try {
+        frame = HdlcFrame.decode(raw);
+      } catch {
+        continue; // a frame with a bad checksum is dropped; the peer repeats or the receive times out
+      }
+      if (!this.addressedToUs(frame)) continue;
+      this.apply(this.station.receive(frame));
+    }
+  }
+
+  private addressedToUs(frame: HdlcFrame): boolean {
+    const st = this.station;
+    if (st.role === 'client') return frame.destination.equals(st.local) && (!st.remote || frame.source.upper === st.remote.upper);
+    // Server: any physical address with our logical device; the station answers from the address used.
+    if (frame.destination.upper !== st.local.upper) return false;
+    return !st.remote || frame.kind === 'SNRM' || frame.source.equals(st.remote);
+  }
+
+  private apply(step: HdlcStep): void {
+    for (const f of step.frames) this.channel.write(f);
+    for (const a of step.apdus) this.deliver(a);
+    for (const e of step.events) {
+      if (e === 'connected') {
+        this.connectWaiter?.resolve();
+        this.connectWaiter = undefined;
+      } else if (e === 'refused') {
+        const err = new MeterfabricError(ErrorCode.CONNECTION_ESTABLISH_ERROR, `${this.channel.description}: HDLC SNRM answered with DM`);
+        this.connectWaiter?.reject(err);
+        this.connectWaiter = undefined;
+        this.fail(err);
+      } else if (e === 'disconnected') {
+        if (this.disconnectWaiter) {
+          this.disconnectWaiter();
+          this.disconnectWaiter = undefined;
+        } else {
+          this.fail(new MeterfabricError(ErrorCode.SOCKET_CLOSED_BY_REMOTE, `${this.channel.description}: HDLC link disconnected by peer`));
+          // Server: the client said goodbye; close our side once the UA is out.
+          if (this.station.role === 'server') this.channel.end();
+        }
+      } else if (e === 'frame-rejected') {
+        this.fail(new MeterfabricError(ErrorCode.ILLEGAL_RESPONSE, `${this.channel.description}: HDLC FRMR received`));
+      }
+    }
+  }
+
+  protected onChannelClosed(): void {
+    if (this.connectWaiter) {
+      this.connectWaiter.reject(this.failure!);
+      this.connectWaiter = undefined;
+    }
+    this.disconnectWaiter?.();
+    this.disconnectWaiter = undefined;
+  }
+
+  /** DISC, wait up to `waitMs` for UA/DM, then close the socket. */
+  async close(waitMs = 1000): Promise<void> {
+    if (!this.open && this.channel.closed) return;
+    const disc = this.station.role === 'client' && this.open ? this.station.disconnect() : undefined;
+    if (disc) {
+      let timer: NodeJS.Timeout | undefined;
+      await new Promise<void>((resolve) => {
+        this.disconnectWaiter = resolve;
+        timer = setTimeout(resolve, waitMs);
+        this.channel.write(disc);
+      });
+      clearTimeout(timer);
+      this.disconnectWaiter = undefined;
+    }
+    this.channel.end();
+    await this.closedWithin(1000);
+  }
+}
