@@ -1,0 +1,136 @@
+/**
+ * SOAP 1.1 faults as GXF renders them (GXF-SEMANTICS §6.1):
+ * - MeterfabricError -> faultcode Server, detail common:FunctionalFault {Code, Message = code name, Component,
+ *   InnerException, InnerMessage}; 405 carries "CorrelationUid is unknown." as Message (§3.4);
+ * - header problems (missing mandatory header, certificate) -> faultcode Server, the message as faultstring, no detail;
+ * - XSD violations and unreadable XML -> faultcode Client "Validation error" with one spring-ws:ValidationError per
+ *   problem, the way Spring-WS (GXF's SOAP stack) reports them;
+ * - anything unexpected -> faultcode Server with common:TechnicalFault, no internals.
+ * Every fault is sent with HTTP 500 (SOAP 1.1 over HTTP).
+ */
+import { ErrorCode, errorCodeName, isMeterfabricError } from '../../errors.ts';
+import { scrubText } from '../../observability/logger.ts';
+import { escapeXml, NS } from './xml.ts';
+
+export const UNKNOWN_CORRELATION_UID_MESSAGE = 'CorrelationUid is unknown.';
+export const CORRELATION_TYPE_MISMATCH_MESSAGE = 'CorrelationUid does not match any data of the requested type.';
+const SPRING_WS_NS = 'http://springframework.org/spring-ws';
+const MAX_VALIDATION_ERRORS = 20;
+
+export interface FunctionalFaultFields {
+  code: number;
+  message: string;
+  component: string;
+  innerException: string;
+  innerMessage: string;
+}
+
+export interface TechnicalFaultFields {
+  message: string;
+  component: string;
+  innerException: string;
+  innerMessage: string;
+}
+
+/** A fault to send instead of a response; thrown inside the SOAP handler and rendered once at its edge. */
+export class SoapFault extends Error {
+  readonly faultcode: 'Client' | 'Server' | 'VersionMismatch';
+  readonly faultstring: string;
+  readonly detailXml: string;
+
+  constructor(faultcode: 'Client' | 'Server' | 'VersionMismatch', faultstring: string, detailXml = '') {
+    super(faultstring);
+    this.name = 'SoapFault';
+    this.faultcode = faultcode;
+    this.faultstring = faultstring;
+    this.detailXml = detailXml;
+  }
+
+  toEnvelope(): string {
+    const detail = this.detailXml ? `<detail>${this.detailXml}</detail>` : '';
+    return (
+      `<SOAP-ENV:Envelope xmlns:SOAP-ENV="${NS.soapEnv}"><SOAP-ENV:Header/><SOAP-ENV:Body><SOAP-ENV:Fault>` +
+      `<faultcode>SOAP-ENV:${this.faultcode}</faultcode><faultstring xml:lang="en">${escapeXml(this.faultstring)}</faultstring>` +
+      `${detail}</SOAP-ENV:Fault></SOAP-ENV:Body></SOAP-ENV:Envelope>`
+    );
+  }
+}
+
+export function functionalFault(f: FunctionalFaultFields): SoapFault {
+  const detail =
+    `<ns2:FunctionalFault xmlns:ns2="${NS.common}"><ns2:Code>${f.code}</ns2:Code>` +
+    `<ns2:Message>${escapeXml(f.message)}</ns2:Message><ns2:Component>${escapeXml(f.component)}</ns2:Component>` +
+    `<ns2:InnerException>${escapeXml(f.innerException)}</ns2:InnerException>` +
+    `<ns2:InnerMessage>${escapeXml(f.innerMessage)}</ns2:InnerMessage></ns2:FunctionalFault>`;
+  return new SoapFault('Server', f.message, detail);
+}
+
+export function technicalFault(f: TechnicalFaultFields): SoapFault {
+  const detail =
+    `<ns2:TechnicalFault xmlns:ns2="${NS.common}"><ns2:Message>${escapeXml(f.message)}</ns2:Message>` +
+    `<ns2:Component>${escapeXml(f.component)}</ns2:Component>` +
+    `<ns2:InnerException>${escapeXml(f.innerException)}</ns2:InnerException>` +
+    `<ns2:InnerMessage>${escapeXml(f.innerMessage)}</ns2:InnerMessage></ns2:TechnicalFault>`;
+  return new SoapFault('Server', f.message, detail);
+}
+
+/** Plain Server fault without detail, as GXF's interceptors raise (§6.1), e.g. `UserName Soap Header is ""`. */
+export function headerFault(message: string): SoapFault {
+  return new SoapFault('Server', message);
+}
+
+/** Client fault "Validation error" with the problems found (XSD violations, unreadable XML). */
+export function validationFault(problems: string[]): SoapFault {
+  const shown = problems.slice(0, MAX_VALIDATION_ERRORS);
+  // Values echoed by the validator may be long hex strings (encrypted keys in AddDevice): never send them back.
+  const detail = shown
+    .map((p) => `<spring-ws:ValidationError xmlns:spring-ws="${SPRING_WS_NS}">${escapeXml(scrubText(p))}</spring-ws:ValidationError>`)
+    .join('');
+  return new SoapFault('Client', 'Validation error', detail);
+}
+
+/** The error fields that are stored with a NOT OK response (StoredResponse.error) or carried by a MeterfabricError. */
+export interface ErrorFields {
+  code: number;
+  codeName?: string;
+  component: string;
+  message: string;
+}
+
+/**
+ * FunctionalFault for an error code: Message is the code name (GXF's FunctionalExceptionType), except 405 whose
+ * Message is fixed (§3.4); the readable text goes to InnerMessage, as GXF puts the cause's message there.
+ */
+export function faultForError(e: ErrorFields): SoapFault {
+  if (e.code === ErrorCode.UNKNOWN_CORRELATION_UID) {
+    return functionalFault({
+      code: e.code,
+      message: UNKNOWN_CORRELATION_UID_MESSAGE,
+      component: e.component,
+      innerException: '',
+      innerMessage: '',
+    });
+  }
+  const text = e.message ?? '';
+  return functionalFault({
+    code: e.code,
+    message: e.codeName ?? errorCodeName(e.code),
+    component: e.component,
+    innerException: text ? 'MeterfabricError' : '',
+    innerMessage: scrubText(text),
+  });
+}
+
+/** Fault for anything thrown while handling a request. Unknown exceptions reveal nothing of themselves. */
+export function faultFromThrown(e: unknown): SoapFault {
+  if (e instanceof SoapFault) return e;
+  if (isMeterfabricError(e)) {
+    return faultForError({ code: e.code, codeName: e.codeName, component: e.component, message: e.message });
+  }
+  return technicalFault({
+    message: 'An unexpected error occurred while handling the request.',
+    component: 'WS_SMART_METERING',
+    innerException: '',
+    innerMessage: '',
+  });
+}

@@ -1,0 +1,197 @@
+/**
+ * The GXF-compatible SOAP interface as a fastify plugin: SOAP 1.1 document/literal at GXF's paths, dispatched on
+ * the payload root QName (GXF-SEMANTICS §2), headers read by local name (§5), bodies validated against GXF's
+ * XSDs, faults as GXF renders them (§6). Register it with `app.register(soapPlugin, { platform })`.
+ */
+import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
+import type { XmlElement } from 'libxml2-wasm';
+import { ErrorCode } from '../../errors.ts';
+import { logger } from '../../observability/logger.ts';
+import { checkCallerOrganisation, type CallerPolicy } from '../rest/caller.ts';
+import type { PlatformApi, StoredResponse } from '../rest/platform-api.ts';
+import { parseEnvelope, readHeaders, type SoapHeaders } from './envelope.ts';
+import { faultForError, faultFromThrown, functionalFault, headerFault, SoapFault, technicalFault, validationFault } from './faults.ts';
+import {
+  asyncResponse,
+  correlationTypeMismatch,
+  IncompleteResultError,
+  OPERATIONS_BY_QNAME,
+  responseElement,
+  type PollOperation,
+  type SoapOperation,
+  type SubmitOperation,
+} from './operations.ts';
+import { validateElement, validateEnvelopeXml } from './schema.ts';
+import { schemaFiles, SERVICES, SOAP_BASE_PATH, wsdlFor, type ServiceName } from './wsdl.ts';
+import { childText, clark, el, NS } from './xml.ts';
+
+export interface SoapPluginOptions {
+  platform: PlatformApi;
+  /** Public scheme://host[:port] put into the served WSDLs; default: taken from each WSDL request. */
+  baseUrl?: string;
+  /** Who may name which organisation (default: client certificate CN, or any name from loopback on plain HTTP). */
+  callerPolicy?: CallerPolicy;
+  /** Check every response against the XSDs before sending it (for development; costs one more validation). */
+  validateResponses?: boolean;
+}
+
+const log = logger('api.soap');
+const XML_CONTENT_TYPE = 'text/xml; charset=utf-8';
+
+function envelope(payload: string): string {
+  return `<SOAP-ENV:Envelope xmlns:SOAP-ENV="${NS.soapEnv}"><SOAP-ENV:Header/><SOAP-ENV:Body>${payload}</SOAP-ENV:Body></SOAP-ENV:Envelope>`;
+}
+
+interface Handled {
+  body: string;
+  fault: boolean;
+}
+
+export async function soapPlugin(app: FastifyInstance, opts: SoapPluginOptions): Promise<void> {
+  const { platform } = opts;
+
+  // Any content type reaches the handler as bytes, so that a wrong one gets a SOAP fault rather than a 415.
+  app.addContentTypeParser('*', { parseAs: 'buffer' }, (_req, body, done) => done(null, body));
+  app.addContentTypeParser(['text/xml', 'application/xml', 'application/soap+xml'], { parseAs: 'buffer' }, (_req, body, done) =>
+    done(null, body),
+  );
+
+  async function submit(op: SubmitOperation, payloadEl: XmlElement, h: SoapHeaders): Promise<string> {
+    const { deviceIdentification, payload } = op.read(payloadEl);
+    const { correlationUid } = await platform.requests.submit({
+      organisationIdentification: h.organisationIdentification,
+      userName: h.userName,
+      applicationName: h.applicationName,
+      deviceIdentification,
+      messageType: op.messageType,
+      payload,
+      priority: h.priority,
+      ...(h.scheduleTime ? { scheduleTime: h.scheduleTime } : {}),
+      ...(h.maxScheduleTime ? { maxScheduleTime: h.maxScheduleTime } : {}),
+      bypassRetry: h.bypassRetry,
+      ...(h.responseUrl ? { responseUrl: h.responseUrl } : {}),
+      channel: 'SOAP',
+    });
+    log.info({ correlationUid, messageType: op.messageType, organisation: h.organisationIdentification }, 'soap request accepted');
+    return asyncResponse(op, deviceIdentification, correlationUid);
+  }
+
+  async function pollResponse(op: PollOperation, payloadEl: XmlElement, h: SoapHeaders): Promise<string> {
+    const correlationUid = childText(payloadEl, 'CorrelationUid', NS.common)!;
+    const stored: StoredResponse = await platform.requests.getResponse(correlationUid, h.organisationIdentification);
+    if (stored.messageType !== op.messageType && stored.result !== 'NOT_OK') throw correlationTypeMismatch();
+    if (op.family === 'strict' && stored.result === 'NOT_OK') {
+      // GXF's throwExceptionIfResultNotOk (§4): the stored exception, a text, or a generic technical fault.
+      if (stored.error) throw faultForError(stored.error);
+      throw technicalFault({
+        message: typeof stored.data === 'string' ? stored.data : `An exception occurred processing ${op.response}.`,
+        component: 'WS_SMART_METERING',
+        innerException: '',
+        innerMessage: '',
+      });
+    }
+    try {
+      return responseElement(op.namespace, op.response, op.render(stored, 'ns'));
+    } catch (e) {
+      if (!(e instanceof IncompleteResultError)) throw e;
+      log.error({ correlationUid, messageType: op.messageType, problem: e.message }, 'stored result does not fit the response');
+      throw technicalFault({
+        message: `The stored result of ${op.response} is incomplete.`,
+        component: 'WS_SMART_METERING',
+        innerException: '',
+        innerMessage: '',
+      });
+    }
+  }
+
+  async function deleteResponseData(op: SoapOperation, payloadEl: XmlElement, h: SoapHeaders): Promise<string> {
+    const correlationUid = childText(payloadEl, 'correlationUid', NS.smCommon)!;
+    await platform.requests.deleteResponse(correlationUid, h.organisationIdentification);
+    return responseElement(op.namespace, 'DeleteResponseDataResponse', el('common:Result', 'OK'));
+  }
+
+  async function handle(request: FastifyRequest): Promise<Handled> {
+    const raw = typeof request.body === 'string' ? Buffer.from(request.body) : request.body;
+    if (!Buffer.isBuffer(raw) || raw.length === 0) {
+      return { body: new SoapFault('Client', 'Malformed request: expected a SOAP 1.1 envelope as text/xml').toEnvelope(), fault: true };
+    }
+    let parsed;
+    try {
+      parsed = parseEnvelope(raw);
+    } catch (e) {
+      return { body: faultFromThrown(e).toEnvelope(), fault: true };
+    }
+    try {
+      // Order as GXF's interceptors (§5): headers, caller vs organisation, XSD, then the endpoint.
+      const h = readHeaders(parsed.headers);
+      const caller = checkCallerOrganisation(request, h.organisationIdentification, opts.callerPolicy);
+      if (!caller.ok) throw headerFault(`Client certificate is untrusted or invalid for organisation [${h.organisationIdentification}]`);
+      const issues = validateElement(parsed.payload);
+      if (issues.length > 0) throw validationFault(issues.map((i) => i.message));
+      const qname = clark(parsed.payload.namespaceUri, parsed.payload.name);
+      const op = OPERATIONS_BY_QNAME.get(qname);
+      if (!op) {
+        throw functionalFault({
+          code: ErrorCode.UNSUPPORTED_DEVICE_ACTION,
+          message: 'UNSUPPORTED_DEVICE_ACTION',
+          component: 'WS_SMART_METERING',
+          innerException: 'MeterfabricError',
+          innerMessage: `The operation of ${parsed.payload.name} is not supported by this platform`,
+        });
+      }
+      let payload: string;
+      if (op.kind === 'submit') payload = await submit(op, parsed.payload, h);
+      else if (op.kind === 'poll') payload = await pollResponse(op, parsed.payload, h);
+      else payload = await deleteResponseData(op, parsed.payload, h);
+      return { body: envelope(payload), fault: false };
+    } catch (e) {
+      const fault = faultFromThrown(e);
+      if (!(e instanceof SoapFault) && !(e instanceof Error && e.name === 'MeterfabricError')) {
+        log.error({ err: e, element: parsed.payload.name }, 'unexpected error in SOAP handler');
+      } else {
+        log.info({ element: parsed.payload.name, fault: fault.faultstring }, 'soap fault');
+      }
+      return { body: fault.toEnvelope(), fault: true };
+    } finally {
+      parsed.doc.dispose();
+    }
+  }
+
+  async function post(request: FastifyRequest, reply: FastifyReply): Promise<void> {
+    const result = await handle(request);
+    if (opts.validateResponses) {
+      const issues = validateEnvelopeXml(result.body);
+      if (issues.length > 0) {
+        log.error({ issues }, 'response does not validate against the GXF schemas');
+        const f = technicalFault({ message: 'The response could not be produced.', component: 'WS_SMART_METERING', innerException: '', innerMessage: '' });
+        return reply.code(500).type(XML_CONTENT_TYPE).send(f.toEnvelope());
+      }
+    }
+    return reply.code(result.fault ? 500 : 200).type(XML_CONTENT_TYPE).send(result.body);
+  }
+
+  function baseUrlOf(request: FastifyRequest): string {
+    return opts.baseUrl ?? `${request.protocol}://${request.host}`;
+  }
+
+  for (const service of Object.keys(SERVICES) as ServiceName[]) {
+    for (const path of [`${SOAP_BASE_PATH}/${service}/`, `${SOAP_BASE_PATH}/${service}`]) {
+      app.post(path, post);
+      app.get(path, async (request, reply) => {
+        const query = request.query as Record<string, unknown>;
+        if (!('wsdl' in query) && !('WSDL' in query)) {
+          return reply.code(405).header('allow', 'POST').type('text/plain').send('POST a SOAP 1.1 envelope, or GET ?wsdl\n');
+        }
+        return reply.type(XML_CONTENT_TYPE).send(wsdlFor(service, baseUrlOf(request)));
+      });
+    }
+    app.get(`${SOAP_BASE_PATH}/${service}/schemas/:file`, serveSchema);
+  }
+  app.get(`${SOAP_BASE_PATH}/schemas/:file`, serveSchema);
+
+  async function serveSchema(request: FastifyRequest, reply: FastifyReply): Promise<void> {
+    const file = schemaFiles.get((request.params as { file: string }).file);
+    if (!file) return reply.code(404).type('text/plain').send('no such schema\n');
+    return reply.type(XML_CONTENT_TYPE).send(file);
+  }
+}
