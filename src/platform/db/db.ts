@@ -87,7 +87,8 @@ async function openPglite(dataDir?: string): Promise<Db> {
   const { PGlite } = await import('@electric-sql/pglite');
   const pglite = new PGlite(dataDir && dataDir !== 'memory://' ? dataDir : undefined);
   await pglite.waitReady;
-  const wrap = (r: { rows: unknown[]; affectedRows?: number }) => ({ rows: r.rows, rowCount: r.affectedRows ?? r.rows.length });
+  // PGlite reports affectedRows 0 for SELECT, so a query's row count is whichever is larger.
+  const wrap = (r: { rows: unknown[]; affectedRows?: number }) => ({ rows: r.rows, rowCount: Math.max(r.affectedRows ?? 0, r.rows.length) });
   const db: Db & { pglite: unknown } = {
     engine: 'pglite',
     pglite,

@@ -1,0 +1,380 @@
+/**
+ * Organisations, devices and device authorisations (GXF-SEMANTICS §9). Plain functions over the Db port so that
+ * the REST admin API, the CLI and executors share them.
+ */
+import type { Queryable } from './db/db.ts';
+import { ErrorCode, MeterfabricError } from '../errors.ts';
+
+export const FUNCTION_GROUPS = [
+  'OWNER', 'INSTALLATION', 'AD_HOC', 'MANAGEMENT', 'FIRMWARE', 'SCHEDULING', 'TARIFF_SCHEDULING', 'CONFIGURATION',
+  'MONITORING', 'METADATA_MANAGEMENT',
+] as const;
+export type FunctionGroup = (typeof FUNCTION_GROUPS)[number];
+export type PlatformFunctionGroup = 'ADMIN' | 'USER';
+
+export const PROTOCOLS: ReadonlyArray<{ name: string; version: string }> = [
+  { name: 'DSMR', version: '4.2.2' },
+  { name: 'SMR', version: '4.3' },
+  { name: 'SMR', version: '5.0.0' },
+  { name: 'SMR', version: '5.1' },
+  { name: 'SMR', version: '5.2' },
+  { name: 'SMR', version: '5.5' },
+];
+
+export interface Organisation {
+  identification: string;
+  name: string;
+  enabled: boolean;
+  platformFunctionGroup: PlatformFunctionGroup;
+  notificationUrl: string | null;
+  webhookUrl: string | null;
+  autoRekeyOnAlarm: boolean;
+  createdAt: Date;
+}
+
+export interface Device {
+  deviceIdentification: string;
+  deviceType: 'SMART_METER_E' | 'SMART_METER_G';
+  protocolName: string | null;
+  protocolVersion: string | null;
+  host: string | null;
+  port: number | null;
+  transport: 'WRAPPER' | 'HDLC';
+  hls5Active: boolean;
+  challengeLength: number | null;
+  withListMax: number | null;
+  mbusIdentificationNumber: string | null;
+  mbusManufacturerIdentification: string | null;
+  mbusVersion: number | null;
+  mbusDeviceTypeIdentification: number | null;
+  mbusPrimaryAddress: number | null;
+  gatewayDeviceIdentification: string | null;
+  channel: number | null;
+  lifecycleStatus: string;
+  active: boolean;
+  createdAt: Date;
+  updatedAt: Date;
+}
+
+export interface DeviceAuthorisation {
+  deviceIdentification: string;
+  organisationIdentification: string;
+  functionGroup: FunctionGroup;
+}
+
+type Row = Record<string, unknown>;
+
+const orgFromRow = (r: Row): Organisation => ({
+  identification: r.identification as string,
+  name: r.name as string,
+  enabled: r.enabled as boolean,
+  platformFunctionGroup: r.platform_function_group as PlatformFunctionGroup,
+  notificationUrl: (r.notification_url as string | null) ?? null,
+  webhookUrl: (r.webhook_url as string | null) ?? null,
+  autoRekeyOnAlarm: r.auto_rekey_on_alarm as boolean,
+  createdAt: new Date(r.created_at as string),
+});
+
+const deviceFromRow = (r: Row): Device => ({
+  deviceIdentification: r.device_identification as string,
+  deviceType: r.device_type as Device['deviceType'],
+  protocolName: (r.protocol_name as string | null) ?? null,
+  protocolVersion: (r.protocol_version as string | null) ?? null,
+  host: (r.host as string | null) ?? null,
+  port: (r.port as number | null) ?? null,
+  transport: r.transport as Device['transport'],
+  hls5Active: r.hls5_active as boolean,
+  challengeLength: (r.challenge_length as number | null) ?? null,
+  withListMax: (r.with_list_max as number | null) ?? null,
+  mbusIdentificationNumber: (r.mbus_identification_number as string | null) ?? null,
+  mbusManufacturerIdentification: (r.mbus_manufacturer_identification as string | null) ?? null,
+  mbusVersion: (r.mbus_version as number | null) ?? null,
+  mbusDeviceTypeIdentification: (r.mbus_device_type_identification as number | null) ?? null,
+  mbusPrimaryAddress: (r.mbus_primary_address as number | null) ?? null,
+  gatewayDeviceIdentification: (r.gateway_device_identification as string | null) ?? null,
+  channel: (r.channel as number | null) ?? null,
+  lifecycleStatus: r.lifecycle_status as string,
+  active: r.active as boolean,
+  createdAt: new Date(r.created_at as string),
+  updatedAt: new Date(r.updated_at as string),
+});
+
+const isUniqueViolation = (e: unknown) => (e as { code?: string }).code === '23505';
+
+// ---------------------------------------------------------------- organisations
+
+export interface NewOrganisation {
+  identification: string;
+  name?: string;
+  platformFunctionGroup?: PlatformFunctionGroup;
+  enabled?: boolean;
+  notificationUrl?: string | null;
+  webhookUrl?: string | null;
+  autoRekeyOnAlarm?: boolean;
+}
+
+const IDENTIFICATION = /^[^ ]{1,40}$/; // GXF-SEMANTICS §2 Identification
+
+export async function addOrganisation(q: Queryable, o: NewOrganisation): Promise<Organisation> {
+  if (!IDENTIFICATION.test(o.identification)) {
+    throw new MeterfabricError(ErrorCode.VALIDATION_ERROR, 'OrganisationIdentification must be 1..40 characters without spaces', { component: 'DOMAIN_CORE' });
+  }
+  for (const url of [o.notificationUrl, o.webhookUrl]) if (url) checkUrl(url);
+  try {
+    const r = await q.query(
+      `INSERT INTO organisation (identification, name, platform_function_group, enabled, notification_url, webhook_url, auto_rekey_on_alarm)
+       VALUES ($1, $2, $3, $4, $5, $6, $7) RETURNING *`,
+      [o.identification, o.name ?? o.identification, o.platformFunctionGroup ?? 'USER', o.enabled ?? true,
+        o.notificationUrl ?? null, o.webhookUrl ?? null, o.autoRekeyOnAlarm ?? false],
+    );
+    return orgFromRow(r.rows[0]!);
+  } catch (e) {
+    if (isUniqueViolation(e)) {
+      throw new MeterfabricError(ErrorCode.EXISTING_ORGANISATION, `Organisation ${o.identification} already exists`, { component: 'DOMAIN_CORE' });
+    }
+    throw e;
+  }
+}
+
+export async function findOrganisation(q: Queryable, identification: string): Promise<Organisation | undefined> {
+  const r = await q.query('SELECT * FROM organisation WHERE identification = $1', [identification]);
+  return r.rows[0] ? orgFromRow(r.rows[0]) : undefined;
+}
+
+export async function getOrganisation(q: Queryable, identification: string): Promise<Organisation> {
+  const o = await findOrganisation(q, identification);
+  if (!o) throw new MeterfabricError(ErrorCode.UNKNOWN_ORGANISATION, `Organisation ${identification} is unknown`, { component: 'DOMAIN_CORE' });
+  return o;
+}
+
+export async function listOrganisations(q: Queryable): Promise<Organisation[]> {
+  const r = await q.query('SELECT * FROM organisation ORDER BY identification');
+  return r.rows.map(orgFromRow);
+}
+
+export interface OrganisationChanges {
+  name?: string;
+  enabled?: boolean;
+  platformFunctionGroup?: PlatformFunctionGroup;
+  notificationUrl?: string | null;
+  webhookUrl?: string | null;
+  autoRekeyOnAlarm?: boolean;
+}
+
+export async function updateOrganisation(q: Queryable, identification: string, c: OrganisationChanges): Promise<Organisation> {
+  for (const url of [c.notificationUrl, c.webhookUrl]) if (url) checkUrl(url);
+  const cols: Array<[string, unknown]> = [];
+  if (c.name !== undefined) cols.push(['name', c.name]);
+  if (c.enabled !== undefined) cols.push(['enabled', c.enabled]);
+  if (c.platformFunctionGroup !== undefined) cols.push(['platform_function_group', c.platformFunctionGroup]);
+  if (c.notificationUrl !== undefined) cols.push(['notification_url', c.notificationUrl]);
+  if (c.webhookUrl !== undefined) cols.push(['webhook_url', c.webhookUrl]);
+  if (c.autoRekeyOnAlarm !== undefined) cols.push(['auto_rekey_on_alarm', c.autoRekeyOnAlarm]);
+  const sets = cols.map(([k], i) => `${k} = $${i + 2}`).concat('updated_at = now()').join(', ');
+  const r = await q.query(`UPDATE organisation SET ${sets} WHERE identification = $1 RETURNING *`, [identification, ...cols.map(([, v]) => v)]);
+  if (!r.rows[0]) throw new MeterfabricError(ErrorCode.UNKNOWN_ORGANISATION, `Organisation ${identification} is unknown`, { component: 'DOMAIN_CORE' });
+  return orgFromRow(r.rows[0]);
+}
+
+function checkUrl(url: string): void {
+  // GXF-SEMANTICS §2 ResponseUrl: https?://.+
+  if (!/^https?:\/\/.+/.test(url)) {
+    throw new MeterfabricError(ErrorCode.VALIDATION_ERROR, 'URL must start with http:// or https://', { component: 'DOMAIN_CORE' });
+  }
+}
+
+// ---------------------------------------------------------------- devices
+
+export interface NewDevice {
+  deviceIdentification: string;
+  deviceType: Device['deviceType'];
+  protocolName?: string;
+  protocolVersion?: string;
+  host?: string | null;
+  port?: number | null;
+  transport?: Device['transport'];
+  hls5Active?: boolean;
+  challengeLength?: number | null;
+  withListMax?: number | null;
+  mbusIdentificationNumber?: string | null;
+  mbusManufacturerIdentification?: string | null;
+  mbusVersion?: number | null;
+  mbusDeviceTypeIdentification?: number | null;
+  mbusPrimaryAddress?: number | null;
+  gatewayDeviceIdentification?: string | null;
+  channel?: number | null;
+  /** The organisation that adds the device becomes its OWNER (GXF-SEMANTICS §9.3 ADD_METER). */
+  ownerOrganisationIdentification: string;
+}
+
+const DEVICE_IDENTIFICATION = /^[a-zA-Z0-9 ]{16,}$/; // GXF-SEMANTICS §2 DeviceIdentification
+
+export function checkDevice(d: Omit<NewDevice, 'ownerOrganisationIdentification'>): void {
+  const bad = (m: string, code: number = ErrorCode.VALIDATION_ERROR) => new MeterfabricError(code, m, { component: 'DOMAIN_CORE' });
+  if (!DEVICE_IDENTIFICATION.test(d.deviceIdentification)) throw bad('DeviceIdentification must be at least 16 letters, digits or spaces');
+  if (d.deviceType !== 'SMART_METER_E' && d.deviceType !== 'SMART_METER_G') throw bad('deviceType must be SMART_METER_E or SMART_METER_G');
+  if (d.protocolName !== undefined || d.protocolVersion !== undefined) {
+    if (!PROTOCOLS.some((p) => p.name === d.protocolName && p.version === d.protocolVersion)) {
+      throw bad(`Unknown protocol ${d.protocolName} ${d.protocolVersion}`, ErrorCode.UNKNOWN_PROTOCOL_NAME_OR_VERSION_OR_VARIANT);
+    }
+  }
+  if (d.host != null) checkHost(d.host);
+  if (d.challengeLength != null && (d.challengeLength < 8 || d.challengeLength > 64)) {
+    throw bad('challengeLength must be 8..64', ErrorCode.CHALLENGE_LENGTH_OUT_OF_RANGE);
+  }
+  if (d.mbusIdentificationNumber != null && !/^[0-9]{8}$/.test(d.mbusIdentificationNumber)) throw bad('mbusIdentificationNumber must be 8 digits');
+  if (d.mbusManufacturerIdentification != null && !/^[A-Z]{3}$/.test(d.mbusManufacturerIdentification)) throw bad('mbusManufacturerIdentification must be 3 capital letters');
+  if (d.channel != null && (d.channel < 1 || d.channel > 4)) throw bad('channel must be 1..4');
+}
+
+export function checkHost(host: string): void {
+  // A host name or an IPv4/IPv6 address; GXF rejects malformed addresses with 212.
+  if (!/^[A-Za-z0-9.:\-\[\]]{1,253}$/.test(host)) {
+    throw new MeterfabricError(ErrorCode.INVALID_IP_ADDRESS, 'Invalid network address', { component: 'DOMAIN_CORE' });
+  }
+}
+
+export async function addDevice(q: Queryable, d: NewDevice): Promise<Device> {
+  checkDevice(d);
+  await getOrganisation(q, d.ownerOrganisationIdentification);
+  if (d.gatewayDeviceIdentification) {
+    const gw = await findDevice(q, d.gatewayDeviceIdentification);
+    if (!gw || gw.deviceType !== 'SMART_METER_E') {
+      throw new MeterfabricError(ErrorCode.GATEWAY_DEVICE_INVALID_FOR_MBUS_DEVICE, 'The gateway must be a known E-meter', { component: 'DOMAIN_CORE' });
+    }
+  }
+  try {
+    const r = await q.query(
+      `INSERT INTO device (device_identification, device_type, protocol_name, protocol_version, host, port, transport, hls5_active,
+         challenge_length, with_list_max, mbus_identification_number, mbus_manufacturer_identification, mbus_version,
+         mbus_device_type_identification, mbus_primary_address, gateway_device_identification, channel)
+       VALUES ($1,$2,$3,$4,$5,$6,$7,$8,$9,$10,$11,$12,$13,$14,$15,$16,$17) RETURNING *`,
+      [d.deviceIdentification, d.deviceType, d.protocolName ?? null, d.protocolVersion ?? null, d.host ?? null, d.port ?? null,
+        d.transport ?? 'WRAPPER', d.hls5Active ?? true, d.challengeLength ?? null, d.withListMax ?? null,
+        d.mbusIdentificationNumber ?? null, d.mbusManufacturerIdentification ?? null, d.mbusVersion ?? null,
+        d.mbusDeviceTypeIdentification ?? null, d.mbusPrimaryAddress ?? null, d.gatewayDeviceIdentification ?? null, d.channel ?? null],
+    );
+    await q.query(
+      `INSERT INTO device_authorisation (device_identification, organisation_identification, function_group) VALUES ($1, $2, 'OWNER')`,
+      [d.deviceIdentification, d.ownerOrganisationIdentification],
+    );
+    return deviceFromRow(r.rows[0]!);
+  } catch (e) {
+    if (isUniqueViolation(e)) {
+      const existing = await findDevice(q, d.deviceIdentification).catch(() => undefined);
+      if (existing) throw new MeterfabricError(ErrorCode.EXISTING_DEVICE, `Device ${d.deviceIdentification} already exists`, { component: 'DOMAIN_CORE' });
+      throw new MeterfabricError(ErrorCode.GIVEN_MBUS_DEVICE_ALREADY_COUPLED, 'That gateway channel is already taken', { component: 'DOMAIN_CORE' });
+    }
+    throw e;
+  }
+}
+
+export async function findDevice(q: Queryable, deviceIdentification: string): Promise<Device | undefined> {
+  const r = await q.query('SELECT * FROM device WHERE device_identification = $1', [deviceIdentification]);
+  return r.rows[0] ? deviceFromRow(r.rows[0]) : undefined;
+}
+
+export async function getDevice(q: Queryable, deviceIdentification: string): Promise<Device> {
+  const d = await findDevice(q, deviceIdentification);
+  if (!d) throw new MeterfabricError(ErrorCode.UNKNOWN_DEVICE, `Device ${deviceIdentification} is unknown`, { component: 'DOMAIN_CORE' });
+  return d;
+}
+
+export async function listDevices(q: Queryable, opts: { organisationIdentification?: string; gatewayDeviceIdentification?: string; limit?: number; after?: string } = {}): Promise<Device[]> {
+  const where: string[] = [];
+  const params: unknown[] = [];
+  if (opts.organisationIdentification) {
+    params.push(opts.organisationIdentification);
+    where.push(`EXISTS (SELECT 1 FROM device_authorisation a WHERE a.device_identification = d.device_identification AND a.organisation_identification = $${params.length})`);
+  }
+  if (opts.gatewayDeviceIdentification) {
+    params.push(opts.gatewayDeviceIdentification);
+    where.push(`d.gateway_device_identification = $${params.length}`);
+  }
+  if (opts.after) {
+    params.push(opts.after);
+    where.push(`d.device_identification > $${params.length}`);
+  }
+  params.push(Math.min(Math.max(opts.limit ?? 100, 1), 1000));
+  const r = await q.query(
+    `SELECT * FROM device d ${where.length ? 'WHERE ' + where.join(' AND ') : ''} ORDER BY d.device_identification LIMIT $${params.length}`,
+    params,
+  );
+  return r.rows.map(deviceFromRow);
+}
+
+/** GXF SetCommunicationNetworkInformation: the address the platform connects to. */
+export async function setNetworkAddress(q: Queryable, deviceIdentification: string, host: string, port?: number): Promise<Device> {
+  checkHost(host);
+  if (port !== undefined && (!Number.isInteger(port) || port < 1 || port > 65535)) {
+    throw new MeterfabricError(ErrorCode.VALIDATION_ERROR, 'port must be 1..65535', { component: 'DOMAIN_CORE' });
+  }
+  const r = await q.query(
+    'UPDATE device SET host = $2, port = COALESCE($3, port), updated_at = now() WHERE device_identification = $1 RETURNING *',
+    [deviceIdentification, host, port ?? null],
+  );
+  if (!r.rows[0]) throw new MeterfabricError(ErrorCode.UNKNOWN_DEVICE, `Device ${deviceIdentification} is unknown`, { component: 'DOMAIN_CORE' });
+  return deviceFromRow(r.rows[0]);
+}
+
+/** Couples an M-Bus device to a gateway channel (null gateway decouples). */
+export async function setCoupling(q: Queryable, mbusDeviceIdentification: string, gateway: string | null, channel: number | null): Promise<Device> {
+  try {
+    const r = await q.query(
+      'UPDATE device SET gateway_device_identification = $2, channel = $3, updated_at = now() WHERE device_identification = $1 RETURNING *',
+      [mbusDeviceIdentification, gateway, channel],
+    );
+    if (!r.rows[0]) throw new MeterfabricError(ErrorCode.UNKNOWN_DEVICE, `Device ${mbusDeviceIdentification} is unknown`, { component: 'DOMAIN_CORE' });
+    return deviceFromRow(r.rows[0]);
+  } catch (e) {
+    if (isUniqueViolation(e)) throw new MeterfabricError(ErrorCode.GIVEN_MBUS_DEVICE_ALREADY_COUPLED, 'That gateway channel is already taken', { component: 'DOMAIN_CORE' });
+    throw e;
+  }
+}
+
+// ---------------------------------------------------------------- authorisations
+
+export async function grantAuthorisation(q: Queryable, a: DeviceAuthorisation): Promise<void> {
+  if (!FUNCTION_GROUPS.includes(a.functionGroup)) {
+    throw new MeterfabricError(ErrorCode.VALIDATION_ERROR, `Unknown function group ${a.functionGroup}`, { component: 'DOMAIN_CORE' });
+  }
+  await getOrganisation(q, a.organisationIdentification);
+  await getDevice(q, a.deviceIdentification);
+  await q.query(
+    `INSERT INTO device_authorisation (device_identification, organisation_identification, function_group) VALUES ($1, $2, $3)
+     ON CONFLICT DO NOTHING`,
+    [a.deviceIdentification, a.organisationIdentification, a.functionGroup],
+  );
+}
+
+export async function revokeAuthorisation(q: Queryable, a: DeviceAuthorisation): Promise<boolean> {
+  const r = await q.query(
+    'DELETE FROM device_authorisation WHERE device_identification = $1 AND organisation_identification = $2 AND function_group = $3',
+    [a.deviceIdentification, a.organisationIdentification, a.functionGroup],
+  );
+  return r.rowCount > 0;
+}
+
+export async function listAuthorisations(q: Queryable, deviceIdentification: string): Promise<DeviceAuthorisation[]> {
+  const r = await q.query<{ device_identification: string; organisation_identification: string; function_group: FunctionGroup }>(
+    'SELECT * FROM device_authorisation WHERE device_identification = $1 ORDER BY organisation_identification, function_group',
+    [deviceIdentification],
+  );
+  return r.rows.map((x) => ({ deviceIdentification: x.device_identification, organisationIdentification: x.organisation_identification, functionGroup: x.function_group }));
+}
+
+/**
+ * GXF-SEMANTICS §9.2: the organisation may perform deviceFunction on the device iff one of its function groups
+ * for that device maps to the function. OWNER holds every function, whether or not a mapping row names it.
+ */
+export async function isAuthorised(q: Queryable, organisationIdentification: string, deviceIdentification: string, deviceFunction: string): Promise<boolean> {
+  const r = await q.query(
+    `SELECT 1 FROM device_authorisation a
+      WHERE a.organisation_identification = $1 AND a.device_identification = $2
+        AND (a.function_group = 'OWNER' OR EXISTS (
+          SELECT 1 FROM device_function_mapping m WHERE m.function_group = a.function_group AND m.device_function = $3))
+      LIMIT 1`,
+    [organisationIdentification, deviceIdentification, deviceFunction],
+  );
+  return r.rowCount > 0;
+}

@@ -1,0 +1,199 @@
+/**
+ * Notifications that a response is available: SOAP SendNotification (GXF-SEMANTICS §8) for SOAP callers and a
+ * JSON webhook POST for REST callers. Rows are written in the same transaction as the response (an outbox), sent
+ * at once, and on failure resent at about 2, 6 and 14 minutes after creation; resending stops once the response
+ * was fetched or deleted (better than GXF §19 #11).
+ */
+import type { Db, Queryable } from './db/db.ts';
+import type { Logger } from '../observability/logger.ts';
+
+export const NOTIFICATION_NS = 'http://www.opensmartgridplatform.org/schemas/smartmetering/sm-notification/2014/10';
+/** Outgoing notification headers use this namespace, without /2014/10 (GXF-SEMANTICS §8). */
+export const NOTIFICATION_HEADER_NS = 'http://www.opensmartgridplatform.org/schemas/common';
+
+export interface NotificationOptions {
+  /** Offsets from creation of the resends after a failed delivery (default 2, 6, 14 min). */
+  resendOffsetsMs?: number[];
+  /** OrganisationIdentification header of outgoing notifications (default OSGP). */
+  platformOrganisation?: string;
+  /** UserName header (default meterfabric). */
+  userName?: string;
+  /** Per-delivery timeout (default 30 s). */
+  timeoutMs?: number;
+  /** Poll interval of the sender (default 1 s). */
+  pollMs?: number;
+}
+
+export interface NotificationContent {
+  correlationUid: string;
+  deviceIdentification: string;
+  messageType: string;
+  result: string;
+  message?: string;
+}
+
+const esc = (s: string) => s.replace(/[<>&'"]/g, (c) => ({ '<': '&lt;', '>': '&gt;', '&': '&amp;', "'": '&apos;', '"': '&quot;' })[c]!);
+
+/** The SOAP 1.1 SendNotificationRequest envelope (notification-ws-smartmetering.xsd). */
+export function sendNotificationEnvelope(n: NotificationContent, headers: { organisation: string; userName: string; applicationName?: string }): string {
+  return (
+    '<?xml version="1.0" encoding="UTF-8"?>' +
+    '<SOAP-ENV:Envelope xmlns:SOAP-ENV="http://schemas.xmlsoap.org/soap/envelope/">' +
+    `<SOAP-ENV:Header xmlns:common="${NOTIFICATION_HEADER_NS}">` +
+    `<common:OrganisationIdentification>${esc(headers.organisation)}</common:OrganisationIdentification>` +
+    `<common:UserName>${esc(headers.userName)}</common:UserName>` +
+    `<common:ApplicationName>${esc(headers.applicationName ?? 'SMART_METERS')}</common:ApplicationName>` +
+    '</SOAP-ENV:Header>' +
+    '<SOAP-ENV:Body>' +
+    `<ns2:SendNotificationRequest xmlns:ns2="${NOTIFICATION_NS}">` +
+    '<ns2:Notification>' +
+    (n.message !== undefined ? `<ns2:message>${esc(n.message)}</ns2:message>` : '') +
+    `<ns2:result>${esc(n.result)}</ns2:result>` +
+    `<ns2:deviceIdentification>${esc(n.deviceIdentification)}</ns2:deviceIdentification>` +
+    `<ns2:correlationUid>${esc(n.correlationUid)}</ns2:correlationUid>` +
+    `<ns2:NotificationType>${esc(n.messageType)}</ns2:NotificationType>` +
+    '</ns2:Notification>' +
+    '</ns2:SendNotificationRequest>' +
+    '</SOAP-ENV:Body>' +
+    '</SOAP-ENV:Envelope>'
+  );
+}
+
+/** Adds the outbox row for a response, inside the caller's transaction. No target, no notification (GXF §8). */
+export async function enqueueNotification(q: Queryable, correlationUid: string, kind: 'SOAP' | 'WEBHOOK', targetUrl: string | null | undefined): Promise<void> {
+  if (!targetUrl) return;
+  await q.query('INSERT INTO notification (correlation_uid, kind, target_url) VALUES ($1, $2, $3)', [correlationUid, kind, targetUrl]);
+}
+
+interface DueRow {
+  id: number;
+  correlation_uid: string;
+  kind: 'SOAP' | 'WEBHOOK';
+  target_url: string;
+  attempts: number;
+  created_at: Date | string;
+  device_identification: string;
+  message_type: string;
+  result_type: string;
+  message_data: { error?: { message?: string; code?: number; codeName?: string } } | null;
+  fetched_at: Date | null;
+}
+
+export class NotificationSender {
+  readonly #db: Db;
+  readonly #log: Logger;
+  readonly #opts: Required<NotificationOptions>;
+  #timer: NodeJS.Timeout | undefined;
+  #running: Promise<void> | undefined;
+  #stopped = false;
+
+  constructor(db: Db, log: Logger, opts: NotificationOptions = {}) {
+    this.#db = db;
+    this.#log = log;
+    this.#opts = {
+      resendOffsetsMs: opts.resendOffsetsMs ?? [2 * 60_000, 6 * 60_000, 14 * 60_000],
+      platformOrganisation: opts.platformOrganisation ?? 'OSGP',
+      userName: opts.userName ?? 'meterfabric',
+      timeoutMs: opts.timeoutMs ?? 30_000,
+      pollMs: opts.pollMs ?? 1000,
+    };
+  }
+
+  start(): void {
+    const tick = () => {
+      if (this.#stopped) return;
+      this.#running = this.sendDue()
+        .then(() => undefined)
+        .catch((e) => this.#log.warn({ err: e }, 'notification round failed'))
+        .finally(() => {
+          if (!this.#stopped) this.#timer = setTimeout(tick, this.#opts.pollMs);
+        });
+    };
+    this.#timer = setTimeout(tick, 0);
+  }
+
+  async stop(): Promise<void> {
+    this.#stopped = true;
+    clearTimeout(this.#timer);
+    await this.#running;
+  }
+
+  /** Claims due notifications (SKIP LOCKED, so several workers never send the same one at once) and sends them. */
+  async sendDue(limit = 100): Promise<number> {
+    // The claim pushes next_attempt_at out by the delivery timeout: a sender that dies mid-delivery leaves the row
+    // to be picked up again after that lease.
+    const claimed = await this.#db.query<DueRow>(
+      `WITH due AS (
+         SELECT n.id FROM notification n
+          WHERE n.state = 'PENDING' AND n.next_attempt_at <= now()
+          ORDER BY n.next_attempt_at
+          LIMIT $1
+          FOR UPDATE SKIP LOCKED
+       )
+       UPDATE notification n SET next_attempt_at = now() + ($2::int * interval '1 millisecond'), attempts = n.attempts + 1
+         FROM due WHERE n.id = due.id
+       RETURNING n.id, n.correlation_uid, n.kind, n.target_url, n.attempts, n.created_at`,
+      [limit, this.#opts.timeoutMs * 2],
+    );
+    let sent = 0;
+    await Promise.all(
+      claimed.rows.map(async (row) => {
+        const r = await this.#db.query<DueRow>(
+          'SELECT device_identification, message_type, result_type, message_data, fetched_at FROM response_data WHERE correlation_uid = $1',
+          [row.correlation_uid],
+        );
+        const resp = r.rows[0];
+        if (!resp || resp.fetched_at) {
+          await this.#db.query(`UPDATE notification SET state = 'CANCELLED' WHERE id = $1`, [row.id]);
+          return;
+        }
+        const content: NotificationContent = {
+          correlationUid: row.correlation_uid,
+          deviceIdentification: resp.device_identification,
+          messageType: resp.message_type,
+          result: resp.result_type,
+          message: row.attempts > 1 ? `Response of type ${resp.message_type} is available.` : resp.message_data?.error?.message,
+        };
+        try {
+          await this.#deliver(row.kind, row.target_url, content);
+          sent++;
+          await this.#db.tx(async (q) => {
+            await q.query(`UPDATE notification SET state = 'DELIVERED', delivered_at = now(), last_error = NULL WHERE id = $1`, [row.id]);
+            await q.query('UPDATE response_data SET number_of_notifications_sent = number_of_notifications_sent + 1 WHERE correlation_uid = $1', [row.correlation_uid]);
+          });
+        } catch (e) {
+          const message = e instanceof Error ? e.message : String(e);
+          const created = new Date(row.created_at).getTime();
+          const offset = this.#opts.resendOffsetsMs[row.attempts - 1];
+          this.#log.warn({ correlationUid: row.correlation_uid, attempt: row.attempts, err: message }, 'notification delivery failed');
+          if (offset === undefined) {
+            await this.#db.query(`UPDATE notification SET state = 'GAVE_UP', last_error = $2 WHERE id = $1`, [row.id, message.slice(0, 500)]);
+          } else {
+            await this.#db.query('UPDATE notification SET next_attempt_at = $2, last_error = $3 WHERE id = $1', [
+              row.id, new Date(Math.max(created + offset, Date.now())), message.slice(0, 500),
+            ]);
+          }
+        }
+      }),
+    );
+    return sent;
+  }
+
+  async #deliver(kind: 'SOAP' | 'WEBHOOK', url: string, n: NotificationContent): Promise<void> {
+    const init: RequestInit =
+      kind === 'SOAP'
+        ? {
+            method: 'POST',
+            headers: { 'content-type': 'text/xml; charset=utf-8', soapaction: '""' },
+            body: sendNotificationEnvelope(n, { organisation: this.#opts.platformOrganisation, userName: this.#opts.userName }),
+          }
+        : {
+            method: 'POST',
+            headers: { 'content-type': 'application/json' },
+            body: JSON.stringify({ correlationUid: n.correlationUid, deviceIdentification: n.deviceIdentification, messageType: n.messageType, result: n.result, ...(n.message !== undefined ? { message: n.message } : {}) }),
+          };
+    const res = await fetch(url, { ...init, signal: AbortSignal.timeout(this.#opts.timeoutMs) });
+    await res.arrayBuffer().catch(() => undefined);
+    if (!res.ok) throw new Error(`HTTP ${res.status} from notification target`);
+  }
+}

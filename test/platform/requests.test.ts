@@ -1,0 +1,136 @@
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { engines, engineOptions, freshDb } from '../support/db.ts';
+import { Platform, type OperationExecutor } from '../../src/platform/platform.ts';
+import { ErrorCode, MeterfabricError } from '../../src/errors.ts';
+import { grantAuthorisation } from '../../src/platform/inventory.ts';
+import { GATEWAY, GATEWAY2, MBUS, ORG, seedInventory, sleep } from './helpers.ts';
+
+const base = { userName: 'user', applicationName: 'app', channel: 'SOAP' as const, payload: {} };
+
+for (const engine of engines) {
+  test(`request pipeline on ${engine}`, engineOptions(engine), async (t) => {
+    const { db, dispose } = await freshDb(engine);
+    let platform: Platform | undefined;
+    t.after(async () => {
+      await platform?.stop();
+      await dispose();
+    });
+    await seedInventory(db);
+    platform = await Platform.start({
+      db, concurrency: 4, pollingIntervalSeconds: 0.5, retry: { maxRetries: 2, baseDelayMs: 20 }, lockRetryMs: 20, maintenanceIntervalSeconds: 1,
+    });
+    const p = platform;
+    const calls: Record<string, number> = {};
+    const running = new Map<string, number>();
+    let overlap = false;
+    let parallelGateways = 0;
+    const echo: OperationExecutor = {
+      messageType: 'SCAN_MBUS_CHANNELS',
+      async execute(ctx) {
+        calls[ctx.correlationUid] = (calls[ctx.correlationUid] ?? 0) + 1;
+        const key = ctx.deviceIdentification === MBUS ? GATEWAY : ctx.deviceIdentification;
+        running.set(key, (running.get(key) ?? 0) + 1);
+        if (running.get(key)! > 1) overlap = true;
+        parallelGateways = Math.max(parallelGateways, [...running.values()].filter((n) => n > 0).length);
+        await sleep(40);
+        running.set(key, running.get(key)! - 1);
+        const mode = (ctx.payload as { mode?: string }).mode;
+        if (mode === 'functional') throw new MeterfabricError(ErrorCode.NO_DEVICE_FOUND_ON_CHANNEL, 'nothing on channel', { component: 'PROTOCOL_DLMS' });
+        if (mode === 'transient') throw new MeterfabricError(ErrorCode.CONNECTION_REFUSED, 'refused', { component: 'PROTOCOL_DLMS' });
+        return { channels: [], attempt: ctx.attempt };
+      },
+    };
+    p.executors.register(echo);
+    // GET_MBUS_ENCRYPTION_KEY_STATUS is checked on the M-Bus device and locks on its gateway.
+    p.executors.register({ ...echo, messageType: 'GET_MBUS_ENCRYPTION_KEY_STATUS' });
+
+    await t.test('synchronous checks: 101, 104, 201, 301', async () => {
+      const submit = (o: string, d: string, m = 'SCAN_MBUS_CHANNELS') => p.requests.submit({ ...base, organisationIdentification: o, deviceIdentification: d, messageType: m });
+      await assert.rejects(submit('nobody', GATEWAY), (e: MeterfabricError) => e.code === 101 && e.component === 'WS_SMART_METERING');
+      await assert.rejects(submit('org-off', GATEWAY), (e: MeterfabricError) => e.code === 104);
+      await assert.rejects(submit(ORG, 'E9999999999999999'), (e: MeterfabricError) => e.code === 201 && e.component === 'DOMAIN_CORE');
+      await assert.rejects(submit('org-b', GATEWAY), (e: MeterfabricError) => e.code === 301 && /not authorized/.test(e.message));
+      // A function group without SCAN_MBUS_CHANNELS does not authorise it; OWNER does.
+      await grantAuthorisation(db, { organisationIdentification: 'org-b', deviceIdentification: GATEWAY, functionGroup: 'MONITORING' });
+      await assert.rejects(submit('org-b', GATEWAY), (e: MeterfabricError) => e.code === 301);
+      await grantAuthorisation(db, { organisationIdentification: 'org-b', deviceIdentification: GATEWAY, functionGroup: 'OWNER' });
+      const { correlationUid } = await submit('org-b', GATEWAY);
+      assert.match(correlationUid, /^org-b\|\|\|E0000000000000001\|\|\|\d{17}\|\|\|[0-9a-f-]{36}$/);
+      const audit = await p.requests.audit({ organisationIdentification: 'org-b' });
+      assert.ok(audit.some((a) => a.event === 'REJECTED' && a.errorCode === 301));
+      await p.requests.waitForResponse(correlationUid, 'org-b', 10_000);
+    });
+
+    await t.test('OK result stored, fetched repeatedly, hidden from other organisations, deleted', async () => {
+      const { correlationUid } = await p.requests.submit({ ...base, organisationIdentification: ORG, deviceIdentification: GATEWAY, messageType: 'SCAN_MBUS_CHANNELS' });
+      const r = await p.requests.waitForResponse(correlationUid, ORG, 10_000);
+      assert.equal(r.result, 'OK');
+      assert.deepEqual(r.data, { channels: [], attempt: 1 });
+      assert.equal((await p.requests.getResponse(correlationUid, ORG)).result, 'OK');
+      assert.equal((await p.requests.getResponse(correlationUid, ORG)).result, 'OK');
+      await assert.rejects(p.requests.getResponse(correlationUid, 'org-b'), (e: MeterfabricError) => e.code === 405 && e.message === 'CorrelationUid is unknown.');
+      await assert.rejects(p.requests.deleteResponse(correlationUid, 'org-b'), (e: MeterfabricError) => e.code === 405);
+      await p.requests.deleteResponse(correlationUid, ORG);
+      await assert.rejects(p.requests.getResponse(correlationUid, ORG), (e: MeterfabricError) => e.code === 405);
+      const events = (await p.requests.audit({ correlationUid })).map((a) => a.event).sort();
+      assert.deepEqual(events, ['ACCEPTED', 'COMPLETED', 'DELETED']);
+    });
+
+    await t.test('functional errors are not retried; transient ones are, twice; BypassRetry stops that', async () => {
+      const go = async (mode: string, bypassRetry = false) => {
+        const { correlationUid } = await p.requests.submit({ ...base, payload: { mode }, bypassRetry, organisationIdentification: ORG, deviceIdentification: GATEWAY, messageType: 'SCAN_MBUS_CHANNELS' });
+        const r = await p.requests.waitForResponse(correlationUid, ORG, 10_000);
+        return { r, calls: calls[correlationUid], record: (await p.requests.get(correlationUid))! };
+      };
+      const functional = await go('functional');
+      assert.equal(functional.r.result, 'NOT_OK');
+      assert.equal(functional.r.error?.code, 219);
+      assert.equal(functional.calls, 1);
+      const transient = await go('transient');
+      assert.equal(transient.r.result, 'NOT_OK');
+      assert.equal(transient.r.error?.code, 225);
+      assert.equal(transient.calls, 3);
+      assert.equal(transient.record.retries, 2);
+      const bypass = await go('transient', true);
+      assert.equal(bypass.calls, 1);
+    });
+
+    await t.test('a retry past MaxScheduleTime ends with 417', async () => {
+      const { correlationUid } = await p.requests.submit({
+        ...base, payload: { mode: 'transient' }, maxScheduleTime: new Date(Date.now() + 5), organisationIdentification: ORG, deviceIdentification: GATEWAY, messageType: 'SCAN_MBUS_CHANNELS',
+      });
+      const r = await p.requests.waitForResponse(correlationUid, ORG, 10_000);
+      assert.equal(r.result, 'NOT_OK');
+      assert.equal(r.error?.code, 417);
+    });
+
+    await t.test('ScheduleTime delays the start', async () => {
+      const at = new Date(Date.now() + 1500);
+      const { correlationUid } = await p.requests.submit({ ...base, scheduleTime: at, organisationIdentification: ORG, deviceIdentification: GATEWAY2, messageType: 'SCAN_MBUS_CHANNELS' });
+      const r = await p.requests.waitForResponse(correlationUid, ORG, 10_000);
+      assert.ok(r.createdAt.getTime() >= at.getTime() - 50, 'completed before its ScheduleTime');
+    });
+
+    await t.test('one exchange per gateway at a time, different gateways in parallel', async () => {
+      overlap = false;
+      parallelGateways = 0;
+      const ids = [];
+      for (let i = 0; i < 4; i++) {
+        ids.push(await p.requests.submit({ ...base, organisationIdentification: ORG, deviceIdentification: GATEWAY, messageType: 'SCAN_MBUS_CHANNELS' }));
+        ids.push(await p.requests.submit({ ...base, organisationIdentification: ORG, deviceIdentification: MBUS, messageType: 'GET_MBUS_ENCRYPTION_KEY_STATUS' }));
+        ids.push(await p.requests.submit({ ...base, organisationIdentification: ORG, deviceIdentification: GATEWAY2, messageType: 'SCAN_MBUS_CHANNELS' }));
+      }
+      for (const { correlationUid } of ids) assert.equal((await p.requests.waitForResponse(correlationUid, ORG, 20_000)).result, 'OK');
+      assert.equal(overlap, false, 'two exchanges ran on one gateway at once');
+      assert.equal(parallelGateways, 2, 'different gateways did not run in parallel');
+      for (const { correlationUid } of ids) assert.equal(calls[correlationUid], 1);
+    });
+
+    await t.test('a message type without executor ends NOT_OK 416', async () => {
+      const { correlationUid } = await p.requests.submit({ ...base, organisationIdentification: ORG, deviceIdentification: GATEWAY, messageType: 'COUPLE_MBUS_DEVICE_BY_CHANNEL' });
+      const r = await p.requests.waitForResponse(correlationUid, ORG, 10_000);
+      assert.equal(r.error?.code, 416);
+    });
+  });
+}
