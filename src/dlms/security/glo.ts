@@ -1,0 +1,120 @@
+/**
+ * Glo-ciphering with security suite 0 (DLMS-NOTES §5): AES-128-GCM, 12-byte tag, IV = sender system title ‖ IC.
+ *   SC 0x30 (authenticated encryption): C = GCM(EK, IV, plaintext), AAD = SC ‖ AK
+ *   SC 0x10 (authentication only):      plaintext in clear, T = GMAC(EK, IV, AAD = SC ‖ AK ‖ plaintext)
+ */
+import { decodeError, encodeError } from '../bytes.ts';
+import { GENERAL_GLO_CIPHERING_TAG, GLO_TAG_FOR, GeneralGloCiphering, GloCipheredApdu, PLAIN_TAG_FOR } from '../apdu/ciphered.ts';
+import { checkKey, checkSystemTitle, decipherError, gcmDecrypt, gcmEncrypt } from './crypto.ts';
+import { u32be } from '../bytes.ts';
+
+export const SecurityControl = {
+  AUTHENTICATED: 0x10,
+  ENCRYPTED: 0x20,
+  AUTHENTICATED_ENCRYPTED: 0x30,
+} as const;
+
+export const GLO_TAG_LENGTH = 12;
+
+export interface CipheringKeys {
+  /** Global unicast encryption key (EK). */
+  ek: Buffer;
+  /** Authentication key (AK), used only inside the AAD. */
+  ak: Buffer;
+}
+
+export function gloIv(systemTitle: Buffer, invocationCounter: number): Buffer {
+  checkSystemTitle(systemTitle);
+  if (!Number.isInteger(invocationCounter) || invocationCounter < 0 || invocationCounter > 0xffffffff) {
+    throw encodeError(`invocation counter ${invocationCounter} is outside 0..2^32-1`);
+  }
+  return Buffer.concat([systemTitle, u32be(invocationCounter)]);
+}
+
+function checkSc(sc: number, forDecrypt: boolean): void {
+  // Suite 0 only (bits 0-3), no compression, unicast or broadcast key set; authentication is mandatory here.
+  const ok = sc === 0x30 || sc === 0x10;
+  if (!ok) {
+    const msg = `security control 0x${sc.toString(16).padStart(2, '0')} is not supported (only 0x30 and 0x10 of suite 0)`;
+    throw forDecrypt ? decipherError(msg) : encodeError(msg);
+  }
+}
+
+/** Protects `plaintext` and returns content = (ciphertext or plaintext) ‖ T(12). */
+export function gloProtect(p: { plaintext: Buffer; systemTitle: Buffer; invocationCounter: number; keys: CipheringKeys; securityControl?: number }): Buffer {
+  const sc = p.securityControl ?? SecurityControl.AUTHENTICATED_ENCRYPTED;
+  checkSc(sc, false);
+  const ek = checkKey(p.keys.ek, 'encryption key');
+  const ak = checkKey(p.keys.ak, 'authentication key');
+  const iv = gloIv(p.systemTitle, p.invocationCounter);
+  if (sc === 0x30) {
+    const { ciphertext, tag } = gcmEncrypt(ek, iv, p.plaintext, Buffer.concat([Buffer.from([sc]), ak]), GLO_TAG_LENGTH);
+    return Buffer.concat([ciphertext, tag]);
+  }
+  const { tag } = gcmEncrypt(ek, iv, Buffer.alloc(0), Buffer.concat([Buffer.from([sc]), ak, p.plaintext]), GLO_TAG_LENGTH);
+  return Buffer.concat([p.plaintext, tag]);
+}
+
+/** Verifies and (for SC 0x30) deciphers content = (ciphertext or plaintext) ‖ T(12). Throws UNABLE_TO_DECYPHER. */
+export function gloUnprotect(p: { content: Buffer; securityControl: number; systemTitle: Buffer; invocationCounter: number; keys: CipheringKeys }): Buffer {
+  checkSc(p.securityControl, true);
+  const ek = checkKey(p.keys.ek, 'encryption key');
+  const ak = checkKey(p.keys.ak, 'authentication key');
+  if (p.content.length < GLO_TAG_LENGTH) throw decipherError(`ciphered content of ${p.content.length} byte(s) is shorter than the ${GLO_TAG_LENGTH}-byte tag`);
+  const iv = gloIv(p.systemTitle, p.invocationCounter);
+  const body = p.content.subarray(0, p.content.length - GLO_TAG_LENGTH);
+  const tag = p.content.subarray(p.content.length - GLO_TAG_LENGTH);
+  const sc = Buffer.from([p.securityControl]);
+  if (p.securityControl === 0x30) return gcmDecrypt(ek, iv, body, Buffer.concat([sc, ak]), tag, 'glo-ciphered APDU');
+  gcmDecrypt(ek, iv, Buffer.alloc(0), Buffer.concat([sc, ak, body]), tag, 'glo-authenticated APDU');
+  return Buffer.from(body);
+}
+
+/**
+ * Builds the glo-ciphered wire APDU for a plain xDLMS APDU; the glo tag follows from the plain tag
+ * (C0 → C8, C3 → CB, C4 → CC, 01 → 21, 08 → 28 …). `systemTitle` is the SENDER's.
+ */
+export function gloEncrypt(p: { plaintext: Buffer; systemTitle: Buffer; invocationCounter: number; keys: CipheringKeys; securityControl?: number }): Buffer {
+  if (p.plaintext.length === 0) throw encodeError('cannot cipher an empty APDU');
+  const tag = GLO_TAG_FOR.get(p.plaintext[0]!);
+  if (tag === undefined) throw encodeError(`APDU tag 0x${p.plaintext[0]!.toString(16)} has no glo-ciphered form`);
+  const content = gloProtect(p);
+  return new GloCipheredApdu({ tag, securityControl: p.securityControl ?? 0x30, invocationCounter: p.invocationCounter, content }).encode();
+}
+
+export interface DecipheredApdu {
+  plaintext: Buffer;
+  /** The sender's invocation counter (the receiver checks it is increasing). */
+  invocationCounter: number;
+  securityControl: number;
+  /** The glo tag the APDU arrived with. */
+  tag: number;
+}
+
+/**
+ * Verifies and deciphers a glo-ciphered wire APDU. `systemTitle` is the SENDER's (the meter's title for responses).
+ * Malformed containers throw DECODE_ERROR; a tag that does not verify, or a plaintext whose tag does not match the
+ * glo tag, throws UNABLE_TO_DECYPHER.
+ */
+export function gloDecrypt(apdu: Buffer | GloCipheredApdu, p: { systemTitle: Buffer; keys: CipheringKeys }): DecipheredApdu {
+  const glo = Buffer.isBuffer(apdu) ? GloCipheredApdu.decode(apdu) : apdu;
+  const plaintext = gloUnprotect({ content: glo.content, securityControl: glo.securityControl, systemTitle: p.systemTitle, invocationCounter: glo.invocationCounter, keys: p.keys });
+  const expected = PLAIN_TAG_FOR.get(glo.tag);
+  if (plaintext.length === 0 || plaintext[0] !== expected) {
+    throw decipherError(`deciphered APDU does not start with the tag 0x${expected?.toString(16)} that glo tag 0x${glo.tag.toString(16)} announces`);
+  }
+  return { plaintext, invocationCounter: glo.invocationCounter, securityControl: glo.securityControl, tag: glo.tag };
+}
+
+/** general-glo-ciphering (DB): the sender's system title travels inside the APDU. */
+export function generalGloEncrypt(p: { plaintext: Buffer; systemTitle: Buffer; invocationCounter: number; keys: CipheringKeys; securityControl?: number }): Buffer {
+  const content = gloProtect(p);
+  return new GeneralGloCiphering({ systemTitle: p.systemTitle, securityControl: p.securityControl ?? 0x30, invocationCounter: p.invocationCounter, content }).encode();
+}
+
+export function generalGloDecrypt(apdu: Buffer, p: { keys: CipheringKeys }): DecipheredApdu & { systemTitle: Buffer } {
+  const g = GeneralGloCiphering.decode(apdu);
+  if (g.systemTitle.length !== 8) throw decodeError(`general-glo-ciphering: system title must be 8 bytes, got ${g.systemTitle.length}`);
+  const plaintext = gloUnprotect({ content: g.content, securityControl: g.securityControl, systemTitle: g.systemTitle, invocationCounter: g.invocationCounter, keys: p.keys });
+  return { plaintext, invocationCounter: g.invocationCounter, securityControl: g.securityControl, tag: GENERAL_GLO_CIPHERING_TAG, systemTitle: g.systemTitle };
+}
