@@ -82,11 +82,18 @@ export function headerFault(message: string): SoapFault {
 /** Client fault "Validation error" with the problems found (XSD violations, unreadable XML). */
 export function validationFault(problems: string[]): SoapFault {
   const shown = problems.slice(0, MAX_VALIDATION_ERRORS);
-  // Values echoed by the validator may be long hex strings (encrypted keys in AddDevice): never send them back.
   const detail = shown
-    .map((p) => `<spring-ws:ValidationError xmlns:spring-ws="${SPRING_WS_NS}">${escapeXml(scrubText(p))}</spring-ws:ValidationError>`)
+    .map((p) => `<spring-ws:ValidationError xmlns:spring-ws="${SPRING_WS_NS}">${escapeXml(withholdLongValues(p))}</spring-ws:ValidationError>`)
     .join('');
   return new SoapFault('Client', 'Validation error', detail);
+}
+
+/**
+ * Values echoed by the validator may be (encrypted) keys, as in AddDevice: any quoted value of 32 characters or
+ * more is replaced by its length, and hex runs are scrubbed as in the logs.
+ */
+function withholdLongValues(message: string): string {
+  return scrubText(message.replace(/'([^'{}\s]{32,})'/g, (_m, v: string) => `'[${v.length} characters withheld]'`));
 }
 
 /** The error fields that are stored with a NOT OK response (StoredResponse.error) or carried by a MeterfabricError. */
