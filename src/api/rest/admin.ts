@@ -1,0 +1,207 @@
+/**
+ * The REST admin API under /api/v1/admin: organisations, devices, authorisations, requests and the audit log.
+ * Every route needs a caller whose organisation is enabled and in the ADMIN platform function group. Callers are
+ * identified by their client certificate CN (mutual TLS, GXF-SEMANTICS §9.4) or, on plain HTTP from loopback in the
+ * embedded default, by the X-Organisation-Identification header, absent meaning the built-in ADMIN organisation.
+ */
+import type { FastifyInstance, FastifyRequest } from 'fastify';
+import { z } from 'zod';
+import { ErrorCode, MeterfabricError } from '../../errors.ts';
+import type { Platform } from '../../platform/platform.ts';
+import type { PlatformCa } from '../../platform/ca.ts';
+import {
+  FUNCTION_GROUPS, addDevice, addOrganisation, getDevice, getOrganisation, grantAuthorisation, listAuthorisations, listDevices,
+  listOrganisations, revokeAuthorisation, setNetworkAddress, updateOrganisation,
+} from '../../platform/inventory.ts';
+import { certificateOrganisations, isLoopback, type PlainHttpTrust } from './caller.ts';
+
+export const ADMIN_PREFIX = '/api/v1/admin';
+export const ORGANISATION_HEADER = 'x-organisation-identification';
+
+export interface AdminRoutesOptions {
+  platform: Platform;
+  /** Issues organisation certificates when present. */
+  ca?: PlatformCa;
+  /** Whether the server requests client certificates (mutual TLS). */
+  mutualTls: boolean;
+  /** On plain HTTP, from where a caller is believed (default loopback). */
+  plainHttp?: PlainHttpTrust;
+  /** The organisation a trusted caller without certificate or header acts as (default OSGP). */
+  adminOrganisation?: string;
+}
+
+/** The organisation a request to the admin or REST API acts for, per the rules in this file's header. */
+export function callerOrganisation(request: FastifyRequest, o: Pick<AdminRoutesOptions, 'mutualTls' | 'plainHttp' | 'adminOrganisation'>): string {
+  const named = request.headers[ORGANISATION_HEADER];
+  const claimed = typeof named === 'string' && named ? named : undefined;
+  const cns = certificateOrganisations(request);
+  if (cns) {
+    const org = claimed ?? cns[0]!;
+    if (!cns.includes(org)) {
+      throw new MeterfabricError(ErrorCode.UNAUTHORIZED, `Client certificate is untrusted or invalid for organisation [${org}]`, { component: 'WS_SMART_METERING', retryable: false });
+    }
+    return org;
+  }
+  const trust = o.plainHttp ?? 'loopback';
+  const trusted = !o.mutualTls && (trust === 'any' || (trust === 'loopback' && isLoopback(request.raw.socket?.remoteAddress)));
+  if (!trusted) {
+    throw new MeterfabricError(ErrorCode.AUTHENTICATION_REQUIRED, 'A client certificate issued by the platform CA is required', { component: 'WS_SMART_METERING', retryable: false });
+  }
+  return claimed ?? o.adminOrganisation ?? 'OSGP';
+}
+
+const url = z.string().regex(/^https?:\/\/.+/, 'must start with http:// or https://');
+const orgBody = z.object({
+  identification: z.string().min(1).max(40),
+  name: z.string().min(1).max(200).optional(),
+  platformFunctionGroup: z.enum(['ADMIN', 'USER']).optional(),
+  enabled: z.boolean().optional(),
+  notificationUrl: url.nullable().optional(),
+  webhookUrl: url.nullable().optional(),
+  autoRekeyOnAlarm: z.boolean().optional(),
+}).strict();
+const orgPatch = orgBody.omit({ identification: true }).strict();
+const deviceBody = z.object({
+  deviceIdentification: z.string(),
+  deviceType: z.enum(['SMART_METER_E', 'SMART_METER_G']),
+  protocolName: z.string().optional(),
+  protocolVersion: z.string().optional(),
+  host: z.string().nullable().optional(),
+  port: z.number().int().min(1).max(65535).nullable().optional(),
+  transport: z.enum(['WRAPPER', 'HDLC']).optional(),
+  hls5Active: z.boolean().optional(),
+  challengeLength: z.number().int().nullable().optional(),
+  withListMax: z.number().int().min(1).nullable().optional(),
+  mbusIdentificationNumber: z.string().nullable().optional(),
+  mbusManufacturerIdentification: z.string().nullable().optional(),
+  mbusVersion: z.number().int().min(0).max(255).nullable().optional(),
+  mbusDeviceTypeIdentification: z.number().int().min(0).max(255).nullable().optional(),
+  mbusPrimaryAddress: z.number().int().min(0).max(255).nullable().optional(),
+  gatewayDeviceIdentification: z.string().nullable().optional(),
+  channel: z.number().int().min(1).max(4).nullable().optional(),
+  /** The device's OWNER; default the calling organisation. */
+  ownerOrganisationIdentification: z.string().optional(),
+}).strict();
+const networkBody = z.object({ host: z.string().min(1), port: z.number().int().min(1).max(65535).optional() }).strict();
+const authBody = z.object({ organisationIdentification: z.string().min(1), functionGroup: z.enum(FUNCTION_GROUPS) }).strict();
+const certBody = z.object({ csr: z.string().min(1) }).strict();
+const limitQuery = z.coerce.number().int().min(1).max(1000);
+
+function parse<T>(schema: z.ZodType<T>, value: unknown): T {
+  const r = schema.safeParse(value ?? {});
+  if (!r.success) {
+    const detail = r.error.issues.map((i) => `${i.path.join('.') || '(body)'}: ${i.message}`).join('; ');
+    throw new MeterfabricError(ErrorCode.VALIDATION_ERROR, detail, { component: 'SHARED', retryable: false });
+  }
+  return r.data;
+}
+
+export async function adminRoutes(app: FastifyInstance, o: AdminRoutesOptions): Promise<void> {
+  const { platform } = o;
+  const db = platform.db;
+
+  app.decorateRequest('adminOrganisation', '');
+  app.addHook('preHandler', async (request) => {
+    const org = callerOrganisation(request, o);
+    const found = await getOrganisation(db, org).catch(() => {
+      throw new MeterfabricError(ErrorCode.UNKNOWN_ORGANISATION, `Organisation ${org} is unknown`, { component: 'WS_SMART_METERING', retryable: false });
+    });
+    if (!found.enabled) throw new MeterfabricError(ErrorCode.DISABLED_ORGANISATION, `Organisation ${org} is disabled`, { component: 'WS_SMART_METERING', retryable: false });
+    if (found.platformFunctionGroup !== 'ADMIN') {
+      throw new MeterfabricError(ErrorCode.UNAUTHORIZED, `Organisation [${org}] is not authorized for action`, { component: 'WS_SMART_METERING', retryable: false });
+    }
+    (request as unknown as { adminOrganisation: string }).adminOrganisation = org;
+  });
+  const caller = (r: FastifyRequest) => (r as unknown as { adminOrganisation: string }).adminOrganisation;
+
+  // ---- organisations
+  app.get('/organisations', async () => ({ organisations: await listOrganisations(db) }));
+  app.post('/organisations', async (request, reply) => {
+    const body = parse(orgBody, request.body);
+    reply.code(201);
+    return addOrganisation(db, body);
+  });
+  app.get<{ Params: { id: string } }>('/organisations/:id', async (request) => getOrganisation(db, request.params.id));
+  app.patch<{ Params: { id: string } }>('/organisations/:id', async (request) => updateOrganisation(db, request.params.id, parse(orgPatch, request.body)));
+  app.post<{ Params: { id: string } }>('/organisations/:id/enable', async (request) => updateOrganisation(db, request.params.id, { enabled: true }));
+  app.post<{ Params: { id: string } }>('/organisations/:id/disable', async (request) => updateOrganisation(db, request.params.id, { enabled: false }));
+  app.post<{ Params: { id: string } }>('/organisations/:id/certificate', async (request) => {
+    const { csr } = parse(certBody, request.body);
+    await getOrganisation(db, request.params.id);
+    if (!o.ca) throw new MeterfabricError(ErrorCode.CONFIGURATION_ERROR, 'This platform has no certificate authority configured', { component: 'SHARED', retryable: false });
+    const certificate = await o.ca.issueOrganisationCertificate(request.params.id, csr);
+    return { organisationIdentification: request.params.id, certificate, caCertificate: await o.ca.caCertificate() };
+  });
+
+  // ---- devices
+  app.get<{ Querystring: Record<string, string> }>('/devices', async (request) => {
+    const q = request.query;
+    return {
+      devices: await listDevices(db, {
+        ...(q.organisation ? { organisationIdentification: q.organisation } : {}),
+        ...(q.gateway ? { gatewayDeviceIdentification: q.gateway } : {}),
+        ...(q.after ? { after: q.after } : {}),
+        limit: q.limit === undefined ? 100 : parse(limitQuery, q.limit)!,
+      }),
+    };
+  });
+  app.post('/devices', async (request, reply) => {
+    const body = parse(deviceBody, request.body);
+    const device = await db.tx((q) => addDevice(q, { ...body, ownerOrganisationIdentification: body.ownerOrganisationIdentification ?? caller(request) }));
+    reply.code(201);
+    return device;
+  });
+  app.get<{ Params: { id: string } }>('/devices/:id', async (request) => ({
+    ...(await getDevice(db, request.params.id)),
+    authorisations: await listAuthorisations(db, request.params.id),
+  }));
+  // GXF SetCommunicationNetworkInformation.
+  app.put<{ Params: { id: string } }>('/devices/:id/network', async (request) => {
+    const body = parse(networkBody, request.body);
+    return setNetworkAddress(db, request.params.id, body.host, body.port);
+  });
+  app.get<{ Params: { id: string } }>('/devices/:id/authorisations', async (request) => {
+    await getDevice(db, request.params.id);
+    return { authorisations: await listAuthorisations(db, request.params.id) };
+  });
+  app.post<{ Params: { id: string } }>('/devices/:id/authorisations', async (request, reply) => {
+    const body = parse(authBody, request.body);
+    await grantAuthorisation(db, { deviceIdentification: request.params.id, ...body });
+    reply.code(201);
+    return { authorisations: await listAuthorisations(db, request.params.id) };
+  });
+  app.delete<{ Params: { id: string; org: string; group: string } }>('/devices/:id/authorisations/:org/:group', async (request) => {
+    const group = parse(authBody.shape.functionGroup, request.params.group);
+    const removed = await revokeAuthorisation(db, { deviceIdentification: request.params.id, organisationIdentification: request.params.org, functionGroup: group });
+    return { removed };
+  });
+
+  // ---- requests and audit
+  app.get<{ Querystring: Record<string, string> }>('/requests', async (request) => {
+    const q = request.query;
+    return {
+      requests: await platform.requests.list({
+        ...(q.organisation ? { organisationIdentification: q.organisation } : {}),
+        ...(q.device ? { deviceIdentification: q.device } : {}),
+        ...(q.status ? { status: q.status } : {}),
+        limit: q.limit === undefined ? 100 : parse(limitQuery, q.limit)!,
+      }),
+    };
+  });
+  app.get<{ Params: { correlationUid: string } }>('/requests/:correlationUid', async (request) => {
+    const id = request.params.correlationUid;
+    const record = await platform.requests.get(id);
+    if (!record) throw new MeterfabricError(ErrorCode.UNKNOWN_CORRELATION_UID, 'CorrelationUid is unknown.', { component: 'WS_SMART_METERING', retryable: false });
+    return { request: record, response: (await platform.requests.responseOf(id)) ?? null, audit: await platform.requests.audit({ correlationUid: id }) };
+  });
+  app.get<{ Querystring: Record<string, string> }>('/audit', async (request) => {
+    const q = request.query;
+    return {
+      audit: await platform.requests.audit({
+        ...(q.organisation ? { organisationIdentification: q.organisation } : {}),
+        ...(q.correlationUid ? { correlationUid: q.correlationUid } : {}),
+        limit: q.limit === undefined ? 100 : parse(limitQuery, q.limit)!,
+      }),
+    };
+  });
+}

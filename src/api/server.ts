@@ -1,0 +1,108 @@
+/**
+ * The one HTTP server: REST admin API, GXF SOAP interface, and the REST operation API when that module is present.
+ * Errors reaching the REST routes are mapped once, here, to JSON problems; the SOAP plugin renders its own faults.
+ */
+import Fastify, { type FastifyInstance, type FastifyError } from 'fastify';
+import { ErrorCode, isMeterfabricError, MeterfabricError } from '../errors.ts';
+import type { Platform } from '../platform/platform.ts';
+import type { PlatformCa, TlsMaterial } from '../platform/ca.ts';
+import { soapPlugin } from './soap/plugin.ts';
+import { adminRoutes, ADMIN_PREFIX } from './rest/admin.ts';
+import type { PlainHttpTrust } from './rest/caller.ts';
+
+export interface ServerOptions {
+  platform: Platform;
+  /** Serve HTTPS and ask for client certificates that chain to tls.ca (mutual TLS). */
+  tls?: TlsMaterial;
+  /** Lets the admin API issue organisation certificates. */
+  ca?: PlatformCa;
+  /** On plain HTTP, from where a named organisation is believed (default loopback). */
+  plainHttp?: PlainHttpTrust;
+  /** The organisation a trusted loopback caller without header acts as (default OSGP, the built-in ADMIN). */
+  adminOrganisation?: string;
+  /** Public base URL written into served WSDLs. */
+  baseUrl?: string;
+  logger?: boolean;
+}
+
+/** HTTP status for a MeterfabricError code at the REST edge. */
+export function httpStatus(code: number): number {
+  switch (code) {
+    case ErrorCode.VALIDATION_ERROR:
+    case ErrorCode.ARGUMENT_NULL:
+    case ErrorCode.INVALID_IP_ADDRESS:
+    case ErrorCode.CHALLENGE_LENGTH_OUT_OF_RANGE:
+    case ErrorCode.UNKNOWN_PROTOCOL_NAME_OR_VERSION_OR_VARIANT:
+    case ErrorCode.GATEWAY_DEVICE_INVALID_FOR_MBUS_DEVICE:
+      return 400;
+    case ErrorCode.AUTHENTICATION_REQUIRED:
+    case ErrorCode.AUTHENTICATION_ERROR:
+      return 401;
+    case ErrorCode.UNAUTHORIZED:
+    case ErrorCode.DISABLED_ORGANISATION:
+      return 403;
+    case ErrorCode.UNKNOWN_ORGANISATION:
+    case ErrorCode.UNKNOWN_DEVICE:
+    case ErrorCode.UNKNOWN_CORRELATION_UID:
+      return 404;
+    case ErrorCode.EXISTING_ORGANISATION:
+    case ErrorCode.EXISTING_DEVICE:
+    case ErrorCode.GIVEN_MBUS_DEVICE_ALREADY_COUPLED:
+      return 409;
+    default:
+      return code >= 1000 && code !== ErrorCode.CONFIGURATION_ERROR ? 500 : code === ErrorCode.CONFIGURATION_ERROR ? 501 : 422;
+  }
+}
+
+/** The JSON problem body for an error; never a stack or a cause. */
+export function problem(e: MeterfabricError): { status: number; code: number; codeName: string; component: string; message: string } {
+  return { status: httpStatus(e.code), code: e.code, codeName: e.codeName, component: e.component, message: e.message };
+}
+
+export async function buildServer(o: ServerOptions): Promise<FastifyInstance> {
+  const app = (o.tls
+    ? Fastify({
+        logger: o.logger ?? false,
+        // Certificates are requested but checked per route, so a caller without one gets a JSON 401, not a reset.
+        https: { key: o.tls.key, cert: o.tls.cert, ca: o.tls.ca, requestCert: true, rejectUnauthorized: false },
+      })
+    : Fastify({ logger: o.logger ?? false })) as unknown as FastifyInstance;
+  const callerPolicy = { plainHttp: o.tls ? ('none' as const) : (o.plainHttp ?? 'loopback') };
+
+  app.get('/health', async () => ({ status: 'ok', workers: o.platform.workersRunning }));
+
+  await app.register(async (scope) => {
+    scope.setErrorHandler((error: FastifyError | MeterfabricError, _request, reply) => {
+      if (isMeterfabricError(error)) {
+        const p = problem(error);
+        return reply.code(p.status).type('application/json').send(p);
+      }
+      const status = (error as FastifyError).statusCode ?? 500;
+      if (status < 500) {
+        return reply.code(status).send({ status, code: ErrorCode.VALIDATION_ERROR, codeName: 'VALIDATION_ERROR', component: 'SHARED', message: error.message });
+      }
+      o.platform.log.error({ err: error }, 'unexpected error in REST route');
+      return reply.code(500).send({ status: 500, code: ErrorCode.INTERNAL_ERROR, codeName: 'INTERNAL_ERROR', component: 'SHARED', message: 'Internal error' });
+    });
+    await scope.register(adminRoutes, {
+      prefix: ADMIN_PREFIX, platform: o.platform, mutualTls: Boolean(o.tls), plainHttp: callerPolicy.plainHttp,
+      ...(o.ca ? { ca: o.ca } : {}), ...(o.adminOrganisation ? { adminOrganisation: o.adminOrganisation } : {}),
+    });
+    const rest = await optionalModule<{ restOperationsPlugin?: (app: FastifyInstance, opts: unknown) => Promise<void> }>('./rest/operations.ts');
+    if (rest?.restOperationsPlugin) await scope.register(rest.restOperationsPlugin, { platform: o.platform, callerPolicy });
+  });
+
+  await app.register(soapPlugin, { platform: o.platform, callerPolicy, ...(o.baseUrl ? { baseUrl: o.baseUrl } : {}) });
+  return app;
+}
+
+/** Imports a sibling module that another area may not have written yet. */
+async function optionalModule<T>(path: string): Promise<T | undefined> {
+  try {
+    return (await import(new URL(path, import.meta.url).href)) as T;
+  } catch (e) {
+    const code = (e as { code?: string }).code;
+    if (code === 'ERR_MODULE_NOT_FOUND' && String((e as Error).message).includes(path.replace('./', ''))) return undefined;
+    throw e;
+  }
+}
