@@ -1,0 +1,378 @@
+/**
+ * One client connection to a simulated meter: ACSE association (public client 16 without security, management
+ * client 1 with HLS5-GMAC and glo-ciphering), invocation counter checks, GET/SET/ACTION dispatch, release, block
+ * transfer for long GET responses, and fault injection (DLMS-NOTES §3, §6, §7, §12, §15).
+ */
+import { randomBytes } from 'node:crypto';
+import { type DlmsData, encodeData } from '../dlms/axdr.ts';
+import {
+  Aare,
+  Aarq,
+  AcseServiceUserDiagnostic,
+  ActionRequestNormal,
+  ActionResponseNormal,
+  ActionResult,
+  ApplicationContextName,
+  AssociationResult,
+  Conformance,
+  DataAccessResult,
+  ExceptionResponse,
+  GetRequestNext,
+  GetRequestNormal,
+  GetRequestWithList,
+  GetResponseNormal,
+  GetResponseWithDataBlock,
+  GetResponseWithList,
+  InitiateRequest,
+  InitiateResponse,
+  MechanismName,
+  Rlre,
+  SetRequestNormal,
+  SetResponseNormal,
+  ServiceError,
+  StateError,
+  type GetDataResult,
+} from '../dlms/apdu/index.ts';
+import { GloCipheredApdu } from '../dlms/apdu/ciphered.ts';
+import { gloEncrypt, gloUnprotect, verifyHlsGmac, hlsGmac, type CipheringKeys } from '../dlms/security/index.ts';
+import { PLAIN_TAG_FOR } from '../dlms/apdu/ciphered.ts';
+import type { ApduTransport } from '../transport/transport.ts';
+import { getAttribute, invokeMethod, setAttribute, OBIS, type ObjectContext } from './objects.ts';
+import type { MeterState } from './meter.ts';
+
+/** What the simulated meter supports: `40 1E 1D` (DLMS-NOTES §3 worked example AAREs). */
+export const METER_CONFORMANCE = Conformance.fromValue(0x401e1d);
+const SERVER_MAX_RECEIVE_PDU = 0xffff;
+
+/** Fault injection (issue 2, scope 5). APDU numbers count the APDUs received on one connection, from 1. */
+export interface FaultPlan {
+  /** Delay before every response. */
+  latencyMs?: number;
+  /** Close the connection (no answer) when the Nth APDU arrives. */
+  dropAfterApdus?: number;
+  /** Answer ACTION on this method with this Action-Result. */
+  methodError?: { classId: number; obis: string; methodId: number; result: number };
+  /** From the Nth APDU on, answer with bytes that are no valid APDU. */
+  garbageFrom?: number;
+  /** From the Nth APDU on, answer nothing. */
+  silentFrom?: number;
+}
+
+export interface MeterHooks {
+  /** Called whenever meter state changed (for the state file). */
+  changed?: () => void;
+  now?: () => Date;
+}
+
+type AssociationState =
+  | { kind: 'none' }
+  | { kind: 'public'; conformance: Conformance; clientMaxPdu: number }
+  | { kind: 'awaiting-hls'; clientTitle: Buffer; ctos: Buffer; stoc: Buffer; aarqIc: number; conformance: Conformance; clientMaxPdu: number }
+  | { kind: 'management'; clientTitle: Buffer; conformance: Conformance; clientMaxPdu: number };
+
+const GARBAGE = Buffer.from([0xc4, 0x01, 0xc1, 0x00, 0x09, 0x85]);
+
+/** Serves one connection until it closes. Never throws. */
+export async function serveConnection(transport: ApduTransport, meter: MeterState, faults: FaultPlan, hooks: MeterHooks = {}): Promise<void> {
+  const conn = new MeterConnection(transport, meter, faults, hooks);
+  await conn.run();
+}
+
+class MeterConnection {
+  private association: AssociationState = { kind: 'none' };
+  private received = 0;
+  private pendingBlocks: { data: Buffer; next: number; size: number; invokeIdAndPriority: number } | undefined;
+
+  constructor(
+    private readonly transport: ApduTransport,
+    private readonly meter: MeterState,
+    private readonly faults: FaultPlan,
+    private readonly hooks: MeterHooks,
+  ) {}
+
+  async run(): Promise<void> {
+    try {
+      while (true) {
+        const apdu = await this.transport.receive();
+        this.received++;
+        const f = this.faults;
+        if (f.dropAfterApdus !== undefined && this.received >= f.dropAfterApdus) {
+          this.transport.destroy();
+          return;
+        }
+        if (f.silentFrom !== undefined && this.received >= f.silentFrom) continue;
+        let reply: Buffer | undefined;
+        let after: (() => void) | undefined;
+        if (f.garbageFrom !== undefined && this.received >= f.garbageFrom) {
+          reply = GARBAGE;
+        } else {
+          const r = this.handle(apdu);
+          if (r === 'close') {
+            this.transport.destroy();
+            return;
+          }
+          reply = r?.reply;
+          after = r?.after;
+        }
+        if (f.latencyMs) await new Promise((res) => setTimeout(res, f.latencyMs));
+        if (reply && this.transport.open) await this.transport.send(reply);
+        if (after) {
+          after();
+          this.hooks.changed?.();
+        }
+      }
+    } catch {
+      // The client went away (or sent something that ended the transport): nothing to answer.
+      this.transport.destroy();
+    }
+  }
+
+  private get sap(): number {
+    return this.transport.clientAddress ?? 0;
+  }
+
+  private ctx(): ObjectContext {
+    return { meter: this.meter, clientSap: this.sap, now: this.hooks.now ?? (() => new Date()) };
+  }
+
+  private handle(apdu: Buffer): { reply?: Buffer; after?: () => void } | 'close' | undefined {
+    const tag = apdu[0];
+    if (tag === 0x60) return { reply: this.onAarq(apdu) };
+    if (tag === 0x62) {
+      this.association = { kind: 'none' };
+      return { reply: new Rlre().encode() };
+    }
+    const a = this.association;
+    if (a.kind === 'none') return { reply: exception(StateError.SERVICE_NOT_ALLOWED, ServiceError.OPERATION_NOT_POSSIBLE) };
+    if (a.kind === 'public') {
+      if (tag !== 0xc0 && tag !== 0xc1 && tag !== 0xc3) return { reply: exception(StateError.SERVICE_NOT_ALLOWED, ServiceError.SERVICE_NOT_SUPPORTED) };
+      const r = this.service(apdu, a.clientMaxPdu);
+      return r && { reply: r.reply, after: r.after };
+    }
+    // Management client: every request glo-ciphered with a fresh counter.
+    if (!PLAIN_TAG_FOR.has(tag ?? 0) || tag === 0x21) return { reply: exception(StateError.SERVICE_NOT_ALLOWED, ServiceError.OPERATION_NOT_POSSIBLE) };
+    let glo: GloCipheredApdu;
+    let plain: Buffer;
+    try {
+      glo = GloCipheredApdu.decode(apdu);
+      if (glo.invocationCounter <= this.meter.lastClientIc) return 'close'; // stale IC in a later APDU (DLMS-NOTES §12)
+      plain = gloUnprotect({ content: glo.content, securityControl: glo.securityControl, systemTitle: a.clientTitle, invocationCounter: glo.invocationCounter, keys: this.keys });
+      if (plain[0] !== PLAIN_TAG_FOR.get(glo.tag)) throw new Error('tag mismatch');
+    } catch {
+      return { reply: exception(StateError.SERVICE_NOT_ALLOWED, ServiceError.DECIPHERING_ERROR) };
+    }
+    this.meter.lastClientIc = glo.invocationCounter;
+    this.hooks.changed?.();
+    if (a.kind === 'awaiting-hls') return { reply: this.protect(this.onHlsPass3(plain, a)) };
+    const r = this.service(plain, a.clientMaxPdu);
+    if (!r) return undefined;
+    return { reply: this.protect(r.reply), after: r.after };
+  }
+
+  private get keys(): CipheringKeys {
+    return { ek: this.meter.keys.ek, ak: this.meter.keys.ak };
+  }
+
+  private nextMeterIc(): number {
+    const ic = this.meter.meterIc;
+    this.meter.meterIc = ic + 1;
+    return ic;
+  }
+
+  private protect(plain: Buffer): Buffer {
+    return gloEncrypt({ plaintext: plain, systemTitle: this.meter.systemTitle, invocationCounter: this.nextMeterIc(), keys: this.keys });
+  }
+
+  // -------------------------------------------------------------------------------------------------------------
+  // Association
+
+  private onAarq(bytes: Buffer): Buffer {
+    let aarq: Aarq;
+    try {
+      aarq = Aarq.decode(bytes);
+    } catch {
+      return reject(ApplicationContextName.LN, AcseServiceUserDiagnostic.NO_REASON_GIVEN);
+    }
+    this.association = { kind: 'none' };
+    this.pendingBlocks = undefined;
+    if (this.sap === 16) return this.publicAarq(aarq);
+    if (this.sap === 1) return this.managementAarq(aarq);
+    return reject(aarq.applicationContextName, AcseServiceUserDiagnostic.CALLING_AP_TITLE_NOT_RECOGNIZED);
+  }
+
+  private publicAarq(aarq: Aarq): Buffer {
+    if (aarq.applicationContextName !== ApplicationContextName.LN) return reject(aarq.applicationContextName, AcseServiceUserDiagnostic.APPLICATION_CONTEXT_NAME_NOT_SUPPORTED);
+    if (aarq.mechanismName !== undefined && aarq.mechanismName !== MechanismName.NONE) return reject(ApplicationContextName.LN, AcseServiceUserDiagnostic.AUTHENTICATION_MECHANISM_NAME_NOT_RECOGNISED);
+    let ir: InitiateRequest;
+    try {
+      ir = InitiateRequest.decode(aarq.userInformation ?? Buffer.alloc(0));
+    } catch {
+      return reject(ApplicationContextName.LN, AcseServiceUserDiagnostic.NO_REASON_GIVEN);
+    }
+    const conformance = ir.proposedConformance.intersect(METER_CONFORMANCE);
+    this.association = { kind: 'public', conformance, clientMaxPdu: ir.clientMaxReceivePduSize || 0xffff };
+    const resp = new InitiateResponse({ negotiatedConformance: conformance, serverMaxReceivePduSize: SERVER_MAX_RECEIVE_PDU, vaaName: 0x0007 });
+    return new Aare({
+      applicationContextName: ApplicationContextName.LN,
+      result: AssociationResult.ACCEPTED,
+      resultSourceDiagnostic: { source: 'acse-service-user', value: AcseServiceUserDiagnostic.NULL },
+      userInformation: resp.encode(),
+    }).encode();
+  }
+
+  private managementAarq(aarq: Aarq): Buffer {
+    const ctx = ApplicationContextName.LN_CIPHERED;
+    if (aarq.applicationContextName !== ctx) return reject(aarq.applicationContextName, AcseServiceUserDiagnostic.APPLICATION_CONTEXT_NAME_NOT_SUPPORTED);
+    if (aarq.mechanismName !== MechanismName.HLS_GMAC) return reject(ctx, AcseServiceUserDiagnostic.AUTHENTICATION_MECHANISM_NAME_REQUIRED);
+    const title = aarq.callingApTitle;
+    const ctos = aarq.callingAuthenticationValue;
+    const ui = aarq.userInformation;
+    if (!title || title.length !== 8 || !ctos || ctos.length < 8 || ctos.length > 64 || !ui || ui[0] !== 0x21) {
+      return reject(ctx, AcseServiceUserDiagnostic.NO_REASON_GIVEN);
+    }
+    let glo: GloCipheredApdu;
+    let ir: InitiateRequest;
+    try {
+      glo = GloCipheredApdu.decode(ui);
+      if (glo.securityControl !== 0x30) return reject(ctx, AcseServiceUserDiagnostic.NO_REASON_GIVEN);
+      const plain = gloUnprotect({ content: glo.content, securityControl: glo.securityControl, systemTitle: title, invocationCounter: glo.invocationCounter, keys: this.keys });
+      ir = InitiateRequest.decode(plain);
+    } catch {
+      // Wrong EK/AK: the glo-initiate-request does not decipher (DLMS-NOTES §12).
+      return reject(ctx, AcseServiceUserDiagnostic.AUTHENTICATION_FAILURE);
+    }
+    // A stale client counter gets rejected-permanent, no-reason-given (DLMS-NOTES §3 "Rejected AARQ", §7).
+    if (glo.invocationCounter <= this.meter.lastClientIc) return reject(ctx, AcseServiceUserDiagnostic.NO_REASON_GIVEN);
+    this.meter.lastClientIc = glo.invocationCounter;
+    const conformance = ir.proposedConformance.intersect(METER_CONFORMANCE);
+    const stoc = randomBytes(16);
+    this.association = { kind: 'awaiting-hls', clientTitle: title, ctos, stoc, aarqIc: glo.invocationCounter, conformance, clientMaxPdu: ir.clientMaxReceivePduSize || 0xffff };
+    const resp = new InitiateResponse({ negotiatedConformance: conformance, serverMaxReceivePduSize: SERVER_MAX_RECEIVE_PDU, vaaName: 0x0007 });
+    const aare = new Aare({
+      applicationContextName: ctx,
+      result: AssociationResult.ACCEPTED,
+      resultSourceDiagnostic: { source: 'acse-service-user', value: AcseServiceUserDiagnostic.AUTHENTICATION_REQUIRED },
+      respondingApTitle: this.meter.systemTitle,
+      authentication: true,
+      mechanismName: MechanismName.HLS_GMAC,
+      respondingAuthenticationValue: stoc,
+      userInformation: this.protect(resp.encode()),
+    }).encode();
+    this.hooks.changed?.();
+    return aare;
+  }
+
+  /** HLS pass 3/4 (DLMS-NOTES §6): accepts f(StoC) under IC > the AARQ's (both N+1 schemes). */
+  private onHlsPass3(plain: Buffer, a: Extract<AssociationState, { kind: 'awaiting-hls' }>): Buffer {
+    let req: ActionRequestNormal;
+    try {
+      req = ActionRequestNormal.decode(plain);
+    } catch {
+      return exception(StateError.SERVICE_NOT_ALLOWED, ServiceError.OPERATION_NOT_POSSIBLE);
+    }
+    const inv = req.invokeIdAndPriority;
+    const m = req.method;
+    const isHls = m.classId === 15 && m.methodId === 1 && m.instance.toString() === OBIS.associationLn;
+    const p = req.parameters;
+    if (!isHls || !p || p.type !== 'octet-string') return new ActionResponseNormal({ invokeIdAndPriority: inv, result: ActionResult.READ_WRITE_DENIED }).encode();
+    const check = verifyHlsGmac(p.value, { challenge: a.stoc, systemTitle: a.clientTitle, keys: this.keys });
+    if (!check.valid || (check.invocationCounter ?? 0) <= a.aarqIc) {
+      this.association = { kind: 'none' };
+      return new ActionResponseNormal({ invokeIdAndPriority: inv, result: ActionResult.OTHER_REASON }).encode();
+    }
+    const fCtoS = hlsGmac({ challenge: a.ctos, systemTitle: this.meter.systemTitle, invocationCounter: this.nextMeterIc(), keys: this.keys });
+    this.association = { kind: 'management', clientTitle: a.clientTitle, conformance: a.conformance, clientMaxPdu: a.clientMaxPdu };
+    return new ActionResponseNormal({ invokeIdAndPriority: inv, result: ActionResult.SUCCESS, returnParameters: { kind: 'data', data: { type: 'octet-string', value: fCtoS } } }).encode();
+  }
+
+  // -------------------------------------------------------------------------------------------------------------
+  // Services
+
+  private service(plain: Buffer, clientMaxPdu: number): { reply: Buffer; after?: () => void } | undefined {
+    try {
+      const tag = plain[0];
+      const choice = plain[1];
+      if (tag === 0xc0 && choice === 0x01) {
+        const req = GetRequestNormal.decode(plain);
+        this.pendingBlocks = undefined;
+        const r = getAttribute(this.ctx(), req.attribute);
+        return { reply: this.getResponse(req.invokeIdAndPriority, r, clientMaxPdu) };
+      }
+      if (tag === 0xc0 && choice === 0x02) {
+        const req = GetRequestNext.decode(plain);
+        return { reply: this.nextBlock(req.invokeIdAndPriority, req.blockNumber, clientMaxPdu) };
+      }
+      if (tag === 0xc0 && choice === 0x03) {
+        const req = GetRequestWithList.decode(plain);
+        if (!this.negotiated('multiple-references')) return { reply: exception(StateError.SERVICE_NOT_ALLOWED, ServiceError.SERVICE_NOT_SUPPORTED) };
+        const results: GetDataResult[] = req.attributes.map((x) => getAttribute(this.ctx(), x.attribute));
+        return { reply: new GetResponseWithList({ invokeIdAndPriority: req.invokeIdAndPriority, results }).encode() };
+      }
+      if (tag === 0xc1 && choice === 0x01) {
+        const req = SetRequestNormal.decode(plain);
+        const result = setAttribute(this.ctx(), req.attribute, req.value);
+        if (result === DataAccessResult.SUCCESS) this.hooks.changed?.();
+        return { reply: new SetResponseNormal({ invokeIdAndPriority: req.invokeIdAndPriority, result }).encode() };
+      }
+      if (tag === 0xc3 && choice === 0x01) {
+        const req = ActionRequestNormal.decode(plain);
+        const inv = req.invokeIdAndPriority;
+        const fe = this.faults.methodError;
+        const m = req.method;
+        if (fe && fe.classId === m.classId && fe.methodId === m.methodId && fe.obis === m.instance.toString()) {
+          return { reply: new ActionResponseNormal({ invokeIdAndPriority: inv, result: fe.result }).encode() };
+        }
+        const out = invokeMethod(this.ctx(), m, req.parameters);
+        if (out.result === ActionResult.SUCCESS) this.hooks.changed?.();
+        const returnParameters = out.returnData ? { kind: 'data' as const, data: out.returnData } : undefined;
+        return { reply: new ActionResponseNormal({ invokeIdAndPriority: inv, result: out.result, returnParameters }).encode(), after: out.afterResponse };
+      }
+      return { reply: exception(StateError.SERVICE_NOT_ALLOWED, ServiceError.SERVICE_NOT_SUPPORTED) };
+    } catch {
+      return { reply: exception(StateError.SERVICE_NOT_ALLOWED, ServiceError.OTHER_REASON) };
+    }
+  }
+
+  private negotiated(flag: 'multiple-references' | 'block-transfer-with-get'): boolean {
+    const a = this.association;
+    return a.kind !== 'none' && a.conformance.has(flag);
+  }
+
+  /** get-response-normal, or the first block of a block transfer when the response exceeds the client's PDU size. */
+  private getResponse(invokeIdAndPriority: number, r: GetDataResult, clientMaxPdu: number): Buffer {
+    const normal = new GetResponseNormal({ invokeIdAndPriority, result: r }).encode();
+    const limit = clientMaxPdu - (this.association.kind === 'public' ? 0 : 20);
+    if (normal.length <= limit || r.kind !== 'data' || !this.negotiated('block-transfer-with-get')) return normal;
+    const data = encodeData(r.data);
+    this.pendingBlocks = { data, next: 0, size: Math.max(16, limit - 16), invokeIdAndPriority };
+    return this.nextBlock(invokeIdAndPriority, 0, clientMaxPdu);
+  }
+
+  private nextBlock(invokeIdAndPriority: number, acknowledged: number, _clientMaxPdu: number): Buffer {
+    const p = this.pendingBlocks;
+    if (!p || acknowledged !== p.next) {
+      this.pendingBlocks = undefined;
+      return new GetResponseWithDataBlock({ invokeIdAndPriority, lastBlock: true, blockNumber: acknowledged + 1, result: { kind: 'error', result: DataAccessResult.NO_LONG_GET_IN_PROGRESS } }).encode();
+    }
+    const start = p.next * p.size;
+    const end = Math.min(p.data.length, start + p.size);
+    p.next++;
+    const last = end >= p.data.length;
+    if (last) this.pendingBlocks = undefined;
+    return new GetResponseWithDataBlock({ invokeIdAndPriority, lastBlock: last, blockNumber: p.next, result: { kind: 'raw', data: p.data.subarray(start, end) } }).encode();
+  }
+}
+
+function reject(applicationContextName: number, diagnostic: number): Buffer {
+  return new Aare({
+    applicationContextName,
+    result: AssociationResult.REJECTED_PERMANENT,
+    resultSourceDiagnostic: { source: 'acse-service-user', value: diagnostic },
+  }).encode();
+}
+
+function exception(stateError: number, serviceError: number): Buffer {
+  return new ExceptionResponse({ stateError, serviceError }).encode();
+}
+
+export type { DlmsData };
