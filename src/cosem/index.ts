@@ -1,0 +1,10 @@
+export * from './model.ts';
+export * from './registry.ts';
+export * from './objects.ts';
+export * from './mbus.ts';
+export { DataClass } from './classes/data.ts';
+export { RegisterClass } from './classes/register.ts';
+export { ClockClass } from './classes/clock.ts';
+export { AssociationLnClass, AssociationLnClassV2 } from './classes/association-ln.ts';
+export { SecuritySetupClass, SecuritySetupClassV1, GlobalKeyId } from './classes/security-setup.ts';
+export { MbusClientClassV0, MbusClientClassV1, mbusClientClass } from './classes/mbus-client.ts';

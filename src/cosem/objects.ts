@@ -1,0 +1,52 @@
+/** Well-known COSEM objects of the M-Bus key operations (DLMS-NOTES §6, §7, §9, §11, §15). */
+import { decodeError } from '../dlms/bytes.ts';
+import { Obis } from '../dlms/obis.ts';
+import { AssociationLnClass } from './classes/association-ln.ts';
+import { ClockClass } from './classes/clock.ts';
+import { DataClass } from './classes/data.ts';
+import { mbusClientClass } from './classes/mbus-client.ts';
+import { SecuritySetupClass } from './classes/security-setup.ts';
+import { type CosemObject, cosemObject } from './model.ts';
+
+export const WellKnownObis = {
+  /** Invocation counter of the management client's key set, read by the public client (class 1, attr 2). */
+  INVOCATION_COUNTER: Obis.parse('0-0:43.1.0.255'),
+  /** Current association (class 15). */
+  CURRENT_ASSOCIATION: Obis.parse('0-0:40.0.0.255'),
+  SECURITY_SETUP: Obis.parse('0-0:43.0.0.255'),
+  CLOCK: Obis.parse('0-0:1.0.0.255'),
+  LOGICAL_DEVICE_NAME: Obis.parse('0-0:42.0.0.255'),
+  EQUIPMENT_IDENTIFIER: Obis.parse('0-0:96.1.0.255'),
+} as const;
+
+export const CosemObjects = {
+  invocationCounter: cosemObject(DataClass, WellKnownObis.INVOCATION_COUNTER),
+  currentAssociation: cosemObject(AssociationLnClass, WellKnownObis.CURRENT_ASSOCIATION),
+  securitySetup: cosemObject(SecuritySetupClass, WellKnownObis.SECURITY_SETUP),
+  clock: cosemObject(ClockClass, WellKnownObis.CLOCK),
+  logicalDeviceName: cosemObject(DataClass, WellKnownObis.LOGICAL_DEVICE_NAME),
+  equipmentIdentifier: cosemObject(DataClass, WellKnownObis.EQUIPMENT_IDENTIFIER),
+} as const;
+
+export const MBUS_CHANNELS = [1, 2, 3, 4] as const;
+
+function checkChannel(channel: number): number {
+  if (!Number.isInteger(channel) || channel < 1 || channel > 4) throw decodeError(`M-Bus channel must be 1..4, got ${channel}`);
+  return channel;
+}
+
+/** `0-<ch>:24.1.0.255`, channel 1..4. */
+export function mbusClientSetupObis(channel: number): Obis {
+  return Obis.of(0, checkChannel(channel), 24, 1, 0, 255);
+}
+
+/** The M-Bus client setup object of a channel for a gateway whose class 72 has `classVersion` (0 DSMR 4.2.2, 1 SMR 5). */
+export function mbusClientSetup(channel: number, classVersion: number): CosemObject {
+  return cosemObject(mbusClientClass(classVersion), mbusClientSetupObis(channel));
+}
+
+/** Channel of an M-Bus client setup logical name, or undefined if it is not one. */
+export function mbusChannelOf(obis: Obis): number | undefined {
+  const [a, b, c, d, e, f] = obis.values;
+  return a === 0 && b >= 1 && b <= 4 && c === 24 && d === 1 && e === 0 && f === 255 ? b : undefined;
+}

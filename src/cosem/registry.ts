@@ -1,0 +1,25 @@
+/** All declared interface classes by (class id, version). */
+import { AssociationLnClass, AssociationLnClassV2 } from './classes/association-ln.ts';
+import { ClockClass } from './classes/clock.ts';
+import { DataClass } from './classes/data.ts';
+import { MbusClientClassV0, MbusClientClassV1 } from './classes/mbus-client.ts';
+import { RegisterClass } from './classes/register.ts';
+import { SecuritySetupClass, SecuritySetupClassV1 } from './classes/security-setup.ts';
+import type { InterfaceClass } from './model.ts';
+
+export const INTERFACE_CLASSES: readonly InterfaceClass[] = Object.freeze([
+  DataClass,
+  RegisterClass,
+  ClockClass,
+  AssociationLnClass,
+  AssociationLnClassV2,
+  SecuritySetupClass,
+  SecuritySetupClassV1,
+  MbusClientClassV0,
+  MbusClientClassV1,
+]);
+
+/** The declared class, or undefined. Without a version, the lowest declared version. */
+export function findInterfaceClass(classId: number, version?: number): InterfaceClass | undefined {
+  return INTERFACE_CLASSES.find((c) => c.classId === classId && (version === undefined || c.version === version));
+}
