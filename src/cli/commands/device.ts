@@ -1,0 +1,85 @@
+/** `meterfabric device …`: devices and authorisations, through the REST admin API of a running platform. */
+import type { Command } from 'commander';
+import { addClientOptions, adminCall, printTable, type ClientOptions } from '../admin-client.ts';
+
+const int = (v: string) => {
+  const n = Number(v);
+  if (!Number.isInteger(n)) throw new Error(`not an integer: ${v}`);
+  return n;
+};
+
+export function register(program: Command): void {
+  const device = program.command('device').description('manage devices (talks to a running platform)');
+
+  addClientOptions(device.command('add <id>'))
+    .description('add a gateway E-meter (--type E) or an M-Bus G-meter (--type G)')
+    .requiredOption('--type <E|G>', 'E = SMART_METER_E, G = SMART_METER_G')
+    .option('--protocol <name>', 'DSMR or SMR')
+    .option('--protocol-version <v>', '4.2.2, 4.3, 5.0.0, 5.1, 5.2 or 5.5')
+    .option('--host <host>', 'network address of an E-meter')
+    .option('--port <port>', 'TCP port', int)
+    .option('--transport <t>', 'WRAPPER or HDLC')
+    .option('--challenge-length <n>', 'HLS challenge length', int)
+    .option('--with-list-max <n>', 'most attributes in one get-with-list', int)
+    .option('--mbus-id <digits>', 'M-Bus identification number (8 digits)')
+    .option('--mbus-manufacturer <XYZ>', 'M-Bus manufacturer identification')
+    .option('--mbus-version <n>', 'M-Bus version', int)
+    .option('--mbus-device-type <n>', 'M-Bus device type', int)
+    .option('--gateway <id>', 'the E-meter this M-Bus device is coupled to')
+    .option('--channel <n>', 'M-Bus channel 1..4 on the gateway', int)
+    .option('--owner <org>', 'owning organisation (default: the caller)')
+    .action(async (id: string, o: ClientOptions & Record<string, any>) => {
+      const body: Record<string, unknown> = {
+        deviceIdentification: id,
+        deviceType: o.type === 'G' || o.type === 'SMART_METER_G' ? 'SMART_METER_G' : 'SMART_METER_E',
+      };
+      const map: Record<string, string> = {
+        protocol: 'protocolName', protocolVersion: 'protocolVersion', host: 'host', port: 'port', transport: 'transport',
+        challengeLength: 'challengeLength', withListMax: 'withListMax', mbusId: 'mbusIdentificationNumber',
+        mbusManufacturer: 'mbusManufacturerIdentification', mbusVersion: 'mbusVersion', mbusDeviceType: 'mbusDeviceTypeIdentification',
+        gateway: 'gatewayDeviceIdentification', channel: 'channel', owner: 'ownerOrganisationIdentification',
+      };
+      for (const [opt, field] of Object.entries(map)) if (o[opt] !== undefined) body[field] = o[opt];
+      const d = await adminCall(o, 'POST', '/devices', body);
+      console.log(`device ${d.deviceIdentification} added (${d.deviceType})`);
+    });
+
+  addClientOptions(device.command('list'))
+    .description('list devices')
+    .option('--owner-org <org>', 'only devices this organisation is authorised for')
+    .option('--gateway <id>', 'only M-Bus devices coupled to this gateway')
+    .option('--limit <n>', 'at most this many (max 1000)', int)
+    .action(async (o: ClientOptions & { ownerOrg?: string; gateway?: string; limit?: number }) => {
+      const q = new URLSearchParams();
+      if (o.ownerOrg) q.set('organisation', o.ownerOrg);
+      if (o.gateway) q.set('gateway', o.gateway);
+      if (o.limit) q.set('limit', String(o.limit));
+      const { devices } = await adminCall(o, 'GET', `/devices?${q}`);
+      printTable(devices, ['deviceIdentification', 'deviceType', 'protocolName', 'protocolVersion', 'host', 'port', 'gatewayDeviceIdentification', 'channel']);
+    });
+
+  addClientOptions(device.command('show <id>')).description('show a device and its authorisations').action(async (id: string, o: ClientOptions) => {
+    console.log(JSON.stringify(await adminCall(o, 'GET', `/devices/${encodeURIComponent(id)}`), null, 2));
+  });
+
+  addClientOptions(device.command('network <id>'))
+    .description('set the network address the platform connects to (GXF SetCommunicationNetworkInformation)')
+    .requiredOption('--host <host>', 'IP address or host name')
+    .option('--port <port>', 'TCP port', int)
+    .action(async (id: string, o: ClientOptions & { host: string; port?: number }) => {
+      const d = await adminCall(o, 'PUT', `/devices/${encodeURIComponent(id)}/network`, { host: o.host, ...(o.port ? { port: o.port } : {}) });
+      console.log(`device ${id} at ${d.host}${d.port ? `:${d.port}` : ''}`);
+    });
+
+  addClientOptions(device.command('grant <id> <org> <functionGroup>'))
+    .description('authorise an organisation for a device (OWNER, INSTALLATION, AD_HOC, MANAGEMENT, CONFIGURATION, MONITORING, ...)')
+    .action(async (id: string, orgId: string, group: string, o: ClientOptions) => {
+      await adminCall(o, 'POST', `/devices/${encodeURIComponent(id)}/authorisations`, { organisationIdentification: orgId, functionGroup: group });
+      console.log(`${orgId} has ${group} on ${id}`);
+    });
+
+  addClientOptions(device.command('revoke <id> <org> <functionGroup>')).description('withdraw an authorisation').action(async (id: string, orgId: string, group: string, o: ClientOptions) => {
+    const r = await adminCall(o, 'DELETE', `/devices/${encodeURIComponent(id)}/authorisations/${encodeURIComponent(orgId)}/${encodeURIComponent(group)}`);
+    console.log(r.removed ? `revoked ${group} of ${orgId} on ${id}` : 'no such authorisation');
+  });
+}

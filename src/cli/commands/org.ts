@@ -1,0 +1,71 @@
+/** `meterfabric org …`: organisations, through the REST admin API of a running platform. */
+import type { Command } from 'commander';
+import { writeFileSync, readFileSync } from 'node:fs';
+import { addClientOptions, adminCall, printTable, type ClientOptions } from '../admin-client.ts';
+import { createKeyAndCsr } from '../../platform/ca.ts';
+
+export function register(program: Command): void {
+  const org = program.command('org').description('manage organisations (talks to a running platform)');
+
+  addClientOptions(org.command('add <id>'))
+    .description('add an organisation (platform function group USER unless --admin)')
+    .option('--name <name>', 'display name')
+    .option('--notification-url <url>', 'where SendNotification calls go when a request names no ResponseUrl')
+    .option('--webhook-url <url>', 'where JSON notifications for REST requests go')
+    .option('--admin', 'platform function group ADMIN')
+    .action(async (id: string, o: ClientOptions & { name?: string; notificationUrl?: string; webhookUrl?: string; admin?: boolean }) => {
+      const created = await adminCall(o, 'POST', '/organisations', {
+        identification: id,
+        ...(o.name ? { name: o.name } : {}),
+        ...(o.notificationUrl ? { notificationUrl: o.notificationUrl } : {}),
+        ...(o.webhookUrl ? { webhookUrl: o.webhookUrl } : {}),
+        ...(o.admin ? { platformFunctionGroup: 'ADMIN' } : {}),
+      });
+      console.log(`organisation ${created.identification} added (${created.platformFunctionGroup})`);
+    });
+
+  addClientOptions(org.command('list')).description('list organisations').action(async (o: ClientOptions) => {
+    const { organisations } = await adminCall(o, 'GET', '/organisations');
+    printTable(organisations.map((x: any) => ({ ...x, enabled: x.enabled ? 'yes' : 'no' })), ['identification', 'name', 'platformFunctionGroup', 'enabled', 'notificationUrl', 'webhookUrl']);
+  });
+
+  addClientOptions(org.command('set <id>'))
+    .description('change an organisation')
+    .option('--name <name>', 'display name')
+    .option('--notification-url <url>', 'SendNotification target ("" to clear)')
+    .option('--webhook-url <url>', 'JSON webhook target ("" to clear)')
+    .action(async (id: string, o: ClientOptions & { name?: string; notificationUrl?: string; webhookUrl?: string }) => {
+      const patch: Record<string, unknown> = {};
+      if (o.name !== undefined) patch.name = o.name;
+      if (o.notificationUrl !== undefined) patch.notificationUrl = o.notificationUrl || null;
+      if (o.webhookUrl !== undefined) patch.webhookUrl = o.webhookUrl || null;
+      await adminCall(o, 'PATCH', `/organisations/${encodeURIComponent(id)}`, patch);
+      console.log(`organisation ${id} updated`);
+    });
+
+  for (const verb of ['enable', 'disable'] as const) {
+    addClientOptions(org.command(`${verb} <id>`)).description(`${verb} an organisation`).action(async (id: string, o: ClientOptions) => {
+      await adminCall(o, 'POST', `/organisations/${encodeURIComponent(id)}/${verb}`);
+      console.log(`organisation ${id} ${verb}d`);
+    });
+  }
+
+  addClientOptions(org.command('cert <id>'))
+    .description('get a client certificate (CN = id) from the platform CA; the private key is made here and never sent')
+    .option('--csr <file>', 'use this certificate signing request instead of making a new key')
+    .option('--out <prefix>', 'file prefix for <prefix>.key.pem, <prefix>.cert.pem and <prefix>.ca.pem (default: the id)')
+    .action(async (id: string, o: ClientOptions & { csr?: string; out?: string }) => {
+      const prefix = o.out ?? id;
+      let csrPem: string;
+      if (o.csr) csrPem = readFileSync(o.csr, 'utf8');
+      else {
+        const made = await createKeyAndCsr(id);
+        writeFileSync(`${prefix}.key.pem`, made.keyPem, { mode: 0o600 });
+        csrPem = made.csrPem;
+      }
+      const r = await adminCall(o, 'POST', `/organisations/${encodeURIComponent(id)}/certificate`, { csr: csrPem });
+      writeFileSync(`${prefix}.cert.pem`, r.certificate);
+      writeFileSync(`${prefix}.ca.pem`, r.caCertificate);
+      console.log(`wrote ${o.csr ? '' : `${prefix}.key.pem, `}${prefix}.cert.pem and ${prefix}.ca.pem`);
+    });
+}
