@@ -72,8 +72,10 @@ export interface ConnectionOptions {
   responseTimeoutMs?: number;
   /** Most attributes per get-request-with-list; 1 = one GET per attribute (GXF WithListMax). Default 32. */
   withListMax?: number;
-  /** Receive PDU size proposed in the InitiateRequest. Default 1200. */
+  /** Receive PDU size proposed in the InitiateRequest. Default 0xFFFF (as in DLMS-NOTES §3). */
   maxReceivePduSize?: number;
+  /** Invoke-id-and-priority byte of every request. Default 0xC1 (jDLMS/GXF send 0x40 | id). */
+  invokeIdAndPriority?: number;
   /** Test hook: replaces the TCP connect (e.g. a transport over an in-memory pair). */
   openTransport?: (o: ClientTransportOptions) => Promise<ApduTransport>;
 }
@@ -90,6 +92,8 @@ export interface ManagementOptions extends ConnectionOptions {
   counterBlock?: number;
   /** HLS challenge length 8..64. Default 16. */
   challengeLength?: number;
+  /** Test hook: a fixed CtoS instead of a random one (reproduces the worked example of DLMS-NOTES §3). */
+  challenge?: Buffer;
 }
 
 export interface AttributeRef {
@@ -142,7 +146,6 @@ interface Ciphering {
 
 /** An open association. */
 export class DlmsSession {
-  private invokeId = 1;
   private released = false;
 
   private constructor(
@@ -175,7 +178,7 @@ export class DlmsSession {
   static async openPublic(options: ConnectionOptions): Promise<DlmsSession> {
     const transport = await openTransport(options, PUBLIC_CLIENT);
     try {
-      const initiate = new InitiateRequest({ proposedConformance: PUBLIC_PROPOSED_CONFORMANCE, clientMaxReceivePduSize: options.maxReceivePduSize ?? 1200 });
+      const initiate = new InitiateRequest({ proposedConformance: PUBLIC_PROPOSED_CONFORMANCE, clientMaxReceivePduSize: options.maxReceivePduSize ?? 0xffff });
       const aarq = new Aarq({ applicationContextName: ApplicationContextName.LN, userInformation: initiate.encode() });
       await transport.send(aarq.encode());
       const aare = decodeAare(await transport.receive(options.responseTimeoutMs ?? 30_000));
@@ -237,8 +240,8 @@ export class DlmsSession {
     const transport = await openTransport(options, MANAGEMENT_CLIENT);
     try {
       const timeout = options.responseTimeoutMs ?? 30_000;
-      const ctos = randomBytes(options.challengeLength ?? 16);
-      const initiate = new InitiateRequest({ proposedConformance: PROPOSED_CONFORMANCE, clientMaxReceivePduSize: options.maxReceivePduSize ?? 1200 });
+      const ctos = options.challenge ?? randomBytes(options.challengeLength ?? 16);
+      const initiate = new InitiateRequest({ proposedConformance: PROPOSED_CONFORMANCE, clientMaxReceivePduSize: options.maxReceivePduSize ?? 0xffff });
       const icAarq = ciphering.next++;
       const aarq = new Aarq({
         applicationContextName: ApplicationContextName.LN_CIPHERED,
@@ -295,7 +298,7 @@ export class DlmsSession {
   async get(ref: AttributeRef): Promise<DlmsData> {
     const a = attr(ref);
     const r = await this.getOne(a);
-    if (r.kind === 'error') throw dataAccessError(`GET ${describe(a.instance ? a : a, a.attributeId)}`, r.result);
+    if (r.kind === 'error') throw dataAccessError(`GET ${describe(a, a.attributeId)}`, r.result);
     return r.data;
   }
 
@@ -396,6 +399,16 @@ export class DlmsSession {
     }
   }
 
+  /**
+   * Uses new EK and/or AK from the next APDU on, after a successful security setup global_key_transfer: the
+   * response to the transfer itself still came under the old key (DLMS-NOTES §11).
+   */
+  switchKeys(keys: { ek?: Buffer; ak?: Buffer }): void {
+    const c = this.ciphering;
+    if (!c) throw sessionError(ErrorCode.INTERNAL_ERROR, 'the public client has no keys', { retryable: false });
+    c.keys = { ek: keys.ek ?? c.keys.ek, ak: keys.ak ?? c.keys.ak };
+  }
+
   /** Closes without RLRQ. */
   destroy(): void {
     this.released = true;
@@ -405,10 +418,9 @@ export class DlmsSession {
   // -------------------------------------------------------------------------------------------------------------
   // Exchange
 
+  /** Invoke-id-and-priority: high priority, confirmed, id 1 (`C1`, DLMS-NOTES §8); responses must echo the id. */
   private nextInvokeId(): number {
-    const id = this.invokeId;
-    this.invokeId = (this.invokeId % 15) + 1;
-    return 0xc0 | id;
+    return this.options.invokeIdAndPriority ?? 0xc1;
   }
 
   private async nextCounter(): Promise<number> {

@@ -73,8 +73,8 @@ type AssociationState =
 const GARBAGE = Buffer.from([0xc4, 0x01, 0xc1, 0x00, 0x09, 0x85]);
 
 /** Serves one connection until it closes. Never throws. */
-export async function serveConnection(transport: ApduTransport, meter: MeterState, faults: FaultPlan, hooks: MeterHooks = {}): Promise<void> {
-  const conn = new MeterConnection(transport, meter, faults, hooks);
+export async function serveConnection(transport: ApduTransport, meter: MeterState, faults: FaultPlan | (() => FaultPlan), hooks: MeterHooks = {}): Promise<void> {
+  const conn = new MeterConnection(transport, meter, typeof faults === 'function' ? faults : () => faults, hooks);
   await conn.run();
 }
 
@@ -86,7 +86,7 @@ class MeterConnection {
   constructor(
     private readonly transport: ApduTransport,
     private readonly meter: MeterState,
-    private readonly faults: FaultPlan,
+    private readonly faultPlan: () => FaultPlan,
     private readonly hooks: MeterHooks,
   ) {}
 
@@ -125,6 +125,11 @@ class MeterConnection {
       // The client went away (or sent something that ended the transport): nothing to answer.
       this.transport.destroy();
     }
+  }
+
+  /** Read for every APDU, so that a test can change the plan of a running meter. */
+  private get faults(): FaultPlan {
+    return this.faultPlan();
   }
 
   private get sap(): number {

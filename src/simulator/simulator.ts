@@ -54,7 +54,7 @@ export class SimulatedMeter {
       host: options.host ?? '127.0.0.1',
       framing,
       onConnection: (t) => {
-        void serveConnection(t, state, holder.meter?.faults ?? options.faults ?? {}, { changed: options.onChange, now: options.now });
+        void serveConnection(t, state, () => holder.meter?.faults ?? options.faults ?? {}, { changed: options.onChange, now: options.now });
       },
     });
     const meter = new SimulatedMeter(state, framing, server, options.faults ?? {});
