@@ -23,6 +23,8 @@ import {
 } from './services.ts';
 
 export * from './acse.ts';
+export * from './block-transfer.ts';
+export * from './result-errors.ts';
 export * from './ciphered.ts';
 export * from './common.ts';
 export * from './initiate.ts';
