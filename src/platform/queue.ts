@@ -77,6 +77,13 @@ export async function startQueue(db: Db, o: QueueOptions): Promise<PgBoss> {
       expireInSeconds: o.expireInSeconds,
       deadLetter: DEAD_LETTER_QUEUE,
     } as PgBoss.Queue);
+    // createQueue keeps the settings of whoever created the queue first; workers bring the current ones.
+    // Jobs take expiry and retry limits from the queue row when they are inserted.
+    if (o.supervise) {
+      await boss.updateQueue(REQUEST_QUEUE, {
+        name: REQUEST_QUEUE, policy: 'standard', retryLimit: o.crashRetries, retryDelay: 1, expireInSeconds: o.expireInSeconds, deadLetter: DEAD_LETTER_QUEUE,
+      } as PgBoss.Queue);
+    }
   } catch (e) {
     throw new MeterfabricError(ErrorCode.QUEUE_ERROR, 'The job queue could not be started', { component: 'SHARED', cause: e, retryable: false });
   }
