@@ -8,6 +8,7 @@
  */
 import type { TLSSocket, DetailedPeerCertificate } from 'node:tls';
 import type { FastifyRequest } from 'fastify';
+import { ErrorCode, MeterfabricError } from '../../errors.ts';
 
 export type PlainHttpTrust = 'loopback' | 'any' | 'none';
 
@@ -48,4 +49,41 @@ export function checkCallerOrganisation(request: FastifyRequest, organisation: s
   if (trust === 'any') return { ok: true };
   if (trust === 'loopback' && isLoopback(request.raw.socket?.remoteAddress)) return { ok: true };
   return { ok: false, reason: 'untrusted-network' };
+}
+
+export const ORGANISATION_HEADER = 'x-organisation-identification';
+
+/**
+ * The organisation a REST operation request acts for: the client certificate's CN (X-Organisation-Identification
+ * may pick another CN of the chain), or on trusted plain HTTP the X-Organisation-Identification header, which is
+ * then required. Throws MeterfabricError 224 (no usable identity) or 301 (header not in the certificate).
+ */
+export function restCallerOrganisation(request: FastifyRequest, policy: CallerPolicy = {}): string {
+  const named = request.headers[ORGANISATION_HEADER];
+  const claimed = typeof named === 'string' && named.trim() ? named.trim() : undefined;
+  const cns = certificateOrganisations(request);
+  if (cns) {
+    const org = claimed ?? cns[0]!;
+    if (!cns.includes(org)) {
+      throw new MeterfabricError(ErrorCode.UNAUTHORIZED, `Client certificate is untrusted or invalid for organisation [${org}]`, {
+        component: 'WS_SMART_METERING',
+        retryable: false,
+      });
+    }
+    return org;
+  }
+  const check = checkCallerOrganisation(request, claimed ?? '', policy);
+  if (!check.ok) {
+    throw new MeterfabricError(ErrorCode.AUTHENTICATION_REQUIRED, 'A client certificate issued by the platform CA is required', {
+      component: 'WS_SMART_METERING',
+      retryable: false,
+    });
+  }
+  if (!claimed) {
+    throw new MeterfabricError(ErrorCode.AUTHENTICATION_REQUIRED, 'The X-Organisation-Identification header is required', {
+      component: 'WS_SMART_METERING',
+      retryable: false,
+    });
+  }
+  return claimed;
 }
