@@ -5,6 +5,8 @@
  */
 import { ByteReader, checkUint, decodeError, encodeAxdrLength, encodeError } from './bytes.ts';
 
+export { decodeAxdrLength, encodeAxdrLength } from './bytes.ts';
+
 export type SimpleNumberType =
   | 'integer'
   | 'long'

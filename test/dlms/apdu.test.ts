@@ -309,3 +309,26 @@ test('decoders name what is wrong: truncation, trailing bytes, unknown tags and 
   assert.throws(() => decodeApdu(h('60 0A A1 09 06 07 60 85 74 05 08 01 01')), isDecodeError(/length 10 does not match the 11 byte/));
   assert.throws(() => decodeApdu(h('60 80 00 00')), isDecodeError(/indefinite/));
 });
+
+test('wrapper payload sizes of DLMS-NOTES §2.1: ciphered AARQ is 95 bytes, public AARQ 31 bytes', () => {
+  assert.equal(CIPHERED_AARQ.length, 0x5f);
+  assert.equal(PUBLIC_AARQ.length, 0x1f);
+});
+
+test('DSMR 4.2.2 variant of DLMS-NOTES §13: BCD identification in the response and the 16-byte transfer_key in step 7', () => {
+  const resp = GetResponseWithList.decode(h('C4 03 C1 05 00 11 09 00 06 12 05 67 31 00 12 198F 00 11 50 00 11 03'));
+  assert.deepEqual(resp.results[1], { kind: 'data', data: Data.doubleLongUnsigned(0x12056731) });
+  roundTrip(
+    h('C3 01 C1 0048 0001180100FF 08 01 09 10 F59D7CBF08FC47375511E6D9EECB6804'),
+    new ActionRequestNormal({ method: methodDescriptor(72, MBUS1, 8), parameters: Data.octetString('F59D7CBF08FC47375511E6D9EECB6804') }),
+  );
+  // one attribute per request when with-list is not allowed
+  roundTrip(h('C0 01 C1 0048 0001180100FF 06 00'), new GetRequestNormal({ attribute: attributeDescriptor(72, MBUS1, 6) }));
+  roundTrip(h('C4 01 C1 00 06 12 05 67 31'), new GetResponseNormal({ result: { kind: 'data', data: Data.doubleLongUnsigned(0x12056731) } }));
+});
+
+test('slave_deinstall parameters of DLMS-NOTES §9: integer(0) 0F 00, retried as unsigned(0) 11 00', () => {
+  roundTrip(h('C3 01 C1 0048 0001180100FF 02 01 0F 00'), new ActionRequestNormal({ method: methodDescriptor(72, MBUS1, 2), parameters: Data.integer(0) }));
+  roundTrip(h('C3 01 C1 0048 0001180100FF 02 01 11 00'), new ActionRequestNormal({ method: methodDescriptor(72, MBUS1, 2), parameters: Data.unsigned(0) }));
+  roundTrip(h('C7 01 C1 0C 00'), new ActionResponseNormal({ result: 12 }));
+});
