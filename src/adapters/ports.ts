@@ -53,10 +53,10 @@ export interface GatewayLink {
 }
 
 export interface SecretPort {
-  getActive(deviceId: string, type: string): Promise<{ secretId: string; key: Buffer } | undefined>;
-  getOrGeneratePending(deviceId: string, type: string, ctx: AuditContext): Promise<{ secretId: string; key: Buffer; reused: boolean }>;
-  markSent(deviceId: string, type: string, secretId: string, ctx: AuditContext): Promise<void>;
-  activate(deviceId: string, type: string, secretId: string, ctx: AuditContext): Promise<void>;
+  getActive(deviceId: string, type: string): Promise<{ secretId: number; key: Buffer } | undefined>;
+  getOrGeneratePending(deviceId: string, type: string, ctx: AuditContext): Promise<{ secretId: number; key: Buffer; reused: boolean }>;
+  markSent(deviceId: string, type: string, secretId: number, ctx: AuditContext): Promise<void>;
+  activate(deviceId: string, type: string, secretId: number, ctx: AuditContext): Promise<void>;
 }
 
 export interface AuditContext {

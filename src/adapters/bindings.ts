@@ -1,0 +1,273 @@
+/**
+ * Binds the executors' ports to the real components: DLMS sessions (src/session), the secret store
+ * (src/secrets), the device inventory (src/platform), and registers one executor per operation on the platform.
+ */
+import { MeterfabricError, ErrorCode } from '../errors.ts';
+import type { Db, Queryable } from '../platform/db/db.ts';
+import { findDevice, getDevice, listDevices, setCoupling as setDeviceCoupling, addDevice as addInventoryDevice } from '../platform/inventory.ts';
+import type { Device } from '../platform/inventory.ts';
+import { DbInvocationCounterStore } from '../platform/invocation-counters.ts';
+import type { Platform, OperationContext, OperationExecutor } from '../platform/platform.ts';
+import type { Throttle } from '../platform/throttle.ts';
+import { MessageType, type AddDevicePayload, type Payloads } from '../platform/operations.ts';
+import { DlmsSession, type ConnectionOptions } from '../session/client.ts';
+import { MbusGateway, manufacturerValue } from '../session/mbus.ts';
+import { buildDsmr4TransferKey, buildSmr5TransferKey, mbusKeyDataSendParameter } from '../dlms/security/mbus-transfer-key.ts';
+import { encodeData } from '../dlms/axdr.ts';
+import type { SecretStore } from '../secrets/store.ts';
+import type { ClientKeyPair } from '../secrets/client-keys.ts';
+import type { SecretType } from '../secrets/types.ts';
+import { mbusClassVersion, type ExecutorDeps, type GatewayLink, type InventoryPort, type LinkFactory, type MbusDeviceRecord, type SecretPort } from './ports.ts';
+import * as keys from './mbus-keys.ts';
+import * as channels from './mbus-channels.ts';
+import type { KeyBlobs, RequestInfo } from './mbus-keys.ts';
+
+/** The M-Bus key blobs of DLMS-NOTES §10, from the dlms security layer. */
+export const dlmsKeyBlobs: KeyBlobs = {
+  dsmr4TransferKey: (defaultKey, newKey) => buildDsmr4TransferKey(defaultKey, newKey),
+  smr5TransferKey: (defaultKey, newKey, p) =>
+    buildSmr5TransferKey({
+      defaultKey,
+      newKey,
+      identificationNumber: p.identificationNumber,
+      manufacturerId: manufacturerValue(p.manufacturerIdentification),
+      kcc: p.keyChangeCounter,
+      keyId: p.keyId,
+    }),
+  smr5DataSendParameter: (blob) => encodeData(mbusKeyDataSendParameter(blob)),
+};
+
+/** GXF's client system title: 20 20 20 + 5-byte number from the gateway id after its 5th character (DLMS-NOTES §1). */
+export function clientSystemTitle(gatewayDeviceIdentification: string): Buffer {
+  const digits = gatewayDeviceIdentification.substring(5).replace(/\D/g, '');
+  const n = digits ? BigInt(digits.slice(-12)) % 2n ** 40n : 0n;
+  const title = Buffer.alloc(8, 0x20);
+  for (let i = 0; i < 5; i++) title[7 - i] = Number((n >> BigInt(8 * i)) & 0xffn);
+  return title;
+}
+
+function toMbusRecord(d: Device): MbusDeviceRecord {
+  return {
+    deviceIdentification: d.deviceIdentification,
+    identificationNumber: d.mbusIdentificationNumber ?? undefined,
+    manufacturerIdentification: d.mbusManufacturerIdentification ?? undefined,
+    version: d.mbusVersion ?? undefined,
+    deviceTypeIdentification: d.mbusDeviceTypeIdentification ?? undefined,
+    primaryAddress: d.mbusPrimaryAddress ?? undefined,
+    gatewayDeviceIdentification: d.gatewayDeviceIdentification ?? undefined,
+    channel: d.channel ?? undefined,
+  };
+}
+
+function protocolOf(d: Device): string {
+  return `${d.protocolName ?? ''} ${d.protocolVersion ?? ''}`.trim();
+}
+
+export function inventoryPort(db: Db): InventoryPort {
+  return {
+    async getGateway(id) {
+      const d = await findDevice(db, id);
+      if (!d || d.deviceType !== 'SMART_METER_E') {
+        throw new MeterfabricError(ErrorCode.UNKNOWN_DEVICE, `SmartMeter with id "${id}" could not be found.`, { component: 'DOMAIN_SMART_METERING', retryable: false });
+      }
+      return { deviceIdentification: d.deviceIdentification, protocol: protocolOf(d) };
+    },
+    async getMbusDevice(id) {
+      const d = await findDevice(db, id);
+      return d && d.deviceType === 'SMART_METER_G' ? toMbusRecord(d) : undefined;
+    },
+    async findMbusDeviceByIdentity(identificationNumber, manufacturer) {
+      const r = await db.query<{ device_identification: string }>(
+        `SELECT device_identification FROM device WHERE device_type = 'SMART_METER_G' AND mbus_identification_number = $1 AND mbus_manufacturer_identification = $2 LIMIT 1`,
+        [identificationNumber, manufacturer],
+      );
+      const id = r.rows[0]?.device_identification;
+      return id ? toMbusRecord(await getDevice(db, id)) : undefined;
+    },
+    async setCoupling(mbusId, gateway, channel, primaryAddress) {
+      await db.tx(async (q) => {
+        await setDeviceCoupling(q, mbusId, gateway, channel);
+        if (primaryAddress !== undefined) await q.query('UPDATE device SET mbus_primary_address = $2 WHERE device_identification = $1', [mbusId, primaryAddress]);
+      });
+    },
+    async mbusDevicesOnGateway(gateway) {
+      return (await listDevices(db, { gatewayDeviceIdentification: gateway })).map(toMbusRecord);
+    },
+    async nextKeyChangeCounter(mbusId, atLeast) {
+      const r = await db.query<{ last_value: number }>(
+        `INSERT INTO mbus_key_change_counter (device_identification, last_value) VALUES ($1, $2)
+         ON CONFLICT (device_identification) DO UPDATE
+           SET last_value = GREATEST(mbus_key_change_counter.last_value + 1, EXCLUDED.last_value), updated_at = now()
+         RETURNING last_value`,
+        [mbusId, atLeast],
+      );
+      const v = Number(r.rows[0].last_value);
+      if (v > 0xffffffff) throw new MeterfabricError(ErrorCode.VALIDATION_ERROR, `key change counter of ${mbusId} is exhausted`, { retryable: false });
+      return v;
+    },
+  };
+}
+
+export function secretPort(store: SecretStore): SecretPort {
+  return {
+    getActive: (id, type) => store.getActive(id, type as SecretType),
+    getOrGeneratePending: (id, type, ctx) => store.getOrGeneratePending(id, type as SecretType, ctx),
+    markSent: (id, type, secretId, ctx) => store.markSent(id, type as SecretType, secretId, ctx),
+    activate: (id, type, secretId, ctx) => store.activate(id, type as SecretType, secretId, ctx),
+  };
+}
+
+export interface LinkOptions {
+  connectTimeoutMs?: number;
+  responseTimeoutMs?: number;
+}
+
+/** Opens throttled, authenticated associations with gateways, using their stored keys and invocation counters. */
+export function linkFactory(db: Db, store: SecretStore, throttle: Throttle | undefined, options: LinkOptions = {}): LinkFactory {
+  const counters = new DbInvocationCounterStore(db as Queryable);
+  return {
+    async open(gatewayId, signal) {
+      const d = await getDevice(db, gatewayId);
+      if (!d.host || !d.port) {
+        throw new MeterfabricError(ErrorCode.INVALID_IP_ADDRESS, `Device ${gatewayId} has no network address`, { retryable: false });
+      }
+      const [ak, ek] = await Promise.all([store.getActive(gatewayId, 'E_METER_AUTHENTICATION_KEY'), store.getActive(gatewayId, 'E_METER_ENCRYPTION_KEY_UNICAST')]);
+      if (!ak || !ek) throw new MeterfabricError(ErrorCode.KEY_NOT_PRESENT, `No active authentication and encryption keys for ${gatewayId}`, { retryable: false });
+      const release = throttle ? await throttle.acquire(signal) : () => undefined;
+      try {
+        const connection: ConnectionOptions = {
+          host: d.host,
+          port: d.port,
+          framing: d.transport === 'HDLC' ? 'hdlc' : 'wrapper',
+          connectTimeoutMs: options.connectTimeoutMs,
+          responseTimeoutMs: options.responseTimeoutMs,
+          withListMax: d.withListMax ?? 32,
+        };
+        const session = await DlmsSession.openManagement({
+          ...connection,
+          deviceId: gatewayId,
+          clientSystemTitle: clientSystemTitle(gatewayId),
+          ak: ak.key,
+          ek: ek.key,
+          invocationCounters: counters,
+          challengeLength: d.challengeLength ?? 16,
+        });
+        const abort = () => session.destroy();
+        signal?.addEventListener('abort', abort, { once: true });
+        const gateway = new MbusGateway(session, mbusClassVersion(protocolOf(d)));
+        const link: GatewayLink = Object.assign(Object.create(gateway) as GatewayLink, {
+          release: async () => {
+            signal?.removeEventListener('abort', abort);
+            try {
+              await gateway.release();
+            } finally {
+              release();
+            }
+          },
+        });
+        return link;
+      } catch (e) {
+        release();
+        throw e;
+      }
+    },
+  };
+}
+
+function requestInfo(ctx: OperationContext): RequestInfo {
+  return { correlationUid: ctx.correlationUid, organisationIdentification: ctx.organisationIdentification, deviceIdentification: ctx.deviceIdentification, signal: ctx.signal };
+}
+
+export interface ExecutorComponents {
+  db: Db;
+  secrets: SecretStore;
+  clientKeys: ClientKeyPair;
+  throttle?: Throttle;
+  link?: LinkOptions;
+}
+
+/** AddDevice: inventory and keys, no device contact (GXF-SEMANTICS §17). */
+async function addDevice(c: ExecutorComponents, ctx: OperationContext): Promise<undefined> {
+  const p = ctx.payload as AddDevicePayload;
+  const invalid = (message: string) => new MeterfabricError(ErrorCode.VALIDATION_ERROR, message, { component: 'PROTOCOL_DLMS', retryable: false });
+  if (!p.deviceIdentification) throw invalid('Device identification is required');
+  const existing = await findDevice(c.db, p.deviceIdentification);
+  if (existing && !p.overwrite) throw new MeterfabricError(ErrorCode.EXISTING_DEVICE, `Device ${p.deviceIdentification} already exists`, { component: 'DOMAIN_SMART_METERING', retryable: false });
+  const isG = p.deviceType === 'SMART_METER_G' || Boolean(p.mbusDefaultKey);
+  const keyFields: [keyof AddDevicePayload, SecretType][] = isG
+    ? [
+        ['mbusDefaultKey', 'G_METER_MASTER_KEY'],
+        ['mbusUserKey', 'G_METER_ENCRYPTION_KEY'],
+        ['mbusFirmwareUpdateAuthenticationKey', 'G_METER_FIRMWARE_UPDATE_AUTHENTICATION_KEY'],
+        ['mbusP0Key', 'G_METER_OPTICAL_PORT_KEY'],
+      ]
+    : [
+        ['masterKey', 'E_METER_MASTER_KEY'],
+        ['authenticationKey', 'E_METER_AUTHENTICATION_KEY'],
+        ['globalEncryptionUnicastKey', 'E_METER_ENCRYPTION_KEY_UNICAST'],
+      ];
+  if (isG && (p.masterKey || p.authenticationKey || p.globalEncryptionUnicastKey)) throw invalid('An M-Bus device carries no E-meter keys');
+  // Keys are decrypted (and so checked) before anything is written: a bad key leaves nothing behind.
+  const decrypted: [SecretType, Buffer][] = [];
+  for (const [field, type] of keyFields) {
+    const hex = p[field] as string | undefined;
+    if (!hex) {
+      // GXF requires every key of the device's kind; the G-meter default key is the one that matters most.
+      if (!isG || field === 'mbusDefaultKey') throw new MeterfabricError(ErrorCode.KEY_NOT_PRESENT, `${String(field)} is required for ${isG ? 'an M-Bus device' : 'an E-meter'}`, { component: 'PROTOCOL_DLMS', retryable: false });
+      continue;
+    }
+    decrypted.push([type, c.clientKeys.decryptClientKey(hex)]);
+  }
+  const protocol = p.protocolName && p.protocolVersion ? { protocolName: p.protocolName, protocolVersion: p.protocolVersion } : {};
+  await c.db.tx(async (q) => {
+    if (existing) await q.query('DELETE FROM device_authorisation WHERE device_identification = $1', [p.deviceIdentification]).catch(() => undefined);
+    if (existing) await q.query('DELETE FROM device WHERE device_identification = $1', [p.deviceIdentification]);
+    await addInventoryDevice(q, {
+      deviceIdentification: p.deviceIdentification,
+      deviceType: isG ? 'SMART_METER_G' : 'SMART_METER_E',
+      ...protocol,
+      port: p.port ?? null,
+      hls5Active: p.hls5Active ?? true,
+      challengeLength: p.challengeLength ?? null,
+      withListMax: p.withListMax ?? null,
+      mbusIdentificationNumber: p.mbusIdentificationNumber ?? null,
+      mbusManufacturerIdentification: p.mbusManufacturerIdentification ?? null,
+      mbusVersion: p.mbusVersion ?? null,
+      mbusDeviceTypeIdentification: p.mbusDeviceTypeIdentification ?? null,
+      ownerOrganisationIdentification: ctx.organisationIdentification,
+    });
+  });
+  for (const [type, key] of decrypted) {
+    await c.secrets.storeActive(p.deviceIdentification, type, key, { actor: ctx.organisationIdentification, reason: `AddDevice ${ctx.correlationUid}` });
+  }
+  return undefined;
+}
+
+/** Every operation of src/platform/operations.ts as a platform executor. */
+export function createExecutors(c: ExecutorComponents): OperationExecutor[] {
+  const deps = (ctx: OperationContext): ExecutorDeps => ({
+    links: linkFactory(c.db, c.secrets, c.throttle ?? ctx.throttle, c.link),
+    secrets: secretPort(c.secrets),
+    inventory: inventoryPort(c.db),
+  });
+  const op = <K extends keyof Payloads>(messageType: K, run: (d: ExecutorDeps, r: RequestInfo, payload: Payloads[K], ctx: OperationContext) => Promise<unknown>): OperationExecutor => ({
+    messageType,
+    execute: (ctx) => run(deps(ctx), requestInfo(ctx), ctx.payload as Payloads[K], ctx),
+  });
+  return [
+    op(MessageType.SET_MBUS_USER_KEY_BY_CHANNEL, (d, r, p) => keys.setMbusUserKeyByChannel(d, dlmsKeyBlobs, r, p)),
+    op(MessageType.SET_KEY_ON_G_METER, (d, r, p) => keys.setKeyOnGMeter(d, dlmsKeyBlobs, r, p)),
+    op(MessageType.GET_MBUS_ENCRYPTION_KEY_STATUS, (d, r) => keys.getMbusEncryptionKeyStatus(d, r)),
+    op(MessageType.GET_MBUS_ENCRYPTION_KEY_STATUS_BY_CHANNEL, (d, r, p) => keys.getMbusEncryptionKeyStatusByChannel(d, r, p)),
+    op(MessageType.SCAN_MBUS_CHANNELS, (d, r) => channels.scanMbusChannels(d, r)),
+    op(MessageType.COUPLE_MBUS_DEVICE, (d, r, p) => channels.coupleMbusDevice(d, r, p)),
+    op(MessageType.DECOUPLE_MBUS_DEVICE, (d, r, p) => channels.decoupleMbusDevice(d, r, p)),
+    op(MessageType.COUPLE_MBUS_DEVICE_BY_CHANNEL, (d, r, p) => channels.coupleMbusDeviceByChannel(d, r, p)),
+    op(MessageType.DECOUPLE_MBUS_DEVICE_BY_CHANNEL, (d, r, p) => channels.decoupleMbusDeviceByChannel(d, r, p)),
+    { messageType: MessageType.ADD_METER, execute: (ctx) => addDevice(c, ctx) },
+  ];
+}
+
+export function registerExecutors(platform: Platform, c: Omit<ExecutorComponents, 'db'>): void {
+  for (const e of createExecutors({ ...c, db: platform.db })) platform.executors.register(e);
+}
