@@ -43,11 +43,13 @@ export function socketChannel(socket: Socket): ByteChannel {
   let handlers: ByteChannelHandlers | undefined;
   let closed = false;
   let error: MeterfabricError | undefined;
-  const description = `${socket.remoteAddress ?? '?'}:${socket.remotePort ?? '?'}`;
+  // Looked up on first use only: getpeername is a system call per connection.
+  let description: string | undefined;
+  const describe = () => (description ??= `${socket.remoteAddress ?? '?'}:${socket.remotePort ?? '?'}`);
   socket.setNoDelay(true);
   socket.on('data', (b: Buffer) => handlers?.data(b));
   socket.on('error', (e: NodeJS.ErrnoException) => {
-    error ??= socketErrorToMeterfabric(e, description);
+    error ??= socketErrorToMeterfabric(e, describe());
   });
   // Half-close from the peer: finish our side too so that 'close' follows.
   socket.on('end', () => socket.end());
@@ -71,7 +73,9 @@ export function socketChannel(socket: Socket): ByteChannel {
     get closed() {
       return closed;
     },
-    description,
+    get description() {
+      return describe();
+    },
   };
 }
 

@@ -60,7 +60,8 @@ abstract class FramedTransport implements ApduTransport {
       },
       close: (error) => {
         this.gone = true;
-        this.fail(error ?? new MeterfabricError(ErrorCode.SOCKET_CLOSED_BY_REMOTE, `${channel.description}: socket closed by remote host`));
+        if (error) this.fail(error);
+        else if (this.waiter) this.fail(this.closedByRemote());
         this.onChannelClosed();
         for (const w of this.closeWaiters.splice(0)) w();
       },
@@ -68,6 +69,11 @@ abstract class FramedTransport implements ApduTransport {
   }
 
   protected abstract onBytes(bytes: Buffer): void;
+
+  /** Built on demand: an orderly close nobody waits on should not cost an error object and its stack. */
+  protected closedByRemote(): MeterfabricError {
+    return new MeterfabricError(ErrorCode.SOCKET_CLOSED_BY_REMOTE, `${this.channel.description}: socket closed by remote host`);
+  }
   protected onChannelClosed(): void {}
 
   get open(): boolean {
@@ -99,6 +105,7 @@ abstract class FramedTransport implements ApduTransport {
   receive(timeoutMs?: number): Promise<Buffer> {
     const queued = this.inbox.shift();
     if (queued) return Promise.resolve(queued);
+    if (!this.failure && this.gone) this.failure = this.closedByRemote();
     if (this.failure) return Promise.reject(this.failure);
     if (this.waiter) return Promise.reject(new MeterfabricError(ErrorCode.INTERNAL_ERROR, 'transport: a receive is already pending'));
     return new Promise<Buffer>((resolve, reject) => {
@@ -115,7 +122,7 @@ abstract class FramedTransport implements ApduTransport {
 
   protected checkWritable(): void {
     if (this.failure) throw this.failure;
-    if (this.gone) throw new MeterfabricError(ErrorCode.SOCKET_CLOSED_BY_REMOTE, `${this.channel.description}: socket closed`);
+    if (this.gone) throw (this.failure = this.closedByRemote());
   }
 
   /** Resolves once the channel has closed. */
@@ -317,7 +324,7 @@ export class HdlcTransport extends FramedTransport {
 
   protected onChannelClosed(): void {
     if (this.connectWaiter) {
-      this.connectWaiter.reject(this.failure!);
+      this.connectWaiter.reject(this.failure ?? this.closedByRemote());
       this.connectWaiter = undefined;
     }
     this.disconnectWaiter?.();
