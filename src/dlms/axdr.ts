@@ -280,6 +280,11 @@ export function readData(r: ByteReader, depth = 0): DlmsData {
     const elementType = readTypeDescription(r, depth + 1);
     const len = r.axdrLength('compact-array contents');
     r.need(len, 'compact-array contents');
+    // Nested arrays of zero-size types would make the decoder loop without consuming bytes; oversized element
+    // types cannot fit. Both are refused before any element is built.
+    const elementSize = minContentSize(elementType);
+    if (elementSize === 0) throw decodeError(`${r.what}: compact-array element type has no size`);
+    if (len > 0 && elementSize > len) throw decodeError(`${r.what}: compact-array element needs at least ${elementSize} bytes, contents have ${len}`);
     const sub = new ByteReader(r.buf, r.what, r.pos, r.pos + len);
     r.pos += len;
     const value: DlmsData[] = [];
@@ -365,6 +370,37 @@ function readContents(r: ByteReader, t: ContentsType, depth: number): DlmsData {
     default:
       throw decodeError(`${r.what}: type ${(t as { type: string }).type} cannot be a compact-array element`);
   }
+}
+
+const MIN_SIZES: Partial<Record<DlmsDataType, number>> = {
+  'null-data': 0,
+  boolean: 1,
+  'bit-string': 1,
+  'double-long': 4,
+  'double-long-unsigned': 4,
+  'octet-string': 1,
+  'visible-string': 1,
+  'utf8-string': 1,
+  bcd: 1,
+  integer: 1,
+  long: 2,
+  unsigned: 1,
+  'long-unsigned': 2,
+  long64: 8,
+  'long64-unsigned': 8,
+  enum: 1,
+  float32: 4,
+  float64: 8,
+  'date-time': 12,
+  date: 5,
+  time: 4,
+};
+
+/** Fewest content bytes one element of this type can take (strings count only their length byte). */
+function minContentSize(t: TypeDescription): number {
+  if (t.type === 'array') return t.count * minContentSize(t.element);
+  if (t.type === 'structure') return t.elements.reduce((s, e) => s + minContentSize(e), 0);
+  return MIN_SIZES[t.type] ?? 1;
 }
 
 function readTypeDescription(r: ByteReader, depth: number): TypeDescription {

@@ -97,6 +97,8 @@ test('A-XDR decoding rejects truncated, unknown and lying input with DECODE_ERRO
   decodeFails(h('09 85 00 00 00 00 01'), /unsupported length form/);
   decodeFails(h('11 09 00'), /trailing/);
   decodeFails(h('13 00 02 00 00'), /no size/);
+  decodeFails(h('13 01 FFFF 01 FFFF 00 01 00'), /no size/);
+  decodeFails(h('13 01 FFFF 01 FFFF 02 02 00 11 02 00 00'), /needs at least 4294836225 bytes/);
   decodeFails(Buffer.from([...Array(40).fill([0x01, 0x01]).flat(), 0x00]), /nested deeper/);
   decodeFails(h(''), /Data tag needs 1 byte/);
 });

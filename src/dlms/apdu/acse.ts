@@ -3,7 +3,7 @@
  * User-information is carried as the raw xDLMS APDU bytes (plain InitiateRequest/Response, glo-initiate-*, or a
  * ConfirmedServiceError); callers decode or decipher it.
  */
-import { ByteReader, decodeError, encodeError } from '../bytes.ts';
+import { ByteReader, checkUint, decodeError, encodeError } from '../bytes.ts';
 
 export const AcseTag = { AARQ: 0x60, AARE: 0x61, RLRQ: 0x62, RLRE: 0x63 } as const;
 
@@ -286,8 +286,8 @@ export class Aare implements AareFields {
     const d = this.resultSourceDiagnostic;
     const parts = [
       tlv(0xa1, tlv(0x06, dlmsOid(1, this.applicationContextName))),
-      tlv(0xa2, tlv(0x02, Buffer.from([this.result & 0xff]))),
-      tlv(0xa3, tlv(d.source === 'acse-service-user' ? 0xa1 : 0xa2, tlv(0x02, Buffer.from([d.value & 0xff])))),
+      tlv(0xa2, tlv(0x02, Buffer.from([checkUint(this.result, 0x7f, 'association result')]))),
+      tlv(0xa3, tlv(d.source === 'acse-service-user' ? 0xa1 : 0xa2, tlv(0x02, Buffer.from([checkUint(d.value, 0x7f, 'result-source-diagnostic')])))),
     ];
     if (this.respondingApTitle) parts.push(tlv(0xa4, tlv(0x04, this.respondingApTitle)));
     if (this.authentication) parts.push(tlv(0x88, Buffer.from([0x07, 0x80])));
@@ -353,7 +353,7 @@ export const ReleaseResponseReason = { NORMAL: 0, NOT_FINISHED: 1, USER_DEFINED:
 
 function encodeRelease(tag: number, reason: number | undefined, userInfo: Buffer | undefined): Buffer {
   const parts: Buffer[] = [];
-  if (reason !== undefined) parts.push(tlv(0x80, Buffer.from([reason & 0xff])));
+  if (reason !== undefined) parts.push(tlv(0x80, Buffer.from([checkUint(reason, 0x7f, 'release reason')])));
   if (userInfo) parts.push(tlv(0xbe, tlv(0x04, userInfo)));
   return tlv(tag, Buffer.concat(parts));
 }
