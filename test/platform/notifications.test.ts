@@ -1,0 +1,104 @@
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { createServer, type IncomingMessage } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { engines, engineOptions, freshDb } from '../support/db.ts';
+import { Platform } from '../../src/platform/platform.ts';
+import { sendNotificationEnvelope } from '../../src/platform/notifications.ts';
+import { updateOrganisation } from '../../src/platform/inventory.ts';
+import { GATEWAY, ORG, seedInventory, sleep } from './helpers.ts';
+
+test('SendNotification envelope: GXF-SEMANTICS §8 shape, headers in the common namespace without /2014/10', () => {
+  const xml = sendNotificationEnvelope(
+    { correlationUid: 'org-a|||E1|||20241017210634123|||u', deviceIdentification: 'E1', messageType: 'SET_MBUS_USER_KEY_BY_CHANNEL', result: 'NOT_OK', message: 'a < b' },
+    { organisation: 'OSGP', userName: 'meterfabric' },
+  );
+  assert.equal(
+    xml,
+    '<?xml version="1.0" encoding="UTF-8"?><SOAP-ENV:Envelope xmlns:SOAP-ENV="http://schemas.xmlsoap.org/soap/envelope/">' +
+      '<SOAP-ENV:Header xmlns:common="http://www.opensmartgridplatform.org/schemas/common"><common:OrganisationIdentification>OSGP</common:OrganisationIdentification>' +
+      '<common:UserName>meterfabric</common:UserName><common:ApplicationName>SMART_METERS</common:ApplicationName></SOAP-ENV:Header>' +
+      '<SOAP-ENV:Body><ns2:SendNotificationRequest xmlns:ns2="http://www.opensmartgridplatform.org/schemas/smartmetering/sm-notification/2014/10">' +
+      '<ns2:Notification><ns2:message>a &lt; b</ns2:message><ns2:result>NOT_OK</ns2:result><ns2:deviceIdentification>E1</ns2:deviceIdentification>' +
+      '<ns2:correlationUid>org-a|||E1|||20241017210634123|||u</ns2:correlationUid><ns2:NotificationType>SET_MBUS_USER_KEY_BY_CHANNEL</ns2:NotificationType>' +
+      '</ns2:Notification></ns2:SendNotificationRequest></SOAP-ENV:Body></SOAP-ENV:Envelope>',
+  );
+});
+
+for (const engine of engines) {
+  test(`notifications are sent, resent on failure, and stop once the response is fetched on ${engine}`, engineOptions(engine), async (t) => {
+    const received: Array<{ path: string; body: string; type: string; at: number }> = [];
+    let failFirst = 1;
+    const server = createServer((req: IncomingMessage, res) => {
+      let body = '';
+      req.on('data', (c) => (body += c));
+      req.on('end', () => {
+        received.push({ path: req.url!, body, type: String(req.headers['content-type']), at: Date.now() });
+        const fail = req.url === '/always-fail' || (req.url === '/soap' && failFirst-- > 0);
+        res.statusCode = fail ? 500 : 200;
+        res.end();
+      });
+    });
+    await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
+    const base = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
+    const { db, dispose } = await freshDb(engine);
+    await seedInventory(db);
+    await updateOrganisation(db, ORG, { notificationUrl: `${base}/soap`, webhookUrl: `${base}/hook` });
+    const platform = await Platform.start({ db, pollingIntervalSeconds: 0.5, notifications: { resendOffsetsMs: [300, 600, 900], pollMs: 50 } });
+    t.after(async () => {
+      await platform.stop();
+      await dispose();
+      await new Promise((r) => server.close(r));
+    });
+    platform.executors.register({ messageType: 'SCAN_MBUS_CHANNELS', execute: async () => ({ channels: [] }) });
+    const submit = (extra: object) =>
+      platform.requests.submit({ organisationIdentification: ORG, userName: 'u', applicationName: 'a', deviceIdentification: GATEWAY, messageType: 'SCAN_MBUS_CHANNELS', payload: {}, channel: 'SOAP', ...extra });
+
+    // SOAP to the organisation's URL: the first delivery fails, the resend ~300 ms after creation succeeds.
+    const soap = await submit({});
+    await platform.requests.waitForResponse(soap.correlationUid, ORG, 10_000);
+    for (let i = 0; i < 100 && received.filter((r) => r.path === '/soap').length < 2; i++) await sleep(50);
+    const soapCalls = received.filter((r) => r.path === '/soap');
+    assert.equal(soapCalls.length, 2);
+    assert.match(soapCalls[0]!.type, /^text\/xml/);
+    assert.ok(soapCalls[0]!.body.includes(`<ns2:correlationUid>${soap.correlationUid}</ns2:correlationUid>`));
+    assert.ok(soapCalls[0]!.body.includes('<ns2:NotificationType>SCAN_MBUS_CHANNELS</ns2:NotificationType>'));
+    assert.ok(!soapCalls[0]!.body.includes('<ns2:message>'), 'no message on success');
+    assert.ok(soapCalls[1]!.body.includes('<ns2:message>Response of type SCAN_MBUS_CHANNELS is available.</ns2:message>'));
+    for (let i = 0; i < 100; i++) {
+      const d = await db.query<{ state: string }>(`SELECT state FROM notification WHERE correlation_uid = $1`, [soap.correlationUid]);
+      if (d.rows[0]?.state === 'DELIVERED') break;
+      await sleep(50);
+    }
+    const sent = await db.query<{ n: number }>('SELECT number_of_notifications_sent AS n FROM response_data WHERE correlation_uid = $1', [soap.correlationUid]);
+    assert.equal(sent.rows[0]!.n, 1);
+
+    // REST requests get a JSON webhook.
+    const rest = await submit({ channel: 'REST' });
+    await platform.requests.waitForResponse(rest.correlationUid, ORG, 10_000);
+    for (let i = 0; i < 100 && !received.some((r) => r.path === '/hook'); i++) await sleep(50);
+    const hook = received.find((r) => r.path === '/hook')!;
+    assert.deepEqual(JSON.parse(hook.body), { correlationUid: rest.correlationUid, deviceIdentification: GATEWAY, messageType: 'SCAN_MBUS_CHANNELS', result: 'OK' });
+
+    // A ResponseUrl overrides the organisation's URL; a fetched response is not notified again.
+    const failing = await submit({ responseUrl: `${base}/always-fail` });
+    await platform.requests.waitForResponse(failing.correlationUid, ORG, 10_000);
+    for (let i = 0; i < 100 && !received.some((r) => r.path === '/always-fail'); i++) await sleep(50);
+    await platform.requests.getResponse(failing.correlationUid, ORG);
+    await sleep(1200);
+    assert.equal(received.filter((r) => r.path === '/always-fail').length, 1, 'resent after the response was fetched');
+    const state = await db.query<{ state: string }>('SELECT state FROM notification WHERE correlation_uid = $1', [failing.correlationUid]);
+    assert.equal(state.rows[0]!.state, 'CANCELLED');
+
+    // Unfetched and always failing: three resends, then it gives up.
+    const given = await submit({ responseUrl: `${base}/always-fail` });
+    await platform.requests.waitForResponse(given.correlationUid, ORG, 10_000);
+    for (let i = 0; i < 100; i++) {
+      const s = await db.query<{ state: string }>('SELECT state FROM notification WHERE correlation_uid = $1', [given.correlationUid]);
+      if (s.rows[0]?.state === 'GAVE_UP') break;
+      await sleep(50);
+    }
+    const attempts = await db.query<{ attempts: number; state: string }>('SELECT attempts, state FROM notification WHERE correlation_uid = $1', [given.correlationUid]);
+    assert.deepEqual(attempts.rows[0], { attempts: 4, state: 'GAVE_UP' });
+  });
+}

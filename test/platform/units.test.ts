@@ -1,0 +1,79 @@
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { engines, engineOptions, freshDb } from '../support/db.ts';
+import { DbInvocationCounterStore } from '../../src/platform/invocation-counters.ts';
+import { Throttle } from '../../src/platform/throttle.ts';
+import { correlationTimestamp, makeCorrelationUid } from '../../src/platform/correlation.ts';
+import { Platform } from '../../src/platform/platform.ts';
+import { MeterfabricError } from '../../src/errors.ts';
+import { GATEWAY, ORG, seedInventory } from './helpers.ts';
+
+test('CorrelationUid: org|||device|||yyyyMMddkkmmssSSS|||uuid, midnight is hour 24 (GXF-SEMANTICS §3.2)', () => {
+  assert.equal(correlationTimestamp(new Date(2024, 9, 17, 0, 6, 34, 123)), '20241017240634123');
+  assert.equal(correlationTimestamp(new Date(2024, 0, 2, 21, 6, 4, 5)), '20240102210604005');
+  assert.equal(makeCorrelationUid('org-a', 'E1', new Date(2024, 9, 17, 21, 6, 34, 123), 'u-u'), 'org-a|||E1|||20241017210634123|||u-u');
+});
+
+test('throttle: at most maxOpen open and newPerSecond new connections', async () => {
+  const throttle = new Throttle({ maxOpen: 2, newPerSecond: 100, maxWaitMs: 50 });
+  const a = await throttle.acquire();
+  const b = await throttle.acquire();
+  await assert.rejects(throttle.acquire(), (e: MeterfabricError) => e.code === 211 && e.retryable);
+  a();
+  a(); // releasing twice frees one permit only
+  const c = await throttle.acquire();
+  assert.equal(throttle.open, 2);
+  b();
+  c();
+  const rate = new Throttle({ maxOpen: 10, newPerSecond: 2, maxWaitMs: 2000 });
+  const t0 = Date.now();
+  for (let i = 0; i < 3; i++) (await rate.acquire())();
+  assert.ok(Date.now() - t0 >= 900, 'the third new connection in a second had to wait');
+  const aborted = new AbortController();
+  aborted.abort();
+  await assert.rejects(rate.acquire(aborted.signal));
+});
+
+for (const engine of engines) {
+  test(`invocation counters are reserved in disjoint blocks and never lowered on ${engine}`, engineOptions(engine), async () => {
+    const { db, dispose } = await freshDb(engine);
+    try {
+      const store = new DbInvocationCounterStore(db);
+      assert.equal(await store.get('E1/1'), undefined);
+      assert.deepEqual(await store.reserve('E1/1', 100), { first: 0, end: 100 });
+      assert.deepEqual(await store.reserve('E1/1', 100), { first: 100, end: 200 });
+      // The meter reported a higher counter: the next block starts above it.
+      assert.deepEqual(await store.reserve('E1/1', 10, 5000), { first: 5000, end: 5010 });
+      const blocks = await Promise.all(Array.from({ length: 10 }, () => store.reserve('E1/1', 10)));
+      const firsts = blocks.map((b) => b.first).sort((x, y) => x - y);
+      assert.deepEqual(firsts, Array.from({ length: 10 }, (_, i) => 5010 + i * 10));
+      await store.raise('E1/1', 6000);
+      await store.raise('E1/1', 6000);
+      await assert.rejects(store.raise('E1/1', 5999), (e: MeterfabricError) => e.code === 808);
+      assert.equal(await store.get('E1/1'), 6000);
+    } finally {
+      await dispose();
+    }
+  });
+
+  test(`responses past retention are purged on ${engine}`, engineOptions(engine), async (t) => {
+    const { db, dispose } = await freshDb(engine);
+    await seedInventory(db);
+    const platform = await Platform.start({ db, pollingIntervalSeconds: 0.5 });
+    t.after(async () => {
+      await platform.stop();
+      await dispose();
+    });
+    platform.executors.register({ messageType: 'SCAN_MBUS_CHANNELS', execute: async () => ({ channels: [] }) });
+    const { correlationUid } = await platform.requests.submit({
+      organisationIdentification: ORG, userName: 'u', applicationName: 'a', deviceIdentification: GATEWAY, messageType: 'SCAN_MBUS_CHANNELS', payload: {}, channel: 'SOAP',
+      responseUrl: 'http://127.0.0.1:9/x',
+    });
+    await platform.requests.waitForResponse(correlationUid, ORG, 10_000);
+    assert.equal(await platform.purgeExpired(new Date(Date.now() + 6 * 24 * 3600_000)), 0);
+    assert.equal(await platform.purgeExpired(new Date(Date.now() + 7 * 24 * 3600_000 + 1000)), 1);
+    await assert.rejects(platform.requests.getResponse(correlationUid, ORG), (e: MeterfabricError) => e.code === 405);
+    const urls = await db.query('SELECT 1 FROM response_url WHERE correlation_uid = $1', [correlationUid]);
+    assert.equal(urls.rows.length, 0);
+  });
+}
