@@ -8,6 +8,7 @@ import type { GetDataResult } from '../dlms/apdu/common.ts';
 import { ActionResult } from '../dlms/apdu/common.ts';
 import type { DlmsSession } from './client.ts';
 import { illegalResponse, sessionError } from './errors.ts';
+import { decodeIdentificationNumber, encodeIdentificationNumber, manufacturerIdToText, manufacturerTextToId } from '../cosem/mbus.ts';
 
 export const MBUS_CLIENT_CLASS = 72;
 
@@ -45,31 +46,23 @@ export function mbusClientObis(channel: number): string {
   return `0-${channel}:24.1.0.255`;
 }
 
-/** Identification number text (DLMS-NOTES §9, GXF-SEMANTICS): v0 BCD `%08X` (digits only), v1 binary `%08d`. */
+/** Identification number text (DLMS-NOTES §9): v0 BCD `%08X` (digits only), v1 binary `%08d`; GXF's text otherwise. */
 export function identificationText(value: number, classVersion: 0 | 1): string {
-  if (classVersion === 1) return String(value >>> 0).padStart(8, '0');
-  const hex = (value >>> 0).toString(16).toUpperCase().padStart(8, '0');
-  if (/^\d{8}$/.test(hex)) return hex;
-  return `DOUBLE_LONG_UNSIGNED Value: ${value >>> 0} (Cannot not be correctly interpreted)`;
+  return decodeIdentificationNumber(value, classVersion).text;
 }
 
-/** Identification number as written to attribute 6: BCD for version 0, binary for version 1. */
-export function identificationValue(text: string, classVersion: 0 | 1): number {
-  if (!/^\d{1,8}$/.test(text)) throw sessionError(ErrorCode.VALIDATION_ERROR, `identification number must be up to 8 digits, got ${JSON.stringify(text)}`, { retryable: false });
-  return classVersion === 0 ? parseInt(text, 16) : parseInt(text, 10);
-}
-
-/** Manufacturer id → three letters; 0 → '' (DLMS-NOTES §9). */
+/** Manufacturer id → three letters; 0 → ''. A value that is no three letters is an illegal response. */
 export function manufacturerText(id: number): string {
-  if (id === 0) return '';
-  return String.fromCharCode(((id >> 10) & 0x1f) + 64, ((id >> 5) & 0x1f) + 64, (id & 0x1f) + 64);
+  try {
+    return manufacturerIdToText(id) ?? '';
+  } catch (e) {
+    throw illegalResponse(`manufacturer id ${id} is not three letters`, e);
+  }
 }
 
+/** Three letters (any case) → manufacturer id; '' → 0 (DLMS-NOTES §9). */
 export function manufacturerValue(letters: string): number {
-  if (letters === '') return 0;
-  const s = letters.toUpperCase();
-  if (!/^[A-Z]{3}$/.test(s)) throw sessionError(ErrorCode.VALIDATION_ERROR, `manufacturer id must be three letters, got ${JSON.stringify(letters)}`, { retryable: false });
-  return ((s.charCodeAt(0) - 64) << 10) | ((s.charCodeAt(1) - 64) << 5) | (s.charCodeAt(2) - 64);
+  return letters === '' ? 0 : manufacturerTextToId(letters.toUpperCase());
 }
 
 function numeric(r: GetDataResult, what: string, channel: number): number {
@@ -129,7 +122,7 @@ export async function writeChannelIdentity(
   const obis = mbusClientObis(channel);
   const writes: [number, DlmsData][] = [
     [MbusAttribute.PRIMARY_ADDRESS, Data.unsigned(values.primaryAddress)],
-    [MbusAttribute.IDENTIFICATION_NUMBER, Data.doubleLongUnsigned(identificationValue(values.identificationNumber || '0', classVersion))],
+    [MbusAttribute.IDENTIFICATION_NUMBER, Data.doubleLongUnsigned(encodeIdentificationNumber(values.identificationNumber || '0', classVersion))],
     [MbusAttribute.MANUFACTURER_ID, Data.longUnsigned(manufacturerValue(values.manufacturerIdentification))],
     [MbusAttribute.VERSION, Data.unsigned(values.version)],
     [MbusAttribute.DEVICE_TYPE, Data.unsigned(values.deviceTypeIdentification)],

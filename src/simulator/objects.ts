@@ -13,6 +13,7 @@ import { ActionResult, DataAccessResult, type AttributeDescriptor, type GetDataR
 import { unwrapDsmr4TransferKey, unwrapSmr5TransferKey } from '../dlms/security/mbus-transfer-key.ts';
 import { unwrapGlobalKeyTransfer, GlobalKeyId } from '../dlms/security/global-key-transfer.ts';
 import { isMeterfabricError } from '../errors.ts';
+import { decodeIdentificationNumber, encodeIdentificationNumber, manufacturerIdToText, manufacturerTextToId } from '../cosem/mbus.ts';
 import { encryptionKeyStatus, type GMeterState, type MeterState } from './meter.ts';
 
 export const OBIS = {
@@ -40,25 +41,8 @@ export interface ActionOutcome {
   afterResponse?: () => void;
 }
 
-/** Manufacturer id <-> three letters: ((c1−64)<<10) | ((c2−64)<<5) | (c3−64) (DLMS-NOTES §9). */
-export function manufacturerToId(letters: string): number {
-  const s = letters.toUpperCase();
-  if (!/^[A-Z]{3}$/.test(s)) return 0;
-  return ((s.charCodeAt(0) - 64) << 10) | ((s.charCodeAt(1) - 64) << 5) | (s.charCodeAt(2) - 64);
-}
-
-export function manufacturerFromId(id: number): string {
-  if (id <= 0) return '';
-  return String.fromCharCode(((id >> 10) & 0x1f) + 64, ((id >> 5) & 0x1f) + 64, (id & 0x1f) + 64);
-}
-
-/** Class 72 attribute 6: BCD for class version 0, binary for version 1 (DLMS-NOTES §9). */
-export function identificationToNumber(ident: string, classVersion: 0 | 1): number {
-  return classVersion === 0 ? parseInt(ident.padStart(8, '0'), 16) >>> 0 : parseInt(ident, 10) >>> 0;
-}
-
-export function identificationFromNumber(n: number, classVersion: 0 | 1): string {
-  return classVersion === 0 ? (n >>> 0).toString(16).toUpperCase().padStart(8, '0') : String(n >>> 0).padStart(8, '0');
+function manufacturerToId(letters: string): number {
+  return letters ? manufacturerTextToId(letters) : 0;
 }
 
 export function mbusClassVersion(meter: MeterState): 0 | 1 {
@@ -137,7 +121,7 @@ function getMbus(m: MeterState, ch: number, attributeId: number): GetDataResult 
     case 5:
       return ok(Data.unsigned(g?.primaryAddress ?? 0));
     case 6:
-      return ok(Data.doubleLongUnsigned(g ? identificationToNumber(g.identification, v) : 0));
+      return ok(Data.doubleLongUnsigned(g ? encodeIdentificationNumber(g.identification, v) : 0));
     case 7:
       return ok(Data.longUnsigned(g ? manufacturerToId(g.manufacturer) : 0));
     case 8:
@@ -178,8 +162,18 @@ export function setAttribute(ctx: ObjectContext, a: AttributeDescriptor, value: 
   // Writing an identity couples a device to the channel (DLMS-NOTES §9); its Default key is not known here.
   const g: GMeterState = m.channels[ch - 1] ?? { primaryAddress: 0, identification: '00000000', manufacturer: '', version: 0, deviceType: 0, defaultKey: Buffer.alloc(16) };
   if (a.attributeId === 5) g.primaryAddress = n;
-  if (a.attributeId === 6) g.identification = identificationFromNumber(n, mbusClassVersion(m));
-  if (a.attributeId === 7) g.manufacturer = manufacturerFromId(n);
+  if (a.attributeId === 6) {
+    const ident = decodeIdentificationNumber(n, mbusClassVersion(m));
+    if (!ident.valid) return DataAccessResult.OTHER_REASON;
+    g.identification = ident.text;
+  }
+  if (a.attributeId === 7) {
+    try {
+      g.manufacturer = manufacturerIdToText(n) ?? '';
+    } catch {
+      return DataAccessResult.OTHER_REASON;
+    }
+  }
   if (a.attributeId === 8) g.version = n;
   if (a.attributeId === 9) g.deviceType = n;
   m.channels[ch - 1] = g;
