@@ -2,7 +2,7 @@
  * xDLMS InitiateRequest / InitiateResponse and the conformance block (DLMS-NOTES §4). Carried in the
  * user-information of AARQ/AARE, plain or glo-ciphered.
  */
-import { ByteReader, checkUint, decodeError, encodeAxdrLength, u16be } from '../bytes.ts';
+import { ByteReader, checkUint, decodeError, encodeAxdrLength, encodeError, u16be } from '../bytes.ts';
 import { readOptional } from './common.ts';
 import { ApduTag } from './services.ts';
 
@@ -55,7 +55,7 @@ export class Conformance {
     let v = 0;
     for (const f of flags) {
       const bit = CONFORMANCE_BITS[f];
-      if (bit === undefined) throw decodeError(`unknown conformance flag ${String(f)}`);
+      if (bit === undefined) throw encodeError(`unknown conformance flag ${String(f)}`);
       v |= mask(bit);
     }
     return new Conformance(v);
