@@ -152,6 +152,13 @@ export function linkFactory(db: Db, store: SecretStore, throttle: Throttle | und
           invocationCounters: counters,
           challengeLength: d.challengeLength ?? 16,
         });
+        // Learned from the AARE: lets ciphered pushes of this meter be deciphered (src/adapters/push-alarms.ts).
+        const title = session.meterSystemTitle?.toString('hex').toUpperCase();
+        if (title) {
+          await db
+            .query('UPDATE device SET meter_system_title = $2 WHERE device_identification = $1 AND meter_system_title IS DISTINCT FROM $2', [gatewayId, title])
+            .catch(() => undefined);
+        }
         const abort = () => session.destroy();
         signal?.addEventListener('abort', abort, { once: true });
         const gateway = new MbusGateway(session, mbusClassVersion(protocolOf(d)));

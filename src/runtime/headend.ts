@@ -1,0 +1,133 @@
+/**
+ * The assembled head-end process: database, secret store (with its KEK provider), the platform's client key
+ * pair, the request platform with every executor, the HTTP APIs, and the push listener. `meterfabric serve`,
+ * `meterfabric worker` and `meterfabric demo` start it; the end-to-end tests start it too.
+ */
+import { join, resolve } from 'node:path';
+import { mkdirSync } from 'node:fs';
+import type { FastifyInstance } from 'fastify';
+import { openDb, migrate, type Db } from '../platform/db/db.ts';
+import { Platform, type PlatformOptions } from '../platform/platform.ts';
+import { PlatformCa } from '../platform/ca.ts';
+import { buildServer } from '../api/server.ts';
+import { SecretStore } from '../secrets/store.ts';
+import { openDefaultKek, type KekProvider } from '../secrets/kek.ts';
+import { Pkcs11KekProvider } from '../secrets/pkcs11-kek.ts';
+import { ClientKeyPair } from '../secrets/client-keys.ts';
+import { registerExecutors, type LinkOptions } from '../adapters/bindings.ts';
+import { PushAlarmService, pushDecipher } from '../adapters/push-alarms.ts';
+import { PushListener } from '../push/listener.ts';
+import { registry, enableDefaultMetrics } from '../observability/metrics.ts';
+import { logger } from '../observability/logger.ts';
+
+export interface HeadendOptions {
+  /** Folder of the embedded database, the KEK file and the platform CA. */
+  dataDir: string;
+  /** PostgreSQL server; replaces the embedded database. */
+  databaseUrl?: string;
+  /** An already open database (tests). */
+  db?: Db;
+  /** HTTP listener; false = no HTTP (a pure worker). */
+  http?: { host: string; port: number; tls?: boolean } | false;
+  /** DLMS push listener (TCP and UDP); false = none. */
+  push?: { host?: string; port: number } | false;
+  workers?: boolean;
+  platform?: Omit<PlatformOptions, 'db' | 'workers'>;
+  link?: LinkOptions;
+  /** KEK provider; default: METERFABRIC_PKCS11_* when set, else METERFABRIC_KEK, else the KEK file in dataDir. */
+  kek?: KekProvider;
+  /** RSA modulus of a newly created client key pair (default 2048). */
+  clientKeyBits?: number;
+}
+
+export interface RunningHeadend {
+  db: Db;
+  platform: Platform;
+  secrets: SecretStore;
+  clientKeys: ClientKeyPair;
+  app?: FastifyInstance;
+  push?: PushListener;
+  alarms: PushAlarmService;
+  /** Base URL of the HTTP listener. */
+  url?: string;
+  where: string;
+  stop(): Promise<void>;
+}
+
+/** KEK provider from the environment (README "Configuration"). */
+export async function kekFromEnvironment(dataDir: string, env: NodeJS.ProcessEnv = process.env): Promise<KekProvider> {
+  if (env.METERFABRIC_PKCS11_LIBRARY) {
+    return Pkcs11KekProvider.open({
+      library: env.METERFABRIC_PKCS11_LIBRARY,
+      token: env.METERFABRIC_PKCS11_TOKEN ?? 'meterfabric',
+      pin: env.METERFABRIC_PKCS11_PIN ?? '',
+      keyLabel: env.METERFABRIC_PKCS11_KEY_LABEL ?? 'meterfabric-kek',
+    });
+  }
+  return openDefaultKek({ dataDir, env });
+}
+
+export async function startHeadend(o: HeadendOptions): Promise<RunningHeadend> {
+  const dataDir = resolve(o.dataDir);
+  mkdirSync(dataDir, { recursive: true, mode: 0o700 });
+  const ownDb = !o.db;
+  const db = o.db ?? (o.databaseUrl ? await openDb({ url: o.databaseUrl }) : await openDb({ dataDir: join(dataDir, 'db') }));
+  const where = o.databaseUrl ? 'PostgreSQL (DATABASE_URL)' : o.db ? `${db.engine} database` : `embedded database in ${join(dataDir, 'db')}`;
+  const stops: (() => Promise<unknown>)[] = [];
+  try {
+    await migrate(db);
+    const secrets = await SecretStore.open(db, o.kek ?? (await kekFromEnvironment(dataDir)));
+    const clientKeys = await ClientKeyPair.open(secrets, { modulusLength: o.clientKeyBits ?? 2048 });
+    const platform = await Platform.start({ db, workers: o.workers ?? true, ...o.platform });
+    stops.push(() => platform.stop());
+    registerExecutors(platform, { secrets, clientKeys, link: o.link });
+    const alarms = new PushAlarmService(platform);
+    enableDefaultMetrics();
+
+    let app: FastifyInstance | undefined;
+    let url: string | undefined;
+    if (o.http) {
+      const ca = await PlatformCa.open(join(dataDir, 'pki'));
+      const tls = o.http.tls ? await ca.serverTls(['localhost', o.http.host]) : undefined;
+      app = await buildServer({ platform, ca, ...(tls ? { tls } : {}) });
+      app.get('/api/v1/platform/public-key', async (_req, reply) => reply.type('application/x-pem-file').send(clientKeys.publicKeyPem()));
+      app.get('/metrics', async (_req, reply) => reply.type(registry.contentType).send(await registry.metrics()));
+      await app.listen({ host: o.http.host, port: o.http.port });
+      const address = app.server.address();
+      const port = address && typeof address === 'object' ? address.port : o.http.port;
+      url = `${tls ? 'https' : 'http'}://${o.http.host}:${port}`;
+      stops.push(() => app!.close());
+    }
+
+    let push: PushListener | undefined;
+    if (o.push) {
+      const log = logger('push');
+      push = new PushListener({
+        host: o.push.host ?? '0.0.0.0',
+        port: o.push.port,
+        decipher: pushDecipher(db, secrets),
+        onPush: async (p, source) => {
+          await alarms.received(p, source).catch((e) => log.warn({ err: e }, 'push could not be handled'));
+        },
+        onError: (e, raw, source) => {
+          log.info({ source: source.address, err: e.message }, 'push rejected');
+          void alarms.rejected(e, raw, source).catch(() => undefined);
+        },
+      });
+      await push.start();
+      stops.push(() => push!.stop());
+    }
+
+    return {
+      db, platform, secrets, clientKeys, app, push, alarms, url, where,
+      async stop() {
+        for (const s of stops.reverse()) await s().catch(() => undefined);
+        if (ownDb) await db.close();
+      },
+    };
+  } catch (e) {
+    for (const s of stops.reverse()) await s().catch(() => undefined);
+    if (ownDb) await db.close().catch(() => undefined);
+    throw e;
+  }
+}
