@@ -2,11 +2,11 @@
  * Who is calling: the organisation behind a request to the SOAP or REST interface.
  *
  * GXF binds a call to an organisation through two-way TLS: the organisation named by the caller must be the
- * subject CN of a certificate in the client's chain (GXF-SEMANTICS §9.4). meterfabric does the same when the
- * connection is TLS with a verified client certificate. On plain HTTP (the embedded default) the named
+ * subject CN of a certificate in the client's chain (GXF-SEMANTICS §9.4). meterfabric does the same with the
+ * client's own certificate when the connection is TLS with a verified client certificate. On plain HTTP (the embedded default) the named
  * organisation is accepted only from the loopback interface, unless configured otherwise.
  */
-import type { TLSSocket, DetailedPeerCertificate } from 'node:tls';
+import type { TLSSocket } from 'node:tls';
 import type { FastifyRequest } from 'fastify';
 import { ErrorCode, MeterfabricError } from '../../errors.ts';
 
@@ -17,20 +17,17 @@ export interface CallerPolicy {
   plainHttp?: PlainHttpTrust;
 }
 
-/** Subject CNs of the verified client certificate chain, or undefined when the caller presented none. */
+/**
+ * Subject CN of the verified client certificate, or undefined when the caller presented none. Only the client's
+ * own (leaf) certificate names organisations: GXF also accepts the CN of any issuer in the chain (§9.4), which
+ * would let every client act as an organisation named like its CA.
+ */
 export function certificateOrganisations(request: FastifyRequest): string[] | undefined {
   const socket = request.raw.socket as Partial<TLSSocket> | undefined;
   if (!socket || typeof socket.getPeerCertificate !== 'function' || socket.authorized !== true) return undefined;
-  const names: string[] = [];
-  let cert: DetailedPeerCertificate | undefined = socket.getPeerCertificate(true);
-  const seen = new Set<string>();
-  while (cert && cert.subject && !seen.has(cert.fingerprint256)) {
-    seen.add(cert.fingerprint256);
-    const cn = cert.subject.CN as string | string[] | undefined;
-    if (Array.isArray(cn)) names.push(...cn);
-    else if (cn) names.push(cn);
-    cert = cert.issuerCertificate;
-  }
+  const cert = socket.getPeerCertificate(false);
+  const cn = cert?.subject?.CN as string | string[] | undefined;
+  const names = Array.isArray(cn) ? cn : cn ? [cn] : [];
   return names.length > 0 ? names : undefined;
 }
 
@@ -54,8 +51,8 @@ export function checkCallerOrganisation(request: FastifyRequest, organisation: s
 export const ORGANISATION_HEADER = 'x-organisation-identification';
 
 /**
- * The organisation a REST operation request acts for: the client certificate's CN (X-Organisation-Identification
- * may pick another CN of the chain), or on trusted plain HTTP the X-Organisation-Identification header, which is
+ * The organisation a REST operation request acts for: the client certificate's CN (X-Organisation-Identification,
+ * when given, must equal it), or on trusted plain HTTP the X-Organisation-Identification header, which is
  * then required. Throws MeterfabricError 224 (no usable identity) or 301 (header not in the certificate).
  */
 export function restCallerOrganisation(request: FastifyRequest, policy: CallerPolicy = {}): string {
