@@ -122,6 +122,19 @@ test('wrong AK: the meter cannot decipher the AARQ -> AUTHENTICATION_ERROR 223',
     withMeter('wrapper', 'smr5', async (meter) => {
       const e = await rejection(DlmsSession.openManagement(managementOptions(meter, { ak: hex('FF'.repeat(16)) })));
       assert.ok(hasCode(e, ErrorCode.AUTHENTICATION_ERROR), String(e));
+      assert.doesNotMatch(JSON.stringify({ m: (e as Error).message, j: e }), /FFFFFFFF|000102030405|D0D1D2D3/i);
+    }),
+  );
+});
+
+test('keys changed on the meter mid-session: it cannot decipher the request -> UNABLE_TO_DECYPHER 230', async () => {
+  await withoutLeaks(() =>
+    withMeter('hdlc', 'smr5', async (meter) => {
+      const s = await DlmsSession.openManagement(managementOptions(meter));
+      meter.state.keys.ek = hex('77'.repeat(16));
+      const e = await rejection(new MbusGateway(s, 1).readEncryptionKeyStatus(1));
+      assert.ok(hasCode(e, ErrorCode.UNABLE_TO_DECYPHER), String(e));
+      s.destroy();
     }),
   );
 });
