@@ -66,6 +66,8 @@ async function childProcess(framing: FramingKind, profile: 'smr5' | 'dsmr4'): Pr
   };
 }
 
+let firstRun = true;
+
 async function run(framing: FramingKind, profile: 'smr5' | 'dsmr4', split: boolean): Promise<void> {
   const sims = split ? await childProcess(framing, profile) : await inProcess(framing, profile);
   const store = new MemoryInvocationCounterStore();
@@ -107,8 +109,9 @@ async function run(framing: FramingKind, profile: 'smr5' | 'dsmr4', split: boole
       }
     }
   };
-  // Warm-up: learn the invocation counters (public client reads) and let the JIT settle.
-  await Promise.all(sims.ports.map((_, i) => worker(i, Date.now() + 300)));
+  // Warm-up: learn the invocation counters (public client reads) and let the JIT settle (longer on the first run).
+  await Promise.all(sims.ports.map((_, i) => worker(i, Date.now() + (firstRun ? 2000 : 500))));
+  firstRun = false;
   done = 0;
   failures = 0;
   await sims.mark();
