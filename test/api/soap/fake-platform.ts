@@ -14,6 +14,7 @@ export const UNKNOWN_DEVICE = 'UNKNOWN0000000000';
 export class FakePlatform implements PlatformApi {
   readonly submitted: (SubmitRequest & { correlationUid: string })[] = [];
   readonly responses = new Map<string, StoredResponse>();
+  readonly #byUid = new Map<string, SubmitRequest & { correlationUid: string }>();
   /** When set, submit throws it (after recording nothing). */
   refuseWith?: Error;
 
@@ -27,7 +28,9 @@ export class FakePlatform implements PlatformApi {
         throw new MeterfabricError(ErrorCode.UNKNOWN_DEVICE, `Device ${r.deviceIdentification} is unknown`, { component: 'DOMAIN_CORE' });
       }
       const correlationUid = `${r.organisationIdentification}|||${r.deviceIdentification}|||20261124033000123|||${randomUUID()}`;
-      this.submitted.push({ ...r, correlationUid });
+      const recorded = { ...r, correlationUid };
+      this.submitted.push(recorded);
+      this.#byUid.set(correlationUid, recorded);
       return { correlationUid };
     },
     getResponse: async (correlationUid: string, organisationIdentification: string): Promise<StoredResponse> => {
@@ -44,7 +47,7 @@ export class FakePlatform implements PlatformApi {
 
   /** Stores the outcome of a submitted request, as the platform does when it finishes. */
   complete(correlationUid: string, result: ResultType, outcome: { data?: unknown; error?: StoredError } = {}): StoredResponse {
-    const req = this.submitted.find((s) => s.correlationUid === correlationUid);
+    const req = this.#byUid.get(correlationUid) ?? this.submitted.find((s) => s.correlationUid === correlationUid);
     if (!req) throw new Error(`no request ${correlationUid}`);
     const stored: StoredResponse = {
       correlationUid,
