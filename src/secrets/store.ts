@@ -98,6 +98,14 @@ export interface RotationResult {
 export interface OpenOptions {
   /** Providers of earlier KEKs still needed (an interrupted rotation); the store only reads with them. */
   previous?: KekProvider[];
+  /**
+   * Keep sealed rows (never plaintext) of getActive/getNew in memory, invalidated by this store's own writes.
+   * Only correct when this store is the database's only writer, hence the default: on for PGlite (one process
+   * owns an embedded database), off for PostgreSQL (other processes may write).
+   */
+  cache?: boolean;
+  /** Entries kept by the read cache (default 100,000). */
+  cacheSize?: number;
 }
 
 interface SecretRow {
@@ -144,6 +152,11 @@ export class SecretStore {
   #currentKekId: number;
   readonly #providers = new Map<number, KekProvider>();
   readonly #references = new Map<number, string>();
+  /** Sealed rows by device/type/status; null caches "none". Undefined when caching is off. */
+  #cache: Map<string, SecretRow | null> | undefined;
+  #cacheSize = 100_000;
+  /** Bumped by every write; a read fills the cache only if no write happened while it was in flight. */
+  #epoch = 0;
 
   private constructor(db: Db, current: KekProvider, currentKekId: number) {
     this.#db = db;
@@ -182,6 +195,8 @@ export class SecretStore {
       return current.id;
     });
     const store = new SecretStore(db, provider, kekId);
+    if (options.cache ?? db.engine === 'pglite') store.#cache = new Map();
+    if (options.cacheSize !== undefined) store.#cacheSize = Math.max(1, options.cacheSize);
     store.#providers.set(kekId, provider);
     store.#references.set(kekId, provider.reference);
     const keks = (await db.query<{ id: number; reference: string; status: string }>('SELECT id, reference, status FROM secret_kek')).rows;
@@ -440,6 +455,7 @@ export class SecretStore {
     const rows = parseKeyShipment(text, options.format, options.decryptKey);
     const result: ImportResult = { imported: 0, skipped: 0, rows: [] };
     const batchSize = Math.max(1, options.batchSize ?? 500);
+    this.#invalidate();
     try {
       for (let i = 0; i < rows.length; i += batchSize) {
         const batch = rows.slice(i, i + batchSize);
@@ -457,6 +473,7 @@ export class SecretStore {
         }
       }
     } finally {
+      this.#invalidate();
       for (const r of rows) r.key.fill(0);
     }
     return result;
@@ -555,6 +572,8 @@ export class SecretStore {
         });
       }
     }
+    // Cached rows may name the old KEK, which the caller may close once this resolves.
+    this.#invalidate();
     const retired = await this.#db.tx(async (q) => {
       await q.query('SELECT pg_advisory_xact_lock($1)', [LOCK_SALT]);
       const r = await q.query<{ reference: string }>(
@@ -629,12 +648,27 @@ export class SecretStore {
   }
 
   async #withLock<T>(deviceId: string, type: SecretType, fn: (q: Queryable) => Promise<T>): Promise<T> {
-    return this.#retry(() =>
-      this.#db.tx(async (q) => {
-        await this.#lock(q, deviceId, type);
-        return fn(q);
-      }),
-    );
+    this.#invalidate(deviceId, type);
+    try {
+      return await this.#retry(() =>
+        this.#db.tx(async (q) => {
+          await this.#lock(q, deviceId, type);
+          return fn(q);
+        }),
+      );
+    } finally {
+      this.#invalidate(deviceId, type);
+    }
+  }
+
+  #invalidate(deviceId?: string, type?: SecretType): void {
+    this.#epoch++;
+    if (!this.#cache) return;
+    if (deviceId === undefined || type === undefined) {
+      this.#cache.clear();
+      return;
+    }
+    for (const status of ['NEW', 'ACTIVE'] as const) this.#cache.delete(`${status}\u0000${type}\u0000${deviceId}`);
   }
 
   async #retry<T>(fn: () => Promise<T>): Promise<T> {
@@ -739,7 +773,17 @@ export class SecretStore {
   async #getByStatus(deviceId: string, type: SecretType, status: SecretStatus): Promise<SecretKey | undefined> {
     checkDeviceId(deviceId);
     checkSecretType(type);
-    const row = await this.#selectByStatus(this.#db, deviceId, type, status);
+    let row: SecretRow | null | undefined;
+    const cacheKey = `${status}\u0000${type}\u0000${deviceId}`;
+    if (this.#cache) row = this.#cache.get(cacheKey);
+    if (row === undefined) {
+      const epoch = this.#epoch;
+      row = (await this.#selectByStatus(this.#db, deviceId, type, status)) ?? null;
+      if (this.#cache && epoch === this.#epoch) {
+        if (this.#cache.size >= this.#cacheSize) this.#cache.delete(this.#cache.keys().next().value!);
+        this.#cache.set(cacheKey, row);
+      }
+    }
     if (!row) return undefined;
     return { secretId: row.id, key: await this.#open(row) };
   }
