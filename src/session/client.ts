@@ -45,6 +45,10 @@ import { connectClientTransport, type ClientTransportOptions } from '../transpor
 import type { ApduTransport, FramingKind } from '../transport/transport.ts';
 import type { InvocationCounterStore } from './invocation-counter.ts';
 import { authenticationError, illegalResponse, sessionError, unableToDecipher } from './errors.ts';
+import { logger } from '../observability/logger.ts';
+import { metrics } from '../observability/metrics.ts';
+
+const log = logger('session');
 import { gloDecrypt as gloDecryptApdu, gloEncrypt as gloEncryptApdu, hlsGmac, verifyHlsGmac, type CipheringKeys } from '../dlms/security/index.ts';
 
 export const PUBLIC_CLIENT = 16;
@@ -207,6 +211,7 @@ export class DlmsSession {
       return await DlmsSession.associateManagement(options);
     } catch (e) {
       if (!isInvocationCounterRejection(e)) throw e;
+      log.info({ deviceId: options.deviceId, code: (e as MeterfabricError).code }, 'association refused: re-reading the invocation counter and trying once more');
       await DlmsSession.synchroniseInvocationCounter(options);
       return DlmsSession.associateManagement(options);
     }
@@ -218,6 +223,7 @@ export class DlmsSession {
     // The meter publishes the next counter it accepts (DLMS-NOTES §7); a stored value above it is kept.
     const stored = await options.invocationCounters.get(options.deviceId);
     if (stored === undefined || value > stored) await options.invocationCounters.raise(options.deviceId, value);
+    log.debug({ deviceId: options.deviceId, meterInvocationCounter: value, stored }, 'invocation counter read through the public client');
     return value;
   }
 
@@ -265,6 +271,7 @@ export class DlmsSession {
       const ir = decodeInitiateResponse(initRes.plain);
       const session = new DlmsSession(transport, MANAGEMENT_CLIENT, ir.negotiatedConformance, ir.serverMaxReceivePduSize, options, ciphering);
       await session.replyToHlsAuthentication(aare.respondingAuthenticationValue, ctos);
+      log.debug({ deviceId: options.deviceId, meterSystemTitle: ciphering.meterTitle.toString('hex').toUpperCase(), conformance: ir.negotiatedConformance.toString() }, 'management association open');
       return session;
     } catch (e) {
       transport.destroy();
@@ -443,8 +450,10 @@ export class DlmsSession {
     if (wire.length > this.serverMaxReceivePduSize && this.serverMaxReceivePduSize > 0) {
       throw sessionError(ErrorCode.ENCODE_ERROR, `APDU of ${wire.length} bytes exceeds the meter's max receive PDU size ${this.serverMaxReceivePduSize}`, { retryable: false });
     }
+    const started = performance.now();
     await this.transport.send(wire);
     const raw = await this.transport.receive(timeout);
+    metrics.meterRoundTrip.observe((performance.now() - started) / 1000);
     let resp = raw;
     if (c) {
       if (raw[0] === 0xd8) throw exceptionError(decodeOr(() => ExceptionResponse.decode(raw)));
@@ -478,7 +487,34 @@ async function openTransport(options: ConnectionOptions, clientAddress: number):
     hdlcAddressSize: options.hdlcAddressSize,
     connectTimeoutMs: options.connectTimeoutMs ?? 10_000,
   };
-  return (options.openTransport ?? connectClientTransport)(o);
+  const t = await (options.openTransport ?? connectClientTransport)(o);
+  return countedTransport(t);
+}
+
+/** Keeps the open-connections gauge right whichever way the transport ends (close, destroy, or the peer). */
+function countedTransport(t: ApduTransport): ApduTransport {
+  metrics.openMeterConnections.inc();
+  let counted = true;
+  const done = () => {
+    if (counted) {
+      counted = false;
+      metrics.openMeterConnections.dec();
+    }
+  };
+  const close = t.close.bind(t);
+  const destroy = t.destroy.bind(t);
+  t.close = async () => {
+    try {
+      await close();
+    } finally {
+      done();
+    }
+  };
+  t.destroy = () => {
+    destroy();
+    done();
+  };
+  return t;
 }
 
 /** Reads the invocation counter object through a short public association. */

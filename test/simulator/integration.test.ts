@@ -12,6 +12,9 @@ import type { FramingKind } from '../../src/transport/transport.ts';
 import { rejection, withoutLeaks } from '../transport/support.ts';
 import { DEFAULT_KEY, NEW_USER_KEY, hex, managementOptions, withMeter } from './helpers.ts';
 import { testGMeter } from '../../src/simulator/meter.ts';
+import { metrics } from '../../src/observability/metrics.ts';
+
+const openConnections = async () => (await metrics.openMeterConnections.get()).values[0]?.value ?? 0;
 
 const hasCode = (e: unknown, code: number) => isMeterfabricError(e) && e.code === code;
 
@@ -318,6 +321,22 @@ test('fault: a silent meter -> RESPONSE_TIMEOUT 233 within the per-APDU timeout'
       const e = await rejection(DlmsSession.openManagement(managementOptions(meter, { responseTimeoutMs: 100, invocationCounters: new MemoryInvocationCounterStore({ E0000001: 1 }) })));
       assert.ok(hasCode(e, ErrorCode.RESPONSE_TIMEOUT), String(e));
       assert.ok(Date.now() - started < 1000);
+    }),
+  );
+});
+
+test('the open meter connections gauge returns to its value after good, failed and dropped sessions', async () => {
+  await withoutLeaks(() =>
+    withMeter('wrapper', 'smr5', async (meter) => {
+      const before = await openConnections();
+      const s = await DlmsSession.openManagement(managementOptions(meter));
+      assert.equal(await openConnections(), before + 1);
+      await s.release();
+      await rejection(DlmsSession.openManagement(managementOptions(meter, { ak: hex('FF'.repeat(16)) })));
+      meter.faults = { dropAfterApdus: 2 };
+      const s2 = await rejection(DlmsSession.openManagement(managementOptions(meter)));
+      assert.ok(isMeterfabricError(s2));
+      assert.equal(await openConnections(), before);
     }),
   );
 });
