@@ -375,3 +375,29 @@ test('a caller policy that trusts no plain-HTTP caller refuses with the certific
     await strict.app.close();
   }
 });
+
+test('validateResponses catches a response the XSDs reject (a correlation id shorter than 20) and sends a TechnicalFault', async () => {
+  const checked = await soapApp({ validateResponses: true });
+  const unchecked = await soapApp();
+  try {
+    for (const p of [checked.platform, unchecked.platform]) p.requests.submit = async () => ({ correlationUid: 'too-short' });
+    const bad = await post(checked.app, setMbusUserKey('1'));
+    assert.equal(bad.status, 500);
+    assert.equal(bad.text('//c:TechnicalFault/c:Message'), 'The response could not be produced.');
+    assertValid(bad);
+    const sent = await post(unchecked.app, setMbusUserKey('1'));
+    assert.equal(sent.status, 200);
+    assert.notDeepEqual(validateEnvelopeXml(sent.body), []);
+    // And a valid response passes the check unchanged.
+    const good = await soapApp({ validateResponses: true });
+    try {
+      const ok = await post(good.app, setMbusUserKey('1'));
+      assert.equal(ok.status, 200);
+    } finally {
+      await good.app.close();
+    }
+  } finally {
+    await checked.app.close();
+    await unchecked.app.close();
+  }
+});
