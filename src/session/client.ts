@@ -70,6 +70,8 @@ export interface ConnectionOptions {
   hdlcAddressSize?: 1 | 2 | 4;
   /** Logical device, default 1. */
   serverAddress?: number;
+  /** HDLC information field lengths to propose (default 128/128; the meter may lower them). */
+  hdlcParameters?: { maxInfoTx?: number; maxInfoRx?: number };
   /** TCP connect (+ SNRM/UA). Default 10 s. */
   connectTimeoutMs?: number;
   /** Per APDU. Default 30 s (GXF uses 120 s). */
@@ -485,6 +487,7 @@ async function openTransport(options: ConnectionOptions, clientAddress: number):
     serverAddress: options.serverAddress ?? 1,
     physicalAddress: options.physicalAddress,
     hdlcAddressSize: options.hdlcAddressSize,
+    hdlcParameters: options.hdlcParameters,
     connectTimeoutMs: options.connectTimeoutMs ?? 10_000,
   };
   const t = await (options.openTransport ?? connectClientTransport)(o);

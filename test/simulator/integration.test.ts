@@ -61,6 +61,21 @@ test('HDLC with a 4-byte server address (physical address 0x11) associates and r
   );
 });
 
+test('HDLC with 32-byte information fields segments AARQ, AARE and every ciphered APDU in both directions', async () => {
+  await withoutLeaks(() =>
+    withMeter('hdlc', 'smr5', async (meter) => {
+      const s = await DlmsSession.openManagement(managementOptions(meter, { hdlcParameters: { maxInfoTx: 32, maxInfoRx: 32 } }));
+      const gw = new MbusGateway(s, 1);
+      assert.equal((await gw.readChannel(1)).manufacturerIdentification, 'FLO');
+      await gw.transferKey(1, blobFor('smr5', NEW_USER_KEY));
+      await gw.setEncryptionKey(1, NEW_USER_KEY);
+      assert.equal(await gw.readEncryptionKeyStatus(1), 4);
+      await gw.release();
+      assert.deepEqual(meter.gMeterKey(1), NEW_USER_KEY);
+    }),
+  );
+});
+
 test('WithListMax 1 reads attributes 5..9 with one GET each', async () => {
   await withoutLeaks(() =>
     withMeter('wrapper', 'smr5', async (meter) => {
