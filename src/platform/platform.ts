@@ -14,7 +14,6 @@ import type { Db, Queryable } from './db/db.ts';
 import { ErrorCode, MeterfabricError, errorCodeName, toMeterfabricError, type Component } from '../errors.ts';
 import { logger as componentLogger, type Logger } from '../observability/logger.ts';
 import { MessageType, type ResultType } from './operations.ts';
-import { findDevice, findOrganisation, isAuthorised } from './inventory.ts';
 import { makeCorrelationUid } from './correlation.ts';
 import { DEAD_LETTER_QUEUE, REQUEST_QUEUE, inTx, startQueue } from './queue.ts';
 import { Throttle, type ThrottleOptions } from './throttle.ts';
@@ -262,18 +261,28 @@ export class RequestApi {
       }).catch(() => undefined);
       return new MeterfabricError(code, message, { component, retryable: false });
     };
-    const org = await findOrganisation(db, r.organisationIdentification);
-    if (!org) throw await reject(ErrorCode.UNKNOWN_ORGANISATION, `Organisation ${r.organisationIdentification} is unknown`, 'WS_SMART_METERING');
-    if (!org.enabled) throw await reject(ErrorCode.DISABLED_ORGANISATION, `Organisation ${r.organisationIdentification} is disabled`, 'WS_SMART_METERING');
+    // One round trip for GXF's checks, evaluated in GXF's order below (GXF-SEMANTICS §9.2).
+    const checked = await db.query<{ enabled: boolean; device_found: boolean; gateway: string | null; authorised: boolean }>(
+      `SELECT o.enabled, d.device_identification IS NOT NULL AS device_found, d.gateway_device_identification AS gateway,
+              EXISTS (SELECT 1 FROM device_authorisation a
+                       WHERE a.organisation_identification = o.identification AND a.device_identification = $2
+                         AND (a.function_group = 'OWNER' OR EXISTS (
+                           SELECT 1 FROM device_function_mapping m WHERE m.function_group = a.function_group AND m.device_function = $3))) AS authorised
+         FROM organisation o LEFT JOIN device d ON d.device_identification = $2
+        WHERE o.identification = $1`,
+      [r.organisationIdentification, r.deviceIdentification, r.messageType],
+    );
+    const c = checked.rows[0];
+    if (!c) throw await reject(ErrorCode.UNKNOWN_ORGANISATION, `Organisation ${r.organisationIdentification} is unknown`, 'WS_SMART_METERING');
+    if (!c.enabled) throw await reject(ErrorCode.DISABLED_ORGANISATION, `Organisation ${r.organisationIdentification} is disabled`, 'WS_SMART_METERING');
     let gateway: string | null = null;
     if (r.messageType !== MessageType.ADD_METER) {
       // GXF-SEMANTICS §9.3: ADD_METER creates the device; every other function is checked on the request's device.
-      const device = await findDevice(db, r.deviceIdentification);
-      if (!device) throw await reject(ErrorCode.UNKNOWN_DEVICE, `Device ${r.deviceIdentification} is unknown`, 'DOMAIN_CORE');
-      if (!(await isAuthorised(db, r.organisationIdentification, r.deviceIdentification, r.messageType))) {
+      if (!c.device_found) throw await reject(ErrorCode.UNKNOWN_DEVICE, `Device ${r.deviceIdentification} is unknown`, 'DOMAIN_CORE');
+      if (!c.authorised) {
         throw await reject(ErrorCode.UNAUTHORIZED, `Organisation [${r.organisationIdentification}] is not authorized for action`, 'WS_SMART_METERING');
       }
-      gateway = device.gatewayDeviceIdentification;
+      gateway = c.gateway;
     }
     const executor = p.executors.get(r.messageType);
     const lockInput: LockKeyInput = {
@@ -549,6 +558,7 @@ export class Platform {
       await this.#requeue(req, jobId, this.#opts.lockRetryMs, false, log);
       return;
     }
+    let released = false;
     try {
       const started = await this.db.query<{ attempts: number }>(
         `UPDATE request SET status = 'RUNNING', attempts = attempts + 1, updated_at = now()
@@ -558,7 +568,8 @@ export class Platform {
       if (!started.rows[0]) return;
       const outcome = await this.#execute(req, started.rows[0].attempts, log);
       if (outcome.result === 'OK') {
-        await this.#finish(correlationUid, jobId, outcome);
+        await this.#finish(correlationUid, jobId, outcome, req.lock_key);
+        released = true;
         return;
       }
       const err = outcome.error;
@@ -577,9 +588,10 @@ export class Platform {
         return;
       }
       if (this.#stopped && err.retryable) throw err; // shutting down: leave the job to be redelivered
-      await this.#finish(correlationUid, jobId, outcome);
+      await this.#finish(correlationUid, jobId, outcome, req.lock_key);
+      released = true;
     } finally {
-      await this.db.query('DELETE FROM exchange_lock WHERE lock_key = $1 AND correlation_uid = $2', [req.lock_key, correlationUid]).catch(() => undefined);
+      if (!released) await this.db.query('DELETE FROM exchange_lock WHERE lock_key = $1 AND correlation_uid = $2', [req.lock_key, correlationUid]).catch(() => undefined);
     }
   }
 
@@ -648,8 +660,9 @@ export class Platform {
    * Writes the final result once: request DONE, response row, notification outbox and audit in one transaction.
    * jobId null (dead letter) finishes whatever job owns the request.
    */
-  async #finish(correlationUid: string, jobId: string | null, outcome: Outcome): Promise<void> {
+  async #finish(correlationUid: string, jobId: string | null, outcome: Outcome, lockKey?: string): Promise<void> {
     await this.db.tx(async (q) => {
+      if (lockKey) await q.query('DELETE FROM exchange_lock WHERE lock_key = $1 AND correlation_uid = $2', [lockKey, correlationUid]);
       const done = await q.query<RequestRow>(
         `UPDATE request SET status = 'DONE', result = $3, error_code = $4, updated_at = now(), completed_at = now()
           WHERE correlation_uid = $1 AND status <> 'DONE' AND ($2::uuid IS NULL OR job_id = $2::uuid) RETURNING *`,
