@@ -546,27 +546,31 @@ export class Platform {
       return;
     }
     const leaseSeconds = this.#opts.jobExpireSeconds;
-    const locked = await this.db.query(
-      `INSERT INTO exchange_lock (lock_key, correlation_uid, expires_at) VALUES ($1, $2, now() + ($3::int * interval '1 second'))
-       ON CONFLICT (lock_key) DO UPDATE SET correlation_uid = EXCLUDED.correlation_uid, expires_at = EXCLUDED.expires_at
-         WHERE exchange_lock.expires_at < now() OR exchange_lock.correlation_uid = EXCLUDED.correlation_uid
-       RETURNING lock_key`,
-      [req.lock_key, correlationUid, leaseSeconds],
+    // Take the gateway's exchange lock and mark the request RUNNING in one statement (one commit).
+    const claim = await this.db.query<{ locked: number; attempts: number | null }>(
+      `WITH lock AS (
+         INSERT INTO exchange_lock (lock_key, correlation_uid, expires_at) VALUES ($1, $2, now() + ($3::int * interval '1 second'))
+         ON CONFLICT (lock_key) DO UPDATE SET correlation_uid = EXCLUDED.correlation_uid, expires_at = EXCLUDED.expires_at
+           WHERE exchange_lock.expires_at < now() OR exchange_lock.correlation_uid = EXCLUDED.correlation_uid
+         RETURNING lock_key
+       ), started AS (
+         UPDATE request SET status = 'RUNNING', attempts = attempts + 1, updated_at = now()
+          WHERE correlation_uid = $2 AND job_id = $4 AND status <> 'DONE' AND EXISTS (SELECT 1 FROM lock)
+         RETURNING attempts
+       )
+       SELECT (SELECT count(*) FROM lock)::int AS locked, (SELECT attempts FROM started) AS attempts`,
+      [req.lock_key, correlationUid, leaseSeconds, jobId],
     );
-    if (locked.rowCount === 0) {
+    const { locked, attempts } = claim.rows[0]!;
+    if (!locked) {
       // The gateway is busy with another exchange: run this one later, without counting a retry.
       await this.#requeue(req, jobId, this.#opts.lockRetryMs, false, log);
       return;
     }
     let released = false;
     try {
-      const started = await this.db.query<{ attempts: number }>(
-        `UPDATE request SET status = 'RUNNING', attempts = attempts + 1, updated_at = now()
-          WHERE correlation_uid = $1 AND job_id = $2 AND status <> 'DONE' RETURNING attempts`,
-        [correlationUid, jobId],
-      );
-      if (!started.rows[0]) return;
-      const outcome = await this.#execute(req, started.rows[0].attempts, log);
+      if (attempts === null) return; // the request moved on between the read and the claim
+      const outcome = await this.#execute(req, attempts, log);
       if (outcome.result === 'OK') {
         await this.#finish(correlationUid, jobId, outcome, req.lock_key);
         released = true;
