@@ -8,7 +8,7 @@ import { Fleet } from '../../src/simulator/simulator.ts';
 import { DlmsSession, readInvocationCounter } from '../../src/session/client.ts';
 import { MbusGateway } from '../../src/session/mbus.ts';
 import { buildSmr5TransferKey } from '../../src/dlms/security/index.ts';
-import { parseMbusSpec } from '../../src/cli/commands/simulate.ts';
+import { parseMbusSpec, parseMethodError } from '../../src/cli/commands/simulate.ts';
 import { withoutLeaks } from '../transport/support.ts';
 import { DEFAULT_KEY, NEW_USER_KEY, managementOptions } from './helpers.ts';
 import { isMeterfabricError } from '../../src/errors.ts';
@@ -70,4 +70,10 @@ test('--mbus CH:IDENT:MAN:VERSION:TYPE:DEFAULTKEYHEX parses decimal numbers and 
   for (const bad of ['5:12056731:FLO:80:3:0F0E0D0C0B0A09080706050403020100', '1:123456789:FLO:80:3:0F0E0D0C0B0A09080706050403020100', '1:1:FL:80:3:0F0E', '1:1:FLO:80:3', '1:1:FLO:300:3:0F0E0D0C0B0A09080706050403020100']) {
     assert.throws(() => parseMbusSpec(bad), (e) => isMeterfabricError(e) && !String((e as Error).message).includes('0F0E0D0C0B0A0908'), bad);
   }
+});
+
+test('--method-error CLASS:OBIS:METHOD:RESULT parses the OBIS code with its colon', () => {
+  assert.deepEqual(parseMethodError('72:0-1:24.1.0.255:8:250'), { classId: 72, obis: '0-1:24.1.0.255', methodId: 8, result: 250 });
+  assert.throws(() => parseMethodError('72:0-1:24.1.0.255:8'), (e) => isMeterfabricError(e));
+  assert.throws(() => parseMethodError('72:0-1:24.1.0.255:8:256'), (e) => isMeterfabricError(e));
 });

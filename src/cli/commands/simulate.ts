@@ -34,6 +34,15 @@ export function parseMbusSpec(spec: string): { channel: number; gMeter: GMeterSt
   return { channel, gMeter: { primaryAddress: channel, identification: ident.padStart(8, '0'), manufacturer: man.toUpperCase(), version: v, deviceType: t, defaultKey } };
 }
 
+/** CLASS:OBIS:METHOD:RESULT, OBIS as A-B:C.D.E.F (its colon is the second field separator). */
+export function parseMethodError(spec: string): { classId: number; obis: string; methodId: number; result: number } {
+  const m = /^(\d+):(\d+-\d+:\d+\.\d+\.\d+\.\d+):(\d+):(\d+)$/.exec(spec);
+  if (!m) throw new MeterfabricError(ErrorCode.VALIDATION_ERROR, `--method-error expects CLASS:OBIS:METHOD:RESULT, got ${JSON.stringify(spec)}`);
+  const result = Number(m[4]);
+  if (result > 255) throw new MeterfabricError(ErrorCode.VALIDATION_ERROR, '--method-error RESULT must be 0..255');
+  return { classId: Number(m[1]), obis: m[2]!, methodId: Number(m[3]), result };
+}
+
 export function register(program: Command): void {
   program
     .command('simulate')
@@ -48,11 +57,19 @@ export function register(program: Command): void {
     .option('--mbus <spec>', 'G-meter CH:IDENT:MAN:VERSION:TYPE:DEFAULTKEYHEX (repeatable); default: channel 1 = 12056731 FLO 80 3 with the test Default key', (v: string, acc: string[]) => [...acc, v], [] as string[])
     .option('--count <n>', 'number of meters, on ports P..P+N-1 (fleet mode)', int('--count'), 1)
     .option('--state <file>', 'keep meter state in this JSON file across restarts (the file holds the simulated meters\' keys in clear: simulator use only)')
+    .option('--latency <ms>', 'fault: delay every answer', int('--latency'))
+    .option('--drop-after <n>', 'fault: close the connection when its Nth APDU arrives', int('--drop-after'))
+    .option('--silent-from <n>', 'fault: answer nothing from the Nth APDU of a connection on', int('--silent-from'))
+    .option('--garbage-from <n>', 'fault: answer garbage from the Nth APDU of a connection on', int('--garbage-from'))
+    .option('--method-error <spec>', 'fault: answer CLASS:OBIS:METHOD with Action-Result RESULT, e.g. 72:0-1:24.1.0.255:8:250')
     .addHelpText('after', `
 Defaults are the documented test values (DLMS-NOTES §1/§13): EK ${TEST_KEYS.ek}, AK ${TEST_KEYS.ak},
 KEK ${TEST_KEYS.mk}, system title ${TEST_KEYS.systemTitle}; meter i of a fleet has the system title + i.
 The --state file stores simulated keys in clear; never point a real meter's keys at it.`)
-    .action(async (o: { port: number; profile: string; hdlc?: boolean; systemTitle: string; ak: string; ek: string; mk: string; mbus: string[]; count: number; state?: string }) => {
+    .action(async (o: {
+      port: number; profile: string; hdlc?: boolean; systemTitle: string; ak: string; ek: string; mk: string; mbus: string[]; count: number; state?: string;
+      latency?: number; dropAfter?: number; silentFrom?: number; garbageFrom?: number; methodError?: string;
+    }) => {
       if (o.profile !== 'smr5' && o.profile !== 'dsmr4') throw new MeterfabricError(ErrorCode.VALIDATION_ERROR, `--profile must be smr5 or dsmr4, got ${o.profile}`);
       if (o.count < 1 || o.port + o.count - 1 > 65535) throw new MeterfabricError(ErrorCode.VALIDATION_ERROR, '--count must be >= 1 and the ports must stay <= 65535');
       let channels: (GMeterState | undefined)[] = [testGMeter(), undefined, undefined, undefined];
@@ -74,6 +91,13 @@ The --state file stores simulated keys in clear; never point a real meter's keys
         mk: o.mk,
         channels,
         statePath: o.state,
+        faults: {
+          latencyMs: o.latency,
+          dropAfterApdus: o.dropAfter,
+          silentFrom: o.silentFrom,
+          garbageFrom: o.garbageFrom,
+          methodError: o.methodError === undefined ? undefined : parseMethodError(o.methodError),
+        },
       });
       for (const m of fleet.meters) console.log(m.describe());
       console.log(`${fleet.meters.length} meter(s) running; Ctrl-C stops${o.state ? ` and saves ${o.state}` : ''}`);
