@@ -10,7 +10,7 @@
  */
 import { randomBytes } from 'node:crypto';
 import { ErrorCode, MeterfabricError, isMeterfabricError } from '../errors.ts';
-import { type DlmsData, encodeData, decodeDataExact } from '../dlms/axdr.ts';
+import { type DlmsData, decodeDataExact } from '../dlms/axdr.ts';
 import { Obis } from '../dlms/obis.ts';
 import {
   Aare,
@@ -591,4 +591,3 @@ function confirmedServiceError(x: ConfirmedServiceError): MeterfabricError {
   return sessionError(ErrorCode.CONFIRMED_SERVICE_ERROR, `confirmed-service-error: ${x.description}`, { retryable: false, details: { service: x.service, errorClass: x.errorClass, value: x.value } });
 }
 
-export { encodeData };

@@ -4,7 +4,7 @@
  * transfer for long GET responses, and fault injection (DLMS-NOTES §3, §6, §7, §12, §15).
  */
 import { randomBytes } from 'node:crypto';
-import { type DlmsData, encodeData } from '../dlms/axdr.ts';
+import { encodeData } from '../dlms/axdr.ts';
 import {
   Aare,
   Aarq,
@@ -305,7 +305,7 @@ class MeterConnection {
       }
       if (tag === 0xc0 && choice === 0x02) {
         const req = GetRequestNext.decode(plain);
-        return { reply: this.nextBlock(req.invokeIdAndPriority, req.blockNumber, clientMaxPdu) };
+        return { reply: this.nextBlock(req.invokeIdAndPriority, req.blockNumber) };
       }
       if (tag === 0xc0 && choice === 0x03) {
         const req = GetRequestWithList.decode(plain);
@@ -350,10 +350,10 @@ class MeterConnection {
     if (normal.length <= limit || r.kind !== 'data' || !this.negotiated('block-transfer-with-get')) return normal;
     const data = encodeData(r.data);
     this.pendingBlocks = { data, next: 0, size: Math.max(16, limit - 16), invokeIdAndPriority };
-    return this.nextBlock(invokeIdAndPriority, 0, clientMaxPdu);
+    return this.nextBlock(invokeIdAndPriority, 0);
   }
 
-  private nextBlock(invokeIdAndPriority: number, acknowledged: number, _clientMaxPdu: number): Buffer {
+  private nextBlock(invokeIdAndPriority: number, acknowledged: number): Buffer {
     const p = this.pendingBlocks;
     if (!p || acknowledged !== p.next) {
       this.pendingBlocks = undefined;
@@ -380,4 +380,3 @@ function exception(stateError: number, serviceError: number): Buffer {
   return new ExceptionResponse({ stateError, serviceError }).encode();
 }
 
-export type { DlmsData };
