@@ -126,3 +126,32 @@ for (const engine of engines) {
     }
   });
 }
+
+for (const engine of engines) {
+  test(`an interrupted KEK rotation needs the old KEK to open and resumes with rotateKek (${engine})`, engineOptions(engine), async () => {
+    const { store, db, kek, dispose } = await freshStore(engine);
+    const next = SoftwareKekProvider.generate();
+    try {
+      const a = await store.storeActive('E1', 'E_METER_MASTER_KEY', Buffer.alloc(16, 1), ctx);
+      // The state a rotation leaves when the process dies after step 1: new KEK CURRENT, old RETIRING, rows
+      // still wrapped under the old one.
+      await db.query(`UPDATE secret_kek SET status = 'RETIRING' WHERE reference = $1`, [kek.reference]);
+      await db.query(`INSERT INTO secret_kek (provider, reference, status) VALUES ('software', $1, 'CURRENT')`, [next.reference]);
+      await assert.rejects(SecretStore.open(db, kek), (e: { code?: number }) => e.code === ErrorCode.KEK_UNAVAILABLE);
+      await assert.rejects(SecretStore.open(db, next), (e: { code?: number; message?: string }) => e.code === ErrorCode.KEK_UNAVAILABLE && /interrupted/.test(e.message!));
+      const resumed = await SecretStore.open(db, next, { previous: [kek] });
+      assert.deepEqual((await resumed.getActive('E1', 'E_METER_MASTER_KEY'))?.key, Buffer.alloc(16, 1));
+      // New secrets go under the new KEK straight away.
+      await resumed.storeNew('E1', 'E_METER_MASTER_KEY', Buffer.alloc(16, 2), ctx);
+      assert.deepEqual((await resumed.list('E1')).map((m) => m.kekReference), [kek.reference, next.reference]);
+      const r = await resumed.rotateKek(next, ctx);
+      assert.equal(r.rewrapped, 1);
+      assert.deepEqual(r.retired, [kek.reference]);
+      const plain = await SecretStore.open(db, next, { cache: false });
+      assert.equal((await plain.getActive('E1', 'E_METER_MASTER_KEY'))?.secretId, a.secretId);
+    } finally {
+      await next.close();
+      await dispose();
+    }
+  });
+}
