@@ -292,27 +292,95 @@ export class RequestApi {
     const lockKey = executor?.lockKey ? await executor.lockKey(lockInput) : (gateway ?? r.deviceIdentification);
     const correlationUid = makeCorrelationUid(r.organisationIdentification, r.deviceIdentification);
     const priority = clampPriority(r.priority);
-    const jobId = randomUUID();
-    await db.tx(async (q) => {
-      await q.query(
-        `INSERT INTO request (correlation_uid, organisation_identification, user_name, application_name, device_identification, message_type,
-           payload, priority, schedule_time, max_schedule_time, bypass_retry, channel, lock_key, job_id)
-         VALUES ($1,$2,$3,$4,$5,$6,$7,$8,$9,$10,$11,$12,$13,$14)`,
-        [correlationUid, r.organisationIdentification, r.userName, r.applicationName, r.deviceIdentification, r.messageType,
-          JSON.stringify(r.payload ?? {}), priority, r.scheduleTime ?? null, r.maxScheduleTime ?? null, r.bypassRetry ?? false, r.channel, lockKey, jobId],
-      );
-      if (r.responseUrl) await q.query('INSERT INTO response_url (correlation_uid, response_url) VALUES ($1, $2)', [correlationUid, r.responseUrl]);
-      await audit(q, {
-        event: 'ACCEPTED', correlationUid, organisationIdentification: r.organisationIdentification, userName: r.userName,
-        applicationName: r.applicationName, deviceIdentification: r.deviceIdentification, messageType: r.messageType, channel: r.channel,
-      });
-      const id = await p.boss.send(REQUEST_QUEUE, { correlationUid }, {
-        id: jobId, priority, ...(r.scheduleTime ? { startAfter: r.scheduleTime } : {}), db: inTx(q),
-      });
-      if (!id) throw new MeterfabricError(ErrorCode.QUEUE_ERROR, 'The request could not be queued', { component: 'SHARED' });
+    await this.#accept({
+      correlation_uid: correlationUid, organisation_identification: r.organisationIdentification, user_name: r.userName,
+      application_name: r.applicationName, device_identification: r.deviceIdentification, message_type: r.messageType,
+      payload: r.payload ?? {}, priority, schedule_time: r.scheduleTime?.toISOString() ?? null,
+      max_schedule_time: r.maxScheduleTime?.toISOString() ?? null, bypass_retry: r.bypassRetry ?? false, channel: r.channel,
+      lock_key: lockKey, job_id: randomUUID(), response_url: r.responseUrl ?? null,
     });
     p.wakeWorkers();
     return { correlationUid };
+  }
+
+  readonly #pending: Array<{ row: AcceptRow; resolve: () => void; reject: (e: unknown) => void }> = [];
+  #flushing = false;
+
+  /**
+   * Group commit: requests accepted while a commit is in progress are written together in the next transaction,
+   * so concurrent callers share one WAL flush. Each caller still returns only after its request is committed.
+   */
+  #accept(row: AcceptRow): Promise<void> {
+    return new Promise((resolve, reject) => {
+      this.#pending.push({ row, resolve, reject });
+      if (!this.#flushing) void this.#flush();
+    });
+  }
+
+  async #flush(): Promise<void> {
+    this.#flushing = true;
+    try {
+      while (this.#pending.length > 0) {
+        const batch = this.#pending.splice(0, 500);
+        try {
+          await this.#writeAccepted(batch.map((b) => b.row));
+          for (const b of batch) b.resolve();
+        } catch (e) {
+          if (batch.length === 1) batch[0]!.reject(e);
+          else {
+            // One bad row must not fail its neighbours: write them one by one.
+            for (const b of batch) await this.#writeAccepted([b.row]).then(b.resolve, b.reject);
+          }
+        }
+      }
+    } finally {
+      this.#flushing = false;
+    }
+  }
+
+  /** One transaction: request rows, ResponseUrls, ACCEPTED audit rows and their queue jobs. */
+  async #writeAccepted(rows: AcceptRow[]): Promise<void> {
+    const json = JSON.stringify(rows);
+    await this.platform.db.tx(async (q) => {
+      await q.query(
+        `INSERT INTO request (correlation_uid, organisation_identification, user_name, application_name, device_identification, message_type,
+           payload, priority, schedule_time, max_schedule_time, bypass_retry, channel, lock_key, job_id)
+         SELECT correlation_uid, organisation_identification, user_name, application_name, device_identification, message_type,
+           payload, priority, schedule_time, max_schedule_time, bypass_retry, channel, lock_key, job_id
+           FROM jsonb_to_recordset($1::jsonb) AS x(correlation_uid text, organisation_identification text, user_name text, application_name text,
+             device_identification text, message_type text, payload jsonb, priority smallint, schedule_time timestamptz,
+             max_schedule_time timestamptz, bypass_retry boolean, channel text, lock_key text, job_id uuid)`,
+        [json],
+      );
+      if (rows.some((r) => r.response_url)) {
+        await q.query(
+          `INSERT INTO response_url (correlation_uid, response_url)
+           SELECT correlation_uid, response_url FROM jsonb_to_recordset($1::jsonb) AS x(correlation_uid text, response_url text) WHERE response_url IS NOT NULL`,
+          [json],
+        );
+      }
+      await q.query(
+        `INSERT INTO audit_log (event, correlation_uid, organisation_identification, user_name, application_name, device_identification, message_type, channel)
+         SELECT 'ACCEPTED', correlation_uid, organisation_identification, user_name, application_name, device_identification, message_type, channel
+           FROM jsonb_to_recordset($1::jsonb) AS x(correlation_uid text, organisation_identification text, user_name text, application_name text,
+             device_identification text, message_type text, channel text)`,
+        [json],
+      );
+      await this.platform.boss.insert(
+        rows.map((r) => ({
+          id: r.job_id, name: REQUEST_QUEUE, data: { correlationUid: r.correlation_uid }, priority: r.priority,
+          ...(r.schedule_time ? { startAfter: r.schedule_time } : {}),
+        })),
+        { db: inTx(q) } as never,
+      );
+      // pg-boss's bulk insert reports nothing (and skips jobs of an unknown queue): count what it wrote.
+      const written = await q.query<{ n: number }>(`SELECT count(*)::int AS n FROM pgboss.job WHERE name = $1 AND id = ANY($2::uuid[])`, [
+        REQUEST_QUEUE, rows.map((r) => r.job_id),
+      ]);
+      if (written.rows[0]!.n !== rows.length) {
+        throw new MeterfabricError(ErrorCode.QUEUE_ERROR, 'The request could not be queued', { component: 'SHARED' });
+      }
+    });
   }
 
   /** 405 when absent or owned by another organisation (GXF §19 #10); does not delete; stops resends. */
@@ -403,6 +471,24 @@ export class RequestApi {
       errorCode: (x.error_code as number) ?? null, detail: (x.detail as string) ?? null,
     }));
   }
+}
+
+interface AcceptRow {
+  correlation_uid: string;
+  organisation_identification: string;
+  user_name: string;
+  application_name: string;
+  device_identification: string;
+  message_type: string;
+  payload: unknown;
+  priority: number;
+  schedule_time: string | null;
+  max_schedule_time: string | null;
+  bypass_retry: boolean;
+  channel: RequestChannel;
+  lock_key: string;
+  job_id: string;
+  response_url: string | null;
 }
 
 interface ResponseRow {
