@@ -4,24 +4,12 @@
  */
 import type { Command } from 'commander';
 import { join, resolve } from 'node:path';
-import { pathToFileURL } from 'node:url';
-import { existsSync } from 'node:fs';
-import { openDb, migrate, type Db } from '../../platform/db/db.ts';
-import { Platform, type PlatformOptions } from '../../platform/platform.ts';
-import { PlatformCa } from '../../platform/ca.ts';
-import { buildServer } from '../../api/server.ts';
+import type { PlatformOptions } from '../../platform/platform.ts';
+import { startHeadend } from '../../runtime/headend.ts';
 
 export interface RuntimeOptions {
   data?: string;
   concurrency?: number;
-}
-
-/** Opens (and migrates) the database named by DATABASE_URL, else the embedded one in dataDir. */
-export async function openRuntimeDb(dataDir: string): Promise<{ db: Db; where: string }> {
-  const url = process.env.DATABASE_URL;
-  const db = url ? await openDb({ url }) : await openDb({ dataDir });
-  await migrate(db);
-  return { db, where: url ? 'PostgreSQL (DATABASE_URL)' : `embedded database in ${dataDir}` };
 }
 
 /** Platform tuning from the environment (README "Configuration"). */
@@ -45,47 +33,38 @@ export function platformOptionsFromEnv(env: NodeJS.ProcessEnv = process.env): Om
   return o;
 }
 
-/** Registers the command executors of src/adapters when that module provides `registerExecutors(platform)`. */
-export async function registerAdapters(platform: Platform): Promise<string[]> {
-  const index = resolve(import.meta.dirname, '../../adapters/index.ts');
-  if (!existsSync(index)) return [];
-  const mod = (await import(pathToFileURL(index).href)) as { registerExecutors?: (p: Platform) => unknown };
-  await mod.registerExecutors?.(platform);
-  return platform.executors.list();
-}
-
 export function register(program: Command): void {
   program
     .command('serve')
-    .description('run the platform: REST admin API, GXF SOAP interface and (by default) the request workers')
+    .description('run the platform: REST admin API, GXF SOAP interface, DLMS push listener and (by default) the request workers')
     .option('--host <host>', 'address to listen on', '127.0.0.1')
     .option('--port <port>', 'TCP port', (v) => Number(v), 8080)
-    .option('--data <dir>', 'folder of the embedded database and the platform CA (DATABASE_URL replaces the database)', './data')
+    .option('--push-port <port>', 'DLMS push listener port, TCP and UDP (0 = none)', (v) => Number(v), 9598)
+    .option('--push-host <host>', 'address of the push listener', '0.0.0.0')
+    .option('--data <dir>', 'folder of the embedded database, the KEK file and the platform CA (DATABASE_URL replaces the database)', './data')
     .option('--no-workers', 'only the APIs; run `meterfabric worker` processes for the requests')
     .option('--tls', 'serve HTTPS with mutual TLS: callers need a certificate from the platform CA (`meterfabric org cert`)')
-    .action(async (o: { host: string; port: number; data: string; workers: boolean; tls?: boolean }) => {
-      const dataDir = resolve(o.data);
-      const { db, where } = await openRuntimeDb(dataDir);
-      const platform = await Platform.start({ db, workers: o.workers, ...platformOptionsFromEnv() });
-      const executors = await registerAdapters(platform);
-      const ca = await PlatformCa.open(join(dataDir, 'pki'));
-      const tls = o.tls ? await ca.serverTls(['localhost', o.host]) : undefined;
-      const app = await buildServer({ platform, ca, ...(tls ? { tls } : {}) });
-      await app.listen({ host: o.host, port: o.port });
-      const scheme = tls ? 'https' : 'http';
-      console.log(`meterfabric listening on ${scheme}://${o.host}:${o.port} (${where}; workers ${o.workers ? 'on' : 'off'})`);
-      console.log(`executors: ${executors.length ? executors.join(', ') : 'none registered'}`);
-      if (!tls) {
+    .action(async (o: { host: string; port: number; pushPort: number; pushHost: string; data: string; workers: boolean; tls?: boolean }) => {
+      const h = await startHeadend({
+        dataDir: resolve(o.data),
+        databaseUrl: process.env.DATABASE_URL || undefined,
+        http: { host: o.host, port: o.port, tls: Boolean(o.tls) },
+        push: o.pushPort ? { host: o.pushHost, port: o.pushPort } : false,
+        workers: o.workers,
+        platform: platformOptionsFromEnv(),
+      });
+      console.log(`meterfabric listening on ${h.url} (${h.where}; workers ${o.workers ? 'on' : 'off'})`);
+      if (h.push) console.log(`DLMS push listener on tcp+udp ${o.pushHost}:${o.pushPort}`);
+      console.log(`executors: ${h.platform.executors.list().join(', ')}`);
+      if (!o.tls) {
         console.log('embedded default: callers are not authenticated by certificate. Loopback callers may name their organisation');
         console.log('(SOAP OrganisationIdentification header, REST X-Organisation-Identification) and a loopback caller without one');
         console.log('is the built-in ADMIN organisation OSGP. Use --tls for mutual TLS in production.');
       } else {
-        console.log(`mutual TLS: client certificates must chain to ${ca.caCertPath} and carry CN = OrganisationIdentification`);
+        console.log(`mutual TLS: client certificates must chain to the platform CA in ${join(resolve(o.data), 'pki')} and carry CN = OrganisationIdentification`);
       }
       await untilSignal();
-      await app.close();
-      await platform.stop();
-      await db.close();
+      await h.stop();
     });
 }
 

@@ -3,26 +3,33 @@
  * number of them may run on any number of machines; pg-boss hands each job to one of them.
  */
 import type { Command } from 'commander';
-import { Platform } from '../../platform/platform.ts';
+import { resolve } from 'node:path';
+import { startHeadend } from '../../runtime/headend.ts';
 import { MeterfabricError, ErrorCode } from '../../errors.ts';
-import { openRuntimeDb, platformOptionsFromEnv, registerAdapters, untilSignal } from './serve.ts';
+import { platformOptionsFromEnv, untilSignal } from './serve.ts';
 
 export function register(program: Command): void {
   program
     .command('worker')
     .description('run request workers against the shared PostgreSQL database named by DATABASE_URL')
     .option('--concurrency <n>', 'parallel executions in this process', (v) => Number(v))
-    .action(async (o: { concurrency?: number }) => {
+    .option('--data <dir>', 'folder holding the KEK file (secret-kek.hex) unless METERFABRIC_KEK or PKCS#11 is configured', './data')
+    .action(async (o: { concurrency?: number; data: string }) => {
       if (!process.env.DATABASE_URL) {
         // PGlite keeps its data in one process; extra workers need a database server to share.
         throw new MeterfabricError(ErrorCode.CONFIGURATION_ERROR, 'meterfabric worker needs DATABASE_URL (PostgreSQL); the embedded database serves one process, use `meterfabric serve`', { component: 'SHARED' });
       }
-      const { db, where } = await openRuntimeDb('');
-      const platform = await Platform.start({ db, workers: true, ...platformOptionsFromEnv(), ...(o.concurrency ? { concurrency: o.concurrency } : {}) });
-      const executors = await registerAdapters(platform);
-      console.log(`meterfabric worker running on ${where}; executors: ${executors.length ? executors.join(', ') : 'none registered'}`);
+      const options = platformOptionsFromEnv();
+      const h = await startHeadend({
+        dataDir: resolve(o.data),
+        databaseUrl: process.env.DATABASE_URL,
+        http: false,
+        push: false,
+        workers: true,
+        platform: { ...options, ...(o.concurrency ? { concurrency: o.concurrency } : {}) },
+      });
+      console.log(`meterfabric worker running on ${h.where}; executors: ${h.platform.executors.list().join(', ')}`);
       await untilSignal();
-      await platform.stop();
-      await db.close();
+      await h.stop();
     });
 }
