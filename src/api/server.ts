@@ -22,6 +22,8 @@ export interface ServerOptions {
   adminOrganisation?: string;
   /** Public base URL written into served WSDLs. */
   baseUrl?: string;
+  /** More ADMIN-only routes under /api/v1/admin (key status and audit from the secret store). */
+  adminExtraRoutes?: (app: FastifyInstance) => void | Promise<void>;
   logger?: boolean;
 }
 
@@ -87,6 +89,7 @@ export async function buildServer(o: ServerOptions): Promise<FastifyInstance> {
     await scope.register(adminRoutes, {
       prefix: ADMIN_PREFIX, platform: o.platform, mutualTls: Boolean(o.tls), plainHttp: callerPolicy.plainHttp,
       ...(o.ca ? { ca: o.ca } : {}), ...(o.adminOrganisation ? { adminOrganisation: o.adminOrganisation } : {}),
+      ...(o.adminExtraRoutes ? { extraRoutes: o.adminExtraRoutes } : {}),
     });
     const rest = await optionalModule<{ restOperationsPlugin?: (app: FastifyInstance, opts: unknown) => Promise<void> }>('./rest/operations.ts');
     if (rest?.restOperationsPlugin) await scope.register(rest.restOperationsPlugin, { platform: o.platform, callerPolicy });

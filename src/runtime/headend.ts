@@ -10,6 +10,7 @@ import { openDb, migrate, type Db } from '../platform/db/db.ts';
 import { Platform, type PlatformOptions } from '../platform/platform.ts';
 import { PlatformCa } from '../platform/ca.ts';
 import { buildServer } from '../api/server.ts';
+import { keyAdminRoutes } from '../api/rest/keys.ts';
 import { SecretStore } from '../secrets/store.ts';
 import { openDefaultKek, type KekProvider } from '../secrets/kek.ts';
 import { Pkcs11KekProvider } from '../secrets/pkcs11-kek.ts';
@@ -89,7 +90,7 @@ export async function startHeadend(o: HeadendOptions): Promise<RunningHeadend> {
     if (o.http) {
       const ca = await PlatformCa.open(join(dataDir, 'pki'));
       const tls = o.http.tls ? await ca.serverTls(['localhost', o.http.host]) : undefined;
-      app = await buildServer({ platform, ca, ...(tls ? { tls } : {}) });
+      app = await buildServer({ platform, ca, adminExtraRoutes: keyAdminRoutes(secrets, clientKeys), ...(tls ? { tls } : {}) });
       app.get('/api/v1/platform/public-key', async (_req, reply) => reply.type('application/x-pem-file').send(clientKeys.publicKeyPem()));
       app.get('/metrics', async (_req, reply) => reply.type(registry.contentType).send(await registry.metrics()));
       await app.listen({ host: o.http.host, port: o.http.port });

@@ -28,6 +28,8 @@ export interface AdminRoutesOptions {
   plainHttp?: PlainHttpTrust;
   /** The organisation a trusted caller without certificate or header acts as (default OSGP). */
   adminOrganisation?: string;
+  /** More admin routes (e.g. key status and audit), registered in this scope so the ADMIN check covers them. */
+  extraRoutes?: (app: FastifyInstance) => void | Promise<void>;
 }
 
 /** The organisation a request to the admin or REST API acts for, per the rules in this file's header. */
@@ -204,4 +206,5 @@ export async function adminRoutes(app: FastifyInstance, o: AdminRoutesOptions): 
       }),
     };
   });
+  await o.extraRoutes?.(app);
 }

@@ -1,0 +1,66 @@
+/**
+ * `meterfabric key …`: key statuses, the key audit trail and bulk import of key shipments, through the REST
+ * admin API of a running platform. Never prints key bytes: the API has none to give.
+ */
+import type { Command } from 'commander';
+import { readFileSync } from 'node:fs';
+import { addClientOptions, adminCall, printTable, type ClientOptions } from '../admin-client.ts';
+
+/** Splits a shipment into parts of at most `rows` data rows (CSV keeps its header line in every part). */
+export function splitShipment(text: string, format: 'csv' | 'json', rows: number): string[] {
+  if (format === 'json') {
+    const doc = JSON.parse(text) as { keys?: unknown[] } & Record<string, unknown>;
+    const keys = Array.isArray(doc.keys) ? doc.keys : [];
+    const parts: string[] = [];
+    for (let i = 0; i < keys.length; i += rows) parts.push(JSON.stringify({ ...doc, keys: keys.slice(i, i + rows) }));
+    return parts.length ? parts : [text];
+  }
+  const lines = text.split(/\r?\n/);
+  const headerIndex = lines.findIndex((l) => l.trim() && !l.trimStart().startsWith('#'));
+  const head = lines.slice(0, headerIndex + 1);
+  const body = lines.slice(headerIndex + 1).filter((l) => l.trim() && !l.trimStart().startsWith('#'));
+  const parts: string[] = [];
+  for (let i = 0; i < body.length; i += rows) parts.push([...head, ...body.slice(i, i + rows)].join('\n') + '\n');
+  return parts.length ? parts : [text];
+}
+
+export function register(program: Command): void {
+  const key = program.command('key').description('key statuses, audit and shipment import (metadata only; talks to a running platform)');
+
+  addClientOptions(key.command('list <deviceIdentification>'))
+    .description('the keys of a device: type, status, version, when sent/activated (never the key)')
+    .action(async (id: string, o: ClientOptions) => {
+      const r = await adminCall<{ keys: Record<string, unknown>[] }>(o, 'GET', `/keys/${encodeURIComponent(id)}`);
+      printTable(r.keys.map((k) => ({ type: k.type, status: k.status, version: k.secretId, origin: k.origin, sent: k.sent ? 'yes' : '', created: k.createdAt, activated: k.activatedAt ?? '' })), ['type', 'status', 'version', 'origin', 'sent', 'created', 'activated']);
+    });
+
+  addClientOptions(key.command('audit'))
+    .description('the append-only key audit trail (who changed which key status, and why)')
+    .option('--device <id>', 'only this device')
+    .option('--limit <n>', 'most rows', '100')
+    .action(async (o: ClientOptions & { device?: string; limit: string }) => {
+      const q = new URLSearchParams({ limit: o.limit, ...(o.device ? { device: o.device } : {}) });
+      const r = await adminCall<{ audit: Record<string, unknown>[] }>(o, 'GET', `/keys?${q}`);
+      printTable(r.audit.map((a) => ({ at: a.at, device: a.deviceId, type: a.type, version: a.secretId, action: a.action, from: a.fromStatus ?? '', to: a.toStatus ?? '', actor: a.actor, reason: a.reason })), ['at', 'device', 'type', 'version', 'action', 'from', 'to', 'actor', 'reason']);
+    });
+
+  addClientOptions(key.command('import <file>'))
+    .description('import a manufacturer key shipment (CSV or JSON, README "Key shipments") in parts, with progress')
+    .option('--format <csv|json>', 'default: by file extension')
+    .option('--batch <rows>', 'rows per request', '1000')
+    .option('--reason <text>', 'recorded in the key audit trail')
+    .action(async (file: string, o: ClientOptions & { format?: 'csv' | 'json'; batch: string; reason?: string }) => {
+      const format = o.format ?? (file.endsWith('.json') ? 'json' : 'csv');
+      const parts = splitShipment(readFileSync(file, 'utf8'), format, Math.max(1, Number(o.batch) || 1000));
+      let imported = 0;
+      let skipped = 0;
+      for (const [i, text] of parts.entries()) {
+        const r = await adminCall<{ imported: number; skipped: number }>(o, 'POST', '/keys/import', { format, text, ...(o.reason ? { reason: o.reason } : {}) });
+        imported += r.imported;
+        skipped += r.skipped;
+        process.stderr.write(`\rimported ${imported}, skipped ${skipped} (part ${i + 1}/${parts.length})`);
+      }
+      process.stderr.write('\n');
+      console.log(JSON.stringify({ imported, skipped }));
+    });
+}

@@ -1,0 +1,46 @@
+/** Key status, audit and shipment import through the REST admin API: metadata only, never key bytes. */
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { startHeadend } from '../../../src/runtime/headend.ts';
+import { SoftwareKekProvider } from '../../../src/secrets/kek.ts';
+import { splitShipment } from '../../../src/cli/commands/key.ts';
+import { freshDb } from '../../support/db.ts';
+
+const KEY = '000102030405060708090A0B0C0D0E0F';
+
+test('an ADMIN imports a key shipment and reads statuses and audit without key bytes; others are refused', async () => {
+  const dataDir = mkdtempSync(join(tmpdir(), 'meterfabric-keys-'));
+  const { db, dispose } = await freshDb('pglite');
+  const h = await startHeadend({ dataDir, db, kek: SoftwareKekProvider.generate(), clientKeyBits: 1024, http: { host: '127.0.0.1', port: 0 }, push: false, workers: false });
+  try {
+    const csv = `device_identification,secret_type,key,status\nE0051000000000001,E_METER_MASTER_KEY,${KEY},ACTIVE\nE0051000000000002,E_METER_MASTER_KEY,${KEY.toLowerCase()},\n`;
+    const parts = splitShipment(csv, 'csv', 1);
+    assert.equal(parts.length, 2);
+    assert.ok(parts.every((p) => p.startsWith('device_identification,')));
+    for (const text of parts) {
+      const r = await h.app!.inject({ method: 'POST', url: '/api/v1/admin/keys/import', payload: { format: 'csv', text } });
+      assert.equal(r.statusCode, 201, r.body);
+    }
+    const list = await h.app!.inject({ method: 'GET', url: '/api/v1/admin/keys/E0051000000000001' });
+    assert.equal(list.statusCode, 200);
+    assert.equal(list.json().keys[0].status, 'ACTIVE');
+    const audit = await h.app!.inject({ method: 'GET', url: '/api/v1/admin/keys?limit=10' });
+    assert.equal(audit.json().audit.length >= 2, true);
+    for (const body of [list.body, audit.body]) {
+      assert.ok(!body.toUpperCase().includes(KEY), 'no key bytes in responses');
+      assert.ok(!body.includes(Buffer.from(KEY, 'hex').toString('base64')));
+    }
+    await db.query(`INSERT INTO organisation (identification, name) VALUES ('plain-org', 'Plain')`);
+    const refused = await h.app!.inject({ method: 'GET', url: '/api/v1/admin/keys/E0051000000000001', headers: { 'x-organisation-identification': 'plain-org' } });
+    assert.equal(refused.statusCode, 403);
+    const bad = await h.app!.inject({ method: 'POST', url: '/api/v1/admin/keys/import', payload: { format: 'csv', text: 'device_identification,secret_type,key\nE1,NOPE,00\n' } });
+    assert.equal(bad.statusCode >= 400 && bad.statusCode < 500, true, bad.body);
+  } finally {
+    await h.stop();
+    await dispose();
+    rmSync(dataDir, { recursive: true, force: true });
+  }
+});
