@@ -600,10 +600,14 @@ export class Platform {
   async #startWorkers(): Promise<void> {
     const options = { batchSize: 1, pollingIntervalSeconds: this.#opts.pollingIntervalSeconds };
     for (let i = 0; i < this.#opts.concurrency; i++) {
-      const id = await this.boss.work<{ correlationUid: string }>(REQUEST_QUEUE, options, async (jobs) => {
+      let self: string | undefined;
+      self = await this.boss.work<{ correlationUid: string }>(REQUEST_QUEUE, options, async (jobs) => {
         for (const job of jobs) await this.#handle(job.id, job.data.correlationUid);
+        // pg-boss 10 waits out the polling interval after every fetch, even a full one; a worker that just found
+        // work asks for the next job at once instead.
+        if (jobs.length > 0 && self && !this.#stopped) this.boss.notifyWorker(self);
       });
-      this.#workerIds.push(id);
+      this.#workerIds.push(self);
     }
     // A job that kept crashing its worker ends here: give the request its final NOT OK.
     await this.boss.work<{ correlationUid: string }>(DEAD_LETTER_QUEUE, { batchSize: 10, pollingIntervalSeconds: Math.max(this.#opts.pollingIntervalSeconds, 2) }, async (jobs) => {
