@@ -4,6 +4,7 @@
  */
 import type { Command } from 'commander';
 import { readFileSync } from 'node:fs';
+import { publicEncrypt, constants } from 'node:crypto';
 import { addClientOptions, adminCall, printTable, type ClientOptions } from '../admin-client.ts';
 
 /** Splits a shipment into parts of at most `rows` data rows (CSV keeps its header line in every part). */
@@ -42,6 +43,18 @@ export function register(program: Command): void {
       const q = new URLSearchParams({ limit: o.limit, ...(o.device ? { device: o.device } : {}) });
       const r = await adminCall<{ audit: Record<string, unknown>[] }>(o, 'GET', `/keys?${q}`);
       printTable(r.audit.map((a) => ({ at: a.at, device: a.deviceId, type: a.type, version: a.secretId, action: a.action, from: a.fromStatus ?? '', to: a.toStatus ?? '', actor: a.actor, reason: a.reason })), ['at', 'device', 'type', 'version', 'action', 'from', 'to', 'actor', 'reason']);
+    });
+
+  key
+    .command('encrypt <hex>')
+    .description("encrypt a key for AddDevice the way GXF clients do: RSA-OAEP (SHA-1) to the platform's published public key; prints hex")
+    .option('--url <url>', 'the running platform', process.env.METERFABRIC_URL ?? 'http://127.0.0.1:8080')
+    .action(async (hex: string, o: { url: string }) => {
+      if (!/^([0-9a-fA-F]{2})+$/.test(hex)) throw new Error('the key must be hex');
+      const res = await fetch(new URL('/api/v1/platform/public-key', o.url));
+      if (!res.ok) throw new Error(`cannot read the platform public key from ${o.url} (HTTP ${res.status})`);
+      const pem = await res.text();
+      console.log(publicEncrypt({ key: pem, padding: constants.RSA_PKCS1_OAEP_PADDING, oaepHash: 'sha1' }, Buffer.from(hex, 'hex')).toString('hex'));
     });
 
   addClientOptions(key.command('import <file>'))
