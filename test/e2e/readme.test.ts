@@ -1,0 +1,84 @@
+/**
+ * The README's first command, as a new user runs it: a clean clone of this repository, `npm ci`, `npm start`
+ * (ports moved aside so the test can run next to a developer's own demo), and the demo's SetMbusUserKeyByChannel
+ * round must reach OK on every simulated gateway; then the REST walk-through call must reach OK too.
+ */
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
+import { mkdtempSync, rmSync, readFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join, resolve } from 'node:path';
+import net from 'node:net';
+
+const root = resolve(import.meta.dirname, '../..');
+
+async function freePort(): Promise<number> {
+  return new Promise((res, rej) => {
+    const s = net.createServer();
+    s.once('error', rej);
+    s.listen(0, '127.0.0.1', () => {
+      const { port } = s.address() as net.AddressInfo;
+      s.close(() => res(port));
+    });
+  });
+}
+
+test('README: a clean clone, `npm ci && npm start`, and the demo sets M-Bus user keys (OK)', { timeout: 600_000 }, async () => {
+  const readme = readFileSync(join(root, 'README.md'), 'utf8');
+  assert.match(readme, /npm ci && npm start/);
+  assert.match(readme, /npm ci && npm test/);
+  const dir = mkdtempSync(join(tmpdir(), 'meterfabric-readme-'));
+  let child: ChildProcess | undefined;
+  try {
+    // The committed tree (HEAD), as a clone would see it.
+    const clone = spawnSync('git', ['clone', '--quiet', root, join(dir, 'repo')], { encoding: 'utf8' });
+    assert.equal(clone.status, 0, clone.stderr);
+    const repo = join(dir, 'repo');
+    const ci = spawnSync('npm', ['ci', '--no-audit', '--no-fund'], { cwd: repo, encoding: 'utf8', timeout: 300_000 });
+    assert.equal(ci.status, 0, ci.stderr);
+    const [port, push] = [await freePort(), await freePort()];
+    const simBase = 20000 + Math.floor(Math.random() * 20000);
+    child = spawn('npm', ['start', '--', '--port', String(port), '--push-port', String(push), '--sim-base-port', String(simBase)], {
+      cwd: repo,
+      env: { ...process.env, METERFABRIC_LOG_LEVEL: 'warn' },
+      stdio: ['ignore', 'pipe', 'pipe'],
+      detached: true,
+    });
+    let out = '';
+    child.stdout!.on('data', (c) => (out += c));
+    child.stderr!.on('data', (c) => (out += c));
+    const t0 = Date.now();
+    while (!out.includes('Stop with Ctrl-C.')) {
+      if (child.exitCode !== null) assert.fail(`npm start exited:\n${out}`);
+      if (Date.now() - t0 > 240_000) assert.fail(`npm start did not finish starting:\n${out}`);
+      await new Promise((r) => setTimeout(r, 250));
+    }
+    const rounds = out.split('\n').filter((l) => /channel 1 -> /.test(l));
+    assert.equal(rounds.length, 6, out);
+    for (const l of rounds) assert.match(l, /-> OK: the gas meter uses the new key/);
+    // The walk-through's REST call, against the demo.
+    const gateway = /\s(E[0-9A-F]{16}) \(/.exec(rounds[0]!)![1]!;
+    const submit = await fetch(`http://127.0.0.1:${port}/api/v1/devices/${gateway}/mbus/channels/1/user-key`, { method: 'POST', headers: { 'X-Organisation-Identification': 'demo-org' } });
+    assert.equal(submit.status, 202);
+    const { correlationUid } = (await submit.json()) as { correlationUid: string };
+    let result: { result?: string } = {};
+    for (let i = 0; i < 240 && result.result === undefined; i++) {
+      const r = await fetch(`http://127.0.0.1:${port}/api/v1/responses/${encodeURIComponent(correlationUid)}`, { headers: { 'X-Organisation-Identification': 'demo-org' } });
+      if (r.status === 200) result = (await r.json()) as { result: string };
+      else await new Promise((res) => setTimeout(res, 250));
+    }
+    assert.equal(result.result, 'OK');
+  } finally {
+    if (child?.pid && child.exitCode === null) {
+      process.kill(-child.pid, 'SIGTERM');
+      await new Promise((r) => setTimeout(r, 1500));
+      try {
+        process.kill(-child.pid, 'SIGKILL');
+      } catch {
+        /* already gone */
+      }
+    }
+    rmSync(dir, { recursive: true, force: true });
+  }
+});
