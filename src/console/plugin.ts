@@ -1,0 +1,461 @@
+/**
+ * The web console: static single-page app under /console/ and its JSON API under /console/api/. Every API route
+ * except sign-in needs a session cookie and shows only what the signed-in organisation may see: devices it holds
+ * an authorisation on and its own requests; ADMIN organisations see everything. Key material is never read: the
+ * secret store is used only through list() and audit(), which return metadata.
+ */
+import { readFile } from 'node:fs/promises';
+import { join } from 'node:path';
+import { randomUUID } from 'node:crypto';
+import type { FastifyInstance, FastifyReply, FastifyRequest, FastifyError } from 'fastify';
+import { z } from 'zod';
+import { ErrorCode, MeterfabricError, isMeterfabricError } from '../errors.ts';
+import type { Platform } from '../platform/platform.ts';
+import type { SecretStore, SecretMetadata } from '../secrets/store.ts';
+import { MessageType } from '../platform/operations.ts';
+import { listOrganisations, updateOrganisation, findDevice, type Device } from '../platform/inventory.ts';
+import { isLoopback } from '../api/rest/caller.ts';
+import { problem } from '../api/server.ts';
+import {
+  DEFAULT_SESSION_TTL_MS, createSession, endSession, findSession, issueConsoleToken, organisationOfToken, revokeConsoleTokens, type ConsoleSession,
+} from './auth.ts';
+
+export interface ConsolePluginOptions {
+  platform: Platform;
+  secrets: SecretStore;
+  /**
+   * Lets a visitor on the loopback interface sign in as any existing organisation without a token. Only for the
+   * embedded default (plain HTTP on loopback); the console shows a banner while it is on.
+   */
+  allowLoopbackSignIn?: boolean;
+  /** Session lifetime (default 8 h). */
+  sessionTtlMs?: number;
+}
+
+export const COOKIE = 'mf_console';
+const STATIC_DIR = join(import.meta.dirname, 'static');
+const ASSETS: Record<string, string> = {
+  'index.html': 'text/html; charset=utf-8',
+  'app.js': 'text/javascript; charset=utf-8',
+  'style.css': 'text/css; charset=utf-8',
+};
+const CHANNELS = [1, 2, 3, 4] as const;
+
+const ACTIONS: Record<string, string> = {
+  'set-user-key': MessageType.SET_MBUS_USER_KEY_BY_CHANNEL,
+  'get-key-status': MessageType.GET_MBUS_ENCRYPTION_KEY_STATUS_BY_CHANNEL,
+  scan: MessageType.SCAN_MBUS_CHANNELS,
+};
+
+declare module 'fastify' {
+  interface FastifyRequest {
+    consoleSession?: ConsoleSession;
+  }
+}
+
+const notSignedIn = () => new MeterfabricError(ErrorCode.AUTHENTICATION_REQUIRED, 'Sign in to the console first', { component: 'WS_SMART_METERING', retryable: false });
+const adminOnly = () => new MeterfabricError(ErrorCode.UNAUTHORIZED, 'Only an ADMIN organisation may do this', { component: 'WS_SMART_METERING', retryable: false });
+// An invisible device is reported as unknown, so the console does not reveal which devices exist.
+const unknownDevice = (id: string) => new MeterfabricError(ErrorCode.UNKNOWN_DEVICE, `Device ${id} is unknown`, { component: 'DOMAIN_CORE', retryable: false });
+const invalid = (message: string) => new MeterfabricError(ErrorCode.VALIDATION_ERROR, message, { component: 'WS_SMART_METERING', retryable: false });
+
+function cookieValue(request: FastifyRequest, name: string): string | undefined {
+  const header = request.headers.cookie;
+  if (!header) return undefined;
+  for (const part of header.split(';')) {
+    const i = part.indexOf('=');
+    if (i > 0 && part.slice(0, i).trim() === name) return part.slice(i + 1).trim();
+  }
+  return undefined;
+}
+
+function isTls(request: FastifyRequest): boolean {
+  return Boolean((request.raw.socket as { encrypted?: boolean } | undefined)?.encrypted);
+}
+
+function setCookie(request: FastifyRequest, reply: FastifyReply, value: string, maxAgeSeconds: number): void {
+  const secure = isTls(request) ? '; Secure' : '';
+  reply.header('set-cookie', `${COOKIE}=${value}; Path=/console; HttpOnly; SameSite=Strict; Max-Age=${maxAgeSeconds}${secure}`);
+}
+
+function parse<T>(schema: z.ZodType<T>, value: unknown): T {
+  const r = schema.safeParse(value);
+  if (!r.success) throw invalid(r.error.issues.map((i) => `${i.path.join('.') || 'body'}: ${i.message}`).join('; '));
+  return r.data;
+}
+
+const signInBody = z.object({ organisation: z.string().min(1).max(40).optional(), token: z.string().min(1).max(100).optional() }).strict();
+const actionBody = z.object({ action: z.enum(['set-user-key', 'get-key-status', 'scan']) }).strict();
+const orgPatch = z.object({ enabled: z.boolean() }).strict();
+const rekeyBody = z.object({ gateways: z.array(z.string().min(1).max(64)).min(1).max(10_000) }).strict();
+const listQuery = z.object({ device: z.string().max(64).optional(), limit: z.coerce.number().int().min(1).max(1000).optional() });
+
+interface ChannelView {
+  channel: number;
+  gMeter: { deviceIdentification: string; mbusIdentificationNumber: string | null; mbusManufacturerIdentification: string | null } | null;
+  userKey: { active: { secretId: number; since: string | null } | null; pending: { secretId: number; createdAt: string; sent: boolean } | null } | null;
+  encryptionKeyStatus: { status: string; at: string; correlationUid: string } | null;
+}
+
+export async function consolePlugin(app: FastifyInstance, opts: ConsolePluginOptions): Promise<void> {
+  const { platform, secrets } = opts;
+  const db = platform.db;
+  const ttlMs = opts.sessionTtlMs ?? DEFAULT_SESSION_TTL_MS;
+  const loopbackSignIn = (request: FastifyRequest) => Boolean(opts.allowLoopbackSignIn) && !isTls(request) && isLoopback(request.raw.socket?.remoteAddress);
+
+  await app.register(async (scope) => {
+    scope.setErrorHandler((error: FastifyError | MeterfabricError, _request, reply) => {
+      if (isMeterfabricError(error)) {
+        const p = problem(error);
+        return reply.code(p.status).type('application/json').send(p);
+      }
+      const status = (error as FastifyError).statusCode ?? 500;
+      if (status < 500) return reply.code(status).send({ status, code: ErrorCode.VALIDATION_ERROR, codeName: 'VALIDATION_ERROR', component: 'SHARED', message: error.message });
+      platform.log.error({ err: error }, 'unexpected error in console route');
+      return reply.code(500).send({ status: 500, code: ErrorCode.INTERNAL_ERROR, codeName: 'INTERNAL_ERROR', component: 'SHARED', message: 'Internal error' });
+    });
+    scope.addHook('onSend', async (_request, reply, payload) => {
+      reply.header('cache-control', 'no-store');
+      reply.header('x-content-type-options', 'nosniff');
+      reply.header('x-frame-options', 'DENY');
+      reply.header('content-security-policy', "default-src 'self'; img-src 'self' data:; frame-ancestors 'none'");
+      return payload;
+    });
+
+    // ------------------------------------------------------------ static assets
+    scope.get('/console', async (_request, reply) => reply.redirect('/console/'));
+    scope.get('/console/', async (_request, reply) => reply.type(ASSETS['index.html']!).send(await readFile(join(STATIC_DIR, 'index.html'))));
+    scope.get<{ Params: { file: string } }>('/console/:file', async (request, reply) => {
+      const type = ASSETS[request.params.file];
+      if (!type) return reply.code(404).send({ status: 404, message: 'Not found' });
+      return reply.type(type).send(await readFile(join(STATIC_DIR, request.params.file)));
+    });
+
+    // ------------------------------------------------------------ sign-in
+    scope.get('/console/api/sign-in-options', async (request) => {
+      const loopback = loopbackSignIn(request);
+      return {
+        loopbackSignIn: loopback,
+        // Offered only where anyone could sign in as any organisation anyway.
+        organisations: loopback ? (await listOrganisations(db)).filter((o) => o.enabled).map((o) => o.identification) : [],
+      };
+    });
+
+    scope.post('/console/api/session', async (request, reply) => {
+      const body = parse(signInBody, request.body ?? {});
+      let organisation: string;
+      let via: ConsoleSession['via'];
+      if (body.token) {
+        organisation = await organisationOfToken(db, body.token);
+        if (body.organisation && body.organisation !== organisation) {
+          throw new MeterfabricError(ErrorCode.AUTHENTICATION_ERROR, 'The console token is not valid', { component: 'WS_SMART_METERING', retryable: false });
+        }
+        via = 'TOKEN';
+      } else {
+        if (!loopbackSignIn(request)) {
+          throw new MeterfabricError(ErrorCode.AUTHENTICATION_REQUIRED, 'A console token is required', { component: 'WS_SMART_METERING', retryable: false });
+        }
+        if (!body.organisation) throw invalid('organisation: required');
+        organisation = body.organisation;
+        via = 'LOOPBACK';
+      }
+      const { id, session } = await createSession(db, organisation, via, ttlMs);
+      setCookie(request, reply, id, Math.floor(ttlMs / 1000));
+      return sessionView(session, loopbackSignIn(request));
+    });
+
+    scope.delete('/console/api/session', async (request, reply) => {
+      await endSession(db, cookieValue(request, COOKIE));
+      setCookie(request, reply, '', 0);
+      return { signedOut: true };
+    });
+
+    // ------------------------------------------------------------ everything below needs a session
+    await scope.register(async (api) => {
+      api.addHook('preHandler', async (request) => {
+        const session = await findSession(db, cookieValue(request, COOKIE));
+        if (!session) throw notSignedIn();
+        request.consoleSession = session;
+      });
+      const who = (request: FastifyRequest) => request.consoleSession!;
+      const requireAdmin = (request: FastifyRequest) => {
+        if (!who(request).admin) throw adminOnly();
+      };
+
+      /** Devices the session may see (all for ADMIN). */
+      const visibleDevices = async (s: ConsoleSession, type?: Device['deviceType']): Promise<Device[]> => {
+        const params: unknown[] = [];
+        const where: string[] = [];
+        if (type) { params.push(type); where.push(`d.device_type = $${params.length}`); }
+        if (!s.admin) {
+          params.push(s.organisationIdentification);
+          where.push(`EXISTS (SELECT 1 FROM device_authorisation a WHERE a.device_identification = d.device_identification AND a.organisation_identification = $${params.length})`);
+        }
+        const r = await db.query<{ device_identification: string }>(
+          `SELECT d.device_identification FROM device d ${where.length ? 'WHERE ' + where.join(' AND ') : ''} ORDER BY d.device_identification LIMIT 1000`,
+          params,
+        );
+        const devices = await Promise.all(r.rows.map((x) => findDevice(db, x.device_identification)));
+        return devices.filter((d): d is Device => Boolean(d));
+      };
+      const mayView = async (s: ConsoleSession, deviceIdentification: string): Promise<boolean> => {
+        if (s.admin) return Boolean(await findDevice(db, deviceIdentification));
+        const r = await db.query('SELECT 1 FROM device_authorisation WHERE device_identification = $1 AND organisation_identification = $2 LIMIT 1', [
+          deviceIdentification, s.organisationIdentification,
+        ]);
+        return r.rowCount > 0;
+      };
+
+      api.get('/console/api/session', async (request) => sessionView(who(request), loopbackSignIn(request)));
+
+      // ---------------------------------------------------------- gateways
+      const gatewayView = async (gw: Device) => {
+        const coupled = await db.query<{ device_identification: string; channel: number; mbus_identification_number: string | null; mbus_manufacturer_identification: string | null }>(
+          `SELECT device_identification, channel, mbus_identification_number, mbus_manufacturer_identification FROM device
+            WHERE gateway_device_identification = $1 AND channel IS NOT NULL`,
+          [gw.deviceIdentification],
+        );
+        const statuses = await db.query<{ correlation_uid: string; device_identification: string; message_data: { data?: Record<string, unknown> } | null; created_at: Date | string }>(
+          // The latest OK answer per channel (by channel) or per G-meter (GetMbusEncryptionKeyStatus).
+          `SELECT correlation_uid, device_identification, message_data, created_at FROM response_data
+            WHERE result_type = 'OK' AND ((message_type = $2 AND device_identification = $1)
+               OR (message_type = $3 AND device_identification IN (SELECT device_identification FROM device WHERE gateway_device_identification = $1)))
+            ORDER BY created_at DESC LIMIT 200`,
+          [gw.deviceIdentification, MessageType.GET_MBUS_ENCRYPTION_KEY_STATUS_BY_CHANNEL, MessageType.GET_MBUS_ENCRYPTION_KEY_STATUS],
+        );
+        const channels: ChannelView[] = [];
+        for (const channel of CHANNELS) {
+          const g = coupled.rows.find((r) => Number(r.channel) === channel);
+          let userKey: ChannelView['userKey'] = null;
+          if (g) {
+            const keys = (await secrets.list(g.device_identification)).filter((k: SecretMetadata) => k.type === 'G_METER_ENCRYPTION_KEY');
+            const active = keys.find((k) => k.status === 'ACTIVE');
+            const pending = keys.find((k) => k.status === 'NEW');
+            userKey = {
+              active: active ? { secretId: active.secretId, since: (active.activatedAt ?? active.createdAt)?.toISOString() ?? null } : null,
+              pending: pending ? { secretId: pending.secretId, createdAt: pending.createdAt.toISOString(), sent: pending.sent } : null,
+            };
+          }
+          const latest = statuses.rows.find((r) =>
+            r.device_identification === gw.deviceIdentification ? Number(r.message_data?.data?.channel) === channel : g?.device_identification === r.device_identification);
+          channels.push({
+            channel,
+            gMeter: g ? { deviceIdentification: g.device_identification, mbusIdentificationNumber: g.mbus_identification_number, mbusManufacturerIdentification: g.mbus_manufacturer_identification } : null,
+            userKey,
+            encryptionKeyStatus: latest && typeof latest.message_data?.data?.encryptionKeyStatus === 'string'
+              ? { status: latest.message_data.data.encryptionKeyStatus, at: new Date(latest.created_at).toISOString(), correlationUid: latest.correlation_uid }
+              : null,
+          });
+        }
+        return {
+          deviceIdentification: gw.deviceIdentification,
+          protocol: [gw.protocolName, gw.protocolVersion].filter(Boolean).join(' '),
+          address: gw.host ? `${gw.host}:${gw.port ?? ''}` : null,
+          transport: gw.transport,
+          active: gw.active,
+          channels,
+        };
+      };
+
+      api.get('/console/api/gateways', async (request) => {
+        const gateways = await visibleDevices(who(request), 'SMART_METER_E');
+        return { gateways: await Promise.all(gateways.map(gatewayView)) };
+      });
+
+      api.get<{ Params: { id: string } }>('/console/api/gateways/:id', async (request) => {
+        const id = request.params.id;
+        const gw = (await mayView(who(request), id)) ? await findDevice(db, id) : undefined;
+        if (!gw || gw.deviceType !== 'SMART_METER_E') throw unknownDevice(id);
+        return gatewayView(gw);
+      });
+
+      const submitAs = (s: ConsoleSession, deviceIdentification: string, messageType: string, payload: unknown) =>
+        platform.requests.submit({
+          organisationIdentification: s.organisationIdentification, userName: 'console', applicationName: 'meterfabric-console',
+          deviceIdentification, messageType, payload, channel: 'REST',
+        });
+
+      api.post<{ Params: { id: string; channel: string } }>('/console/api/gateways/:id/channels/:channel/actions', async (request, reply) => {
+        const s = who(request);
+        const { action } = parse(actionBody, request.body ?? {});
+        const channel = Number(request.params.channel);
+        if (!Number.isInteger(channel) || channel < 1 || channel > 4) throw invalid('channel must be 1..4');
+        if (!(await mayView(s, request.params.id))) throw unknownDevice(request.params.id);
+        const messageType = ACTIONS[action]!;
+        // The platform checks the organisation's authorisation for the function itself (GXF-SEMANTICS §9.2).
+        const { correlationUid } = await submitAs(s, request.params.id, messageType, messageType === MessageType.SCAN_MBUS_CHANNELS ? {} : { channel });
+        return reply.code(202).send({ correlationUid, messageType });
+      });
+
+      // ---------------------------------------------------------- requests
+      api.get<{ Querystring: Record<string, string> }>('/console/api/requests', async (request) => {
+        const s = who(request);
+        const q = parse(listQuery, request.query ?? {});
+        const records = await platform.requests.list({
+          ...(s.admin ? {} : { organisationIdentification: s.organisationIdentification }),
+          ...(q.device ? { deviceIdentification: q.device } : {}),
+          limit: q.limit ?? 100,
+        });
+        const results = records.length
+          ? await db.query<{ correlation_uid: string; result_type: string; message_data: { error?: { code: number; codeName: string; message: string } } | null }>(
+              'SELECT correlation_uid, result_type, message_data FROM response_data WHERE correlation_uid = ANY($1::text[])',
+              [records.map((r) => r.correlationUid)],
+            )
+          : { rows: [] };
+        const byId = new Map(results.rows.map((r) => [r.correlation_uid, r]));
+        return {
+          requests: records.map((r) => ({
+            correlationUid: r.correlationUid, organisationIdentification: r.organisationIdentification, deviceIdentification: r.deviceIdentification,
+            messageType: r.messageType, channel: r.channel, status: r.status, attempts: r.attempts, retries: r.retries,
+            result: r.result, errorCode: r.errorCode, error: errorSummary(byId.get(r.correlationUid)?.message_data),
+            createdAt: r.createdAt, updatedAt: r.updatedAt, completedAt: r.completedAt,
+          })),
+        };
+      });
+
+      api.get<{ Params: { cid: string } }>('/console/api/requests/:cid', async (request) => {
+        const s = who(request);
+        const r = await platform.requests.get(request.params.cid);
+        if (!r || (!s.admin && r.organisationIdentification !== s.organisationIdentification)) {
+          throw new MeterfabricError(ErrorCode.UNKNOWN_CORRELATION_UID, 'CorrelationUid is unknown.', { component: 'WS_SMART_METERING', retryable: false });
+        }
+        const response = await platform.requests.responseOf(r.correlationUid);
+        const timeline = (await platform.requests.audit({ correlationUid: r.correlationUid, limit: 200 })).reverse();
+        return {
+          request: {
+            correlationUid: r.correlationUid, organisationIdentification: r.organisationIdentification, deviceIdentification: r.deviceIdentification,
+            messageType: r.messageType, payload: r.payload, channel: r.channel, status: r.status, attempts: r.attempts, retries: r.retries,
+            result: r.result, errorCode: r.errorCode, createdAt: r.createdAt, updatedAt: r.updatedAt, completedAt: r.completedAt,
+          },
+          response: response ? { result: response.result, data: response.data ?? null, error: response.error ?? null, createdAt: response.createdAt } : null,
+          timeline: timeline.map((e) => ({ at: e.at, event: e.event, result: e.result, errorCode: e.errorCode, detail: e.detail })),
+        };
+      });
+
+      // ---------------------------------------------------------- organisations and authorisations
+      api.get('/console/api/organisations', async (request) => {
+        const s = who(request);
+        const orgs = (await listOrganisations(db)).filter((o) => s.admin || o.identification === s.organisationIdentification);
+        const auth = await db.query<{ organisation_identification: string; device_identification: string; function_group: string }>(
+          `SELECT organisation_identification, device_identification, function_group FROM device_authorisation
+            ${s.admin ? '' : 'WHERE organisation_identification = $1'} ORDER BY organisation_identification, device_identification, function_group LIMIT 5000`,
+          s.admin ? [] : [s.organisationIdentification],
+        );
+        return {
+          organisations: orgs.map((o) => ({
+            identification: o.identification, name: o.name, enabled: o.enabled, platformFunctionGroup: o.platformFunctionGroup, createdAt: o.createdAt,
+            authorisations: auth.rows.filter((a) => a.organisation_identification === o.identification)
+              .map((a) => ({ deviceIdentification: a.device_identification, functionGroup: a.function_group })),
+          })),
+        };
+      });
+
+      api.patch<{ Params: { id: string } }>('/console/api/organisations/:id', async (request) => {
+        requireAdmin(request);
+        const body = parse(orgPatch, request.body ?? {});
+        if (request.params.id === who(request).organisationIdentification && !body.enabled) throw invalid('An organisation cannot disable itself here');
+        const o = await updateOrganisation(db, request.params.id, { enabled: body.enabled });
+        return { identification: o.identification, enabled: o.enabled };
+      });
+
+      // Console tokens are issued by an ADMIN organisation and shown once.
+      api.post<{ Params: { id: string } }>('/console/api/organisations/:id/console-tokens', async (request, reply) => {
+        requireAdmin(request);
+        const issued = await issueConsoleToken(db, request.params.id, `console:${who(request).organisationIdentification}`);
+        return reply.code(201).send(issued);
+      });
+
+      api.delete<{ Params: { id: string } }>('/console/api/organisations/:id/console-tokens', async (request) => {
+        requireAdmin(request);
+        return { revoked: await revokeConsoleTokens(db, request.params.id) };
+      });
+
+      // ---------------------------------------------------------- audit
+      api.get<{ Querystring: Record<string, string> }>('/console/api/audit', async (request) => {
+        const s = who(request);
+        const q = parse(listQuery, request.query ?? {});
+        const limit = q.limit ?? 200;
+        const platformAudit = await platform.requests.audit({ ...(s.admin ? {} : { organisationIdentification: s.organisationIdentification }), limit });
+        let secretRows;
+        if (s.admin) secretRows = await secrets.audit(q.device, { limit });
+        else {
+          const devices = q.device ? ((await mayView(s, q.device)) ? [q.device] : []) : (await visibleDevices(s)).map((d) => d.deviceIdentification).slice(0, 200);
+          secretRows = (await Promise.all(devices.map((d) => secrets.audit(d, { limit })))).flat()
+            .sort((a, b) => b.at.getTime() - a.at.getTime() || b.id - a.id).slice(0, limit);
+        }
+        return {
+          platform: platformAudit.filter((e) => !q.device || e.deviceIdentification === q.device),
+          secrets: secretRows.map((r) => ({
+            id: r.id, at: r.at, deviceIdentification: r.deviceId, type: r.type, secretId: r.secretId, action: r.action,
+            fromStatus: r.fromStatus, toStatus: r.toStatus, actor: r.actor, reason: r.reason,
+          })),
+        };
+      });
+
+      // ---------------------------------------------------------- fleet rekey
+      api.post('/console/api/rekeys', async (request, reply) => {
+        const s = who(request);
+        const { gateways } = parse(rekeyBody, request.body ?? {});
+        const unique = [...new Set(gateways)];
+        for (const g of unique) if (!(await mayView(s, g))) throw unknownDevice(g);
+        const coupled = await db.query<{ gateway_device_identification: string; channel: number }>(
+          `SELECT gateway_device_identification, channel FROM device
+            WHERE gateway_device_identification = ANY($1::text[]) AND channel IS NOT NULL ORDER BY gateway_device_identification, channel`,
+          [unique],
+        );
+        const id = randomUUID();
+        await db.query('INSERT INTO console_rekey (id, organisation_identification) VALUES ($1, $2)', [id, s.organisationIdentification]);
+        // Submitted one after another: the platform queues them and its throttle bounds the meter connections
+        // (GXF-SEMANTICS §10); a refused submission is recorded with its code instead of stopping the batch.
+        for (const c of coupled.rows) {
+          let correlationUid: string | null = null;
+          let errorCode: number | null = null;
+          try {
+            ({ correlationUid } = await submitAs(s, c.gateway_device_identification, MessageType.SET_MBUS_USER_KEY_BY_CHANNEL, { channel: Number(c.channel) }));
+          } catch (e) {
+            errorCode = isMeterfabricError(e) ? e.code : ErrorCode.INTERNAL_ERROR;
+          }
+          await db.query(
+            'INSERT INTO console_rekey_item (rekey_id, correlation_uid, gateway_device_identification, channel, error_code) VALUES ($1, $2, $3, $4, $5)',
+            [id, correlationUid, c.gateway_device_identification, c.channel, errorCode],
+          );
+        }
+        return reply.code(202).send({ id, ...(await rekeyProgress(id)) });
+      });
+
+      api.get<{ Params: { id: string } }>('/console/api/rekeys/:id', async (request) => {
+        const s = who(request);
+        const owner = await db.query<{ organisation_identification: string }>('SELECT organisation_identification FROM console_rekey WHERE id = $1', [request.params.id]);
+        const row = owner.rows[0];
+        if (!row || (!s.admin && row.organisation_identification !== s.organisationIdentification)) {
+          throw new MeterfabricError(ErrorCode.UNKNOWN_CORRELATION_UID, 'Unknown fleet rekey', { component: 'WS_SMART_METERING', retryable: false });
+        }
+        return { id: request.params.id, ...(await rekeyProgress(request.params.id)) };
+      });
+
+      const rekeyProgress = async (id: string) => {
+        const items = await db.query<{ correlation_uid: string | null; gateway_device_identification: string; channel: number; error_code: number | null; status: string | null; result: string | null; req_error: number | null }>(
+          `SELECT i.correlation_uid, i.gateway_device_identification, i.channel, i.error_code, r.status, r.result, r.error_code AS req_error
+             FROM console_rekey_item i LEFT JOIN request r ON r.correlation_uid = i.correlation_uid
+            WHERE i.rekey_id = $1 ORDER BY i.gateway_device_identification, i.channel`,
+          [id],
+        );
+        const view = items.rows.map((i) => {
+          const state = i.error_code !== null ? 'FAILED' : i.status === 'DONE' ? (i.result === 'OK' ? 'DONE' : 'FAILED') : 'PENDING';
+          return { gatewayDeviceIdentification: i.gateway_device_identification, channel: Number(i.channel), correlationUid: i.correlation_uid, state, errorCode: i.error_code ?? i.req_error };
+        });
+        const count = (st: string) => view.filter((v) => v.state === st).length;
+        return { total: view.length, done: count('DONE'), failed: count('FAILED'), pending: count('PENDING'), items: view };
+      };
+    });
+  });
+}
+
+function sessionView(s: ConsoleSession, loopbackSignIn: boolean) {
+  return { organisationIdentification: s.organisationIdentification, admin: s.admin, via: s.via, expiresAt: s.expiresAt.toISOString(), loopbackSignIn };
+}
+
+function errorSummary(data: { error?: { code: number; codeName: string; message: string } } | null | undefined) {
+  const e = data?.error;
+  return e ? { code: e.code, codeName: e.codeName, message: e.message } : null;
+}

@@ -1,0 +1,316 @@
+// meterfabric web console: a single-page app with hash routes over /console/api (src/console/README.md).
+// Every value from the server is put into the page as text (never as HTML).
+
+const main = document.getElementById('main');
+const POLL_MS = 1000;
+let session = null;
+let pollTimer = null;
+
+/** Builds an element: h('td', { class: 'x', onclick }, 'text', child, …). */
+function h(tag, attrs = {}, ...children) {
+  const el = document.createElement(tag);
+  for (const [k, v] of Object.entries(attrs)) {
+    if (v === undefined || v === null || v === false) continue;
+    if (k.startsWith('on')) el.addEventListener(k.slice(2), v);
+    else el.setAttribute(k, v === true ? '' : String(v));
+  }
+  for (const c of children.flat()) if (c !== null && c !== undefined && c !== false) el.append(c instanceof Node ? c : String(c));
+  return el;
+}
+
+async function api(method, path, body) {
+  const res = await fetch(`/console/api${path}`, {
+    method,
+    credentials: 'same-origin',
+    headers: body === undefined ? {} : { 'content-type': 'application/json' },
+    body: body === undefined ? undefined : JSON.stringify(body),
+  });
+  const data = await res.json().catch(() => ({}));
+  if (res.status === 401 && path !== '/session') { session = null; route(); }
+  if (!res.ok) throw new Error(data.message ?? `HTTP ${res.status}`);
+  return data;
+}
+
+const time = (v) => (v ? new Date(v).toLocaleString() : '');
+const show = (...nodes) => main.replaceChildren(...nodes);
+const stopPolling = () => { if (pollTimer) clearTimeout(pollTimer); pollTimer = null; };
+/** Re-runs fn every POLL_MS while the page stays on the same route. */
+function poll(fn) {
+  const hash = location.hash;
+  const tick = async () => {
+    if (location.hash !== hash) return;
+    try { await fn(); } catch { /* the next tick tries again */ }
+    if (location.hash === hash) pollTimer = setTimeout(tick, POLL_MS);
+  };
+  stopPolling();
+  pollTimer = setTimeout(tick, POLL_MS);
+}
+
+// ------------------------------------------------------------------ sign-in
+
+async function signInPage() {
+  const options = await api('GET', '/sign-in-options').catch(() => ({ loopbackSignIn: false, organisations: [] }));
+  const error = h('p', { class: 'error', id: 'signin-error' });
+  const token = h('input', { id: 'token', type: 'password', autocomplete: 'off', placeholder: 'mfc_…' });
+  const org = options.loopbackSignIn
+    ? h('select', { id: 'organisation' }, h('option', { value: '' }, '(use the token)'), options.organisations.map((o) => h('option', { value: o }, o)))
+    : null;
+  const form = h('form', { class: 'signin card', onsubmit: async (e) => {
+    e.preventDefault();
+    error.textContent = '';
+    const body = token.value ? { token: token.value } : { organisation: org?.value || undefined };
+    try {
+      session = await api('POST', '/session', body);
+      if (!location.hash || location.hash === '#/') location.hash = '#/gateways';
+      route();
+    } catch (err) { error.textContent = err.message; }
+  } },
+    h('h2', {}, 'Sign in'),
+    h('label', {}, 'Console token of your organisation', h('br'), token),
+    org ? h('label', {}, 'or, on this loopback address, sign in as', h('br'), org) : null,
+    h('button', { class: 'primary', type: 'submit', id: 'sign-in' }, 'Sign in'),
+    error,
+  );
+  banner(options.loopbackSignIn);
+  show(form);
+}
+
+function banner(loopback) {
+  const b = document.getElementById('banner');
+  b.hidden = !loopback;
+  b.textContent = loopback ? 'Embedded default: visitors on the loopback interface may sign in as any organisation without a token. Do not expose this server.' : '';
+}
+
+// ------------------------------------------------------------------ gateways
+
+function keyCell(ch) {
+  if (!ch.gMeter) return h('span', { class: 'muted' }, '—');
+  const k = ch.userKey;
+  return h('div', {},
+    k?.active ? h('div', {}, 'ACTIVE since ', time(k.active.since)) : h('div', { class: 'muted' }, 'no ACTIVE user key'),
+    k?.pending ? h('div', { class: 'PENDING' }, `pending NEW (${k.pending.sent ? 'sent' : 'not sent'})`) : null,
+  );
+}
+
+async function gatewaysPage() {
+  const { gateways } = await api('GET', '/gateways');
+  const message = h('p', { id: 'action-result' });
+  const act = (gw, channel, action) => async () => {
+    try {
+      const r = await api('POST', `/gateways/${encodeURIComponent(gw)}/channels/${channel}/actions`, { action });
+      message.replaceChildren('Submitted ', h('a', { href: `#/requests/${encodeURIComponent(r.correlationUid)}` }, r.messageType), ` (${r.correlationUid})`);
+      location.hash = `#/requests/${encodeURIComponent(r.correlationUid)}`;
+    } catch (err) { message.replaceChildren(h('span', { class: 'error' }, err.message)); }
+  };
+  show(
+    h('h2', {}, 'Gateways'),
+    message,
+    gateways.length === 0 ? h('p', { class: 'muted' }, 'No gateways visible to this organisation.') : null,
+    gateways.map((g) => h('section', { class: 'card gateway', 'data-gateway': g.deviceIdentification },
+      h('h3', {}, g.deviceIdentification, ' ', h('span', { class: 'muted' }, `${g.protocol} · ${g.transport} · ${g.address ?? 'no address'}`)),
+      h('table', {},
+        h('tr', {}, ['Channel', 'G-meter', 'User key', 'Last key status', 'Actions'].map((t) => h('th', {}, t))),
+        g.channels.map((ch) => h('tr', { 'data-channel': ch.channel },
+          h('td', {}, ch.channel),
+          h('td', {}, ch.gMeter ? [ch.gMeter.deviceIdentification, h('br'), h('span', { class: 'muted' }, `${ch.gMeter.mbusManufacturerIdentification ?? ''} ${ch.gMeter.mbusIdentificationNumber ?? ''}`)] : h('span', { class: 'muted' }, 'not coupled')),
+          h('td', {}, keyCell(ch)),
+          h('td', {}, ch.encryptionKeyStatus ? [ch.encryptionKeyStatus.status, h('br'), h('span', { class: 'muted' }, time(ch.encryptionKeyStatus.at))] : h('span', { class: 'muted' }, 'unknown')),
+          h('td', {},
+            h('button', { class: 'set-user-key', onclick: act(g.deviceIdentification, ch.channel, 'set-user-key') }, 'set user key'), ' ',
+            h('button', { class: 'get-key-status', onclick: act(g.deviceIdentification, ch.channel, 'get-key-status') }, 'key status'), ' ',
+            h('button', { class: 'scan', onclick: act(g.deviceIdentification, ch.channel, 'scan') }, 'scan channels'),
+          ),
+        )),
+      ),
+    )),
+  );
+}
+
+// ------------------------------------------------------------------ requests
+
+function requestRow(r) {
+  return h('tr', { 'data-correlation-uid': r.correlationUid },
+    h('td', {}, time(r.createdAt)),
+    h('td', {}, h('a', { href: `#/requests/${encodeURIComponent(r.correlationUid)}` }, r.messageType)),
+    h('td', {}, r.deviceIdentification),
+    h('td', { class: r.status }, r.status),
+    h('td', { class: r.result ?? '' }, r.result ?? ''),
+    h('td', {}, r.error ? `${r.error.code} ${r.error.codeName}` : ''),
+    h('td', {}, r.attempts),
+  );
+}
+
+async function requestsPage(params) {
+  const device = params.get('device') ?? '';
+  const filter = h('input', { id: 'device-filter', placeholder: 'device identification', value: device });
+  const body = h('tbody');
+  const load = async () => {
+    const { requests } = await api('GET', `/requests?limit=200${device ? `&device=${encodeURIComponent(device)}` : ''}`);
+    body.replaceChildren(...requests.map(requestRow));
+  };
+  await load();
+  show(
+    h('h2', {}, 'Requests'),
+    h('form', { onsubmit: (e) => { e.preventDefault(); location.hash = `#/requests?device=${encodeURIComponent(filter.value.trim())}`; } }, 'Filter by device ', filter, ' ', h('button', {}, 'Filter')),
+    h('table', {}, h('thead', {}, h('tr', {}, ['Accepted', 'Operation', 'Device', 'Status', 'Result', 'Error', 'Attempts'].map((t) => h('th', {}, t)))), body),
+  );
+  poll(load);
+}
+
+async function requestPage(cid) {
+  const view = h('div');
+  const load = async () => {
+    const { request: r, response, timeline } = await api('GET', `/requests/${encodeURIComponent(cid)}`);
+    view.replaceChildren(
+      h('div', { class: 'card' },
+        h('div', {}, 'Correlation id: ', h('code', {}, r.correlationUid)),
+        h('div', {}, `${r.messageType} on ${r.deviceIdentification} by ${r.organisationIdentification} (${r.channel})`),
+        h('div', {}, 'Status: ', h('span', { class: r.status, id: 'request-status' }, r.status), ' · Result: ', h('span', { class: r.result ?? '', id: 'request-result' }, r.result ?? '—'), ` · attempts ${r.attempts}, retries ${r.retries}`),
+        response?.error ? h('div', { class: 'error' }, `${response.error.code} ${response.error.codeName}: ${response.error.message}`) : null,
+        response?.data ? h('pre', {}, JSON.stringify(response.data, null, 2)) : null,
+      ),
+      h('h3', {}, 'Timeline'),
+      h('table', {}, h('tr', {}, ['Time', 'Event', 'Result', 'Code', 'Detail'].map((t) => h('th', {}, t))),
+        timeline.map((e) => h('tr', {}, h('td', {}, time(e.at)), h('td', {}, e.event), h('td', { class: e.result ?? '' }, e.result ?? ''), h('td', {}, e.errorCode ?? ''), h('td', {}, e.detail ?? '')))),
+    );
+    return r.status === 'DONE';
+  };
+  const done = await load();
+  show(h('h2', {}, 'Request'), view);
+  if (!done) poll(async () => { if (await load()) stopPolling(); });
+}
+
+// ------------------------------------------------------------------ organisations
+
+async function organisationsPage() {
+  const { organisations } = await api('GET', '/organisations');
+  const message = h('p', { id: 'org-message' });
+  show(
+    h('h2', {}, 'Organisations & authorisations'),
+    message,
+    organisations.map((o) => h('section', { class: 'card', 'data-organisation': o.identification },
+      h('h3', {}, o.identification, ' ', h('span', { class: 'muted' }, `${o.name} · ${o.platformFunctionGroup} · ${o.enabled ? 'enabled' : 'disabled'}`)),
+      session.admin ? h('div', {},
+        o.identification !== session.organisationIdentification
+          ? h('button', { onclick: async () => { try { await api('PATCH', `/organisations/${encodeURIComponent(o.identification)}`, { enabled: !o.enabled }); route(); } catch (e) { message.textContent = e.message; } } }, o.enabled ? 'disable' : 'enable')
+          : null, ' ',
+        h('button', { onclick: async () => {
+          try {
+            const t = await api('POST', `/organisations/${encodeURIComponent(o.identification)}/console-tokens`);
+            message.replaceChildren(`Console token for ${o.identification} (shown once): `, h('code', {}, t.token));
+          } catch (e) { message.textContent = e.message; }
+        } }, 'issue console token'),
+      ) : null,
+      o.authorisations.length === 0 ? h('p', { class: 'muted' }, 'No device authorisations.') :
+        h('table', {}, h('tr', {}, h('th', {}, 'Device'), h('th', {}, 'Function group')),
+          o.authorisations.map((a) => h('tr', {}, h('td', {}, a.deviceIdentification), h('td', {}, a.functionGroup)))),
+    )),
+  );
+}
+
+// ------------------------------------------------------------------ audit
+
+async function auditPage() {
+  const a = await api('GET', '/audit?limit=200');
+  show(
+    h('h2', {}, 'Audit log'),
+    h('h3', {}, 'Platform'),
+    h('table', {}, h('tr', {}, ['Time', 'Event', 'Organisation', 'Device', 'Operation', 'Result', 'Code', 'Detail'].map((t) => h('th', {}, t))),
+      a.platform.map((e) => h('tr', {}, h('td', {}, time(e.at)), h('td', {}, e.event), h('td', {}, e.organisationIdentification ?? ''), h('td', {}, e.deviceIdentification ?? ''),
+        h('td', {}, e.messageType ?? ''), h('td', { class: e.result ?? '' }, e.result ?? ''), h('td', {}, e.errorCode ?? ''), h('td', {}, e.detail ?? '')))),
+    h('h3', {}, 'Secret store (metadata only)'),
+    h('table', {}, h('tr', {}, ['Time', 'Device', 'Type', 'Secret', 'Action', 'From', 'To', 'Actor', 'Reason'].map((t) => h('th', {}, t))),
+      a.secrets.map((e) => h('tr', {}, h('td', {}, time(e.at)), h('td', {}, e.deviceIdentification ?? ''), h('td', {}, e.type ?? ''), h('td', {}, e.secretId ?? ''),
+        h('td', {}, e.action), h('td', {}, e.fromStatus ?? ''), h('td', {}, e.toStatus ?? ''), h('td', {}, e.actor), h('td', {}, e.reason)))),
+  );
+}
+
+// ------------------------------------------------------------------ fleet rekey
+
+function progressView(p) {
+  const pct = (n) => (p.total ? (100 * n) / p.total : 0);
+  const finished = p.total ? Math.round(pct(p.done + p.failed)) : 100;
+  return h('div', { class: 'card', id: 'rekey-progress', 'data-finished': finished },
+    h('div', {}, `${finished}% — done ${p.done}, failed ${p.failed}, pending ${p.pending} of ${p.total}`),
+    h('div', { class: 'progress' }, h('div', { class: 'done', style: `width:${pct(p.done)}%` }), h('div', { class: 'failed', style: `width:${pct(p.failed)}%` })),
+    h('table', {}, h('tr', {}, ['Gateway', 'Channel', 'State', 'Code', 'Request'].map((t) => h('th', {}, t))),
+      p.items.map((i) => h('tr', {}, h('td', {}, i.gatewayDeviceIdentification), h('td', {}, i.channel), h('td', { class: i.state }, i.state), h('td', {}, i.errorCode ?? ''),
+        h('td', {}, i.correlationUid ? h('a', { href: `#/requests/${encodeURIComponent(i.correlationUid)}` }, 'timeline') : '')))),
+  );
+}
+
+async function rekeyPage(params) {
+  const running = params.get('id');
+  if (running) {
+    const holder = h('div');
+    const load = async () => {
+      const p = await api('GET', `/rekeys/${encodeURIComponent(running)}`);
+      holder.replaceChildren(progressView(p));
+      return p.pending === 0;
+    };
+    const finished = await load();
+    show(h('h2', {}, 'Fleet rekey'), holder);
+    if (!finished) poll(async () => { if (await load()) stopPolling(); });
+    return;
+  }
+  const { gateways } = await api('GET', '/gateways');
+  const boxes = gateways.map((g) => ({ g, box: h('input', { type: 'checkbox', value: g.deviceIdentification, checked: true }) }));
+  const error = h('p', { class: 'error' });
+  show(
+    h('h2', {}, 'Fleet rekey'),
+    h('p', {}, 'Sets a new M-Bus user key (SetMbusUserKeyByChannel) on every coupled channel of the chosen gateways. The platform throttles the meter connections.'),
+    h('table', {}, h('tr', {}, h('th', {}, ''), h('th', {}, 'Gateway'), h('th', {}, 'Coupled channels')),
+      boxes.map(({ g, box }) => h('tr', {}, h('td', {}, box), h('td', {}, g.deviceIdentification), h('td', {}, g.channels.filter((c) => c.gMeter).map((c) => c.channel).join(', ') || '—')))),
+    h('button', { class: 'primary', id: 'start-rekey', onclick: async () => {
+      const chosen = boxes.filter((b) => b.box.checked).map((b) => b.g.deviceIdentification);
+      if (chosen.length === 0) { error.textContent = 'Choose at least one gateway.'; return; }
+      try {
+        const r = await api('POST', '/rekeys', { gateways: chosen });
+        location.hash = `#/rekey?id=${encodeURIComponent(r.id)}`;
+      } catch (e) { error.textContent = e.message; }
+    } }, 'Start rekey'),
+    error,
+  );
+}
+
+// ------------------------------------------------------------------ router
+
+async function signOut() {
+  await api('DELETE', '/session').catch(() => undefined);
+  session = null;
+  location.hash = '';
+  route();
+}
+
+async function route() {
+  stopPolling();
+  if (!session) session = await api('GET', '/session').catch(() => null);
+  const nav = document.getElementById('nav');
+  const who = document.getElementById('who');
+  if (!session) {
+    nav.hidden = true;
+    who.replaceChildren();
+    return signInPage();
+  }
+  banner(session.loopbackSignIn);
+  nav.hidden = false;
+  who.replaceChildren(`${session.organisationIdentification}${session.admin ? ' (ADMIN)' : ''}`, h('button', { id: 'sign-out', onclick: signOut }, 'Sign out'));
+  const [path, query] = (location.hash.slice(1) || '/gateways').split('?');
+  const params = new URLSearchParams(query ?? '');
+  for (const a of nav.querySelectorAll('a')) a.classList.toggle('current', path.startsWith(a.getAttribute('href').slice(1)));
+  try {
+    if (path.startsWith('/requests/')) return await requestPage(decodeURIComponent(path.slice('/requests/'.length)));
+    switch (path) {
+      case '/requests': return await requestsPage(params);
+      case '/organisations': return await organisationsPage();
+      case '/audit': return await auditPage();
+      case '/rekey': return await rekeyPage(params);
+      default: return await gatewaysPage();
+    }
+  } catch (err) {
+    if (session) show(h('p', { class: 'error' }, err.message));
+  }
+}
+
+window.addEventListener('hashchange', route);
+route();

@@ -1,0 +1,63 @@
+/**
+ * A head-end with the console mounted on a Fastify app: organisations A and B (USER) and OPS (ADMIN), a simulated
+ * gateway per USER organisation with its G-meter coupled on channel 1.
+ */
+import Fastify, { type FastifyInstance } from 'fastify';
+import { startHeadend, type Headend } from '../support/headend.ts';
+import type { Engine } from '../support/db.ts';
+import { addOrganisation, setCoupling } from '../../src/platform/inventory.ts';
+import { consolePlugin, type ConsolePluginOptions } from '../../src/console/plugin.ts';
+import { TEST_KEYS } from '../../src/simulator/meter.ts';
+
+export const ORG_A = 'org-a';
+export const ORG_B = 'org-b';
+export const ADMIN = 'ops';
+export const GW_A = 'E0051004000000201';
+export const GM_A = 'G0051004000000201';
+export const GW_B = 'E0051004000000202';
+export const GM_B = 'G0051004000000202';
+
+export interface ConsoleFixture {
+  h: Headend;
+  app: FastifyInstance;
+  stop(): Promise<void>;
+}
+
+export async function startConsole(engine: Engine, options: Partial<ConsolePluginOptions> = {}): Promise<ConsoleFixture> {
+  const h = await startHeadend(engine);
+  let app: FastifyInstance | undefined;
+  try {
+    await h.addOrganisation(ORG_A);
+    await h.addOrganisation(ORG_B);
+    await addOrganisation(h.db, { identification: ADMIN, platformFunctionGroup: 'ADMIN' });
+    for (const [gw, gm, org] of [[GW_A, GM_A, ORG_A], [GW_B, GM_B, ORG_B]] as const) {
+      await h.addGateway(gw, org);
+      await h.addGMeter(gm, org);
+      await setCoupling(h.db, gm, gw, 1);
+    }
+    app = Fastify();
+    await app.register(consolePlugin, { platform: h.platform, secrets: h.secrets, ...options });
+    await app.ready();
+  } catch (e) {
+    await app?.close();
+    await h.stop();
+    throw e;
+  }
+  const a = app;
+  return {
+    h, app: a,
+    async stop() {
+      await a.close();
+      await h.stop();
+    },
+  };
+}
+
+/** Every key the fixture knows, in hex (both cases) and base64, plus the ACTIVE and NEW G-meter user keys. */
+export async function knownKeyEncodings(h: Headend): Promise<string[]> {
+  const keys: Buffer[] = [TEST_KEYS.ak, TEST_KEYS.ek, TEST_KEYS.mk, TEST_KEYS.gMeterDefaultKey].map((k) => Buffer.from(k, 'hex'));
+  for (const gm of [GM_A, GM_B]) {
+    for (const k of [await h.secrets.getActive(gm, 'G_METER_ENCRYPTION_KEY'), await h.secrets.getNew(gm, 'G_METER_ENCRYPTION_KEY')]) if (k) keys.push(k.key);
+  }
+  return keys.flatMap((k) => [k.toString('hex'), k.toString('hex').toUpperCase(), k.toString('base64'), k.toString('base64url')]);
+}
