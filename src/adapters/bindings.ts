@@ -21,6 +21,7 @@ import { mbusClassVersion, type ExecutorDeps, type GatewayLink, type InventoryPo
 import * as keys from './mbus-keys.ts';
 import * as channels from './mbus-channels.ts';
 import type { KeyBlobs, RequestInfo } from './mbus-keys.ts';
+import { inSpan, CORRELATION_UID } from '../observability/tracing.ts';
 
 /** The M-Bus key blobs of DLMS-NOTES §10, from the dlms security layer. */
 export const dlmsKeyBlobs: KeyBlobs = {
@@ -143,7 +144,7 @@ export function linkFactory(db: Db, store: SecretStore, throttle: Throttle | und
           responseTimeoutMs: options.responseTimeoutMs,
           withListMax: d.withListMax ?? 32,
         };
-        const session = await DlmsSession.openManagement({
+        const session = await inSpan('dlms.associate', { 'meterfabric.device': gatewayId, 'meterfabric.transport': connection.framing }, () => DlmsSession.openManagement({
           ...connection,
           deviceId: gatewayId,
           clientSystemTitle: clientSystemTitle(gatewayId),
@@ -151,7 +152,7 @@ export function linkFactory(db: Db, store: SecretStore, throttle: Throttle | und
           ek: ek.key,
           invocationCounters: counters,
           challengeLength: d.challengeLength ?? 16,
-        });
+        }));
         // Learned from the AARE: lets ciphered pushes of this meter be deciphered (src/adapters/push-alarms.ts).
         const title = session.meterSystemTitle?.toString('hex').toUpperCase();
         if (title) {
@@ -162,7 +163,18 @@ export function linkFactory(db: Db, store: SecretStore, throttle: Throttle | und
         const abort = () => session.destroy();
         signal?.addEventListener('abort', abort, { once: true });
         const gateway = new MbusGateway(session, mbusClassVersion(protocolOf(d)));
+        // Each meter operation is a span (child of the executor's span, which carries the correlation uid).
+        const traced = <A extends unknown[], R>(name: string, f: (...a: A) => Promise<R>) => (...a: A) =>
+          inSpan(`dlms.${name}`, { 'meterfabric.device': gatewayId, ...(typeof a[0] === 'number' ? { 'meterfabric.channel': a[0] } : {}) }, () => f.apply(gateway, a));
         const link: GatewayLink = Object.assign(Object.create(gateway) as GatewayLink, {
+          readChannel: traced('readChannel', gateway.readChannel),
+          scanChannels: traced('scanChannels', gateway.scanChannels),
+          transferKey: traced('transferKey', gateway.transferKey),
+          setEncryptionKey: traced('setEncryptionKey', gateway.setEncryptionKey),
+          dataSend: traced('dataSend', gateway.dataSend),
+          readEncryptionKeyStatus: traced('readEncryptionKeyStatus', gateway.readEncryptionKeyStatus),
+          writeChannelIdentity: traced('writeChannelIdentity', gateway.writeChannelIdentity),
+          slaveDeinstall: traced('slaveDeinstall', gateway.slaveDeinstall),
           release: async () => {
             signal?.removeEventListener('abort', abort);
             try {
@@ -259,7 +271,10 @@ export function createExecutors(c: ExecutorComponents): OperationExecutor[] {
   });
   const op = <K extends keyof Payloads>(messageType: K, run: (d: ExecutorDeps, r: RequestInfo, payload: Payloads[K], ctx: OperationContext) => Promise<unknown>): OperationExecutor => ({
     messageType,
-    execute: (ctx) => run(deps(ctx), requestInfo(ctx), ctx.payload as Payloads[K], ctx),
+    execute: (ctx) =>
+      inSpan(`execute ${messageType}`, { [CORRELATION_UID]: ctx.correlationUid, 'meterfabric.device': ctx.deviceIdentification, 'meterfabric.attempt': ctx.attempt }, () =>
+        run(deps(ctx), requestInfo(ctx), ctx.payload as Payloads[K], ctx),
+      ),
   });
   return [
     op(MessageType.SET_MBUS_USER_KEY_BY_CHANNEL, (d, r, p) => keys.setMbusUserKeyByChannel(d, dlmsKeyBlobs, r, p)),

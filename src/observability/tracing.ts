@@ -1,0 +1,78 @@
+/**
+ * OpenTelemetry traces. Every span of a device request carries the attribute `meterfabric.correlation_uid`, from
+ * the API through the queue to the DLMS session, so one correlation id finds the whole story. Spans are exported
+ * over OTLP/HTTP when OTEL_EXPORTER_OTLP_ENDPOINT (or OTEL_EXPORTER_OTLP_TRACES_ENDPOINT) is set; otherwise the
+ * API's no-op tracer costs next to nothing. Tests install an in-memory exporter.
+ */
+import { trace, context, propagation, SpanStatusCode, type Span, type Attributes, type Context } from '@opentelemetry/api';
+import { BasicTracerProvider, BatchSpanProcessor, SimpleSpanProcessor, type SpanExporter } from '@opentelemetry/sdk-trace-base';
+import { AsyncLocalStorageContextManager } from '@opentelemetry/context-async-hooks';
+import { W3CTraceContextPropagator } from '@opentelemetry/core';
+import { Resource } from '@opentelemetry/resources';
+import { isMeterfabricError } from '../errors.ts';
+
+export const CORRELATION_UID = 'meterfabric.correlation_uid';
+
+let provider: BasicTracerProvider | undefined;
+
+/** Installs the trace provider once per process. Returns false when tracing stays off. */
+export async function startTracing(options: { exporter?: SpanExporter; env?: NodeJS.ProcessEnv } = {}): Promise<boolean> {
+  if (provider) return true;
+  const env = options.env ?? process.env;
+  let exporter = options.exporter;
+  if (!exporter && (env.OTEL_EXPORTER_OTLP_ENDPOINT || env.OTEL_EXPORTER_OTLP_TRACES_ENDPOINT)) {
+    const { OTLPTraceExporter } = await import('@opentelemetry/exporter-trace-otlp-http');
+    exporter = new OTLPTraceExporter();
+  }
+  if (!exporter) return false;
+  provider = new BasicTracerProvider({
+    resource: new Resource({ 'service.name': env.OTEL_SERVICE_NAME ?? 'meterfabric' }),
+    spanProcessors: [options.exporter ? new SimpleSpanProcessor(exporter) : new BatchSpanProcessor(exporter)],
+  });
+  trace.setGlobalTracerProvider(provider);
+  context.setGlobalContextManager(new AsyncLocalStorageContextManager().enable());
+  propagation.setGlobalPropagator(new W3CTraceContextPropagator());
+  return true;
+}
+
+export async function stopTracing(): Promise<void> {
+  const p = provider;
+  provider = undefined;
+  if (!p) return;
+  await p.shutdown();
+  trace.disable();
+  context.disable();
+  propagation.disable();
+}
+
+export const tracer = () => trace.getTracer('meterfabric');
+
+/** Runs fn in a span; records a thrown error (code and message, never key material) and ends the span. */
+export async function inSpan<T>(name: string, attributes: Attributes, fn: (span: Span) => Promise<T>, parent?: Context): Promise<T> {
+  const run = (span: Span) =>
+    fn(span).then(
+      (v) => {
+        span.end();
+        return v;
+      },
+      (e: unknown) => {
+        span.setStatus({ code: SpanStatusCode.ERROR, message: e instanceof Error ? e.message : String(e) });
+        if (isMeterfabricError(e)) span.setAttribute('meterfabric.error_code', e.code);
+        span.end();
+        throw e;
+      },
+    );
+  return parent ? tracer().startActiveSpan(name, { attributes }, parent, run) : tracer().startActiveSpan(name, { attributes }, run);
+}
+
+/** The W3C traceparent of the active span, to carry a trace across the queue. */
+export function currentTraceParent(): string | undefined {
+  const carrier: Record<string, string> = {};
+  propagation.inject(context.active(), carrier);
+  return carrier.traceparent;
+}
+
+/** A context whose parent is the given traceparent (or the active one). */
+export function contextFromTraceParent(traceparent: string | undefined | null): Context {
+  return traceparent ? propagation.extract(context.active(), { traceparent }) : context.active();
+}
