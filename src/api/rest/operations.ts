@@ -15,17 +15,21 @@ import {
   type ZodTypeProvider,
 } from 'fastify-type-provider-zod';
 import { z } from 'zod';
-import { ErrorCode, isMeterfabricError } from '../../errors.ts';
+import { ErrorCode, isMeterfabricError, MeterfabricError } from '../../errors.ts';
 import { logger } from '../../observability/logger.ts';
 import { MessageType, type MessageTypeName } from '../../platform/operations.ts';
 import { restCallerOrganisation, type CallerPolicy } from './caller.ts';
-import type { PlatformApi } from './platform-api.ts';
+import { dbAlarmReader, PUSH_NOTIFICATION_ALARM, type AlarmReader } from './alarms.ts';
+import type { PlatformApi, StoredResponse } from './platform-api.ts';
+import type { Queryable } from '../../platform/db/db.ts';
 import { PROBLEM_CONTENT_TYPE, problemFromThrown, problemOf, type Problem } from './problems.ts';
 
 export interface RestOperationsOptions {
   platform: PlatformApi;
   /** Who may act for which organisation (default: client certificate CN, or the header from loopback). */
   callerPolicy?: CallerPolicy;
+  /** Lists a device's stored alarms; default: read from the platform's database when it has one (`platform.db`). */
+  alarms?: AlarmReader;
 }
 
 export const API_PREFIX = '/api/v1';
@@ -117,6 +121,41 @@ const storedResponse = z.object({
   error: z.object({ code: z.number().int(), codeName: z.string(), component: z.string(), message: z.string() }).optional(),
   createdAt: z.string().describe('ISO 8601'),
 });
+
+const alarm = z
+  .object({
+    correlationUid: z.string().describe('32 hex characters, as GXF (PUSH-NOTES §4.1)'),
+    deviceIdentification: z.string().describe('The E-meter that pushed'),
+    receivedAt: z.string().describe('ISO 8601'),
+    alarms: z.array(z.string()).describe('GXF AlarmType names of the bits set'),
+    unknownBits: z.array(z.object({ register: z.number().int(), bit: z.number().int() })).describe('Bits set that have no AlarmType (GXF drops such pushes)'),
+    decodedMessage: z.string(),
+    encodedMessage: z.string().describe('The received bytes, hex'),
+    format: z.string().optional().describe('Push format, e.g. DSMR4, SMR5, SMR5_CIPHERED'),
+    triggerType: z.string().optional(),
+  })
+  .describe('A pushed alarm as stored (PUSH_NOTIFICATION_ALARM)');
+
+/** The REST view of a stored alarm; it shows the unknown bits that SOAP cannot carry. */
+function alarmView(stored: StoredResponse): z.infer<typeof alarm> {
+  const d = (stored.data !== null && typeof stored.data === 'object' ? stored.data : {}) as Record<string, unknown>;
+  const strings = (v: unknown) => (Array.isArray(v) ? v.filter((x): x is string => typeof x === 'string') : []);
+  const bits = Array.isArray(d.unknownBits)
+    ? d.unknownBits.filter((b): b is { register: number; bit: number } => b !== null && typeof b === 'object' && Number.isInteger(b.register) && Number.isInteger(b.bit))
+        .map((b) => ({ register: b.register, bit: b.bit }))
+    : [];
+  return {
+    correlationUid: stored.correlationUid,
+    deviceIdentification: stored.deviceIdentification,
+    receivedAt: new Date(stored.createdAt).toISOString(),
+    alarms: strings(d.alarms),
+    unknownBits: bits,
+    decodedMessage: typeof d.decodedMessage === 'string' ? d.decodedMessage : '',
+    encodedMessage: typeof d.encodedMessage === 'string' ? d.encodedMessage : '',
+    ...(typeof d.format === 'string' ? { format: d.format } : {}),
+    ...(typeof d.triggerType === 'string' ? { triggerType: d.triggerType } : {}),
+  };
+}
 
 const errorResponses = { 400: problem, 401: problem, 403: problem, 404: problem, 409: problem, 422: problem, 500: problem };
 
@@ -298,7 +337,7 @@ export async function restOperationsPlugin(app: FastifyInstance, opts: RestOpera
           'Device operations, asynchronous: POST returns 202 {correlationUid}; GET /api/v1/responses/{correlationUid} returns the outcome. ' +
           'The caller is the organisation of the client certificate (mutual TLS) or, on plain HTTP from loopback, X-Organisation-Identification.',
       },
-      tags: [{ name: 'mbus' }, { name: 'devices' }, { name: 'responses' }],
+      tags: [{ name: 'mbus' }, { name: 'devices' }, { name: 'responses' }, { name: 'alarms' }],
     },
     transform: jsonSchemaTransform,
   });
@@ -396,5 +435,51 @@ export async function restOperationsPlugin(app: FastifyInstance, opts: RestOpera
     },
   });
 
+  r.route({
+    method: 'GET',
+    url: `${API_PREFIX}/alarms/:correlationUid`,
+    schema: {
+      operationId: 'getAlarm',
+      summary: 'A pushed alarm by the correlation id of its PUSH_NOTIFICATION_ALARM notification (GXF GetPushNotificationAlarm); 404 (code 405) when unknown, another organisation\'s, or not an alarm.',
+      tags: ['alarms'],
+      headers: callerHeaders,
+      params: responseParams,
+      response: { 200: alarm, ...errorResponses },
+    },
+    handler: async (request) => {
+      const stored = await platform.requests.getResponse(request.params.correlationUid, caller(request));
+      if (stored.messageType !== PUSH_NOTIFICATION_ALARM) {
+        throw new MeterfabricError(ErrorCode.UNKNOWN_CORRELATION_UID, 'CorrelationUid does not name an alarm.', { component: 'WS_SMART_METERING' });
+      }
+      return alarmView(stored);
+    },
+  });
+
+  const alarms = opts.alarms ?? (hasDb(platform) ? dbAlarmReader(platform.db) : undefined);
+  r.route({
+    method: 'GET',
+    url: `${API_PREFIX}/devices/:deviceIdentification/alarms`,
+    schema: {
+      operationId: 'listDeviceAlarms',
+      summary: 'The most recent pushed alarms of this device stored for the calling organisation, newest first (reading marks nothing fetched)',
+      tags: ['alarms'],
+      headers: callerHeaders,
+      params: gatewayParams,
+      querystring: z.object({ limit: z.coerce.number().int().min(1).max(500).default(50).describe('At most this many (default 50)') }),
+      response: { 200: z.object({ alarms: z.array(alarm) }), ...errorResponses },
+    },
+    handler: async (request) => {
+      const organisation = caller(request);
+      if (!alarms) throw new MeterfabricError(ErrorCode.CONFIGURATION_ERROR, 'Listing alarms is not available on this server', { component: 'WS_SMART_METERING' });
+      const list = await alarms.listForDevice(organisation, request.params.deviceIdentification, request.query.limit);
+      return { alarms: list.map(alarmView) };
+    },
+  });
+
   app.get('/openapi.json', { schema: { hide: true } }, async () => app.swagger());
+}
+
+function hasDb(platform: PlatformApi): platform is PlatformApi & { db: Queryable } {
+  const db = (platform as { db?: unknown }).db;
+  return db !== null && typeof db === 'object' && typeof (db as Queryable).query === 'function';
 }

@@ -20,7 +20,11 @@ import {
 } from '../../platform/operations.ts';
 import type { StoredResponse } from '../rest/platform-api.ts';
 import { functionalFault } from './faults.ts';
+import { schemaFiles } from './wsdl.ts';
 import { child, childText, el, escapeXml, NS } from './xml.ts';
+
+/** Message type of a stored pushed alarm (PUSH-NOTES §4.1 step 4; src/adapters/push-alarms.ts). */
+export const PUSH_NOTIFICATION_ALARM = 'PUSH_NOTIFICATION_ALARM';
 
 export type Family = 'lenient' | 'strict';
 
@@ -42,8 +46,11 @@ export interface PollOperation {
   namespace: string;
   element: string;
   response: string;
-  messageType: MessageTypeName;
+  /** The stored response's message type (a catalogue type, or PUSH_NOTIFICATION_ALARM for pushed alarms). */
+  messageType: MessageTypeName | typeof PUSH_NOTIFICATION_ALARM;
   family: Family;
+  /** Namespace of the CorrelationUid child: common for <Op>AsyncRequest, the operation's own otherwise. */
+  correlationUidNamespace: string;
   /** Body of the response element for a stored response that is to be shown (not a strict NOT OK). */
   render(stored: StoredResponse, p: string): string;
 }
@@ -231,14 +238,56 @@ function encryptionKeyStatus(stored: StoredResponse, p: string): string {
   return el(`${p}:Result`, resultText(stored.result)) + (status === undefined ? '' : el(`${p}:EncryptionKeyStatus`, status as string));
 }
 
+/** The names of common:AlarmType (base-ws-smartmetering.xsd), read from the schema that validates the output. */
+export const ALARM_TYPES: ReadonlySet<string> = (() => {
+  const xsd = schemaFiles.get('base-ws-smartmetering.xsd')?.toString('utf8') ?? '';
+  const type = /<xsd:simpleType name="AlarmType">([\s\S]*?)<\/xsd:simpleType>/.exec(xsd)?.[1] ?? '';
+  return new Set([...type.matchAll(/<xsd:enumeration value="([A-Z0-9_]+)"/g)].map((m) => m[1]!));
+})();
+
+/**
+ * The stored alarm's names that are GXF AlarmTypes. Bits without a name (unknownBits) are not AlarmTypes and
+ * are left out of SOAP; REST shows them (issue 5 point 5).
+ */
+function alarmTypes(stored: StoredResponse): string[] {
+  const alarms = record(stored.data, 'data').alarms;
+  if (!Array.isArray(alarms)) throw new IncompleteResultError('alarms');
+  return alarms.filter((a): a is string => typeof a === 'string' && ALARM_TYPES.has(a));
+}
+
+/** RetrievePushNotificationAlarmResponse{DeviceIdentification, AlarmRegister{AlarmTypes*}} (PUSH-NOTES §4.1 step 5). */
+function retrievePushNotificationAlarm(stored: StoredResponse, p: string): string {
+  const types = alarmTypes(stored);
+  return (
+    el(`${p}:DeviceIdentification`, deviceId(stored.deviceIdentification, 'deviceIdentification')) +
+    `<${p}:AlarmRegister>${types.map((t) => el(`${p}:AlarmTypes`, t)).join('')}</${p}:AlarmRegister>`
+  );
+}
+
+/** GetPushNotificationAlarmResponse{Result, decodedMessage, encodedMessage, alarm+} (PUSH-NOTES §4.1 step 5). */
+function getPushNotificationAlarm(stored: StoredResponse, p: string): string {
+  const d = record(stored.data, 'data');
+  if (typeof d.decodedMessage !== 'string') throw new IncompleteResultError('decodedMessage');
+  if (typeof d.encodedMessage !== 'string' || !/^(?:[0-9A-Fa-f]{2})*$/.test(d.encodedMessage)) throw new IncompleteResultError('encodedMessage');
+  const types = alarmTypes(stored);
+  // The schema requires at least one alarm; a push with only unnamed bits cannot be shown here (REST shows it).
+  if (types.length === 0) throw new IncompleteResultError('alarm');
+  return (
+    el(`${p}:Result`, resultText(stored.result)) +
+    el(`${p}:decodedMessage`, d.decodedMessage) +
+    el(`${p}:encodedMessage`, d.encodedMessage.toUpperCase()) +
+    types.map((t) => el(`${p}:alarm`, t)).join('')
+  );
+}
+
 // ---- the catalogue ----------------------------------------------------------------------------------------
 
 function submit(namespace: string, op: string, messageType: MessageTypeName, read: SubmitOperation['read']): SubmitOperation {
   return { kind: 'submit', namespace, element: `${op}Request`, asyncResponse: `${op}AsyncResponse`, messageType, read };
 }
 
-function poll(namespace: string, op: string, messageType: MessageTypeName, family: Family, render: PollOperation['render']): PollOperation {
-  return { kind: 'poll', namespace, element: `${op}AsyncRequest`, response: `${op}Response`, messageType, family, render };
+function poll(namespace: string, op: string, messageType: PollOperation['messageType'], family: Family, render: PollOperation['render']): PollOperation {
+  return { kind: 'poll', namespace, element: `${op}AsyncRequest`, response: `${op}Response`, messageType, family, render, correlationUidNamespace: NS.common };
 }
 
 const channelOf = (request: XmlElement, data: string): number => Number(text(sub(request, data), 'Channel'));
@@ -348,6 +397,19 @@ export const OPERATIONS: readonly SoapOperation[] = [
       channelElementValues(d.channelElementValues, p)
     );
   }),
+
+  // Pushed alarms (PUSH-NOTES §4.1 step 5): GXF reads the stored PushNotificationAlarm; a non-OK result is an exception.
+  poll(NS.configuration, 'GetPushNotificationAlarm', PUSH_NOTIFICATION_ALARM, 'strict', getPushNotificationAlarm),
+  {
+    kind: 'poll',
+    namespace: NS.monitoring,
+    element: 'RetrievePushNotificationAlarmRequest',
+    response: 'RetrievePushNotificationAlarmResponse',
+    messageType: PUSH_NOTIFICATION_ALARM,
+    family: 'strict',
+    render: retrievePushNotificationAlarm,
+    correlationUidNamespace: NS.monitoring,
+  },
 
   // Common (§3.3)
   { kind: 'deleteResponseData', namespace: NS.smCommon, element: 'DeleteResponseDataRequest', response: 'DeleteResponseDataResponse' },

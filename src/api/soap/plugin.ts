@@ -77,7 +77,7 @@ export async function soapPlugin(app: FastifyInstance, opts: SoapPluginOptions):
   }
 
   async function pollResponse(op: PollOperation, payloadEl: XmlElement, h: SoapHeaders): Promise<string> {
-    const correlationUid = childText(payloadEl, 'CorrelationUid', NS.common)!;
+    const correlationUid = childText(payloadEl, 'CorrelationUid', op.correlationUidNamespace)!;
     const stored: StoredResponse = await platform.requests.getResponse(correlationUid, h.organisationIdentification);
     if (stored.messageType !== op.messageType && stored.result !== 'NOT_OK') throw correlationTypeMismatch();
     if (op.family === 'strict' && stored.result === 'NOT_OK') {

@@ -62,6 +62,28 @@ export class FakePlatform implements PlatformApi {
     return stored;
   }
 
+  /** Stores a pushed alarm as src/adapters/push-alarms.ts does (message type PUSH_NOTIFICATION_ALARM, result OK). */
+  storeAlarm(correlationUid: string, organisationIdentification: string, deviceIdentification: string, data: unknown): StoredResponse {
+    const stored: StoredResponse = {
+      correlationUid, organisationIdentification, deviceIdentification, messageType: 'PUSH_NOTIFICATION_ALARM', result: 'OK', data,
+      createdAt: new Date('2026-11-24T04:00:00.000Z'),
+    };
+    this.responses.set(correlationUid, stored);
+    return stored;
+  }
+
+  /** The alarm list of src/api/rest/alarms.ts over the stored responses. */
+  readonly alarms = {
+    listForDevice: async (organisationIdentification: string, deviceIdentification: string, limit: number): Promise<StoredResponse[]> => {
+      if (deviceIdentification === UNKNOWN_DEVICE) {
+        throw new MeterfabricError(ErrorCode.UNKNOWN_DEVICE, `Device ${deviceIdentification} is unknown`, { component: 'WS_SMART_METERING' });
+      }
+      return [...this.responses.values()]
+        .filter((r) => r.messageType === 'PUSH_NOTIFICATION_ALARM' && r.organisationIdentification === organisationIdentification && r.deviceIdentification === deviceIdentification)
+        .slice(0, limit);
+    },
+  };
+
   last(): SubmitRequest & { correlationUid: string } {
     const r = this.submitted.at(-1);
     if (!r) throw new Error('nothing submitted');
