@@ -12,9 +12,11 @@ function h(tag, attrs = {}, ...children) {
   for (const [k, v] of Object.entries(attrs)) {
     if (v === undefined || v === null || v === false) continue;
     if (k.startsWith('on')) el.addEventListener(k.slice(2), v);
+    // Styles through the CSSOM: the content security policy refuses style attributes.
+    else if (k === 'style') Object.assign(el.style, v);
     else el.setAttribute(k, v === true ? '' : String(v));
   }
-  for (const c of children.flat()) if (c !== null && c !== undefined && c !== false) el.append(c instanceof Node ? c : String(c));
+  for (const c of children.flat(Infinity)) if (c !== null && c !== undefined && c !== false) el.append(c instanceof Node ? c : String(c));
   return el;
 }
 
@@ -32,7 +34,9 @@ async function api(method, path, body) {
 }
 
 const time = (v) => (v ? new Date(v).toLocaleString() : '');
-const show = (...nodes) => main.replaceChildren(...nodes);
+/** Replaces el's children, skipping absent parts (null, undefined, false) and flattening lists. */
+const put = (el, ...nodes) => el.replaceChildren(...nodes.flat(Infinity).filter((n) => n !== null && n !== undefined && n !== false));
+const show = (...nodes) => put(main, ...nodes);
 const stopPolling = () => { if (pollTimer) clearTimeout(pollTimer); pollTimer = null; };
 /** Re-runs fn every POLL_MS while the page stays on the same route. */
 function poll(fn) {
@@ -98,9 +102,9 @@ async function gatewaysPage() {
   const act = (gw, channel, action) => async () => {
     try {
       const r = await api('POST', `/gateways/${encodeURIComponent(gw)}/channels/${channel}/actions`, { action });
-      message.replaceChildren('Submitted ', h('a', { href: `#/requests/${encodeURIComponent(r.correlationUid)}` }, r.messageType), ` (${r.correlationUid})`);
+      put(message, 'Submitted ', h('a', { href: `#/requests/${encodeURIComponent(r.correlationUid)}` }, r.messageType), ` (${r.correlationUid})`);
       location.hash = `#/requests/${encodeURIComponent(r.correlationUid)}`;
-    } catch (err) { message.replaceChildren(h('span', { class: 'error' }, err.message)); }
+    } catch (err) { put(message, h('span', { class: 'error' }, err.message)); }
   };
   show(
     h('h2', {}, 'Gateways'),
@@ -146,7 +150,7 @@ async function requestsPage(params) {
   const body = h('tbody');
   const load = async () => {
     const { requests } = await api('GET', `/requests?limit=200${device ? `&device=${encodeURIComponent(device)}` : ''}`);
-    body.replaceChildren(...requests.map(requestRow));
+    put(body, ...requests.map(requestRow));
   };
   await load();
   show(
@@ -161,7 +165,7 @@ async function requestPage(cid) {
   const view = h('div');
   const load = async () => {
     const { request: r, response, timeline } = await api('GET', `/requests/${encodeURIComponent(cid)}`);
-    view.replaceChildren(
+    put(view,
       h('div', { class: 'card' },
         h('div', {}, 'Correlation id: ', h('code', {}, r.correlationUid)),
         h('div', {}, `${r.messageType} on ${r.deviceIdentification} by ${r.organisationIdentification} (${r.channel})`),
@@ -197,7 +201,7 @@ async function organisationsPage() {
         h('button', { onclick: async () => {
           try {
             const t = await api('POST', `/organisations/${encodeURIComponent(o.identification)}/console-tokens`);
-            message.replaceChildren(`Console token for ${o.identification} (shown once): `, h('code', {}, t.token));
+            put(message, `Console token for ${o.identification} (shown once): `, h('code', {}, t.token));
           } catch (e) { message.textContent = e.message; }
         } }, 'issue console token'),
       ) : null,
@@ -232,7 +236,7 @@ function progressView(p) {
   const finished = p.total ? Math.round(pct(p.done + p.failed)) : 100;
   return h('div', { class: 'card', id: 'rekey-progress', 'data-finished': finished },
     h('div', {}, `${finished}% — done ${p.done}, failed ${p.failed}, pending ${p.pending} of ${p.total}`),
-    h('div', { class: 'progress' }, h('div', { class: 'done', style: `width:${pct(p.done)}%` }), h('div', { class: 'failed', style: `width:${pct(p.failed)}%` })),
+    h('div', { class: 'progress' }, h('div', { class: 'done', style: { width: `${pct(p.done)}%` } }), h('div', { class: 'failed', style: { width: `${pct(p.failed)}%` } })),
     h('table', {}, h('tr', {}, ['Gateway', 'Channel', 'State', 'Code', 'Request'].map((t) => h('th', {}, t))),
       p.items.map((i) => h('tr', {}, h('td', {}, i.gatewayDeviceIdentification), h('td', {}, i.channel), h('td', { class: i.state }, i.state), h('td', {}, i.errorCode ?? ''),
         h('td', {}, i.correlationUid ? h('a', { href: `#/requests/${encodeURIComponent(i.correlationUid)}` }, 'timeline') : '')))),
@@ -245,7 +249,7 @@ async function rekeyPage(params) {
     const holder = h('div');
     const load = async () => {
       const p = await api('GET', `/rekeys/${encodeURIComponent(running)}`);
-      holder.replaceChildren(progressView(p));
+      put(holder, progressView(p));
       return p.pending === 0;
     };
     const finished = await load();
@@ -289,12 +293,12 @@ async function route() {
   const who = document.getElementById('who');
   if (!session) {
     nav.hidden = true;
-    who.replaceChildren();
+    put(who);
     return signInPage();
   }
   banner(session.loopbackSignIn);
   nav.hidden = false;
-  who.replaceChildren(`${session.organisationIdentification}${session.admin ? ' (ADMIN)' : ''}`, h('button', { id: 'sign-out', onclick: signOut }, 'Sign out'));
+  put(who, `${session.organisationIdentification}${session.admin ? ' (ADMIN)' : ''}`, h('button', { id: 'sign-out', onclick: signOut }, 'Sign out'));
   const [path, query] = (location.hash.slice(1) || '/gateways').split('?');
   const params = new URLSearchParams(query ?? '');
   for (const a of nav.querySelectorAll('a')) a.classList.toggle('current', path.startsWith(a.getAttribute('href').slice(1)));
