@@ -19,6 +19,8 @@ import { registerExecutors, type LinkOptions } from '../adapters/bindings.ts';
 import { PushAlarmService, pushDecipher } from '../adapters/push-alarms.ts';
 import { PushListener } from '../push/listener.ts';
 import { registry, enableDefaultMetrics } from '../observability/metrics.ts';
+import { installRequestMetrics } from './request-metrics.ts';
+import { startTracing } from '../observability/tracing.ts';
 import { logger } from '../observability/logger.ts';
 
 export interface HeadendOptions {
@@ -84,6 +86,8 @@ export async function startHeadend(o: HeadendOptions): Promise<RunningHeadend> {
     registerExecutors(platform, { secrets, clientKeys, link: o.link });
     const alarms = new PushAlarmService(platform);
     enableDefaultMetrics();
+    installRequestMetrics(db);
+    await startTracing();
 
     let app: FastifyInstance | undefined;
     let url: string | undefined;
@@ -91,6 +95,7 @@ export async function startHeadend(o: HeadendOptions): Promise<RunningHeadend> {
       const ca = await PlatformCa.open(join(dataDir, 'pki'));
       const tls = o.http.tls ? await ca.serverTls(['localhost', o.http.host]) : undefined;
       app = await buildServer({ platform, ca, adminExtraRoutes: keyAdminRoutes(secrets, clientKeys), ...(tls ? { tls } : {}) });
+      await app.register((await import('../console/plugin.ts')).consolePlugin, { platform, secrets, allowLoopbackSignIn: !tls && /^(127\.|::1$|localhost$)/.test(o.http.host) });
       app.get('/api/v1/platform/public-key', async (_req, reply) => reply.type('application/x-pem-file').send(clientKeys.publicKeyPem()));
       app.get('/metrics', async (_req, reply) => reply.type(registry.contentType).send(await registry.metrics()));
       await app.listen({ host: o.http.host, port: o.http.port });
