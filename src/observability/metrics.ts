@@ -4,6 +4,9 @@
  */
 import { Registry, Counter, Gauge, Histogram, collectDefaultMetrics } from 'prom-client';
 
+// Request counts live in the database (every API and worker process shares them); src/runtime/request-metrics.ts
+// exposes them as gauges read at scrape time. What only one process sees is counted here.
+
 export const registry = new Registry();
 let defaultsCollected = false;
 
@@ -14,29 +17,6 @@ export function enableDefaultMetrics(): void {
 }
 
 export const metrics = {
-  requestsAccepted: new Counter({
-    name: 'meterfabric_requests_accepted_total',
-    help: 'Device requests accepted, by operation and API channel',
-    labelNames: ['operation', 'channel'] as const,
-    registers: [registry],
-  }),
-  requestsCompleted: new Counter({
-    name: 'meterfabric_requests_completed_total',
-    help: 'Device requests that reached a final result, by operation and result',
-    labelNames: ['operation', 'result'] as const,
-    registers: [registry],
-  }),
-  requestErrors: new Counter({
-    name: 'meterfabric_request_errors_total',
-    help: 'Errors of device request attempts, by GXF/meterfabric error code',
-    labelNames: ['operation', 'code'] as const,
-    registers: [registry],
-  }),
-  queueDepth: new Gauge({
-    name: 'meterfabric_queue_depth',
-    help: 'Requests accepted and not yet final',
-    registers: [registry],
-  }),
   openMeterConnections: new Gauge({
     name: 'meterfabric_meter_connections_open',
     help: 'Open TCP connections to meters',

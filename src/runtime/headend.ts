@@ -98,6 +98,15 @@ export async function startHeadend(o: HeadendOptions): Promise<RunningHeadend> {
       await app.register((await import('../console/plugin.ts')).consolePlugin, { platform, secrets, allowLoopbackSignIn: !tls && /^(127\.|::1$|localhost$)/.test(o.http.host) });
       app.get('/api/v1/platform/public-key', async (_req, reply) => reply.type('application/x-pem-file').send(clientKeys.publicKeyPem()));
       app.get('/metrics', async (_req, reply) => reply.type(registry.contentType).send(await registry.metrics()));
+      // Readiness: the database answers (liveness is /health, which needs nothing).
+      app.get('/ready', async (_req, reply) => {
+        try {
+          await db.query('SELECT 1');
+          return { ready: true };
+        } catch {
+          return reply.code(503).send({ ready: false, reason: 'database unavailable' });
+        }
+      });
       await app.listen({ host: o.http.host, port: o.http.port });
       const address = app.server.address();
       const port = address && typeof address === 'object' ? address.port : o.http.port;
