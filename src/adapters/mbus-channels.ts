@@ -2,23 +2,12 @@
  * M-Bus channel operations: ScanMbusChannels, Couple/Decouple (by device and by channel), following GXF's
  * matching rules (GXF-SEMANTICS §15, §16).
  */
-import { MeterfabricError, ErrorCode } from '../errors.ts';
+import { ErrorCode } from '../errors.ts';
 import type { ChannelElementValues } from '../platform/operations.ts';
-import type { ExecutorDeps, MbusDeviceRecord, GatewayLink } from './ports.ts';
-import { isEmptyChannel, type RequestInfo } from './mbus-keys.ts';
+import type { ExecutorDeps, MbusDeviceRecord } from './ports.ts';
+import { isEmptyChannel, withLink, functional as functionalError, type RequestInfo } from './mbus-keys.ts';
 
-function functional(code: number, message: string, component: 'PROTOCOL_DLMS' | 'DOMAIN_SMART_METERING' = 'DOMAIN_SMART_METERING'): MeterfabricError {
-  return new MeterfabricError(code, message, { component, retryable: false });
-}
-
-async function withLink<T>(deps: ExecutorDeps, gateway: string, signal: AbortSignal | undefined, fn: (link: GatewayLink) => Promise<T>): Promise<T> {
-  const link = await deps.links.open(gateway, signal);
-  try {
-    return await fn(link);
-  } finally {
-    await link.release().catch(() => undefined);
-  }
-}
+const functional = (code: number, message: string, component: 'PROTOCOL_DLMS' | 'DOMAIN_SMART_METERING' = 'DOMAIN_SMART_METERING') => functionalError(code, message, component);
 
 export async function scanMbusChannels(deps: ExecutorDeps, req: RequestInfo) {
   const gateway = await deps.inventory.getGateway(req.deviceIdentification);

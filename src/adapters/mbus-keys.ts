@@ -43,7 +43,8 @@ export function keyChangeCounterFloor(now: Date): number {
   return Math.floor((now.getTime() - Date.UTC(2000, 0, 1)) / 1000);
 }
 
-function functional(code: number, message: string, component: 'PROTOCOL_DLMS' | 'DOMAIN_SMART_METERING' = 'PROTOCOL_DLMS'): MeterfabricError {
+/** A functional (not retryable) error: trying again cannot change the outcome. */
+export function functional(code: number, message: string, component: 'PROTOCOL_DLMS' | 'DOMAIN_SMART_METERING' = 'PROTOCOL_DLMS'): MeterfabricError {
   return new MeterfabricError(code, message, { component, retryable: false });
 }
 
@@ -51,7 +52,8 @@ export function isEmptyChannel(c: ChannelElementValues): boolean {
   return (c.identificationNumber === '00000000' || c.identificationNumber === '') && !c.manufacturerIdentification && c.version === 0 && c.deviceTypeIdentification === 0;
 }
 
-async function withLink<T>(deps: ExecutorDeps, gateway: string, signal: AbortSignal | undefined, fn: (link: GatewayLink) => Promise<T>): Promise<T> {
+/** Runs fn on one association with the gateway and always releases it. */
+export async function withLink<T>(deps: ExecutorDeps, gateway: string, signal: AbortSignal | undefined, fn: (link: GatewayLink) => Promise<T>): Promise<T> {
   const link = await deps.links.open(gateway, signal);
   try {
     return await fn(link);
