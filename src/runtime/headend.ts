@@ -11,6 +11,7 @@ import { Platform, type PlatformOptions } from '../platform/platform.ts';
 import { PlatformCa } from '../platform/ca.ts';
 import { buildServer } from '../api/server.ts';
 import { keyAdminRoutes } from '../api/rest/keys.ts';
+import { consoleAdminRoutes } from '../console/admin.ts';
 import { SecretStore } from '../secrets/store.ts';
 import { openDefaultKek, type KekProvider } from '../secrets/kek.ts';
 import { Pkcs11KekProvider } from '../secrets/pkcs11-kek.ts';
@@ -94,7 +95,10 @@ export async function startHeadend(o: HeadendOptions): Promise<RunningHeadend> {
     if (o.http) {
       const ca = await PlatformCa.open(join(dataDir, 'pki'));
       const tls = o.http.tls ? await ca.serverTls(['localhost', o.http.host]) : undefined;
-      app = await buildServer({ platform, ca, adminExtraRoutes: keyAdminRoutes(secrets, clientKeys), ...(tls ? { tls } : {}) });
+      app = await buildServer({ platform, ca, adminExtraRoutes: (a) => {
+          keyAdminRoutes(secrets, clientKeys)(a);
+          consoleAdminRoutes(db)(a);
+        }, ...(tls ? { tls } : {}) });
       await app.register((await import('../console/plugin.ts')).consolePlugin, { platform, secrets, allowLoopbackSignIn: !tls && /^(127\.|::1$|localhost$)/.test(o.http.host) });
       app.get('/api/v1/platform/public-key', async (_req, reply) => reply.type('application/x-pem-file').send(clientKeys.publicKeyPem()));
       app.get('/metrics', async (_req, reply) => reply.type(registry.contentType).send(await registry.metrics()));

@@ -68,4 +68,17 @@ export function register(program: Command): void {
       writeFileSync(`${prefix}.ca.pem`, r.caCertificate);
       console.log(`wrote ${o.csr ? '' : `${prefix}.key.pem, `}${prefix}.cert.pem and ${prefix}.ca.pem`);
     });
+
+  addClientOptions(org.command('token <id>'))
+    .description('issue a console sign-in token for an organisation (shown once; only its hash is kept); --revoke withdraws all')
+    .option('--revoke', 'revoke every console token of the organisation and end their sessions')
+    .action(async (id: string, o: ClientOptions & { revoke?: boolean }) => {
+      if (o.revoke) {
+        const r = await adminCall(o, 'DELETE', `/organisations/${encodeURIComponent(id)}/console-token`);
+        console.log(`${r.revoked} console token(s) of ${id} revoked`);
+        return;
+      }
+      const r = await adminCall(o, 'POST', `/organisations/${encodeURIComponent(id)}/console-token`);
+      console.log(r.token);
+    });
 }

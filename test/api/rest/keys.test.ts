@@ -36,6 +36,14 @@ test('an ADMIN imports a key shipment and reads statuses and audit without key b
     await db.query(`INSERT INTO organisation (identification, name) VALUES ('plain-org', 'Plain')`);
     const refused = await h.app!.inject({ method: 'GET', url: '/api/v1/admin/keys/E0051000000000001', headers: { 'x-organisation-identification': 'plain-org' } });
     assert.equal(refused.statusCode, 403);
+    // console sign-in tokens are issued by an ADMIN over the same API (meterfabric org token ID)
+    const token = await h.app!.inject({ method: 'POST', url: '/api/v1/admin/organisations/plain-org/console-token' });
+    assert.equal(token.statusCode, 201, token.body);
+    assert.match(token.json().token, /^mfc_/);
+    const stored = await db.query<{ token_hash: string }>('SELECT token_hash FROM console_token');
+    assert.ok(!JSON.stringify(stored.rows).includes(token.json().token), 'only a hash of the token is stored');
+    const revoked = await h.app!.inject({ method: 'DELETE', url: '/api/v1/admin/organisations/plain-org/console-token' });
+    assert.equal(revoked.json().revoked, 1);
     const bad = await h.app!.inject({ method: 'POST', url: '/api/v1/admin/keys/import', payload: { format: 'csv', text: 'device_identification,secret_type,key\nE1,NOPE,00\n' } });
     assert.equal(bad.statusCode >= 400 && bad.statusCode < 500, true, bad.body);
   } finally {
