@@ -3,7 +3,8 @@
  * Errors reaching the REST routes are mapped once, here, to JSON problems; the SOAP plugin renders its own faults.
  */
 import Fastify, { type FastifyInstance, type FastifyError } from 'fastify';
-import { ErrorCode, isMeterfabricError, MeterfabricError } from '../errors.ts';
+import { ErrorCode, isMeterfabricError, type MeterfabricError } from '../errors.ts';
+import { errorBody } from './problems.ts';
 import type { Platform } from '../platform/platform.ts';
 import type { PlatformCa, TlsMaterial } from '../platform/ca.ts';
 import { soapPlugin } from './soap/plugin.ts';
@@ -27,39 +28,8 @@ export interface ServerOptions {
   logger?: boolean;
 }
 
-/** HTTP status for a MeterfabricError code at the REST edge. */
-export function httpStatus(code: number): number {
-  switch (code) {
-    case ErrorCode.VALIDATION_ERROR:
-    case ErrorCode.ARGUMENT_NULL:
-    case ErrorCode.INVALID_IP_ADDRESS:
-    case ErrorCode.CHALLENGE_LENGTH_OUT_OF_RANGE:
-    case ErrorCode.UNKNOWN_PROTOCOL_NAME_OR_VERSION_OR_VARIANT:
-    case ErrorCode.GATEWAY_DEVICE_INVALID_FOR_MBUS_DEVICE:
-      return 400;
-    case ErrorCode.AUTHENTICATION_REQUIRED:
-    case ErrorCode.AUTHENTICATION_ERROR:
-      return 401;
-    case ErrorCode.UNAUTHORIZED:
-    case ErrorCode.DISABLED_ORGANISATION:
-      return 403;
-    case ErrorCode.UNKNOWN_ORGANISATION:
-    case ErrorCode.UNKNOWN_DEVICE:
-    case ErrorCode.UNKNOWN_CORRELATION_UID:
-      return 404;
-    case ErrorCode.EXISTING_ORGANISATION:
-    case ErrorCode.EXISTING_DEVICE:
-    case ErrorCode.GIVEN_MBUS_DEVICE_ALREADY_COUPLED:
-      return 409;
-    default:
-      return code >= 1000 && code !== ErrorCode.CONFIGURATION_ERROR ? 500 : code === ErrorCode.CONFIGURATION_ERROR ? 501 : 422;
-  }
-}
-
-/** The JSON problem body for an error; never a stack or a cause. */
-export function problem(e: MeterfabricError): { status: number; code: number; codeName: string; component: string; message: string } {
-  return { status: httpStatus(e.code), code: e.code, codeName: e.codeName, component: e.component, message: e.message };
-}
+/** The status mapping and error body live in problems.ts, shared with the REST operation API; kept exported here for the console. */
+export { statusOf as httpStatus, errorBody as problem } from './problems.ts';
 
 export async function buildServer(o: ServerOptions): Promise<FastifyInstance> {
   const app = (o.tls
@@ -76,7 +46,7 @@ export async function buildServer(o: ServerOptions): Promise<FastifyInstance> {
   await app.register(async (scope) => {
     scope.setErrorHandler((error: FastifyError | MeterfabricError, _request, reply) => {
       if (isMeterfabricError(error)) {
-        const p = problem(error);
+        const p = errorBody(error);
         return reply.code(p.status).type('application/json').send(p);
       }
       const status = (error as FastifyError).statusCode ?? 500;

@@ -22,7 +22,7 @@ import { restCallerOrganisation, type CallerPolicy } from './caller.ts';
 import { dbAlarmReader, PUSH_NOTIFICATION_ALARM, type AlarmReader } from './alarms.ts';
 import type { PlatformApi, StoredResponse } from './platform-api.ts';
 import type { Queryable } from '../../platform/db/db.ts';
-import { PROBLEM_CONTENT_TYPE, problemFromThrown, problemOf, type Problem } from './problems.ts';
+import { PROBLEM_CONTENT_TYPE, problemFromThrown, problemOf, type Problem } from '../problems.ts';
 
 export interface RestOperationsOptions {
   platform: PlatformApi;

@@ -1,8 +1,11 @@
 /**
- * Errors of the REST operation API as JSON problems (RFC 9457 members plus GXF's code, code name and component):
- * {type, title, status, code, codeName, component, detail}. Mapped once, here, from MeterfabricError.
+ * The one mapping of MeterfabricError codes to HTTP statuses, and the JSON error bodies built on it:
+ * - problems of the REST operation API (RFC 9457 members plus GXF's code, code name and component):
+ *   {type, title, status, code, codeName, component, detail};
+ * - the error body of the admin API and the console: {status, code, codeName, component, message}.
+ * SOAP renders its own faults (soap/faults.ts).
  */
-import { ErrorCode, errorCodeName, isMeterfabricError } from '../../errors.ts';
+import { ErrorCode, errorCodeName, isMeterfabricError, type MeterfabricError } from '../errors.ts';
 
 export interface Problem {
   type: string;
@@ -28,7 +31,7 @@ const TITLES: Partial<Record<number, string>> = {
   [ErrorCode.INTERNAL_ERROR]: 'Internal error',
 };
 
-/** HTTP status of an error code at the REST edge (the same classes as the admin API's). */
+/** HTTP status of an error code at the REST edges (operation API, admin API, console). */
 export function statusOf(code: number): number {
   switch (code) {
     case ErrorCode.VALIDATION_ERROR:
@@ -76,4 +79,9 @@ export function problemOf(code: number, component: string, detail: string): Prob
 export function problemFromThrown(e: unknown): Problem {
   if (isMeterfabricError(e)) return problemOf(e.code, e.component, e.message);
   return problemOf(ErrorCode.INTERNAL_ERROR, 'SHARED', 'An unexpected error occurred while handling the request.');
+}
+
+/** The admin API's and console's error body for an error; never a stack or a cause. */
+export function errorBody(e: MeterfabricError): { status: number; code: number; codeName: string; component: string; message: string } {
+  return { status: statusOf(e.code), code: e.code, codeName: e.codeName, component: e.component, message: e.message };
 }
