@@ -118,6 +118,7 @@ export async function startDemo(o: DemoOptions): Promise<RunningDemo> {
         await addDevice(db, {
           deviceIdentification: gasId, deviceType: 'SMART_METER_G', mbusIdentificationNumber: g.identification,
           mbusManufacturerIdentification: g.manufacturer, mbusVersion: g.version, mbusDeviceTypeIdentification: g.deviceType,
+          mbusPrimaryAddress: g.primaryAddress, gatewayDeviceIdentification: gatewayId, channel: 1,
           ownerOrganisationIdentification: DEMO_ORGANISATION,
         });
         await headend.secrets.storeActive(gasId, 'G_METER_MASTER_KEY', g.defaultKey, actor);

@@ -12,6 +12,7 @@ import { PlatformCa } from '../platform/ca.ts';
 import { buildServer } from '../api/server.ts';
 import { keyAdminRoutes } from '../api/rest/keys.ts';
 import { consoleAdminRoutes } from '../console/admin.ts';
+import { requestAdminRoutes } from '../api/rest/admin-requests.ts';
 import { SecretStore } from '../secrets/store.ts';
 import { openDefaultKek, type KekProvider } from '../secrets/kek.ts';
 import { Pkcs11KekProvider } from '../secrets/pkcs11-kek.ts';
@@ -98,6 +99,7 @@ export async function startHeadend(o: HeadendOptions): Promise<RunningHeadend> {
       app = await buildServer({ platform, ca, adminExtraRoutes: (a) => {
           keyAdminRoutes(secrets, clientKeys)(a);
           consoleAdminRoutes(db)(a);
+          requestAdminRoutes(platform)(a);
         }, ...(tls ? { tls } : {}) });
       await app.register((await import('../console/plugin.ts')).consolePlugin, { platform, secrets, allowLoopbackSignIn: !tls && /^(127\.|::1$|localhost$)/.test(o.http.host) });
       app.get('/api/v1/platform/public-key', async (_req, reply) => reply.type('application/x-pem-file').send(clientKeys.publicKeyPem()));

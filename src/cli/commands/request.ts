@@ -3,7 +3,7 @@ import type { Command } from 'commander';
 import { addClientOptions, adminCall, printTable, type ClientOptions } from '../admin-client.ts';
 
 export function register(program: Command): void {
-  const request = program.command('request').description('inspect requests (talks to a running platform)');
+  const request = program.command('request').description('submit, follow and inspect requests; rekey gateways (talks to a running platform)');
 
   addClientOptions(request.command('show <correlationUid>')).description('show a request, its response and its audit trail').action(async (id: string, o: ClientOptions) => {
     console.log(JSON.stringify(await adminCall(o, 'GET', `/requests/${encodeURIComponent(id)}`), null, 2));
@@ -43,4 +43,52 @@ export function register(program: Command): void {
       const { requests } = await adminCall(o, 'GET', `/requests?${q}`);
       printTable(requests, ['correlationUid', 'messageType', 'status', 'result', 'attempts', 'createdAt']);
     });
+
+  addClientOptions(request.command('submit <messageType> <deviceIdentification>'))
+    .description('submit a device request on behalf of an organisation (e.g. SET_MBUS_USER_KEY_BY_CHANNEL E0051004000000117 --payload \'{"channel":1}\' --for my-org)')
+    .requiredOption('--for <organisation>', 'the organisation the request is made for (its authorisations apply)')
+    .option('--payload <json>', 'operation data as JSON (src/platform/operations.ts)', '{}')
+    .option('--priority <n>', 'message priority 0..9', (v) => Number(v))
+    .option('--follow', 'wait for the final result')
+    .action(async (messageType: string, device: string, o: ClientOptions & { for: string; payload: string; priority?: number; follow?: boolean }) => {
+      const r = await adminCall(o, 'POST', '/requests', {
+        organisationIdentification: o.for, deviceIdentification: device, messageType, payload: JSON.parse(o.payload),
+        ...(o.priority !== undefined ? { priority: o.priority } : {}),
+      });
+      console.log(r.correlationUid);
+      if (o.follow) {
+        const [final] = await waitAll(o, [r.correlationUid], () => undefined);
+        console.log(JSON.stringify(final, null, 2));
+        if (final?.result !== 'OK') process.exitCode = 2;
+      }
+    });
+
+  addClientOptions(request.command('rekey <gateways...>'))
+    .description('set a new M-Bus user key on every coupled gas meter of these gateways, with progress (bounded by the platform\'s throttling)')
+    .requiredOption('--for <organisation>', 'the organisation the requests are made for')
+    .action(async (gateways: string[], o: ClientOptions & { for: string }) => {
+      const r = await adminCall(o, 'POST', '/rekey', { organisationIdentification: o.for, gateways });
+      for (const x of r.refused) console.error(`${x.gateway}: refused ${x.code} ${x.message}`);
+      const ids: string[] = r.submitted.map((s: { correlationUid: string }) => s.correlationUid);
+      const results = await waitAll(o, ids, (done, failed) => process.stderr.write(`\rrekey: ${done + failed}/${ids.length} final (${failed} NOT OK)`));
+      process.stderr.write('\n');
+      const failed = results.filter((x) => x?.result !== 'OK').length;
+      console.log(JSON.stringify({ requested: ids.length, ok: ids.length - failed, notOk: failed, refused: r.refused.length }));
+      if (failed || r.refused.length) process.exitCode = 2;
+    });
+}
+
+/** Polls the requests until every one is final, reporting progress. */
+async function waitAll(o: ClientOptions, ids: string[], progress: (done: number, failed: number) => void): Promise<any[]> {
+  const results = new Map<string, any>();
+  while (results.size < ids.length) {
+    for (const id of ids.filter((x) => !results.has(x)).slice(0, 200)) {
+      const r = await adminCall(o, 'GET', `/requests/${encodeURIComponent(id)}`);
+      if (r.request.status === 'DONE') results.set(id, r.response);
+    }
+    const failed = [...results.values()].filter((x) => x?.result !== 'OK').length;
+    progress(results.size - failed, failed);
+    if (results.size < ids.length) await new Promise((res) => setTimeout(res, 500));
+  }
+  return ids.map((id) => results.get(id));
 }
