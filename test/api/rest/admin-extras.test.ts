@@ -1,4 +1,4 @@
-/** Key status, audit and shipment import through the REST admin API: metadata only, never key bytes. */
+/** ADMIN extras of the REST admin API: key status, audit and import (metadata only), console tokens, requests on behalf of an organisation. */
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { mkdtempSync, rmSync } from 'node:fs';
@@ -8,6 +8,7 @@ import { startHeadend } from '../../../src/runtime/headend.ts';
 import { SoftwareKekProvider } from '../../../src/secrets/kek.ts';
 import { splitShipment } from '../../../src/cli/commands/key.ts';
 import { freshDb } from '../../support/db.ts';
+import { addDevice } from '../../../src/platform/inventory.ts';
 
 const KEY = '000102030405060708090A0B0C0D0E0F';
 
@@ -44,6 +45,17 @@ test('an ADMIN imports a key shipment and reads statuses and audit without key b
     assert.ok(!JSON.stringify(stored.rows).includes(token.json().token), 'only a hash of the token is stored');
     const revoked = await h.app!.inject({ method: 'DELETE', url: '/api/v1/admin/organisations/plain-org/console-token' });
     assert.equal(revoked.json().revoked, 1);
+    // requests on behalf of an organisation: its authorisations apply; rekey covers every coupled channel
+    await addDevice(db, { deviceIdentification: 'E0051000000000009', deviceType: 'SMART_METER_E', protocolName: 'SMR', protocolVersion: '5.5', ownerOrganisationIdentification: 'plain-org' });
+    await addDevice(db, { deviceIdentification: 'G0051000000000009', deviceType: 'SMART_METER_G', gatewayDeviceIdentification: 'E0051000000000009', channel: 2, ownerOrganisationIdentification: 'plain-org' });
+    const rekey = await h.app!.inject({ method: 'POST', url: '/api/v1/admin/rekey', payload: { organisationIdentification: 'plain-org', gateways: ['E0051000000000009'] } });
+    assert.equal(rekey.statusCode, 202, rekey.body);
+    assert.equal(rekey.json().submitted.length, 1);
+    assert.equal(rekey.json().submitted[0].channel, 2);
+    const queued = await h.platform.requests.get(rekey.json().submitted[0].correlationUid);
+    assert.deepEqual(queued?.payload, { channel: 2 });
+    const foreign = await h.app!.inject({ method: 'POST', url: '/api/v1/admin/requests', payload: { organisationIdentification: 'OSGP', deviceIdentification: 'E0051000000000009', messageType: 'SCAN_MBUS_CHANNELS' } });
+    assert.equal(foreign.statusCode, 403, 'the organisation named must be authorised for the device');
     const bad = await h.app!.inject({ method: 'POST', url: '/api/v1/admin/keys/import', payload: { format: 'csv', text: 'device_identification,secret_type,key\nE1,NOPE,00\n' } });
     assert.equal(bad.statusCode >= 400 && bad.statusCode < 500, true, bad.body);
   } finally {
