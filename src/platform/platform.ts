@@ -605,7 +605,7 @@ export class Platform {
         for (const job of jobs) await this.#handle(job.id, job.data.correlationUid);
         // pg-boss 10 waits out the polling interval after every fetch, even a full one; a worker that just found
         // work asks for the next job at once instead.
-        if (jobs.length > 0 && self && !this.#stopped) this.boss.notifyWorker(self);
+        if (jobs.length > 0 && self && !this.#stopped) setImmediate(() => this.boss.notifyWorker(self!));
       });
       this.#workerIds.push(self);
     }
