@@ -1,0 +1,234 @@
+/**
+ * No key material in logs or HTTP responses (issue 4 point 4; CONVENTIONS "Key material never reaches a log
+ * line ..."). A realistic session through the public interfaces of an assembled head-end: AddDevice over SOAP
+ * with RSA-OAEP keys, couple, SetMbusUserKeyByChannel over SOAP and REST, SetKeyOnGMeter, key status, a failing
+ * request and a push alarm, with the platform logger at debug level writing to a capture stream. Then every
+ * captured log line and every HTTP response body is searched for every key the session used or the store
+ * generated, in hex (both cases) and base64.
+ */
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { publicEncrypt, constants, randomBytes } from 'node:crypto';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { XmlDocument, XmlElement } from 'libxml2-wasm';
+import { startHeadend, type RunningHeadend } from '../../src/runtime/headend.ts';
+import { rootLogger } from '../../src/observability/logger.ts';
+import { SoftwareKekProvider } from '../../src/secrets/kek.ts';
+import { SimulatedMeter } from '../../src/simulator/simulator.ts';
+import { TEST_KEYS } from '../../src/simulator/meter.ts';
+import { alarmPushBytes, newMbusDeviceAlarm, sendPush } from '../../src/simulator/push.ts';
+import { freshDb } from '../support/db.ts';
+
+const BASE = '/osgp-adapter-ws-smartmetering/smartMetering';
+const NS = {
+  s: 'http://schemas.xmlsoap.org/soap/envelope/',
+  c: 'http://www.opensmartgridplatform.org/schemas/common/2014/10',
+  conf: 'http://www.opensmartgridplatform.org/schemas/smartmetering/sm-configuration/2014/10',
+  inst: 'http://www.opensmartgridplatform.org/schemas/smartmetering/sm-installation/2014/10',
+  mon: 'http://www.opensmartgridplatform.org/schemas/smartmetering/sm-monitoring/2014/10',
+};
+const ORG = 'leak-check-org';
+const GM = 'G0051004000000118';
+
+const SECRET_TYPES = [
+  'E_METER_MASTER_KEY', 'E_METER_AUTHENTICATION_KEY', 'E_METER_ENCRYPTION_KEY_UNICAST',
+  'G_METER_MASTER_KEY', 'G_METER_ENCRYPTION_KEY', 'G_METER_FIRMWARE_UPDATE_AUTHENTICATION_KEY', 'G_METER_OPTICAL_PORT_KEY',
+] as const;
+
+/** Every text form of a key that must not appear: hex in both cases, base64 and base64url. */
+function forms(key: Buffer): string[] {
+  return [key.toString('hex').toLowerCase(), key.toString('hex').toUpperCase(), key.toString('base64'), key.toString('base64url')];
+}
+
+/** The places (text index and form) where any key appears in any text. */
+export function findLeaks(texts: readonly string[], keys: readonly Buffer[]): { text: number; form: string }[] {
+  const hits: { text: number; form: string }[] = [];
+  for (const key of keys) {
+    for (const form of forms(key)) {
+      texts.forEach((t, i) => {
+        if (t.includes(form)) hits.push({ text: i, form });
+      });
+    }
+  }
+  return hits;
+}
+
+test('the leak search finds a planted key in every form', () => {
+  const key = randomBytes(16);
+  const clean = ['{"level":"debug","msg":"nothing here"}', '<Result>OK</Result>'];
+  assert.deepEqual(findLeaks(clean, [key]), []);
+  for (const form of forms(key)) {
+    const hits = findLeaks([...clean, `{"msg":"key ${form}"}`], [key]);
+    assert.ok(hits.some((h) => h.text === 2 && h.form === form), `planted ${form} is found`);
+  }
+});
+
+function xpath(xml: string, path: string): string | undefined {
+  const doc = XmlDocument.fromString(xml);
+  try {
+    return (doc.find(path, NS) as XmlElement[])[0]?.content;
+  } finally {
+    doc.dispose();
+  }
+}
+
+function oaep(publicKeyPem: string, hexKey: string): string {
+  return publicEncrypt({ key: publicKeyPem, padding: constants.RSA_PKCS1_OAEP_PADDING, oaepHash: 'sha1' }, Buffer.from(hexKey, 'hex')).toString('hex');
+}
+
+async function until<T>(f: () => Promise<T | undefined>, ms = 20_000): Promise<T> {
+  const t0 = Date.now();
+  for (;;) {
+    const v = await f();
+    if (v !== undefined) return v;
+    if (Date.now() - t0 > ms) throw new Error('timed out');
+    await new Promise((r) => setTimeout(r, 50));
+  }
+}
+
+test('a full session leaves no key in any log line or HTTP response body', async () => {
+  const dataDir = mkdtempSync(join(tmpdir(), 'meterfabric-leak-'));
+  const { db, dispose } = await freshDb('pglite');
+  const logLines: string[] = [];
+  const capture = { write: (s: string) => void logLines.push(s) };
+  const bodies: string[] = [];
+  const sim = await SimulatedMeter.start({ port: 0, profile: 'smr5' });
+  const GW = sim.state.equipmentId;
+  const keys: Buffer[] = [TEST_KEYS.mk, TEST_KEYS.ek, TEST_KEYS.ak, TEST_KEYS.gMeterDefaultKey].map((k) => Buffer.from(k, 'hex'));
+  let h: RunningHeadend | undefined;
+
+  const envelope = (body: string) => `<soapenv:Envelope xmlns:soapenv="${NS.s}" xmlns:com="${NS.c}" xmlns:conf="${NS.conf}" xmlns:inst="${NS.inst}" xmlns:mon="${NS.mon}">
+  <soapenv:Header><com:OrganisationIdentification>${ORG}</com:OrganisationIdentification><com:UserName>operator</com:UserName><com:ApplicationName>e2e</com:ApplicationName></soapenv:Header>
+  <soapenv:Body>${body}</soapenv:Body></soapenv:Envelope>`;
+  const http = async (path: string, init: RequestInit = {}): Promise<{ status: number; text: string }> => {
+    const res = await fetch(`${h!.url}${path}`, init);
+    const text = await res.text();
+    bodies.push(text);
+    return { status: res.status, text };
+  };
+  const soap = (service: string, body: string) =>
+    http(`${BASE}/${service}/`, { method: 'POST', headers: { 'content-type': 'text/xml; charset=utf-8', soapaction: '""' }, body: envelope(body) });
+  const rest = (method: string, path: string, body?: unknown) =>
+    http(path, { method, headers: { 'x-organisation-identification': ORG, ...(body === undefined ? {} : { 'content-type': 'application/json' }) }, ...(body === undefined ? {} : { body: JSON.stringify(body) }) });
+  /** <Op>Request, then <Op>AsyncRequest until the outcome is stored. */
+  const call = async (service: string, prefix: string, op: string, requestBody: string) => {
+    const accepted = await soap(service, `<${prefix}:${op}Request>${requestBody}</${prefix}:${op}Request>`);
+    assert.equal(accepted.status, 200, accepted.text);
+    const device = xpath(accepted.text, '//c:DeviceIdentification')!;
+    const correlationUid = xpath(accepted.text, '//c:CorrelationUid')!;
+    return until(async () => {
+      const r = await soap(service, `<${prefix}:${op}AsyncRequest><com:DeviceIdentification>${device}</com:DeviceIdentification><com:CorrelationUid>${correlationUid}</com:CorrelationUid></${prefix}:${op}AsyncRequest>`);
+      return r.status === 500 && xpath(r.text, '//c:FunctionalFault/c:Code') === '405' ? undefined : r;
+    });
+  };
+  const restCall = async (path: string, body?: unknown) => {
+    const accepted = await rest('POST', path, body);
+    assert.equal(accepted.status, 202, accepted.text);
+    const { correlationUid } = JSON.parse(accepted.text) as { correlationUid: string };
+    return until(async () => {
+      const r = await rest('GET', `/api/v1/responses/${encodeURIComponent(correlationUid)}`);
+      return r.status === 404 ? undefined : r;
+    });
+  };
+  /** Reads back every ACTIVE and NEW key the store holds for the two devices now. */
+  const collectStoreKeys = async () => {
+    for (const device of [GW, GM]) {
+      for (const type of SECRET_TYPES) {
+        for (const k of [await h!.secrets.getActive(device, type), await h!.secrets.getNew(device, type)]) {
+          if (k && !keys.some((x) => x.equals(k.key))) keys.push(Buffer.from(k.key));
+        }
+      }
+    }
+  };
+
+  try {
+    h = await startHeadend({
+      dataDir, db, kek: SoftwareKekProvider.generate(), clientKeyBits: 1024,
+      http: { host: '127.0.0.1', port: 0 }, push: { host: '127.0.0.1', port: 0 },
+      platform: {
+        retry: { maxRetries: 0, baseDelayMs: 100 }, pollingIntervalSeconds: 0.5, lockRetryMs: 50,
+        logger: rootLogger({ level: 'debug', destination: capture }),
+      },
+      link: { connectTimeoutMs: 2000, responseTimeoutMs: 2000 },
+    });
+    const org = await http('/api/v1/admin/organisations', { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ identification: ORG }) });
+    assert.equal(org.status, 201, org.text);
+    const pem = (await http('/api/v1/platform/public-key')).text;
+
+    const addGateway = await call('installationService', 'inst', 'AddDevice', `<inst:Device>
+        <inst:Device_Identification>${GW}</inst:Device_Identification><inst:Device_type>SMART_METER_E</inst:Device_type>
+        <inst:protocolName>SMR</inst:protocolName><inst:protocolVersion>5.0.0</inst:protocolVersion>
+        <inst:Lls1_active>false</inst:Lls1_active><inst:Hls3_active>false</inst:Hls3_active><inst:Hls4_active>false</inst:Hls4_active><inst:Hls5_active>true</inst:Hls5_active>
+        <inst:Master_key>${oaep(pem, TEST_KEYS.mk)}</inst:Master_key>
+        <inst:Global_encryption_unicast_key>${oaep(pem, TEST_KEYS.ek)}</inst:Global_encryption_unicast_key>
+        <inst:Authentication_key>${oaep(pem, TEST_KEYS.ak)}</inst:Authentication_key>
+        <inst:Delivery_date>2026-11-24T00:00:00Z</inst:Delivery_date>
+        <inst:ChallengeLength>16</inst:ChallengeLength><inst:Port>${sim.port}</inst:Port>
+      </inst:Device><inst:DeviceModel><inst:Manufacturer>KFM</inst:Manufacturer></inst:DeviceModel><inst:overwrite>false</inst:overwrite>`);
+    assert.equal(addGateway.status, 200, addGateway.text);
+    const network = await http(`/api/v1/admin/devices/${GW}/network`, { method: 'PUT', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ host: '127.0.0.1', port: sim.port }) });
+    assert.equal(network.status, 200, network.text);
+    const addGas = await call('installationService', 'inst', 'AddDevice', `<inst:Device>
+        <inst:Device_Identification>${GM}</inst:Device_Identification><inst:Device_type>SMART_METER_G</inst:Device_type>
+        <inst:Delivery_date>2026-11-24T00:00:00Z</inst:Delivery_date>
+        <inst:Mbus_identification_number>12056731</inst:Mbus_identification_number>
+        <inst:Mbus_manufacturer_identification>FLO</inst:Mbus_manufacturer_identification>
+        <inst:Mbus_version>80</inst:Mbus_version><inst:Mbus_device_type_identification>3</inst:Mbus_device_type_identification>
+        <inst:Mbus_default_key>${oaep(pem, TEST_KEYS.gMeterDefaultKey)}</inst:Mbus_default_key>
+        <inst:ChallengeLength>16</inst:ChallengeLength>
+      </inst:Device><inst:DeviceModel><inst:Manufacturer>FLO</inst:Manufacturer></inst:DeviceModel><inst:overwrite>false</inst:overwrite>`);
+    assert.equal(addGas.status, 200, addGas.text);
+
+    const couple = await call('installationService', 'inst', 'CoupleMbusDevice',
+      `<inst:DeviceIdentification>${GW}</inst:DeviceIdentification><inst:MbusDeviceIdentification>${GM}</inst:MbusDeviceIdentification><inst:Force>false</inst:Force>`);
+    assert.equal(couple.status, 200, couple.text);
+
+    const setSoap = await call('configurationService', 'conf', 'SetMbusUserKeyByChannel',
+      `<conf:DeviceIdentification>${GW}</conf:DeviceIdentification><conf:SetMbusUserKeyByChannelRequestData><conf:Channel>1</conf:Channel></conf:SetMbusUserKeyByChannelRequestData>`);
+    assert.equal(xpath(setSoap.text, '//conf:SetMbusUserKeyByChannelResponse/conf:Result'), 'OK', setSoap.text);
+    await collectStoreKeys();
+
+    const setRest = await restCall(`/api/v1/devices/${GW}/mbus/channels/1/user-key`);
+    assert.equal(JSON.parse(setRest.text).result, 'OK', setRest.text);
+    await collectStoreKeys();
+
+    const onG = await call('configurationService', 'conf', 'SetKeyOnGMeter',
+      `<conf:DeviceIdentification>${GM}</conf:DeviceIdentification><conf:SetKeyOnGMeterRequestData><conf:MbusDeviceIdentification>${GM}</conf:MbusDeviceIdentification><conf:SecretType>G_METER_ENCRYPTION_KEY</conf:SecretType></conf:SetKeyOnGMeterRequestData>`);
+    assert.equal(onG.status, 200, onG.text);
+    await collectStoreKeys();
+    const active = await h.secrets.getActive(GM, 'G_METER_ENCRYPTION_KEY');
+    assert.ok(active && sim.gMeterKey(1)?.equals(active.key), 'the G-meter holds the ACTIVE key');
+
+    const status = await call('configurationService', 'conf', 'GetMbusEncryptionKeyStatusByChannel',
+      `<conf:GatewayDeviceIdentification>${GW}</conf:GatewayDeviceIdentification><conf:GetMbusEncryptionKeyStatusByChannelRequestData><conf:Channel>1</conf:Channel></conf:GetMbusEncryptionKeyStatusByChannelRequestData>`);
+    assert.equal(xpath(status.text, '//conf:EncryptionKeyStatus'), 'ENCRYPTION_KEY_IN_USE', status.text);
+
+    // A failing request: channel 3 holds no G-meter.
+    const failing = await restCall(`/api/v1/devices/${GW}/mbus/channels/3/user-key`);
+    assert.equal(JSON.parse(failing.text).result, 'NOT_OK', failing.text);
+
+    // A push alarm, fetched over SOAP and REST.
+    await sendPush(alarmPushBytes(sim.state, 'dsmr4', newMbusDeviceAlarm(2)), { host: '127.0.0.1', port: h.push!.tcpPort! });
+    const alarmUid = await until(async () => (await db.query<{ correlation_uid: string }>(`SELECT correlation_uid FROM response_data WHERE message_type = 'PUSH_NOTIFICATION_ALARM'`)).rows[0]?.correlation_uid);
+    const retrieved = await soap('monitoringService', `<mon:RetrievePushNotificationAlarmRequest><mon:CorrelationUid>${alarmUid}</mon:CorrelationUid></mon:RetrievePushNotificationAlarmRequest>`);
+    assert.equal(xpath(retrieved.text, '//mon:AlarmRegister/mon:AlarmTypes'), 'NEW_M_BUS_DEVICE_DISCOVERED_CHANNEL_2', retrieved.text);
+    const listed = await rest('GET', `/api/v1/devices/${GW}/alarms`);
+    assert.equal(listed.status, 200, listed.text);
+    assert.deepEqual((JSON.parse(listed.text) as { alarms: { correlationUid: string }[] }).alarms.map((a) => a.correlationUid), [alarmUid]);
+    await collectStoreKeys();
+  } finally {
+    await h?.stop();
+    await sim.close();
+    await dispose();
+    rmSync(dataDir, { recursive: true, force: true });
+  }
+
+  // The scenario used the four test keys and at least the two user keys the store generated.
+  assert.ok(keys.length >= 6, `keys checked: ${keys.length}`);
+  assert.ok(logLines.length > 0, 'the platform logged at debug level');
+  assert.ok(bodies.length > 20, 'HTTP responses were captured');
+  const leaks = findLeaks([...logLines, ...bodies], keys);
+  assert.deepEqual(leaks.map((l) => ({ ...l, where: l.text < logLines.length ? 'log' : 'http' })), [], 'no key in logs or responses');
+});
