@@ -2,8 +2,8 @@
  * No key material in logs or HTTP responses (issue 4 point 4; CONVENTIONS "Key material never reaches a log
  * line ..."). A realistic session through the public interfaces of an assembled head-end: AddDevice over SOAP
  * with RSA-OAEP keys, couple, SetMbusUserKeyByChannel over SOAP and REST, SetKeyOnGMeter, key status, a failing
- * request and a push alarm, with the platform logger at debug level writing to a capture stream. Then every
- * captured log line and every HTTP response body is searched for every key the session used or the store
+ * request and a push alarm, with the platform logger at debug level writing to a capture stream and the
+ * process-wide logger at debug level captured from its output. Then every captured log line and every HTTP response body is searched for every key the session used or the store
  * generated, in hex (both cases) and base64.
  */
 import { test } from 'node:test';
@@ -13,13 +13,33 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { XmlDocument, XmlElement } from 'libxml2-wasm';
-import { startHeadend, type RunningHeadend } from '../../src/runtime/headend.ts';
-import { rootLogger } from '../../src/observability/logger.ts';
-import { SoftwareKekProvider } from '../../src/secrets/kek.ts';
-import { SimulatedMeter } from '../../src/simulator/simulator.ts';
-import { TEST_KEYS } from '../../src/simulator/meter.ts';
-import { alarmPushBytes, newMbusDeviceAlarm, sendPush } from '../../src/simulator/push.ts';
-import { freshDb } from '../support/db.ts';
+import type { RunningHeadend } from '../../src/runtime/headend.ts';
+
+/**
+ * Log lines of the process-wide logger (src/observability/logger.ts: the component loggers of the SOAP and REST
+ * plugins, sessions and the push listener, created when their modules load). pino writes to process.stdout itself
+ * when its write was replaced, so the replacement and the debug level are set before any of them is imported.
+ */
+const processLogLines: string[] = [];
+const stdoutWrite = process.stdout.write.bind(process.stdout);
+process.stdout.write = ((chunk: string | Uint8Array, ...rest: unknown[]) => {
+  const text = typeof chunk === 'string' ? chunk : Buffer.from(chunk).toString('utf8');
+  if (text.startsWith('{"level":')) {
+    processLogLines.push(...text.split('\n').filter((l) => l.length > 0));
+    const cb = rest.find((r) => typeof r === 'function') as (() => void) | undefined;
+    cb?.();
+    return true;
+  }
+  return (stdoutWrite as (c: string | Uint8Array, ...r: unknown[]) => boolean)(chunk, ...rest);
+}) as typeof process.stdout.write;
+process.env.METERFABRIC_LOG_LEVEL = 'debug';
+const { startHeadend } = await import('../../src/runtime/headend.ts');
+const { rootLogger } = await import('../../src/observability/logger.ts');
+const { SoftwareKekProvider } = await import('../../src/secrets/kek.ts');
+const { SimulatedMeter } = await import('../../src/simulator/simulator.ts');
+const { TEST_KEYS } = await import('../../src/simulator/meter.ts');
+const { alarmPushBytes, newMbusDeviceAlarm, sendPush } = await import('../../src/simulator/push.ts');
+const { freshDb } = await import('../support/db.ts');
 
 const BASE = '/osgp-adapter-ws-smartmetering/smartMetering';
 const NS = {
@@ -228,7 +248,10 @@ test('a full session leaves no key in any log line or HTTP response body', async
   // The scenario used the four test keys and at least the two user keys the store generated.
   assert.ok(keys.length >= 6, `keys checked: ${keys.length}`);
   assert.ok(logLines.length > 0, 'the platform logged at debug level');
+  assert.ok(processLogLines.some((l) => l.includes('"level":"debug"')), 'the component loggers logged at debug level');
+  assert.ok(processLogLines.some((l) => l.includes('"component":"api.soap"')), 'the SOAP plugin logged');
   assert.ok(bodies.length > 20, 'HTTP responses were captured');
-  const leaks = findLeaks([...logLines, ...bodies], keys);
-  assert.deepEqual(leaks.map((l) => ({ ...l, where: l.text < logLines.length ? 'log' : 'http' })), [], 'no key in logs or responses');
+  const logs = [...logLines, ...processLogLines];
+  const leaks = findLeaks([...logs, ...bodies], keys);
+  assert.deepEqual(leaks.map((l) => ({ ...l, where: l.text < logs.length ? 'log' : 'http' })), [], 'no key in logs or responses');
 });
