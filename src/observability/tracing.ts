@@ -76,3 +76,31 @@ export function currentTraceParent(): string | undefined {
 export function contextFromTraceParent(traceparent: string | undefined | null): Context {
   return traceparent ? propagation.extract(context.active(), { traceparent }) : context.active();
 }
+
+/**
+ * HTTP server spans for a fastify app: one span per request, tagged with the correlation uid of the request it
+ * accepted or answered (read from the reply: REST JSON or a SOAP CorrelationUid element), so the API side of a
+ * request is found by the same key as its execution.
+ */
+export function traceHttp(app: { addHook: (name: string, fn: (...args: any[]) => any) => unknown }): void {
+  const spans = new WeakMap<object, Span>();
+  const CORRELATION = /(?:"correlationUid"\s*:\s*"|CorrelationUid>)([^"<]{20,})/;
+  app.addHook('onRequest', async (request: { method: string; url: string; raw: object }) => {
+    spans.set(request.raw, tracer().startSpan(`HTTP ${request.method}`, { attributes: { 'http.method': request.method, 'http.target': request.url.split('?')[0] } }));
+  });
+  app.addHook('onSend', async (request: { raw: object }, _reply: unknown, payload: unknown) => {
+    const span = spans.get(request.raw);
+    if (span && typeof payload === 'string') {
+      const m = CORRELATION.exec(payload);
+      if (m) span.setAttribute(CORRELATION_UID, m[1]!);
+    }
+    return payload;
+  });
+  app.addHook('onResponse', async (request: { raw: object }, reply: { statusCode: number }) => {
+    const span = spans.get(request.raw);
+    if (!span) return;
+    span.setAttribute('http.status_code', reply.statusCode);
+    if (reply.statusCode >= 500) span.setStatus({ code: SpanStatusCode.ERROR });
+    span.end();
+  });
+}

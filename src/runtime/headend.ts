@@ -22,7 +22,7 @@ import { PushAlarmService, pushDecipher } from '../adapters/push-alarms.ts';
 import { PushListener } from '../push/listener.ts';
 import { registry, enableDefaultMetrics } from '../observability/metrics.ts';
 import { installRequestMetrics } from './request-metrics.ts';
-import { startTracing } from '../observability/tracing.ts';
+import { startTracing, traceHttp } from '../observability/tracing.ts';
 import { logger } from '../observability/logger.ts';
 
 export interface HeadendOptions {
@@ -102,6 +102,7 @@ export async function startHeadend(o: HeadendOptions): Promise<RunningHeadend> {
           requestAdminRoutes(platform)(a);
         }, ...(tls ? { tls } : {}) });
       await app.register((await import('../console/plugin.ts')).consolePlugin, { platform, secrets, allowLoopbackSignIn: !tls && /^(127\.|::1$|localhost$)/.test(o.http.host) });
+      traceHttp(app);
       app.get('/api/v1/platform/public-key', async (_req, reply) => reply.type('application/x-pem-file').send(clientKeys.publicKeyPem()));
       app.get('/metrics', async (_req, reply) => reply.type(registry.contentType).send(await registry.metrics()));
       // Readiness: the database answers (liveness is /health, which needs nothing).

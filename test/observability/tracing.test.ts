@@ -50,3 +50,34 @@ test('a traceparent carries a trace across the queue', async () => {
     await stopTracing();
   }
 });
+
+test('the API side of a request is a span tagged with the same correlation uid', async () => {
+  const { mkdtempSync, rmSync } = await import('node:fs');
+  const { tmpdir } = await import('node:os');
+  const { join } = await import('node:path');
+  const { startHeadend: startRuntime } = await import('../../src/runtime/headend.ts');
+  const { SoftwareKekProvider } = await import('../../src/secrets/kek.ts');
+  const { addDevice, addOrganisation } = await import('../../src/platform/inventory.ts');
+  const { freshDb } = await import('../support/db.ts');
+  const exporter = new InMemorySpanExporter();
+  await startTracing({ exporter });
+  const dataDir = mkdtempSync(join(tmpdir(), 'meterfabric-trace-'));
+  const { db, dispose } = await freshDb('pglite');
+  const h = await startRuntime({ dataDir, db, kek: SoftwareKekProvider.generate(), clientKeyBits: 1024, http: { host: '127.0.0.1', port: 0 }, push: false, workers: false });
+  try {
+    await addOrganisation(db, { identification: 'api-org' });
+    await addDevice(db, { deviceIdentification: 'E0000000000000031', deviceType: 'SMART_METER_E', protocolName: 'SMR', protocolVersion: '5.5', ownerOrganisationIdentification: 'api-org' });
+    const res = await fetch(`${h.url}/api/v1/devices/E0000000000000031/mbus/scan`, { method: 'POST', headers: { 'X-Organisation-Identification': 'api-org' } });
+    assert.equal(res.status, 202);
+    const { correlationUid } = (await res.json()) as { correlationUid: string };
+    await new Promise((r) => setTimeout(r, 100));
+    const span = exporter.getFinishedSpans().find((s) => s.attributes[CORRELATION_UID] === correlationUid);
+    assert.ok(span, exporter.getFinishedSpans().map((s) => `${s.name} ${JSON.stringify(s.attributes)}`).join('\n'));
+    assert.equal(span.name, 'HTTP POST');
+  } finally {
+    await h.stop();
+    await dispose();
+    rmSync(dataDir, { recursive: true, force: true });
+    await stopTracing();
+  }
+});
