@@ -153,6 +153,28 @@ export async function adminRoutes(app: FastifyInstance, o: AdminRoutesOptions): 
     reply.code(201);
     return device;
   });
+  // Bulk import (meterfabric device import): one transaction per call; devices that exist already are skipped,
+  // so an interrupted import can simply be run again.
+  app.post('/devices/bulk', async (request, reply) => {
+    const body = parse(z.object({ devices: z.array(deviceBody).min(1).max(5000) }).strict(), request.body);
+    const result = await db.tx(async (q) => {
+      const known = new Set(
+        (await q.query<{ device_identification: string }>('SELECT device_identification FROM device WHERE device_identification = ANY($1::text[])', [
+          body.devices.map((d) => d.deviceIdentification),
+        ])).rows.map((r) => r.device_identification),
+      );
+      let added = 0;
+      for (const d of body.devices) {
+        if (known.has(d.deviceIdentification)) continue;
+        await addDevice(q, { ...d, ownerOrganisationIdentification: d.ownerOrganisationIdentification ?? caller(request) });
+        known.add(d.deviceIdentification);
+        added++;
+      }
+      return { added, skipped: body.devices.length - added };
+    });
+    reply.code(201);
+    return result;
+  });
   app.get<{ Params: { id: string } }>('/devices/:id', async (request) => ({
     ...(await getDevice(db, request.params.id)),
     authorisations: await listAuthorisations(db, request.params.id),

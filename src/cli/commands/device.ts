@@ -1,5 +1,6 @@
 /** `meterfabric device …`: devices and authorisations, through the REST admin API of a running platform. */
 import type { Command } from 'commander';
+import { readFileSync } from 'node:fs';
 import { addClientOptions, adminCall, printTable, type ClientOptions } from '../admin-client.ts';
 
 const int = (v: string) => {
@@ -81,5 +82,42 @@ export function register(program: Command): void {
   addClientOptions(device.command('revoke <id> <org> <functionGroup>')).description('withdraw an authorisation').action(async (id: string, orgId: string, group: string, o: ClientOptions) => {
     const r = await adminCall(o, 'DELETE', `/devices/${encodeURIComponent(id)}/authorisations/${encodeURIComponent(orgId)}/${encodeURIComponent(group)}`);
     console.log(r.removed ? `revoked ${group} of ${orgId} on ${id}` : 'no such authorisation');
+  });
+
+  addClientOptions(device.command('import <file>'))
+    .description('import devices in bulk from CSV (header: deviceIdentification,deviceType,protocolName,protocolVersion,host,port,...; the field names of `device add`), with progress; existing devices are skipped')
+    .option('--batch <rows>', 'devices per request', (v) => Number(v), 1000)
+    .action(async (file: string, o: ClientOptions & { batch: number }) => {
+      const devices = parseDeviceCsv(readFileSync(file, 'utf8'));
+      let added = 0;
+      let skipped = 0;
+      for (let i = 0; i < devices.length; i += o.batch) {
+        const r = await adminCall(o, 'POST', '/devices/bulk', { devices: devices.slice(i, i + o.batch) });
+        added += r.added;
+        skipped += r.skipped;
+        process.stderr.write(`\rdevices: ${added + skipped}/${devices.length} (${added} added, ${skipped} already there)`);
+      }
+      process.stderr.write('\n');
+      console.log(JSON.stringify({ added, skipped }));
+    });
+}
+
+const NUMERIC = new Set(['port', 'challengeLength', 'withListMax', 'mbusVersion', 'mbusDeviceTypeIdentification', 'mbusPrimaryAddress', 'channel']);
+
+/** CSV with a header of device field names; empty cells are left out; numbers and booleans converted. */
+export function parseDeviceCsv(text: string): Record<string, unknown>[] {
+  const lines = text.split(/\r?\n/).filter((l) => l.trim() && !l.trimStart().startsWith('#'));
+  const header = (lines.shift() ?? '').split(',').map((h) => h.trim());
+  if (!header.includes('deviceIdentification') || !header.includes('deviceType')) throw new Error('the CSV header must name deviceIdentification and deviceType');
+  return lines.map((line, n) => {
+    const cells = line.split(',').map((c) => c.trim());
+    if (cells.length !== header.length) throw new Error(`line ${n + 2}: ${cells.length} cells, the header has ${header.length}`);
+    const d: Record<string, unknown> = {};
+    header.forEach((h, i) => {
+      const v = cells[i]!;
+      if (v === '') return;
+      d[h] = NUMERIC.has(h) ? Number(v) : h === 'hls5Active' ? v === 'true' : v;
+    });
+    return d;
   });
 }

@@ -7,6 +7,7 @@ import { join } from 'node:path';
 import { startHeadend } from '../../../src/runtime/headend.ts';
 import { SoftwareKekProvider } from '../../../src/secrets/kek.ts';
 import { splitShipment } from '../../../src/cli/commands/key.ts';
+import { parseDeviceCsv } from '../../../src/cli/commands/device.ts';
 import { freshDb } from '../../support/db.ts';
 import { addDevice } from '../../../src/platform/inventory.ts';
 
@@ -58,6 +59,32 @@ test('an ADMIN imports a key shipment and reads statuses and audit without key b
     assert.equal(foreign.statusCode, 403, 'the organisation named must be authorised for the device');
     const bad = await h.app!.inject({ method: 'POST', url: '/api/v1/admin/keys/import', payload: { format: 'csv', text: 'device_identification,secret_type,key\nE1,NOPE,00\n' } });
     assert.equal(bad.statusCode >= 400 && bad.statusCode < 500, true, bad.body);
+  } finally {
+    await h.stop();
+    await dispose();
+    rmSync(dataDir, { recursive: true, force: true });
+  }
+});
+
+test('devices are imported in bulk from CSV; a second run skips what is there', async () => {
+  const dataDir = mkdtempSync(join(tmpdir(), 'meterfabric-bulk-'));
+  const { db, dispose } = await freshDb('pglite');
+  const h = await startHeadend({ dataDir, db, kek: SoftwareKekProvider.generate(), clientKeyBits: 1024, http: { host: '127.0.0.1', port: 0 }, push: false, workers: false });
+  try {
+    const lines = ['deviceIdentification,deviceType,protocolName,protocolVersion,host,port,gatewayDeviceIdentification,channel'];
+    for (let i = 0; i < 300; i++) lines.push(`E${String(i).padStart(16, '0')},SMART_METER_E,SMR,5.5,127.0.0.1,${4000 + i},,`);
+    lines.push('G0000000000000001,SMART_METER_G,,,,,E0000000000000000,1');
+    const devices = parseDeviceCsv(lines.join('\n'));
+    assert.equal(devices.length, 301);
+    assert.deepEqual(devices[300], { deviceIdentification: 'G0000000000000001', deviceType: 'SMART_METER_G', gatewayDeviceIdentification: 'E0000000000000000', channel: 1 });
+    const first = await h.app!.inject({ method: 'POST', url: '/api/v1/admin/devices/bulk', payload: { devices } });
+    assert.equal(first.statusCode, 201, first.body);
+    assert.deepEqual(first.json(), { added: 301, skipped: 0 });
+    const again = await h.app!.inject({ method: 'POST', url: '/api/v1/admin/devices/bulk', payload: { devices } });
+    assert.deepEqual(again.json(), { added: 0, skipped: 301 });
+    const bad = await h.app!.inject({ method: 'POST', url: '/api/v1/admin/devices/bulk', payload: { devices: [{ deviceIdentification: 'short', deviceType: 'SMART_METER_E' }] } });
+    assert.equal(bad.statusCode, 400, bad.body);
+    assert.throws(() => parseDeviceCsv('deviceIdentification\nE1'), /header must name/);
   } finally {
     await h.stop();
     await dispose();
