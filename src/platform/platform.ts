@@ -527,6 +527,8 @@ export class Platform {
   readonly #opts: Required<Omit<PlatformOptions, 'db' | 'logger' | 'throttle' | 'notifications' | 'retry'>> & { retry: Required<RetryOptions> };
   readonly #workerIds: string[] = [];
   readonly #inFlight = new Set<AbortController>();
+  /** Requests whose execution has not returned yet in this process, even if aborted (see #handle). */
+  readonly #executing = new Set<string>();
   #notifications: NotificationSender | undefined;
   #retentionTimer: NodeJS.Timeout | undefined;
   #stopped = false;
@@ -635,6 +637,13 @@ export class Platform {
       await this.#finish(correlationUid, jobId, { result: 'NOT_OK', error: new MeterfabricError(ErrorCode.MAX_SCHEDULE_TIME_EXCEEDED, 'MaxScheduleTime passed before the request could run', { component: 'OSGP_CORE', retryable: false }) });
       return;
     }
+    // A job redelivered after its expiry while this process still runs its earlier execution (aborted at the time
+    // limit but not yet returned, e.g. mid association): two exchanges of one request would overlap on the meter,
+    // and the earlier one fails on the invocation counters the later one used. Wait for it, without a retry.
+    if (this.#executing.has(correlationUid)) {
+      await this.#requeue(req, jobId, this.#opts.lockRetryMs, false, log);
+      return;
+    }
     const leaseSeconds = this.#opts.jobExpireSeconds;
     // Take the gateway's exchange lock and mark the request RUNNING in one statement (one commit).
     const claim = await this.db.query<{ locked: number; attempts: number | null }>(
@@ -660,7 +669,13 @@ export class Platform {
     let released = false;
     try {
       if (attempts === null) return; // the request moved on between the read and the claim
-      const outcome = await this.#execute(req, attempts, log);
+      this.#executing.add(correlationUid);
+      let outcome: Outcome;
+      try {
+        outcome = await this.#execute(req, attempts, log);
+      } finally {
+        this.#executing.delete(correlationUid);
+      }
       if (outcome.result === 'OK') {
         await this.#finish(correlationUid, jobId, outcome, req.lock_key);
         released = true;
