@@ -473,23 +473,14 @@ export class RequestApi {
   }
 }
 
-interface AcceptRow {
-  correlation_uid: string;
-  organisation_identification: string;
-  user_name: string;
-  application_name: string;
-  device_identification: string;
-  message_type: string;
-  payload: unknown;
-  priority: number;
+/** A request as accepted: the columns written at submit (times as ISO text for the batched insert). */
+type AcceptRow = Pick<RequestRow, 'correlation_uid' | 'organisation_identification' | 'user_name' | 'application_name' | 'device_identification'
+  | 'message_type' | 'payload' | 'priority' | 'bypass_retry' | 'channel' | 'lock_key'> & {
   schedule_time: string | null;
   max_schedule_time: string | null;
-  bypass_retry: boolean;
-  channel: RequestChannel;
-  lock_key: string;
   job_id: string;
   response_url: string | null;
-}
+};
 
 interface ResponseRow {
   correlation_uid: string;
