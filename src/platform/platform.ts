@@ -13,6 +13,8 @@ import type PgBoss from 'pg-boss';
 import type { Db, Queryable } from './db/db.ts';
 import { ErrorCode, MeterfabricError, errorCodeName, toMeterfabricError, type Component } from '../errors.ts';
 import { logger as componentLogger, type Logger } from '../observability/logger.ts';
+import { context } from '@opentelemetry/api';
+import { inSpan, currentTraceParent, contextFromTraceParent, CORRELATION_UID } from '../observability/tracing.ts';
 import { MessageType, type ResultType } from './operations.ts';
 import { makeCorrelationUid } from './correlation.ts';
 import { DEAD_LETTER_QUEUE, REQUEST_QUEUE, inTx, startQueue } from './queue.ts';
@@ -142,6 +144,7 @@ interface RequestRow {
   created_at: Date;
   updated_at: Date;
   completed_at: Date | null;
+  trace_parent: string | null;
 }
 
 export interface RequestRecord {
@@ -292,13 +295,15 @@ export class RequestApi {
     const lockKey = executor?.lockKey ? await executor.lockKey(lockInput) : (gateway ?? r.deviceIdentification);
     const correlationUid = makeCorrelationUid(r.organisationIdentification, r.deviceIdentification);
     const priority = clampPriority(r.priority);
-    await this.#accept({
-      correlation_uid: correlationUid, organisation_identification: r.organisationIdentification, user_name: r.userName,
-      application_name: r.applicationName, device_identification: r.deviceIdentification, message_type: r.messageType,
-      payload: r.payload ?? {}, priority, schedule_time: r.scheduleTime?.toISOString() ?? null,
-      max_schedule_time: r.maxScheduleTime?.toISOString() ?? null, bypass_retry: r.bypassRetry ?? false, channel: r.channel,
-      lock_key: lockKey, job_id: randomUUID(), response_url: r.responseUrl ?? null,
-    });
+    await inSpan(`accept ${r.messageType}`, { [CORRELATION_UID]: correlationUid, 'meterfabric.device': r.deviceIdentification }, () =>
+      this.#accept({
+        correlation_uid: correlationUid, organisation_identification: r.organisationIdentification, user_name: r.userName,
+        application_name: r.applicationName, device_identification: r.deviceIdentification, message_type: r.messageType,
+        payload: r.payload ?? {}, priority, schedule_time: r.scheduleTime?.toISOString() ?? null,
+        max_schedule_time: r.maxScheduleTime?.toISOString() ?? null, bypass_retry: r.bypassRetry ?? false, channel: r.channel,
+        lock_key: lockKey, job_id: randomUUID(), response_url: r.responseUrl ?? null, trace_parent: currentTraceParent() ?? null,
+      }),
+    );
     p.wakeWorkers();
     return { correlationUid };
   }
@@ -344,12 +349,12 @@ export class RequestApi {
     await this.platform.db.tx(async (q) => {
       await q.query(
         `INSERT INTO request (correlation_uid, organisation_identification, user_name, application_name, device_identification, message_type,
-           payload, priority, schedule_time, max_schedule_time, bypass_retry, channel, lock_key, job_id)
+           payload, priority, schedule_time, max_schedule_time, bypass_retry, channel, lock_key, job_id, trace_parent)
          SELECT correlation_uid, organisation_identification, user_name, application_name, device_identification, message_type,
-           payload, priority, schedule_time, max_schedule_time, bypass_retry, channel, lock_key, job_id
+           payload, priority, schedule_time, max_schedule_time, bypass_retry, channel, lock_key, job_id, trace_parent
            FROM jsonb_to_recordset($1::jsonb) AS x(correlation_uid text, organisation_identification text, user_name text, application_name text,
              device_identification text, message_type text, payload jsonb, priority smallint, schedule_time timestamptz,
-             max_schedule_time timestamptz, bypass_retry boolean, channel text, lock_key text, job_id uuid)`,
+             max_schedule_time timestamptz, bypass_retry boolean, channel text, lock_key text, job_id uuid, trace_parent text)`,
         [json],
       );
       if (rows.some((r) => r.response_url)) {
@@ -480,6 +485,7 @@ type AcceptRow = Pick<RequestRow, 'correlation_uid' | 'organisation_identificati
   max_schedule_time: string | null;
   job_id: string;
   response_url: string | null;
+  trace_parent: string | null;
 };
 
 interface ResponseRow {
@@ -706,7 +712,8 @@ export class Platform {
     const limitMs = Math.max(1000, this.#opts.jobExpireSeconds * 1000 - Math.min(30_000, this.#opts.jobExpireSeconds * 200));
     const timer = setTimeout(() => controller.abort(new MeterfabricError(ErrorCode.COMMUNICATION_TIMEOUT, 'Execution exceeded its time limit', { component: 'OSGP_CORE' })), limitMs);
     try {
-      const data = await executor.execute({
+      // The execution continues the trace of the span that accepted the request, in whatever process it runs.
+      const data = await context.with(contextFromTraceParent(req.trace_parent), () => executor.execute({
         correlationUid: req.correlation_uid,
         organisationIdentification: req.organisation_identification,
         userName: req.user_name,
@@ -719,7 +726,7 @@ export class Platform {
         log,
         signal: controller.signal,
         throttle: this.throttle,
-      });
+      }));
       return { result: 'OK', data };
     } catch (e) {
       const error = toMeterfabricError(controller.signal.aborted && !(e instanceof MeterfabricError) ? controller.signal.reason ?? e : e, ErrorCode.INTERNAL_ERROR, 'OSGP_CORE');

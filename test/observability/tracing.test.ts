@@ -5,7 +5,7 @@ import { InMemorySpanExporter } from '@opentelemetry/sdk-trace-base';
 import { startTracing, stopTracing, inSpan, currentTraceParent, contextFromTraceParent, CORRELATION_UID } from '../../src/observability/tracing.ts';
 import { startHeadend } from '../support/headend.ts';
 
-test('a request is traced from execution through the DLMS association to each meter operation', async () => {
+test('a request is one trace from its acceptance through the queue and the DLMS association to each meter operation', async () => {
   const exporter = new InMemorySpanExporter();
   assert.equal(await startTracing({ exporter }), true);
   const h = await startHeadend('pglite');
@@ -23,6 +23,11 @@ test('a request is traced from execution through the DLMS association to each me
     assert.ok(exec, spans.map((s) => s.name).join(', '));
     assert.equal(exec.attributes[CORRELATION_UID], correlationUid);
     const traceId = exec.spanContext().traceId;
+    const accept = spans.find((s) => s.name === 'accept SET_MBUS_USER_KEY_BY_CHANNEL');
+    assert.ok(accept, 'the acceptance is a span');
+    assert.equal(accept.attributes[CORRELATION_UID], correlationUid);
+    assert.equal(accept.spanContext().traceId, traceId, 'the execution continues the trace that accepted the request');
+    assert.equal(exec.parentSpanId, accept.spanContext().spanId);
     const below = spans.filter((s) => s.spanContext().traceId === traceId).map((s) => s.name);
     for (const name of ['dlms.associate', 'dlms.readChannel', 'dlms.transferKey', 'dlms.setEncryptionKey']) assert.ok(below.includes(name), `${name} in ${below.join(', ')}`);
     const key = (await h.secrets.getActive('G0000000000000011', 'G_METER_ENCRYPTION_KEY'))!.key.toString('hex');
@@ -71,9 +76,8 @@ test('the API side of a request is a span tagged with the same correlation uid',
     assert.equal(res.status, 202);
     const { correlationUid } = (await res.json()) as { correlationUid: string };
     await new Promise((r) => setTimeout(r, 100));
-    const span = exporter.getFinishedSpans().find((s) => s.attributes[CORRELATION_UID] === correlationUid);
+    const span = exporter.getFinishedSpans().find((s) => s.name === 'HTTP POST' && s.attributes[CORRELATION_UID] === correlationUid);
     assert.ok(span, exporter.getFinishedSpans().map((s) => `${s.name} ${JSON.stringify(s.attributes)}`).join('\n'));
-    assert.equal(span.name, 'HTTP POST');
   } finally {
     await h.stop();
     await dispose();
