@@ -8,11 +8,10 @@
  */
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { publicEncrypt, constants, randomBytes } from 'node:crypto';
+import { randomBytes } from 'node:crypto';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { XmlDocument, XmlElement } from 'libxml2-wasm';
 import type { RunningHeadend } from '../../src/runtime/headend.ts';
 
 /**
@@ -40,15 +39,10 @@ const { SimulatedMeter } = await import('../../src/simulator/simulator.ts');
 const { TEST_KEYS } = await import('../../src/simulator/meter.ts');
 const { alarmPushBytes, newMbusDeviceAlarm, sendPush } = await import('../../src/simulator/push.ts');
 const { freshDb } = await import('../support/db.ts');
+const { SOAP_BASE, SOAP_NS, xpathText: xpath, oaepEncrypt: oaep, until } = await import('../support/e2e.ts');
 
-const BASE = '/osgp-adapter-ws-smartmetering/smartMetering';
-const NS = {
-  s: 'http://schemas.xmlsoap.org/soap/envelope/',
-  c: 'http://www.opensmartgridplatform.org/schemas/common/2014/10',
-  conf: 'http://www.opensmartgridplatform.org/schemas/smartmetering/sm-configuration/2014/10',
-  inst: 'http://www.opensmartgridplatform.org/schemas/smartmetering/sm-installation/2014/10',
-  mon: 'http://www.opensmartgridplatform.org/schemas/smartmetering/sm-monitoring/2014/10',
-};
+const BASE = SOAP_BASE;
+const NS = SOAP_NS;
 const ORG = 'leak-check-org';
 const GM = 'G0051004000000118';
 
@@ -85,28 +79,8 @@ test('the leak search finds a planted key in every form', () => {
   }
 });
 
-function xpath(xml: string, path: string): string | undefined {
-  const doc = XmlDocument.fromString(xml);
-  try {
-    return (doc.find(path, NS) as XmlElement[])[0]?.content;
-  } finally {
-    doc.dispose();
-  }
-}
 
-function oaep(publicKeyPem: string, hexKey: string): string {
-  return publicEncrypt({ key: publicKeyPem, padding: constants.RSA_PKCS1_OAEP_PADDING, oaepHash: 'sha1' }, Buffer.from(hexKey, 'hex')).toString('hex');
-}
 
-async function until<T>(f: () => Promise<T | undefined>, ms = 20_000): Promise<T> {
-  const t0 = Date.now();
-  for (;;) {
-    const v = await f();
-    if (v !== undefined) return v;
-    if (Date.now() - t0 > ms) throw new Error('timed out');
-    await new Promise((r) => setTimeout(r, 50));
-  }
-}
 
 test('a full session leaves no key in any log line or HTTP response body', async () => {
   const dataDir = mkdtempSync(join(tmpdir(), 'meterfabric-leak-'));

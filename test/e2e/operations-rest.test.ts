@@ -4,7 +4,7 @@
  */
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { publicEncrypt, constants } from 'node:crypto';
+import { oaepEncrypt } from '../support/e2e.ts';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -201,7 +201,7 @@ test('REST: scan, couple, decouple and their GXF errors', async () => {
 test('REST: AddDevice with RSA-OAEP keys, and request errors', async () => {
   await withHeadend(async (f) => {
     const pem = await (await fetch(`${f.url}/api/v1/platform/public-key`)).text();
-    const oaep = (hex: string) => publicEncrypt({ key: pem, padding: constants.RSA_PKCS1_OAEP_PADDING, oaepHash: 'sha1' }, Buffer.from(hex, 'hex')).toString('hex');
+    const oaep = (hex: string) => oaepEncrypt(pem, hex);
     const gm = await op(f.url, '/devices', {
       deviceIdentification: 'G0051004000000009', deviceType: 'SMART_METER_G', mbusIdentificationNumber: '12056731',
       mbusManufacturerIdentification: 'FLO', mbusVersion: 80, mbusDeviceTypeIdentification: 3, mbusDefaultKey: oaep(TEST_KEYS.gMeterDefaultKey),

@@ -5,27 +5,19 @@
  */
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { publicEncrypt, constants } from 'node:crypto';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { XmlDocument, XmlElement } from 'libxml2-wasm';
 import { startHeadend, type RunningHeadend } from '../../src/runtime/headend.ts';
 import { SoftwareKekProvider } from '../../src/secrets/kek.ts';
 import { addOrganisation, addDevice, updateOrganisation } from '../../src/platform/inventory.ts';
 import { SimulatedMeter } from '../../src/simulator/simulator.ts';
 import { TEST_KEYS, TEST_GMETER } from '../../src/simulator/meter.ts';
+import { SOAP_BASE, SOAP_NS, xpathAll as xpath, oaepEncrypt } from '../support/e2e.ts';
 import { freshDb } from '../support/db.ts';
 
-const BASE = '/osgp-adapter-ws-smartmetering/smartMetering';
-const NS = {
-  s: 'http://schemas.xmlsoap.org/soap/envelope/',
-  c: 'http://www.opensmartgridplatform.org/schemas/common/2014/10',
-  conf: 'http://www.opensmartgridplatform.org/schemas/smartmetering/sm-configuration/2014/10',
-  inst: 'http://www.opensmartgridplatform.org/schemas/smartmetering/sm-installation/2014/10',
-  ad: 'http://www.opensmartgridplatform.org/schemas/smartmetering/sm-adhoc/2014/10',
-  smc: 'http://www.opensmartgridplatform.org/schemas/smartmetering/sm-common/2014/10',
-};
+const BASE = SOAP_BASE;
+const NS = { ...SOAP_NS, ad: SOAP_NS.adhoc };
 const ORG = 'grid-operator';
 const OTHER = 'other-operator';
 const GW = 'E0051004000000001';
@@ -40,14 +32,6 @@ function envelope(body: string, org: string): string {
   return `<s:Envelope xmlns:s="${NS.s}" ${ns}><s:Header><c:OrganisationIdentification>${org}</c:OrganisationIdentification><c:UserName>operator</c:UserName><c:ApplicationName>e2e</c:ApplicationName></s:Header><s:Body>${body}</s:Body></s:Envelope>`;
 }
 
-function xpath(xml: string, path: string): string[] {
-  const doc = XmlDocument.fromString(xml);
-  try {
-    return (doc.find(path, NS) as XmlElement[]).map((e) => e.content);
-  } finally {
-    doc.dispose();
-  }
-}
 const one = (xml: string, path: string) => xpath(xml, path)[0];
 
 async function soap(url: string, service: string, body: string, org = ORG): Promise<{ status: number; xml: string }> {
@@ -117,7 +101,7 @@ test('GXF SOAP: every M-Bus operation against simulated gateways, with GXF resul
 
     // AddDevice (G-meter) with the default key RSA-OAEP encrypted to the published key; again -> 204
     const pem = await (await fetch(`${url}/api/v1/platform/public-key`)).text();
-    const oaep = (hex: string) => publicEncrypt({ key: pem, padding: constants.RSA_PKCS1_OAEP_PADDING, oaepHash: 'sha1' }, Buffer.from(hex, 'hex')).toString('hex');
+    const oaep = (hex: string) => oaepEncrypt(pem, hex);
     const addGas = (id: string, identification: string) => call(url, 'installationService', 'inst', 'AddDevice', `<inst:Device>
         <inst:Device_Identification>${id}</inst:Device_Identification><inst:Device_type>SMART_METER_G</inst:Device_type>
         <inst:Delivery_date>2026-11-24T00:00:00Z</inst:Delivery_date>

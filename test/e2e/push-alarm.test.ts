@@ -17,19 +17,11 @@ import { TEST_KEYS } from '../../src/simulator/meter.ts';
 import { alarmPushBytes, newMbusDeviceAlarm, sendPush } from '../../src/simulator/push.ts';
 import { addOrganisation, addDevice, updateOrganisation } from '../../src/platform/inventory.ts';
 import { freshDb } from '../support/db.ts';
+import { until } from '../support/e2e.ts';
 
 const ORG = 'alarm-org';
 const GM2 = 'G0000000000000002';
 
-async function until<T>(f: () => Promise<T | undefined>, ms = 15_000): Promise<T> {
-  const t0 = Date.now();
-  for (;;) {
-    const v = await f();
-    if (v !== undefined) return v;
-    if (Date.now() - t0 > ms) throw new Error('timed out');
-    await new Promise((r) => setTimeout(r, 50));
-  }
-}
 
 test('a new M-Bus device alarm is stored, notified, and (by policy) answered with SetMbusUserKeyByChannel', async () => {
   const dataDir = mkdtempSync(join(tmpdir(), 'meterfabric-push-'));

@@ -5,25 +5,19 @@
  */
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { publicEncrypt, constants } from 'node:crypto';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { XmlDocument, XmlElement } from 'libxml2-wasm';
 import { startHeadend, type RunningHeadend } from '../../src/runtime/headend.ts';
 
 import { SoftwareKekProvider } from '../../src/secrets/kek.ts';
 import { SimulatedMeter } from '../../src/simulator/simulator.ts';
 import { TEST_KEYS } from '../../src/simulator/meter.ts';
 import { engines, engineOptions, freshDb } from '../support/db.ts';
+import { SOAP_BASE, SOAP_NS, xpathText as xpath, oaepEncrypt as oaep } from '../support/e2e.ts';
 
-const BASE = '/osgp-adapter-ws-smartmetering/smartMetering';
-const NS = {
-  s: 'http://schemas.xmlsoap.org/soap/envelope/',
-  c: 'http://www.opensmartgridplatform.org/schemas/common/2014/10',
-  conf: 'http://www.opensmartgridplatform.org/schemas/smartmetering/sm-configuration/2014/10',
-  inst: 'http://www.opensmartgridplatform.org/schemas/smartmetering/sm-installation/2014/10',
-};
+const BASE = SOAP_BASE;
+const NS = SOAP_NS;
 const ORG = 'grid-operator';
 const GW = 'E0051004000000117';
 const GM = 'G0051004000000118';
@@ -34,14 +28,6 @@ function envelope(body: string): string {
   <soapenv:Body>${body}</soapenv:Body></soapenv:Envelope>`;
 }
 
-function xpath(xml: string, path: string): string | undefined {
-  const doc = XmlDocument.fromString(xml);
-  try {
-    return (doc.find(path, NS) as XmlElement[])[0]?.content;
-  } finally {
-    doc.dispose();
-  }
-}
 
 async function soap(url: string, service: string, body: string): Promise<{ status: number; xml: string }> {
   const res = await fetch(`${url}${BASE}/${service}/`, { method: 'POST', headers: { 'content-type': 'text/xml; charset=utf-8', soapaction: '""' }, body: envelope(body) });
@@ -63,9 +49,6 @@ async function call(url: string, service: string, prefix: string, op: string, re
   throw new Error(`no response for ${op}`);
 }
 
-function oaep(publicKeyPem: string, hexKey: string): string {
-  return publicEncrypt({ key: publicKeyPem, padding: constants.RSA_PKCS1_OAEP_PADDING, oaepHash: 'sha1' }, Buffer.from(hexKey, 'hex')).toString('hex');
-}
 
 for (const engine of engines) {
   test(`${engine}: a GXF SOAP client adds devices, couples them and sets the M-Bus user key by channel`, engineOptions(engine), async () => {
