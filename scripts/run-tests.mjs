@@ -92,6 +92,14 @@ function findChromium() {
   return `Chromium: ${c}`;
 }
 
+// An interrupted run (Ctrl-C, a CI time limit) still stops the servers it started.
+for (const signal of ['SIGINT', 'SIGTERM']) {
+  process.once(signal, () => {
+    for (const c of cleanups.reverse()) c();
+    process.exit(130);
+  });
+}
+
 let code = 1;
 try {
   for (const line of [await startPostgres(), startSoftHsm(), findChromium()]) console.log(`# servers: ${line}`);
