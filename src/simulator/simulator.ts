@@ -35,6 +35,8 @@ export interface SimulatedMeterOptions extends MeterOptions {
 export class SimulatedMeter {
   /** Mutable at run time: the next APDUs see the new plan. */
   faults: FaultPlan;
+  /** Plans for the next connections, one each, taken in order when a connection is accepted. */
+  private readonly nextConnectionPlans: { plan: FaultPlan; served: (v: void) => void }[] = [];
 
   private constructor(
     readonly state: MeterState,
@@ -54,7 +56,10 @@ export class SimulatedMeter {
       host: options.host ?? '127.0.0.1',
       framing,
       onConnection: (t) => {
-        void serveConnection(t, state, () => holder.meter?.faults ?? options.faults ?? {}, { changed: options.onChange, now: options.now });
+        const hooks = { changed: options.onChange, now: options.now };
+        const once = holder.meter?.nextConnectionPlans.shift();
+        if (once) void serveConnection(t, state, once.plan, hooks).then(once.served);
+        else void serveConnection(t, state, () => holder.meter?.faults ?? options.faults ?? {}, hooks);
       },
     });
     const meter = new SimulatedMeter(state, framing, server, options.faults ?? {});
@@ -64,6 +69,14 @@ export class SimulatedMeter {
 
   get port(): number {
     return this.server.port;
+  }
+
+  /**
+   * Applies `plan` to exactly the next accepted connection (later ones see `faults` again), however fast that
+   * connection comes and goes. Resolves when that connection has ended.
+   */
+  faultNextConnection(plan: FaultPlan): Promise<void> {
+    return new Promise((served) => this.nextConnectionPlans.push({ plan, served }));
   }
 
   get openConnections(): number {

@@ -292,6 +292,27 @@ for (const framing of ['wrapper', 'hdlc'] as FramingKind[]) {
   });
 }
 
+test('faultNextConnection applies each plan to exactly one connection, in order, however short-lived', async () => {
+  await withoutLeaks(() =>
+    withMeter('wrapper', 'smr5', async (meter) => {
+      const store = new MemoryInvocationCounterStore({ E0000001: 100 });
+      // Two faulted connections: the AARQ and the IC re-read after it both drop.
+      const first = meter.faultNextConnection({ dropAfterApdus: 1 });
+      const second = meter.faultNextConnection({ dropAfterApdus: 1 });
+      const e = await rejection(DlmsSession.openManagement(managementOptions(meter, { invocationCounters: store })));
+      assert.ok(hasCode(e, ErrorCode.SOCKET_CLOSED_BY_REMOTE), String(e));
+      await Promise.all([first, second]);
+      // One faulted connection: the dropped AARQ is recovered on the next, healthy connections.
+      const third = meter.faultNextConnection({ dropAfterApdus: 1 });
+      const s = await DlmsSession.openManagement(managementOptions(meter, { invocationCounters: store }));
+      await third;
+      assert.equal((await new MbusGateway(s, 1).readChannel(1)).identificationNumber, '12056731');
+      await s.release();
+      assert.deepEqual(meter.faults, {});
+    }),
+  );
+});
+
 test('fault: connection dropped at the AARQ, also for the IC re-read -> SOCKET_CLOSED_BY_REMOTE 229', async () => {
   await withoutLeaks(() =>
     withMeter('wrapper', 'smr5', async (meter) => {
