@@ -160,6 +160,11 @@ export function linkFactory(db: Db, store: SecretStore, throttle: Throttle | und
             .query('UPDATE device SET meter_system_title = $2 WHERE device_identification = $1 AND meter_system_title IS DISTINCT FROM $2', [gatewayId, title])
             .catch(() => undefined);
         }
+        // An abort during the association (time limit reached) must not let the exchange go on.
+        if (signal?.aborted) {
+          session.destroy();
+          throw signal.reason;
+        }
         const abort = () => session.destroy();
         signal?.addEventListener('abort', abort, { once: true });
         const gateway = new MbusGateway(session, mbusClassVersion(protocolOf(d)));
