@@ -1,0 +1,275 @@
+/**
+ * Meter connection permits shared by every process on one database: GXF's throttling mode `shared`
+ * (GXF-SEMANTICS §10), with the permit service replaced by the `connection_permit` table (migration 0004).
+ *
+ * - A permit is a row, held by one process (`holder`), with a lease (`expires_at`) that the holder renews while the
+ *   connection stays open; a process killed with its connections open frees its permits when the leases run out.
+ * - Acquiring locks the single `connection_permit_lock` row, then counts and inserts in one statement. The lock
+ *   serialises acquirers of all processes, so two of them can never both take the last permit; releases and
+ *   renewals do not take it (they only ever lower the count, and a count that is a moment too high only denies).
+ * - Limits (`maxOpen` open permits, `newPerSecond` acquisitions in any sliding second) are counted on the
+ *   database clock, so the processes' own clocks do not matter. Every process should be given the same limits:
+ *   each one enforces the limits it was given.
+ * - Priority (§7.1: above 4 is high): a full pool denies a caller of priority <= 4 at once and lets a caller of
+ *   priority > 4 poll it for up to `highPriorityWaitMs` (GXF's permit service: 409 at once, high priority
+ *   busy-waits <= 10 s). The rate limit paces instead of denying: a caller held back only by it waits for the
+ *   next free slot, up to `maxWaitMs`. A denial is a retryable 211 (`permitDenied`), as in mode `local`.
+ *
+ * The same SQL runs on PostgreSQL and on PGlite; on the embedded database (one process) mode `local` is the default
+ * because there is no other process to share the limits with.
+ */
+import { randomUUID } from 'node:crypto';
+import { hostname } from 'node:os';
+import type { Db } from './db/db.ts';
+import { ErrorCode, MeterfabricError } from '../errors.ts';
+import { logger as componentLogger, type Logger } from '../observability/logger.ts';
+import { noThrottle, permitDenied, type ConnectionThrottle, type PermitRequest, type ThrottleMode, type ThrottleOptions } from './throttle.ts';
+
+export interface SharedThrottleOptions extends ThrottleOptions {
+  /** Names this process in `connection_permit.holder` (default host/pid/random, unique per instance). */
+  holder?: string;
+  /** How often the leases of open permits are renewed (default a third of the lease). */
+  renewMs?: number;
+  /** How often a high-priority caller polls a full pool (default 200 ms, jittered). */
+  pollMs?: number;
+  logger?: Logger;
+}
+
+/** One atomic attempt: granted, or why not and (for the rate limit) when the next slot frees. */
+export type PermitAttempt =
+  | { granted: true; permitId: string }
+  | { granted: false; reason: 'open' | 'rate'; open: number; recent: number; rateFreeInMs: number };
+
+interface AttemptRow {
+  open: number;
+  recent: number;
+  rate_free_in_ms: number | null;
+  permit_id: string | null;
+}
+
+// Statement 2 of the acquire transaction. It runs after the lock row is held, and under READ COMMITTED a new
+// statement takes a new snapshot, so it sees every permit committed by earlier lock holders. (Locking inside the
+// same statement would count on a snapshot taken before the lock was granted.) The DELETE sweeps rows that count
+// for nothing any more; the counts below exclude them anyway, since all CTEs share one snapshot.
+const ATTEMPT_SQL = `
+WITH clock AS (SELECT clock_timestamp() AS t),
+swept AS (
+  DELETE FROM connection_permit p USING clock
+   WHERE (p.released_at IS NOT NULL OR p.expires_at <= clock.t) AND p.acquired_at <= clock.t - interval '1 second'
+),
+usage AS (
+  SELECT count(*) FILTER (WHERE p.released_at IS NULL AND p.expires_at > clock.t)::int AS open,
+         count(*) FILTER (WHERE p.acquired_at > clock.t - interval '1 second')::int AS recent,
+         min(p.acquired_at) FILTER (WHERE p.acquired_at > clock.t - interval '1 second') AS oldest
+    FROM connection_permit p CROSS JOIN clock
+),
+granted AS (
+  INSERT INTO connection_permit (permit_id, holder, device_identification, priority, acquired_at, expires_at)
+  SELECT $1::uuid, $2, $3, $4::smallint, clock.t, clock.t + $5::float8 * interval '1 millisecond'
+    FROM usage, clock
+   WHERE usage.open < $6::int AND usage.recent < $7::int
+  RETURNING permit_id
+)
+SELECT usage.open, usage.recent,
+       (extract(epoch FROM usage.oldest + interval '1 second' - clock.t) * 1000)::float8 AS rate_free_in_ms,
+       (SELECT permit_id::text FROM granted) AS permit_id
+  FROM usage, clock`;
+
+export class SharedThrottle implements ConnectionThrottle {
+  readonly maxOpen: number;
+  readonly newPerSecond: number;
+  readonly maxWaitMs: number;
+  readonly highPriorityWaitMs: number;
+  readonly leaseMs: number;
+  readonly holder: string;
+  readonly #db: Db;
+  readonly #renewMs: number;
+  readonly #pollMs: number;
+  readonly #log: Logger;
+  /** Permits of this instance whose release has not been called. */
+  readonly #held = new Set<string>();
+  readonly #pending = new Set<Promise<unknown>>();
+  #wakers = new Set<() => void>();
+  #renewTimer: NodeJS.Timeout | undefined;
+  #renewing: Promise<void> | undefined;
+  #closed = false;
+
+  constructor(db: Db, opts: SharedThrottleOptions = {}) {
+    this.#db = db;
+    this.maxOpen = opts.maxOpen ?? 1000;
+    this.newPerSecond = opts.newPerSecond ?? 30;
+    this.maxWaitMs = opts.maxWaitMs ?? 60_000;
+    this.highPriorityWaitMs = opts.highPriorityWaitMs ?? 10_000;
+    this.leaseMs = opts.leaseMs ?? 30_000;
+    this.#renewMs = opts.renewMs ?? Math.max(10, Math.floor(this.leaseMs / 3));
+    this.#pollMs = opts.pollMs ?? 200;
+    this.holder = opts.holder ?? `${hostname()}/${process.pid}/${randomUUID().slice(0, 8)}`;
+    this.#log = opts.logger ?? componentLogger('throttle');
+  }
+
+  /** Permits taken through this instance and not released yet. */
+  get open(): number {
+    return this.#held.size;
+  }
+
+  /** One atomic attempt, without waiting. */
+  async tryAcquire(request: PermitRequest = {}): Promise<PermitAttempt> {
+    this.#checkOpen();
+    const permitId = randomUUID();
+    const priority = request.priority === undefined ? null : Math.min(9, Math.max(0, Math.trunc(request.priority)));
+    const row = await this.#db.tx(async (q) => {
+      await q.query('SELECT id FROM connection_permit_lock WHERE id = 1 FOR UPDATE');
+      const r = await q.query<AttemptRow>(ATTEMPT_SQL, [permitId, this.holder, request.device ?? null, priority, this.leaseMs, this.maxOpen, this.newPerSecond]);
+      return r.rows[0]!;
+    });
+    if (row.permit_id) {
+      this.#held.add(row.permit_id);
+      this.#startRenewing();
+      return { granted: true, permitId: row.permit_id };
+    }
+    const open = Number(row.open);
+    const recent = Number(row.recent);
+    return { granted: false, reason: open >= this.maxOpen ? 'open' : 'rate', open, recent, rateFreeInMs: Math.max(0, Number(row.rate_free_in_ms ?? 0)) };
+  }
+
+  /** As ConnectionThrottle.acquire; the release also resolves once the database has the permit back. */
+  async acquire(signal?: AbortSignal, request: PermitRequest = {}): Promise<() => Promise<void>> {
+    signal?.throwIfAborted();
+    const priority = request.priority ?? (request.correlationUid ? await this.#priorityOf(request.correlationUid) : undefined);
+    const high = (priority ?? 4) > 4;
+    const start = Date.now();
+    for (;;) {
+      signal?.throwIfAborted();
+      const a = await this.tryAcquire({ ...request, ...(priority === undefined ? {} : { priority }) });
+      if (a.granted) return this.#releaser(a.permitId);
+      const waited = Date.now() - start;
+      let waitMs: number;
+      if (a.reason === 'open') {
+        if (!high || waited >= this.highPriorityWaitMs) throw permitDenied('open', priority);
+        waitMs = Math.min(this.#pollMs * (0.5 + Math.random()), this.highPriorityWaitMs - waited);
+      } else {
+        if (waited >= this.maxWaitMs) throw permitDenied('rate', priority);
+        // High priority asks again the moment the slot frees; the others a little later, so it tends to win.
+        waitMs = Math.min(a.rateFreeInMs + 2 + (high ? 0 : Math.random() * 50), this.maxWaitMs - waited);
+      }
+      await this.#sleep(Math.max(1, waitMs), signal);
+    }
+  }
+
+  /** Renews the leases of this instance's open permits now (a timer does it every `renewMs` while any is held). */
+  async renew(): Promise<void> {
+    if (this.#renewing) return this.#renewing;
+    this.#renewing = (async () => {
+      if (this.#held.size === 0) return;
+      try {
+        // A lease that already ran out is not brought back: another process may have been given its place.
+        const r = await this.#db.query<{ permit_id: string }>(
+          `UPDATE connection_permit SET expires_at = clock_timestamp() + $2::float8 * interval '1 millisecond'
+            WHERE holder = $1 AND released_at IS NULL AND expires_at > clock_timestamp()
+            RETURNING permit_id::text`,
+          [this.holder, this.leaseMs],
+        );
+        const renewed = new Set(r.rows.map((x) => x.permit_id));
+        for (const id of this.#held) {
+          if (renewed.has(id)) continue;
+          this.#held.delete(id);
+          this.#log.warn({ permitId: id }, 'connection permit lease ran out before it was renewed; its connection is no longer counted');
+        }
+        if (this.#held.size === 0) this.#stopRenewing();
+      } catch (e) {
+        this.#log.warn({ err: e }, 'connection permit leases could not be renewed');
+      }
+    })().finally(() => {
+      this.#renewing = undefined;
+    });
+    return this.#renewing;
+  }
+
+  /** Stops renewing and releases every permit of this instance (process shutdown). */
+  async close(): Promise<void> {
+    if (this.#closed) return;
+    this.#closed = true;
+    this.#stopRenewing();
+    for (const wake of this.#wakers) wake();
+    await this.#renewing;
+    await Promise.all(this.#pending);
+    this.#held.clear();
+    await this.#db
+      .query('UPDATE connection_permit SET released_at = clock_timestamp() WHERE holder = $1 AND released_at IS NULL', [this.holder])
+      .catch((e) => this.#log.warn({ err: e }, 'connection permits could not be released at close; their leases will run out'));
+  }
+
+  #releaser(permitId: string): () => Promise<void> {
+    let done: Promise<void> | undefined;
+    return () => {
+      if (done) return done;
+      this.#held.delete(permitId);
+      if (this.#held.size === 0) this.#stopRenewing();
+      const p: Promise<void> = this.#db
+        .query('UPDATE connection_permit SET released_at = clock_timestamp() WHERE permit_id = $1 AND released_at IS NULL', [permitId])
+        .then(
+          () => undefined,
+          (e: unknown) => void this.#log.warn({ err: e, permitId }, 'connection permit could not be released; its lease will run out'),
+        )
+        .finally(() => {
+          this.#pending.delete(p);
+          for (const wake of this.#wakers) wake();
+        });
+      this.#pending.add(p);
+      done = p;
+      return p;
+    };
+  }
+
+  async #priorityOf(correlationUid: string): Promise<number | undefined> {
+    const r = await this.#db.query<{ priority: number }>('SELECT priority FROM request WHERE correlation_uid = $1', [correlationUid]);
+    return r.rows[0] ? Number(r.rows[0].priority) : undefined;
+  }
+
+  /** Sleeps up to ms; a release in this process or an abort ends it early. */
+  #sleep(ms: number, signal?: AbortSignal): Promise<void> {
+    return new Promise((resolve) => {
+      if (signal?.aborted) return resolve();
+      const done = () => {
+        clearTimeout(t);
+        signal?.removeEventListener('abort', done);
+        this.#wakers.delete(done);
+        resolve();
+      };
+      const t = setTimeout(done, ms);
+      signal?.addEventListener('abort', done, { once: true });
+      this.#wakers.add(done);
+    });
+  }
+
+  #startRenewing(): void {
+    if (this.#renewTimer || this.#closed) return;
+    this.#renewTimer = setInterval(() => void this.renew(), this.#renewMs);
+    this.#renewTimer.unref();
+  }
+
+  #stopRenewing(): void {
+    clearInterval(this.#renewTimer);
+    this.#renewTimer = undefined;
+  }
+
+  #checkOpen(): void {
+    if (this.#closed) throw new MeterfabricError(ErrorCode.CONNECTION_ERROR, 'The connection throttle is closed', { component: 'OSGP_CORE', retryable: true });
+  }
+}
+
+/** The mode in effect: the configured one, else `shared` on PostgreSQL and `local` on the embedded database. */
+export function throttleMode(db: Pick<Db, 'engine'>, mode?: ThrottleMode): ThrottleMode {
+  return mode ?? (db.engine === 'postgres' ? 'shared' : 'local');
+}
+
+/**
+ * The executors' throttle when it is not the platform's in-process one: `shared` → a SharedThrottle on db,
+ * `disabled` → none; `local` → undefined (executors use the platform's `Throttle`). Close it after the platform.
+ */
+export function openConnectionThrottle(db: Db, opts: SharedThrottleOptions = {}): (ConnectionThrottle & { close(): Promise<void> }) | undefined {
+  const mode = throttleMode(db, opts.mode);
+  if (mode === 'shared') return new SharedThrottle(db, opts);
+  if (mode === 'disabled') return { acquire: noThrottle.acquire, close: async () => undefined };
+  return undefined;
+}

@@ -1,0 +1,222 @@
+// Shared throttling (GXF-SEMANTICS §10, mode `shared`): permits in the database, counted across processes. Each
+// "process" is its own SharedThrottle; on PostgreSQL each also has its own connection pool, as separate worker
+// processes would (PGlite serves one process, so there both share the one embedded database).
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { engines, engineOptions, freshDb, type Engine } from '../support/db.ts';
+import { openDb, type Db } from '../../src/platform/db/db.ts';
+import { SharedThrottle, type SharedThrottleOptions } from '../../src/platform/permits.ts';
+import { forRequest } from '../../src/platform/throttle.ts';
+import { MeterfabricError } from '../../src/errors.ts';
+import { sleep } from './helpers.ts';
+
+interface Processes {
+  db: Db;
+  make(opts: SharedThrottleOptions): { a: SharedThrottle; b: SharedThrottle };
+  dispose(): Promise<void>;
+}
+
+async function twoProcesses(engine: Engine): Promise<Processes> {
+  const fresh = await freshDb(engine);
+  const second = fresh.url ? await openDb({ url: fresh.url, poolSize: 10 }) : fresh.db;
+  const made: SharedThrottle[] = [];
+  return {
+    db: fresh.db,
+    make(opts) {
+      const a = new SharedThrottle(fresh.db, { holder: 'process-a', ...opts });
+      const b = new SharedThrottle(second, { holder: 'process-b', ...opts });
+      made.push(a, b);
+      return { a, b };
+    },
+    async dispose() {
+      for (const t of made) await t.close();
+      if (second !== fresh.db) await second.close();
+      await fresh.dispose();
+    },
+  };
+}
+
+const denied = (reason: 'open' | 'rate') => (e: unknown) =>
+  e instanceof MeterfabricError && e.code === 211 && e.retryable && e.details?.throttled === reason;
+
+async function openPermits(db: Db): Promise<number> {
+  const r = await db.query<{ n: number }>('SELECT count(*)::int AS n FROM connection_permit WHERE released_at IS NULL AND expires_at > clock_timestamp()');
+  return r.rows[0]!.n;
+}
+
+for (const engine of engines) {
+  test(`shared throttle on ${engine}: two processes together never hold more than maxOpen`, engineOptions(engine), async () => {
+    const p = await twoProcesses(engine);
+    try {
+      const { a, b } = p.make({ maxOpen: 3, newPerSecond: 1000, maxWaitMs: 0 });
+      const a1 = await a.acquire(undefined, { device: 'E1' });
+      await a.acquire(undefined, { device: 'E2' });
+      const b1 = await b.acquire(undefined, { device: 'E3' });
+      // A full pool denies a caller of priority <= 4 at once, in either process.
+      await assert.rejects(b.acquire(), denied('open'));
+      await assert.rejects(a.acquire(undefined, { priority: 4 }), denied('open'));
+      assert.equal(await openPermits(p.db), 3);
+      await a1();
+      await b.acquire();
+      await assert.rejects(a.acquire(), denied('open'));
+      assert.deepEqual([a.open, b.open], [1, 2]);
+      const holders = await p.db.query<{ holder: string; n: number }>(
+        'SELECT holder, count(*)::int AS n FROM connection_permit WHERE released_at IS NULL GROUP BY holder ORDER BY holder',
+      );
+      assert.deepEqual(holders.rows, [{ holder: 'process-a', n: 1 }, { holder: 'process-b', n: 2 }]);
+      await b1();
+      assert.equal(await openPermits(p.db), 2);
+    } finally {
+      await p.dispose();
+    }
+  });
+
+  test(`shared throttle on ${engine}: many parallel acquires in two processes get exactly maxOpen permits`, engineOptions(engine), async () => {
+    const p = await twoProcesses(engine);
+    try {
+      const { a, b } = p.make({ maxOpen: 7, newPerSecond: 10_000, maxWaitMs: 0 });
+      const results = await Promise.allSettled(Array.from({ length: 40 }, (_, i) => (i % 2 ? a : b).acquire(undefined, { device: `E${i}` })));
+      const granted = results.filter((r) => r.status === 'fulfilled');
+      assert.equal(granted.length, 7);
+      for (const r of results) if (r.status === 'rejected') assert.ok(denied('open')(r.reason), String(r.reason));
+      assert.equal(await openPermits(p.db), 7);
+      assert.equal(a.open + b.open, 7);
+      for (const r of granted) await (r as PromiseFulfilledResult<() => Promise<void>>).value();
+      assert.equal(await openPermits(p.db), 0);
+    } finally {
+      await p.dispose();
+    }
+  });
+
+  test(`shared throttle on ${engine}: parallel high-priority callers wait their turn and never exceed maxOpen together`, engineOptions(engine), async () => {
+    const p = await twoProcesses(engine);
+    try {
+      const { a, b } = p.make({ maxOpen: 3, newPerSecond: 10_000, highPriorityWaitMs: 30_000, pollMs: 20 });
+      let holding = 0;
+      let most = 0;
+      const overlaps: number[] = [];
+      await Promise.all(Array.from({ length: 18 }, async (_, i) => {
+        const release = await (i % 2 ? a : b).acquire(undefined, { priority: 6 });
+        holding++;
+        most = Math.max(most, holding);
+        // What the database counts while this permit is held: never more than maxOpen.
+        overlaps.push(await openPermits(p.db));
+        await sleep(10);
+        holding--;
+        await release();
+      }));
+      assert.ok(most <= 3, `at most 3 connections at once, saw ${most}`);
+      assert.ok(Math.max(...overlaps) <= 3, `the database never counted more than 3 open permits, saw ${Math.max(...overlaps)}`);
+      assert.equal(overlaps.length, 18);
+      assert.equal(await openPermits(p.db), 0);
+    } finally {
+      await p.dispose();
+    }
+  });
+
+  test(`shared throttle on ${engine}: newPerSecond holds across both processes`, engineOptions(engine), async () => {
+    const p = await twoProcesses(engine);
+    try {
+      const { a, b } = p.make({ maxOpen: 100, newPerSecond: 4, maxWaitMs: 10_000 });
+      for (const t of [a, b, a, b]) assert.equal((await t.tryAcquire()).granted, true);
+      const fifth = await b.tryAcquire();
+      assert.equal(fifth.granted, false);
+      assert.ok(!fifth.granted && fifth.reason === 'rate' && fifth.recent === 4 && fifth.rateFreeInMs <= 1000);
+      // With maxWaitMs the rate limit paces instead of denying: four more, alternating processes.
+      await Promise.all([a, b, a, b].map((t) => t.acquire()));
+      const starts = (await p.db.query<{ t: Date }>('SELECT acquired_at AS t FROM connection_permit ORDER BY acquired_at')).rows.map((r) => new Date(r.t).getTime());
+      assert.equal(starts.length, 8);
+      for (let i = 0; i + 4 < starts.length; i++) {
+        assert.ok(starts[i + 4]! - starts[i]! >= 1000, `acquisitions ${i} and ${i + 4} are ${starts[i + 4]! - starts[i]!} ms apart`);
+      }
+      const { a: hasty } = p.make({ maxOpen: 100, newPerSecond: 4, maxWaitMs: 0 });
+      await assert.rejects(hasty.acquire(), denied('rate'));
+    } finally {
+      await p.dispose();
+    }
+  });
+
+  test(`shared throttle on ${engine}: an expired lease is reclaimed, a renewed one is not`, engineOptions(engine), async () => {
+    const p = await twoProcesses(engine);
+    try {
+      // Process A stops renewing (as a SIGKILLed process would) with the pool full.
+      const dead = new SharedThrottle(p.db, { holder: 'killed', maxOpen: 2, leaseMs: 300, renewMs: 3_600_000 });
+      await dead.acquire();
+      await dead.acquire();
+      const { b } = p.make({ maxOpen: 2, leaseMs: 300, highPriorityWaitMs: 5000, pollMs: 50 });
+      await assert.rejects(b.acquire(), denied('open'));
+      const t0 = Date.now();
+      const reclaimed = await b.acquire(undefined, { priority: 7 });
+      assert.ok(Date.now() - t0 >= 100, 'the high-priority caller had to wait for the lease to run out');
+      assert.equal(await openPermits(p.db), 1);
+      await dead.close();
+      await reclaimed();
+
+      // A live holder renews (every leaseMs / 3): its permit stays taken long after one lease.
+      const { a: live, b: other } = p.make({ maxOpen: 1, leaseMs: 300 });
+      const held = await live.acquire();
+      await sleep(1000);
+      await assert.rejects(other.acquire(), denied('open'));
+      await held();
+      assert.equal((await other.tryAcquire()).granted, true);
+    } finally {
+      await p.dispose();
+    }
+  });
+
+  test(`shared throttle on ${engine}: release is idempotent and close releases what is left`, engineOptions(engine), async () => {
+    const p = await twoProcesses(engine);
+    try {
+      const { a, b } = p.make({ maxOpen: 2, newPerSecond: 1000, maxWaitMs: 0 });
+      const r1 = await a.acquire();
+      await a.acquire();
+      await r1();
+      const releasedAt = (await p.db.query<{ t: Date }>('SELECT released_at AS t FROM connection_permit WHERE released_at IS NOT NULL')).rows;
+      await r1();
+      r1();
+      assert.deepEqual((await p.db.query<{ t: Date }>('SELECT released_at AS t FROM connection_permit WHERE released_at IS NOT NULL')).rows, releasedAt);
+      assert.equal(a.open, 1);
+      await b.acquire();
+      await assert.rejects(b.acquire(), denied('open'), 'releasing twice freed one permit only');
+      await a.close();
+      assert.equal(await openPermits(p.db), 1);
+      await b.acquire();
+      await assert.rejects(a.acquire(), (e: MeterfabricError) => e.code === 211);
+    } finally {
+      await p.dispose();
+    }
+  });
+
+  test(`shared throttle on ${engine}: the request's priority decides between waiting and being denied`, engineOptions(engine), async () => {
+    const p = await twoProcesses(engine);
+    try {
+      for (const [uid, priority] of [['high', 7], ['normal', 2]] as const) {
+        await p.db.query(
+          `INSERT INTO request (correlation_uid, organisation_identification, user_name, application_name, device_identification,
+                                message_type, payload, priority, channel, lock_key)
+           VALUES ($1, 'org-a', 'u', 'app', 'E1', 'SET_MBUS_USER_KEY_BY_CHANNEL', '{}', $2, 'SOAP', 'E1')`,
+          [uid, priority],
+        );
+      }
+      const { a, b } = p.make({ maxOpen: 1, newPerSecond: 1000, highPriorityWaitMs: 5000, pollMs: 20 });
+      const first = await a.acquire();
+      await assert.rejects(forRequest(b, 'normal').acquire(undefined, { device: 'E1' }), denied('open'));
+      const waiting = forRequest(b, 'high').acquire(undefined, { device: 'E1' });
+      await sleep(200);
+      await first();
+      const second = await waiting;
+      const row = await p.db.query<{ priority: number; device_identification: string }>('SELECT priority, device_identification FROM connection_permit WHERE released_at IS NULL');
+      assert.deepEqual(row.rows, [{ priority: 7, device_identification: 'E1' }]);
+      await second();
+      // An abort ends the wait.
+      const again = await a.acquire();
+      const abort = new AbortController();
+      const aborted = b.acquire(abort.signal, { priority: 9 });
+      abort.abort(new Error('stop'));
+      await assert.rejects(aborted, /stop/);
+      await again();
+    } finally {
+      await p.dispose();
+    }
+  });
+}
