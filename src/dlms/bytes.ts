@@ -138,6 +138,24 @@ export function encodeAxdrLength(len: number): Buffer {
   return b;
 }
 
+/** Bytes that encodeAxdrLength(len) takes. */
+export function axdrLengthSize(len: number): number {
+  if (!Number.isInteger(len) || len < 0 || len > 0xffffffff) throw encodeError(`invalid A-XDR length ${len}`);
+  return len < 0x80 ? 1 : len <= 0xff ? 2 : len <= 0xffff ? 3 : len <= 0xffffff ? 4 : 5;
+}
+
+/** Writes the A-XDR length at offset (as encodeAxdrLength) and returns the offset after it. */
+export function writeAxdrLength(out: Buffer, offset: number, len: number): number {
+  const n = axdrLengthSize(len);
+  if (n === 1) {
+    out[offset] = len;
+    return offset + 1;
+  }
+  out[offset] = 0x80 | (n - 1);
+  out.writeUIntBE(len, offset + 1, n - 1);
+  return offset + n;
+}
+
 /** Decodes an A-XDR length at offset; returns the length and the offset after it. */
 export function decodeAxdrLength(buf: Buffer, offset = 0): { length: number; next: number } {
   const r = new ByteReader(buf, 'A-XDR length', offset);

@@ -8,7 +8,6 @@
  *
  * Keys arrive as Buffers and never reach a message, a log line or an error.
  */
-import { randomBytes } from 'node:crypto';
 import { ErrorCode, MeterfabricError, isMeterfabricError } from '../errors.ts';
 import { type DlmsData, decodeDataExact } from '../dlms/axdr.ts';
 import { Obis } from '../dlms/obis.ts';
@@ -49,7 +48,7 @@ import { logger } from '../observability/logger.ts';
 import { metrics } from '../observability/metrics.ts';
 
 const log = logger('session');
-import { gloDecrypt as gloDecryptApdu, gloEncrypt as gloEncryptApdu, hlsGmac, verifyHlsGmac, type CipheringKeys } from '../dlms/security/index.ts';
+import { gloDecrypt as gloDecryptApdu, gloEncrypt as gloEncryptApdu, hlsChallenge, hlsGmac, verifyHlsGmac, type CipheringKeys } from '../dlms/security/index.ts';
 
 export const PUBLIC_CLIENT = 16;
 export const MANAGEMENT_CLIENT = 1;
@@ -248,7 +247,7 @@ export class DlmsSession {
     const transport = await openTransport(options, MANAGEMENT_CLIENT);
     try {
       const timeout = options.responseTimeoutMs ?? 30_000;
-      const ctos = options.challenge ?? randomBytes(options.challengeLength ?? 16);
+      const ctos = options.challenge ?? hlsChallenge(options.challengeLength ?? 16);
       const initiate = new InitiateRequest({ proposedConformance: PROPOSED_CONFORMANCE, clientMaxReceivePduSize: options.maxReceivePduSize ?? 0xffff });
       const icAarq = ciphering.next++;
       const aarq = new Aarq({
@@ -273,7 +272,9 @@ export class DlmsSession {
       const ir = decodeInitiateResponse(initRes.plain);
       const session = new DlmsSession(transport, MANAGEMENT_CLIENT, ir.negotiatedConformance, ir.serverMaxReceivePduSize, options, ciphering);
       await session.replyToHlsAuthentication(aare.respondingAuthenticationValue, ctos);
-      log.debug({ deviceId: options.deviceId, meterSystemTitle: ciphering.meterTitle.toString('hex').toUpperCase(), conformance: ir.negotiatedConformance.toString() }, 'management association open');
+      if (log.isLevelEnabled('debug')) {
+        log.debug({ deviceId: options.deviceId, meterSystemTitle: ciphering.meterTitle.toString('hex').toUpperCase(), conformance: ir.negotiatedConformance.toString() }, 'management association open');
+      }
       return session;
     } catch (e) {
       transport.destroy();
@@ -448,7 +449,8 @@ export class DlmsSession {
     const c = this.ciphering;
     const timeout = this.options.responseTimeoutMs ?? 30_000;
     let wire = plain;
-    if (c) wire = gloEncrypt(plain, c.clientTitle, await this.nextCounter(), c.keys);
+    // A counter from the reserved block needs no await; the store is asked only when the block is used up.
+    if (c) wire = gloEncrypt(plain, c.clientTitle, c.next < c.end ? c.next++ : await this.nextCounter(), c.keys);
     if (wire.length > this.serverMaxReceivePduSize && this.serverMaxReceivePduSize > 0) {
       throw sessionError(ErrorCode.ENCODE_ERROR, `APDU of ${wire.length} bytes exceeds the meter's max receive PDU size ${this.serverMaxReceivePduSize}`, { retryable: false });
     }

@@ -3,7 +3,6 @@
  * client 1 with HLS5-GMAC and glo-ciphering), invocation counter checks, GET/SET/ACTION dispatch, release, block
  * transfer for long GET responses, and fault injection (DLMS-NOTES §3, §6, §7, §12, §15).
  */
-import { randomBytes } from 'node:crypto';
 import { encodeData } from '../dlms/axdr.ts';
 import {
   Aare,
@@ -34,7 +33,7 @@ import {
   type GetDataResult,
 } from '../dlms/apdu/index.ts';
 import { GloCipheredApdu } from '../dlms/apdu/ciphered.ts';
-import { gloEncrypt, gloUnprotect, verifyHlsGmac, hlsGmac, type CipheringKeys } from '../dlms/security/index.ts';
+import { gloEncrypt, gloUnprotect, hlsChallenge, verifyHlsGmac, hlsGmac, type CipheringKeys } from '../dlms/security/index.ts';
 import { PLAIN_TAG_FOR } from '../dlms/apdu/ciphered.ts';
 import type { ApduTransport } from '../transport/transport.ts';
 import { getAttribute, invokeMethod, setAttribute, OBIS, type ObjectContext } from './objects.ts';
@@ -250,7 +249,7 @@ class MeterConnection {
     if (glo.invocationCounter <= this.meter.lastClientIc) return reject(ctx, AcseServiceUserDiagnostic.NO_REASON_GIVEN);
     this.meter.lastClientIc = glo.invocationCounter;
     const conformance = ir.proposedConformance.intersect(METER_CONFORMANCE);
-    const stoc = randomBytes(16);
+    const stoc = hlsChallenge(16);
     this.association = { kind: 'awaiting-hls', clientTitle: title, ctos, stoc, aarqIc: glo.invocationCounter, conformance, clientMaxPdu: ir.clientMaxReceivePduSize || 0xffff };
     const resp = new InitiateResponse({ negotiatedConformance: conformance, serverMaxReceivePduSize: SERVER_MAX_RECEIVE_PDU, vaaName: 0x0007 });
     const aare = new Aare({

@@ -51,8 +51,11 @@ export function socketChannel(socket: Socket): ByteChannel {
   socket.on('error', (e: NodeJS.ErrnoException) => {
     error ??= socketErrorToMeterfabric(e, describe());
   });
-  // Half-close from the peer: finish our side too so that 'close' follows.
-  socket.on('end', () => socket.end());
+  // Half-close from the peer: finish our side too so that 'close' follows (a second end() would only build and
+  // drop an ERR_STREAM_ALREADY_FINISHED error).
+  socket.on('end', () => {
+    if (!socket.writableEnded) socket.end();
+  });
   socket.on('close', () => {
     closed = true;
     handlers?.close(error);

@@ -66,8 +66,23 @@ function berLength(len: number): Buffer {
   throw encodeError(`BER length ${len} too large for an ACSE APDU`);
 }
 
+/** tag ‖ BER length ‖ value in one allocation (the encoders nest it several levels deep). */
 function tlv(tag: number, value: Buffer): Buffer {
-  return Buffer.concat([Buffer.from([tag]), berLength(value.length), value]);
+  const n = value.length;
+  const ls = n < 0x80 ? 1 : n <= 0xff ? 2 : n <= 0xffff ? 3 : berLength(n).length;
+  const out = Buffer.allocUnsafe(1 + ls + n);
+  out[0] = tag;
+  if (ls === 1) out[1] = n;
+  else if (ls === 2) {
+    out[1] = 0x81;
+    out[2] = n;
+  } else {
+    out[1] = 0x82;
+    out[2] = n >> 8;
+    out[3] = n & 0xff;
+  }
+  value.copy(out, 1 + ls);
+  return out;
 }
 
 function readBerLength(r: ByteReader, field: string): number {

@@ -21,10 +21,15 @@ export function checkSystemTitle(st: Buffer, name = 'system title'): Buffer {
   return st;
 }
 
+const EMPTY = Buffer.alloc(0);
+
+// GCM is a stream mode: update() returns every byte and final() none, so the two are not concatenated (one copy
+// less per APDU on the hot path); final() still runs for the tag.
 export function gcmEncrypt(key: Buffer, iv: Buffer, plaintext: Buffer, aad: Buffer, tagLength: number): { ciphertext: Buffer; tag: Buffer } {
   const c = createCipheriv('aes-128-gcm', key, iv, { authTagLength: tagLength });
   if (aad.length > 0) c.setAAD(aad);
-  const ciphertext = Buffer.concat([c.update(plaintext), c.final()]);
+  const ciphertext = plaintext.length > 0 ? c.update(plaintext) : EMPTY;
+  c.final();
   return { ciphertext, tag: c.getAuthTag() };
 }
 
@@ -34,7 +39,9 @@ export function gcmDecrypt(key: Buffer, iv: Buffer, ciphertext: Buffer, aad: Buf
     const d = createDecipheriv('aes-128-gcm', key, iv, { authTagLength: tag.length });
     if (aad.length > 0) d.setAAD(aad);
     d.setAuthTag(tag);
-    return Buffer.concat([d.update(ciphertext), d.final()]);
+    const plaintext = ciphertext.length > 0 ? d.update(ciphertext) : EMPTY;
+    d.final();
+    return plaintext;
   } catch {
     throw decipherError(`${what}: authentication tag does not verify (wrong key, system title or invocation counter, or altered data)`);
   }

@@ -3,10 +3,9 @@
  *   SC 0x30 (authenticated encryption): C = GCM(EK, IV, plaintext), AAD = SC ‖ AK
  *   SC 0x10 (authentication only):      plaintext in clear, T = GMAC(EK, IV, AAD = SC ‖ AK ‖ plaintext)
  */
-import { decodeError, encodeError } from '../bytes.ts';
+import { axdrLengthSize, decodeError, encodeError, writeAxdrLength } from '../bytes.ts';
 import { GENERAL_GLO_CIPHERING_TAG, GLO_TAG_FOR, GeneralGloCiphering, GloCipheredApdu, PLAIN_TAG_FOR } from '../apdu/ciphered.ts';
 import { checkKey, checkSystemTitle, decipherError, gcmDecrypt, gcmEncrypt } from './crypto.ts';
-import { u32be } from '../bytes.ts';
 
 export const SecurityControl = {
   AUTHENTICATED: 0x10,
@@ -28,7 +27,19 @@ export function gloIv(systemTitle: Buffer, invocationCounter: number): Buffer {
   if (!Number.isInteger(invocationCounter) || invocationCounter < 0 || invocationCounter > 0xffffffff) {
     throw encodeError(`invocation counter ${invocationCounter} is outside 0..2^32-1`);
   }
-  return Buffer.concat([systemTitle, u32be(invocationCounter)]);
+  const iv = Buffer.allocUnsafe(12);
+  systemTitle.copy(iv, 0);
+  iv.writeUInt32BE(invocationCounter, 8);
+  return iv;
+}
+
+/** AAD = SC ‖ AK (‖ plaintext for SC 0x10), built in one allocation. */
+function gloAad(sc: number, ak: Buffer, plaintext?: Buffer): Buffer {
+  const aad = Buffer.allocUnsafe(1 + ak.length + (plaintext?.length ?? 0));
+  aad[0] = sc;
+  ak.copy(aad, 1);
+  if (plaintext) plaintext.copy(aad, 1 + ak.length);
+  return aad;
 }
 
 function checkSc(sc: number, forDecrypt: boolean): void {
@@ -42,17 +53,23 @@ function checkSc(sc: number, forDecrypt: boolean): void {
 
 /** Protects `plaintext` and returns content = (ciphertext or plaintext) ‖ T(12). */
 export function gloProtect(p: { plaintext: Buffer; systemTitle: Buffer; invocationCounter: number; keys: CipheringKeys; securityControl?: number }): Buffer {
+  const { ciphertext, tag } = gloSeal(p);
+  const out = Buffer.allocUnsafe(ciphertext.length + GLO_TAG_LENGTH);
+  ciphertext.copy(out, 0);
+  tag.copy(out, ciphertext.length);
+  return out;
+}
+
+/** The ciphertext (SC 0x30) or the plaintext (SC 0x10) and the 12-byte tag, not yet joined. */
+function gloSeal(p: { plaintext: Buffer; systemTitle: Buffer; invocationCounter: number; keys: CipheringKeys; securityControl?: number }): { ciphertext: Buffer; tag: Buffer } {
   const sc = p.securityControl ?? SecurityControl.AUTHENTICATED_ENCRYPTED;
   checkSc(sc, false);
   const ek = checkKey(p.keys.ek, 'encryption key');
   const ak = checkKey(p.keys.ak, 'authentication key');
   const iv = gloIv(p.systemTitle, p.invocationCounter);
-  if (sc === 0x30) {
-    const { ciphertext, tag } = gcmEncrypt(ek, iv, p.plaintext, Buffer.concat([Buffer.from([sc]), ak]), GLO_TAG_LENGTH);
-    return Buffer.concat([ciphertext, tag]);
-  }
-  const { tag } = gcmEncrypt(ek, iv, Buffer.alloc(0), Buffer.concat([Buffer.from([sc]), ak, p.plaintext]), GLO_TAG_LENGTH);
-  return Buffer.concat([p.plaintext, tag]);
+  if (sc === 0x30) return gcmEncrypt(ek, iv, p.plaintext, gloAad(sc, ak), GLO_TAG_LENGTH);
+  const { tag } = gcmEncrypt(ek, iv, Buffer.alloc(0), gloAad(sc, ak, p.plaintext), GLO_TAG_LENGTH);
+  return { ciphertext: p.plaintext, tag };
 }
 
 /** Verifies and (for SC 0x30) deciphers content = (ciphertext or plaintext) ‖ T(12). Throws UNABLE_TO_DECYPHER. */
@@ -64,9 +81,8 @@ export function gloUnprotect(p: { content: Buffer; securityControl: number; syst
   const iv = gloIv(p.systemTitle, p.invocationCounter);
   const body = p.content.subarray(0, p.content.length - GLO_TAG_LENGTH);
   const tag = p.content.subarray(p.content.length - GLO_TAG_LENGTH);
-  const sc = Buffer.from([p.securityControl]);
-  if (p.securityControl === 0x30) return gcmDecrypt(ek, iv, body, Buffer.concat([sc, ak]), tag, 'glo-ciphered APDU');
-  gcmDecrypt(ek, iv, Buffer.alloc(0), Buffer.concat([sc, ak, body]), tag, 'glo-authenticated APDU');
+  if (p.securityControl === 0x30) return gcmDecrypt(ek, iv, body, gloAad(0x30, ak), tag, 'glo-ciphered APDU');
+  gcmDecrypt(ek, iv, Buffer.alloc(0), gloAad(p.securityControl, ak, body), tag, 'glo-authenticated APDU');
   return Buffer.from(body);
 }
 
@@ -78,8 +94,18 @@ export function gloEncrypt(p: { plaintext: Buffer; systemTitle: Buffer; invocati
   if (p.plaintext.length === 0) throw encodeError('cannot cipher an empty APDU');
   const tag = GLO_TAG_FOR.get(p.plaintext[0]!);
   if (tag === undefined) throw encodeError(`APDU tag 0x${p.plaintext[0]!.toString(16)} has no glo-ciphered form`);
-  const content = gloProtect(p);
-  return new GloCipheredApdu({ tag, securityControl: p.securityControl ?? 0x30, invocationCounter: p.invocationCounter, content }).encode();
+  const sc = p.securityControl ?? 0x30;
+  const { ciphertext, tag: t } = gloSeal(p);
+  // tag | A-XDR length | SC | IC | ciphertext | T written once (the same bytes as GloCipheredApdu.encode()).
+  const len = 5 + ciphertext.length + GLO_TAG_LENGTH;
+  const out = Buffer.allocUnsafe(1 + axdrLengthSize(len) + len);
+  out[0] = tag;
+  let o = writeAxdrLength(out, 1, len);
+  out[o++] = sc;
+  o = out.writeUInt32BE(p.invocationCounter, o);
+  o += ciphertext.copy(out, o);
+  t.copy(out, o);
+  return out;
 }
 
 export interface DecipheredApdu {

@@ -3,14 +3,14 @@
  *   f(StoC) = 10 ‖ IC_c ‖ GMAC12(EK, IV = ST_client ‖ IC_c, AAD = 10 ‖ AK ‖ StoC)   (client → meter)
  *   f(CtoS) = 10 ‖ IC_m ‖ GMAC12(EK, IV = ST_meter  ‖ IC_m, AAD = 10 ‖ AK ‖ CtoS)   (meter → client)
  */
-import { timingSafeEqual } from 'node:crypto';
+import { randomBytes, timingSafeEqual } from 'node:crypto';
 import { type CipheringKeys, GLO_TAG_LENGTH, gloIv } from './glo.ts';
 import { checkKey, gcmEncrypt } from './crypto.ts';
-import { u32be } from '../bytes.ts';
 
 export const HLS_GMAC_SC = 0x10;
 /** SC(1) ‖ IC(4) ‖ GMAC(12). */
 export const HLS_GMAC_LENGTH = 17;
+const EMPTY = Buffer.alloc(0);
 
 /**
  * f(challenge) computed by the party whose system title and invocation counter are given: the client answers the
@@ -20,8 +20,16 @@ export function hlsGmac(p: { challenge: Buffer; systemTitle: Buffer; invocationC
   const ek = checkKey(p.keys.ek, 'encryption key');
   const ak = checkKey(p.keys.ak, 'authentication key');
   const iv = gloIv(p.systemTitle, p.invocationCounter);
-  const { tag } = gcmEncrypt(ek, iv, Buffer.alloc(0), Buffer.concat([Buffer.from([HLS_GMAC_SC]), ak, p.challenge]), GLO_TAG_LENGTH);
-  return Buffer.concat([Buffer.from([HLS_GMAC_SC]), u32be(p.invocationCounter), tag]);
+  const aad = Buffer.allocUnsafe(1 + ak.length + p.challenge.length);
+  aad[0] = HLS_GMAC_SC;
+  ak.copy(aad, 1);
+  p.challenge.copy(aad, 1 + ak.length);
+  const { tag } = gcmEncrypt(ek, iv, EMPTY, aad, GLO_TAG_LENGTH);
+  const out = Buffer.allocUnsafe(HLS_GMAC_LENGTH);
+  out[0] = HLS_GMAC_SC;
+  out.writeUInt32BE(p.invocationCounter, 1);
+  tag.copy(out, 5);
+  return out;
 }
 
 /**
@@ -33,4 +41,23 @@ export function verifyHlsGmac(fValue: Buffer, p: { challenge: Buffer; systemTitl
   const invocationCounter = fValue.readUInt32BE(1);
   const expected = hlsGmac({ challenge: p.challenge, systemTitle: p.systemTitle, invocationCounter, keys: p.keys });
   return { valid: timingSafeEqual(expected, fValue), invocationCounter };
+}
+
+// One CSPRNG call fills a pool that serves many challenges (a system call per association otherwise). Every byte
+// is handed out once and wiped from the pool as it is taken.
+const CHALLENGE_POOL_SIZE = 4096;
+let challengePool = Buffer.alloc(0);
+let challengeOffset = 0;
+
+/** A fresh random HLS challenge (CtoS or StoC) of `length` bytes, 8..64 (DLMS-NOTES §6); other lengths as randomBytes. */
+export function hlsChallenge(length = 16): Buffer {
+  if (!Number.isInteger(length) || length < 1 || length > 64) return randomBytes(length);
+  if (challengeOffset + length > challengePool.length) {
+    challengePool = randomBytes(CHALLENGE_POOL_SIZE);
+    challengeOffset = 0;
+  }
+  const out = Buffer.from(challengePool.subarray(challengeOffset, challengeOffset + length));
+  challengePool.fill(0, challengeOffset, challengeOffset + length);
+  challengeOffset += length;
+  return out;
 }
