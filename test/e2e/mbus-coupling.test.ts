@@ -1,0 +1,274 @@
+/**
+ * Coupling and decoupling M-Bus devices end to end through the REST API, against simulated gateways, following
+ * GXF's rules (GXF-SEMANTICS §16): CoupleMbusDeviceByChannel only reads the channel and matches the inventory by
+ * (identification number, manufacturer); CoupleMbusDevice checks 216/217 in the inventory (skipped with Force),
+ * then picks full match → best partial match → first empty channel (written) on the meter, else 215.
+ * Meter state is read from the simulator, the inventory through the REST admin API.
+ */
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { startHeadend, type RunningHeadend } from '../../src/runtime/headend.ts';
+import { SoftwareKekProvider } from '../../src/secrets/kek.ts';
+import { addOrganisation, addDevice } from '../../src/platform/inventory.ts';
+import { SimulatedMeter } from '../../src/simulator/simulator.ts';
+import { TEST_KEYS, TEST_GMETER, type GMeterState } from '../../src/simulator/meter.ts';
+import { freshDb } from '../support/db.ts';
+
+const ORG = 'grid-operator';
+const ADMIN = 'OSGP'; // the platform's own administrator organisation, created at start
+const audit = { actor: 'test', reason: 'fixture' };
+
+interface Identity { identification: string; manufacturer: string; version: number; deviceType: number }
+
+interface Fixture {
+  h: RunningHeadend;
+  url: string;
+  gateway(id: string, channels?: (GMeterState | undefined)[]): Promise<SimulatedMeter>;
+  gMeter(id: string, identity?: Partial<Identity>, coupled?: { gateway: string; channel: number }): Promise<void>;
+}
+
+async function withHeadend(fn: (f: Fixture) => Promise<void>): Promise<void> {
+  const dataDir = mkdtempSync(join(tmpdir(), 'mf-couple-'));
+  const { db, dispose } = await freshDb('pglite');
+  const sims: SimulatedMeter[] = [];
+  let h: RunningHeadend | undefined;
+  try {
+    h = await startHeadend({
+      dataDir, db, kek: SoftwareKekProvider.generate(), clientKeyBits: 1024, http: { host: '127.0.0.1', port: 0 }, push: false,
+      platform: { retry: { maxRetries: 1, baseDelayMs: 100 }, pollingIntervalSeconds: 0.5, lockRetryMs: 50 },
+      link: { connectTimeoutMs: 2000, responseTimeoutMs: 2000 },
+    });
+    const hh = h;
+    await addOrganisation(db, { identification: ORG });
+    await fn({
+      h: hh,
+      url: hh.url!,
+      async gateway(id, channels) {
+        const sim = await SimulatedMeter.start({ port: 0, profile: 'smr5', framing: 'wrapper', ...(channels ? { channels } : {}) });
+        sims.push(sim);
+        await addDevice(db, {
+          deviceIdentification: id, deviceType: 'SMART_METER_E', protocolName: 'SMR', protocolVersion: '5.0.0', host: '127.0.0.1', port: sim.port,
+          transport: 'WRAPPER', hls5Active: true, withListMax: 32, ownerOrganisationIdentification: ORG,
+        });
+        await hh.secrets.storeActive(id, 'E_METER_AUTHENTICATION_KEY', Buffer.from(TEST_KEYS.ak, 'hex'), audit);
+        await hh.secrets.storeActive(id, 'E_METER_ENCRYPTION_KEY_UNICAST', Buffer.from(TEST_KEYS.ek, 'hex'), audit);
+        await hh.secrets.storeActive(id, 'E_METER_MASTER_KEY', Buffer.from(TEST_KEYS.mk, 'hex'), audit);
+        return sim;
+      },
+      async gMeter(id, identity = {}, coupled) {
+        await addDevice(db, {
+          deviceIdentification: id, deviceType: 'SMART_METER_G',
+          mbusIdentificationNumber: identity.identification ?? TEST_GMETER.identification,
+          mbusManufacturerIdentification: identity.manufacturer ?? TEST_GMETER.manufacturer,
+          mbusVersion: identity.version ?? TEST_GMETER.version,
+          mbusDeviceTypeIdentification: identity.deviceType ?? TEST_GMETER.deviceType,
+          ...(coupled ? { gatewayDeviceIdentification: coupled.gateway, channel: coupled.channel } : {}),
+          ownerOrganisationIdentification: ORG,
+        });
+      },
+    });
+  } finally {
+    await h?.stop();
+    await Promise.all(sims.map((s) => s.close()));
+    await dispose();
+    rmSync(dataDir, { recursive: true, force: true });
+  }
+}
+
+interface Outcome { status: number; result?: string; data?: any; error?: { code: number; message: string }; body: any }
+
+/** POSTs an operation; on 202 polls the Location until the response exists. */
+async function op(url: string, path: string, body: unknown = {}): Promise<Outcome> {
+  const res = await fetch(`${url}/api/v1${path}`, { method: 'POST', headers: { 'content-type': 'application/json', 'x-organisation-identification': ORG }, body: JSON.stringify(body) });
+  const accepted = await res.json() as any;
+  if (res.status !== 202) return { status: res.status, body: accepted };
+  const location = res.headers.get('location')!;
+  for (let i = 0; i < 1200; i++) {
+    const r = await fetch(`${url}${location}`, { headers: { 'x-organisation-identification': ORG } });
+    const b = await r.json() as any;
+    if (r.status === 200) return { status: 200, result: b.result, data: b.data, error: b.error, body: b };
+    assert.equal(r.status, 404, JSON.stringify(b));
+    await new Promise((res) => setTimeout(res, 50));
+  }
+  throw new Error(`no response for ${path}`);
+}
+
+/** The inventory's coupling of a device, as the REST admin API reports it. */
+async function coupling(url: string, id: string) {
+  const res = await fetch(`${url}/api/v1/admin/devices/${id}`, { headers: { 'x-organisation-identification': ADMIN } });
+  const d = await res.json() as any;
+  assert.equal(res.status, 200, JSON.stringify(d));
+  return {
+    gateway: d.gatewayDeviceIdentification, channel: d.channel, primaryAddress: d.mbusPrimaryAddress,
+    identification: d.mbusIdentificationNumber, manufacturer: d.mbusManufacturerIdentification, version: d.mbusVersion, deviceType: d.mbusDeviceTypeIdentification,
+  };
+}
+
+const NOT_COUPLED = { gateway: null, channel: null };
+
+/** The identity a simulated channel holds (undefined when nothing was ever there). */
+function onMeter(sim: SimulatedMeter, channel: number) {
+  const g = sim.gMeter(channel);
+  return g && { primaryAddress: g.primaryAddress, identification: g.identification, manufacturer: g.manufacturer, version: g.version, deviceType: g.deviceType };
+}
+
+const gMeterOnChannel = (primaryAddress: number, identity: Identity): GMeterState => ({ primaryAddress, ...identity, defaultKey: Buffer.from(TEST_KEYS.gMeterDefaultKey, 'hex') });
+
+test('CoupleMbusDeviceByChannel: match by identification number and manufacturer, 218, 219, and a stale coupling on the channel', async () => {
+  await withHeadend(async (f) => {
+    const GW = 'E0051004000000001';
+    const sim = await f.gateway(GW); // channel 1: the test G-meter 12056731 FLO v80 type 3, primary address 9
+    const GM = 'G0051004000000001';
+    await f.gMeter(GM);
+
+    // Full match on channel 1: coupled with the meter's primary address; the meter is only read.
+    const full = await op(f.url, `/devices/${GW}/mbus/channels/1/couple`);
+    assert.equal(full.result, 'OK', JSON.stringify(full.error));
+    assert.deepEqual(full.data, {
+      mbusDeviceIdentification: GM,
+      channelElementValues: { channel: 1, primaryAddress: 9, identificationNumber: '12056731', manufacturerIdentification: 'FLO', version: 80, deviceTypeIdentification: 3 },
+    });
+    assert.deepEqual(await coupling(f.url, GM), { gateway: GW, channel: 1, primaryAddress: 9, identification: '12056731', manufacturer: 'FLO', version: 80, deviceType: 3 });
+    assert.deepEqual(onMeter(sim, 1), { primaryAddress: 9, identification: '12056731', manufacturer: 'FLO', version: 80, deviceType: 3 });
+
+    // Partial match: identification number and manufacturer equal, version and device type differ. GXF's domain
+    // matches on the first two only, so the device is coupled; its inventory identity stays as it was.
+    const GM2 = 'G0051004000000002';
+    await f.gMeter(GM2, { identification: '12345678', manufacturer: 'KAM', version: 1, deviceType: 3 });
+    sim.installGMeter(2, gMeterOnChannel(2, { identification: '12345678', manufacturer: 'KAM', version: 7, deviceType: 7 }));
+    const partial = await op(f.url, `/devices/${GW}/mbus/channels/2/couple`);
+    assert.equal(partial.result, 'OK', JSON.stringify(partial.error));
+    assert.deepEqual(partial.data, {
+      mbusDeviceIdentification: GM2,
+      channelElementValues: { channel: 2, primaryAddress: 2, identificationNumber: '12345678', manufacturerIdentification: 'KAM', version: 7, deviceTypeIdentification: 7 },
+    });
+    assert.deepEqual(await coupling(f.url, GM2), { gateway: GW, channel: 2, primaryAddress: 2, identification: '12345678', manufacturer: 'KAM', version: 1, deviceType: 3 });
+    assert.deepEqual(onMeter(sim, 2), { primaryAddress: 2, identification: '12345678', manufacturer: 'KAM', version: 7, deviceType: 7 });
+
+    // Same identification number, other manufacturer: no matching device, 218; nothing coupled.
+    const GM3 = 'G0051004000000003';
+    await f.gMeter(GM3, { identification: '12345679', manufacturer: 'KAM' });
+    sim.installGMeter(3, gMeterOnChannel(3, { identification: '12345679', manufacturer: 'ITF', version: 80, deviceType: 3 }));
+    const e218 = await op(f.url, `/devices/${GW}/mbus/channels/3/couple`);
+    assert.equal(e218.result, 'NOT_OK');
+    assert.equal(e218.error?.code, 218, JSON.stringify(e218.error));
+    assert.deepEqual(await coupling(f.url, GM3), { ...NOT_COUPLED, primaryAddress: null, identification: '12345679', manufacturer: 'KAM', version: 80, deviceType: 3 });
+
+    // An empty channel: 219.
+    const e219 = await op(f.url, `/devices/${GW}/mbus/channels/4/couple`);
+    assert.equal(e219.error?.code, 219, JSON.stringify(e219.error));
+    assert.equal(onMeter(sim, 4), undefined, 'the empty channel was not written');
+
+    // The gas meter on channel 1 was swapped on site: the meter now reports another device there. Coupling by
+    // channel couples the device the meter reports; the inventory's earlier device on that channel is stale.
+    const GM4 = 'G0051004000000004';
+    await f.gMeter(GM4, { identification: '55555555' });
+    sim.installGMeter(1, gMeterOnChannel(11, { identification: '55555555', manufacturer: 'FLO', version: 80, deviceType: 3 }));
+    const swapped = await op(f.url, `/devices/${GW}/mbus/channels/1/couple`);
+    assert.equal(swapped.result, 'OK', JSON.stringify(swapped.error));
+    assert.equal(swapped.data.mbusDeviceIdentification, GM4);
+    assert.deepEqual(await coupling(f.url, GM4), { gateway: GW, channel: 1, primaryAddress: 11, identification: '55555555', manufacturer: 'FLO', version: 80, deviceType: 3 });
+    const replaced = await coupling(f.url, GM);
+    assert.deepEqual({ gateway: replaced.gateway, channel: replaced.channel }, NOT_COUPLED, 'the device the meter no longer reports was released');
+    assert.deepEqual(await coupling(f.url, GM2), { gateway: GW, channel: 2, primaryAddress: 2, identification: '12345678', manufacturer: 'KAM', version: 1, deviceType: 3 }, 'other channels untouched');
+  });
+});
+
+test('CoupleMbusDevice: best partial match is taken without writing, 215 when no channel fits, and Force does not take an occupied channel', async () => {
+  await withHeadend(async (f) => {
+    const GW = 'E0051004000000001';
+    const GM = 'G0051004000000001'; // 12056731 FLO v80 type 3, no primary address known
+    await f.gMeter(GM);
+    // 1 empty; 2 scores 1 (type only; unknown id); 3 scores 6 (id 5 + manufacturer 1; version and type unknown on
+    // the meter); 4 has the same id but another manufacturer: no match at all. None is a full match.
+    const sim = await f.gateway(GW, [
+      undefined,
+      gMeterOnChannel(4, { identification: '00000000', manufacturer: '', version: 0, deviceType: 3 }),
+      gMeterOnChannel(5, { identification: '12056731', manufacturer: 'FLO', version: 0, deviceType: 0 }),
+      gMeterOnChannel(6, { identification: '12056731', manufacturer: 'ITF', version: 80, deviceType: 3 }),
+    ]);
+    const before = [1, 2, 3, 4].map((c) => onMeter(sim, c));
+    const couple = await op(f.url, `/devices/${GW}/mbus/couple`, { mbusDeviceIdentification: GM });
+    assert.equal(couple.result, 'OK', JSON.stringify(couple.error));
+    assert.deepEqual(couple.data, {
+      mbusDeviceIdentification: GM,
+      channelElementValues: { channel: 3, primaryAddress: 5, identificationNumber: '12056731', manufacturerIdentification: 'FLO', version: 0, deviceTypeIdentification: 0 },
+    });
+    assert.deepEqual(await coupling(f.url, GM), { gateway: GW, channel: 3, primaryAddress: 5, identification: '12056731', manufacturer: 'FLO', version: 80, deviceType: 3 });
+    assert.deepEqual([1, 2, 3, 4].map((c) => onMeter(sim, c)), before, 'a partial match writes nothing (the empty channel 1 stays empty)');
+
+    // A gateway whose four channels hold other devices (each with an attribute that differs): 215, from the
+    // protocol adapter, and the meter and inventory unchanged.
+    const GW2 = 'E0051004000000002';
+    const GM5 = 'G0051004000000005';
+    await f.gMeter(GM5, { identification: '22222222' });
+    const full = await f.gateway(GW2, [1, 2, 3, 4].map((c) => gMeterOnChannel(c, { identification: `3333333${c}`, manufacturer: 'FLO', version: 80, deviceType: 3 })));
+    const occupied = [1, 2, 3, 4].map((c) => onMeter(full, c));
+    const e215 = await op(f.url, `/devices/${GW2}/mbus/couple`, { mbusDeviceIdentification: GM5 });
+    assert.equal(e215.result, 'NOT_OK');
+    assert.equal(e215.error?.code, 215, JSON.stringify(e215.error));
+    assert.deepEqual(await coupling(f.url, GM5), { ...NOT_COUPLED, primaryAddress: null, identification: '22222222', manufacturer: 'FLO', version: 80, deviceType: 3 });
+    assert.deepEqual([1, 2, 3, 4].map((c) => onMeter(full, c)), occupied);
+
+    // Force skips the inventory checks (216, 217) only: it does not overwrite a channel the meter reports occupied.
+    const forced = await op(f.url, `/devices/${GW2}/mbus/couple`, { mbusDeviceIdentification: GM5, force: true });
+    assert.equal(forced.error?.code, 215, JSON.stringify(forced.error));
+    assert.deepEqual([1, 2, 3, 4].map((c) => onMeter(full, c)), occupied);
+    assert.deepEqual((await coupling(f.url, GM5)).gateway, null);
+  });
+});
+
+test('CoupleMbusDevice: 217 from the inventory without contacting the meter, 216, Force over both, and DecoupleMbusDeviceByChannel on an empty channel', async () => {
+  await withHeadend(async (f) => {
+    const GW = 'E0051004000000001';
+    const sim = await f.gateway(GW, []); // four empty channels on the meter
+    // The inventory says all four channels are taken (stale: the meter has nothing there).
+    for (const c of [1, 2, 3, 4]) await f.gMeter(`G005100400000001${c}`, { identification: `4444444${c}` }, { gateway: GW, channel: c });
+    const GM = 'G0051004000000001';
+    await f.gMeter(GM);
+
+    // 217 is decided from the inventory: with every connection to the meter failing it still comes back as 217.
+    sim.faults = { dropAfterApdus: 1 };
+    const e217 = await op(f.url, `/devices/${GW}/mbus/couple`, { mbusDeviceIdentification: GM });
+    sim.faults = {};
+    assert.equal(e217.error?.code, 217, JSON.stringify(e217.error));
+    assert.deepEqual((await coupling(f.url, GM)).gateway, null);
+    assert.deepEqual([1, 2, 3, 4].map((c) => onMeter(sim, c)), [undefined, undefined, undefined, undefined]);
+
+    // Force: the adapter finds no match and writes the identity to the first empty channel; the inventory's
+    // device on that channel was stale and gives way.
+    const forced = await op(f.url, `/devices/${GW}/mbus/couple`, { mbusDeviceIdentification: GM, force: true });
+    assert.equal(forced.result, 'OK', JSON.stringify(forced.error));
+    assert.deepEqual(forced.data.channelElementValues, { channel: 1, primaryAddress: 0, identificationNumber: '12056731', manufacturerIdentification: 'FLO', version: 80, deviceTypeIdentification: 3 });
+    assert.deepEqual(onMeter(sim, 1), { primaryAddress: 0, identification: '12056731', manufacturer: 'FLO', version: 80, deviceType: 3 });
+    assert.equal((await coupling(f.url, GM)).channel, 1);
+    assert.equal((await coupling(f.url, GM)).gateway, GW);
+    assert.deepEqual((await coupling(f.url, 'G0051004000000011')).gateway, null, 'the stale device on channel 1 was released');
+    assert.equal((await coupling(f.url, 'G0051004000000012')).channel, 2, 'the others stay');
+
+    // 216: coupled to another gateway; Force moves it.
+    const GW2 = 'E0051004000000002';
+    const sim2 = await f.gateway(GW2, []);
+    const e216 = await op(f.url, `/devices/${GW2}/mbus/couple`, { mbusDeviceIdentification: GM });
+    assert.equal(e216.error?.code, 216, JSON.stringify(e216.error));
+    assert.equal(onMeter(sim2, 1), undefined);
+    assert.equal((await coupling(f.url, GM)).gateway, GW);
+    const moved = await op(f.url, `/devices/${GW2}/mbus/couple`, { mbusDeviceIdentification: GM, force: true });
+    assert.equal(moved.result, 'OK', JSON.stringify(moved.error));
+    assert.deepEqual(await coupling(f.url, GM), { gateway: GW2, channel: 1, primaryAddress: 0, identification: '12056731', manufacturer: 'FLO', version: 80, deviceType: 3 });
+    assert.equal(onMeter(sim2, 1)?.identification, '12056731');
+
+    // DecoupleMbusDeviceByChannel on an empty channel: OK, no M-Bus device named, the channel's (empty) values,
+    // the channel stays empty and no inventory coupling changes.
+    const empty = await op(f.url, `/devices/${GW2}/mbus/channels/3/decouple`);
+    assert.equal(empty.result, 'OK', JSON.stringify(empty.error));
+    assert.deepEqual(empty.data, { channelElementValues: { channel: 3, primaryAddress: 0, identificationNumber: '00000000', manufacturerIdentification: '', version: 0, deviceTypeIdentification: 0 } });
+    assert.equal(onMeter(sim2, 3)?.identification ?? '00000000', '00000000');
+    assert.equal(onMeter(sim2, 1)?.identification, '12056731', 'channel 1 on the meter untouched');
+    assert.deepEqual(await coupling(f.url, GM), { gateway: GW2, channel: 1, primaryAddress: 0, identification: '12056731', manufacturer: 'FLO', version: 80, deviceType: 3 });
+    assert.equal((await coupling(f.url, 'G0051004000000013')).channel, 3, 'a device coupled on GW channel 3 is not touched by decoupling GW2 channel 3');
+  });
+});
