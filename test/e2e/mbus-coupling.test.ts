@@ -16,6 +16,7 @@ import { addOrganisation, addDevice } from '../../src/platform/inventory.ts';
 import { SimulatedMeter } from '../../src/simulator/simulator.ts';
 import { TEST_KEYS, TEST_GMETER, type GMeterState } from '../../src/simulator/meter.ts';
 import { freshDb } from '../support/db.ts';
+import { SOAP_BASE, SOAP_NS, xpathAll } from '../support/e2e.ts';
 
 const ORG = 'grid-operator';
 const ADMIN = 'OSGP'; // the platform's own administrator organisation, created at start
@@ -106,6 +107,32 @@ async function coupling(url: string, id: string) {
     identification: d.mbusIdentificationNumber, manufacturer: d.mbusManufacturerIdentification, version: d.mbusVersion, deviceType: d.mbusDeviceTypeIdentification,
   };
 }
+
+/** A by-channel installation operation through GXF SOAP: the request, then its AsyncRequest until answered. */
+async function soapByChannel(url: string, op: 'CoupleMbusDeviceByChannel' | 'DecoupleMbusDeviceByChannel', gateway: string, channel: number) {
+  const ns = Object.entries(SOAP_NS).filter(([k]) => k !== 's').map(([k, v]) => `xmlns:${k}="${v}"`).join(' ');
+  const post = async (body: string) => {
+    const res = await fetch(`${url}${SOAP_BASE}/installationService/`, {
+      method: 'POST', headers: { 'content-type': 'text/xml; charset=utf-8', soapaction: '""' },
+      body: `<s:Envelope xmlns:s="${SOAP_NS.s}" ${ns}><s:Header><c:OrganisationIdentification>${ORG}</c:OrganisationIdentification><c:UserName>operator</c:UserName><c:ApplicationName>e2e</c:ApplicationName></s:Header><s:Body>${body}</s:Body></s:Envelope>`,
+    });
+    return { status: res.status, xml: await res.text() };
+  };
+  const accepted = await post(`<inst:${op}Request><inst:DeviceIdentification>${gateway}</inst:DeviceIdentification><inst:${op}RequestData><inst:Channel>${channel}</inst:Channel></inst:${op}RequestData></inst:${op}Request>`);
+  assert.equal(accepted.status, 200, accepted.xml);
+  const correlationUid = xpathAll(accepted.xml, '//c:CorrelationUid')[0]!;
+  for (let i = 0; i < 1200; i++) {
+    const r = await post(`<inst:${op}AsyncRequest><c:DeviceIdentification>${gateway}</c:DeviceIdentification><c:CorrelationUid>${correlationUid}</c:CorrelationUid></inst:${op}AsyncRequest>`);
+    if (!(r.status === 500 && xpathAll(r.xml, '//c:FunctionalFault/c:Code')[0] === '405')) return r;
+    await new Promise((res) => setTimeout(res, 50));
+  }
+  throw new Error(`no response for ${op}`);
+}
+
+/** ChannelElementValues of a SOAP answer, element by element in schema order. */
+const soapChannelValues = (xml: string) =>
+  xpathAll(xml, '//inst:ChannelElementValues/*').length === 0 ? undefined : ['Channel', 'PrimaryAddress', 'IdentificationNumber', 'ManufacturerIdentification', 'Version', 'DeviceTypeIdentification']
+    .map((n) => [n, xpathAll(xml, `//inst:ChannelElementValues/inst:${n}`)[0]]);
 
 const NOT_COUPLED = { gateway: null, channel: null };
 
@@ -270,5 +297,37 @@ test('CoupleMbusDevice: 217 from the inventory without contacting the meter, 216
     assert.equal(onMeter(sim2, 1)?.identification, '12056731', 'channel 1 on the meter untouched');
     assert.deepEqual(await coupling(f.url, GM), { gateway: GW2, channel: 1, primaryAddress: 0, identification: '12056731', manufacturer: 'FLO', version: 80, deviceType: 3 });
     assert.equal((await coupling(f.url, 'G0051004000000013')).channel, 3, 'a device coupled on GW channel 3 is not touched by decoupling GW2 channel 3');
+  });
+});
+
+test('GXF SOAP: CoupleMbusDeviceByChannel answers the channel values; DecoupleMbusDeviceByChannel names the device, or nothing on an empty channel', async () => {
+  await withHeadend(async (f) => {
+    const GW = 'E0051004000000001';
+    const sim = await f.gateway(GW);
+    const GM = 'G0051004000000001';
+    await f.gMeter(GM);
+
+    const coupled = await soapByChannel(f.url, 'CoupleMbusDeviceByChannel', GW, 1);
+    assert.equal(coupled.status, 200, coupled.xml);
+    assert.deepEqual(xpathAll(coupled.xml, '//c:Result'), ['OK'], coupled.xml);
+    assert.deepEqual(soapChannelValues(coupled.xml), [
+      ['Channel', '1'], ['PrimaryAddress', '9'], ['IdentificationNumber', '12056731'], ['ManufacturerIdentification', 'FLO'], ['Version', '80'], ['DeviceTypeIdentification', '3'],
+    ], coupled.xml);
+    assert.deepEqual(await coupling(f.url, GM), { gateway: GW, channel: 1, primaryAddress: 9, identification: '12056731', manufacturer: 'FLO', version: 80, deviceType: 3 });
+
+    const decoupled = await soapByChannel(f.url, 'DecoupleMbusDeviceByChannel', GW, 1);
+    assert.equal(decoupled.status, 200, decoupled.xml);
+    assert.deepEqual(xpathAll(decoupled.xml, '//c:Result'), ['OK'], decoupled.xml);
+    assert.deepEqual(xpathAll(decoupled.xml, '//inst:mbusDeviceIdentification'), [GM], decoupled.xml);
+    assert.equal(soapChannelValues(decoupled.xml)?.[2]?.[1], '12056731', 'the values read before the channel was emptied');
+    assert.deepEqual(onMeter(sim, 1), { primaryAddress: 0, identification: '00000000', manufacturer: '', version: 0, deviceType: 0 });
+    assert.deepEqual((({ gateway, channel, primaryAddress }) => ({ gateway, channel, primaryAddress }))(await coupling(f.url, GM)), { gateway: null, channel: null, primaryAddress: null });
+
+    // Empty channel: the schema's optional (mbusDeviceIdentification, ChannelElementValues) group is left out.
+    const empty = await soapByChannel(f.url, 'DecoupleMbusDeviceByChannel', GW, 2);
+    assert.equal(empty.status, 200, empty.xml);
+    assert.deepEqual(xpathAll(empty.xml, '//c:Result'), ['OK'], empty.xml);
+    assert.deepEqual(xpathAll(empty.xml, '//inst:mbusDeviceIdentification'), [], empty.xml);
+    assert.equal(soapChannelValues(empty.xml), undefined, empty.xml);
   });
 });
