@@ -113,12 +113,26 @@ export interface MethodRef {
   methodId: number;
 }
 
+// The same few OBIS texts are parsed for every request; Obis is never mutated, so parsed codes are kept (bounded).
+const parsedObis = new Map<string, Obis>();
+
+function obisOf(o: string | Obis): Obis {
+  if (typeof o !== 'string') return o;
+  let v = parsedObis.get(o);
+  if (!v) {
+    v = Obis.parse(o);
+    if (parsedObis.size >= 256) parsedObis.clear();
+    parsedObis.set(o, v);
+  }
+  return v;
+}
+
 function attr(a: AttributeRef): AttributeDescriptor {
-  return { classId: a.classId, instance: typeof a.obis === 'string' ? Obis.parse(a.obis) : a.obis, attributeId: a.attributeId };
+  return { classId: a.classId, instance: obisOf(a.obis), attributeId: a.attributeId };
 }
 
 function method(m: MethodRef): MethodDescriptor {
-  return { classId: m.classId, instance: typeof m.obis === 'string' ? Obis.parse(m.obis) : m.obis, methodId: m.methodId };
+  return { classId: m.classId, instance: obisOf(m.obis), methodId: m.methodId };
 }
 
 function describe(a: { classId: number; instance: Obis }, id: number): string {

@@ -92,7 +92,8 @@ class MeterConnection {
   async run(): Promise<void> {
     try {
       while (true) {
-        const apdu = await this.transport.receive();
+        const apdu = await this.transport.next();
+        if (!apdu) return; // the client closed the connection
         this.received++;
         const f = this.faults;
         if (f.dropAfterApdus !== undefined && this.received >= f.dropAfterApdus) {

@@ -19,6 +19,11 @@ export interface ApduTransport {
    * SOCKET_CLOSED_BY_REMOTE (229), CONNECTION_RESET (226) or the framing error that ended the connection.
    */
   receive(timeoutMs?: number): Promise<Buffer>;
+  /**
+   * The next APDU without a timeout, or undefined once the peer has closed the connection in order (server loops:
+   * no error object per connection). Other ends reject as receive() does.
+   */
+  next(): Promise<Buffer | undefined>;
   /** Orderly close (HDLC: DISC, waiting briefly for UA); resolves when the channel is gone. */
   close(): Promise<void>;
   /** Abrupt close without goodbye. */
@@ -31,9 +36,12 @@ export interface ApduTransport {
 }
 
 interface Waiter {
-  resolve(apdu: Buffer): void;
+  resolve(apdu: Buffer | undefined): void;
   reject(e: MeterfabricError): void;
-  timer: NodeJS.Timeout | undefined;
+  /** The receive timeout in ms, when the wait has one. */
+  timeoutMs: number | undefined;
+  /** next(): an orderly close resolves with undefined instead of rejecting. */
+  endResolves: boolean;
 }
 
 /** Receive queue, waiters, timeouts and close handling shared by both framings. */
@@ -44,6 +52,13 @@ abstract class FramedTransport implements ApduTransport {
 
   protected readonly inbox: Buffer[] = [];
   private waiter: Waiter | undefined;
+  /**
+   * One response timer per transport, re-armed with refresh() for each receive instead of a setTimeout and
+   * clearTimeout per APDU. Between receives it stays unreferenced (it neither keeps the process alive nor counts
+   * as an active timer); when it fires without a waiter that has a timeout, nothing happens.
+   */
+  private timer: NodeJS.Timeout | undefined;
+  private timerMs = 0;
   protected failure: MeterfabricError | undefined;
   private closeWaiters: (() => void)[] = [];
   private gone = false;
@@ -60,7 +75,9 @@ abstract class FramedTransport implements ApduTransport {
       },
       close: (error) => {
         this.gone = true;
+        this.stopTimer();
         if (error) this.fail(error);
+        else if (this.waiter?.endResolves) this.settle()?.resolve(undefined);
         else if (this.waiter) this.fail(this.closedByRemote());
         this.onChannelClosed();
         for (const w of this.closeWaiters.splice(0)) w();
@@ -80,44 +97,71 @@ abstract class FramedTransport implements ApduTransport {
     return !this.gone && !this.failure;
   }
 
-  protected deliver(apdu: Buffer): void {
+  /** Takes the pending waiter (if any) and lets its timer go idle. */
+  private settle(): Waiter | undefined {
     const w = this.waiter;
     if (w) {
       this.waiter = undefined;
-      if (w.timer) clearTimeout(w.timer);
-      w.resolve(apdu);
-    } else {
-      this.inbox.push(apdu);
+      if (w.timeoutMs !== undefined) this.timer?.unref();
     }
+    return w;
+  }
+
+  protected deliver(apdu: Buffer): void {
+    const w = this.settle();
+    if (w) w.resolve(apdu);
+    else this.inbox.push(apdu);
   }
 
   /** Ends the transport with an error; a pending receive rejects with it. The first failure wins. */
   protected fail(e: MeterfabricError): void {
     this.failure ??= e;
-    const w = this.waiter;
-    if (w) {
-      this.waiter = undefined;
-      if (w.timer) clearTimeout(w.timer);
-      w.reject(this.failure);
-    }
+    this.settle()?.reject(this.failure);
   }
 
   receive(timeoutMs?: number): Promise<Buffer> {
+    return this.wait(timeoutMs !== undefined && Number.isFinite(timeoutMs) ? timeoutMs : undefined, false) as Promise<Buffer>;
+  }
+
+  next(): Promise<Buffer | undefined> {
+    return this.wait(undefined, true);
+  }
+
+  private wait(timeoutMs: number | undefined, endResolves: boolean): Promise<Buffer | undefined> {
     const queued = this.inbox.shift();
     if (queued) return Promise.resolve(queued);
+    if (endResolves && this.gone && !this.failure) return Promise.resolve(undefined);
     if (!this.failure && this.gone) this.failure = this.closedByRemote();
     if (this.failure) return Promise.reject(this.failure);
     if (this.waiter) return Promise.reject(new MeterfabricError(ErrorCode.INTERNAL_ERROR, 'transport: a receive is already pending'));
-    return new Promise<Buffer>((resolve, reject) => {
-      const w: Waiter = { resolve, reject, timer: undefined };
-      if (timeoutMs !== undefined && Number.isFinite(timeoutMs)) {
-        w.timer = setTimeout(() => {
-          if (this.waiter === w) this.waiter = undefined;
-          reject(new MeterfabricError(ErrorCode.RESPONSE_TIMEOUT, `${this.channel.description}: no response within ${timeoutMs} ms`));
-        }, timeoutMs);
-      }
-      this.waiter = w;
+    return new Promise<Buffer | undefined>((resolve, reject) => {
+      this.waiter = { resolve, reject, timeoutMs, endResolves };
+      if (timeoutMs !== undefined) this.armTimer(timeoutMs);
     });
+  }
+
+  private armTimer(ms: number): void {
+    if (this.timer && this.timerMs === ms) {
+      this.timer.refresh();
+      this.timer.ref();
+      return;
+    }
+    if (this.timer) clearTimeout(this.timer);
+    this.timerMs = ms;
+    this.timer = setTimeout(() => this.onTimer(), ms);
+  }
+
+  private onTimer(): void {
+    // Fired after the refresh() of the pending receive (or idle, with nobody waiting: nothing to do).
+    const w = this.waiter;
+    if (!w || w.timeoutMs === undefined) return;
+    this.settle();
+    w.reject(new MeterfabricError(ErrorCode.RESPONSE_TIMEOUT, `${this.channel.description}: no response within ${w.timeoutMs} ms`));
+  }
+
+  private stopTimer(): void {
+    if (this.timer) clearTimeout(this.timer);
+    this.timer = undefined;
   }
 
   protected checkWritable(): void {
@@ -155,6 +199,7 @@ abstract class FramedTransport implements ApduTransport {
   }
 
   destroy(): void {
+    this.stopTimer();
     this.channel.destroy();
   }
 
