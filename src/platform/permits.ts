@@ -118,6 +118,8 @@ export class SharedThrottle implements ConnectionThrottle {
     const permitId = randomUUID();
     const priority = request.priority === undefined ? null : Math.min(9, Math.max(0, Math.trunc(request.priority)));
     const row = await this.#db.tx(async (q) => {
+      // Whatever the server's default: counting relies on a fresh snapshot after the lock (see ATTEMPT_SQL).
+      await q.query('SET TRANSACTION ISOLATION LEVEL READ COMMITTED');
       await q.query('SELECT id FROM connection_permit_lock WHERE id = 1 FOR UPDATE');
       const r = await q.query<AttemptRow>(ATTEMPT_SQL, [permitId, this.holder, request.device ?? null, priority, this.leaseMs, this.maxOpen, this.newPerSecond]);
       return r.rows[0]!;
@@ -138,6 +140,7 @@ export class SharedThrottle implements ConnectionThrottle {
     const priority = request.priority ?? (request.correlationUid ? await this.#priorityOf(request.correlationUid) : undefined);
     const high = (priority ?? 4) > 4;
     const start = Date.now();
+    let rateMisses = 0;
     for (;;) {
       signal?.throwIfAborted();
       const a = await this.tryAcquire({ ...request, ...(priority === undefined ? {} : { priority }) });
@@ -149,8 +152,10 @@ export class SharedThrottle implements ConnectionThrottle {
         waitMs = Math.min(this.#pollMs * (0.5 + Math.random()), this.highPriorityWaitMs - waited);
       } else {
         if (waited >= this.maxWaitMs) throw permitDenied('rate', priority);
-        // High priority asks again the moment the slot frees; the others a little later, so it tends to win.
-        waitMs = Math.min(a.rateFreeInMs + 2 + (high ? 0 : Math.random() * 50), this.maxWaitMs - waited);
+        // Everyone held back by the rate sees the same next free slot; a growing random spread keeps them from all
+        // asking at that moment again and again. High priority spreads less, so it tends to get the slot first.
+        const spread = Math.min(high ? 250 : 1000, (high ? 10 : 50) * 2 ** rateMisses++);
+        waitMs = Math.min(a.rateFreeInMs + 2 + Math.random() * spread, this.maxWaitMs - waited);
       }
       await this.#sleep(Math.max(1, waitMs), signal);
     }

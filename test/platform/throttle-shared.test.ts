@@ -18,6 +18,8 @@ interface Processes {
 
 async function twoProcesses(engine: Engine): Promise<Processes> {
   const fresh = await freshDb(engine);
+  // The second process's sessions default to REPEATABLE READ: acquiring must stay atomic whatever the server's default.
+  if (fresh.url) await fresh.db.exec(`ALTER DATABASE ${new URL(fresh.url).pathname.slice(1)} SET default_transaction_isolation TO 'repeatable read'`);
   const second = fresh.url ? await openDb({ url: fresh.url, poolSize: 10 }) : fresh.db;
   const made: SharedThrottle[] = [];
   return {
@@ -220,3 +222,20 @@ for (const engine of engines) {
     }
   });
 }
+
+test('throttle mode: shared by default on PostgreSQL, local on the embedded database; METERFABRIC_THROTTLE_MODE chooses', async () => {
+  const { throttleMode, openConnectionThrottle } = await import('../../src/platform/permits.ts');
+  const { platformOptionsFromEnv } = await import('../../src/cli/commands/serve.ts');
+  assert.equal(throttleMode({ engine: 'postgres' }), 'shared');
+  assert.equal(throttleMode({ engine: 'pglite' }), 'local');
+  assert.equal(throttleMode({ engine: 'pglite' }, 'shared'), 'shared');
+  const fake = { engine: 'postgres' } as Db;
+  assert.ok(openConnectionThrottle(fake) instanceof SharedThrottle);
+  assert.equal(openConnectionThrottle(fake, { mode: 'local' }), undefined);
+  const none = openConnectionThrottle(fake, { mode: 'disabled' })!;
+  for (let i = 0; i < 3; i++) await none.acquire();
+  await none.close();
+  assert.deepEqual(platformOptionsFromEnv({ METERFABRIC_THROTTLE_MODE: 'shared', METERFABRIC_MAX_OPEN_CONNECTIONS: '50' }).throttle, { mode: 'shared', maxOpen: 50 });
+  assert.equal(platformOptionsFromEnv({}).throttle, undefined);
+  assert.throws(() => platformOptionsFromEnv({ METERFABRIC_THROTTLE_MODE: 'global' }), (e: MeterfabricError) => e.code === 1300);
+});
