@@ -8,7 +8,7 @@ import { findDevice, getDevice, listDevices, setCoupling as setDeviceCoupling, a
 import type { Device } from '../platform/inventory.ts';
 import { DbInvocationCounterStore } from '../platform/invocation-counters.ts';
 import type { Platform, OperationContext, OperationExecutor } from '../platform/platform.ts';
-import type { Throttle } from '../platform/throttle.ts';
+import { forRequest, type ConnectionThrottle } from '../platform/throttle.ts';
 import { MessageType, type AddDevicePayload, type Payloads } from '../platform/operations.ts';
 import { DlmsSession, type ConnectionOptions } from '../session/client.ts';
 import { MbusGateway, manufacturerValue } from '../session/mbus.ts';
@@ -124,7 +124,7 @@ export interface LinkOptions {
 }
 
 /** Opens throttled, authenticated associations with gateways, using their stored keys and invocation counters. */
-export function linkFactory(db: Db, store: SecretStore, throttle: Throttle | undefined, options: LinkOptions = {}): LinkFactory {
+export function linkFactory(db: Db, store: SecretStore, throttle: ConnectionThrottle | undefined, options: LinkOptions = {}): LinkFactory {
   const counters = new DbInvocationCounterStore(db as Queryable);
   return {
     async open(gatewayId, signal) {
@@ -134,7 +134,7 @@ export function linkFactory(db: Db, store: SecretStore, throttle: Throttle | und
       }
       const [ak, ek] = await Promise.all([store.getActive(gatewayId, 'E_METER_AUTHENTICATION_KEY'), store.getActive(gatewayId, 'E_METER_ENCRYPTION_KEY_UNICAST')]);
       if (!ak || !ek) throw new MeterfabricError(ErrorCode.KEY_NOT_PRESENT, `No active authentication and encryption keys for ${gatewayId}`, { retryable: false });
-      const release = throttle ? await throttle.acquire(signal) : () => undefined;
+      const release = throttle ? await throttle.acquire(signal, { device: gatewayId }) : () => undefined;
       try {
         const connection: ConnectionOptions = {
           host: d.host,
@@ -206,7 +206,8 @@ export interface ExecutorComponents {
   db: Db;
   secrets: SecretStore;
   clientKeys: ClientKeyPair;
-  throttle?: Throttle;
+  /** Replaces the platform's in-process throttle (mode `shared` or `disabled`, src/platform/permits.ts). */
+  throttle?: ConnectionThrottle;
   link?: LinkOptions;
 }
 
@@ -270,7 +271,7 @@ async function addDevice(c: ExecutorComponents, ctx: OperationContext): Promise<
 /** Every operation of src/platform/operations.ts as a platform executor. */
 export function createExecutors(c: ExecutorComponents): OperationExecutor[] {
   const deps = (ctx: OperationContext): ExecutorDeps => ({
-    links: linkFactory(c.db, c.secrets, c.throttle ?? ctx.throttle, c.link),
+    links: linkFactory(c.db, c.secrets, forRequest(c.throttle ?? ctx.throttle, ctx.correlationUid), c.link),
     secrets: secretPort(c.secrets),
     inventory: inventoryPort(c.db),
   });

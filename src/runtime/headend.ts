@@ -8,6 +8,7 @@ import { mkdirSync } from 'node:fs';
 import type { FastifyInstance } from 'fastify';
 import { openDb, migrate, type Db } from '../platform/db/db.ts';
 import { Platform, type PlatformOptions } from '../platform/platform.ts';
+import { openConnectionThrottle } from '../platform/permits.ts';
 import { PlatformCa } from '../platform/ca.ts';
 import { buildServer } from '../api/server.ts';
 import { keyAdminRoutes } from '../api/rest/keys.ts';
@@ -83,9 +84,12 @@ export async function startHeadend(o: HeadendOptions): Promise<RunningHeadend> {
     await migrate(db);
     const secrets = await SecretStore.open(db, o.kek ?? (await kekFromEnvironment(dataDir)));
     const clientKeys = await ClientKeyPair.open(secrets, { modulusLength: o.clientKeyBits ?? 2048 });
+    // Mode shared: permits counted across every process on the database (closed after the platform stops).
+    const throttle = openConnectionThrottle(db, o.platform?.throttle);
+    if (throttle) stops.push(() => throttle.close());
     const platform = await Platform.start({ db, workers: o.workers ?? true, ...o.platform });
     stops.push(() => platform.stop());
-    registerExecutors(platform, { secrets, clientKeys, link: o.link });
+    registerExecutors(platform, { secrets, clientKeys, link: o.link, ...(throttle ? { throttle } : {}) });
     const alarms = new PushAlarmService(platform);
     enableDefaultMetrics();
     installRequestMetrics(db);

@@ -6,6 +6,8 @@ import type { Command } from 'commander';
 import { join, resolve } from 'node:path';
 import type { PlatformOptions } from '../../platform/platform.ts';
 import { startHeadend } from '../../runtime/headend.ts';
+import { THROTTLE_MODES, type ThrottleMode, type ThrottleOptions } from '../../platform/throttle.ts';
+import { ErrorCode, MeterfabricError } from '../../errors.ts';
 
 export interface RuntimeOptions {
   data?: string;
@@ -28,7 +30,12 @@ export function platformOptionsFromEnv(env: NodeJS.ProcessEnv = process.env): Om
   if (retries !== undefined || retryDelay !== undefined) o.retry = { ...(retries !== undefined ? { maxRetries: retries } : {}), ...(retryDelay !== undefined ? { baseDelayMs: retryDelay } : {}) };
   const maxOpen = num('METERFABRIC_MAX_OPEN_CONNECTIONS');
   const perSecond = num('METERFABRIC_NEW_CONNECTIONS_PER_SECOND');
-  if (maxOpen !== undefined || perSecond !== undefined) o.throttle = { ...(maxOpen !== undefined ? { maxOpen } : {}), ...(perSecond !== undefined ? { newPerSecond: perSecond } : {}) };
+  const mode = env.METERFABRIC_THROTTLE_MODE || undefined;
+  if (mode !== undefined && !THROTTLE_MODES.includes(mode as ThrottleMode)) {
+    throw new MeterfabricError(ErrorCode.CONFIGURATION_ERROR, `METERFABRIC_THROTTLE_MODE must be one of ${THROTTLE_MODES.join(', ')}`, { component: 'SHARED' });
+  }
+  const throttle: ThrottleOptions = { ...(mode !== undefined ? { mode: mode as ThrottleMode } : {}), ...(maxOpen !== undefined ? { maxOpen } : {}), ...(perSecond !== undefined ? { newPerSecond: perSecond } : {}) };
+  if (Object.keys(throttle).length > 0) o.throttle = throttle;
   if (env.METERFABRIC_NOTIFICATION_RESEND_MS) o.notifications = { resendOffsetsMs: env.METERFABRIC_NOTIFICATION_RESEND_MS.split(',').map(Number) };
   return o;
 }
