@@ -23,12 +23,13 @@ const ADMIN = 'OSGP'; // the platform's own administrator organisation, created 
 const audit = { actor: 'test', reason: 'fixture' };
 
 interface Identity { identification: string; manufacturer: string; version: number; deviceType: number }
+interface InventoryIdentity extends Identity { primaryAddress: number }
 
 interface Fixture {
   h: RunningHeadend;
   url: string;
   gateway(id: string, channels?: (GMeterState | undefined)[]): Promise<SimulatedMeter>;
-  gMeter(id: string, identity?: Partial<Identity>, coupled?: { gateway: string; channel: number }): Promise<void>;
+  gMeter(id: string, identity?: Partial<InventoryIdentity>, coupled?: { gateway: string; channel: number }): Promise<void>;
 }
 
 async function withHeadend(fn: (f: Fixture) => Promise<void>): Promise<void> {
@@ -66,6 +67,7 @@ async function withHeadend(fn: (f: Fixture) => Promise<void>): Promise<void> {
           mbusManufacturerIdentification: identity.manufacturer ?? TEST_GMETER.manufacturer,
           mbusVersion: identity.version ?? TEST_GMETER.version,
           mbusDeviceTypeIdentification: identity.deviceType ?? TEST_GMETER.deviceType,
+          mbusPrimaryAddress: identity.primaryAddress ?? null,
           ...(coupled ? { gatewayDeviceIdentification: coupled.gateway, channel: coupled.channel } : {}),
           ownerOrganisationIdentification: ORG,
         });
@@ -204,7 +206,7 @@ test('CoupleMbusDeviceByChannel: match by identification number and manufacturer
   });
 });
 
-test('CoupleMbusDevice: best partial match is taken without writing, 215 when no channel fits, and Force does not take an occupied channel', async () => {
+test('CoupleMbusDevice: best partial match is taken without writing, 215 when no channel fits, Force does not take an occupied channel, a known primary address decides the full match', async () => {
   await withHeadend(async (f) => {
     const GW = 'E0051004000000001';
     const GM = 'G0051004000000001'; // 12056731 FLO v80 type 3, no primary address known
@@ -245,6 +247,25 @@ test('CoupleMbusDevice: best partial match is taken without writing, 215 when no
     assert.equal(forced.error?.code, 215, JSON.stringify(forced.error));
     assert.deepEqual([1, 2, 3, 4].map((c) => onMeter(full, c)), occupied);
     assert.deepEqual((await coupling(f.url, GM5)).gateway, null);
+
+    // Full match when the inventory knows a primary address: the channel's must be the same (GXF §16), so of
+    // two channels reporting the same identity the one at address 9 is taken, not the first one.
+    const GW3 = 'E0051004000000003';
+    const twins = await f.gateway(GW3, [
+      gMeterOnChannel(3, { identification: '66666666', manufacturer: 'FLO', version: 80, deviceType: 3 }),
+      gMeterOnChannel(9, { identification: '66666666', manufacturer: 'FLO', version: 80, deviceType: 3 }),
+    ]);
+    const GM6 = 'G0051004000000006';
+    await f.gMeter(GM6, { identification: '66666666', primaryAddress: 9 });
+    const byAddress = await op(f.url, `/devices/${GW3}/mbus/couple`, { mbusDeviceIdentification: GM6 });
+    assert.equal(byAddress.result, 'OK', JSON.stringify(byAddress.error));
+    assert.equal(byAddress.data.channelElementValues.channel, 2);
+    assert.deepEqual(await coupling(f.url, GM6), { gateway: GW3, channel: 2, primaryAddress: 9, identification: '66666666', manufacturer: 'FLO', version: 80, deviceType: 3 });
+    // Without a known primary address the first channel with all four attributes equal is the full match.
+    await f.h.db.query('UPDATE device SET gateway_device_identification = NULL, channel = NULL, mbus_primary_address = NULL WHERE device_identification = $1', [GM6]);
+    const first = await op(f.url, `/devices/${GW3}/mbus/couple`, { mbusDeviceIdentification: GM6 });
+    assert.equal(first.data?.channelElementValues.channel, 1, JSON.stringify(first.body));
+    assert.equal(onMeter(twins, 1)?.primaryAddress, 3, 'a full match writes nothing');
   });
 });
 
