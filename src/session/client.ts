@@ -513,27 +513,28 @@ async function openTransport(options: ConnectionOptions, clientAddress: number):
 /** Keeps the open-connections gauge right whichever way the transport ends (close, destroy, or the peer). */
 function countedTransport(t: ApduTransport): ApduTransport {
   metrics.openMeterConnections.inc();
-  let counted = true;
-  const done = () => {
-    if (counted) {
-      counted = false;
-      metrics.openMeterConnections.dec();
-    }
-  };
+  const state = { counted: true };
   const close = t.close.bind(t);
   const destroy = t.destroy.bind(t);
   t.close = async () => {
     try {
       await close();
     } finally {
-      done();
+      uncount(state);
     }
   };
   t.destroy = () => {
     destroy();
-    done();
+    uncount(state);
   };
   return t;
+}
+
+function uncount(state: { counted: boolean }): void {
+  if (state.counted) {
+    state.counted = false;
+    metrics.openMeterConnections.dec();
+  }
 }
 
 /** Reads the invocation counter object through a short public association. */

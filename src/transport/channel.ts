@@ -40,46 +40,57 @@ export function socketErrorToMeterfabric(error: NodeJS.ErrnoException, where: st
 
 /** Adapts a connected net.Socket. */
 export function socketChannel(socket: Socket): ByteChannel {
-  let handlers: ByteChannelHandlers | undefined;
-  let closed = false;
-  let error: MeterfabricError | undefined;
+  return new SocketChannel(socket);
+}
+
+// A class rather than closures: built for every connection on both sides, so its methods are defined once.
+class SocketChannel implements ByteChannel {
+  private handlers: ByteChannelHandlers | undefined;
+  private gone = false;
+  private error: MeterfabricError | undefined;
   // Looked up on first use only: getpeername is a system call per connection.
-  let description: string | undefined;
-  const describe = () => (description ??= `${socket.remoteAddress ?? '?'}:${socket.remotePort ?? '?'}`);
-  socket.setNoDelay(true);
-  socket.on('data', (b: Buffer) => handlers?.data(b));
-  socket.on('error', (e: NodeJS.ErrnoException) => {
-    error ??= socketErrorToMeterfabric(e, describe());
-  });
-  // Half-close from the peer: finish our side too so that 'close' follows (a second end() would only build and
-  // drop an ERR_STREAM_ALREADY_FINISHED error).
-  socket.on('end', () => {
-    if (!socket.writableEnded) socket.end();
-  });
-  socket.on('close', () => {
-    closed = true;
-    handlers?.close(error);
-  });
-  return {
-    write(bytes) {
-      if (!closed && !socket.destroyed) socket.write(bytes);
-    },
-    end() {
-      if (!closed) socket.end();
-    },
-    destroy() {
-      if (!closed) socket.destroy();
-    },
-    setHandlers(h) {
-      handlers = h;
-    },
-    get closed() {
-      return closed;
-    },
-    get description() {
-      return describe();
-    },
-  };
+  private text: string | undefined;
+
+  constructor(private readonly socket: Socket) {
+    socket.setNoDelay(true);
+    socket.on('data', (b: Buffer) => this.handlers?.data(b));
+    socket.on('error', (e: NodeJS.ErrnoException) => {
+      this.error ??= socketErrorToMeterfabric(e, this.description);
+    });
+    // Half-close from the peer: finish our side too so that 'close' follows (a second end() would only build and
+    // drop an ERR_STREAM_ALREADY_FINISHED error).
+    socket.on('end', () => {
+      if (!socket.writableEnded) socket.end();
+    });
+    socket.on('close', () => {
+      this.gone = true;
+      this.handlers?.close(this.error);
+    });
+  }
+
+  write(bytes: Buffer): void {
+    if (!this.gone && !this.socket.destroyed) this.socket.write(bytes);
+  }
+
+  end(): void {
+    if (!this.gone) this.socket.end();
+  }
+
+  destroy(): void {
+    if (!this.gone) this.socket.destroy();
+  }
+
+  get closed(): boolean {
+    return this.gone;
+  }
+
+  setHandlers(h: ByteChannelHandlers): void {
+    this.handlers = h;
+  }
+
+  get description(): string {
+    return (this.text ??= `${this.socket.remoteAddress ?? '?'}:${this.socket.remotePort ?? '?'}`);
+  }
 }
 
 /** Two connected in-memory channels; bytes arrive asynchronously, as over a network. */

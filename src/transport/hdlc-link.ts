@@ -236,7 +236,7 @@ export class HdlcStation {
     const ns = this.vs;
     this.vs = (this.vs + 1) & 7;
     this.awaitingAck = true;
-    this.lastSent = { ...next, ns };
+    this.lastSent = { info: next.info, segmented: next.segmented, ns };
     return [this.encodeI(next.info, next.segmented, ns)];
   }
 

@@ -67,10 +67,12 @@ export class HdlcAddress {
       if (last) break;
       if (n >= 4) throw decodeError('address longer than 4 bytes');
     }
-    const b = (i: number) => bytes[offset + i] >> 1;
-    if (n === 1) return { address: new HdlcAddress(b(0)), length: 1 };
-    if (n === 2) return { address: new HdlcAddress(b(0), b(1), 2), length: 2 };
-    if (n === 4) return { address: new HdlcAddress((b(0) << 7) | b(1), (b(2) << 7) | b(3), 4), length: 4 };
+    // Each byte carries 7 address bits above the end-of-address bit (no closure here: this runs for every frame).
+    const b0 = bytes[offset] >> 1;
+    if (n === 1) return { address: new HdlcAddress(b0), length: 1 };
+    const b1 = bytes[offset + 1] >> 1;
+    if (n === 2) return { address: new HdlcAddress(b0, b1, 2), length: 2 };
+    if (n === 4) return { address: new HdlcAddress((b0 << 7) | b1, ((bytes[offset + 2] >> 1) << 7) | (bytes[offset + 3] >> 1), 4), length: 4 };
     throw decodeError('address of 3 bytes');
   }
 
@@ -270,19 +272,23 @@ function minimalUnsigned(value: number): Buffer {
   return b;
 }
 
+function u32(v: number): Buffer {
+  const b = Buffer.alloc(4);
+  b.writeUInt32BE(v);
+  return b;
+}
+
 /** `81 80 <len> 05 <n> <max info tx> 06 <n> <max info rx> 07 04 <window tx> 08 04 <window rx>` */
 export function encodeHdlcParameters(p: HdlcParameters): Buffer {
   const items: Buffer[] = [];
-  const add = (id: number, value: Buffer) => items.push(Buffer.from([id, value.length]), value);
-  add(0x05, minimalUnsigned(p.maxInfoTx));
-  add(0x06, minimalUnsigned(p.maxInfoRx));
-  const w = (v: number) => {
-    const b = Buffer.alloc(4);
-    b.writeUInt32BE(v);
-    return b;
-  };
-  add(0x07, w(p.windowTx));
-  add(0x08, w(p.windowRx));
+  for (const [id, value] of [
+    [0x05, minimalUnsigned(p.maxInfoTx)],
+    [0x06, minimalUnsigned(p.maxInfoRx)],
+    [0x07, u32(p.windowTx)],
+    [0x08, u32(p.windowRx)],
+  ] as const) {
+    items.push(Buffer.from([id, value.length]), value);
+  }
   const body = Buffer.concat(items);
   return Buffer.concat([Buffer.from([0x81, 0x80, body.length]), body]);
 }

@@ -16,15 +16,14 @@ export function connectTcp(host: string, port: number, timeoutMs: number): Promi
       socket.destroy();
       reject(new MeterfabricError(ErrorCode.CONNECTION_TIMED_OUT, `${host}:${port}: connection timed out after ${timeoutMs} ms`));
     }, timeoutMs);
-    const onError = (e: NodeJS.ErrnoException) => {
+    socket.once('error', (e: NodeJS.ErrnoException) => {
       clearTimeout(timer);
       socket.destroy();
       reject(socketErrorToMeterfabric(e, `${host}:${port}`));
-    };
-    socket.once('error', onError);
+    });
     socket.once('connect', () => {
       clearTimeout(timer);
-      socket.off('error', onError);
+      socket.removeAllListeners('error');
       resolve(socket);
     });
   });

@@ -62,27 +62,40 @@ abstract class FramedTransport implements ApduTransport {
   protected failure: MeterfabricError | undefined;
   private closeWaiters: (() => void)[] = [];
   private gone = false;
+  /** Set by endedByPeer: builds the error a later receive or send gets. */
+  private ended: (() => MeterfabricError) | undefined;
 
   constructor(protected readonly channel: ByteChannel) {
+    // Method shorthand, not arrow properties: the build step names arrow properties with a helper call per
+    // transport, and a transport is made for every connection.
+    const self = this;
     channel.setHandlers({
-      data: (b) => {
-        try {
-          this.onBytes(b);
-        } catch (e) {
-          this.fail(e instanceof MeterfabricError ? e : new MeterfabricError(ErrorCode.ILLEGAL_RESPONSE, String(e), { cause: e }));
-          channel.destroy();
-        }
+      data(b) {
+        self.onData(b);
       },
-      close: (error) => {
-        this.gone = true;
-        this.stopTimer();
-        if (error) this.fail(error);
-        else if (this.waiter?.endResolves) this.settle()?.resolve(undefined);
-        else if (this.waiter) this.fail(this.closedByRemote());
-        this.onChannelClosed();
-        for (const w of this.closeWaiters.splice(0)) w();
+      close(error) {
+        self.onClose(error);
       },
     });
+  }
+
+  private onData(b: Buffer): void {
+    try {
+      this.onBytes(b);
+    } catch (e) {
+      this.fail(e instanceof MeterfabricError ? e : new MeterfabricError(ErrorCode.ILLEGAL_RESPONSE, String(e), { cause: e }));
+      this.channel.destroy();
+    }
+  }
+
+  private onClose(error: MeterfabricError | undefined): void {
+    this.gone = true;
+    this.stopTimer();
+    if (error) this.fail(error);
+    else if (this.waiter?.endResolves) this.settle()?.resolve(undefined);
+    else if (this.waiter) this.fail(this.closedByRemote());
+    this.onChannelClosed();
+    for (const w of this.closeWaiters.splice(0)) w();
   }
 
   protected abstract onBytes(bytes: Buffer): void;
@@ -94,7 +107,7 @@ abstract class FramedTransport implements ApduTransport {
   protected onChannelClosed(): void {}
 
   get open(): boolean {
-    return !this.gone && !this.failure;
+    return !this.gone && !this.failure && !this.ended;
   }
 
   /** Takes the pending waiter (if any) and lets its timer go idle. */
@@ -111,6 +124,18 @@ abstract class FramedTransport implements ApduTransport {
     const w = this.settle();
     if (w) w.resolve(apdu);
     else this.inbox.push(apdu);
+  }
+
+  /**
+   * The peer ended the link in order (HDLC DISC): a pending next() resolves with undefined, anything else fails
+   * with the error, which is built only when someone gets it.
+   */
+  protected endedByPeer(error: () => MeterfabricError): void {
+    if (this.failure || this.ended) return;
+    this.ended = error;
+    const w = this.waiter;
+    if (w?.endResolves) this.settle()!.resolve(undefined);
+    else if (w) this.fail(error());
   }
 
   /** Ends the transport with an error; a pending receive rejects with it. The first failure wins. */
@@ -130,7 +155,8 @@ abstract class FramedTransport implements ApduTransport {
   private wait(timeoutMs: number | undefined, endResolves: boolean): Promise<Buffer | undefined> {
     const queued = this.inbox.shift();
     if (queued) return Promise.resolve(queued);
-    if (endResolves && this.gone && !this.failure) return Promise.resolve(undefined);
+    if (endResolves && (this.gone || this.ended) && !this.failure) return Promise.resolve(undefined);
+    if (!this.failure && this.ended) this.failure = this.ended();
     if (!this.failure && this.gone) this.failure = this.closedByRemote();
     if (this.failure) return Promise.reject(this.failure);
     if (this.waiter) return Promise.reject(new MeterfabricError(ErrorCode.INTERNAL_ERROR, 'transport: a receive is already pending'));
@@ -165,6 +191,7 @@ abstract class FramedTransport implements ApduTransport {
   }
 
   protected checkWritable(): void {
+    if (!this.failure && this.ended) this.failure = this.ended();
     if (this.failure) throw this.failure;
     if (this.gone) throw (this.failure = this.closedByRemote());
   }
@@ -301,11 +328,11 @@ export class HdlcTransport extends FramedTransport {
         reject(new MeterfabricError(ErrorCode.CONNECTION_TIMED_OUT, `${this.channel.description}: no UA to SNRM within ${timeoutMs} ms`));
       }, timeoutMs);
       this.connectWaiter = {
-        resolve: () => {
+        resolve() {
           clearTimeout(timer);
           resolve();
         },
-        reject: (e) => {
+        reject(e) {
           clearTimeout(timer);
           reject(e);
         },
@@ -357,7 +384,7 @@ export class HdlcTransport extends FramedTransport {
           this.disconnectWaiter();
           this.disconnectWaiter = undefined;
         } else {
-          this.fail(new MeterfabricError(ErrorCode.SOCKET_CLOSED_BY_REMOTE, `${this.channel.description}: HDLC link disconnected by peer`));
+          this.endedByPeer(() => new MeterfabricError(ErrorCode.SOCKET_CLOSED_BY_REMOTE, `${this.channel.description}: HDLC link disconnected by peer`));
           // Server: the client said goodbye; close our side once the UA is out.
           if (this.station.role === 'server') this.channel.end();
         }
