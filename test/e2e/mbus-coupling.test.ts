@@ -269,7 +269,7 @@ test('CoupleMbusDevice: best partial match is taken without writing, 215 when no
   });
 });
 
-test('CoupleMbusDevice: 217 from the inventory without contacting the meter, 216, Force over both, and DecoupleMbusDeviceByChannel on an empty channel', async () => {
+test('CoupleMbusDevice: 217 from the inventory without contacting the meter, 216, Force over both, decoupling an empty channel or an uncoupled device', async () => {
   await withHeadend(async (f) => {
     const GW = 'E0051004000000001';
     const sim = await f.gateway(GW, []); // four empty channels on the meter
@@ -318,6 +318,18 @@ test('CoupleMbusDevice: 217 from the inventory without contacting the meter, 216
     assert.equal(onMeter(sim2, 1)?.identification, '12056731', 'channel 1 on the meter untouched');
     assert.deepEqual(await coupling(f.url, GM), { gateway: GW2, channel: 1, primaryAddress: 0, identification: '12056731', manufacturer: 'FLO', version: 80, deviceType: 3 });
     assert.equal((await coupling(f.url, 'G0051004000000013')).channel, 3, 'a device coupled on GW channel 3 is not touched by decoupling GW2 channel 3');
+
+    // DecoupleMbusDevice: coupled to another gateway is 221; not coupled at all is OK without device contact.
+    const e221 = await op(f.url, `/devices/${GW}/mbus/decouple`, { mbusDeviceIdentification: GM });
+    assert.equal(e221.error?.code, 221, JSON.stringify(e221.error));
+    assert.equal((await coupling(f.url, GM)).gateway, GW2);
+    const LOOSE = 'G0051004000000009';
+    await f.gMeter(LOOSE, { identification: '99999999' });
+    sim2.faults = { dropAfterApdus: 1 };
+    const loose = await op(f.url, `/devices/${GW2}/mbus/decouple`, { mbusDeviceIdentification: LOOSE });
+    sim2.faults = {};
+    assert.equal(loose.result, 'OK', JSON.stringify(loose.error));
+    assert.deepEqual(loose.data, { mbusDeviceIdentification: LOOSE });
   });
 });
 
