@@ -17,7 +17,7 @@ import { context } from '@opentelemetry/api';
 import { inSpan, currentTraceParent, contextFromTraceParent, CORRELATION_UID } from '../observability/tracing.ts';
 import { MessageType, type ResultType } from './operations.ts';
 import { makeCorrelationUid } from './correlation.ts';
-import { DEAD_LETTER_QUEUE, REQUEST_QUEUE, inTx, startQueue } from './queue.ts';
+import { DEAD_LETTER_QUEUE, REQUEST_QUEUE, completeRequestJobs, completeRequestJobsSql, inTx, insertRequestJobsSql, startQueue } from './queue.ts';
 import { Throttle, type ThrottleOptions } from './throttle.ts';
 import { NotificationSender, enqueueNotification, type NotificationOptions } from './notifications.ts';
 
@@ -231,6 +231,42 @@ async function audit(q: Queryable, e: Partial<AuditEntry> & { event: string }): 
   );
 }
 
+/**
+ * Batches concurrent writes: items added while a write is in progress go together into the next one. `add` resolves
+ * once its item is committed. A failed batch is written again item by item, so one bad item fails only its caller.
+ */
+export class GroupCommit<T> {
+  readonly #pending: Array<{ item: T; resolve: () => void; reject: (e: unknown) => void }> = [];
+  #flushing = false;
+
+  constructor(private readonly write: (items: T[]) => Promise<void>, private readonly maxBatch = 500) {}
+
+  add(item: T): Promise<void> {
+    return new Promise((resolve, reject) => {
+      this.#pending.push({ item, resolve, reject });
+      if (!this.#flushing) void this.#flush();
+    });
+  }
+
+  async #flush(): Promise<void> {
+    this.#flushing = true;
+    try {
+      while (this.#pending.length > 0) {
+        const batch = this.#pending.splice(0, this.maxBatch);
+        try {
+          await this.write(batch.map((b) => b.item));
+          for (const b of batch) b.resolve();
+        } catch (e) {
+          if (batch.length === 1) batch[0]!.reject(e);
+          else for (const b of batch) await this.write([b.item]).then(b.resolve, b.reject);
+        }
+      }
+    } finally {
+      this.#flushing = false;
+    }
+  }
+}
+
 export class ExecutorRegistry {
   readonly #map = new Map<string, OperationExecutor>();
   register(executor: OperationExecutor): void {
@@ -308,84 +344,40 @@ export class RequestApi {
     return { correlationUid };
   }
 
-  readonly #pending: Array<{ row: AcceptRow; resolve: () => void; reject: (e: unknown) => void }> = [];
-  #flushing = false;
+  /**
+   * Group commit: requests accepted while a write is in progress are written together by the next one, so concurrent
+   * callers share one round trip and one WAL flush. Each caller still returns only after its request is committed.
+   */
+  readonly #accepted = new GroupCommit<AcceptRow>((rows) => this.#writeAccepted(rows));
+
+  #accept(row: AcceptRow): Promise<void> {
+    return this.#accepted.add(row);
+  }
 
   /**
-   * Group commit: requests accepted while a commit is in progress are written together in the next transaction,
-   * so concurrent callers share one WAL flush. Each caller still returns only after its request is committed.
+   * Request rows, ResponseUrls, ACCEPTED audit rows and their queue jobs, written by one statement: one round trip
+   * and one commit for the whole batch, all of it or nothing.
    */
-  #accept(row: AcceptRow): Promise<void> {
-    return new Promise((resolve, reject) => {
-      this.#pending.push({ row, resolve, reject });
-      if (!this.#flushing) void this.#flush();
-    });
-  }
-
-  async #flush(): Promise<void> {
-    this.#flushing = true;
-    try {
-      while (this.#pending.length > 0) {
-        const batch = this.#pending.splice(0, 500);
-        try {
-          await this.#writeAccepted(batch.map((b) => b.row));
-          for (const b of batch) b.resolve();
-        } catch (e) {
-          if (batch.length === 1) batch[0]!.reject(e);
-          else {
-            // One bad row must not fail its neighbours: write them one by one.
-            for (const b of batch) await this.#writeAccepted([b.row]).then(b.resolve, b.reject);
-          }
-        }
-      }
-    } finally {
-      this.#flushing = false;
-    }
-  }
-
-  /** One transaction: request rows, ResponseUrls, ACCEPTED audit rows and their queue jobs. */
   async #writeAccepted(rows: AcceptRow[]): Promise<void> {
-    const json = JSON.stringify(rows);
-    await this.platform.db.tx(async (q) => {
-      await q.query(
-        `INSERT INTO request (correlation_uid, organisation_identification, user_name, application_name, device_identification, message_type,
+    await this.platform.db.query(
+      `WITH x AS (
+         SELECT * FROM jsonb_to_recordset($1::jsonb) AS x(correlation_uid text, organisation_identification text, user_name text, application_name text,
+           device_identification text, message_type text, payload jsonb, priority smallint, schedule_time timestamptz,
+           max_schedule_time timestamptz, bypass_retry boolean, channel text, lock_key text, job_id uuid, response_url text, trace_parent text)
+       ), requests AS (
+         INSERT INTO request (correlation_uid, organisation_identification, user_name, application_name, device_identification, message_type,
            payload, priority, schedule_time, max_schedule_time, bypass_retry, channel, lock_key, job_id, trace_parent)
          SELECT correlation_uid, organisation_identification, user_name, application_name, device_identification, message_type,
-           payload, priority, schedule_time, max_schedule_time, bypass_retry, channel, lock_key, job_id, trace_parent
-           FROM jsonb_to_recordset($1::jsonb) AS x(correlation_uid text, organisation_identification text, user_name text, application_name text,
-             device_identification text, message_type text, payload jsonb, priority smallint, schedule_time timestamptz,
-             max_schedule_time timestamptz, bypass_retry boolean, channel text, lock_key text, job_id uuid, trace_parent text)`,
-        [json],
-      );
-      if (rows.some((r) => r.response_url)) {
-        await q.query(
-          `INSERT INTO response_url (correlation_uid, response_url)
-           SELECT correlation_uid, response_url FROM jsonb_to_recordset($1::jsonb) AS x(correlation_uid text, response_url text) WHERE response_url IS NOT NULL`,
-          [json],
-        );
-      }
-      await q.query(
-        `INSERT INTO audit_log (event, correlation_uid, organisation_identification, user_name, application_name, device_identification, message_type, channel)
-         SELECT 'ACCEPTED', correlation_uid, organisation_identification, user_name, application_name, device_identification, message_type, channel
-           FROM jsonb_to_recordset($1::jsonb) AS x(correlation_uid text, organisation_identification text, user_name text, application_name text,
-             device_identification text, message_type text, channel text)`,
-        [json],
-      );
-      await this.platform.boss.insert(
-        rows.map((r) => ({
-          id: r.job_id, name: REQUEST_QUEUE, data: { correlationUid: r.correlation_uid }, priority: r.priority,
-          ...(r.schedule_time ? { startAfter: r.schedule_time } : {}),
-        })),
-        { db: inTx(q) } as never,
-      );
-      // pg-boss's bulk insert reports nothing (and skips jobs of an unknown queue): count what it wrote.
-      const written = await q.query<{ n: number }>(`SELECT count(*)::int AS n FROM pgboss.job WHERE name = $1 AND id = ANY($2::uuid[])`, [
-        REQUEST_QUEUE, rows.map((r) => r.job_id),
-      ]);
-      if (written.rows[0]!.n !== rows.length) {
-        throw new MeterfabricError(ErrorCode.QUEUE_ERROR, 'The request could not be queued', { component: 'SHARED' });
-      }
-    });
+           payload, priority, schedule_time, max_schedule_time, bypass_retry, channel, lock_key, job_id, trace_parent FROM x
+       ), urls AS (
+         INSERT INTO response_url (correlation_uid, response_url) SELECT correlation_uid, response_url FROM x WHERE response_url IS NOT NULL
+       ), audit AS (
+         INSERT INTO audit_log (event, correlation_uid, organisation_identification, user_name, application_name, device_identification, message_type, channel)
+         SELECT 'ACCEPTED', correlation_uid, organisation_identification, user_name, application_name, device_identification, message_type, channel FROM x
+       ), jobs AS (${insertRequestJobsSql('x')})
+       SELECT 1`,
+      [JSON.stringify(rows)],
+    );
   }
 
   /** 405 when absent or owned by another organisation (GXF §19 #10); does not delete; stops resends. */
@@ -512,6 +504,20 @@ function responseFromRow(r: ResponseRow): StoredResponse {
   return out;
 }
 
+type RequestJob = PgBoss.Job<{ correlationUid: string }>;
+
+/** A final result as #writeFinished stores it. */
+interface FinishRow {
+  correlation_uid: string;
+  /** Only the job that owns the request may finish it; null (dead letter) finishes whatever job owns it. */
+  job_id: string | null;
+  /** The exchange lock to release with the result. */
+  lock_key: string | null;
+  result: ResultType;
+  error_code: number | null;
+  message_data: unknown;
+}
+
 type Outcome = { result: 'OK'; data: unknown } | { result: 'NOT_OK'; error: MeterfabricError };
 
 export class Platform {
@@ -522,7 +528,13 @@ export class Platform {
   readonly throttle: Throttle;
   readonly log: Logger;
   readonly #opts: Required<Omit<PlatformOptions, 'db' | 'logger' | 'throttle' | 'notifications' | 'retry'>> & { retry: Required<RetryOptions> };
-  readonly #workerIds: string[] = [];
+  #dispatcher: Promise<void> | undefined;
+  /** Jobs fetched and not yet settled (at most concurrency). */
+  #active = 0;
+  #wake: (() => void) | undefined;
+  #woken = false;
+  readonly #handling = new Set<Promise<void>>();
+  readonly #finished = new GroupCommit<FinishRow>((rows) => this.#writeFinished(rows));
   readonly #inFlight = new Set<AbortController>();
   /** Requests whose execution has not returned yet in this process, even if aborted (see #handle). */
   readonly #executing = new Set<string>();
@@ -566,12 +578,15 @@ export class Platform {
   }
 
   get workersRunning(): boolean {
-    return this.#workerIds.length > 0;
+    return this.#dispatcher !== undefined;
   }
 
-  /** Wakes idle local workers after a submit, so a request does not wait for the next poll. */
+  /** Wakes the idle local dispatcher after a submit, so a request does not wait for the next poll. */
   wakeWorkers(): void {
-    for (const id of this.#workerIds) this.boss.notifyWorker(id);
+    this.#woken = true;
+    const wake = this.#wake;
+    this.#wake = undefined;
+    wake?.();
   }
 
   /** Stops taking jobs, aborts running executions (their jobs are retried elsewhere), closes the queue. */
@@ -581,6 +596,11 @@ export class Platform {
     clearInterval(this.#retentionTimer);
     await this.#notifications?.stop();
     for (const c of this.#inFlight) c.abort(new MeterfabricError(ErrorCode.QUEUE_ERROR, 'platform stopping', { component: 'SHARED' }));
+    this.wakeWorkers();
+    await this.#dispatcher;
+    let timer: NodeJS.Timeout | undefined;
+    await Promise.race([Promise.allSettled([...this.#handling]), new Promise((res) => (timer = setTimeout(res, 10_000)))]);
+    clearTimeout(timer);
     await this.boss.stop({ graceful: true, close: false, wait: true, timeout: 10_000 });
   }
 
@@ -597,17 +617,7 @@ export class Platform {
   }
 
   async #startWorkers(): Promise<void> {
-    const options = { batchSize: 1, pollingIntervalSeconds: this.#opts.pollingIntervalSeconds };
-    for (let i = 0; i < this.#opts.concurrency; i++) {
-      let self: string | undefined;
-      self = await this.boss.work<{ correlationUid: string }>(REQUEST_QUEUE, options, async (jobs) => {
-        for (const job of jobs) await this.#handle(job.id, job.data.correlationUid);
-        // pg-boss 10 waits out the polling interval after every fetch, even a full one; a worker that just found
-        // work asks for the next job at once instead.
-        if (jobs.length > 0 && self && !this.#stopped) setImmediate(() => this.boss.notifyWorker(self!));
-      });
-      this.#workerIds.push(self);
-    }
+    this.#dispatcher = this.#dispatch();
     // A job that kept crashing its worker ends here: give the request its final NOT OK.
     await this.boss.work<{ correlationUid: string }>(DEAD_LETTER_QUEUE, { batchSize: 10, pollingIntervalSeconds: Math.max(this.#opts.pollingIntervalSeconds, 2) }, async (jobs) => {
       for (const job of jobs) {
@@ -624,48 +634,185 @@ export class Platform {
     this.#retentionTimer.unref();
   }
 
-  async #handle(jobId: string, correlationUid: string): Promise<void> {
-    const found = await this.db.query<RequestRow>('SELECT * FROM request WHERE correlation_uid = $1', [correlationUid]);
-    const req = found.rows[0];
-    if (!req || req.status === 'DONE' || req.job_id !== jobId) return; // stale job: the request moved on
-    const log = this.log.child({ correlationUid, messageType: req.message_type });
-    const maxTime = toDate(req.max_schedule_time);
-    if (maxTime && Date.now() > maxTime.getTime()) {
-      await this.#finish(correlationUid, jobId, { result: 'NOT_OK', error: new MeterfabricError(ErrorCode.MAX_SCHEDULE_TIME_EXCEEDED, 'MaxScheduleTime passed before the request could run', { component: 'OSGP_CORE', retryable: false }) });
+  /** Resolves after ms, or at once when wakeWorkers() was called since the last fetch. */
+  #idle(ms: number): Promise<void> {
+    if (this.#woken) return Promise.resolve();
+    return new Promise((resolve) => {
+      const done = () => {
+        clearTimeout(timer);
+        if (this.#wake === done) this.#wake = undefined;
+        resolve();
+      };
+      const timer = setTimeout(done, ms);
+      this.#wake = done;
+    });
+  }
+
+  /**
+   * The dispatcher: fetches as many jobs as there are free execution slots (`concurrency`) in one query, highest
+   * priority first, and hands each batch to #handleBatch. It fetches again as soon as slots free up while the queue
+   * has work, and polls (or waits for a local submit) when it is empty.
+   */
+  async #dispatch(): Promise<void> {
+    const pollMs = this.#opts.pollingIntervalSeconds * 1000;
+    while (!this.#stopped) {
+      // PGlite answers from WASM within the same macrotask: without this yield a busy loop would starve timers
+      // (executions' own timeouts, delays) for as long as the queue has work.
+      await new Promise((resolve) => setImmediate(resolve));
+      const free = this.#opts.concurrency - this.#active;
+      if (free <= 0) {
+        await this.#idle(pollMs);
+        this.#woken = false;
+        continue;
+      }
+      this.#woken = false;
+      let jobs: RequestJob[] = [];
+      try {
+        jobs = ((await this.boss.fetch<{ correlationUid: string }>(REQUEST_QUEUE, { batchSize: free })) ?? []) as RequestJob[];
+      } catch (e) {
+        this.log.warn({ err: e }, 'fetching jobs failed');
+      }
+      if (jobs.length > 0) {
+        this.#active += jobs.length;
+        const handling = this.#handleBatch(jobs);
+        this.#handling.add(handling);
+        void handling.finally(() => this.#handling.delete(handling));
+      }
+      if (jobs.length < free && !this.#stopped) await this.#idle(pollMs);
+    }
+  }
+
+  /**
+   * Runs `work` for jobs the dispatcher holds. work completes the jobs in its own transaction; when it throws
+   * (database trouble, shutdown) the jobs are failed back to pg-boss, which delivers them again (crash retries).
+   */
+  async #settle(jobs: RequestJob[], work: () => Promise<void>): Promise<void> {
+    try {
+      await work();
+    } catch (e) {
+      if (!this.#stopped) this.log.warn({ err: e }, 'request handling failed; the job is run again');
+      await this.boss.fail(REQUEST_QUEUE, jobs.map((j) => j.id)).catch(() => undefined);
+    } finally {
+      const wasFull = this.#active >= this.#opts.concurrency;
+      this.#active -= jobs.length;
+      if (wasFull) this.wakeWorkers();
+    }
+  }
+
+  /**
+   * One batch of fetched jobs: one query reads their requests, one statement claims the gateways' exchange locks and
+   * marks the requests RUNNING, then each request runs on its own. Jobs whose request moved on are completed; two
+   * requests of one gateway in a batch: the second waits (requeued) like any request of a busy gateway.
+   */
+  async #handleBatch(jobs: RequestJob[]): Promise<void> {
+    let found: RequestRow[];
+    try {
+      if (this.#stopped) throw new MeterfabricError(ErrorCode.QUEUE_ERROR, 'platform stopping', { component: 'SHARED' });
+      found = (await this.db.query<RequestRow>('SELECT * FROM request WHERE correlation_uid = ANY($1::text[])', [jobs.map((j) => j.data.correlationUid)])).rows;
+    } catch (e) {
+      await this.#settle(jobs, () => Promise.reject(e));
       return;
     }
-    // A job redelivered after its expiry while this process still runs its earlier execution (aborted at the time
-    // limit but not yet returned, e.g. mid association): two exchanges of one request would overlap on the meter,
-    // and the earlier one fails on the invocation counters the later one used. Wait for it, without a retry.
-    if (this.#executing.has(correlationUid)) {
-      await this.#requeue(req, jobId, this.#opts.lockRetryMs, false, log);
-      return;
+    const byUid = new Map(found.map((r) => [r.correlation_uid, r]));
+    const tasks: Array<Promise<void>> = [];
+    const stale: RequestJob[] = [];
+    const claims: Array<{ job: RequestJob; req: RequestRow; log: Logger }> = [];
+    const lockKeys = new Set<string>();
+    for (const job of jobs) {
+      const req = byUid.get(job.data.correlationUid);
+      if (!req || req.status === 'DONE' || req.job_id !== job.id) {
+        stale.push(job); // the request moved on
+        continue;
+      }
+      const correlationUid = req.correlation_uid;
+      const log = this.log.child({ correlationUid, messageType: req.message_type });
+      const maxTime = toDate(req.max_schedule_time);
+      if (maxTime && Date.now() > maxTime.getTime()) {
+        tasks.push(this.#settle([job], () => this.#finish(correlationUid, job.id, {
+          result: 'NOT_OK', error: new MeterfabricError(ErrorCode.MAX_SCHEDULE_TIME_EXCEEDED, 'MaxScheduleTime passed before the request could run', { component: 'OSGP_CORE', retryable: false }),
+        })));
+        continue;
+      }
+      // A job redelivered after its expiry while this process still runs its earlier execution (aborted at the time
+      // limit but not yet returned, e.g. mid association): two exchanges of one request would overlap on the meter,
+      // and the earlier one fails on the invocation counters the later one used. Wait for it, without a retry.
+      // A second request for a gateway already claimed in this batch waits the same way.
+      if (this.#executing.has(correlationUid) || lockKeys.has(req.lock_key)) {
+        tasks.push(this.#settle([job], () => this.#requeue(req, job.id, this.#opts.lockRetryMs, false, log)));
+        continue;
+      }
+      lockKeys.add(req.lock_key);
+      claims.push({ job, req, log });
     }
-    const leaseSeconds = this.#opts.jobExpireSeconds;
-    // Take the gateway's exchange lock and mark the request RUNNING in one statement (one commit).
-    const claim = await this.db.query<{ locked: number; attempts: number | null }>(
-      `WITH lock AS (
-         INSERT INTO exchange_lock (lock_key, correlation_uid, expires_at) VALUES ($1, $2, now() + ($3::int * interval '1 second'))
+    if (stale.length > 0) tasks.push(this.#settle(stale, () => this.#completeJobs(stale.map((j) => j.id))));
+    if (claims.length > 0) {
+      let claimed: Map<string, { locked: boolean; attempts: number | null }> | undefined;
+      try {
+        claimed = await this.#claim(claims.map((c) => c.req), claims.map((c) => c.job.id));
+      } catch (e) {
+        tasks.push(this.#settle(claims.map((c) => c.job), () => Promise.reject(e)));
+      }
+      for (const { job, req, log } of claimed ? claims : []) {
+        const c = claimed!.get(req.correlation_uid);
+        if (!c?.locked) {
+          // The gateway is busy with another exchange: run this one later, without counting a retry.
+          tasks.push(this.#settle([job], () => this.#requeue(req, job.id, this.#opts.lockRetryMs, false, log)));
+        } else if (c.attempts === null) {
+          // The request moved on between the read and the claim.
+          tasks.push(this.#settle([job], async () => {
+            await this.#releaseLock(req.lock_key, req.correlation_uid);
+            await this.#completeJobs([job.id]);
+          }));
+        } else {
+          tasks.push(this.#settle([job], () => this.#run(req, job.id, c.attempts!, log)));
+        }
+      }
+    }
+    await Promise.all(tasks);
+  }
+
+  /**
+   * Takes the exchange locks of the requests' gateways (distinct lock keys, in key order so that concurrent claims
+   * cannot deadlock) and marks the requests that got theirs RUNNING, attempts + 1: one statement, one commit.
+   */
+  async #claim(reqs: RequestRow[], jobIds: string[]): Promise<Map<string, { locked: boolean; attempts: number | null }>> {
+    const r = await this.db.query<{ correlation_uid: string; locked: boolean; attempts: number | null }>(
+      `WITH x AS (
+         SELECT * FROM unnest($1::text[], $2::text[], $3::uuid[]) AS x(lock_key, correlation_uid, job_id)
+       ), lock AS (
+         INSERT INTO exchange_lock (lock_key, correlation_uid, expires_at)
+         SELECT lock_key, correlation_uid, now() + ($4::int * interval '1 second') FROM x ORDER BY lock_key
          ON CONFLICT (lock_key) DO UPDATE SET correlation_uid = EXCLUDED.correlation_uid, expires_at = EXCLUDED.expires_at
            WHERE exchange_lock.expires_at < now() OR exchange_lock.correlation_uid = EXCLUDED.correlation_uid
-         RETURNING lock_key
+         RETURNING lock_key, correlation_uid
        ), started AS (
-         UPDATE request SET status = 'RUNNING', attempts = attempts + 1, updated_at = now()
-          WHERE correlation_uid = $2 AND job_id = $4 AND status <> 'DONE' AND EXISTS (SELECT 1 FROM lock)
-         RETURNING attempts
+         UPDATE request r SET status = 'RUNNING', attempts = r.attempts + 1, updated_at = now()
+           FROM x JOIN lock l ON l.correlation_uid = x.correlation_uid
+          WHERE r.correlation_uid = x.correlation_uid AND r.job_id = x.job_id AND r.status <> 'DONE'
+         RETURNING r.correlation_uid, r.attempts
        )
-       SELECT (SELECT count(*) FROM lock)::int AS locked, (SELECT attempts FROM started) AS attempts`,
-      [req.lock_key, correlationUid, leaseSeconds, jobId],
+       SELECT x.correlation_uid, l.lock_key IS NOT NULL AS locked, s.attempts
+         FROM x LEFT JOIN lock l ON l.correlation_uid = x.correlation_uid LEFT JOIN started s ON s.correlation_uid = x.correlation_uid`,
+      [reqs.map((q) => q.lock_key), reqs.map((q) => q.correlation_uid), jobIds, this.#opts.jobExpireSeconds],
     );
-    const { locked, attempts } = claim.rows[0]!;
-    if (!locked) {
-      // The gateway is busy with another exchange: run this one later, without counting a retry.
-      await this.#requeue(req, jobId, this.#opts.lockRetryMs, false, log);
-      return;
-    }
+    return new Map(r.rows.map((x) => [x.correlation_uid, { locked: x.locked, attempts: x.attempts }]));
+  }
+
+  async #releaseLock(lockKey: string, correlationUid: string): Promise<void> {
+    await this.db.query('DELETE FROM exchange_lock WHERE lock_key = $1 AND correlation_uid = $2', [lockKey, correlationUid]);
+  }
+
+  async #completeJobs(ids: string[]): Promise<void> {
+    await completeRequestJobs(this.db, ids);
+  }
+
+  /** Executes a claimed request (its lock held, status RUNNING) and records the outcome: result, retry or 417. */
+  async #run(req: RequestRow, jobId: string, attempts: number, log: Logger): Promise<void> {
+    const correlationUid = req.correlation_uid;
+    const maxTime = toDate(req.max_schedule_time);
     let released = false;
     try {
-      if (attempts === null) return; // the request moved on between the read and the claim
+      if (this.#stopped) throw new MeterfabricError(ErrorCode.QUEUE_ERROR, 'platform stopping', { component: 'SHARED' });
       this.#executing.add(correlationUid);
       let outcome: Outcome;
       try {
@@ -697,7 +844,7 @@ export class Platform {
       await this.#finish(correlationUid, jobId, outcome, req.lock_key);
       released = true;
     } finally {
-      if (!released) await this.db.query('DELETE FROM exchange_lock WHERE lock_key = $1 AND correlation_uid = $2', [req.lock_key, correlationUid]).catch(() => undefined);
+      if (!released) await this.#releaseLock(req.lock_key, correlationUid).catch(() => undefined);
     }
   }
 
@@ -738,14 +885,19 @@ export class Platform {
     }
   }
 
-  /** Hands the request to a new job (retry or busy gateway); one transaction, guarded by the current job id. */
+  /**
+   * Hands the request to a new job (retry or busy gateway) and completes the current one: one transaction, guarded
+   * by the current job id. A retry lowers the priority every second retry (GXF-SEMANTICS §7.1).
+   */
   async #requeue(req: RequestRow, jobId: string, delayMs: number, countsAsRetry: boolean, log: Logger, err?: MeterfabricError): Promise<void> {
     const next = randomUUID();
+    const priority = countsAsRetry ? retryPriority(req.priority, req.retries + 1) : req.priority;
     await this.db.tx(async (q) => {
+      await completeRequestJobs(q, [jobId]);
       const r = await q.query(
-        `UPDATE request SET job_id = $3, status = $4, retries = retries + $5, updated_at = now()
+        `UPDATE request SET job_id = $3, status = $4, retries = retries + $5, priority = $6, updated_at = now()
           WHERE correlation_uid = $1 AND job_id = $2 AND status <> 'DONE'`,
-        [req.correlation_uid, jobId, next, countsAsRetry ? 'RETRY' : (req.status === 'RETRY' ? 'RETRY' : 'QUEUED'), countsAsRetry ? 1 : 0],
+        [req.correlation_uid, jobId, next, countsAsRetry ? 'RETRY' : (req.status === 'RETRY' ? 'RETRY' : 'QUEUED'), countsAsRetry ? 1 : 0, priority],
       );
       if (r.rowCount === 0) return;
       if (countsAsRetry) {
@@ -756,53 +908,74 @@ export class Platform {
         });
       }
       const id = await this.boss.send(REQUEST_QUEUE, { correlationUid: req.correlation_uid }, {
-        id: next, priority: req.priority, startAfter: new Date(Date.now() + delayMs), db: inTx(q),
+        id: next, priority, startAfter: new Date(Date.now() + delayMs), db: inTx(q),
       });
       if (!id) throw new MeterfabricError(ErrorCode.QUEUE_ERROR, 'The request could not be re-queued', { component: 'SHARED' });
     });
-    if (countsAsRetry) log.info({ delayMs }, 'retry scheduled');
+    if (countsAsRetry) log.info({ delayMs, priority }, 'retry scheduled');
+    // A local dispatcher that is idle would otherwise find a short delay only at its next poll.
+    if (this.#dispatcher && delayMs < this.#opts.pollingIntervalSeconds * 1000) setTimeout(() => this.wakeWorkers(), delayMs).unref();
   }
 
   /**
-   * Writes the final result once: request DONE, response row, notification outbox and audit in one transaction.
+   * Writes the final result once: request DONE, response row, notification outbox and audit, the exchange lock
+   * released and the job completed, in one transaction shared with the other results finishing at the same time.
    * jobId null (dead letter) finishes whatever job owns the request.
    */
   async #finish(correlationUid: string, jobId: string | null, outcome: Outcome, lockKey?: string): Promise<void> {
-    await this.db.tx(async (q) => {
-      if (lockKey) await q.query('DELETE FROM exchange_lock WHERE lock_key = $1 AND correlation_uid = $2', [lockKey, correlationUid]);
-      const done = await q.query<RequestRow>(
-        `UPDATE request SET status = 'DONE', result = $3, error_code = $4, updated_at = now(), completed_at = now()
-          WHERE correlation_uid = $1 AND status <> 'DONE' AND ($2::uuid IS NULL OR job_id = $2::uuid) RETURNING *`,
-        [correlationUid, jobId, outcome.result, outcome.result === 'OK' ? null : outcome.error.code],
-      );
-      const req = done.rows[0];
-      if (!req) return;
-      const messageData =
-        outcome.result === 'OK'
-          ? outcome.data === undefined ? null : { data: outcome.data }
-          : { error: { code: outcome.error.code, codeName: errorCodeName(outcome.error.code), component: outcome.error.component, message: notificationMessage(outcome.error) } };
-      await q.query(
-        `INSERT INTO response_data (correlation_uid, organisation_identification, device_identification, message_type, result_type, message_data)
-         VALUES ($1,$2,$3,$4,$5,$6) ON CONFLICT (correlation_uid) DO NOTHING`,
-        [correlationUid, req.organisation_identification, req.device_identification, req.message_type, outcome.result, messageData === null ? null : JSON.stringify(messageData)],
-      );
-      const target = await q.query<{ response_url: string | null; notification_url: string | null; webhook_url: string | null }>(
-        `SELECT (SELECT response_url FROM response_url WHERE correlation_uid = $1) AS response_url, o.notification_url, o.webhook_url
-           FROM organisation o WHERE o.identification = $2`,
-        [correlationUid, req.organisation_identification],
-      );
-      const t = target.rows[0];
-      if (t) {
-        if (req.channel === 'SOAP') await enqueueNotification(q, correlationUid, 'SOAP', t.response_url ?? t.notification_url);
-        else await enqueueNotification(q, correlationUid, 'WEBHOOK', t.response_url ?? t.webhook_url);
-      }
-      await audit(q, {
-        event: 'COMPLETED', correlationUid, organisationIdentification: req.organisation_identification, userName: req.user_name,
-        applicationName: req.application_name, deviceIdentification: req.device_identification, messageType: req.message_type,
-        channel: req.channel, result: outcome.result, errorCode: outcome.result === 'OK' ? null : outcome.error.code,
-      });
+    const messageData =
+      outcome.result === 'OK'
+        ? outcome.data === undefined ? null : { data: outcome.data }
+        : { error: { code: outcome.error.code, codeName: errorCodeName(outcome.error.code), component: outcome.error.component, message: notificationMessage(outcome.error) } };
+    await this.#finished.add({
+      correlation_uid: correlationUid, job_id: jobId, lock_key: lockKey ?? null, result: outcome.result,
+      error_code: outcome.result === 'OK' ? null : outcome.error.code, message_data: messageData,
     });
   }
+
+  /**
+   * One statement for a batch of final results. A request already DONE, or owned by another job, is left alone
+   * (its job is still completed). Notifications: SOAP requests to the ResponseUrl or the organisation's
+   * notification URL, REST requests to the ResponseUrl or its webhook; no target, no notification (GXF §8).
+   */
+  async #writeFinished(rows: FinishRow[]): Promise<void> {
+    await this.db.query(
+      `WITH x AS (
+         SELECT * FROM jsonb_to_recordset($1::jsonb) AS x(correlation_uid text, job_id uuid, lock_key text, result text, error_code int, message_data jsonb)
+       ), unlocked AS (
+         DELETE FROM exchange_lock l USING x WHERE l.lock_key = x.lock_key AND l.correlation_uid = x.correlation_uid
+       ), done AS (
+         UPDATE request r SET status = 'DONE', result = x.result, error_code = x.error_code, updated_at = now(), completed_at = now()
+           FROM x WHERE r.correlation_uid = x.correlation_uid AND r.status <> 'DONE' AND (x.job_id IS NULL OR r.job_id = x.job_id)
+         RETURNING r.correlation_uid, r.organisation_identification, r.user_name, r.application_name, r.device_identification, r.message_type,
+           r.channel, x.result, x.error_code, x.message_data
+       ), responses AS (
+         INSERT INTO response_data (correlation_uid, organisation_identification, device_identification, message_type, result_type, message_data)
+         SELECT correlation_uid, organisation_identification, device_identification, message_type, result, message_data FROM done
+         ON CONFLICT (correlation_uid) DO NOTHING
+       ), notifications AS (
+         INSERT INTO notification (correlation_uid, kind, target_url)
+         SELECT correlation_uid, kind, target_url FROM (
+           SELECT d.correlation_uid, CASE WHEN d.channel = 'SOAP' THEN 'SOAP' ELSE 'WEBHOOK' END AS kind,
+                  COALESCE(u.response_url, CASE WHEN d.channel = 'SOAP' THEN o.notification_url ELSE o.webhook_url END) AS target_url
+             FROM done d JOIN organisation o ON o.identification = d.organisation_identification
+             LEFT JOIN response_url u ON u.correlation_uid = d.correlation_uid
+         ) t WHERE target_url <> ''
+       ), audit AS (
+         INSERT INTO audit_log (event, correlation_uid, organisation_identification, user_name, application_name, device_identification,
+           message_type, channel, result, error_code)
+         SELECT 'COMPLETED', correlation_uid, organisation_identification, user_name, application_name, device_identification,
+           message_type, channel, result, error_code FROM done
+       ), jobs AS (${completeRequestJobsSql('(SELECT job_id FROM x WHERE job_id IS NOT NULL)')})
+       SELECT 1`,
+      [JSON.stringify(rows)],
+    );
+  }
+}
+
+/** GXF-SEMANTICS §7.1: the priority of retry number `retryCount` (1-based) is lowered by one on every even retry. */
+export function retryPriority(priority: number, retryCount: number): number {
+  return retryCount > 0 && retryCount % 2 === 0 ? Math.max(priority - 1, 0) : priority;
 }
 
 /** GXF-SEMANTICS §6.4: the notification message is the cause's message when there is a cause. */

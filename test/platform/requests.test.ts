@@ -133,4 +133,40 @@ for (const engine of engines) {
       assert.equal(r.error?.code, 416);
     });
   });
+
+  // GXF-SEMANTICS §7.1: retry n runs with max(priority - 1, 0) when n > 0 and n is even (MessagePriorityHandler).
+  test(`retries lower the priority every second retry on ${engine}`, engineOptions(engine), async (t) => {
+    const { db, dispose } = await freshDb(engine);
+    let platform: Platform | undefined;
+    t.after(async () => {
+      await platform?.stop();
+      await dispose();
+    });
+    await seedInventory(db);
+    platform = await Platform.start({ db, concurrency: 2, pollingIntervalSeconds: 0.5, retry: { maxRetries: 4, baseDelayMs: 10 } });
+    const p = platform;
+    const seen: Record<string, Array<[number, number]>> = {};
+    p.executors.register({
+      messageType: 'SCAN_MBUS_CHANNELS',
+      async execute(ctx) {
+        // The priority of the queue job this execution runs under.
+        const job = await ctx.db.query<{ priority: number }>(
+          'SELECT j.priority FROM pgboss.job j JOIN request r ON r.job_id = j.id WHERE r.correlation_uid = $1', [ctx.correlationUid],
+        );
+        (seen[ctx.correlationUid] ??= []).push([ctx.attempt, job.rows[0]!.priority]);
+        throw new MeterfabricError(ErrorCode.CONNECTION_REFUSED, 'refused', { component: 'PROTOCOL_DLMS' });
+      },
+    });
+    const run = async (priority: number) => {
+      const { correlationUid } = await p.requests.submit({ ...base, priority, organisationIdentification: ORG, deviceIdentification: GATEWAY, messageType: 'SCAN_MBUS_CHANNELS' });
+      assert.equal((await p.requests.waitForResponse(correlationUid, ORG, 20_000)).result, 'NOT_OK');
+      return { seen: seen[correlationUid], record: (await p.requests.get(correlationUid))! };
+    };
+    const high = await run(6);
+    assert.deepEqual(high.seen, [[1, 6], [2, 6], [3, 5], [4, 5], [5, 4]]);
+    assert.equal(high.record.retries, 4);
+    assert.equal(high.record.priority, 4);
+    const low = await run(0);
+    assert.deepEqual(low.seen?.map(([, prio]) => prio), [0, 0, 0, 0, 0]);
+  });
 }
