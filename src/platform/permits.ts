@@ -137,13 +137,13 @@ export class SharedThrottle implements ConnectionThrottle {
   /** As ConnectionThrottle.acquire; the release also resolves once the database has the permit back. */
   async acquire(signal?: AbortSignal, request: PermitRequest = {}): Promise<() => Promise<void>> {
     signal?.throwIfAborted();
-    const priority = request.priority ?? (request.correlationUid ? await this.#priorityOf(request.correlationUid) : undefined);
+    const priority = request.priority ?? (request.correlationUid ? await this.#unavailableAsRetryable(() => this.#priorityOf(request.correlationUid!)) : undefined);
     const high = (priority ?? 4) > 4;
     const start = Date.now();
     let rateMisses = 0;
     for (;;) {
       signal?.throwIfAborted();
-      const a = await this.tryAcquire({ ...request, ...(priority === undefined ? {} : { priority }) });
+      const a = await this.#unavailableAsRetryable(() => this.tryAcquire({ ...request, ...(priority === undefined ? {} : { priority }) }));
       if (a.granted) return this.#releaser(a.permitId);
       const waited = Date.now() - start;
       let waitMs: number;
@@ -165,7 +165,9 @@ export class SharedThrottle implements ConnectionThrottle {
   async renew(): Promise<void> {
     if (this.#renewing) return this.#renewing;
     this.#renewing = (async () => {
-      if (this.#held.size === 0) return;
+      // Only permits held before the UPDATE can be judged by it; one taken meanwhile is renewed next time.
+      const before = [...this.#held];
+      if (before.length === 0) return;
       try {
         // A lease that already ran out is not brought back: another process may have been given its place.
         const r = await this.#db.query<{ permit_id: string }>(
@@ -175,8 +177,8 @@ export class SharedThrottle implements ConnectionThrottle {
           [this.holder, this.leaseMs],
         );
         const renewed = new Set(r.rows.map((x) => x.permit_id));
-        for (const id of this.#held) {
-          if (renewed.has(id)) continue;
+        for (const id of before) {
+          if (renewed.has(id) || !this.#held.has(id)) continue;
           this.#held.delete(id);
           this.#log.warn({ permitId: id }, 'connection permit lease ran out before it was renewed; its connection is no longer counted');
         }
@@ -224,6 +226,16 @@ export class SharedThrottle implements ConnectionThrottle {
       done = p;
       return p;
     };
+  }
+
+  /** A database that does not answer is a passing condition: the request is tried again later, as when denied. */
+  async #unavailableAsRetryable<T>(fn: () => Promise<T>): Promise<T> {
+    try {
+      return await fn();
+    } catch (e) {
+      if (e instanceof MeterfabricError) throw e;
+      throw new MeterfabricError(ErrorCode.CONNECTION_ERROR, 'Connection permits are unavailable (database)', { component: 'OSGP_CORE', retryable: true, cause: e, details: { throttled: 'unavailable' } });
+    }
   }
 
   async #priorityOf(correlationUid: string): Promise<number | undefined> {

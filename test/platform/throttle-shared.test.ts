@@ -239,3 +239,49 @@ test('throttle mode: shared by default on PostgreSQL, local on the embedded data
   assert.equal(platformOptionsFromEnv({}).throttle, undefined);
   assert.throws(() => platformOptionsFromEnv({ METERFABRIC_THROTTLE_MODE: 'global' }), (e: MeterfabricError) => e.code === 1300);
 });
+
+test('shared throttle: a permit taken while leases are being renewed is not mistaken for a lost one', async () => {
+  const { db, dispose } = await freshDb('pglite');
+  let openGate!: () => void;
+  const gate = new Promise<void>((r) => (openGate = r));
+  // The renewal's answer arrives only after another permit was taken in the meantime.
+  const slow: Db = {
+    ...db,
+    tx: (fn) => db.tx(fn),
+    query: async (sql, params) => {
+      const r = await db.query(sql, params);
+      if (/SET expires_at/.test(sql)) await gate;
+      return r as never;
+    },
+  };
+  const t = new SharedThrottle(slow, { maxOpen: 5, newPerSecond: 1000, renewMs: 3_600_000 });
+  try {
+    await t.acquire();
+    const renewing = t.renew();
+    await t.acquire();
+    openGate();
+    await renewing;
+    assert.equal(t.open, 2);
+    await t.renew();
+    assert.equal(t.open, 2);
+  } finally {
+    await t.close();
+    await dispose();
+  }
+});
+
+test('shared throttle: a database that does not answer denies retryably', async () => {
+  const broken = {
+    engine: 'postgres',
+    query: async () => {
+      throw new Error('connection refused');
+    },
+    tx: async () => {
+      throw new Error('connection refused');
+    },
+  } as unknown as Db;
+  const t = new SharedThrottle(broken, {});
+  await assert.rejects(t.acquire(), (e: MeterfabricError) => e.code === 211 && e.retryable && e.details?.throttled === 'unavailable');
+  await assert.rejects(t.acquire(undefined, { correlationUid: 'x' }), (e: MeterfabricError) => e.code === 211 && e.retryable);
+  await t.close();
+});
