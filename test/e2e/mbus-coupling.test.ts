@@ -131,10 +131,15 @@ async function soapByChannel(url: string, op: 'CoupleMbusDeviceByChannel' | 'Dec
   throw new Error(`no response for ${op}`);
 }
 
-/** ChannelElementValues of a SOAP answer, element by element in schema order. */
-const soapChannelValues = (xml: string) =>
-  xpathAll(xml, '//inst:ChannelElementValues/*').length === 0 ? undefined : ['Channel', 'PrimaryAddress', 'IdentificationNumber', 'ManufacturerIdentification', 'Version', 'DeviceTypeIdentification']
-    .map((n) => [n, xpathAll(xml, `//inst:ChannelElementValues/inst:${n}`)[0]]);
+/** ChannelElementValues of a SOAP answer by element name, checked to come in the schema's order. */
+function soapChannelValues(xml: string): [string, string | undefined][] | undefined {
+  const inDocumentOrder = xpathAll(xml, '//inst:ChannelElementValues/*');
+  if (inDocumentOrder.length === 0) return undefined;
+  const byName = ['Channel', 'PrimaryAddress', 'IdentificationNumber', 'ManufacturerIdentification', 'Version', 'DeviceTypeIdentification']
+    .map((n): [string, string | undefined] => [n, xpathAll(xml, `//inst:ChannelElementValues/inst:${n}`)[0]]);
+  assert.deepEqual(inDocumentOrder, byName.map(([, v]) => v), 'ChannelElementValues children in schema order');
+  return byName;
+}
 
 const NOT_COUPLED = { gateway: null, channel: null };
 
