@@ -64,6 +64,12 @@ export class WrapperFrameReader {
 
   /** Appends bytes; returns the frames that are now complete. Throws 231 on a bad header. */
   push(chunk: Buffer): WrapperFrame[] {
+    // Common case: nothing pending and the chunk is exactly one frame. The APDU is then a view of the chunk, which
+    // holds nothing else, so no copy is needed to avoid pinning a larger buffer.
+    if (this.size === 0 && !this.header && chunk.length >= WRAPPER_HEADER_LENGTH) {
+      const h = WrapperHeader.decode(chunk);
+      if (chunk.length === WRAPPER_HEADER_LENGTH + h.length) return [new WrapperFrame(h.source, h.destination, chunk.subarray(WRAPPER_HEADER_LENGTH))];
+    }
     if (chunk.length) {
       this.chunks.push(chunk);
       this.size += chunk.length;

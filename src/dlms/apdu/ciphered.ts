@@ -64,7 +64,8 @@ export class GloCipheredApdu {
     r.need(len, 'ciphered content');
     const securityControl = r.u8('security control');
     const invocationCounter = r.u32('invocation counter');
-    const content = r.bytes(len - 5, 'ciphered content');
+    // A view: the content is only deciphered into a new buffer (or copied for SC 0x10), never kept.
+    const content = r.view(len - 5, 'ciphered content');
     r.expectEnd();
     return new GloCipheredApdu({ tag, securityControl, invocationCounter, content });
   }
