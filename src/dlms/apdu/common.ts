@@ -3,7 +3,7 @@
  * Data-Access-Result and Action-Result codes, Get-Data-Result.
  */
 import { type DlmsData, encodeData, readData } from '../axdr.ts';
-import { ByteReader, checkUint, decodeError, u16be } from '../bytes.ts';
+import { ByteReader, checkUint, decodeError } from '../bytes.ts';
 import { Obis } from '../obis.ts';
 
 // ---------------------------------------------------------------------------------------------------------------
@@ -65,8 +65,15 @@ export function methodDescriptor(classId: number, instance: Obis | string, metho
 export function encodeDescriptor(classId: number, instance: Obis, id: number): Buffer {
   checkUint(classId, 0xffff, 'class id');
   checkUint(id, 0xff, 'attribute/method id');
-  return Buffer.concat([u16be(classId), instance.bytes, Buffer.from([id])]);
+  const out = Buffer.allocUnsafe(9);
+  out.writeUInt16BE(classId, 0);
+  instance.bytes.copy(out, 2, 0, 6);
+  out[8] = id;
+  return out;
 }
+
+/** No selective access: the presence byte 00 (only ever copied into a larger APDU). */
+const NO_ACCESS_SELECTION = Buffer.from([0x00]);
 
 export function readAttributeDescriptor(r: ByteReader): AttributeDescriptor {
   const classId = r.u16('class id');
@@ -83,7 +90,7 @@ export function readMethodDescriptor(r: ByteReader): MethodDescriptor {
 }
 
 export function encodeAccessSelection(a: AccessSelection | undefined): Buffer {
-  if (!a) return Buffer.from([0x00]);
+  if (!a) return NO_ACCESS_SELECTION;
   return Buffer.concat([Buffer.from([0x01, checkUint(a.selector, 0xff, 'access selector')]), encodeData(a.parameters)]);
 }
 
