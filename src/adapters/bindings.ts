@@ -87,6 +87,14 @@ export function inventoryPort(db: Db): InventoryPort {
     },
     async setCoupling(mbusId, gateway, channel, primaryAddress) {
       await db.tx(async (q) => {
+        // Callers record what the meter reports on that channel, so any other device the inventory still has
+        // there is stale (a replaced gas meter): it is decoupled, as DecoupleMbusDevice would leave it.
+        if (gateway !== null && channel !== null) {
+          await q.query(
+            'UPDATE device SET gateway_device_identification = NULL, channel = NULL, updated_at = now() WHERE gateway_device_identification = $1 AND channel = $2 AND device_identification <> $3',
+            [gateway, channel, mbusId],
+          );
+        }
         await setDeviceCoupling(q, mbusId, gateway, channel);
         if (primaryAddress !== undefined) await q.query('UPDATE device SET mbus_primary_address = $2 WHERE device_identification = $1', [mbusId, primaryAddress]);
       });

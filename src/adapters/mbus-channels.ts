@@ -57,18 +57,6 @@ function partialScore(dev: MbusDeviceRecord, ch: ChannelElementValues): number {
   return score;
 }
 
-/**
- * Records a coupling the meter has just confirmed (it reports, or now holds, this device on the channel). The
- * inventory keeps one device per gateway channel, so any other device it still has there is stale and is
- * decoupled, as DecoupleMbusDevice would leave it; GXF's inventory has no such constraint and keeps both (§16).
- */
-async function coupleOnChannel(deps: ExecutorDeps, mbusDeviceIdentification: string, gateway: string, channel: number, primaryAddress: number): Promise<void> {
-  for (const d of await deps.inventory.mbusDevicesOnGateway(gateway)) {
-    if (d.channel === channel && d.deviceIdentification !== mbusDeviceIdentification) await deps.inventory.setCoupling(d.deviceIdentification, null, null, null);
-  }
-  await deps.inventory.setCoupling(mbusDeviceIdentification, gateway, channel, primaryAddress);
-}
-
 export async function coupleMbusDevice(deps: ExecutorDeps, req: RequestInfo, payload: { mbusDeviceIdentification: string; force?: boolean }) {
   const gateway = await deps.inventory.getGateway(req.deviceIdentification);
   const mbus = await deps.inventory.getMbusDevice(payload.mbusDeviceIdentification);
@@ -112,7 +100,7 @@ export async function coupleMbusDevice(deps: ExecutorDeps, req: RequestInfo, pay
     await link.writeChannelIdentity(empty.channel, written);
     return written;
   });
-  await coupleOnChannel(deps, mbus.deviceIdentification, gateway.deviceIdentification, result.channel, result.primaryAddress);
+  await deps.inventory.setCoupling(mbus.deviceIdentification, gateway.deviceIdentification, result.channel, result.primaryAddress);
   return { mbusDeviceIdentification: mbus.deviceIdentification, channelElementValues: result };
 }
 
@@ -124,7 +112,7 @@ export async function coupleMbusDeviceByChannel(deps: ExecutorDeps, req: Request
   if (!mbus) {
     throw functional(ErrorCode.NO_MATCHING_MBUS_DEVICE_FOUND, `No M-Bus device known with identification number ${values.identificationNumber} and manufacturer ${values.manufacturerIdentification}`);
   }
-  await coupleOnChannel(deps, mbus.deviceIdentification, gateway.deviceIdentification, payload.channel, values.primaryAddress);
+  await deps.inventory.setCoupling(mbus.deviceIdentification, gateway.deviceIdentification, payload.channel, values.primaryAddress);
   return { mbusDeviceIdentification: mbus.deviceIdentification, channelElementValues: values };
 }
 

@@ -68,7 +68,7 @@ export interface InventoryPort {
   getGateway(deviceIdentification: string): Promise<GatewayRecord>;
   getMbusDevice(deviceIdentification: string): Promise<MbusDeviceRecord | undefined>;
   findMbusDeviceByIdentity(identificationNumber: string, manufacturerIdentification: string): Promise<MbusDeviceRecord | undefined>;
-  /** Records that the M-Bus device sits on this gateway channel (repairs a stale coupling). */
+  /** Records that the M-Bus device sits on this gateway channel, as the meter reports it: any other device the inventory still has on that channel is decoupled (repairs stale couplings). */
   setCoupling(mbusDeviceIdentification: string, gatewayDeviceIdentification: string | null, channel: number | null, primaryAddress?: number | null): Promise<void>;
   mbusDevicesOnGateway(gatewayDeviceIdentification: string): Promise<MbusDeviceRecord[]>;
   /** Next SMR5 key change counter for an M-Bus device: strictly increasing, persisted before it is returned. */

@@ -7,6 +7,7 @@ import assert from 'node:assert/strict';
 import { engines, engineOptions } from '../support/db.ts';
 import { startHeadend, type Headend } from '../support/headend.ts';
 import { MessageType } from '../../src/platform/operations.ts';
+import { testGMeter } from '../../src/simulator/meter.ts';
 
 const ORG = 'test-org';
 const GW = 'E0051004000000001';
@@ -118,6 +119,34 @@ test('a line drop after transfer_key is recovered by the retry with the same pen
     const active = (await h.secrets.getActive(GM, 'G_METER_ENCRYPTION_KEY'))!.key;
     assert.ok(active.equals(pending.key), 'the retry reused the pending key instead of generating another');
     await assertMeterHoldsActiveKey(h);
+  } finally {
+    await h.stop();
+  }
+});
+
+test('a replaced gas meter: SetMbusUserKeyByChannel couples the new G-meter and releases the old one from that channel', async () => {
+  const h = await startHeadend('pglite');
+  try {
+    await h.addOrganisation(ORG);
+    const sim = await h.addGateway(GW, ORG);
+    await h.addGMeter(GM, ORG);
+    assert.equal((await submit(h, MessageType.SET_MBUS_USER_KEY_BY_CHANNEL, GW, { channel: 1 })).result, 'OK');
+    // The field engineer swaps the gas meter on channel 1; the new one is in the inventory but not yet coupled.
+    const NEW_GM = 'G0051004000000077';
+    await h.addGMeter(NEW_GM, ORG, { identification: '33445566' });
+    sim.installGMeter(1, { ...testGMeter(), identification: '33445566' });
+    const r = await submit(h, MessageType.SET_MBUS_USER_KEY_BY_CHANNEL, GW, { channel: 1 });
+    assert.equal(r.result, 'OK', JSON.stringify(r.error));
+    const rows = await h.db.query<{ device_identification: string; gateway_device_identification: string | null; channel: number | null }>(
+      'SELECT device_identification, gateway_device_identification, channel FROM device WHERE device_identification = ANY($1) ORDER BY device_identification',
+      [[GM, NEW_GM]],
+    );
+    assert.deepEqual(rows.rows.map((x) => ({ ...x })), [
+      { device_identification: GM, gateway_device_identification: null, channel: null },
+      { device_identification: NEW_GM, gateway_device_identification: GW, channel: 1 },
+    ]);
+    const active = await h.secrets.getActive(NEW_GM, 'G_METER_ENCRYPTION_KEY');
+    assert.ok(active && sim.gMeterKey(1)?.equals(active.key), 'the new G-meter holds its ACTIVE key');
   } finally {
     await h.stop();
   }
