@@ -6,7 +6,7 @@
  * DATABASE_URL names a server, on PostgreSQL in a throw-away database created there.
  *
  *   node --import tsx bench/platform.ts [--engine pglite|postgres] [--devices 1000000] [--backlog 100000]
- *     [--requests 20000] [--dispatch 20000] [--submitters 16] [--concurrency 32] [--pool 20]
+ *     [--requests 20000] [--dispatch 20000] [--submitters 64] [--concurrency 128] [--pool 20]
  *
  * Phases: seed devices (each owned by the bench organisation) -> write the backlog (queued requests, as submit
  * writes them) -> accept `--requests` more through RequestApi.submit with `--submitters` concurrent callers and no
@@ -31,8 +31,8 @@ const DEVICES = arg('devices', 1_000_000);
 const BACKLOG = arg('backlog', 100_000);
 const REQUESTS = arg('requests', 20_000);
 const DISPATCH = arg('dispatch', 20_000);
-const SUBMITTERS = arg('submitters', 16);
-const CONCURRENCY = arg('concurrency', 32);
+const SUBMITTERS = arg('submitters', 64);
+const CONCURRENCY = arg('concurrency', 128);
 const POOL = arg('pool', 20);
 process.env.METERFABRIC_LOG_LEVEL ??= 'silent';
 
@@ -111,6 +111,20 @@ async function run(engine: 'pglite' | 'postgres', db: Db): Promise<void> {
     );
     line(`server ${s.rows.map((r) => `${r.name}=${r.setting}${r.unit ? ' ' + r.unit : ''}`).join(', ')}; pool ${POOL} connections`);
   }
+  // The floor under any acceptance latency on this machine: one round trip, and one committed single-row insert.
+  await db.exec('CREATE TABLE bench_commit (x int)');
+  const floor = async (sql: string) => {
+    const t: number[] = [];
+    for (let i = 0; i < 300; i++) {
+      const s = performance.now();
+      await db.query(sql);
+      t.push(performance.now() - s);
+    }
+    t.sort((a, b) => a - b);
+    return `p50 ${percentile(t, 50).toFixed(2)} ms, p99 ${percentile(t, 99).toFixed(2)} ms`;
+  };
+  line(`floor: SELECT 1 ${await floor('SELECT 1')}; committed one-row INSERT ${await floor('INSERT INTO bench_commit VALUES (1)')}`);
+  await db.exec('DROP TABLE bench_commit');
   let t0 = performance.now();
   await seedDevices(db);
   await db.exec('ANALYZE');

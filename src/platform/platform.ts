@@ -232,16 +232,18 @@ async function audit(q: Queryable, e: Partial<AuditEntry> & { event: string }): 
 }
 
 /**
- * Batches concurrent writes: items added while a write is in progress go together into the next one. `add` resolves
- * once its item is committed. A failed batch is written again item by item, so one bad item fails only its caller.
+ * Batches concurrent writes: items added while a write is in progress go together into the next one, so concurrent
+ * callers share one round trip and one WAL flush. `add` resolves with the item's result once its item is committed.
+ * A failed batch is written again item by item, so one bad item fails only its caller. One write at a time: on
+ * PostgreSQL the WAL flush is the cost, and parallel writes only split the batch into more flushes (bench/platform.ts).
  */
-export class GroupCommit<T> {
-  readonly #pending: Array<{ item: T; resolve: () => void; reject: (e: unknown) => void }> = [];
+export class GroupCommit<T, R = void> {
+  readonly #pending: Array<{ item: T; resolve: (r: R) => void; reject: (e: unknown) => void }> = [];
   #flushing = false;
 
-  constructor(private readonly write: (items: T[]) => Promise<void>, private readonly maxBatch = 500) {}
+  constructor(private readonly write: (items: T[]) => Promise<R[] | void>, private readonly maxBatch = 500) {}
 
-  add(item: T): Promise<void> {
+  add(item: T): Promise<R> {
     return new Promise((resolve, reject) => {
       this.#pending.push({ item, resolve, reject });
       if (!this.#flushing) void this.#flush();
@@ -254,11 +256,11 @@ export class GroupCommit<T> {
       while (this.#pending.length > 0) {
         const batch = this.#pending.splice(0, this.maxBatch);
         try {
-          await this.write(batch.map((b) => b.item));
-          for (const b of batch) b.resolve();
+          const results = await this.write(batch.map((b) => b.item));
+          batch.forEach((b, i) => b.resolve(results?.[i] as R));
         } catch (e) {
           if (batch.length === 1) batch[0]!.reject(e);
-          else for (const b of batch) await this.write([b.item]).then(b.resolve, b.reject);
+          else for (const b of batch) await this.write([b.item]).then((results) => b.resolve(results?.[0] as R), b.reject);
         }
       }
     } finally {
@@ -266,6 +268,34 @@ export class GroupCommit<T> {
     }
   }
 }
+
+/**
+ * GXF's synchronous checks as a CTE over the rows of `x` (GXF-SEMANTICS §9.2, in GXF's order): refusal 101 unknown
+ * organisation, 104 disabled organisation, 201 unknown device, 301 not authorised (OWNER holds every function),
+ * 0 accepted. ADD_METER creates its device, so only the organisation is checked (§9.3). Also the device's gateway and
+ * the default exchange lock key: the gateway of an M-Bus device, else the device.
+ */
+const CHECKED_SQL = `checked AS (
+  SELECT x.*,
+    CASE WHEN x.message_type = '${MessageType.ADD_METER}' THEN NULL ELSE d.gateway_device_identification END AS gateway,
+    CASE WHEN x.message_type = '${MessageType.ADD_METER}' THEN x.device_identification
+         ELSE COALESCE(d.gateway_device_identification, x.device_identification) END AS default_lock_key,
+    CASE
+      WHEN o.identification IS NULL THEN ${ErrorCode.UNKNOWN_ORGANISATION}
+      WHEN NOT o.enabled THEN ${ErrorCode.DISABLED_ORGANISATION}
+      WHEN x.message_type = '${MessageType.ADD_METER}' THEN 0
+      WHEN d.device_identification IS NULL THEN ${ErrorCode.UNKNOWN_DEVICE}
+      WHEN NOT EXISTS (
+        SELECT 1 FROM device_authorisation a
+         WHERE a.organisation_identification = x.organisation_identification AND a.device_identification = x.device_identification
+           AND (a.function_group = 'OWNER' OR EXISTS (
+             SELECT 1 FROM device_function_mapping m WHERE m.function_group = a.function_group AND m.device_function = x.message_type))
+      ) THEN ${ErrorCode.UNAUTHORIZED}
+      ELSE 0
+    END AS refusal
+  FROM x LEFT JOIN organisation o ON o.identification = x.organisation_identification
+         LEFT JOIN device d ON d.device_identification = x.device_identification
+)`;
 
 export class ExecutorRegistry {
   readonly #map = new Map<string, OperationExecutor>();
@@ -284,55 +314,32 @@ export class ExecutorRegistry {
 }
 
 export class RequestApi {
-  constructor(private readonly platform: Platform) {}
+  constructor(private readonly platform: Platform) {
+    this.#accepted = new GroupCommit<AcceptRow, number>((rows) => this.#writeAccepted(rows));
+  }
 
   /**
-   * GXF's synchronous checks (GXF-SEMANTICS §3.1, §9.2), then one transaction that writes the request, its
-   * ResponseUrl and audit row and enqueues its job. Errors: 101, 104, 201, 301 (no correlationUid is created).
+   * GXF's synchronous checks (GXF-SEMANTICS §3.1, §9.2) and, when they pass, the request, its ResponseUrl and audit
+   * row and its queue job, all in one statement shared with the requests submitted at the same time (group commit).
+   * Resolves once the request is committed. Errors: 101, 104, 201, 301 (no correlationUid is created).
    */
   async submit(r: SubmitRequest): Promise<{ correlationUid: string }> {
     const p = this.platform;
-    const db = p.db;
-    const reject = async (code: number, message: string, component: Component) => {
-      await audit(db, {
-        event: 'REJECTED', organisationIdentification: r.organisationIdentification, userName: r.userName, applicationName: r.applicationName,
-        deviceIdentification: r.deviceIdentification, messageType: r.messageType, channel: r.channel, errorCode: code, detail: message,
-      }).catch(() => undefined);
-      return new MeterfabricError(code, message, { component, retryable: false });
-    };
-    // One round trip for GXF's checks, evaluated in GXF's order below (GXF-SEMANTICS §9.2).
-    const checked = await db.query<{ enabled: boolean; device_found: boolean; gateway: string | null; authorised: boolean }>(
-      `SELECT o.enabled, d.device_identification IS NOT NULL AS device_found, d.gateway_device_identification AS gateway,
-              EXISTS (SELECT 1 FROM device_authorisation a
-                       WHERE a.organisation_identification = o.identification AND a.device_identification = $2
-                         AND (a.function_group = 'OWNER' OR EXISTS (
-                           SELECT 1 FROM device_function_mapping m WHERE m.function_group = a.function_group AND m.device_function = $3))) AS authorised
-         FROM organisation o LEFT JOIN device d ON d.device_identification = $2
-        WHERE o.identification = $1`,
-      [r.organisationIdentification, r.deviceIdentification, r.messageType],
-    );
-    const c = checked.rows[0];
-    if (!c) throw await reject(ErrorCode.UNKNOWN_ORGANISATION, `Organisation ${r.organisationIdentification} is unknown`, 'WS_SMART_METERING');
-    if (!c.enabled) throw await reject(ErrorCode.DISABLED_ORGANISATION, `Organisation ${r.organisationIdentification} is disabled`, 'WS_SMART_METERING');
-    let gateway: string | null = null;
-    if (r.messageType !== MessageType.ADD_METER) {
-      // GXF-SEMANTICS §9.3: ADD_METER creates the device; every other function is checked on the request's device.
-      if (!c.device_found) throw await reject(ErrorCode.UNKNOWN_DEVICE, `Device ${r.deviceIdentification} is unknown`, 'DOMAIN_CORE');
-      if (!c.authorised) {
-        throw await reject(ErrorCode.UNAUTHORIZED, `Organisation [${r.organisationIdentification}] is not authorized for action`, 'WS_SMART_METERING');
-      }
-      gateway = c.gateway;
-    }
     const executor = p.executors.get(r.messageType);
-    const lockInput: LockKeyInput = {
-      organisationIdentification: r.organisationIdentification, deviceIdentification: r.deviceIdentification,
-      messageType: r.messageType, payload: r.payload ?? {}, gatewayDeviceIdentification: gateway,
-    };
-    const lockKey = executor?.lockKey ? await executor.lockKey(lockInput) : (gateway ?? r.deviceIdentification);
+    let lockKey: string | null = null;
+    if (executor?.lockKey) {
+      // The executor picks the lock from the checked device: check first, then accept (checked again there).
+      const checked = await this.#check(r);
+      if (checked.refusal) throw await this.#refuse(r, checked.refusal);
+      lockKey = await executor.lockKey({
+        organisationIdentification: r.organisationIdentification, deviceIdentification: r.deviceIdentification,
+        messageType: r.messageType, payload: r.payload ?? {}, gatewayDeviceIdentification: checked.gateway,
+      });
+    }
     const correlationUid = makeCorrelationUid(r.organisationIdentification, r.deviceIdentification);
     const priority = clampPriority(r.priority);
-    await inSpan(`accept ${r.messageType}`, { [CORRELATION_UID]: correlationUid, 'meterfabric.device': r.deviceIdentification }, () =>
-      this.#accept({
+    const refusal = await inSpan(`accept ${r.messageType}`, { [CORRELATION_UID]: correlationUid, 'meterfabric.device': r.deviceIdentification }, () =>
+      this.#accepted.add({
         correlation_uid: correlationUid, organisation_identification: r.organisationIdentification, user_name: r.userName,
         application_name: r.applicationName, device_identification: r.deviceIdentification, message_type: r.messageType,
         payload: r.payload ?? {}, priority, schedule_time: r.scheduleTime?.toISOString() ?? null,
@@ -340,44 +347,72 @@ export class RequestApi {
         lock_key: lockKey, job_id: randomUUID(), response_url: r.responseUrl ?? null, trace_parent: currentTraceParent() ?? null,
       }),
     );
+    if (refusal) throw await this.#refuse(r, refusal);
     p.wakeWorkers();
     return { correlationUid };
   }
 
-  /**
-   * Group commit: requests accepted while a write is in progress are written together by the next one, so concurrent
-   * callers share one round trip and one WAL flush. Each caller still returns only after its request is committed.
-   */
-  readonly #accepted = new GroupCommit<AcceptRow>((rows) => this.#writeAccepted(rows));
+  /** GXF's refusal for a failed check, audited as REJECTED. */
+  async #refuse(r: SubmitRequest, code: number): Promise<MeterfabricError> {
+    const [message, component]: [string, Component] =
+      code === ErrorCode.UNKNOWN_ORGANISATION ? [`Organisation ${r.organisationIdentification} is unknown`, 'WS_SMART_METERING']
+      : code === ErrorCode.DISABLED_ORGANISATION ? [`Organisation ${r.organisationIdentification} is disabled`, 'WS_SMART_METERING']
+      : code === ErrorCode.UNKNOWN_DEVICE ? [`Device ${r.deviceIdentification} is unknown`, 'DOMAIN_CORE']
+      : [`Organisation [${r.organisationIdentification}] is not authorized for action`, 'WS_SMART_METERING'];
+    await audit(this.platform.db, {
+      event: 'REJECTED', organisationIdentification: r.organisationIdentification, userName: r.userName, applicationName: r.applicationName,
+      deviceIdentification: r.deviceIdentification, messageType: r.messageType, channel: r.channel, errorCode: code, detail: message,
+    }).catch(() => undefined);
+    return new MeterfabricError(code, message, { component, retryable: false });
+  }
 
-  #accept(row: AcceptRow): Promise<void> {
-    return this.#accepted.add(row);
+  /** The checks alone, for executors that choose their lock key (see submit). */
+  async #check(r: SubmitRequest): Promise<{ refusal: number; gateway: string | null }> {
+    const x = JSON.stringify([{ organisation_identification: r.organisationIdentification, device_identification: r.deviceIdentification, message_type: r.messageType }]);
+    const c = await this.platform.db.query<{ refusal: number; gateway: string | null }>(
+      `WITH x AS (SELECT * FROM jsonb_to_recordset($1::jsonb) AS x(organisation_identification text, device_identification text, message_type text)),
+       ${CHECKED_SQL} SELECT refusal, gateway FROM checked`,
+      [x],
+    );
+    return c.rows[0]!;
   }
 
   /**
-   * Request rows, ResponseUrls, ACCEPTED audit rows and their queue jobs, written by one statement: one round trip
-   * and one commit for the whole batch, all of it or nothing.
+   * Group commit: requests submitted while a write is in progress are checked and written together by the next one,
+   * so concurrent callers share one round trip and one WAL flush.
    */
-  async #writeAccepted(rows: AcceptRow[]): Promise<void> {
-    await this.platform.db.query(
+  readonly #accepted: GroupCommit<AcceptRow, number>;
+
+  /**
+   * One statement for a batch: GXF's checks per row (refusal code, 0 = accepted), then, for the accepted rows, the
+   * request rows, ResponseUrls, ACCEPTED audit rows and queue jobs — all of it or nothing. Returns the refusal
+   * codes in row order.
+   */
+  async #writeAccepted(rows: AcceptRow[]): Promise<number[]> {
+    const r = await this.platform.db.query<{ correlation_uid: string; refusal: number }>(
       `WITH x AS (
          SELECT * FROM jsonb_to_recordset($1::jsonb) AS x(correlation_uid text, organisation_identification text, user_name text, application_name text,
            device_identification text, message_type text, payload jsonb, priority smallint, schedule_time timestamptz,
            max_schedule_time timestamptz, bypass_retry boolean, channel text, lock_key text, job_id uuid, response_url text, trace_parent text)
+       ), ${CHECKED_SQL}, accepted AS (
+         SELECT * FROM checked WHERE refusal = 0
        ), requests AS (
          INSERT INTO request (correlation_uid, organisation_identification, user_name, application_name, device_identification, message_type,
            payload, priority, schedule_time, max_schedule_time, bypass_retry, channel, lock_key, job_id, trace_parent)
          SELECT correlation_uid, organisation_identification, user_name, application_name, device_identification, message_type,
-           payload, priority, schedule_time, max_schedule_time, bypass_retry, channel, lock_key, job_id, trace_parent FROM x
+           payload, priority, schedule_time, max_schedule_time, bypass_retry, channel, COALESCE(lock_key, default_lock_key), job_id, trace_parent
+           FROM accepted
        ), urls AS (
-         INSERT INTO response_url (correlation_uid, response_url) SELECT correlation_uid, response_url FROM x WHERE response_url IS NOT NULL
+         INSERT INTO response_url (correlation_uid, response_url) SELECT correlation_uid, response_url FROM accepted WHERE response_url IS NOT NULL
        ), audit AS (
          INSERT INTO audit_log (event, correlation_uid, organisation_identification, user_name, application_name, device_identification, message_type, channel)
-         SELECT 'ACCEPTED', correlation_uid, organisation_identification, user_name, application_name, device_identification, message_type, channel FROM x
-       ), jobs AS (${insertRequestJobsSql('x')})
-       SELECT 1`,
+         SELECT 'ACCEPTED', correlation_uid, organisation_identification, user_name, application_name, device_identification, message_type, channel FROM accepted
+       ), jobs AS (${insertRequestJobsSql('accepted')})
+       SELECT correlation_uid, refusal FROM checked`,
       [JSON.stringify(rows)],
     );
+    const refusals = new Map(r.rows.map((x) => [x.correlation_uid, x.refusal]));
+    return rows.map((row) => refusals.get(row.correlation_uid)!);
   }
 
   /** 405 when absent or owned by another organisation (GXF §19 #10); does not delete; stops resends. */
@@ -472,7 +507,9 @@ export class RequestApi {
 
 /** A request as accepted: the columns written at submit (times as ISO text for the batched insert). */
 type AcceptRow = Pick<RequestRow, 'correlation_uid' | 'organisation_identification' | 'user_name' | 'application_name' | 'device_identification'
-  | 'message_type' | 'payload' | 'priority' | 'bypass_retry' | 'channel' | 'lock_key'> & {
+  | 'message_type' | 'payload' | 'priority' | 'bypass_retry' | 'channel'> & {
+  /** Chosen by the executor; null: the gateway of an M-Bus device, else the device. */
+  lock_key: string | null;
   schedule_time: string | null;
   max_schedule_time: string | null;
   job_id: string;
@@ -534,7 +571,7 @@ export class Platform {
   #wake: (() => void) | undefined;
   #woken = false;
   readonly #handling = new Set<Promise<void>>();
-  readonly #finished = new GroupCommit<FinishRow>((rows) => this.#writeFinished(rows));
+  readonly #finished: GroupCommit<FinishRow>;
   readonly #inFlight = new Set<AbortController>();
   /** Requests whose execution has not returned yet in this process, even if aborted (see #handle). */
   readonly #executing = new Set<string>();
@@ -547,6 +584,7 @@ export class Platform {
     this.boss = boss;
     this.log = opts.logger ?? componentLogger('platform');
     this.throttle = new Throttle(opts.throttle);
+    this.#finished = new GroupCommit<FinishRow>((rows) => this.#writeFinished(rows));
     this.requests = new RequestApi(this);
     this.#opts = {
       workers: opts.workers ?? true,

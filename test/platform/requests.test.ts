@@ -62,6 +62,19 @@ for (const engine of engines) {
       await p.requests.waitForResponse(correlationUid, 'org-b', 10_000);
     });
 
+    await t.test('submits written together are checked one by one: each caller gets its own answer', async () => {
+      const submit = (o: string, d: string) => p.requests.submit({ ...base, organisationIdentification: o, deviceIdentification: d, messageType: 'SCAN_MBUS_CHANNELS' });
+      // Issued together, all but the first are checked and written by one group-committed statement.
+      const results = await Promise.allSettled([submit(ORG, GATEWAY), submit(ORG, 'E9999999999999998'), submit('nobody', GATEWAY), submit('org-off', GATEWAY2), submit(ORG, GATEWAY2)]);
+      const codes = results.map((r) => (r.status === 'fulfilled' ? 0 : (r.reason as MeterfabricError).code));
+      assert.deepEqual(codes, [0, 201, 101, 104, 0]);
+      for (const r of results) {
+        if (r.status === 'fulfilled') assert.equal((await p.requests.waitForResponse(r.value.correlationUid, ORG, 10_000)).result, 'OK');
+      }
+      const stored = await db.query<{ n: number }>(`SELECT count(*)::int AS n FROM request WHERE device_identification = 'E9999999999999998' OR organisation_identification IN ('nobody', 'org-off')`);
+      assert.equal(stored.rows[0]!.n, 0);
+    });
+
     await t.test('OK result stored, fetched repeatedly, hidden from other organisations, deleted', async () => {
       const { correlationUid } = await p.requests.submit({ ...base, organisationIdentification: ORG, deviceIdentification: GATEWAY, messageType: 'SCAN_MBUS_CHANNELS' });
       const r = await p.requests.waitForResponse(correlationUid, ORG, 10_000);
