@@ -8,6 +8,7 @@ import type { PlatformOptions } from '../../platform/platform.ts';
 import { startHeadend } from '../../runtime/headend.ts';
 import { THROTTLE_MODES, type ThrottleMode, type ThrottleOptions } from '../../platform/throttle.ts';
 import { ErrorCode, MeterfabricError } from '../../errors.ts';
+import { logFileDestination, setRootLogDestination, setRootLogLevel } from '../../observability/logger.ts';
 
 export interface RuntimeOptions {
   data?: string;
@@ -40,9 +41,29 @@ export function platformOptionsFromEnv(env: NodeJS.ProcessEnv = process.env): Om
   return o;
 }
 
+const LOG_LEVELS = ['trace', 'debug', 'info', 'warn', 'error', 'fatal', 'silent'];
+
+/** Adds --log-file and --log-level (serve and worker). */
+export function withLogOptions(command: Command): Command {
+  return command
+    .option('--log-file <path>', 'append the JSON log lines to this file instead of standard output')
+    .option('--log-level <level>', `log level: ${LOG_LEVELS.join(', ')} (default METERFABRIC_LOG_LEVEL or info)`);
+}
+
+/** Applies --log-file and --log-level before anything logs, so every component logger follows them. */
+export function applyLogOptions(o: { logFile?: string; logLevel?: string }): void {
+  if (o.logLevel !== undefined) {
+    if (!LOG_LEVELS.includes(o.logLevel)) {
+      throw new MeterfabricError(ErrorCode.CONFIGURATION_ERROR, `--log-level must be one of ${LOG_LEVELS.join(', ')}`, { component: 'SHARED' });
+    }
+    setRootLogLevel(o.logLevel);
+  }
+  if (o.logFile) setRootLogDestination(logFileDestination(resolve(o.logFile)));
+}
+
 export function register(program: Command): void {
-  program
-    .command('serve')
+  withLogOptions(program
+    .command('serve'))
     .description('run the platform: REST admin API, GXF SOAP interface, DLMS push listener and (by default) the request workers')
     .option('--host <host>', 'address to listen on', '127.0.0.1')
     .option('--port <port>', 'TCP port', (v) => Number(v), 8080)
@@ -51,7 +72,8 @@ export function register(program: Command): void {
     .option('--data <dir>', 'folder of the embedded database, the KEK file and the platform CA (DATABASE_URL replaces the database)', './data')
     .option('--no-workers', 'only the APIs; run `meterfabric worker` processes for the requests')
     .option('--tls', 'serve HTTPS with mutual TLS: callers need a certificate from the platform CA (`meterfabric org cert`)')
-    .action(async (o: { host: string; port: number; pushPort: number; pushHost: string; data: string; workers: boolean; tls?: boolean }) => {
+    .action(async (o: { host: string; port: number; pushPort: number; pushHost: string; data: string; workers: boolean; tls?: boolean; logFile?: string; logLevel?: string }) => {
+      applyLogOptions(o);
       const h = await startHeadend({
         dataDir: resolve(o.data),
         databaseUrl: process.env.DATABASE_URL || undefined,
