@@ -6,7 +6,7 @@
  * DATABASE_URL names a server, on PostgreSQL in a throw-away database created there.
  *
  *   node --import tsx bench/platform.ts [--engine pglite|postgres] [--devices 1000000] [--backlog 100000]
- *     [--requests 20000] [--dispatch 20000] [--submitters 64] [--concurrency 128] [--pool 20]
+ *     [--requests 20000] [--dispatch 20000] [--submitters 16] [--concurrency 128] [--pool 20]
  *
  * Phases: seed devices (each owned by the bench organisation) -> write the backlog (queued requests, as submit
  * writes them) -> accept `--requests` more through RequestApi.submit with `--submitters` concurrent callers and no
@@ -31,7 +31,7 @@ const DEVICES = arg('devices', 1_000_000);
 const BACKLOG = arg('backlog', 100_000);
 const REQUESTS = arg('requests', 20_000);
 const DISPATCH = arg('dispatch', 20_000);
-const SUBMITTERS = arg('submitters', 64);
+const SUBMITTERS = arg('submitters', 16);
 const CONCURRENCY = arg('concurrency', 128);
 const POOL = arg('pool', 20);
 process.env.METERFABRIC_LOG_LEVEL ??= 'silent';

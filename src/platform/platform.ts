@@ -410,6 +410,7 @@ export class RequestApi {
        ), jobs AS (${insertRequestJobsSql('accepted')})
        SELECT correlation_uid, refusal FROM checked`,
       [JSON.stringify(rows)],
+      { prepareAs: 'meterfabric_accept' },
     );
     const refusals = new Map(r.rows.map((x) => [x.correlation_uid, x.refusal]));
     return rows.map((row) => refusals.get(row.correlation_uid)!);
@@ -832,6 +833,7 @@ export class Platform {
        SELECT x.correlation_uid, l.lock_key IS NOT NULL AS locked, s.attempts
          FROM x LEFT JOIN lock l ON l.correlation_uid = x.correlation_uid LEFT JOIN started s ON s.correlation_uid = x.correlation_uid`,
       [reqs.map((q) => q.lock_key), reqs.map((q) => q.correlation_uid), jobIds, this.#opts.jobExpireSeconds],
+      { prepareAs: 'meterfabric_claim' },
     );
     return new Map(r.rows.map((x) => [x.correlation_uid, { locked: x.locked, attempts: x.attempts }]));
   }
@@ -1007,6 +1009,7 @@ export class Platform {
        ), jobs AS (${completeRequestJobsSql('(SELECT job_id FROM x WHERE job_id IS NOT NULL)')})
        SELECT 1`,
       [JSON.stringify(rows)],
+      { prepareAs: 'meterfabric_finish' },
     );
   }
 }

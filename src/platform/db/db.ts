@@ -11,8 +11,16 @@ export interface QueryResult<R> {
   rowCount: number;
 }
 
+export interface QueryOptions {
+  /**
+   * Prepares the statement under this name on each PostgreSQL connection and reuses it (no parse and plan per call):
+   * for hot statements whose text never changes. Ignored on PGlite.
+   */
+  prepareAs?: string;
+}
+
 export interface Queryable {
-  query<R = Record<string, unknown>>(sql: string, params?: unknown[]): Promise<QueryResult<R>>;
+  query<R = Record<string, unknown>>(sql: string, params?: unknown[], options?: QueryOptions): Promise<QueryResult<R>>;
 }
 
 export interface Db extends Queryable {
@@ -49,8 +57,10 @@ async function openPostgres(url: string, max: number): Promise<Db> {
   const db: Db & { pool: unknown } = {
     engine: 'postgres',
     pool,
-    async query<R>(sql: string, params?: unknown[]) {
-      const r = await pool.query(sql, params as unknown[]);
+    async query<R>(sql: string, params?: unknown[], options?: QueryOptions) {
+      const r = options?.prepareAs
+        ? await pool.query({ name: options.prepareAs, text: sql, values: params as unknown[] })
+        : await pool.query(sql, params as unknown[]);
       return { rows: r.rows as R[], rowCount: r.rowCount ?? 0 };
     },
     async tx<T>(fn: (q: Queryable) => Promise<T>) {
