@@ -114,6 +114,12 @@ export interface PlatformOptions {
   pollingIntervalSeconds?: number;
   /** Delay before a request whose gateway is busy is tried again (default 1000 ms). */
   lockRetryMs?: number;
+  /**
+   * How long after acceptance a request denied a connection permit is re-queued without counting a retry
+   * (default 1 h, GXF's message time-to-live); after that, or past MaxScheduleTime, the denial is handled as a
+   * retryable failure.
+   */
+  throttledRequeueWindowMs?: number;
   /** How long responses are kept (default 7 days, GXF-SEMANTICS §3.3). */
   retentionMs?: number;
   /** Retention job interval (default 60 s). */
@@ -596,6 +602,7 @@ export class Platform {
       maintenanceIntervalSeconds: opts.maintenanceIntervalSeconds ?? 30,
       pollingIntervalSeconds: opts.pollingIntervalSeconds ?? 1,
       lockRetryMs: opts.lockRetryMs ?? 1000,
+      throttledRequeueWindowMs: opts.throttledRequeueWindowMs ?? 3_600_000,
       retentionMs: opts.retentionMs ?? 7 * 24 * 3600_000,
       retentionIntervalMs: opts.retentionIntervalMs ?? 60_000,
     };
@@ -866,6 +873,16 @@ export class Platform {
         return;
       }
       const err = outcome.error;
+      const deniedFor = throttledRetryAfterMs(err);
+      if (deniedFor !== undefined && !this.#stopped) {
+        const until = Math.min(new Date(req.created_at).getTime() + this.#opts.throttledRequeueWindowMs, maxTime?.getTime() ?? Infinity);
+        if (Date.now() + deniedFor <= until) {
+          // GXF-SEMANTICS §7.4: a denied connection permit re-queues the request; it is no retry, so neither the
+          // retry count nor BypassRetry applies.
+          await this.#requeue(req, jobId, deniedFor, false, log, err);
+          return;
+        }
+      }
       const { maxRetries, baseDelayMs } = this.#opts.retry;
       if (err.retryable && !req.bypass_retry && req.retries < maxRetries && !this.#stopped) {
         const delay = baseDelayMs * 2 ** req.retries;
@@ -1023,4 +1040,10 @@ export function retryPriority(priority: number, retryCount: number): number {
 function notificationMessage(e: MeterfabricError): string {
   const cause = (e as { cause?: unknown }).cause;
   return cause instanceof Error && cause.message ? cause.message : e.message;
+}
+
+/** The re-queue delay a throttling denial asks for (permitDenied in throttle.ts), or undefined for other errors. */
+function throttledRetryAfterMs(err: MeterfabricError): number | undefined {
+  const d = err.details as { throttled?: unknown; retryAfterMs?: unknown } | undefined;
+  return d?.throttled !== undefined && typeof d.retryAfterMs === 'number' ? d.retryAfterMs : undefined;
 }
