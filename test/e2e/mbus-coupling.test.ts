@@ -7,20 +7,15 @@
  */
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { mkdtempSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
-import { startHeadend, type RunningHeadend } from '../../src/runtime/headend.ts';
-import { SoftwareKekProvider } from '../../src/secrets/kek.ts';
-import { addOrganisation, addDevice } from '../../src/platform/inventory.ts';
+import type { RunningHeadend } from '../../src/runtime/headend.ts';
+import { withHttpHeadend } from '../support/http-headend.ts';
+import { addOrganisation } from '../../src/platform/inventory.ts';
 import { SimulatedMeter } from '../../src/simulator/simulator.ts';
-import { TEST_KEYS, TEST_GMETER, type GMeterState } from '../../src/simulator/meter.ts';
-import { freshDb } from '../support/db.ts';
+import { TEST_KEYS, type GMeterState } from '../../src/simulator/meter.ts';
 import { SOAP_BASE, SOAP_NS, xpathAll } from '../support/e2e.ts';
 
 const ORG = 'grid-operator';
 const ADMIN = 'OSGP'; // the platform's own administrator organisation, created at start
-const audit = { actor: 'test', reason: 'fixture' };
 
 interface Identity { identification: string; manufacturer: string; version: number; deviceType: number }
 interface InventoryIdentity extends Identity { primaryAddress: number }
@@ -33,53 +28,17 @@ interface Fixture {
 }
 
 async function withHeadend(fn: (f: Fixture) => Promise<void>): Promise<void> {
-  const dataDir = mkdtempSync(join(tmpdir(), 'mf-couple-'));
-  const { db, dispose } = await freshDb('pglite');
-  const sims: SimulatedMeter[] = [];
-  let h: RunningHeadend | undefined;
-  try {
-    h = await startHeadend({
-      dataDir, db, kek: SoftwareKekProvider.generate(), clientKeyBits: 1024, http: { host: '127.0.0.1', port: 0 }, push: false,
-      platform: { retry: { maxRetries: 1, baseDelayMs: 100 }, pollingIntervalSeconds: 0.5, lockRetryMs: 50 },
-      link: { connectTimeoutMs: 2000, responseTimeoutMs: 2000 },
-    });
-    const hh = h;
-    await addOrganisation(db, { identification: ORG });
+  await withHttpHeadend(async (e) => {
+    await addOrganisation(e.db, { identification: ORG });
     await fn({
-      h: hh,
-      url: hh.url!,
-      async gateway(id, channels) {
-        const sim = await SimulatedMeter.start({ port: 0, profile: 'smr5', framing: 'wrapper', ...(channels ? { channels } : {}) });
-        sims.push(sim);
-        await addDevice(db, {
-          deviceIdentification: id, deviceType: 'SMART_METER_E', protocolName: 'SMR', protocolVersion: '5.0.0', host: '127.0.0.1', port: sim.port,
-          transport: 'WRAPPER', hls5Active: true, withListMax: 32, ownerOrganisationIdentification: ORG,
-        });
-        await hh.secrets.storeActive(id, 'E_METER_AUTHENTICATION_KEY', Buffer.from(TEST_KEYS.ak, 'hex'), audit);
-        await hh.secrets.storeActive(id, 'E_METER_ENCRYPTION_KEY_UNICAST', Buffer.from(TEST_KEYS.ek, 'hex'), audit);
-        await hh.secrets.storeActive(id, 'E_METER_MASTER_KEY', Buffer.from(TEST_KEYS.mk, 'hex'), audit);
-        return sim;
-      },
-      async gMeter(id, identity = {}, coupled) {
-        await addDevice(db, {
-          deviceIdentification: id, deviceType: 'SMART_METER_G',
-          mbusIdentificationNumber: identity.identification ?? TEST_GMETER.identification,
-          mbusManufacturerIdentification: identity.manufacturer ?? TEST_GMETER.manufacturer,
-          mbusVersion: identity.version ?? TEST_GMETER.version,
-          mbusDeviceTypeIdentification: identity.deviceType ?? TEST_GMETER.deviceType,
-          mbusPrimaryAddress: identity.primaryAddress ?? null,
-          ...(coupled ? { gatewayDeviceIdentification: coupled.gateway, channel: coupled.channel } : {}),
-          ownerOrganisationIdentification: ORG,
-        });
-      },
+      h: e.h,
+      url: e.url,
+      gateway: (id, channels) => e.gateway(id, ORG, { channels }),
+      gMeter: (id, identity = {}, coupled) => e.gMeter(id, ORG, { ...identity, coupled, defaultKey: null }),
     });
-  } finally {
-    await h?.stop();
-    await Promise.all(sims.map((s) => s.close()));
-    await dispose();
-    rmSync(dataDir, { recursive: true, force: true });
-  }
+  });
 }
+
 
 interface Outcome { status: number; result?: string; data?: any; error?: { code: number; message: string }; body: any }
 

@@ -5,20 +5,15 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { oaepEncrypt } from '../support/e2e.ts';
-import { mkdtempSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
-import { startHeadend, type RunningHeadend } from '../../src/runtime/headend.ts';
-import { SoftwareKekProvider } from '../../src/secrets/kek.ts';
-import { addOrganisation, addDevice, updateOrganisation } from '../../src/platform/inventory.ts';
+import type { RunningHeadend } from '../../src/runtime/headend.ts';
+import { withHttpHeadend } from '../support/http-headend.ts';
+import { addOrganisation, updateOrganisation } from '../../src/platform/inventory.ts';
 import { SimulatedMeter } from '../../src/simulator/simulator.ts';
 import { TEST_KEYS, TEST_GMETER } from '../../src/simulator/meter.ts';
-import { freshDb } from '../support/db.ts';
 
 const ORG = 'grid-operator';
 const OTHER = 'other-operator';
 const GM = 'G0051004000000001';
-const audit = { actor: 'test', reason: 'fixture' };
 
 interface Fixture {
   h: RunningHeadend;
@@ -29,53 +24,19 @@ interface Fixture {
 }
 
 async function withHeadend(fn: (f: Fixture) => Promise<void>): Promise<void> {
-  const dataDir = mkdtempSync(join(tmpdir(), 'mf-rest-'));
-  const { db, dispose } = await freshDb('pglite');
-  const sims: SimulatedMeter[] = [];
-  let h: RunningHeadend | undefined;
-  try {
-    h = await startHeadend({
-      dataDir, db, kek: SoftwareKekProvider.generate(), clientKeyBits: 1024, http: { host: '127.0.0.1', port: 0 }, push: false,
-      platform: { retry: { maxRetries: 1, baseDelayMs: 100 }, pollingIntervalSeconds: 0.5, lockRetryMs: 50 },
-      link: { connectTimeoutMs: 2000, responseTimeoutMs: 2000 },
-    });
-    const hh = h;
-    await addOrganisation(db, { identification: ORG });
-    await addOrganisation(db, { identification: OTHER });
+  await withHttpHeadend(async (e) => {
+    await addOrganisation(e.db, { identification: ORG });
+    await addOrganisation(e.db, { identification: OTHER });
     await fn({
-      h: hh,
-      url: hh.url!,
-      sims,
-      async gateway(id, protocol, opts = {}) {
-        const profile = /^DSMR/.test(protocol) || protocol === 'SMR 4.3' ? 'dsmr4' : 'smr5';
-        const sim = await SimulatedMeter.start({ port: 0, profile, framing: opts.hdlc ? 'hdlc' : 'wrapper' });
-        sims.push(sim);
-        const [protocolName, protocolVersion] = protocol.split(' ');
-        await addDevice(db, {
-          deviceIdentification: id, deviceType: 'SMART_METER_E', protocolName, protocolVersion, host: '127.0.0.1', port: sim.port,
-          transport: opts.hdlc ? 'HDLC' : 'WRAPPER', hls5Active: true, withListMax: 32, ownerOrganisationIdentification: ORG,
-        });
-        await hh.secrets.storeActive(id, 'E_METER_AUTHENTICATION_KEY', Buffer.from(TEST_KEYS.ak, 'hex'), audit);
-        await hh.secrets.storeActive(id, 'E_METER_ENCRYPTION_KEY_UNICAST', Buffer.from(TEST_KEYS.ek, 'hex'), audit);
-        await hh.secrets.storeActive(id, 'E_METER_MASTER_KEY', Buffer.from(TEST_KEYS.mk, 'hex'), audit);
-        return sim;
-      },
-      async gMeter(id, opts = {}) {
-        await addDevice(db, {
-          deviceIdentification: id, deviceType: 'SMART_METER_G', mbusIdentificationNumber: opts.identification ?? TEST_GMETER.identification,
-          mbusManufacturerIdentification: TEST_GMETER.manufacturer, mbusVersion: TEST_GMETER.version,
-          mbusDeviceTypeIdentification: TEST_GMETER.deviceType, ownerOrganisationIdentification: ORG,
-        });
-        if (opts.defaultKey !== null) await hh.secrets.storeActive(id, 'G_METER_MASTER_KEY', Buffer.from(opts.defaultKey ?? TEST_KEYS.gMeterDefaultKey, 'hex'), audit);
-      },
+      h: e.h,
+      url: e.url,
+      sims: e.sims,
+      gateway: (id, protocol, opts = {}) => e.gateway(id, ORG, { protocol, hdlc: opts.hdlc }),
+      gMeter: (id, opts = {}) => e.gMeter(id, ORG, opts),
     });
-  } finally {
-    await h?.stop();
-    await Promise.all(sims.map((s) => s.close()));
-    await dispose();
-    rmSync(dataDir, { recursive: true, force: true });
-  }
+  });
 }
+
 
 interface Outcome { status: number; result?: string; data?: any; error?: { code: number; message: string }; body: any }
 

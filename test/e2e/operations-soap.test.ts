@@ -5,16 +5,11 @@
  */
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { mkdtempSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
-import { startHeadend, type RunningHeadend } from '../../src/runtime/headend.ts';
-import { SoftwareKekProvider } from '../../src/secrets/kek.ts';
-import { addOrganisation, addDevice, updateOrganisation } from '../../src/platform/inventory.ts';
-import { SimulatedMeter } from '../../src/simulator/simulator.ts';
+import { addOrganisation, updateOrganisation } from '../../src/platform/inventory.ts';
+import type { SimulatedMeter } from '../../src/simulator/simulator.ts';
 import { TEST_KEYS, TEST_GMETER } from '../../src/simulator/meter.ts';
 import { SOAP_BASE, SOAP_NS, xpathAll as xpath, oaepEncrypt } from '../support/e2e.ts';
-import { freshDb } from '../support/db.ts';
+import { withHttpHeadend } from '../support/http-headend.ts';
 
 const BASE = SOAP_BASE;
 const NS = { ...SOAP_NS, ad: SOAP_NS.adhoc };
@@ -25,7 +20,6 @@ const GW4 = 'E0051004000000002';
 const GWH = 'E0051004000000003';
 const GW43 = 'E0051004000000043';
 const GM = 'G0051004000000001';
-const audit = { actor: 'test', reason: 'fixture' };
 
 function envelope(body: string, org: string): string {
   const ns = Object.entries(NS).filter(([k]) => k !== 's').map(([k, v]) => `xmlns:${k}="${v}"`).join(' ');
@@ -65,34 +59,10 @@ const scan = (url: string, gw: string, org = ORG) => call(url, 'adhocService', '
 const lenientResult = (xml: string, op: string) => one(xml, `//conf:${op}Response/conf:Result`);
 
 test('GXF SOAP: every M-Bus operation against simulated gateways, with GXF results and faults', async () => {
-  const dataDir = mkdtempSync(join(tmpdir(), 'mf-soap-'));
-  const { db, dispose } = await freshDb('pglite');
-  const sims: SimulatedMeter[] = [];
-  let h: RunningHeadend | undefined;
-  try {
-    h = await startHeadend({
-      dataDir, db, kek: SoftwareKekProvider.generate(), clientKeyBits: 1024, http: { host: '127.0.0.1', port: 0 }, push: false,
-      platform: { retry: { maxRetries: 1, baseDelayMs: 100 }, pollingIntervalSeconds: 0.5, lockRetryMs: 50 },
-      link: { connectTimeoutMs: 2000, responseTimeoutMs: 2000 },
-    });
-    const hh = h;
-    const url = h.url!;
+  await withHttpHeadend(async ({ h: hh, db, url, gateway: startGateway }) => {
     await addOrganisation(db, { identification: ORG });
     await addOrganisation(db, { identification: OTHER });
-    const gateway = async (id: string, protocol: string, hdlc = false) => {
-      const profile = /^DSMR/.test(protocol) || protocol === 'SMR 4.3' ? 'dsmr4' : 'smr5';
-      const sim = await SimulatedMeter.start({ port: 0, profile, framing: hdlc ? 'hdlc' : 'wrapper' });
-      sims.push(sim);
-      const [protocolName, protocolVersion] = protocol.split(' ');
-      await addDevice(db, {
-        deviceIdentification: id, deviceType: 'SMART_METER_E', protocolName, protocolVersion, host: '127.0.0.1', port: sim.port,
-        transport: hdlc ? 'HDLC' : 'WRAPPER', hls5Active: true, withListMax: 32, ownerOrganisationIdentification: ORG,
-      });
-      await hh.secrets.storeActive(id, 'E_METER_AUTHENTICATION_KEY', Buffer.from(TEST_KEYS.ak, 'hex'), audit);
-      await hh.secrets.storeActive(id, 'E_METER_ENCRYPTION_KEY_UNICAST', Buffer.from(TEST_KEYS.ek, 'hex'), audit);
-      await hh.secrets.storeActive(id, 'E_METER_MASTER_KEY', Buffer.from(TEST_KEYS.mk, 'hex'), audit);
-      return sim;
-    };
+    const gateway = (id: string, protocol: string, hdlc = false) => startGateway(id, ORG, { protocol, hdlc });
     const meterHoldsActive = async (sim: SimulatedMeter, gm = GM) => {
       const active = await hh.secrets.getActive(gm, 'G_METER_ENCRYPTION_KEY');
       assert.ok(active && sim.gMeterKey(1)?.equals(active.key), `the G-meter behind ${gm} holds the ACTIVE key`);
@@ -205,10 +175,5 @@ test('GXF SOAP: every M-Bus operation against simulated gateways, with GXF resul
     assert.equal(one(del.xml, '//smc:DeleteResponseDataResponse/c:Result'), 'OK', del.xml);
     const gone = await soap(url, 'configurationService', `<conf:SetMbusUserKeyByChannelAsyncRequest><c:DeviceIdentification>${GW}</c:DeviceIdentification><c:CorrelationUid>${failing.correlationUid}</c:CorrelationUid></conf:SetMbusUserKeyByChannelAsyncRequest>`);
     assert.equal(fault(gone.xml), '405');
-  } finally {
-    await h?.stop();
-    await Promise.all(sims.map((s) => s.close()));
-    await dispose();
-    rmSync(dataDir, { recursive: true, force: true });
-  }
+  });
 });
