@@ -3,32 +3,12 @@
  * echo servers for the loopback floor), prints the ports as one JSON line, and on "cpu" from stdin prints the CPU
  * time it used since the last "mark"; "stop" closes everything.
  */
-import net from 'node:net';
+import { echoServers } from './_echo-servers.ts';
 import { createInterface } from 'node:readline';
 import { Fleet } from '../src/simulator/simulator.ts';
 import type { FramingKind } from '../src/transport/transport.ts';
 
 const [count, framing, profile] = [Number(process.argv[2]), process.argv[3] as FramingKind | 'echo', process.argv[4] as 'smr5' | 'dsmr4'];
-
-/** Echo servers: every byte received goes straight back (the same socket work as a meter, no DLMS). */
-async function echoServers(n: number): Promise<{ ports: number[]; close(): Promise<void> }> {
-  const servers: net.Server[] = [];
-  for (let i = 0; i < n; i++) {
-    const s = net.createServer((socket) => {
-      socket.setNoDelay(true);
-      socket.on('data', (b) => socket.write(b));
-      socket.on('error', () => socket.destroy());
-    });
-    await new Promise<void>((r) => s.listen(0, '127.0.0.1', r));
-    servers.push(s);
-  }
-  return {
-    ports: servers.map((s) => (s.address() as net.AddressInfo).port),
-    close: async () => {
-      await Promise.all(servers.map((s) => new Promise((r) => s.close(r))));
-    },
-  };
-}
 
 const target = framing === 'echo' ? await echoServers(count) : await Fleet.start({ basePort: 0, count, framing, profile });
 const ports = 'meters' in target ? target.meters.map((m) => m.port) : target.ports;

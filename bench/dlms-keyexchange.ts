@@ -21,6 +21,7 @@
  */
 import { spawn } from 'node:child_process';
 import net from 'node:net';
+import { echoServers } from './_echo-servers.ts';
 import { loadavg } from 'node:os';
 import { createInterface } from 'node:readline';
 import { DlmsSession } from '../src/session/client.ts';
@@ -61,25 +62,8 @@ async function inProcessFleet(framing: FramingKind, profile: 'smr5' | 'dsmr4'): 
 }
 
 async function inProcessEcho(): Promise<Servers> {
-  const servers: net.Server[] = [];
-  for (let i = 0; i < concurrency; i++) {
-    const s = net.createServer((socket) => {
-      socket.setNoDelay(true);
-      socket.on('data', (b) => socket.write(b));
-      socket.on('error', () => socket.destroy());
-    });
-    await new Promise<void>((r) => s.listen(0, '127.0.0.1', r));
-    servers.push(s);
-  }
-  return {
-    ports: servers.map((s) => (s.address() as net.AddressInfo).port),
-    holds: () => true,
-    mark: async () => {},
-    cpuUs: async () => undefined,
-    close: async () => {
-      await Promise.all(servers.map((s) => new Promise((r) => s.close(r))));
-    },
-  };
+  const echo = await echoServers(concurrency);
+  return { ports: echo.ports, holds: () => true, mark: async () => {}, cpuUs: async () => undefined, close: () => echo.close() };
 }
 
 async function childProcess(kind: FramingKind | 'echo', profile: 'smr5' | 'dsmr4'): Promise<Servers> {
