@@ -39,7 +39,7 @@ const { SimulatedMeter } = await import('../../src/simulator/simulator.ts');
 const { TEST_KEYS } = await import('../../src/simulator/meter.ts');
 const { alarmPushBytes, newMbusDeviceAlarm, sendPush } = await import('../../src/simulator/push.ts');
 const { freshDb } = await import('../support/db.ts');
-const { SOAP_BASE, SOAP_NS, xpathText: xpath, oaepEncrypt: oaep, until } = await import('../support/e2e.ts');
+const { SOAP_BASE, SOAP_NS, xpathText: xpath, until, addEMeterXml, addGMeterXml } = await import('../support/e2e.ts');
 
 const BASE = SOAP_BASE;
 const NS = SOAP_NS;
@@ -151,28 +151,11 @@ test('a full session leaves no key in any log line or HTTP response body', async
     assert.equal(org.status, 201, org.text);
     const pem = (await http('/api/v1/platform/public-key')).text;
 
-    const addGateway = await call('installationService', 'inst', 'AddDevice', `<inst:Device>
-        <inst:Device_Identification>${GW}</inst:Device_Identification><inst:Device_type>SMART_METER_E</inst:Device_type>
-        <inst:protocolName>SMR</inst:protocolName><inst:protocolVersion>5.0.0</inst:protocolVersion>
-        <inst:Lls1_active>false</inst:Lls1_active><inst:Hls3_active>false</inst:Hls3_active><inst:Hls4_active>false</inst:Hls4_active><inst:Hls5_active>true</inst:Hls5_active>
-        <inst:Master_key>${oaep(pem, TEST_KEYS.mk)}</inst:Master_key>
-        <inst:Global_encryption_unicast_key>${oaep(pem, TEST_KEYS.ek)}</inst:Global_encryption_unicast_key>
-        <inst:Authentication_key>${oaep(pem, TEST_KEYS.ak)}</inst:Authentication_key>
-        <inst:Delivery_date>2026-11-24T00:00:00Z</inst:Delivery_date>
-        <inst:ChallengeLength>16</inst:ChallengeLength><inst:Port>${sim.port}</inst:Port>
-      </inst:Device><inst:DeviceModel><inst:Manufacturer>KFM</inst:Manufacturer></inst:DeviceModel><inst:overwrite>false</inst:overwrite>`);
+    const addGateway = await call('installationService', 'inst', 'AddDevice', addEMeterXml(pem, GW, sim.port));
     assert.equal(addGateway.status, 200, addGateway.text);
     const network = await http(`/api/v1/admin/devices/${GW}/network`, { method: 'PUT', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ host: '127.0.0.1', port: sim.port }) });
     assert.equal(network.status, 200, network.text);
-    const addGas = await call('installationService', 'inst', 'AddDevice', `<inst:Device>
-        <inst:Device_Identification>${GM}</inst:Device_Identification><inst:Device_type>SMART_METER_G</inst:Device_type>
-        <inst:Delivery_date>2026-11-24T00:00:00Z</inst:Delivery_date>
-        <inst:Mbus_identification_number>12056731</inst:Mbus_identification_number>
-        <inst:Mbus_manufacturer_identification>FLO</inst:Mbus_manufacturer_identification>
-        <inst:Mbus_version>80</inst:Mbus_version><inst:Mbus_device_type_identification>3</inst:Mbus_device_type_identification>
-        <inst:Mbus_default_key>${oaep(pem, TEST_KEYS.gMeterDefaultKey)}</inst:Mbus_default_key>
-        <inst:ChallengeLength>16</inst:ChallengeLength>
-      </inst:Device><inst:DeviceModel><inst:Manufacturer>FLO</inst:Manufacturer></inst:DeviceModel><inst:overwrite>false</inst:overwrite>`);
+    const addGas = await call('installationService', 'inst', 'AddDevice', addGMeterXml(pem, GM));
     assert.equal(addGas.status, 200, addGas.text);
 
     const couple = await call('installationService', 'inst', 'CoupleMbusDevice',

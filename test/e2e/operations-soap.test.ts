@@ -8,7 +8,7 @@ import assert from 'node:assert/strict';
 import { addOrganisation, updateOrganisation } from '../../src/platform/inventory.ts';
 import type { SimulatedMeter } from '../../src/simulator/simulator.ts';
 import { TEST_KEYS, TEST_GMETER } from '../../src/simulator/meter.ts';
-import { SOAP_BASE, SOAP_NS, xpathAll as xpath, oaepEncrypt } from '../support/e2e.ts';
+import { SOAP_BASE, SOAP_NS, xpathAll as xpath, addGMeterXml } from '../support/e2e.ts';
 import { withHttpHeadend } from '../support/http-headend.ts';
 
 const BASE = SOAP_BASE;
@@ -71,15 +71,7 @@ test('GXF SOAP: every M-Bus operation against simulated gateways, with GXF resul
 
     // AddDevice (G-meter) with the default key RSA-OAEP encrypted to the published key; again -> 204
     const pem = await (await fetch(`${url}/api/v1/platform/public-key`)).text();
-    const oaep = (hex: string) => oaepEncrypt(pem, hex);
-    const addGas = (id: string, identification: string) => call(url, 'installationService', 'inst', 'AddDevice', `<inst:Device>
-        <inst:Device_Identification>${id}</inst:Device_Identification><inst:Device_type>SMART_METER_G</inst:Device_type>
-        <inst:Delivery_date>2026-11-24T00:00:00Z</inst:Delivery_date>
-        <inst:Mbus_identification_number>${identification}</inst:Mbus_identification_number>
-        <inst:Mbus_manufacturer_identification>${TEST_GMETER.manufacturer}</inst:Mbus_manufacturer_identification>
-        <inst:Mbus_version>${TEST_GMETER.version}</inst:Mbus_version><inst:Mbus_device_type_identification>${TEST_GMETER.deviceType}</inst:Mbus_device_type_identification>
-        <inst:Mbus_default_key>${oaep(TEST_KEYS.gMeterDefaultKey)}</inst:Mbus_default_key><inst:ChallengeLength>16</inst:ChallengeLength>
-      </inst:Device><inst:DeviceModel><inst:Manufacturer>FLO</inst:Manufacturer></inst:DeviceModel><inst:overwrite>false</inst:overwrite>`);
+    const addGas = (id: string, identification: string) => call(url, 'installationService', 'inst', 'AddDevice', addGMeterXml(pem, id, identification));
     const added = await addGas(GM, TEST_GMETER.identification);
     assert.equal(added.status, 200, added.xml);
     assert.ok((await hh.secrets.getActive(GM, 'G_METER_MASTER_KEY'))?.key.equals(Buffer.from(TEST_KEYS.gMeterDefaultKey, 'hex')));

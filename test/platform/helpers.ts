@@ -1,5 +1,8 @@
 /** Shared fixtures for platform tests: an organisation with a gateway E-meter and an M-Bus device on it. */
+import type { TestContext } from 'node:test';
 import type { Db } from '../../src/platform/db/db.ts';
+import { Platform, type PlatformOptions } from '../../src/platform/platform.ts';
+import { freshDb, type Engine } from '../support/db.ts';
 import { addDevice, addOrganisation } from '../../src/platform/inventory.ts';
 
 export const ORG = 'org-a';
@@ -21,3 +24,16 @@ export async function seedInventory(db: Db): Promise<void> {
 }
 
 export const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+
+/** A fresh database with the seeded inventory and a platform on it; both are stopped when the test ends. */
+export async function seededPlatform(t: TestContext, engine: Engine, options: Omit<PlatformOptions, 'db'> = {}): Promise<{ db: Db; platform: Platform }> {
+  const { db, dispose } = await freshDb(engine);
+  let platform: Platform | undefined;
+  t.after(async () => {
+    await platform?.stop();
+    await dispose();
+  });
+  await seedInventory(db);
+  platform = await Platform.start({ db, ...options });
+  return { db, platform };
+}

@@ -1,26 +1,18 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { engines, engineOptions, freshDb } from '../support/db.ts';
-import { Platform, type OperationExecutor } from '../../src/platform/platform.ts';
+import { engines, engineOptions } from '../support/db.ts';
+import type { OperationExecutor } from '../../src/platform/platform.ts';
 import { ErrorCode, MeterfabricError } from '../../src/errors.ts';
 import { grantAuthorisation } from '../../src/platform/inventory.ts';
-import { GATEWAY, GATEWAY2, MBUS, ORG, seedInventory, sleep } from './helpers.ts';
+import { GATEWAY, GATEWAY2, MBUS, ORG, seededPlatform, sleep } from './helpers.ts';
 
 const base = { userName: 'user', applicationName: 'app', channel: 'SOAP' as const, payload: {} };
 
 for (const engine of engines) {
   test(`request pipeline on ${engine}`, engineOptions(engine), async (t) => {
-    const { db, dispose } = await freshDb(engine);
-    let platform: Platform | undefined;
-    t.after(async () => {
-      await platform?.stop();
-      await dispose();
+    const { db, platform: p } = await seededPlatform(t, engine, {
+      concurrency: 4, pollingIntervalSeconds: 0.5, retry: { maxRetries: 2, baseDelayMs: 20 }, lockRetryMs: 20, maintenanceIntervalSeconds: 1,
     });
-    await seedInventory(db);
-    platform = await Platform.start({
-      db, concurrency: 4, pollingIntervalSeconds: 0.5, retry: { maxRetries: 2, baseDelayMs: 20 }, lockRetryMs: 20, maintenanceIntervalSeconds: 1,
-    });
-    const p = platform;
     const calls: Record<string, number> = {};
     const running = new Map<string, number>();
     let overlap = false;
@@ -149,15 +141,7 @@ for (const engine of engines) {
 
   // GXF-SEMANTICS §7.1: retry n runs with max(priority - 1, 0) when n > 0 and n is even (MessagePriorityHandler).
   test(`retries lower the priority every second retry on ${engine}`, engineOptions(engine), async (t) => {
-    const { db, dispose } = await freshDb(engine);
-    let platform: Platform | undefined;
-    t.after(async () => {
-      await platform?.stop();
-      await dispose();
-    });
-    await seedInventory(db);
-    platform = await Platform.start({ db, concurrency: 2, pollingIntervalSeconds: 0.5, retry: { maxRetries: 4, baseDelayMs: 10 } });
-    const p = platform;
+    const { platform: p } = await seededPlatform(t, engine, { concurrency: 2, pollingIntervalSeconds: 0.5, retry: { maxRetries: 4, baseDelayMs: 10 } });
     const seen: Record<string, Array<[number, number]>> = {};
     p.executors.register({
       messageType: 'SCAN_MBUS_CHANNELS',

@@ -4,9 +4,8 @@ import { engines, engineOptions, freshDb } from '../support/db.ts';
 import { DbInvocationCounterStore } from '../../src/platform/invocation-counters.ts';
 import { Throttle } from '../../src/platform/throttle.ts';
 import { correlationTimestamp, makeCorrelationUid } from '../../src/platform/correlation.ts';
-import { Platform } from '../../src/platform/platform.ts';
 import { MeterfabricError } from '../../src/errors.ts';
-import { GATEWAY, ORG, seedInventory } from './helpers.ts';
+import { GATEWAY, ORG, seededPlatform } from './helpers.ts';
 
 test('CorrelationUid: org|||device|||yyyyMMddkkmmssSSS|||uuid, midnight is hour 24 (GXF-SEMANTICS §3.2)', () => {
   assert.equal(correlationTimestamp(new Date(2024, 9, 17, 0, 6, 34, 123)), '20241017240634123');
@@ -57,13 +56,7 @@ for (const engine of engines) {
   });
 
   test(`responses past retention are purged on ${engine}`, engineOptions(engine), async (t) => {
-    const { db, dispose } = await freshDb(engine);
-    await seedInventory(db);
-    const platform = await Platform.start({ db, pollingIntervalSeconds: 0.5 });
-    t.after(async () => {
-      await platform.stop();
-      await dispose();
-    });
+    const { db, platform } = await seededPlatform(t, engine, { pollingIntervalSeconds: 0.5 });
     platform.executors.register({ messageType: 'SCAN_MBUS_CHANNELS', execute: async () => ({ channels: [] }) });
     const { correlationUid } = await platform.requests.submit({
       organisationIdentification: ORG, userName: 'u', applicationName: 'a', deviceIdentification: GATEWAY, messageType: 'SCAN_MBUS_CHANNELS', payload: {}, channel: 'SOAP',

@@ -2,6 +2,7 @@
  * clients do it, and waiting for a condition. */
 import { publicEncrypt, constants } from 'node:crypto';
 import { XmlDocument, XmlElement } from 'libxml2-wasm';
+import { TEST_KEYS, TEST_GMETER } from '../../src/simulator/meter.ts';
 
 export const SOAP_BASE = '/osgp-adapter-ws-smartmetering/smartMetering';
 
@@ -32,6 +33,33 @@ export function xpathText(xml: string, path: string): string | undefined {
 /** A key as GXF clients send it: hex of RSA-OAEP (SHA-1, MGF1-SHA-1) to the platform's public key. */
 export function oaepEncrypt(publicKeyPem: string, hexKey: string): string {
   return publicEncrypt({ key: publicKeyPem, padding: constants.RSA_PKCS1_OAEP_PADDING, oaepHash: 'sha1' }, Buffer.from(hexKey, 'hex')).toString('hex');
+}
+
+/** AddDevice content (inst: prefix) for a gateway E-meter with the test keys, encrypted as GXF clients do to `pem`. */
+export function addEMeterXml(pem: string, id: string, port: number): string {
+  return `<inst:Device>
+    <inst:Device_Identification>${id}</inst:Device_Identification><inst:Device_type>SMART_METER_E</inst:Device_type>
+    <inst:protocolName>SMR</inst:protocolName><inst:protocolVersion>5.0.0</inst:protocolVersion>
+    <inst:Lls1_active>false</inst:Lls1_active><inst:Hls3_active>false</inst:Hls3_active><inst:Hls4_active>false</inst:Hls4_active><inst:Hls5_active>true</inst:Hls5_active>
+    <inst:Master_key>${oaepEncrypt(pem, TEST_KEYS.mk)}</inst:Master_key>
+    <inst:Global_encryption_unicast_key>${oaepEncrypt(pem, TEST_KEYS.ek)}</inst:Global_encryption_unicast_key>
+    <inst:Authentication_key>${oaepEncrypt(pem, TEST_KEYS.ak)}</inst:Authentication_key>
+    <inst:Delivery_date>2026-11-24T00:00:00Z</inst:Delivery_date>
+    <inst:ChallengeLength>16</inst:ChallengeLength><inst:Port>${port}</inst:Port>
+  </inst:Device><inst:DeviceModel><inst:Manufacturer>KFM</inst:Manufacturer></inst:DeviceModel><inst:overwrite>false</inst:overwrite>`;
+}
+
+/** AddDevice content (inst: prefix) for a G-meter with the test identity and the test default key encrypted to `pem`. */
+export function addGMeterXml(pem: string, id: string, identification: string = TEST_GMETER.identification): string {
+  return `<inst:Device>
+    <inst:Device_Identification>${id}</inst:Device_Identification><inst:Device_type>SMART_METER_G</inst:Device_type>
+    <inst:Delivery_date>2026-11-24T00:00:00Z</inst:Delivery_date>
+    <inst:Mbus_identification_number>${identification}</inst:Mbus_identification_number>
+    <inst:Mbus_manufacturer_identification>${TEST_GMETER.manufacturer}</inst:Mbus_manufacturer_identification>
+    <inst:Mbus_version>${TEST_GMETER.version}</inst:Mbus_version><inst:Mbus_device_type_identification>${TEST_GMETER.deviceType}</inst:Mbus_device_type_identification>
+    <inst:Mbus_default_key>${oaepEncrypt(pem, TEST_KEYS.gMeterDefaultKey)}</inst:Mbus_default_key>
+    <inst:ChallengeLength>16</inst:ChallengeLength>
+  </inst:Device><inst:DeviceModel><inst:Manufacturer>FLO</inst:Manufacturer></inst:DeviceModel><inst:overwrite>false</inst:overwrite>`;
 }
 
 /** Polls f until it returns something other than undefined; throws after ms. */
