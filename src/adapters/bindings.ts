@@ -4,7 +4,7 @@
  */
 import { MeterfabricError, ErrorCode } from '../errors.ts';
 import type { Db, Queryable } from '../platform/db/db.ts';
-import { findDevice, getDevice, listDevices, setCoupling as setDeviceCoupling, addDevice as addInventoryDevice } from '../platform/inventory.ts';
+import { decoupleOthersOnChannel, findDevice, getDevice, listDevices, setCoupling as setDeviceCoupling, addDevice as addInventoryDevice } from '../platform/inventory.ts';
 import type { Device } from '../platform/inventory.ts';
 import { DbInvocationCounterStore } from '../platform/invocation-counters.ts';
 import type { Platform, OperationContext, OperationExecutor } from '../platform/platform.ts';
@@ -89,12 +89,7 @@ export function inventoryPort(db: Db): InventoryPort {
       await db.tx(async (q) => {
         // Callers record what the meter reports on that channel, so any other device the inventory still has
         // there is stale (a replaced gas meter): it is decoupled, as DecoupleMbusDevice would leave it.
-        if (gateway !== null && channel !== null) {
-          await q.query(
-            'UPDATE device SET gateway_device_identification = NULL, channel = NULL, updated_at = now() WHERE gateway_device_identification = $1 AND channel = $2 AND device_identification <> $3',
-            [gateway, channel, mbusId],
-          );
-        }
+        if (gateway !== null && channel !== null) await decoupleOthersOnChannel(q, gateway, channel, mbusId);
         await setDeviceCoupling(q, mbusId, gateway, channel);
         if (primaryAddress !== undefined) await q.query('UPDATE device SET mbus_primary_address = $2 WHERE device_identification = $1', [mbusId, primaryAddress]);
       });
@@ -279,7 +274,7 @@ async function addDevice(c: ExecutorComponents, ctx: OperationContext): Promise<
 /** Every operation of src/platform/operations.ts as a platform executor. */
 export function createExecutors(c: ExecutorComponents): OperationExecutor[] {
   const deps = (ctx: OperationContext): ExecutorDeps => ({
-    links: linkFactory(c.db, c.secrets, forRequest(c.throttle ?? ctx.throttle, ctx.correlationUid), c.link),
+    links: linkFactory(c.db, c.secrets, forRequest(c.throttle ?? ctx.throttle, ctx.priority), c.link),
     secrets: secretPort(c.secrets),
     inventory: inventoryPort(c.db),
   });

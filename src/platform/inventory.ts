@@ -317,6 +317,14 @@ export async function setNetworkAddress(q: Queryable, deviceIdentification: stri
   return deviceFromRow(r.rows[0]);
 }
 
+/** Decouples every M-Bus device on this gateway channel except `keep` (the inventory holds one device per channel). */
+export async function decoupleOthersOnChannel(q: Queryable, gateway: string, channel: number, keep: string): Promise<void> {
+  await q.query(
+    'UPDATE device SET gateway_device_identification = NULL, channel = NULL, updated_at = now() WHERE gateway_device_identification = $1 AND channel = $2 AND device_identification <> $3',
+    [gateway, channel, keep],
+  );
+}
+
 /** Couples an M-Bus device to a gateway channel (null gateway decouples). */
 export async function setCoupling(q: Queryable, mbusDeviceIdentification: string, gateway: string | null, channel: number | null): Promise<Device> {
   try {

@@ -137,13 +137,13 @@ export class SharedThrottle implements ConnectionThrottle {
   /** As ConnectionThrottle.acquire; the release also resolves once the database has the permit back. */
   async acquire(signal?: AbortSignal, request: PermitRequest = {}): Promise<() => Promise<void>> {
     signal?.throwIfAborted();
-    const priority = request.priority ?? (request.correlationUid ? await this.#unavailableAsRetryable(() => this.#priorityOf(request.correlationUid!)) : undefined);
+    const priority = request.priority;
     const high = (priority ?? 4) > 4;
     const start = Date.now();
     let rateMisses = 0;
     for (;;) {
       signal?.throwIfAborted();
-      const a = await this.#unavailableAsRetryable(() => this.tryAcquire({ ...request, ...(priority === undefined ? {} : { priority }) }));
+      const a = await this.#unavailableAsRetryable(() => this.tryAcquire(request));
       if (a.granted) return this.#releaser(a.permitId);
       const waited = Date.now() - start;
       let waitMs: number;
@@ -236,11 +236,6 @@ export class SharedThrottle implements ConnectionThrottle {
       if (e instanceof MeterfabricError) throw e;
       throw new MeterfabricError(ErrorCode.CONNECTION_ERROR, 'Connection permits are unavailable (database)', { component: 'OSGP_CORE', retryable: true, cause: e, details: { throttled: 'unavailable' } });
     }
-  }
-
-  async #priorityOf(correlationUid: string): Promise<number | undefined> {
-    const r = await this.#db.query<{ priority: number }>('SELECT priority FROM request WHERE correlation_uid = $1', [correlationUid]);
-    return r.rows[0] ? Number(r.rows[0].priority) : undefined;
   }
 
   /** Sleeps up to ms; a release in this process or an abort ends it early. */

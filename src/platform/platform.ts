@@ -18,8 +18,8 @@ import { inSpan, currentTraceParent, contextFromTraceParent, CORRELATION_UID } f
 import { MessageType, type ResultType } from './operations.ts';
 import { makeCorrelationUid } from './correlation.ts';
 import { DEAD_LETTER_QUEUE, REQUEST_QUEUE, completeRequestJobs, completeRequestJobsSql, inTx, insertRequestJobsSql, startQueue } from './queue.ts';
-import { Throttle, type ThrottleOptions } from './throttle.ts';
-import { NotificationSender, enqueueNotification, type NotificationOptions } from './notifications.ts';
+import { Throttle, throttledRetryAfterMs, type ThrottleOptions } from './throttle.ts';
+import { NotificationSender, type NotificationOptions } from './notifications.ts';
 
 export type RequestChannel = 'SOAP' | 'REST';
 
@@ -62,6 +62,8 @@ export interface OperationContext {
   payload: unknown;
   /** 1 for the first execution, counting re-runs after retries and crashes. */
   attempt: number;
+  /** The request's MessagePriority for this execution (0..9, lowered on retries, §7.1). */
+  priority: number;
   db: Db;
   /** Carries the correlation id on every line. */
   log: Logger;
@@ -926,6 +928,7 @@ export class Platform {
         messageType: req.message_type,
         payload: req.payload,
         attempt,
+        priority: req.priority,
         db: this.db,
         log,
         signal: controller.signal,
@@ -1042,8 +1045,3 @@ function notificationMessage(e: MeterfabricError): string {
   return cause instanceof Error && cause.message ? cause.message : e.message;
 }
 
-/** The re-queue delay a throttling denial asks for (permitDenied in throttle.ts), or undefined for other errors. */
-function throttledRetryAfterMs(err: MeterfabricError): number | undefined {
-  const d = err.details as { throttled?: unknown; retryAfterMs?: unknown } | undefined;
-  return d?.throttled !== undefined && typeof d.retryAfterMs === 'number' ? d.retryAfterMs : undefined;
-}

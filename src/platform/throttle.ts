@@ -35,8 +35,6 @@ export interface PermitRequest {
   priority?: number;
   /** The device connected to (kept with a shared permit, for operators). */
   device?: string;
-  /** The request the connection serves; its priority is read from the request when `priority` is absent. */
-  correlationUid?: string;
 }
 
 /** What executors need from a throttle, whatever its mode. */
@@ -45,9 +43,9 @@ export interface ConnectionThrottle {
   acquire(signal?: AbortSignal, request?: PermitRequest): Promise<() => void>;
 }
 
-/** The throttle as seen by one request's executor: every permit is asked for on behalf of that request. */
-export function forRequest(throttle: ConnectionThrottle, correlationUid: string): ConnectionThrottle {
-  return { acquire: (signal, request) => throttle.acquire(signal, { correlationUid, ...request }) };
+/** The throttle as seen by one request's executor: every permit is asked for with that request's priority. */
+export function forRequest(throttle: ConnectionThrottle, priority: number): ConnectionThrottle {
+  return { acquire: (signal, request) => throttle.acquire(signal, { priority, ...request }) };
 }
 
 /** Mode `disabled`: every caller gets a permit at once. */
@@ -63,6 +61,12 @@ export function permitDenied(reason: 'open' | 'rate', priority: number | undefin
   });
 }
 
+/** The re-queue delay a denial from permitDenied asks for, or undefined for any other error. */
+export function throttledRetryAfterMs(err: MeterfabricError): number | undefined {
+  const d = err.details as { throttled?: unknown; retryAfterMs?: unknown } | undefined;
+  return d?.throttled !== undefined && typeof d.retryAfterMs === 'number' ? d.retryAfterMs : undefined;
+}
+
 /** Mode `local`: limits of this process only. Priorities are not looked at. */
 export class Throttle implements ConnectionThrottle {
   readonly maxOpen: number;
@@ -71,7 +75,6 @@ export class Throttle implements ConnectionThrottle {
   #open = 0;
   #starts: number[] = [];
   #waiters: Array<() => void> = [];
-  #timer: NodeJS.Timeout | undefined;
 
   constructor(opts: ThrottleOptions = {}) {
     this.maxOpen = opts.maxOpen ?? 1000;

@@ -192,18 +192,10 @@ for (const engine of engines) {
   test(`shared throttle on ${engine}: the request's priority decides between waiting and being denied`, engineOptions(engine), async () => {
     const p = await twoProcesses(engine);
     try {
-      for (const [uid, priority] of [['high', 7], ['normal', 2]] as const) {
-        await p.db.query(
-          `INSERT INTO request (correlation_uid, organisation_identification, user_name, application_name, device_identification,
-                                message_type, payload, priority, channel, lock_key)
-           VALUES ($1, 'org-a', 'u', 'app', 'E1', 'SET_MBUS_USER_KEY_BY_CHANNEL', '{}', $2, 'SOAP', 'E1')`,
-          [uid, priority],
-        );
-      }
       const { a, b } = p.make({ maxOpen: 1, newPerSecond: 1000, highPriorityWaitMs: 5000, pollMs: 20 });
       const first = await a.acquire();
-      await assert.rejects(forRequest(b, 'normal').acquire(undefined, { device: 'E1' }), denied('open'));
-      const waiting = forRequest(b, 'high').acquire(undefined, { device: 'E1' });
+      await assert.rejects(forRequest(b, 2).acquire(undefined, { device: 'E1' }), denied('open'));
+      const waiting = forRequest(b, 7).acquire(undefined, { device: 'E1' });
       await sleep(200);
       await first();
       const second = await waiting;
@@ -282,6 +274,6 @@ test('shared throttle: a database that does not answer denies retryably', async 
   } as unknown as Db;
   const t = new SharedThrottle(broken, {});
   await assert.rejects(t.acquire(), (e: MeterfabricError) => e.code === 211 && e.retryable && e.details?.throttled === 'unavailable');
-  await assert.rejects(t.acquire(undefined, { correlationUid: 'x' }), (e: MeterfabricError) => e.code === 211 && e.retryable);
+  await assert.rejects(t.acquire(undefined, { priority: 6, device: 'x' }), (e: MeterfabricError) => e.code === 211 && e.retryable);
   await t.close();
 });
