@@ -11,6 +11,8 @@ export const HDLC_FLAG = 0x7e;
 /** LLC header in front of every APDU (DLMS-NOTES §2.2). */
 export const LLC_REQUEST = Buffer.from([0xe6, 0xe6, 0x00]);
 export const LLC_RESPONSE = Buffer.from([0xe6, 0xe7, 0x00]);
+/** Shared by every frame without an information field and every drained reader (a zero-length Buffer cannot change). */
+const EMPTY = Buffer.alloc(0);
 
 export const HdlcControl = {
   SNRM: 0x93,
@@ -46,15 +48,28 @@ export class HdlcAddress {
   }
 
   encode(): Buffer {
-    if (this.size === 1) return Buffer.from([((this.upper << 1) | 1) & 0xff]);
+    const out = Buffer.allocUnsafe(this.size);
+    this.writeTo(out, 0);
+    return out;
+  }
+
+  /** Writes the address at `p` and returns the offset after it (frames are encoded in one allocation). */
+  writeTo(out: Buffer, p: number): number {
+    if (this.size === 1) {
+      out[p] = ((this.upper << 1) | 1) & 0xff;
+      return p + 1;
+    }
     const lower = this.lower!;
-    if (this.size === 2) return Buffer.from([(this.upper << 1) & 0xfe, ((lower << 1) | 1) & 0xff]);
-    return Buffer.from([
-      (this.upper >> 7) << 1,
-      (this.upper & 0x7f) << 1,
-      (lower >> 7) << 1,
-      (((lower & 0x7f) << 1) | 1) & 0xff,
-    ]);
+    if (this.size === 2) {
+      out[p] = (this.upper << 1) & 0xfe;
+      out[p + 1] = ((lower << 1) | 1) & 0xff;
+      return p + 2;
+    }
+    out[p] = (this.upper >> 7) << 1;
+    out[p + 1] = (this.upper & 0x7f) << 1;
+    out[p + 2] = (lower >> 7) << 1;
+    out[p + 3] = (((lower & 0x7f) << 1) | 1) & 0xff;
+    return p + 4;
   }
 
   /** Reads an address at `offset`; returns it and the number of bytes consumed. */
@@ -93,7 +108,7 @@ export class HdlcFrame {
     readonly destination: HdlcAddress,
     readonly source: HdlcAddress,
     readonly control: number,
-    readonly information: Buffer = Buffer.alloc(0),
+    readonly information: Buffer = EMPTY,
     /** Segmentation bit: more segments of the same APDU follow. */
     readonly segmented = false,
   ) {}
@@ -138,10 +153,8 @@ export class HdlcFrame {
 
   /** Encodes the frame including both flags. */
   encode(): Buffer {
-    const dst = this.destination.encode();
-    const src = this.source.encode();
     const hasInfo = this.information.length > 0;
-    const headerLen = 2 + dst.length + src.length + 1;
+    const headerLen = 2 + this.destination.size + this.source.size + 1;
     const length = headerLen + (hasInfo ? 2 + this.information.length : 0) + 2;
     if (length > HDLC_MAX_FRAME_LENGTH) throw new MeterfabricError(ErrorCode.ENCODE_ERROR, `HDLC: frame of ${length} bytes exceeds the 11-bit length`);
     const out = Buffer.allocUnsafe(length + 2);
@@ -149,8 +162,8 @@ export class HdlcFrame {
     out[1] = 0xa0 | (this.segmented ? 0x08 : 0) | ((length >> 8) & 0x07);
     out[2] = length & 0xff;
     let p = 3;
-    p += dst.copy(out, p);
-    p += src.copy(out, p);
+    p = this.destination.writeTo(out, p);
+    p = this.source.writeTo(out, p);
     out[p++] = this.control;
     if (hasInfo) {
       const hcs = crc16x25(out, 1, p);
@@ -190,7 +203,7 @@ export class HdlcFrame {
     const control = bytes[p++];
     const fcs = bytes[end - 2] | (bytes[end - 1] << 8);
     if (crc16x25(bytes, start, end - 2) !== fcs) throw decodeError('FCS mismatch');
-    let information = Buffer.alloc(0);
+    let information = EMPTY;
     if (end - 2 > p) {
       if (p + 2 > end - 2) throw decodeError('frame too short for HCS');
       const hcs = bytes[p] | (bytes[p + 1] << 8);
@@ -208,7 +221,7 @@ export class HdlcFrame {
  * a frame start (line noise) are skipped.
  */
 export class HdlcFrameReader {
-  private buffer: Buffer = Buffer.alloc(0);
+  private buffer: Buffer = EMPTY;
 
   /** Appends bytes; returns the raw frames (flags included) that are now complete. */
   push(chunk: Buffer): Buffer[] {
@@ -244,7 +257,7 @@ export class HdlcFrameReader {
       frames.push(b.subarray(p, p + length + 2));
       p += length + 1; // the closing flag may also open the next frame
     }
-    this.buffer = p >= b.length ? Buffer.alloc(0) : Buffer.from(b.subarray(p));
+    this.buffer = p >= b.length ? EMPTY : Buffer.from(b.subarray(p));
     if (this.buffer.length > 4 * HDLC_MAX_FRAME_LENGTH) throw decodeError('no frame found in the received bytes');
     return frames;
   }

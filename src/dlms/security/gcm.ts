@@ -26,6 +26,9 @@ export class AesGcm128 {
   private readonly ecb: Cipher;
   /** H: words 0..3 in normal form, 4..7 as read (bit-reversed). */
   private readonly h = new Int32Array(8);
+  /** The last AAD (up to 64 bytes) and the GHASH state after it. */
+  private aad: Buffer | undefined;
+  private readonly aadState = new Int32Array(4);
 
   constructor(key: Buffer) {
     if (key.length !== 16) throw encodeError('AES-128-GCM needs a 16-byte key');
@@ -47,10 +50,7 @@ export class AesGcm128 {
     const n = plaintext.length;
     for (let i = 0; i < n; i++) ks[16 + i] = ks[16 + i]! ^ plaintext[i]!;
     const ciphertext = ks.subarray(16, 16 + n);
-    const tag = this.tag(ks, aad, ciphertext, tagLength);
-    ks.fill(0, 0, 16);
-    ks.fill(0, 16 + n);
-    return { ciphertext, tag };
+    return { ciphertext, tag: this.tag(ks, aad, ciphertext, tagLength) };
   }
 
   /** The plaintext, or undefined when the tag does not verify or has a length GCM does not allow (nothing is deciphered then). */
@@ -58,14 +58,9 @@ export class AesGcm128 {
     if (!TAG_LENGTHS.has(tag.length)) return undefined;
     const ks = this.keystream(iv, ciphertext.length);
     const expected = this.tag(ks, aad, ciphertext, tag.length);
-    if (!timingSafeEqual(expected, tag)) {
-      ks.fill(0);
-      return undefined;
-    }
+    if (!timingSafeEqual(expected, tag)) return undefined;
     const n = ciphertext.length;
     for (let i = 0; i < n; i++) ks[16 + i] = ks[16 + i]! ^ ciphertext[i]!;
-    ks.fill(0, 0, 16);
-    ks.fill(0, 16 + n);
     return ks.subarray(16, 16 + n);
   }
 
@@ -73,35 +68,55 @@ export class AesGcm128 {
   private keystream(iv: Buffer, length: number): Buffer {
     if (iv.length !== IV_LENGTH) throw encodeError(`AES-GCM IV must be ${IV_LENGTH} bytes, got ${iv.length}`);
     if (length > 0x0fffffff) throw encodeError('AES-GCM message too long');
-    const blocks = 1 + ((length + 15) >>> 4);
-    const counters = Buffer.allocUnsafe(16 * blocks);
-    for (let b = 0; b < blocks; b++) {
-      const o = 16 * b;
+    const size = 16 * (1 + ((length + 15) >>> 4));
+    // The counter blocks are not secret and the cipher copies them: one growing scratch buffer serves every call.
+    if (counters.length < size) counters = Buffer.alloc(Math.max(size, 2 * counters.length));
+    for (let o = 0, b = 1; o < size; o += 16, b++) {
       iv.copy(counters, o);
-      counters.writeUInt32BE(b + 1, o + 12);
+      counters[o + 12] = b >>> 24;
+      counters[o + 13] = (b >>> 16) & 0xff;
+      counters[o + 14] = (b >>> 8) & 0xff;
+      counters[o + 15] = b & 0xff;
     }
-    return this.ecb.update(counters);
+    return this.ecb.update(size === counters.length ? counters : counters.subarray(0, size));
   }
 
-  /** GHASH(aad, ciphertext) XOR E(J0), truncated; `ks` starts with E(J0). */
+  /**
+   * GHASH(aad, ciphertext) XOR E(J0), truncated; `ks` starts with E(J0), which is wiped here: with a tag it would
+   * give away GHASH values, and so equations in H. Glo-ciphering sends the same AAD (SC ‖ AK) in every APDU of an
+   * association, so the state after the last AAD is kept and reused while the next AAD has the same bytes.
+   */
   private tag(ks: Buffer, aad: Buffer, ciphertext: Buffer, tagLength: number): Buffer {
     if (aad.length > 0x0fffffff) throw encodeError('AES-GCM additional data too long');
-    Y[0] = 0;
-    Y[1] = 0;
-    Y[2] = 0;
-    Y[3] = 0;
     const h = this.h;
-    absorb(h, aad);
+    const aadState = this.aadState;
+    if (this.aad !== undefined && this.aad.equals(aad)) {
+      Y.set(aadState);
+    } else {
+      Y.fill(0);
+      absorb(h, aad);
+      this.aad = aad.length <= 64 ? Buffer.from(aad) : undefined;
+      aadState.set(Y);
+    }
     absorb(h, ciphertext);
     // Lengths in bits, 64 bits each; both are below 2^32 bits here.
     Y[1] ^= rev32((aad.length * 8) | 0);
     Y[3] ^= rev32((ciphertext.length * 8) | 0);
     multiplyByH(h);
     const tag = Buffer.allocUnsafe(tagLength);
-    for (let i = 0; i < tagLength; i++) tag[i] = ((rev32(Y[i >>> 2]!) >>> (24 - 8 * (i & 3))) & 0xff) ^ ks[i]!;
+    for (let w = 0; w < 4; w++) {
+      const word = rev32(Y[w]!);
+      for (let b = 0; b < 4; b++) {
+        const i = 4 * w + b;
+        if (i < tagLength) tag[i] = ((word >>> (24 - 8 * b)) & 0xff) ^ ks[i]!;
+        ks[i] = 0;
+      }
+    }
     return tag;
   }
 }
+
+let counters = Buffer.alloc(16 * 8);
 
 // A key's context lives as long as the key Buffer it was made for; a Buffer whose bytes changed gets a new one.
 const contexts = new WeakMap<Buffer, { key: Buffer; gcm: AesGcm128 }>();
