@@ -281,7 +281,7 @@ async function setUp(label: string, setup: Setup, floor: boolean, start: () => P
  * differently and takes several times as long, which says nothing about the machine.)
  */
 function referenceLoopMs(): number {
-  const src = 'const c0 = process.cpuUsage(); let x = 0; for (let i = 0; i < 1e8; i++) x = (x + i * 7) | 0; const c = process.cpuUsage(c0); console.log((c.user + c.system) / 1000 + (x === 0.5 ? 1 : 0));';
+  const src = 'function loop() { let x = 0; for (let i = 0; i < 1e8; i++) x = (x + i * 7) | 0; return x; } const c0 = process.cpuUsage(); const x = loop(); const c = process.cpuUsage(c0); console.log((c.user + c.system) / 1000 + (x === 0.5 ? 1 : 0));';
   const r = spawnSync(process.execPath, ['-e', src], { encoding: 'utf8' });
   return Number(r.stdout.trim());
 }

@@ -90,7 +90,7 @@ export class AesGcm128 {
     if (aad.length > 0x0fffffff) throw encodeError('AES-GCM additional data too long');
     const h = this.h;
     const aadState = this.aadState;
-    if (this.aad !== undefined && this.aad.equals(aad)) {
+    if (this.aad !== undefined && sameBytes(this.aad, aad)) {
       Y.set(aadState);
     } else {
       Y.fill(0);
@@ -128,6 +128,13 @@ export function aesGcm128(key: Buffer): AesGcm128 {
   const gcm = new AesGcm128(key);
   contexts.set(key, { key: Buffer.from(key), gcm });
   return gcm;
+}
+
+/** Equality of two short byte strings without a native call (the AAD check runs for every APDU). */
+function sameBytes(a: Buffer, b: Buffer): boolean {
+  if (a.length !== b.length) return false;
+  for (let i = 0; i < a.length; i++) if (a[i] !== b[i]) return false;
+  return true;
 }
 
 function checkTagLength(n: number): void {

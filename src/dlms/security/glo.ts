@@ -23,11 +23,23 @@ export interface CipheringKeys {
 }
 
 export function gloIv(systemTitle: Buffer, invocationCounter: number): Buffer {
+  return writeGloIv(Buffer.allocUnsafe(12), systemTitle, invocationCounter);
+}
+
+/**
+ * The IV of the APDU being (de)ciphered now: AES-GCM reads it synchronously and keeps nothing, so one buffer serves
+ * every call (the IV is public: it travels in the APDU).
+ */
+const scratchIv = Buffer.alloc(12);
+export function currentGloIv(systemTitle: Buffer, invocationCounter: number): Buffer {
+  return writeGloIv(scratchIv, systemTitle, invocationCounter);
+}
+
+function writeGloIv(iv: Buffer, systemTitle: Buffer, invocationCounter: number): Buffer {
   checkSystemTitle(systemTitle);
   if (!Number.isInteger(invocationCounter) || invocationCounter < 0 || invocationCounter > 0xffffffff) {
     throw encodeError(`invocation counter ${invocationCounter} is outside 0..2^32-1`);
   }
-  const iv = Buffer.allocUnsafe(12);
   systemTitle.copy(iv, 0);
   iv.writeUInt32BE(invocationCounter, 8);
   return iv;
@@ -66,7 +78,7 @@ function gloSeal(p: { plaintext: Buffer; systemTitle: Buffer; invocationCounter:
   checkSc(sc, false);
   const ek = checkKey(p.keys.ek, 'encryption key');
   const ak = checkKey(p.keys.ak, 'authentication key');
-  const iv = gloIv(p.systemTitle, p.invocationCounter);
+  const iv = currentGloIv(p.systemTitle, p.invocationCounter);
   if (sc === 0x30) return gcmEncrypt(ek, iv, p.plaintext, gloAad(sc, ak), GLO_TAG_LENGTH);
   const { tag } = gcmEncrypt(ek, iv, Buffer.alloc(0), gloAad(sc, ak, p.plaintext), GLO_TAG_LENGTH);
   return { ciphertext: p.plaintext, tag };
@@ -78,7 +90,7 @@ export function gloUnprotect(p: { content: Buffer; securityControl: number; syst
   const ek = checkKey(p.keys.ek, 'encryption key');
   const ak = checkKey(p.keys.ak, 'authentication key');
   if (p.content.length < GLO_TAG_LENGTH) throw decipherError(`ciphered content of ${p.content.length} byte(s) is shorter than the ${GLO_TAG_LENGTH}-byte tag`);
-  const iv = gloIv(p.systemTitle, p.invocationCounter);
+  const iv = currentGloIv(p.systemTitle, p.invocationCounter);
   const body = p.content.subarray(0, p.content.length - GLO_TAG_LENGTH);
   const tag = p.content.subarray(p.content.length - GLO_TAG_LENGTH);
   if (p.securityControl === 0x30) return gcmDecrypt(ek, iv, body, gloAad(0x30, ak), tag, 'glo-ciphered APDU');

@@ -4,7 +4,7 @@
  *   f(CtoS) = 10 ‖ IC_m ‖ GMAC12(EK, IV = ST_meter  ‖ IC_m, AAD = 10 ‖ AK ‖ CtoS)   (meter → client)
  */
 import { randomBytes, timingSafeEqual } from 'node:crypto';
-import { type CipheringKeys, GLO_TAG_LENGTH, gloIv } from './glo.ts';
+import { type CipheringKeys, GLO_TAG_LENGTH, currentGloIv } from './glo.ts';
 import { checkKey, gcmEncrypt } from './crypto.ts';
 
 export const HLS_GMAC_SC = 0x10;
@@ -19,7 +19,7 @@ const EMPTY = Buffer.alloc(0);
 export function hlsGmac(p: { challenge: Buffer; systemTitle: Buffer; invocationCounter: number; keys: CipheringKeys }): Buffer {
   const ek = checkKey(p.keys.ek, 'encryption key');
   const ak = checkKey(p.keys.ak, 'authentication key');
-  const iv = gloIv(p.systemTitle, p.invocationCounter);
+  const iv = currentGloIv(p.systemTitle, p.invocationCounter);
   const aad = Buffer.allocUnsafe(1 + ak.length + p.challenge.length);
   aad[0] = HLS_GMAC_SC;
   ak.copy(aad, 1);
