@@ -26,6 +26,11 @@ export function gcmEncrypt(key: Buffer, iv: Buffer, plaintext: Buffer, aad: Buff
   return aesGcm128(key).encrypt(iv, plaintext, aad, tagLength);
 }
 
+/** Writes ciphertext ‖ tag into `out` at `offset`. */
+export function gcmEncryptInto(key: Buffer, iv: Buffer, plaintext: Buffer, aad: Buffer, tagLength: number, out: Buffer, offset: number): void {
+  aesGcm128(key).encryptInto(iv, plaintext, aad, tagLength, out, offset);
+}
+
 /** Throws UNABLE_TO_DECYPHER when the tag does not verify. */
 export function gcmDecrypt(key: Buffer, iv: Buffer, ciphertext: Buffer, aad: Buffer, tag: Buffer, what: string): Buffer {
   const plaintext = aesGcm128(key).decrypt(iv, ciphertext, aad, tag);

@@ -46,20 +46,32 @@ export class AesGcm128 {
   /** Enciphers `plaintext` and authenticates it with `aad`; the tag is the first `tagLength` bytes of GCM's. */
   encrypt(iv: Buffer, plaintext: Buffer, aad: Buffer, tagLength: number): { ciphertext: Buffer; tag: Buffer } {
     checkTagLength(tagLength);
-    const ks = this.keystream(iv, plaintext.length);
     const n = plaintext.length;
+    const ks = this.keystream(iv, n);
     for (let i = 0; i < n; i++) ks[16 + i] = ks[16 + i]! ^ plaintext[i]!;
-    const ciphertext = ks.subarray(16, 16 + n);
-    return { ciphertext, tag: this.tag(ks, aad, ciphertext, tagLength) };
+    const tag = Buffer.allocUnsafe(tagLength);
+    this.writeTag(ks, aad, ks, 16, 16 + n, tag, 0, tagLength);
+    return { ciphertext: ks.subarray(16, 16 + n), tag };
+  }
+
+  /** As encrypt(), writing ciphertext ‖ tag into `out` at `offset` (an APDU is then built in one buffer). */
+  encryptInto(iv: Buffer, plaintext: Buffer, aad: Buffer, tagLength: number, out: Buffer, offset: number): void {
+    checkTagLength(tagLength);
+    const n = plaintext.length;
+    if (offset < 0 || offset + n + tagLength > out.length) throw encodeError('AES-GCM output does not fit');
+    const ks = this.keystream(iv, n);
+    for (let i = 0; i < n; i++) out[offset + i] = ks[16 + i]! ^ plaintext[i]!;
+    this.writeTag(ks, aad, out, offset, offset + n, out, offset + n, tagLength);
   }
 
   /** The plaintext, or undefined when the tag does not verify or has a length GCM does not allow (nothing is deciphered then). */
   decrypt(iv: Buffer, ciphertext: Buffer, aad: Buffer, tag: Buffer): Buffer | undefined {
     if (!TAG_LENGTHS.has(tag.length)) return undefined;
-    const ks = this.keystream(iv, ciphertext.length);
-    const expected = this.tag(ks, aad, ciphertext, tag.length);
-    if (!timingSafeEqual(expected, tag)) return undefined;
     const n = ciphertext.length;
+    const ks = this.keystream(iv, n);
+    const expected = Buffer.allocUnsafe(tag.length);
+    this.writeTag(ks, aad, ciphertext, 0, n, expected, 0, tag.length);
+    if (!timingSafeEqual(expected, tag)) return undefined;
     for (let i = 0; i < n; i++) ks[16 + i] = ks[16 + i]! ^ ciphertext[i]!;
     return ks.subarray(16, 16 + n);
   }
@@ -82,11 +94,12 @@ export class AesGcm128 {
   }
 
   /**
-   * GHASH(aad, ciphertext) XOR E(J0), truncated; `ks` starts with E(J0), which is wiped here: with a tag it would
-   * give away GHASH values, and so equations in H. Glo-ciphering sends the same AAD (SC ‖ AK) in every APDU of an
-   * association, so the state after the last AAD is kept and reused while the next AAD has the same bytes.
+   * Writes GHASH(aad, data[start..end)) XOR E(J0), truncated to `tagLength`, at out[pos]; `ks` starts with E(J0),
+   * which is wiped here: with a tag it would give away GHASH values, and so equations in H. Glo-ciphering sends the
+   * same AAD (SC ‖ AK) in every APDU of an association, so the state after the last AAD is kept and reused while the
+   * next AAD has the same bytes.
    */
-  private tag(ks: Buffer, aad: Buffer, ciphertext: Buffer, tagLength: number): Buffer {
+  private writeTag(ks: Buffer, aad: Buffer, data: Buffer, start: number, end: number, out: Buffer, pos: number, tagLength: number): void {
     if (aad.length > 0x0fffffff) throw encodeError('AES-GCM additional data too long');
     const h = this.h;
     const aadState = this.aadState;
@@ -94,25 +107,23 @@ export class AesGcm128 {
       Y.set(aadState);
     } else {
       Y.fill(0);
-      absorb(h, aad);
+      absorb(h, aad, 0, aad.length);
       this.aad = aad.length <= 64 ? Buffer.from(aad) : undefined;
       aadState.set(Y);
     }
-    absorb(h, ciphertext);
+    absorb(h, data, start, end);
     // Lengths in bits, 64 bits each; both are below 2^32 bits here.
     Y[1] ^= rev32((aad.length * 8) | 0);
-    Y[3] ^= rev32((ciphertext.length * 8) | 0);
+    Y[3] ^= rev32(((end - start) * 8) | 0);
     multiplyByH(h);
-    const tag = Buffer.allocUnsafe(tagLength);
     for (let w = 0; w < 4; w++) {
       const word = rev32(Y[w]!);
       for (let b = 0; b < 4; b++) {
         const i = 4 * w + b;
-        if (i < tagLength) tag[i] = ((word >>> (24 - 8 * b)) & 0xff) ^ ks[i]!;
+        if (i < tagLength) out[pos + i] = ((word >>> (24 - 8 * b)) & 0xff) ^ ks[i]!;
         ks[i] = 0;
       }
     }
-    return tag;
   }
 }
 
@@ -148,23 +159,22 @@ function checkTagLength(n: number): void {
 const Y = new Int32Array(4);
 const S = new Int32Array(12);
 
-/** Y = (Y xor X_i) · H for every 16-byte block X_i of `data`, the last one padded with zeros. */
-function absorb(h: Int32Array, data: Buffer): void {
-  const n = data.length;
-  let o = 0;
-  for (; o + 16 <= n; o += 16) {
+/** Y = (Y xor X_i) · H for every 16-byte block X_i of data[start..end), the last one padded with zeros. */
+function absorb(h: Int32Array, data: Buffer, start: number, end: number): void {
+  let o = start;
+  for (; o + 16 <= end; o += 16) {
     Y[0] ^= rev32((data[o]! << 24) | (data[o + 1]! << 16) | (data[o + 2]! << 8) | data[o + 3]!);
     Y[1] ^= rev32((data[o + 4]! << 24) | (data[o + 5]! << 16) | (data[o + 6]! << 8) | data[o + 7]!);
     Y[2] ^= rev32((data[o + 8]! << 24) | (data[o + 9]! << 16) | (data[o + 10]! << 8) | data[o + 11]!);
     Y[3] ^= rev32((data[o + 12]! << 24) | (data[o + 13]! << 16) | (data[o + 14]! << 8) | data[o + 15]!);
     multiplyByH(h);
   }
-  if (o < n) {
+  if (o < end) {
     for (let w = 0; w < 4; w++) {
       let word = 0;
       for (let b = 0; b < 4; b++) {
         const i = o + 4 * w + b;
-        word = (word << 8) | (i < n ? data[i]! : 0);
+        word = (word << 8) | (i < end ? data[i]! : 0);
       }
       Y[w] ^= rev32(word);
     }

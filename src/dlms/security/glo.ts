@@ -5,7 +5,9 @@
  */
 import { axdrLengthSize, decodeError, encodeError, writeAxdrLength } from '../bytes.ts';
 import { GENERAL_GLO_CIPHERING_TAG, GLO_TAG_FOR, GeneralGloCiphering, GloCipheredApdu, PLAIN_TAG_FOR } from '../apdu/ciphered.ts';
-import { checkKey, checkSystemTitle, decipherError, gcmDecrypt, gcmEncrypt } from './crypto.ts';
+import { checkKey, checkSystemTitle, decipherError, gcmDecrypt, gcmEncryptInto } from './crypto.ts';
+
+const EMPTY = Buffer.alloc(0);
 
 export const SecurityControl = {
   AUTHENTICATED: 0x10,
@@ -65,23 +67,24 @@ function checkSc(sc: number, forDecrypt: boolean): void {
 
 /** Protects `plaintext` and returns content = (ciphertext or plaintext) ‖ T(12). */
 export function gloProtect(p: { plaintext: Buffer; systemTitle: Buffer; invocationCounter: number; keys: CipheringKeys; securityControl?: number }): Buffer {
-  const { ciphertext, tag } = gloSeal(p);
-  const out = Buffer.allocUnsafe(ciphertext.length + GLO_TAG_LENGTH);
-  ciphertext.copy(out, 0);
-  tag.copy(out, ciphertext.length);
+  const out = Buffer.allocUnsafe(p.plaintext.length + GLO_TAG_LENGTH);
+  gloSealInto(p, out, 0);
   return out;
 }
 
-/** The ciphertext (SC 0x30) or the plaintext (SC 0x10) and the 12-byte tag, not yet joined. */
-function gloSeal(p: { plaintext: Buffer; systemTitle: Buffer; invocationCounter: number; keys: CipheringKeys; securityControl?: number }): { ciphertext: Buffer; tag: Buffer } {
+/** Writes (ciphertext or, for SC 0x10, plaintext) ‖ T(12) into `out` at `offset`. */
+function gloSealInto(p: { plaintext: Buffer; systemTitle: Buffer; invocationCounter: number; keys: CipheringKeys; securityControl?: number }, out: Buffer, offset: number): void {
   const sc = p.securityControl ?? SecurityControl.AUTHENTICATED_ENCRYPTED;
   checkSc(sc, false);
   const ek = checkKey(p.keys.ek, 'encryption key');
   const ak = checkKey(p.keys.ak, 'authentication key');
   const iv = currentGloIv(p.systemTitle, p.invocationCounter);
-  if (sc === 0x30) return gcmEncrypt(ek, iv, p.plaintext, gloAad(sc, ak), GLO_TAG_LENGTH);
-  const { tag } = gcmEncrypt(ek, iv, Buffer.alloc(0), gloAad(sc, ak, p.plaintext), GLO_TAG_LENGTH);
-  return { ciphertext: p.plaintext, tag };
+  if (sc === 0x30) {
+    gcmEncryptInto(ek, iv, p.plaintext, gloAad(sc, ak), GLO_TAG_LENGTH, out, offset);
+    return;
+  }
+  p.plaintext.copy(out, offset);
+  gcmEncryptInto(ek, iv, EMPTY, gloAad(sc, ak, p.plaintext), GLO_TAG_LENGTH, out, offset + p.plaintext.length);
 }
 
 /** Verifies and (for SC 0x30) deciphers content = (ciphertext or plaintext) ‖ T(12). Throws UNABLE_TO_DECYPHER. */
@@ -94,7 +97,7 @@ export function gloUnprotect(p: { content: Buffer; securityControl: number; syst
   const body = p.content.subarray(0, p.content.length - GLO_TAG_LENGTH);
   const tag = p.content.subarray(p.content.length - GLO_TAG_LENGTH);
   if (p.securityControl === 0x30) return gcmDecrypt(ek, iv, body, gloAad(0x30, ak), tag, 'glo-ciphered APDU');
-  gcmDecrypt(ek, iv, Buffer.alloc(0), gloAad(p.securityControl, ak, body), tag, 'glo-authenticated APDU');
+  gcmDecrypt(ek, iv, EMPTY, gloAad(p.securityControl, ak, body), tag, 'glo-authenticated APDU');
   return Buffer.from(body);
 }
 
@@ -107,16 +110,14 @@ export function gloEncrypt(p: { plaintext: Buffer; systemTitle: Buffer; invocati
   const tag = GLO_TAG_FOR.get(p.plaintext[0]!);
   if (tag === undefined) throw encodeError(`APDU tag 0x${p.plaintext[0]!.toString(16)} has no glo-ciphered form`);
   const sc = p.securityControl ?? 0x30;
-  const { ciphertext, tag: t } = gloSeal(p);
   // tag | A-XDR length | SC | IC | ciphertext | T written once (the same bytes as GloCipheredApdu.encode()).
-  const len = 5 + ciphertext.length + GLO_TAG_LENGTH;
+  const len = 5 + p.plaintext.length + GLO_TAG_LENGTH;
   const out = Buffer.allocUnsafe(1 + axdrLengthSize(len) + len);
   out[0] = tag;
   let o = writeAxdrLength(out, 1, len);
   out[o++] = sc;
   o = out.writeUInt32BE(p.invocationCounter, o);
-  o += ciphertext.copy(out, o);
-  t.copy(out, o);
+  gloSealInto(p, out, o);
   return out;
 }
 

@@ -64,6 +64,9 @@ test('agrees with node:crypto AES-128-GCM on 3,000 random keys, IVs, lengths 0..
     assert.deepEqual(mine.ciphertext, expected, `ciphertext #${i}`);
     assert.deepEqual(mine.tag, expectedTag, `tag #${i}`);
     assert.deepEqual(aesGcm128(key).decrypt(iv, expected, a, expectedTag), p, `decrypt #${i}`);
+    const into = Buffer.alloc(3 + p.length + tagLength + 2, 0xee);
+    aesGcm128(key).encryptInto(iv, p, a, tagLength, into, 3);
+    assert.deepEqual(into, Buffer.concat([Buffer.alloc(3, 0xee), expected, expectedTag, Buffer.alloc(2, 0xee)]), `encryptInto #${i}`);
     const d = createDecipheriv('aes-128-gcm', key, iv, { authTagLength: tagLength });
     d.setAAD(a);
     d.setAuthTag(mine.tag);
@@ -98,4 +101,5 @@ test('a key Buffer whose bytes change gets a context for its new bytes; IV and t
   assert.throws(() => aesGcm128(key).encrypt(Buffer.alloc(16), P3, Buffer.alloc(0), 16), /IV must be 12 bytes/);
   assert.throws(() => aesGcm128(key).encrypt(iv, P3, Buffer.alloc(0), 11), /tag length 11/);
   assert.throws(() => new AesGcm128(Buffer.alloc(32)), /16-byte key/);
+  assert.throws(() => aesGcm128(key).encryptInto(IV3, P3, Buffer.alloc(0), 16, Buffer.alloc(P3.length + 15), 0), /does not fit/);
 });
