@@ -129,7 +129,9 @@ export class AesGcm128 {
 
 let counters = Buffer.alloc(16 * 8);
 
-// A key's context lives as long as the key Buffer it was made for; a Buffer whose bytes changed gets a new one.
+// A key's context (the expanded key in OpenSSL, a copy of the key to notice changed bytes) lives as long as the key
+// Buffer it was made for is reachable: a session's keys, read from the secret store per request, go with the session.
+// A Buffer whose bytes changed (wiped, or reused for another key) gets a new context.
 const contexts = new WeakMap<Buffer, { key: Buffer; gcm: AesGcm128 }>();
 
 /** The AES-128-GCM context for `key`, kept per key Buffer. */
