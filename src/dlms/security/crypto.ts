@@ -1,4 +1,4 @@
-/** Small wrappers over node:crypto shared by the DLMS security functions. Messages never carry key material. */
+/** Small helpers shared by the DLMS security functions: key checks, errors, AES-GCM (gcm.ts). Messages never carry key material. */
 import { ErrorCode, MeterfabricError } from '../../errors.ts';
 import { aesGcm128 } from './gcm.ts';
 

@@ -137,13 +137,13 @@ const contexts = new WeakMap<Buffer, { key: Buffer; gcm: AesGcm128 }>();
 /** The AES-128-GCM context for `key`, kept per key Buffer. */
 export function aesGcm128(key: Buffer): AesGcm128 {
   const known = contexts.get(key);
-  if (known !== undefined && known.key.equals(key)) return known.gcm;
+  if (known !== undefined && sameBytes(known.key, key)) return known.gcm;
   const gcm = new AesGcm128(key);
   contexts.set(key, { key: Buffer.from(key), gcm });
   return gcm;
 }
 
-/** Equality of two short byte strings without a native call (the AAD check runs for every APDU). */
+/** Equality of two short byte strings without a native call (the key and AAD checks run for every APDU). */
 function sameBytes(a: Buffer, b: Buffer): boolean {
   if (a.length !== b.length) return false;
   for (let i = 0; i < a.length; i++) if (a[i] !== b[i]) return false;
