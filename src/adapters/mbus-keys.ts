@@ -14,6 +14,7 @@
  * set_encryption_key (6 round trips, DLMS-NOTES §14).
  */
 import { MeterfabricError, ErrorCode } from '../errors.ts';
+import { keyChangeCounter } from '../dlms/security/mbus-transfer-key.ts';
 import type { EncryptionKeyStatus, GMeterSecretType } from '../platform/operations.ts';
 import { transferKeyFormat, type ExecutorDeps, type GatewayLink, type MbusDeviceRecord, type ChannelElementValues } from './ports.ts';
 
@@ -37,11 +38,6 @@ export const ENCRYPTION_KEY_STATUS: EncryptionKeyStatus[] = [
   'ENCRYPTION_KEY_SET_AND_TRANSFERRED',
   'ENCRYPTION_KEY_IN_USE',
 ];
-
-/** SMR5 KCC floor: seconds since 2000-01-01T00:00Z (GXF uses the local wall clock; we use UTC and persist). */
-export function keyChangeCounterFloor(now: Date): number {
-  return Math.floor((now.getTime() - Date.UTC(2000, 0, 1)) / 1000);
-}
 
 /** A functional (not retryable) error: trying again cannot change the outcome. */
 export function functional(code: number, message: string, component: 'PROTOCOL_DLMS' | 'DOMAIN_SMART_METERING' = 'PROTOCOL_DLMS'): MeterfabricError {
@@ -88,7 +84,7 @@ async function sendUserKey(
     if (!mbus.identificationNumber || !mbus.manufacturerIdentification) {
       throw functional(ErrorCode.VALIDATION_ERROR, `M-Bus device ${mbus.deviceIdentification} has no identification number or manufacturer`);
     }
-    const kcc = await deps.inventory.nextKeyChangeCounter(mbus.deviceIdentification, keyChangeCounterFloor(deps.now?.() ?? new Date()));
+    const kcc = await deps.inventory.nextKeyChangeCounter(mbus.deviceIdentification, keyChangeCounter(deps.now?.() ?? new Date()));
     blob = blobs.smr5TransferKey(defaultKey.key, pending.key, {
       identificationNumber: mbus.identificationNumber,
       manufacturerIdentification: mbus.manufacturerIdentification,
@@ -172,7 +168,7 @@ export async function setKeyOnGMeter(
   // CloseOpticalPort: a P0 key of 16 zero bytes, sent like a real key and never stored (GXF-SEMANTICS §13).
   const pending = close ? undefined : await deps.secrets.getOrGeneratePending(mbus.deviceIdentification, payload.secretType, audit);
   const key = pending?.key ?? Buffer.alloc(16);
-  const kcc = await deps.inventory.nextKeyChangeCounter(mbus.deviceIdentification, keyChangeCounterFloor(deps.now?.() ?? new Date()));
+  const kcc = await deps.inventory.nextKeyChangeCounter(mbus.deviceIdentification, keyChangeCounter(deps.now?.() ?? new Date()));
   const blob = blobs.smr5TransferKey(defaultKey.key, key, {
     identificationNumber: mbus.identificationNumber,
     manufacturerIdentification: mbus.manufacturerIdentification,

@@ -48,7 +48,8 @@ import { logger } from '../observability/logger.ts';
 import { metrics } from '../observability/metrics.ts';
 
 const log = logger('session');
-import { gloDecrypt as gloDecryptApdu, gloEncrypt as gloEncryptApdu, hlsChallenge, hlsGmac, verifyHlsGmac, type CipheringKeys } from '../dlms/security/index.ts';
+import { generalGloDecrypt, generalGloEncrypt, gloDecrypt as gloDecryptApdu, gloEncrypt as gloEncryptApdu, hlsChallenge, hlsGmac, verifyHlsGmac, type CipheringKeys } from '../dlms/security/index.ts';
+import { GENERAL_DED_CIPHERING_TAG, GENERAL_GLO_CIPHERING_TAG, GeneralGloCiphering } from '../dlms/apdu/ciphered.ts';
 
 export const PUBLIC_CLIENT = 16;
 export const MANAGEMENT_CLIENT = 1;
@@ -58,6 +59,8 @@ const ASSOCIATION_LN_OBIS = Obis.parse('0-0:40.0.0.255');
 
 /** What the client proposes: block transfer, multiple references, get/set/action, selective access (`00 1E 1D`), plus general-protection/access for the public client as in the worked example. */
 const PROPOSED_CONFORMANCE = Conformance.fromValue(0x001e1d);
+/** The same plus general-protection (`40 1E 1D`), what a Gurux client proposes. */
+const PROPOSED_CONFORMANCE_GENERAL_PROTECTION = Conformance.fromValue(0x401e1d);
 const PUBLIC_PROPOSED_CONFORMANCE = Conformance.fromValue(0x401e5d);
 
 export interface ConnectionOptions {
@@ -99,6 +102,12 @@ export interface ManagementOptions extends ConnectionOptions {
   challengeLength?: number;
   /** Test hook: a fixed CtoS instead of a random one (reproduces the worked example of DLMS-NOTES §3). */
   challenge?: Buffer;
+  /**
+   * Propose general-protection and, when the meter grants it, send every request after the AARQ as
+   * general-glo-ciphering (as a Gurux client does by default). Default false: glo-ciphering, as GXF. Responses in
+   * either form are accepted whatever this says.
+   */
+  generalProtection?: boolean;
 }
 
 export interface AttributeRef {
@@ -161,6 +170,8 @@ interface Ciphering {
   /** Reserved, not yet used counters [next, end). */
   next: number;
   end: number;
+  /** Requests go out as general-glo-ciphering (asked for and granted). */
+  generalGlo: boolean;
 }
 
 /** An open association. */
@@ -257,12 +268,14 @@ export class DlmsSession {
       block,
       next: first,
       end,
+      generalGlo: false,
     };
     const transport = await openTransport(options, MANAGEMENT_CLIENT);
     try {
       const timeout = options.responseTimeoutMs ?? 30_000;
       const ctos = options.challenge ?? hlsChallenge(options.challengeLength ?? 16);
-      const initiate = new InitiateRequest({ proposedConformance: PROPOSED_CONFORMANCE, clientMaxReceivePduSize: options.maxReceivePduSize ?? 0xffff });
+      const proposedConformance = options.generalProtection ? PROPOSED_CONFORMANCE_GENERAL_PROTECTION : PROPOSED_CONFORMANCE;
+      const initiate = new InitiateRequest({ proposedConformance, clientMaxReceivePduSize: options.maxReceivePduSize ?? 0xffff });
       const icAarq = ciphering.next++;
       const aarq = new Aarq({
         applicationContextName: ApplicationContextName.LN_CIPHERED,
@@ -284,6 +297,7 @@ export class DlmsSession {
       const initRes = gloDecrypt(aare.userInformation, ciphering.meterTitle, keys);
       ciphering.lastMeterIc = initRes.invocationCounter;
       const ir = decodeInitiateResponse(initRes.plain);
+      ciphering.generalGlo = options.generalProtection === true && ir.negotiatedConformance.has('general-protection');
       const session = new DlmsSession(transport, MANAGEMENT_CLIENT, ir.negotiatedConformance, ir.serverMaxReceivePduSize, options, ciphering);
       await session.replyToHlsAuthentication(aare.respondingAuthenticationValue, ctos);
       if (log.isLevelEnabled('debug')) {
@@ -464,7 +478,12 @@ export class DlmsSession {
     const timeout = this.options.responseTimeoutMs ?? 30_000;
     let wire = plain;
     // A counter from the reserved block needs no await; the store is asked only when the block is used up.
-    if (c) wire = gloEncrypt(plain, c.clientTitle, c.next < c.end ? c.next++ : await this.nextCounter(), c.keys);
+    if (c) {
+      const invocationCounter = c.next < c.end ? c.next++ : await this.nextCounter();
+      wire = c.generalGlo
+        ? generalGloEncrypt({ plaintext: plain, systemTitle: c.clientTitle, invocationCounter, keys: c.keys })
+        : gloEncrypt(plain, c.clientTitle, invocationCounter, c.keys);
+    }
     if (wire.length > this.serverMaxReceivePduSize && this.serverMaxReceivePduSize > 0) {
       throw sessionError(ErrorCode.ENCODE_ERROR, `APDU of ${wire.length} bytes exceeds the meter's max receive PDU size ${this.serverMaxReceivePduSize}`, { retryable: false });
     }
@@ -475,7 +494,7 @@ export class DlmsSession {
     let resp = raw;
     if (c) {
       if (raw[0] === 0xd8) throw exceptionError(decodeOr(() => ExceptionResponse.decode(raw)));
-      const d = gloDecrypt(raw, c.meterTitle, c.keys);
+      const d = raw[0] === GENERAL_GLO_CIPHERING_TAG || raw[0] === GENERAL_DED_CIPHERING_TAG ? generalDecrypt(raw, c.meterTitle, c.keys) : gloDecrypt(raw, c.meterTitle, c.keys);
       if (d.invocationCounter <= c.lastMeterIc) {
         throw illegalResponse(`meter invocation counter ${d.invocationCounter} does not exceed ${c.lastMeterIc}: replayed response refused`);
       }
@@ -556,6 +575,21 @@ function gloEncrypt(plaintext: Buffer, systemTitle: Buffer, invocationCounter: n
 /** Deciphers a response; a malformed container is an illegal response, a tag that does not verify UNABLE_TO_DECYPHER (230). */
 function gloDecrypt(apdu: Buffer, systemTitle: Buffer, keys: CipheringKeys): { plain: Buffer; invocationCounter: number } {
   const d = decodeOr(() => gloDecryptApdu(apdu, { systemTitle, keys }));
+  return { plain: d.plaintext, invocationCounter: d.invocationCounter };
+}
+
+/**
+ * Deciphers a general-glo-ciphering response (a meter may answer so, whatever the request's form). It must come
+ * from the meter of the AARE: another system title, or general-ded-ciphering (this client sends no dedicated key),
+ * is an illegal response.
+ */
+function generalDecrypt(apdu: Buffer, meterTitle: Buffer, keys: CipheringKeys): { plain: Buffer; invocationCounter: number } {
+  if (apdu[0] === GENERAL_DED_CIPHERING_TAG) throw illegalResponse('general-ded-ciphering response, but no dedicated key was agreed');
+  const g = decodeOr(() => GeneralGloCiphering.decode(apdu));
+  if (g.systemTitle.length !== 0 && !g.systemTitle.equals(meterTitle)) {
+    throw illegalResponse(`general-glo-ciphering response from system title ${g.systemTitle.toString('hex').toUpperCase()}, not the meter's`);
+  }
+  const d = decodeOr(() => generalGloDecrypt(g, { systemTitle: meterTitle, keys }));
   return { plain: d.plaintext, invocationCounter: d.invocationCounter };
 }
 

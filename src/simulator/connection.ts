@@ -32,9 +32,8 @@ import {
   StateError,
   type GetDataResult,
 } from '../dlms/apdu/index.ts';
-import { GloCipheredApdu } from '../dlms/apdu/ciphered.ts';
-import { gloEncrypt, gloUnprotect, hlsChallenge, verifyHlsGmac, hlsGmac, type CipheringKeys } from '../dlms/security/index.ts';
-import { PLAIN_TAG_FOR } from '../dlms/apdu/ciphered.ts';
+import { GENERAL_DED_CIPHERING_TAG, GENERAL_GLO_CIPHERING_TAG, GeneralGloCiphering, GloCipheredApdu, PLAIN_TAG_FOR } from '../dlms/apdu/ciphered.ts';
+import { generalGloDecrypt, generalGloEncrypt, gloEncrypt, gloUnprotect, hlsChallenge, verifyHlsGmac, hlsGmac, type CipheringKeys } from '../dlms/security/index.ts';
 import type { ApduTransport } from '../transport/transport.ts';
 import { getAttribute, invokeMethod, setAttribute, OBIS, type ObjectContext } from './objects.ts';
 import type { MeterState } from './meter.ts';
@@ -61,13 +60,21 @@ export interface MeterHooks {
   /** Called whenever meter state changed (for the state file). */
   changed?: () => void;
   now?: () => Date;
+  /**
+   * Answer every ciphered request of the management client with general-glo-ciphering, whatever was negotiated
+   * (a meter a client must still understand). Without it every response takes the form of its request.
+   */
+  generalGloResponses?: boolean;
 }
+
+/** How a request of the management client was protected; its response is protected the same way. */
+type Protection = 'glo' | 'general-glo' | 'general-ded';
 
 type AssociationState =
   | { kind: 'none' }
   | { kind: 'public'; conformance: Conformance; clientMaxPdu: number }
-  | { kind: 'awaiting-hls'; clientTitle: Buffer; ctos: Buffer; stoc: Buffer; aarqIc: number; conformance: Conformance; clientMaxPdu: number }
-  | { kind: 'management'; clientTitle: Buffer; conformance: Conformance; clientMaxPdu: number };
+  | { kind: 'awaiting-hls'; clientTitle: Buffer; ctos: Buffer; stoc: Buffer; aarqIc: number; conformance: Conformance; clientMaxPdu: number; dedicatedKey?: Buffer }
+  | { kind: 'management'; clientTitle: Buffer; conformance: Conformance; clientMaxPdu: number; dedicatedKey?: Buffer };
 
 const GARBAGE = Buffer.from([0xc4, 0x01, 0xc1, 0x00, 0x09, 0x85]);
 
@@ -154,24 +161,42 @@ class MeterConnection {
       const r = this.service(apdu, a.clientMaxPdu);
       return r && { reply: r.reply, after: r.after };
     }
-    // Management client: every request glo-ciphered with a fresh counter.
-    if (!PLAIN_TAG_FOR.has(tag ?? 0) || tag === 0x21) return { reply: exception(StateError.SERVICE_NOT_ALLOWED, ServiceError.OPERATION_NOT_POSSIBLE) };
-    let glo: GloCipheredApdu;
+    // Management client: every request ciphered with a fresh counter — glo-ciphered, or general-glo-/general-ded-
+    // ciphering when general-protection was negotiated (a Gurux client uses those as soon as the AARE grants it).
+    const general = tag === GENERAL_GLO_CIPHERING_TAG || tag === GENERAL_DED_CIPHERING_TAG;
+    if (general && !a.conformance.has('general-protection')) return { reply: exception(StateError.SERVICE_NOT_ALLOWED, ServiceError.SERVICE_NOT_SUPPORTED) };
+    if (tag === GENERAL_DED_CIPHERING_TAG && a.dedicatedKey === undefined) return { reply: exception(StateError.SERVICE_NOT_ALLOWED, ServiceError.SERVICE_NOT_SUPPORTED) };
+    if (!general && (!PLAIN_TAG_FOR.has(tag ?? 0) || tag === 0x21)) return { reply: exception(StateError.SERVICE_NOT_ALLOWED, ServiceError.OPERATION_NOT_POSSIBLE) };
+    let invocationCounter: number;
     let plain: Buffer;
+    let protection: Protection;
     try {
-      glo = GloCipheredApdu.decode(apdu);
-      if (glo.invocationCounter <= this.meter.lastClientIc) return 'close'; // stale IC in a later APDU (DLMS-NOTES §12)
-      plain = gloUnprotect({ content: glo.content, securityControl: glo.securityControl, systemTitle: a.clientTitle, invocationCounter: glo.invocationCounter, keys: this.keys });
-      if (plain[0] !== PLAIN_TAG_FOR.get(glo.tag)) throw new Error('tag mismatch');
+      if (general) {
+        const g = GeneralGloCiphering.decode(apdu);
+        // The client's title from the AARQ; an APDU may leave it out (length 0), but must not name another sender.
+        if (g.systemTitle.length !== 0 && !g.systemTitle.equals(a.clientTitle)) throw new Error('another sender');
+        invocationCounter = g.invocationCounter;
+        if (invocationCounter <= this.meter.lastClientIc) return 'close';
+        protection = tag === GENERAL_DED_CIPHERING_TAG ? 'general-ded' : 'general-glo';
+        plain = generalGloDecrypt(g, { systemTitle: a.clientTitle, keys: this.keysFor(protection, a.dedicatedKey) }).plaintext;
+      } else {
+        const glo = GloCipheredApdu.decode(apdu);
+        invocationCounter = glo.invocationCounter;
+        if (invocationCounter <= this.meter.lastClientIc) return 'close'; // stale IC in a later APDU (DLMS-NOTES §12)
+        protection = 'glo';
+        plain = gloUnprotect({ content: glo.content, securityControl: glo.securityControl, systemTitle: a.clientTitle, invocationCounter, keys: this.keys });
+        if (plain[0] !== PLAIN_TAG_FOR.get(glo.tag)) throw new Error('tag mismatch');
+      }
     } catch {
       return { reply: exception(StateError.SERVICE_NOT_ALLOWED, ServiceError.DECIPHERING_ERROR) };
     }
-    this.meter.lastClientIc = glo.invocationCounter;
+    this.meter.lastClientIc = invocationCounter;
     this.hooks.changed?.();
-    if (a.kind === 'awaiting-hls') return { reply: this.protect(this.onHlsPass3(plain, a)) };
+    if (protection === 'glo' && this.hooks.generalGloResponses) protection = 'general-glo';
+    if (a.kind === 'awaiting-hls') return { reply: this.protect(this.onHlsPass3(plain, a), protection, a.dedicatedKey) };
     const r = this.service(plain, a.clientMaxPdu);
     if (!r) return undefined;
-    return { reply: this.protect(r.reply), after: r.after };
+    return { reply: this.protect(r.reply, protection, a.dedicatedKey), after: r.after };
   }
 
   private get keys(): CipheringKeys {
@@ -184,8 +209,15 @@ class MeterConnection {
     return ic;
   }
 
-  private protect(plain: Buffer): Buffer {
-    return gloEncrypt({ plaintext: plain, systemTitle: this.meter.systemTitle, invocationCounter: this.nextMeterIc(), keys: this.keys });
+  /** general-ded-ciphering enciphers with the dedicated key of the association; AK stays the global one. */
+  private keysFor(protection: Protection, dedicatedKey: Buffer | undefined): CipheringKeys {
+    return protection === 'general-ded' && dedicatedKey ? { ek: dedicatedKey, ak: this.meter.keys.ak } : this.keys;
+  }
+
+  private protect(plain: Buffer, protection: Protection = 'glo', dedicatedKey?: Buffer): Buffer {
+    const p = { plaintext: plain, systemTitle: this.meter.systemTitle, invocationCounter: this.nextMeterIc(), keys: this.keysFor(protection, dedicatedKey) };
+    if (protection === 'glo') return gloEncrypt(p);
+    return generalGloEncrypt({ ...p, dedicated: protection === 'general-ded' });
   }
 
   // -------------------------------------------------------------------------------------------------------------
@@ -251,7 +283,9 @@ class MeterConnection {
     this.meter.lastClientIc = glo.invocationCounter;
     const conformance = ir.proposedConformance.intersect(METER_CONFORMANCE);
     const stoc = hlsChallenge(16);
-    this.association = { kind: 'awaiting-hls', clientTitle: title, ctos, stoc, aarqIc: glo.invocationCounter, conformance, clientMaxPdu: ir.clientMaxReceivePduSize || 0xffff };
+    // A dedicated key (xDLMS InitiateRequest) serves general-ded-ciphering in this association.
+    const dedicatedKey = ir.dedicatedKey?.length === 16 ? Buffer.from(ir.dedicatedKey) : undefined;
+    this.association = { kind: 'awaiting-hls', clientTitle: title, ctos, stoc, aarqIc: glo.invocationCounter, conformance, clientMaxPdu: ir.clientMaxReceivePduSize || 0xffff, dedicatedKey };
     const resp = new InitiateResponse({ negotiatedConformance: conformance, serverMaxReceivePduSize: SERVER_MAX_RECEIVE_PDU, vaaName: 0x0007 });
     const aare = new Aare({
       applicationContextName: ctx,
@@ -286,7 +320,7 @@ class MeterConnection {
       return new ActionResponseNormal({ invokeIdAndPriority: inv, result: ActionResult.OTHER_REASON }).encode();
     }
     const fCtoS = hlsGmac({ challenge: a.ctos, systemTitle: this.meter.systemTitle, invocationCounter: this.nextMeterIc(), keys: this.keys });
-    this.association = { kind: 'management', clientTitle: a.clientTitle, conformance: a.conformance, clientMaxPdu: a.clientMaxPdu };
+    this.association = { kind: 'management', clientTitle: a.clientTitle, conformance: a.conformance, clientMaxPdu: a.clientMaxPdu, dedicatedKey: a.dedicatedKey };
     return new ActionResponseNormal({ invokeIdAndPriority: inv, result: ActionResult.SUCCESS, returnParameters: { kind: 'data', data: { type: 'octet-string', value: fCtoS } } }).encode();
   }
 
@@ -346,7 +380,8 @@ class MeterConnection {
   /** get-response-normal, or the first block of a block transfer when the response exceeds the client's PDU size. */
   private getResponse(invokeIdAndPriority: number, r: GetDataResult, clientMaxPdu: number): Buffer {
     const normal = new GetResponseNormal({ invokeIdAndPriority, result: r }).encode();
-    const limit = clientMaxPdu - (this.association.kind === 'public' ? 0 : 20);
+    // Room for the ciphering around the response: general-glo-ciphering's header with the system title is the longest.
+    const limit = clientMaxPdu - (this.association.kind === 'public' ? 0 : 30);
     if (normal.length <= limit || r.kind !== 'data' || !this.negotiated('block-transfer-with-get')) return normal;
     const data = encodeData(r.data);
     this.pendingBlocks = { data, next: 0, size: Math.max(16, limit - 16), invokeIdAndPriority };

@@ -30,6 +30,8 @@ export interface SimulatedMeterOptions extends MeterOptions {
   now?: () => Date;
   /** Start from this state instead of building one from the options. */
   state?: MeterState;
+  /** Answer every ciphered request with general-glo-ciphering, whatever was negotiated (a test of clients). */
+  generalGloResponses?: boolean;
 }
 
 export class SimulatedMeter {
@@ -56,7 +58,7 @@ export class SimulatedMeter {
       host: options.host ?? '127.0.0.1',
       framing,
       onConnection: (t) => {
-        const hooks = { changed: options.onChange, now: options.now };
+        const hooks = { changed: options.onChange, now: options.now, generalGloResponses: options.generalGloResponses };
         const once = holder.meter?.nextConnectionPlans.shift();
         if (once) void serveConnection(t, state, once.plan, hooks).then(once.served);
         else void serveConnection(t, state, () => holder.meter?.faults ?? options.faults ?? {}, hooks);

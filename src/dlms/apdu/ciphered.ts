@@ -2,6 +2,9 @@
  * Containers of ciphered APDUs (DLMS-NOTES §5), without the crypto (that is src/dlms/security/glo.ts):
  *   glo-ciphered:          tag | A-XDR length | SC | IC(4) | ciphertext-or-plaintext ‖ T(12)
  *   general-glo-ciphering: DB | len ST | ST | A-XDR length | SC | IC(4) | ...
+ *   general-ded-ciphering: DC | the same fields, enciphered with the dedicated key instead of the global one
+ * (DLMS Green Book, "general-glo-ciphering" and "general-ded-ciphering" APDUs: the system title is an octet string
+ * with its length, the ciphered content an octet string with its length that starts with the security header).
  */
 import { ByteReader, checkUint, decodeError, encodeAxdrLength, encodeError, u32be } from '../bytes.ts';
 
@@ -22,6 +25,7 @@ export const GLO_TAG_FOR: ReadonlyMap<number, number> = new Map([
 export const PLAIN_TAG_FOR: ReadonlyMap<number, number> = new Map([...GLO_TAG_FOR].map(([p, g]) => [g, p]));
 
 export const GENERAL_GLO_CIPHERING_TAG = 0xdb;
+export const GENERAL_DED_CIPHERING_TAG = 0xdc;
 
 /** Dedicated-key ciphered tags: recognised but not used by GXF (DLMS-NOTES §5). */
 export const DED_TAGS: ReadonlySet<number> = new Set([0xd0, 0xd1, 0xd2, 0xd3, 0xd4, 0xd5, 0xd7, 0xdc]);
@@ -71,13 +75,19 @@ export class GloCipheredApdu {
   }
 }
 
+/**
+ * general-glo-ciphering (DB) or, with `tag` 0xDC, general-ded-ciphering: the sender's system title travels in the
+ * APDU. A sender may leave it empty (length 0) when the receiver already knows it from the association.
+ */
 export class GeneralGloCiphering {
+  readonly tag: number;
   readonly systemTitle: Buffer;
   readonly securityControl: number;
   readonly invocationCounter: number;
   readonly content: Buffer;
 
-  constructor(p: { systemTitle: Buffer; securityControl: number; invocationCounter: number; content: Buffer }) {
+  constructor(p: { tag?: number; systemTitle: Buffer; securityControl: number; invocationCounter: number; content: Buffer }) {
+    this.tag = p.tag ?? GENERAL_GLO_CIPHERING_TAG;
     this.systemTitle = p.systemTitle;
     this.securityControl = p.securityControl;
     this.invocationCounter = p.invocationCounter;
@@ -86,13 +96,14 @@ export class GeneralGloCiphering {
   }
 
   encode(): Buffer {
+    if (this.tag !== GENERAL_GLO_CIPHERING_TAG && this.tag !== GENERAL_DED_CIPHERING_TAG) throw encodeError(`0x${this.tag.toString(16)} is not general-glo- or general-ded-ciphering`);
     const body = Buffer.concat([
       Buffer.from([checkUint(this.securityControl, 0xff, 'security control')]),
       u32be(checkUint(this.invocationCounter, 0xffffffff, 'invocation counter')),
       this.content,
     ]);
     return Buffer.concat([
-      Buffer.from([GENERAL_GLO_CIPHERING_TAG]),
+      Buffer.from([this.tag]),
       encodeAxdrLength(this.systemTitle.length),
       this.systemTitle,
       encodeAxdrLength(body.length),
@@ -102,7 +113,8 @@ export class GeneralGloCiphering {
 
   static decode(buf: Buffer): GeneralGloCiphering {
     const r = new ByteReader(buf, 'general-glo-ciphering');
-    if (r.u8('tag') !== GENERAL_GLO_CIPHERING_TAG) throw decodeError('general-glo-ciphering: expected tag 0xdb');
+    const tag = r.u8('tag');
+    if (tag !== GENERAL_GLO_CIPHERING_TAG && tag !== GENERAL_DED_CIPHERING_TAG) throw decodeError('general-glo-ciphering: expected tag 0xdb or 0xdc');
     const stLen = r.axdrLength('system title');
     const systemTitle = r.bytes(stLen, 'system title');
     const len = r.axdrLength('ciphered content');
@@ -112,6 +124,6 @@ export class GeneralGloCiphering {
     const invocationCounter = r.u32('invocation counter');
     const content = r.bytes(len - 5, 'ciphered content');
     r.expectEnd();
-    return new GeneralGloCiphering({ systemTitle, securityControl, invocationCounter, content });
+    return new GeneralGloCiphering({ tag, systemTitle, securityControl, invocationCounter, content });
   }
 }

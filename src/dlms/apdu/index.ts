@@ -4,7 +4,7 @@
  */
 import { decodeError } from '../bytes.ts';
 import { Aare, Aarq, AcseTag, Rlre, Rlrq } from './acse.ts';
-import { DED_TAGS, GENERAL_GLO_CIPHERING_TAG, GeneralGloCiphering, GloCipheredApdu, isGloTag } from './ciphered.ts';
+import { DED_TAGS, GENERAL_DED_CIPHERING_TAG, GENERAL_GLO_CIPHERING_TAG, GeneralGloCiphering, GloCipheredApdu, isGloTag } from './ciphered.ts';
 import { InitiateRequest, InitiateResponse } from './initiate.ts';
 import {
   ActionRequestNormal,
@@ -93,6 +93,7 @@ export function decodeApdu(buf: Buffer): Apdu {
     case ApduTag.ACTION_RESPONSE:
       return byChoice<Apdu>(buf, 'action-response', { 1: ActionResponseNormal.decode });
     case GENERAL_GLO_CIPHERING_TAG:
+    case GENERAL_DED_CIPHERING_TAG:
       return GeneralGloCiphering.decode(buf);
     default:
       if (isGloTag(tag)) return GloCipheredApdu.decode(buf);

@@ -1,6 +1,6 @@
-/** Small helpers shared by the DLMS security functions: key checks, errors, AES-GCM (gcm.ts). Messages never carry key material. */
+/** Small helpers shared by the DLMS security functions: key checks, errors, AES-GCM (gcm.ts, node:crypto). Messages never carry key material. */
 import { ErrorCode, MeterfabricError } from '../../errors.ts';
-import { aesGcm128 } from './gcm.ts';
+import { aesGcmDecrypt, aesGcmEncrypt, aesGcmEncryptInto } from './gcm.ts';
 
 export function decipherError(message: string, cause?: unknown): MeterfabricError {
   return new MeterfabricError(ErrorCode.UNABLE_TO_DECYPHER, message, { component: 'PROTOCOL_DLMS', cause: cause instanceof MeterfabricError ? cause : undefined });
@@ -21,19 +21,19 @@ export function checkSystemTitle(st: Buffer, name = 'system title'): Buffer {
   return st;
 }
 
-/** AES-128-GCM with the key's kept context (gcm.ts). */
+/** AES-128-GCM (gcm.ts). */
 export function gcmEncrypt(key: Buffer, iv: Buffer, plaintext: Buffer, aad: Buffer, tagLength: number): { ciphertext: Buffer; tag: Buffer } {
-  return aesGcm128(key).encrypt(iv, plaintext, aad, tagLength);
+  return aesGcmEncrypt(key, iv, plaintext, aad, tagLength);
 }
 
 /** Writes ciphertext ‖ tag into `out` at `offset`. */
 export function gcmEncryptInto(key: Buffer, iv: Buffer, plaintext: Buffer, aad: Buffer, tagLength: number, out: Buffer, offset: number): void {
-  aesGcm128(key).encryptInto(iv, plaintext, aad, tagLength, out, offset);
+  aesGcmEncryptInto(key, iv, plaintext, aad, tagLength, out, offset);
 }
 
 /** Throws UNABLE_TO_DECYPHER when the tag does not verify. */
 export function gcmDecrypt(key: Buffer, iv: Buffer, ciphertext: Buffer, aad: Buffer, tag: Buffer, what: string): Buffer {
-  const plaintext = aesGcm128(key).decrypt(iv, ciphertext, aad, tag);
+  const plaintext = aesGcmDecrypt(key, iv, ciphertext, aad, tag);
   if (plaintext === undefined) throw decipherError(`${what}: authentication tag does not verify (wrong key, system title or invocation counter, or altered data)`);
   return plaintext;
 }

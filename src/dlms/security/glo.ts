@@ -4,7 +4,7 @@
  *   SC 0x10 (authentication only):      plaintext in clear, T = GMAC(EK, IV, AAD = SC ‖ AK ‖ plaintext)
  */
 import { axdrLengthSize, decodeError, encodeError, writeAxdrLength } from '../bytes.ts';
-import { GENERAL_GLO_CIPHERING_TAG, GLO_TAG_FOR, GeneralGloCiphering, GloCipheredApdu, PLAIN_TAG_FOR } from '../apdu/ciphered.ts';
+import { GENERAL_DED_CIPHERING_TAG, GENERAL_GLO_CIPHERING_TAG, GLO_TAG_FOR, GeneralGloCiphering, GloCipheredApdu, PLAIN_TAG_FOR } from '../apdu/ciphered.ts';
 import { checkKey, checkSystemTitle, decipherError, gcmDecrypt, gcmEncryptInto } from './crypto.ts';
 
 const EMPTY = Buffer.alloc(0);
@@ -145,15 +145,26 @@ export function gloDecrypt(apdu: Buffer | GloCipheredApdu, p: { systemTitle: Buf
   return { plaintext, invocationCounter: glo.invocationCounter, securityControl: glo.securityControl, tag: glo.tag };
 }
 
-/** general-glo-ciphering (DB): the sender's system title travels inside the APDU. */
-export function generalGloEncrypt(p: { plaintext: Buffer; systemTitle: Buffer; invocationCounter: number; keys: CipheringKeys; securityControl?: number }): Buffer {
+/**
+ * general-glo-ciphering (DB): the sender's system title travels inside the APDU; with `dedicated` the same layout
+ * as general-ded-ciphering (DC), `keys.ek` being the dedicated key from the xDLMS InitiateRequest.
+ */
+export function generalGloEncrypt(p: { plaintext: Buffer; systemTitle: Buffer; invocationCounter: number; keys: CipheringKeys; securityControl?: number; dedicated?: boolean }): Buffer {
   const content = gloProtect(p);
-  return new GeneralGloCiphering({ systemTitle: p.systemTitle, securityControl: p.securityControl ?? 0x30, invocationCounter: p.invocationCounter, content }).encode();
+  const tag = p.dedicated ? GENERAL_DED_CIPHERING_TAG : GENERAL_GLO_CIPHERING_TAG;
+  return new GeneralGloCiphering({ tag, systemTitle: p.systemTitle, securityControl: p.securityControl ?? 0x30, invocationCounter: p.invocationCounter, content }).encode();
 }
 
-export function generalGloDecrypt(apdu: Buffer, p: { keys: CipheringKeys }): DecipheredApdu & { systemTitle: Buffer } {
-  const g = GeneralGloCiphering.decode(apdu);
-  if (g.systemTitle.length !== 8) throw decodeError(`general-glo-ciphering: system title must be 8 bytes, got ${g.systemTitle.length}`);
-  const plaintext = gloUnprotect({ content: g.content, securityControl: g.securityControl, systemTitle: g.systemTitle, invocationCounter: g.invocationCounter, keys: p.keys });
-  return { plaintext, invocationCounter: g.invocationCounter, securityControl: g.securityControl, tag: GENERAL_GLO_CIPHERING_TAG, systemTitle: g.systemTitle };
+/**
+ * Verifies and deciphers a general-glo-ciphering (or general-ded-ciphering) APDU. The IV uses the system title the
+ * APDU carries; one that carries none (length 0) uses `systemTitle`, the sender's title known from the
+ * association. Malformed containers throw DECODE_ERROR, a tag that does not verify UNABLE_TO_DECYPHER.
+ */
+export function generalGloDecrypt(apdu: Buffer | GeneralGloCiphering, p: { keys: CipheringKeys; systemTitle?: Buffer }): DecipheredApdu & { systemTitle: Buffer } {
+  const g = Buffer.isBuffer(apdu) ? GeneralGloCiphering.decode(apdu) : apdu;
+  const systemTitle = g.systemTitle.length === 0 && p.systemTitle !== undefined ? p.systemTitle : g.systemTitle;
+  if (systemTitle.length !== 8) throw decodeError(`general-glo-ciphering: system title must be 8 bytes, got ${systemTitle.length}`);
+  const plaintext = gloUnprotect({ content: g.content, securityControl: g.securityControl, systemTitle, invocationCounter: g.invocationCounter, keys: p.keys });
+  if (plaintext.length === 0) throw decipherError('general-glo-ciphering carries an empty APDU');
+  return { plaintext, invocationCounter: g.invocationCounter, securityControl: g.securityControl, tag: g.tag, systemTitle };
 }

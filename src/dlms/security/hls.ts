@@ -43,21 +43,10 @@ export function verifyHlsGmac(fValue: Buffer, p: { challenge: Buffer; systemTitl
   return { valid: timingSafeEqual(expected, fValue), invocationCounter };
 }
 
-// One CSPRNG call fills a pool that serves many challenges (a system call per association otherwise). Every byte
-// is handed out once and wiped from the pool as it is taken.
-const CHALLENGE_POOL_SIZE = 4096;
-let challengePool = Buffer.alloc(0);
-let challengeOffset = 0;
-
-/** A fresh random HLS challenge (CtoS or StoC) of `length` bytes, 8..64 (DLMS-NOTES §6); other lengths as randomBytes. */
+/**
+ * A fresh random HLS challenge (CtoS or StoC) of `length` bytes, 8..64 for HLS5-GMAC (DLMS Green Book, HLS
+ * authentication): one randomBytes call each. Node serves small requests from OpenSSL's CSPRNG in user space.
+ */
 export function hlsChallenge(length = 16): Buffer {
-  if (!Number.isInteger(length) || length < 1 || length > 64) return randomBytes(length);
-  if (challengeOffset + length > challengePool.length) {
-    challengePool = randomBytes(CHALLENGE_POOL_SIZE);
-    challengeOffset = 0;
-  }
-  const out = Buffer.from(challengePool.subarray(challengeOffset, challengeOffset + length));
-  challengePool.fill(0, challengeOffset, challengeOffset + length);
-  challengeOffset += length;
-  return out;
+  return randomBytes(length);
 }

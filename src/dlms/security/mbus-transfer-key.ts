@@ -61,9 +61,18 @@ export function smr5TransferKeyIv(identificationNumber: string, manufacturerId: 
   ]);
 }
 
-/** GXF's KCC: seconds since 2000-01-01T00:00 of the local wall clock (`utcOffsetMinutes` east of UTC). */
-export function keyChangeCounter(at: Date, utcOffsetMinutes = -at.getTimezoneOffset()): number {
-  const seconds = Math.floor((at.getTime() + utcOffsetMinutes * 60_000 - Date.UTC(2000, 0, 1)) / 1000);
+/**
+ * The SMR 5 key change counter for a transfer_key made at `at`: whole seconds since 2000-01-01T00:00:00 UTC.
+ *
+ * The one KCC function of the project (callers persist the value per M-Bus device and raise it by one where the
+ * clock gives no larger value, so it strictly increases). UTC, not the local wall clock: the G-meter refuses a
+ * KCC that is not above the last one it accepted, and local time steps back an hour when daylight saving time ends
+ * and differs between hosts set to different time zones; UTC does neither. GXF counts from its local wall clock,
+ * which in the Netherlands runs one or two hours ahead; the counter persisted per device keeps our values
+ * increasing either way.
+ */
+export function keyChangeCounter(at: Date): number {
+  const seconds = Math.floor((at.getTime() - Date.UTC(2000, 0, 1)) / 1000);
   if (seconds < 0 || seconds > 0xffffffff) throw encodeError('key change counter out of range for this date');
   return seconds;
 }

@@ -105,11 +105,35 @@ test('SMR 5 IV identification bytes: "12056731" → 31 67 05 12, "00000561" → 
   assert.throws(() => smr5IdentBytes('123456789'), (e: unknown) => isMeterfabricError(e) && e.code === 1001);
 });
 
-test('key change counter: seconds since 2000-01-01T00:00 local wall clock', () => {
-  assert.equal(keyChangeCounter(new Date(Date.UTC(2000, 0, 1) + 848800000 * 1000), 0), 848800000);
-  assert.equal(keyChangeCounter(new Date(Date.UTC(2000, 0, 1, 0, 0, 1)), 0), 1);
-  // CET winter: local = UTC + 60 minutes
-  assert.equal(keyChangeCounter(new Date(Date.UTC(1999, 11, 31, 23, 0, 5)), 60), 5);
+test('key change counter: whole seconds since 2000-01-01T00:00:00 UTC, whatever the host time zone', () => {
+  assert.equal(keyChangeCounter(new Date(Date.UTC(2000, 0, 1) + 848800000 * 1000)), 848800000);
+  assert.equal(keyChangeCounter(new Date(Date.UTC(2000, 0, 1, 0, 0, 1))), 1);
+  assert.equal(keyChangeCounter(new Date(Date.UTC(2000, 0, 1, 0, 0, 1, 999))), 1);
+  assert.equal(keyChangeCounter(new Date(Date.UTC(2136, 1, 7, 6, 28, 15))), 0xffffffff);
+  for (const before of [new Date(Date.UTC(1999, 11, 31, 23, 59, 59)), new Date(Date.UTC(2136, 1, 7, 6, 28, 16))]) {
+    assert.throws(() => keyChangeCounter(before), (e: unknown) => isMeterfabricError(e) && e.code === 1001);
+  }
+  const tz = process.env.TZ;
+  try {
+    // 2026-10-25 00:30Z and 01:30Z: in Amsterdam the wall clock reads 02:30 both times (daylight saving time ends);
+    // the counter still moves on by 3600, and a host in another zone computes the same values.
+    const first = new Date(Date.UTC(2026, 9, 25, 0, 30));
+    const second = new Date(Date.UTC(2026, 9, 25, 1, 30));
+    const values = ['Europe/Amsterdam', 'America/New_York', 'UTC'].map((zone) => {
+      process.env.TZ = zone;
+      return [keyChangeCounter(first), keyChangeCounter(second)];
+    });
+    assert.deepEqual(values, [
+      [846203400, 846207000],
+      [846203400, 846207000],
+      [846203400, 846207000],
+    ]);
+    process.env.TZ = 'Europe/Amsterdam';
+    assert.equal(first.getHours(), second.getHours()); // the local wall clock repeats the hour
+  } finally {
+    if (tz === undefined) delete process.env.TZ;
+    else process.env.TZ = tz;
+  }
 });
 
 test('data_send parameter with an SMR 5 blob (DLMS-NOTES §10.3) encodes to the listed bytes and parses back', () => {
