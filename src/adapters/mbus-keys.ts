@@ -15,6 +15,7 @@
  */
 import { MeterfabricError, ErrorCode } from '../errors.ts';
 import type { EncryptionKeyStatus, GMeterSecretType } from '../platform/operations.ts';
+import { ENCRYPTION_KEY_STATUS_NAMES } from '../cosem/mbus.ts';
 import { transferKeyFormat, type ExecutorDeps, type GatewayLink, type MbusDeviceRecord, type ChannelElementValues } from './ports.ts';
 
 export interface KeyBlobs {
@@ -29,14 +30,6 @@ export interface RequestInfo {
   deviceIdentification: string;
   signal?: AbortSignal;
 }
-
-export const ENCRYPTION_KEY_STATUS: EncryptionKeyStatus[] = [
-  'NO_ENCRYPTION_KEY',
-  'ENCRYPTION_KEY_SET',
-  'ENCRYPTION_KEY_TRANSFERRED',
-  'ENCRYPTION_KEY_SET_AND_TRANSFERRED',
-  'ENCRYPTION_KEY_IN_USE',
-];
 
 /** SMR5 KCC floor: seconds since 2000-01-01T00:00Z (GXF uses the local wall clock; we use UTC and persist). */
 export function keyChangeCounterFloor(now: Date): number {
@@ -209,7 +202,7 @@ export async function getMbusEncryptionKeyStatus(deps: ExecutorDeps, req: Reques
 }
 
 function statusName(status: number): EncryptionKeyStatus {
-  const name = ENCRYPTION_KEY_STATUS[status];
+  const name = ENCRYPTION_KEY_STATUS_NAMES[status];
   if (!name) throw new MeterfabricError(ErrorCode.ILLEGAL_RESPONSE, `Meter reported encryption_key_status ${status} (expects 0..4)`, { retryable: false });
   return name;
 }

@@ -4,6 +4,21 @@
  */
 import { decodeError, encodeError } from '../dlms/bytes.ts';
 
+/**
+ * What one M-Bus channel of a gateway holds (attributes 5..9 of class 72), in the form GXF reports it as
+ * ChannelElementValues / ShortId. Declared once here; the session, the adapters and both APIs use this type.
+ */
+export interface ChannelElementValues {
+  channel: number;
+  primaryAddress: number;
+  /** 8 digits; '00000000' when empty; GXF's "(Cannot not be correctly interpreted)" text when undecodable. */
+  identificationNumber: string;
+  /** Three letters; '' when none. */
+  manufacturerIdentification: string;
+  version: number;
+  deviceTypeIdentification: number;
+}
+
 // ---------------------------------------------------------------------------------------------------------------
 // Identification number
 
@@ -76,6 +91,13 @@ export const EncryptionKeyStatus = {
 } as const;
 
 export type EncryptionKeyStatusName = keyof typeof EncryptionKeyStatus;
+
+/** The names in attribute-value order: the one list every layer uses (SOAP, REST, adapters). */
+export const ENCRYPTION_KEY_STATUS_NAMES = Object.keys(EncryptionKeyStatus) as readonly EncryptionKeyStatusName[];
+
+export function isEncryptionKeyStatusName(name: unknown): name is EncryptionKeyStatusName {
+  return typeof name === 'string' && Object.hasOwn(EncryptionKeyStatus, name);
+}
 
 const statusNames = new Map<number, EncryptionKeyStatusName>(
   Object.entries(EncryptionKeyStatus).map(([k, v]) => [v, k as EncryptionKeyStatusName]),

@@ -13,12 +13,12 @@ import {
   MessageType,
   type AddDevicePayload,
   type ChannelElementValues,
-  type EncryptionKeyStatus,
   type GMeterSecretType,
   type MessageTypeName,
   type ResultType,
 } from '../../platform/operations.ts';
 import type { StoredResponse } from '../rest/platform-api.ts';
+import { isEncryptionKeyStatusName } from '../../cosem/mbus.ts';
 import { functionalFault } from './faults.ts';
 import { schemaFiles } from './wsdl.ts';
 import { child, childText, el, escapeXml, NS } from './xml.ts';
@@ -184,14 +184,6 @@ function deviceId(v: unknown, what: string): string {
   return v;
 }
 
-const KEY_STATUSES = new Set<EncryptionKeyStatus>([
-  'NO_ENCRYPTION_KEY',
-  'ENCRYPTION_KEY_SET',
-  'ENCRYPTION_KEY_TRANSFERRED',
-  'ENCRYPTION_KEY_SET_AND_TRANSFERRED',
-  'ENCRYPTION_KEY_IN_USE',
-]);
-
 /** installation:ChannelElementValues (all six children required). */
 function channelElementValues(v: unknown, p: string): string {
   const c = record(v, 'channelElementValues') as Partial<ChannelElementValues>;
@@ -234,7 +226,7 @@ function resultWithDescription(stored: StoredResponse, p: string): string {
 
 function encryptionKeyStatus(stored: StoredResponse, p: string): string {
   const status = stored.data === undefined || stored.data === null ? undefined : record(stored.data, 'data').encryptionKeyStatus;
-  if (status !== undefined && !KEY_STATUSES.has(status as EncryptionKeyStatus)) throw new IncompleteResultError('encryptionKeyStatus');
+  if (status !== undefined && !isEncryptionKeyStatusName(status)) throw new IncompleteResultError('encryptionKeyStatus');
   return el(`${p}:Result`, resultText(stored.result)) + (status === undefined ? '' : el(`${p}:EncryptionKeyStatus`, status as string));
 }
 
