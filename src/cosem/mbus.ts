@@ -24,9 +24,20 @@ export interface ChannelElementValues {
 
 export type IdentificationText = { valid: true; text: string } | { valid: false; text: string };
 
+const UNINTERPRETABLE_SUFFIX = ' (Cannot not be correctly interpreted)';
+
 /** GXF's text for an identification it cannot decode (sic, GXF-SEMANTICS §15). */
 export function uninterpretableIdentificationText(value: number): string {
-  return `DOUBLE_LONG_UNSIGNED Value: ${value} (Cannot not be correctly interpreted)`;
+  return `DOUBLE_LONG_UNSIGNED Value: ${value}${UNINTERPRETABLE_SUFFIX}`;
+}
+
+export function isUninterpretableIdentification(text: string): boolean {
+  return text.endsWith(UNINTERPRETABLE_SUFFIX);
+}
+
+/** "DOUBLE_LONG_UNSIGNED Value: 2718263089 (Cannot …)" → "DOUBLE_LONG_UNSIGNED Value: 2718263089", as GXF's decouple answers it. */
+export function stripUninterpretableSuffix(text: string): string {
+  return isUninterpretableIdentification(text) ? text.slice(0, -UNINTERPRETABLE_SUFFIX.length) : text;
 }
 
 /**

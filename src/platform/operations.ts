@@ -85,7 +85,8 @@ export interface Results {
   COUPLE_MBUS_DEVICE: { mbusDeviceIdentification: string; channelElementValues: ChannelElementValues };
   DECOUPLE_MBUS_DEVICE: { mbusDeviceIdentification: string; channel?: number };
   COUPLE_MBUS_DEVICE_BY_CHANNEL: { mbusDeviceIdentification: string; channelElementValues: ChannelElementValues };
-  DECOUPLE_MBUS_DEVICE_BY_CHANNEL: { mbusDeviceIdentification?: string; channelElementValues: ChannelElementValues };
+  /** resultString: GXF's text ("Decouple Mbus Device was successful", or that the channel could not be interpreted). */
+  DECOUPLE_MBUS_DEVICE_BY_CHANNEL: { resultString: string; mbusDeviceIdentification?: string; channelElementValues: ChannelElementValues };
   ADD_METER: undefined;
 }
 

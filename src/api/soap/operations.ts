@@ -379,9 +379,11 @@ export const OPERATIONS: readonly SoapOperation[] = [
     payload: { channel: channelOf(r, 'DecoupleMbusDeviceByChannelRequestData') },
   })),
   poll(NS.installation, 'DecoupleMbusDeviceByChannel', MessageType.DECOUPLE_MBUS_DEVICE_BY_CHANNEL, 'strict', (stored, p) => {
-    const result = el('common:Result', resultText(stored.result));
     const d = stored.data === undefined || stored.data === null ? {} : record(stored.data, 'data');
-    // The schema makes (mbusDeviceIdentification, ChannelElementValues) one optional group: both or neither.
+    const result = el('common:Result', resultText(stored.result)) + (typeof d.resultString === 'string' ? el('common:resultString', d.resultString) : '');
+    // The schema makes (mbusDeviceIdentification, ChannelElementValues) one optional group: both or neither. GXF
+    // sends ChannelElementValues alone when it knows no device for the channel; a WSDL client (zeep) refuses that,
+    // so SOAP leaves the group out and REST shows the values (docs/gxf-compatibility.md).
     if (d.mbusDeviceIdentification === undefined || d.channelElementValues === undefined) return result;
     return (
       result +
