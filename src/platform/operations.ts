@@ -50,9 +50,14 @@ export interface AddDevicePayload {
   deviceIdentification: string;
   deviceType: 'SMART_METER_E' | 'SMART_METER_G' | 'SMART_METER_W';
   protocolName?: string; // e.g. 'DSMR' | 'SMR'
-  protocolVersion?: string; // e.g. '4.2.2' | '5.0.0' | '5.1' | '5.2' | '5.5'
+  protocolVersion?: string; // e.g. '2.2' | '4.2.2' | '4.3' | '5.0.0' | '5.1' | '5.2' | '5.5'
   protocolVariant?: string;
+  timezone?: string;
   communicationMethod?: string;
+  communicationProvider?: string;
+  iccId?: string;
+  supplier?: string;
+  lls1Active?: boolean;
   hls3Active?: boolean;
   hls4Active?: boolean;
   hls5Active?: boolean;
@@ -67,6 +72,10 @@ export interface AddDevicePayload {
   mbusUserKey?: string;
   mbusFirmwareUpdateAuthenticationKey?: string;
   mbusP0Key?: string;
+  polyphase?: boolean;
+  ipAddressIsStatic?: boolean;
+  /** ISO 8601 date-time (GXF's Delivery_date). */
+  deliveryDate?: string;
   withListMax?: number;
   selectiveAccessSupported?: boolean;
   challengeLength?: number;
