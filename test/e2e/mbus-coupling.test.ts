@@ -12,7 +12,7 @@ import { withHttpHeadend } from '../support/http-headend.ts';
 import { addOrganisation } from '../../src/platform/inventory.ts';
 import { SimulatedMeter } from '../../src/simulator/simulator.ts';
 import { TEST_KEYS, type GMeterState } from '../../src/simulator/meter.ts';
-import { SOAP_BASE, SOAP_NS, xpathAll } from '../support/e2e.ts';
+import { SOAP_BASE, SOAP_NS, xpathAll, restOperation, type RestOutcome } from '../support/e2e.ts';
 
 const ORG = 'grid-operator';
 const ADMIN = 'OSGP'; // the platform's own administrator organisation, created at start
@@ -40,23 +40,10 @@ async function withHeadend(fn: (f: Fixture) => Promise<void>): Promise<void> {
 }
 
 
-interface Outcome { status: number; result?: string; data?: any; error?: { code: number; message: string }; body: any }
+type Outcome = RestOutcome;
 
-/** POSTs an operation; on 202 polls the Location until the response exists. */
-async function op(url: string, path: string, body: unknown = {}): Promise<Outcome> {
-  const res = await fetch(`${url}/api/v1${path}`, { method: 'POST', headers: { 'content-type': 'application/json', 'x-organisation-identification': ORG }, body: JSON.stringify(body) });
-  const accepted = await res.json() as any;
-  if (res.status !== 202) return { status: res.status, body: accepted };
-  const location = res.headers.get('location')!;
-  for (let i = 0; i < 1200; i++) {
-    const r = await fetch(`${url}${location}`, { headers: { 'x-organisation-identification': ORG } });
-    const b = await r.json() as any;
-    if (r.status === 200) return { status: 200, result: b.result, data: b.data, error: b.error, body: b };
-    assert.equal(r.status, 404, JSON.stringify(b));
-    await new Promise((res) => setTimeout(res, 50));
-  }
-  throw new Error(`no response for ${path}`);
-}
+/** POSTs an operation as the grid operator and waits for its response. */
+const op = (url: string, path: string, body: unknown = {}): Promise<Outcome> => restOperation(url, path, ORG, body);
 
 /** The inventory's coupling of a device, as the REST admin API reports it. */
 async function coupling(url: string, id: string) {
