@@ -6,6 +6,7 @@ import { MeterfabricError, ErrorCode } from '../errors.ts';
 import type { Db, Queryable } from '../platform/db/db.ts';
 import { decoupleOthersOnChannel, findDevice, getDevice, listDevices, setCoupling as setDeviceCoupling, addDevice as addInventoryDevice } from '../platform/inventory.ts';
 import type { Device } from '../platform/inventory.ts';
+import { saveDeviceInstallation, type DeviceInstallation } from '../platform/device-installation.ts';
 import { DbInvocationCounterStore } from '../platform/invocation-counters.ts';
 import type { Platform, OperationContext, OperationExecutor } from '../platform/platform.ts';
 import { forRequest, type ConnectionThrottle } from '../platform/throttle.ts';
@@ -214,6 +215,12 @@ export interface ExecutorComponents {
   link?: LinkOptions;
 }
 
+/** What AddDevice states about the device beyond what reaching the meter needs: kept as GXF keeps it. */
+function installationOf(p: AddDevicePayload): DeviceInstallation {
+  const { deviceModel, protocolVariant, timezone, supplier, communicationMethod, communicationProvider, iccId, lls1Active, hls3Active, hls4Active, polyphase, ipAddressIsStatic, selectiveAccessSupported, deliveryDate } = p;
+  return { deviceModel, protocolVariant, timezone, supplier, communicationMethod, communicationProvider, iccId, lls1Active, hls3Active, hls4Active, polyphase, ipAddressIsStatic, selectiveAccessSupported, deliveryDate };
+}
+
 /** AddDevice: inventory and keys, no device contact (GXF-SEMANTICS §17). */
 async function addDevice(c: ExecutorComponents, ctx: OperationContext): Promise<undefined> {
   const p = ctx.payload as AddDevicePayload;
@@ -264,6 +271,7 @@ async function addDevice(c: ExecutorComponents, ctx: OperationContext): Promise<
       mbusDeviceTypeIdentification: p.mbusDeviceTypeIdentification ?? null,
       ownerOrganisationIdentification: ctx.organisationIdentification,
     });
+    await saveDeviceInstallation(q, p.deviceIdentification, installationOf(p));
   });
   for (const [type, key] of decrypted) {
     await c.secrets.storeActive(p.deviceIdentification, type, key, { actor: ctx.organisationIdentification, reason: `AddDevice ${ctx.correlationUid}` });

@@ -5,6 +5,7 @@
 import { ErrorCode } from '../errors.ts';
 import type { ChannelElementValues } from '../platform/operations.ts';
 import type { ExecutorDeps, MbusDeviceRecord } from './ports.ts';
+import { isUninterpretableIdentification, stripUninterpretableSuffix } from '../cosem/mbus.ts';
 import { isEmptyChannel, withLink, functional as functionalError, type RequestInfo } from './mbus-keys.ts';
 
 const functional = (code: number, message: string, component: 'PROTOCOL_DLMS' | 'DOMAIN_SMART_METERING' = 'DOMAIN_SMART_METERING') => functionalError(code, message, component);
@@ -62,7 +63,9 @@ export async function coupleMbusDevice(deps: ExecutorDeps, req: RequestInfo, pay
   const mbus = await deps.inventory.getMbusDevice(payload.mbusDeviceIdentification);
   if (!mbus) throw functional(ErrorCode.UNKNOWN_DEVICE, `M-Bus device ${payload.mbusDeviceIdentification} is unknown`);
   if (!payload.force) {
-    if (mbus.gatewayDeviceIdentification && mbus.gatewayDeviceIdentification !== gateway.deviceIdentification) {
+    // Coupled to any gateway, this one included, is 216 without Force, before any device contact (GXF
+    // MBusGatewayService.checkAndHandleIfGivenMBusAlreadyCoupled; docs/gxf-compatibility.md).
+    if (mbus.gatewayDeviceIdentification) {
       throw functional(ErrorCode.GIVEN_MBUS_DEVICE_ALREADY_COUPLED, `M-Bus device ${mbus.deviceIdentification} is already coupled to ${mbus.gatewayDeviceIdentification}`);
     }
     const coupled = await deps.inventory.mbusDevicesOnGateway(gateway.deviceIdentification);
@@ -136,17 +139,32 @@ export async function decoupleMbusDevice(deps: ExecutorDeps, req: RequestInfo, p
   return { mbusDeviceIdentification: mbus.deviceIdentification, channel };
 }
 
+/** GXF's resultString of DecoupleMbusDeviceByChannel (DecoupleMbusDeviceResponseDto in OSGP/open-smart-grid-platform). */
+export const DECOUPLE_SUCCESSFUL = 'Decouple Mbus Device was successful';
+export const DECOUPLE_UNINTERPRETABLE = 'Channel information could not be correctly interpreted. Mbus Device was successful decoupled anyway.';
+
+/**
+ * GXF's DecoupleMbusDeviceByChannel: read the channel, slave_deinstall, reset its identity, whatever it held. The
+ * answer names the M-Bus device the inventory knows by the identity read from the channel; the inventory decouples
+ * the device it had on that gateway channel (which may be another one, or none).
+ */
 export async function decoupleMbusDeviceByChannel(deps: ExecutorDeps, req: RequestInfo, payload: { channel: number }) {
   const gateway = await deps.inventory.getGateway(req.deviceIdentification);
-  const values = await withLink(deps, gateway.deviceIdentification, req.signal, async (link) => {
+  const read = await withLink(deps, gateway.deviceIdentification, req.signal, async (link) => {
     const v = await link.readChannel(payload.channel);
     await link.slaveDeinstall(payload.channel).catch(() => undefined);
     await link.writeChannelIdentity(payload.channel, EMPTY_IDENTITY);
     return v;
   });
+  // An identification GXF cannot interpret is answered with the raw value's text, without ScanMbusChannels' suffix.
+  const interpreted = !isUninterpretableIdentification(read.identificationNumber);
+  const values = interpreted ? read : { ...read, identificationNumber: stripUninterpretableSuffix(read.identificationNumber) };
   const coupled = (await deps.inventory.mbusDevicesOnGateway(gateway.deviceIdentification)).find((d) => d.channel === payload.channel);
-  const byIdentity = isEmptyChannel(values) ? undefined : await deps.inventory.findMbusDeviceByIdentity(values.identificationNumber, values.manufacturerIdentification);
-  const mbus = coupled ?? byIdentity;
-  if (mbus) await deps.inventory.setCoupling(mbus.deviceIdentification, null, null, null);
-  return { mbusDeviceIdentification: mbus?.deviceIdentification, channelElementValues: values };
+  if (coupled) await deps.inventory.setCoupling(coupled.deviceIdentification, null, null, null);
+  const named = interpreted && !isEmptyChannel(values) ? await deps.inventory.findMbusDeviceByIdentity(values.identificationNumber, values.manufacturerIdentification) : undefined;
+  return {
+    resultString: interpreted ? DECOUPLE_SUCCESSFUL : DECOUPLE_UNINTERPRETABLE,
+    ...(named ? { mbusDeviceIdentification: named.deviceIdentification } : {}),
+    channelElementValues: values,
+  };
 }

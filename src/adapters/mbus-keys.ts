@@ -16,6 +16,7 @@
 import { MeterfabricError, ErrorCode } from '../errors.ts';
 import { keyChangeCounter } from '../dlms/security/mbus-transfer-key.ts';
 import type { EncryptionKeyStatus, GMeterSecretType } from '../platform/operations.ts';
+import { ENCRYPTION_KEY_STATUS_NAMES } from '../cosem/mbus.ts';
 import { transferKeyFormat, type ExecutorDeps, type GatewayLink, type MbusDeviceRecord, type ChannelElementValues } from './ports.ts';
 
 export interface KeyBlobs {
@@ -31,13 +32,6 @@ export interface RequestInfo {
   signal?: AbortSignal;
 }
 
-export const ENCRYPTION_KEY_STATUS: EncryptionKeyStatus[] = [
-  'NO_ENCRYPTION_KEY',
-  'ENCRYPTION_KEY_SET',
-  'ENCRYPTION_KEY_TRANSFERRED',
-  'ENCRYPTION_KEY_SET_AND_TRANSFERRED',
-  'ENCRYPTION_KEY_IN_USE',
-];
 
 /** A functional (not retryable) error: trying again cannot change the outcome. */
 export function functional(code: number, message: string, component: 'PROTOCOL_DLMS' | 'DOMAIN_SMART_METERING' = 'PROTOCOL_DLMS'): MeterfabricError {
@@ -205,7 +199,7 @@ export async function getMbusEncryptionKeyStatus(deps: ExecutorDeps, req: Reques
 }
 
 function statusName(status: number): EncryptionKeyStatus {
-  const name = ENCRYPTION_KEY_STATUS[status];
+  const name = ENCRYPTION_KEY_STATUS_NAMES[status];
   if (!name) throw new MeterfabricError(ErrorCode.ILLEGAL_RESPONSE, `Meter reported encryption_key_status ${status} (expects 0..4)`, { retryable: false });
   return name;
 }

@@ -5,7 +5,6 @@
  */
 import type { ChannelElementValues, GMeterSecretType } from '../platform/operations.ts';
 
-export type GatewayProtocol = 'DSMR 4.2.2' | 'SMR 4.3' | 'SMR 5.0' | 'SMR 5.1' | 'SMR 5.2' | 'SMR 5.5' | 'DSMR 2.2';
 
 /** The M-Bus transfer_key format a gateway protocol uses (DLMS-NOTES §10.1), or undefined when unsupported. */
 export function transferKeyFormat(protocol: string): 'DSMR4' | 'SMR5' | undefined {

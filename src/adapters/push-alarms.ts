@@ -31,6 +31,9 @@ export interface AlarmData {
   triggerType: string;
 }
 
+/** What the automatic rekey policy decided for a pushed alarm (push_message.auto_rekey). */
+export type AutoRekeyDecision = 'REQUESTED' | 'RATE_LIMITED' | 'OFF' | 'PLAINTEXT_REFUSED' | 'NO_CHANNEL';
+
 export interface PushAlarmOptions {
   /** At most one automatic rekey per gateway channel in this window (default 10 minutes). */
   autoRekeyWindowMs?: number;
@@ -98,14 +101,14 @@ export class PushAlarmService {
       format: push.format,
       triggerType: push.trigger,
     };
-    await db.tx(async (q) => {
-      await q.query(
+    const pushId = await db.tx(async (q) => {
+      const stored = await q.query<{ id: string }>(
         `INSERT INTO push_message (transport, source_address, device_identification, format, trigger_type, alarms, unknown_bits, encoded, correlation_uid, error)
-         VALUES ($1,$2,$3,$4,$5,$6,$7,$8,$9,$10)`,
+         VALUES ($1,$2,$3,$4,$5,$6,$7,$8,$9,$10) RETURNING id`,
         [source.transport, source.address, push.deviceIdentification, push.format, push.trigger, JSON.stringify(push.alarms), JSON.stringify(push.unknownBits), push.raw,
           correlationUid ?? null, org ? null : 'no OWNER organisation for this device'],
       );
-      if (!correlationUid || !org) return;
+      if (!correlationUid || !org) return stored.rows[0]!.id;
       await q.query(
         `INSERT INTO response_data (correlation_uid, organisation_identification, device_identification, message_type, result_type, message_data)
          VALUES ($1, $2, $3, $4, 'OK', $5)`,
@@ -113,19 +116,27 @@ export class PushAlarmService {
       );
       await enqueueNotification(q, correlationUid, 'SOAP', org.notification_url);
       await enqueueNotification(q, correlationUid, 'WEBHOOK', org.webhook_url);
+      return stored.rows[0]!.id;
     });
     metrics.pushesReceived.inc({ transport: source.transport, outcome: org ? 'stored' : 'no-owner' });
     if (!org || !isAlarm) return correlationUid;
-    if (org.auto_rekey_on_alarm && (push.format === 'SMR5_CIPHERED' || org.auto_rekey_allow_plaintext)) {
+    let decision: AutoRekeyDecision = 'NO_CHANNEL';
+    if (!org.auto_rekey_on_alarm) decision = 'OFF';
+    else if (push.format !== 'SMR5_CIPHERED' && !org.auto_rekey_allow_plaintext) decision = 'PLAINTEXT_REFUSED';
+    else {
       for (const alarm of push.alarms) {
         const channel = newMbusDeviceChannel(alarm);
-        if (channel) await this.#autoRekey(org.organisation_identification, org.notification_url ? 'SOAP' : 'REST', push.deviceIdentification, channel, log);
+        if (!channel) continue;
+        const requested = await this.#autoRekey(org.organisation_identification, org.notification_url ? 'SOAP' : 'REST', push.deviceIdentification, channel, log);
+        decision = requested ? 'REQUESTED' : decision === 'REQUESTED' ? decision : 'RATE_LIMITED';
       }
     }
+    await db.query('UPDATE push_message SET auto_rekey = $2 WHERE id = $1', [pushId, decision]);
     return correlationUid;
   }
 
-  async #autoRekey(organisation: string, api: 'SOAP' | 'REST', gateway: string, channel: number, log: Logger): Promise<void> {
+  /** Queues SetMbusUserKeyByChannel for the channel unless one was requested within the window; true when queued. */
+  async #autoRekey(organisation: string, api: 'SOAP' | 'REST', gateway: string, channel: number, log: Logger): Promise<boolean> {
     const recent = await this.platform.db.query(
       `SELECT 1 FROM request WHERE device_identification = $1 AND message_type = $2 AND user_name = 'push-alarm'
           AND (payload->>'channel')::int = $3 AND created_at > now() - ($4::int * interval '1 millisecond') LIMIT 1`,
@@ -133,7 +144,7 @@ export class PushAlarmService {
     );
     if (recent.rowCount > 0) {
       log.info({ channel }, 'automatic M-Bus user key already requested recently for this channel; not again');
-      return;
+      return false;
     }
     const { correlationUid } = await this.platform.requests.submit({
       organisationIdentification: organisation,
@@ -146,5 +157,6 @@ export class PushAlarmService {
       channel: api,
     });
     log.info({ channel, correlationUid }, 'automatic SetMbusUserKeyByChannel after a new M-Bus device alarm');
+    return true;
   }
 }

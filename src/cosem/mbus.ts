@@ -4,14 +4,40 @@
  */
 import { decodeError, encodeError } from '../dlms/bytes.ts';
 
+/**
+ * What one M-Bus channel of a gateway holds (attributes 5..9 of class 72), in the form GXF reports it as
+ * ChannelElementValues / ShortId. Declared once here; the session, the adapters and both APIs use this type.
+ */
+export interface ChannelElementValues {
+  channel: number;
+  primaryAddress: number;
+  /** 8 digits; '00000000' when empty; GXF's "(Cannot not be correctly interpreted)" text when undecodable. */
+  identificationNumber: string;
+  /** Three letters; '' when none. */
+  manufacturerIdentification: string;
+  version: number;
+  deviceTypeIdentification: number;
+}
+
 // ---------------------------------------------------------------------------------------------------------------
 // Identification number
 
 export type IdentificationText = { valid: true; text: string } | { valid: false; text: string };
 
+const UNINTERPRETABLE_SUFFIX = ' (Cannot not be correctly interpreted)';
+
 /** GXF's text for an identification it cannot decode (sic, GXF-SEMANTICS §15). */
 export function uninterpretableIdentificationText(value: number): string {
-  return `DOUBLE_LONG_UNSIGNED Value: ${value} (Cannot not be correctly interpreted)`;
+  return `DOUBLE_LONG_UNSIGNED Value: ${value}${UNINTERPRETABLE_SUFFIX}`;
+}
+
+export function isUninterpretableIdentification(text: string): boolean {
+  return text.endsWith(UNINTERPRETABLE_SUFFIX);
+}
+
+/** "DOUBLE_LONG_UNSIGNED Value: 2718263089 (Cannot …)" → "DOUBLE_LONG_UNSIGNED Value: 2718263089", as GXF's decouple answers it. */
+export function stripUninterpretableSuffix(text: string): string {
+  return isUninterpretableIdentification(text) ? text.slice(0, -UNINTERPRETABLE_SUFFIX.length) : text;
 }
 
 /**
@@ -76,6 +102,13 @@ export const EncryptionKeyStatus = {
 } as const;
 
 export type EncryptionKeyStatusName = keyof typeof EncryptionKeyStatus;
+
+/** The names in attribute-value order: the one list every layer uses (SOAP, REST, adapters). */
+export const ENCRYPTION_KEY_STATUS_NAMES = Object.keys(EncryptionKeyStatus) as readonly EncryptionKeyStatusName[];
+
+export function isEncryptionKeyStatusName(name: unknown): name is EncryptionKeyStatusName {
+  return typeof name === 'string' && Object.hasOwn(EncryptionKeyStatus, name);
+}
 
 const statusNames = new Map<number, EncryptionKeyStatusName>(
   Object.entries(EncryptionKeyStatus).map(([k, v]) => [v, k as EncryptionKeyStatusName]),

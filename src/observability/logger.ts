@@ -43,6 +43,34 @@ function isSerialisedBuffer(v: unknown): v is { type: 'Buffer'; data: number[] }
 
 const CHINDINGS = pino.symbols.chindingsSym;
 
+/** Receives what code handed to a logger, before the scrubber: for tests that check nobody relies on it. */
+export type UnscrubbedTap = (text: string) => void;
+let unscrubbedTap: UnscrubbedTap | undefined;
+
+/**
+ * Hands every log call's arguments and every child logger's bindings to `tap` as text, before scrubbing, with
+ * byte buffers as hex (test/e2e/key-leak.test.ts: a key the scrubber hides is still a key that was logged).
+ * undefined stops it. Not for production use: the text is what the scrubber exists to keep out of the logs.
+ */
+export function tapUnscrubbed(tap: UnscrubbedTap | undefined): void {
+  unscrubbedTap = tap;
+}
+
+function unscrubbedText(values: unknown[]): string {
+  const seen = new WeakSet<object>();
+  return JSON.stringify(values, function (this: unknown, _key, v: unknown) {
+    if (typeof v === 'bigint') return v.toString();
+    if (Buffer.isBuffer(v) || v instanceof Uint8Array) return Buffer.from(v).toString('hex');
+    if (isSerialisedBuffer(v)) return Buffer.from(v.data).toString('hex');
+    if (v instanceof Error) return { ...v, name: v.name, message: v.message, stack: v.stack, cause: v.cause };
+    if (v && typeof v === 'object') {
+      if (seen.has(v)) return '[circular]';
+      seen.add(v);
+    }
+    return v;
+  });
+}
+
 /**
  * Child bindings bypass the log formatter: pino serialises them once, when the child is made (its bindings
  * formatter is not applied to children). Scrub that serialised form in place, for every descendant.
@@ -51,6 +79,7 @@ function scrubChildBindings(child: Logger): void {
   const own = child as unknown as Record<symbol, string | undefined>;
   const chindings = own[CHINDINGS];
   if (!chindings) return;
+  unscrubbedTap?.(unscrubbedText([JSON.parse(`{${chindings.slice(1)}}`)]));
   const scrubbed = JSON.stringify(scrubValue(JSON.parse(`{${chindings.slice(1)}}`)));
   own[CHINDINGS] = scrubbed.length > 2 ? `,${scrubbed.slice(1, -1)}` : '';
 }
@@ -67,6 +96,7 @@ function loggerOptions(level: string): LoggerOptions {
     },
     hooks: {
       logMethod(args, method) {
+        unscrubbedTap?.(unscrubbedText(args));
         // Scrub the message text and any interpolation arguments.
         const scrubbed = args.map((a) => (typeof a === 'string' ? scrubText(a) : a)) as Parameters<typeof method>;
         return method.apply(this, scrubbed);

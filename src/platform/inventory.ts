@@ -13,6 +13,7 @@ export type FunctionGroup = (typeof FUNCTION_GROUPS)[number];
 export type PlatformFunctionGroup = 'ADMIN' | 'USER';
 
 export const PROTOCOLS: ReadonlyArray<{ name: string; version: string }> = [
+  { name: 'DSMR', version: '2.2' },
   { name: 'DSMR', version: '4.2.2' },
   { name: 'SMR', version: '4.3' },
   { name: 'SMR', version: '5.0.0' },

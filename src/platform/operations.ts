@@ -5,6 +5,7 @@
  * messageType = GXF's DeviceFunction name (GXF-SEMANTICS §9.3); it is also the notification type.
  * Payloads and results are plain JSON objects, stored with the request and the response.
  */
+import type { ChannelElementValues, EncryptionKeyStatusName } from '../cosem/mbus.ts';
 
 export const MessageType = {
   SET_MBUS_USER_KEY_BY_CHANNEL: 'SET_MBUS_USER_KEY_BY_CHANNEL',
@@ -20,27 +21,15 @@ export const MessageType = {
 } as const;
 export type MessageTypeName = (typeof MessageType)[keyof typeof MessageType];
 
-export type EncryptionKeyStatus =
-  | 'NO_ENCRYPTION_KEY'
-  | 'ENCRYPTION_KEY_SET'
-  | 'ENCRYPTION_KEY_TRANSFERRED'
-  | 'ENCRYPTION_KEY_SET_AND_TRANSFERRED'
-  | 'ENCRYPTION_KEY_IN_USE';
+/** GXF's EncryptionKeyStatus names, declared once with their attribute values in src/cosem/mbus.ts. */
+export type EncryptionKeyStatus = EncryptionKeyStatusName;
 
 export type GMeterSecretType =
   | 'G_METER_ENCRYPTION_KEY'
   | 'G_METER_FIRMWARE_UPDATE_AUTHENTICATION_KEY'
   | 'G_METER_OPTICAL_PORT_KEY';
 
-/** What one M-Bus channel of a gateway holds, as GXF reports it (ChannelElementValues / ShortId). */
-export interface ChannelElementValues {
-  channel: number;
-  primaryAddress: number;
-  identificationNumber: string; // 8 digits, '00000000' when empty, or GXF's "... (Cannot not be correctly interpreted)"
-  manufacturerIdentification: string; // three letters, '' when none
-  version: number;
-  deviceTypeIdentification: number;
-}
+export type { ChannelElementValues };
 
 /** Request payloads by message type. deviceIdentification of the request is the device authorisation is checked on. */
 export interface Payloads {
@@ -61,9 +50,14 @@ export interface AddDevicePayload {
   deviceIdentification: string;
   deviceType: 'SMART_METER_E' | 'SMART_METER_G' | 'SMART_METER_W';
   protocolName?: string; // e.g. 'DSMR' | 'SMR'
-  protocolVersion?: string; // e.g. '4.2.2' | '5.0.0' | '5.1' | '5.2' | '5.5'
+  protocolVersion?: string; // e.g. '2.2' | '4.2.2' | '4.3' | '5.0.0' | '5.1' | '5.2' | '5.5'
   protocolVariant?: string;
+  timezone?: string;
   communicationMethod?: string;
+  communicationProvider?: string;
+  iccId?: string;
+  supplier?: string;
+  lls1Active?: boolean;
   hls3Active?: boolean;
   hls4Active?: boolean;
   hls5Active?: boolean;
@@ -78,6 +72,10 @@ export interface AddDevicePayload {
   mbusUserKey?: string;
   mbusFirmwareUpdateAuthenticationKey?: string;
   mbusP0Key?: string;
+  polyphase?: boolean;
+  ipAddressIsStatic?: boolean;
+  /** ISO 8601 date-time (GXF's Delivery_date). */
+  deliveryDate?: string;
   withListMax?: number;
   selectiveAccessSupported?: boolean;
   challengeLength?: number;
@@ -96,9 +94,53 @@ export interface Results {
   COUPLE_MBUS_DEVICE: { mbusDeviceIdentification: string; channelElementValues: ChannelElementValues };
   DECOUPLE_MBUS_DEVICE: { mbusDeviceIdentification: string; channel?: number };
   COUPLE_MBUS_DEVICE_BY_CHANNEL: { mbusDeviceIdentification: string; channelElementValues: ChannelElementValues };
-  DECOUPLE_MBUS_DEVICE_BY_CHANNEL: { mbusDeviceIdentification?: string; channelElementValues: ChannelElementValues };
+  /** resultString: GXF's text ("Decouple Mbus Device was successful", or that the channel could not be interpreted). */
+  DECOUPLE_MBUS_DEVICE_BY_CHANNEL: { resultString: string; mbusDeviceIdentification?: string; channelElementValues: ChannelElementValues };
   ADD_METER: undefined;
 }
 
 /** Result values as stored and notified (enum names, with underscore; SOAP shows them with a space). */
 export type ResultType = 'OK' | 'NOT_OK' | 'NOT_FOUND';
+
+/** The API a request arrived through (decides the notification: SOAP SendNotification or a JSON webhook). */
+export type RequestChannel = 'SOAP' | 'REST';
+
+/** A device operation as the SOAP and REST interfaces hand it to the platform. */
+export interface SubmitRequest {
+  organisationIdentification: string;
+  userName: string;
+  applicationName: string;
+  /** The device the authorisation is checked on. */
+  deviceIdentification: string;
+  messageType: string;
+  payload: unknown;
+  /** 0..9, absent 4, clamped (GXF's MessagePriority). */
+  priority?: number;
+  /** Not before (GXF ScheduleTime). */
+  scheduleTime?: Date;
+  /** A retry that would start after this time ends the request with 417 instead. */
+  maxScheduleTime?: Date;
+  bypassRetry?: boolean;
+  responseUrl?: string;
+  channel: RequestChannel;
+}
+
+/** The error of a NOT OK result, as stored and shown (never key material). */
+export interface StoredError {
+  code: number;
+  codeName: string;
+  component: string;
+  message: string;
+}
+
+/** A stored result, as polled over SOAP and REST. */
+export interface StoredResponse {
+  correlationUid: string;
+  organisationIdentification: string;
+  deviceIdentification: string;
+  messageType: string;
+  result: ResultType;
+  data?: unknown;
+  error?: StoredError;
+  createdAt: Date;
+}

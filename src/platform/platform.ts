@@ -15,51 +15,17 @@ import { ErrorCode, MeterfabricError, errorCodeName, toMeterfabricError, type Co
 import { logger as componentLogger, type Logger } from '../observability/logger.ts';
 import { context } from '@opentelemetry/api';
 import { inSpan, currentTraceParent, contextFromTraceParent, CORRELATION_UID } from '../observability/tracing.ts';
-import { MessageType, type ResultType } from './operations.ts';
+import { MessageType, type RequestChannel, type ResultType, type StoredResponse, type SubmitRequest } from './operations.ts';
 import { makeCorrelationUid } from './correlation.ts';
 import { DEAD_LETTER_QUEUE, REQUEST_QUEUE, completeRequestJobs, completeRequestJobsSql, inTx, insertRequestJobsSql, startQueue } from './queue.ts';
 import { Throttle, throttledRetryAfterMs, type ThrottleOptions } from './throttle.ts';
 import { NotificationSender, type NotificationOptions } from './notifications.ts';
 
-export type RequestChannel = 'SOAP' | 'REST';
+export type { RequestChannel, SubmitRequest, StoredResponse };
 
-export interface SubmitRequest {
-  organisationIdentification: string;
-  userName: string;
-  applicationName: string;
-  deviceIdentification: string;
-  messageType: string;
-  payload: unknown;
-  /** 0..9, absent 4, clamped (GXF-SEMANTICS §5). */
-  priority?: number;
-  /** Not before (GXF ScheduleTime). */
-  scheduleTime?: Date;
-  /** A retry that would start after this time ends the request with 417 instead. */
-  maxScheduleTime?: Date;
-  bypassRetry?: boolean;
-  responseUrl?: string;
-  channel: RequestChannel;
-}
-
-export interface StoredResponse {
+export interface OperationContext
+  extends Pick<SubmitRequest, 'organisationIdentification' | 'userName' | 'applicationName' | 'deviceIdentification' | 'messageType' | 'payload'> {
   correlationUid: string;
-  organisationIdentification: string;
-  deviceIdentification: string;
-  messageType: string;
-  result: ResultType;
-  data?: unknown;
-  error?: { code: number; codeName: string; component: string; message: string };
-  createdAt: Date;
-}
-
-export interface OperationContext {
-  correlationUid: string;
-  organisationIdentification: string;
-  userName: string;
-  applicationName: string;
-  deviceIdentification: string;
-  messageType: string;
-  payload: unknown;
   /** 1 for the first execution, counting re-runs after retries and crashes. */
   attempt: number;
   /** The request's MessagePriority for this execution (0..9, lowered on retries, §7.1). */
@@ -155,19 +121,13 @@ interface RequestRow {
   trace_parent: string | null;
 }
 
-export interface RequestRecord {
+export interface RequestRecord
+  extends Pick<SubmitRequest, 'organisationIdentification' | 'userName' | 'applicationName' | 'deviceIdentification' | 'messageType' | 'payload' | 'channel'> {
   correlationUid: string;
-  organisationIdentification: string;
-  userName: string;
-  applicationName: string;
-  deviceIdentification: string;
-  messageType: string;
-  payload: unknown;
   priority: number;
   scheduleTime: Date | null;
   maxScheduleTime: Date | null;
   bypassRetry: boolean;
-  channel: RequestChannel;
   lockKey: string;
   status: RequestRow['status'];
   attempts: number;

@@ -6,4 +6,3 @@ export { Pkcs11KekProvider, type Pkcs11KekOptions } from './pkcs11-kek.ts';
 export { ClientKeyPair, encryptKeyForOrganisation, CLIENT_KEY_PAIR_NAME } from './client-keys.ts';
 export { parseKeyShipment, KEY_SHIPMENT_FORMAT, type KeyShipmentFormat, type KeyShipmentRow } from './import.ts';
 export { SECRET_TYPES, SECRET_STATUSES, isSecretType, type SecretType, type SecretStatus, type SecretContext } from './types.ts';
-export { redactValue, pinoRedact, pinoFormatters, pinoSerializers, assertNoKeyMaterial, keySpellings, REDACTED } from './redact.ts';

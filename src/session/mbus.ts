@@ -8,7 +8,7 @@ import type { GetDataResult } from '../dlms/apdu/common.ts';
 import { ActionResult } from '../dlms/apdu/common.ts';
 import type { DlmsSession } from './client.ts';
 import { illegalResponse, sessionError } from './errors.ts';
-import { decodeIdentificationNumber, encodeIdentificationNumber, manufacturerIdToText, manufacturerTextToId } from '../cosem/mbus.ts';
+import { type ChannelElementValues, decodeIdentificationNumber, encodeIdentificationNumber, manufacturerIdToText, manufacturerTextToId } from '../cosem/mbus.ts';
 
 export const MBUS_CLIENT_CLASS = 72;
 
@@ -28,18 +28,6 @@ export const MbusMethod = {
   SET_ENCRYPTION_KEY: 7,
   TRANSFER_KEY: 8,
 } as const;
-
-/** What one channel holds, as GXF reports it (ChannelElementValues). */
-export interface MbusChannelValues {
-  channel: number;
-  primaryAddress: number;
-  /** 8 digits; '00000000' when empty; GXF's "(Cannot not be correctly interpreted)" text when undecodable. */
-  identificationNumber: string;
-  /** Three letters; '' when none. */
-  manufacturerIdentification: string;
-  version: number;
-  deviceTypeIdentification: number;
-}
 
 export function mbusClientObis(channel: number): string {
   if (!Number.isInteger(channel) || channel < 1 || channel > 4) throw sessionError(ErrorCode.VALIDATION_ERROR, `M-Bus channel must be 1..4, got ${channel}`, { retryable: false });
@@ -74,7 +62,7 @@ function numeric(r: GetDataResult, what: string, channel: number): number {
 }
 
 /** Attributes 5..9 in one get-request-with-list when allowed, one GET each otherwise. */
-export async function readMbusChannel(session: DlmsSession, channel: number, classVersion: 0 | 1): Promise<MbusChannelValues> {
+export async function readMbusChannel(session: DlmsSession, channel: number, classVersion: 0 | 1): Promise<ChannelElementValues> {
   const obis = mbusClientObis(channel);
   const ids = [5, 6, 7, 8, 9];
   const r = await session.getMany(ids.map((attributeId) => ({ classId: MBUS_CLIENT_CLASS, obis, attributeId })));
@@ -89,8 +77,8 @@ export async function readMbusChannel(session: DlmsSession, channel: number, cla
 }
 
 /** All four channels (ScanMbusChannels). */
-export async function scanMbusChannels(session: DlmsSession, classVersion: 0 | 1): Promise<MbusChannelValues[]> {
-  const out: MbusChannelValues[] = [];
+export async function scanMbusChannels(session: DlmsSession, classVersion: 0 | 1): Promise<ChannelElementValues[]> {
+  const out: ChannelElementValues[] = [];
   for (let ch = 1; ch <= 4; ch++) out.push(await readMbusChannel(session, ch, classVersion));
   return out;
 }
@@ -116,7 +104,7 @@ export async function readEncryptionKeyStatus(session: DlmsSession, channel: num
 export async function writeChannelIdentity(
   session: DlmsSession,
   channel: number,
-  values: Omit<MbusChannelValues, 'channel'>,
+  values: Omit<ChannelElementValues, 'channel'>,
   classVersion: 0 | 1,
 ): Promise<void> {
   const obis = mbusClientObis(channel);
@@ -158,10 +146,10 @@ export class MbusGateway {
     readonly classVersion: 0 | 1,
   ) {}
 
-  readChannel(channel: number): Promise<MbusChannelValues> {
+  readChannel(channel: number): Promise<ChannelElementValues> {
     return readMbusChannel(this.session, channel, this.classVersion);
   }
-  scanChannels(): Promise<MbusChannelValues[]> {
+  scanChannels(): Promise<ChannelElementValues[]> {
     return scanMbusChannels(this.session, this.classVersion);
   }
   transferKey(channel: number, blob: Buffer): Promise<void> {
@@ -176,7 +164,7 @@ export class MbusGateway {
   readEncryptionKeyStatus(channel: number): Promise<number> {
     return readEncryptionKeyStatus(this.session, channel);
   }
-  writeChannelIdentity(channel: number, values: Omit<MbusChannelValues, 'channel'>): Promise<void> {
+  writeChannelIdentity(channel: number, values: Omit<ChannelElementValues, 'channel'>): Promise<void> {
     return writeChannelIdentity(this.session, channel, values, this.classVersion);
   }
   slaveDeinstall(channel: number): Promise<void> {

@@ -121,7 +121,8 @@ function getMbus(m: MeterState, ch: number, attributeId: number): GetDataResult 
     case 5:
       return ok(Data.unsigned(g?.primaryAddress ?? 0));
     case 6:
-      return ok(Data.doubleLongUnsigned(g ? encodeIdentificationNumber(g.identification, v) : 0));
+      // A class version 0 meter may hold a "BCD" value with a nibble above 9 (e.g. 'A2056731'): served as is.
+      return ok(Data.doubleLongUnsigned(!g ? 0 : v === 0 && /^[0-9A-F]{8}$/.test(g.identification) ? Number.parseInt(g.identification, 16) : encodeIdentificationNumber(g.identification, v)));
     case 7:
       return ok(Data.longUnsigned(g ? manufacturerToId(g.manufacturer) : 0));
     case 8:

@@ -1,10 +1,13 @@
 /**
- * No key material in logs or HTTP responses (issue 4 point 4; CONVENTIONS "Key material never reaches a log
+ * No key material in logs, output streams or HTTP responses (CONVENTIONS "Key material never reaches a log
  * line ..."). A realistic session through the public interfaces of an assembled head-end: AddDevice over SOAP
  * with RSA-OAEP keys, couple, SetMbusUserKeyByChannel over SOAP and REST, SetKeyOnGMeter, key status, a failing
- * request and a push alarm, with the platform logger at debug level writing to a capture stream and the
- * process-wide logger at debug level captured from its output. Then every captured log line and every HTTP response body is searched for every key the session used or the store
- * generated, in hex (both cases) and base64.
+ * request and a push alarm, with every logger at debug level. Searched for every key the session used or the
+ * store generated (hex in both cases, separated hex, base64, base64url):
+ * - what code handed to the loggers before the scrubber (tapUnscrubbed): the scrubber of src/observability/logger.ts
+ *   is a last line of defence, and a key it would hide is still a key that was logged;
+ * - everything written to standard output and standard error, raw, and the platform logger's lines;
+ * - every HTTP response body.
  */
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
@@ -13,33 +16,42 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { RunningHeadend } from '../../src/runtime/headend.ts';
+import { findKeyLeaks, keyForms } from '../support/key-material.ts';
 
 /**
- * Log lines of the process-wide logger (src/observability/logger.ts: the component loggers of the SOAP and REST
- * plugins, sessions and the push listener, created when their modules load). pino writes to process.stdout itself
- * when its write was replaced, so the replacement and the debug level are set before any of them is imported.
+ * Everything written to the process's standard output and standard error while this file runs, raw (pino writes
+ * the process-wide logger's lines to process.stdout itself when its write was replaced, so the replacement and
+ * the debug level are set before any logger is made). Log lines are kept out of the test runner's output.
  */
+const rawStreams: string[] = [];
 const processLogLines: string[] = [];
-const stdoutWrite = process.stdout.write.bind(process.stdout);
-process.stdout.write = ((chunk: string | Uint8Array, ...rest: unknown[]) => {
-  const text = typeof chunk === 'string' ? chunk : Buffer.from(chunk).toString('utf8');
-  if (text.startsWith('{"level":')) {
-    processLogLines.push(...text.split('\n').filter((l) => l.length > 0));
-    const cb = rest.find((r) => typeof r === 'function') as (() => void) | undefined;
-    cb?.();
-    return true;
-  }
-  return (stdoutWrite as (c: string | Uint8Array, ...r: unknown[]) => boolean)(chunk, ...rest);
-}) as typeof process.stdout.write;
+for (const stream of [process.stdout, process.stderr]) {
+  const write = stream.write.bind(stream);
+  stream.write = ((chunk: string | Uint8Array, ...rest: unknown[]) => {
+    const text = typeof chunk === 'string' ? chunk : Buffer.from(chunk).toString('utf8');
+    rawStreams.push(text);
+    if (text.startsWith('{"level":')) {
+      processLogLines.push(...text.split('\n').filter((l) => l.length > 0));
+      const cb = rest.find((r) => typeof r === 'function') as (() => void) | undefined;
+      cb?.();
+      return true;
+    }
+    return (write as (c: string | Uint8Array, ...r: unknown[]) => boolean)(chunk, ...rest);
+  }) as typeof stream.write;
+}
 process.env.METERFABRIC_LOG_LEVEL = 'debug';
 const { startHeadend } = await import('../../src/runtime/headend.ts');
-const { rootLogger } = await import('../../src/observability/logger.ts');
+const { rootLogger, logger, tapUnscrubbed } = await import('../../src/observability/logger.ts');
 const { SoftwareKekProvider } = await import('../../src/secrets/kek.ts');
 const { SimulatedMeter } = await import('../../src/simulator/simulator.ts');
 const { TEST_KEYS } = await import('../../src/simulator/meter.ts');
 const { alarmPushBytes, newMbusDeviceAlarm, sendPush } = await import('../../src/simulator/push.ts');
 const { freshDb } = await import('../support/db.ts');
 const { SOAP_BASE, SOAP_NS, xpathText: xpath, until, addEMeterXml, addGMeterXml } = await import('../support/e2e.ts');
+
+/** What code handed to any logger, before the scrubber. */
+const unscrubbed: string[] = [];
+tapUnscrubbed((text) => void unscrubbed.push(text));
 
 const BASE = SOAP_BASE;
 const NS = SOAP_NS;
@@ -51,36 +63,31 @@ const SECRET_TYPES = [
   'G_METER_MASTER_KEY', 'G_METER_ENCRYPTION_KEY', 'G_METER_FIRMWARE_UPDATE_AUTHENTICATION_KEY', 'G_METER_OPTICAL_PORT_KEY',
 ] as const;
 
-/** Every text form of a key that must not appear: hex in both cases, base64 and base64url. */
-function forms(key: Buffer): string[] {
-  return [key.toString('hex').toLowerCase(), key.toString('hex').toUpperCase(), key.toString('base64'), key.toString('base64url')];
-}
-
-/** The places (text index and form) where any key appears in any text. */
-export function findLeaks(texts: readonly string[], keys: readonly Buffer[]): { text: number; form: string }[] {
-  const hits: { text: number; form: string }[] = [];
-  for (const key of keys) {
-    for (const form of forms(key)) {
-      texts.forEach((t, i) => {
-        if (t.includes(form)) hits.push({ text: i, form });
-      });
-    }
-  }
-  return hits;
-}
-
 test('the leak search finds a planted key in every form', () => {
   const key = randomBytes(16);
   const clean = ['{"level":"debug","msg":"nothing here"}', '<Result>OK</Result>'];
-  assert.deepEqual(findLeaks(clean, [key]), []);
-  for (const form of forms(key)) {
-    const hits = findLeaks([...clean, `{"msg":"key ${form}"}`], [key]);
-    assert.ok(hits.some((h) => h.text === 2 && h.form === form), `planted ${form} is found`);
+  assert.deepEqual(findKeyLeaks(clean, [key]), []);
+  for (const form of keyForms(key)) {
+    const hits = findKeyLeaks([...clean, `{"msg":"key ${form.text}"}`], [key]);
+    assert.ok(hits.some((h) => h.text === 2 && h.form === form.name), `planted ${form.name} is found`);
   }
 });
 
-
-
+test('a key the scrubber hides from the log line is still caught before the scrubber', () => {
+  const key = randomBytes(16);
+  const before = { lines: processLogLines.length, unscrubbed: unscrubbed.length };
+  const log = logger('test.key-leak').child({ note: `bound ${key.toString('hex')}` });
+  log.debug({ user: key, text: `key ${key.toString('hex').toUpperCase()}` }, 'carelessly logged %s', key.toString('hex'));
+  const lines = processLogLines.slice(before.lines);
+  assert.equal(lines.length, 1, 'the line was written');
+  assert.deepEqual(findKeyLeaks(lines, [key]), [], 'the scrubber hid the key from the line');
+  const raw = unscrubbed.slice(before.unscrubbed);
+  assert.ok(findKeyLeaks(raw, [key]).length >= 2, 'the bindings and the call carry the key before the scrubber');
+  // Taken out again so that the session below starts from nothing.
+  unscrubbed.splice(before.unscrubbed);
+  processLogLines.splice(before.lines);
+  rawStreams.length = 0;
+});
 
 test('a full session leaves no key in any log line or HTTP response body', async () => {
   const dataDir = mkdtempSync(join(tmpdir(), 'meterfabric-leak-'));
@@ -208,7 +215,10 @@ test('a full session leaves no key in any log line or HTTP response body', async
   assert.ok(processLogLines.some((l) => l.includes('"level":"debug"')), 'the component loggers logged at debug level');
   assert.ok(processLogLines.some((l) => l.includes('"component":"api.soap"')), 'the SOAP plugin logged');
   assert.ok(bodies.length > 20, 'HTTP responses were captured');
-  const logs = [...logLines, ...processLogLines];
-  const leaks = findLeaks([...logs, ...bodies], keys);
-  assert.deepEqual(leaks.map((l) => ({ ...l, where: l.text < logs.length ? 'log' : 'http' })), [], 'no key in logs or responses');
+  assert.ok(unscrubbed.length >= processLogLines.length, 'every log call passed the tap');
+  const places: [string, string[]][] = [['log line', [...logLines, ...processLogLines]], ['before the scrubber', unscrubbed], ['stdout/stderr', rawStreams], ['HTTP body', bodies]];
+  const texts = places.flatMap(([, t]) => t);
+  const where = (i: number) => { for (const [name, t] of places) { if (i < t.length) return name; i -= t.length; } return '?'; };
+  const leaks = findKeyLeaks(texts, keys);
+  assert.deepEqual(leaks.map((l) => ({ where: where(l.text), form: l.form, key: l.key })), [], 'no key in logs, output streams or responses');
 });

@@ -12,7 +12,7 @@ import { withHttpHeadend } from '../support/http-headend.ts';
 import { addOrganisation } from '../../src/platform/inventory.ts';
 import { SimulatedMeter } from '../../src/simulator/simulator.ts';
 import { TEST_KEYS, type GMeterState } from '../../src/simulator/meter.ts';
-import { SOAP_BASE, SOAP_NS, xpathAll } from '../support/e2e.ts';
+import { SOAP_BASE, SOAP_NS, xpathAll, restOperation, type RestOutcome } from '../support/e2e.ts';
 
 const ORG = 'grid-operator';
 const ADMIN = 'OSGP'; // the platform's own administrator organisation, created at start
@@ -23,7 +23,7 @@ interface InventoryIdentity extends Identity { primaryAddress: number }
 interface Fixture {
   h: RunningHeadend;
   url: string;
-  gateway(id: string, channels?: (GMeterState | undefined)[]): Promise<SimulatedMeter>;
+  gateway(id: string, channels?: (GMeterState | undefined)[], protocol?: string): Promise<SimulatedMeter>;
   gMeter(id: string, identity?: Partial<InventoryIdentity>, coupled?: { gateway: string; channel: number }): Promise<void>;
 }
 
@@ -33,30 +33,17 @@ async function withHeadend(fn: (f: Fixture) => Promise<void>): Promise<void> {
     await fn({
       h: e.h,
       url: e.url,
-      gateway: (id, channels) => e.gateway(id, ORG, { channels }),
+      gateway: (id, channels, protocol) => e.gateway(id, ORG, { channels, ...(protocol ? { protocol } : {}) }),
       gMeter: (id, identity = {}, coupled) => e.gMeter(id, ORG, { ...identity, coupled, defaultKey: null }),
     });
   });
 }
 
 
-interface Outcome { status: number; result?: string; data?: any; error?: { code: number; message: string }; body: any }
+type Outcome = RestOutcome;
 
-/** POSTs an operation; on 202 polls the Location until the response exists. */
-async function op(url: string, path: string, body: unknown = {}): Promise<Outcome> {
-  const res = await fetch(`${url}/api/v1${path}`, { method: 'POST', headers: { 'content-type': 'application/json', 'x-organisation-identification': ORG }, body: JSON.stringify(body) });
-  const accepted = await res.json() as any;
-  if (res.status !== 202) return { status: res.status, body: accepted };
-  const location = res.headers.get('location')!;
-  for (let i = 0; i < 1200; i++) {
-    const r = await fetch(`${url}${location}`, { headers: { 'x-organisation-identification': ORG } });
-    const b = await r.json() as any;
-    if (r.status === 200) return { status: 200, result: b.result, data: b.data, error: b.error, body: b };
-    assert.equal(r.status, 404, JSON.stringify(b));
-    await new Promise((res) => setTimeout(res, 50));
-  }
-  throw new Error(`no response for ${path}`);
-}
+/** POSTs an operation as the grid operator and waits for its response. */
+const op = (url: string, path: string, body: unknown = {}): Promise<Outcome> => restOperation(url, path, ORG, body);
 
 /** The inventory's coupling of a device, as the REST admin API reports it. */
 async function coupling(url: string, id: string) {
@@ -272,12 +259,19 @@ test('CoupleMbusDevice: 217 from the inventory without contacting the meter, 216
     assert.equal(moved.result, 'OK', JSON.stringify(moved.error));
     assert.deepEqual(await coupling(f.url, GM), { gateway: GW2, channel: 1, primaryAddress: 0, identification: '12056731', manufacturer: 'FLO', version: 80, deviceType: 3 });
     assert.equal(onMeter(sim2, 1)?.identification, '12056731');
+    // Coupled to this very gateway already: still 216 without Force, decided before any device contact, and
+    // the coupling stays as it was (GXF's CoupleMBusDevice.feature, "already coupled on channel 1").
+    sim2.faults = { dropAfterApdus: 1 };
+    const again = await op(f.url, `/devices/${GW2}/mbus/couple`, { mbusDeviceIdentification: GM });
+    sim2.faults = {};
+    assert.equal(again.error?.code, 216, JSON.stringify(again.error));
+    assert.deepEqual(await coupling(f.url, GM), { gateway: GW2, channel: 1, primaryAddress: 0, identification: '12056731', manufacturer: 'FLO', version: 80, deviceType: 3 });
 
     // DecoupleMbusDeviceByChannel on an empty channel: OK, no M-Bus device named, the channel's (empty) values,
     // the channel stays empty and no inventory coupling changes.
     const empty = await op(f.url, `/devices/${GW2}/mbus/channels/3/decouple`);
     assert.equal(empty.result, 'OK', JSON.stringify(empty.error));
-    assert.deepEqual(empty.data, { channelElementValues: { channel: 3, primaryAddress: 0, identificationNumber: '00000000', manufacturerIdentification: '', version: 0, deviceTypeIdentification: 0 } });
+    assert.deepEqual(empty.data, { resultString: 'Decouple Mbus Device was successful', channelElementValues: { channel: 3, primaryAddress: 0, identificationNumber: '00000000', manufacturerIdentification: '', version: 0, deviceTypeIdentification: 0 } });
     assert.equal(onMeter(sim2, 3)?.identification ?? '00000000', '00000000');
     assert.equal(onMeter(sim2, 1)?.identification, '12056731', 'channel 1 on the meter untouched');
     assert.deepEqual(await coupling(f.url, GM), { gateway: GW2, channel: 1, primaryAddress: 0, identification: '12056731', manufacturer: 'FLO', version: 80, deviceType: 3 });
@@ -320,11 +314,62 @@ test('GXF SOAP: CoupleMbusDeviceByChannel answers the channel values; DecoupleMb
     assert.deepEqual(onMeter(sim, 1), { primaryAddress: 0, identification: '00000000', manufacturer: '', version: 0, deviceType: 0 });
     assert.deepEqual((({ gateway, channel, primaryAddress }) => ({ gateway, channel, primaryAddress }))(await coupling(f.url, GM)), { gateway: null, channel: null, primaryAddress: null });
 
-    // Empty channel: the schema's optional (mbusDeviceIdentification, ChannelElementValues) group is left out.
+    assert.deepEqual(xpathAll(decoupled.xml, '//c:resultString'), ['Decouple Mbus Device was successful'], decoupled.xml);
+
+    // Empty channel: GXF's resultString; the schema's optional (mbusDeviceIdentification, ChannelElementValues)
+    // group is left out (GXF sends ChannelElementValues alone, which a WSDL client refuses: docs/gxf-compatibility.md).
     const empty = await soapByChannel(f.url, 'DecoupleMbusDeviceByChannel', GW, 2);
     assert.equal(empty.status, 200, empty.xml);
     assert.deepEqual(xpathAll(empty.xml, '//c:Result'), ['OK'], empty.xml);
+    assert.deepEqual(xpathAll(empty.xml, '//c:resultString'), ['Decouple Mbus Device was successful'], empty.xml);
     assert.deepEqual(xpathAll(empty.xml, '//inst:mbusDeviceIdentification'), [], empty.xml);
     assert.equal(soapChannelValues(empty.xml), undefined, empty.xml);
+  });
+});
+
+test('DecoupleMbusDeviceByChannel as GXF: names the device the meter reports, decouples the one the inventory had there, answers the channel values without a device, and an uninterpretable identification on a DSMR 2.2 gateway', async () => {
+  await withHeadend(async (f) => {
+    // The meter reports G-meter GM on channel 1, but the inventory has GM coupled to another gateway and nothing
+    // on this channel: GM is named in the answer and stays coupled where it is (GXF's "different from one in channel").
+    const GW = 'E0051004000000001';
+    const OTHER = 'E0051004000000002';
+    const sim = await f.gateway(GW);
+    await f.gateway(OTHER, []);
+    const GM = 'G0051004000000001';
+    await f.gMeter(GM, {}, { gateway: OTHER, channel: 1 });
+    const named = await op(f.url, `/devices/${GW}/mbus/channels/1/decouple`);
+    assert.equal(named.result, 'OK', JSON.stringify(named.error));
+    assert.deepEqual(named.data, {
+      resultString: 'Decouple Mbus Device was successful',
+      mbusDeviceIdentification: GM,
+      channelElementValues: { channel: 1, primaryAddress: 9, identificationNumber: '12056731', manufacturerIdentification: 'FLO', version: 80, deviceTypeIdentification: 3 },
+    });
+    assert.deepEqual((await coupling(f.url, GM)).gateway, OTHER, 'the device coupled elsewhere stays coupled');
+    assert.deepEqual(onMeter(sim, 1), { primaryAddress: 0, identification: '00000000', manufacturer: '', version: 0, deviceType: 0 });
+
+    // A G-meter the inventory does not know: REST answers the channel's values as GXF does, with no device.
+    sim.installGMeter(2, gMeterOnChannel(4, { identification: '77777777', manufacturer: 'KAM', version: 1, deviceType: 7 }));
+    const unknown = await op(f.url, `/devices/${GW}/mbus/channels/2/decouple`);
+    assert.deepEqual(unknown.data, {
+      resultString: 'Decouple Mbus Device was successful',
+      channelElementValues: { channel: 2, primaryAddress: 4, identificationNumber: '77777777', manufacturerIdentification: 'KAM', version: 1, deviceTypeIdentification: 7 },
+    });
+
+    // DSMR 2.2 (class version 0, BCD): a channel whose identification is no BCD number. The device the inventory
+    // had on that channel is decoupled anyway; the answer carries GXF's text and the raw value's text.
+    const GW22 = 'E0051004000000022';
+    const old = await f.gateway(GW22, [gMeterOnChannel(9, { identification: 'A2056731', manufacturer: 'LGB', version: 66, deviceType: 3 })], 'DSMR 2.2');
+    const GM22 = 'G0051004000000022';
+    await f.gMeter(GM22, { identification: '12056731', manufacturer: 'LGB' }, { gateway: GW22, channel: 1 });
+    const odd = await op(f.url, `/devices/${GW22}/mbus/channels/1/decouple`);
+    assert.equal(odd.result, 'OK', JSON.stringify(odd.error));
+    assert.deepEqual(odd.data, {
+      resultString: 'Channel information could not be correctly interpreted. Mbus Device was successful decoupled anyway.',
+      channelElementValues: { channel: 1, primaryAddress: 9, identificationNumber: 'DOUBLE_LONG_UNSIGNED Value: 2718263089', manufacturerIdentification: 'LGB', version: 66, deviceTypeIdentification: 3 },
+    });
+    assert.deepEqual((await coupling(f.url, GM22)).gateway, null, 'the inventory released the device it had on the channel');
+    assert.equal(onMeter(old, 1)?.identification, '00000000');
+    const soap = await soapByChannel(f.url, 'DecoupleMbusDeviceByChannel', GW22, 1);
+    assert.deepEqual(xpathAll(soap.xml, '//c:resultString'), ['Decouple Mbus Device was successful'], soap.xml);
   });
 });

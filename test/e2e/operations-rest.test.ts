@@ -4,7 +4,7 @@
  */
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { oaepEncrypt } from '../support/e2e.ts';
+import { oaepEncrypt, restOperation, type RestOutcome } from '../support/e2e.ts';
 import type { RunningHeadend } from '../../src/runtime/headend.ts';
 import { withHttpHeadend } from '../support/http-headend.ts';
 import { addOrganisation, updateOrganisation } from '../../src/platform/inventory.ts';
@@ -38,24 +38,10 @@ async function withHeadend(fn: (f: Fixture) => Promise<void>): Promise<void> {
 }
 
 
-interface Outcome { status: number; result?: string; data?: any; error?: { code: number; message: string }; body: any }
+type Outcome = RestOutcome;
 
-/** POSTs an operation; on 202 polls the Location until the response exists. */
-async function op(url: string, path: string, body: unknown = {}, org = ORG): Promise<Outcome> {
-  const res = await fetch(`${url}/api/v1${path}`, { method: 'POST', headers: { 'content-type': 'application/json', 'x-organisation-identification': org }, body: JSON.stringify(body) });
-  const accepted = await res.json() as any;
-  if (res.status !== 202) return { status: res.status, body: accepted };
-  const location = res.headers.get('location')!;
-  assert.ok(location.startsWith('/api/v1/responses/'));
-  for (let i = 0; i < 600; i++) {
-    const r = await fetch(`${url}${location}`, { headers: { 'x-organisation-identification': org } });
-    const b = await r.json() as any;
-    if (r.status === 200) return { status: 200, result: b.result, data: b.data, error: b.error, body: b };
-    assert.equal(r.status, 404, JSON.stringify(b));
-    await new Promise((res) => setTimeout(res, 50));
-  }
-  throw new Error(`no response for ${path}`);
-}
+/** POSTs an operation (as `org`) and waits for its response. */
+const op = (url: string, path: string, body: unknown = {}, org = ORG): Promise<Outcome> => restOperation(url, path, org, body);
 
 async function assertMeterHoldsActive(f: Fixture, sim: SimulatedMeter, gm = GM, channel = 1) {
   const active = await f.h.secrets.getActive(gm, 'G_METER_ENCRYPTION_KEY');

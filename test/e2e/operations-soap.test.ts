@@ -8,7 +8,7 @@ import assert from 'node:assert/strict';
 import { addOrganisation, updateOrganisation } from '../../src/platform/inventory.ts';
 import type { SimulatedMeter } from '../../src/simulator/simulator.ts';
 import { TEST_KEYS, TEST_GMETER } from '../../src/simulator/meter.ts';
-import { SOAP_BASE, SOAP_NS, xpathAll as xpath, addGMeterXml } from '../support/e2e.ts';
+import { SOAP_BASE, SOAP_NS, xpathAll as xpath, addGMeterXml, oaepEncrypt } from '../support/e2e.ts';
 import { withHttpHeadend } from '../support/http-headend.ts';
 
 const BASE = SOAP_BASE;
@@ -125,7 +125,11 @@ test('GXF SOAP: every M-Bus operation against simulated gateways, with GXF resul
     const scanned = await scan(url, GW);
     assert.equal(scanned.status, 200, scanned.xml);
     assert.ok(scanned.xml.includes(TEST_GMETER.identification), scanned.xml);
-    const couple = await call(url, 'installationService', 'inst', 'CoupleMbusDevice', `<inst:DeviceIdentification>${GW}</inst:DeviceIdentification><inst:MbusDeviceIdentification>${GM}</inst:MbusDeviceIdentification><inst:Force>false</inst:Force>`);
+    // GM is coupled to GW already (SetMbusUserKeyByChannel recorded it): 216 without Force, as GXF; Force couples.
+    const coupleGm = (force: boolean) => call(url, 'installationService', 'inst', 'CoupleMbusDevice', `<inst:DeviceIdentification>${GW}</inst:DeviceIdentification><inst:MbusDeviceIdentification>${GM}</inst:MbusDeviceIdentification><inst:Force>${force}</inst:Force>`);
+    const already = await coupleGm(false);
+    assert.equal(fault(already.xml), '216', already.xml);
+    const couple = await coupleGm(true);
     assert.equal(one(couple.xml, '//inst:ChannelElementValues/inst:Channel'), '1', couple.xml);
     const decouple = await call(url, 'installationService', 'inst', 'DecoupleMbusDevice', `<inst:DeviceIdentification>${GW}</inst:DeviceIdentification><inst:MbusDeviceIdentification>${GM}</inst:MbusDeviceIdentification>`);
     assert.equal(decouple.status, 200, decouple.xml);
@@ -167,5 +171,56 @@ test('GXF SOAP: every M-Bus operation against simulated gateways, with GXF resul
     assert.equal(one(del.xml, '//smc:DeleteResponseDataResponse/c:Result'), 'OK', del.xml);
     const gone = await soap(url, 'configurationService', `<conf:SetMbusUserKeyByChannelAsyncRequest><c:DeviceIdentification>${GW}</c:DeviceIdentification><c:CorrelationUid>${failing.correlationUid}</c:CorrelationUid></conf:SetMbusUserKeyByChannelAsyncRequest>`);
     assert.equal(fault(gone.xml), '405');
+  });
+});
+
+/** An AddDevice body for an E-meter with every Device child GXF keeps, in the schema's order. */
+function addFullEMeterXml(pem: string, id: string, protocolName: string, protocolVersion: string): string {
+  return `<inst:Device>
+    <inst:Device_Identification>${id}</inst:Device_Identification><inst:Device_type>SMART_METER_E</inst:Device_type>
+    <inst:Timezone>Europe/Amsterdam</inst:Timezone><inst:Communication_method>GPRS</inst:Communication_method>
+    <inst:Communication_provider>KPN</inst:Communication_provider><inst:Icc_id>1234</inst:Icc_id>
+    <inst:protocolName>${protocolName}</inst:protocolName><inst:protocolVersion>${protocolVersion}</inst:protocolVersion><inst:protocolVariant>zzzz</inst:protocolVariant>
+    <inst:Supplier>Kaifa</inst:Supplier>
+    <inst:Lls1_active>true</inst:Lls1_active><inst:Hls3_active>false</inst:Hls3_active><inst:Hls4_active>false</inst:Hls4_active><inst:Hls5_active>true</inst:Hls5_active>
+    <inst:Master_key>${oaepEncrypt(pem, TEST_KEYS.mk)}</inst:Master_key>
+    <inst:Global_encryption_unicast_key>${oaepEncrypt(pem, TEST_KEYS.ek)}</inst:Global_encryption_unicast_key>
+    <inst:Authentication_key>${oaepEncrypt(pem, TEST_KEYS.ak)}</inst:Authentication_key>
+    <inst:Delivery_date>2026-11-24T08:30:00Z</inst:Delivery_date>
+    <inst:Polyphase>true</inst:Polyphase><inst:IpAddressIsStatic>false</inst:IpAddressIsStatic>
+    <inst:WithListMax>32</inst:WithListMax><inst:SelectiveAccessSupported>true</inst:SelectiveAccessSupported>
+    <inst:ChallengeLength>16</inst:ChallengeLength><inst:Port>4059</inst:Port>
+  </inst:Device><inst:DeviceModel><inst:Manufacturer>Test</inst:Manufacturer><inst:ModelCode>T-1000</inst:ModelCode></inst:DeviceModel><inst:overwrite>false</inst:overwrite>`;
+}
+
+test('GXF SOAP AddDevice: DSMR 2.2 and SMR 4.3 accepted as GXF accepts them, an unknown combination is 206, and what GXF keeps is kept and shown in the admin device view', async () => {
+  await withHttpHeadend(async ({ db, url }) => {
+    await addOrganisation(db, { identification: ORG });
+    const pem = await (await fetch(`${url}/api/v1/platform/public-key`)).text();
+    const add = (id: string, name: string, version: string) => call(url, 'installationService', 'inst', 'AddDevice', addFullEMeterXml(pem, id, name, version));
+    const view = async (id: string) => {
+      const res = await fetch(`${url}/api/v1/admin/devices/${id}`, { headers: { 'x-organisation-identification': 'OSGP' } });
+      return { status: res.status, body: await res.json() as any };
+    };
+    for (const [id, name, version] of [['E0051004000000022', 'DSMR', '2.2'], ['E0051004000000043', 'SMR', '4.3']] as const) {
+      const added = await add(id, name, version);
+      assert.equal(added.status, 200, added.xml);
+      assert.equal(one(added.xml, '//inst:AddDeviceResponse/inst:Result'), 'OK', added.xml);
+      const d = await view(id);
+      assert.equal(d.status, 200, JSON.stringify(d.body));
+      assert.equal(d.body.protocolName, name);
+      assert.equal(d.body.protocolVersion, version);
+      assert.deepEqual(d.body.installation, {
+        deviceModel: { manufacturer: 'Test', modelCode: 'T-1000' },
+        protocolVariant: 'zzzz', timezone: 'Europe/Amsterdam', supplier: 'Kaifa',
+        communicationMethod: 'GPRS', communicationProvider: 'KPN', iccId: '1234',
+        lls1Active: true, hls3Active: false, hls4Active: false, polyphase: true, ipAddressIsStatic: false, selectiveAccessSupported: true,
+        deliveryDate: '2026-11-24T08:30:00.000Z',
+      });
+    }
+    // GXF has no protocol DSMR 4.3: UNKNOWN_PROTOCOL_NAME_OR_VERSION_OR_VARIANT, nothing stored.
+    const unknown = await add('E0051004000000044', 'DSMR', '4.3');
+    assert.equal(fault(unknown.xml), '206', unknown.xml);
+    assert.equal((await view('E0051004000000044')).status, 404);
   });
 });

@@ -69,8 +69,11 @@ test('a new M-Bus device alarm is stored, notified, and (by policy) answered wit
     assert.match(note, new RegExp(`<ns2:deviceIdentification>${GW}</ns2:deviceIdentification>`));
     assert.match(note, /<ns2:result>OK<\/ns2:result>/);
     assert.match(note, new RegExp(stored.correlation_uid));
-    // plaintext pushes are unauthenticated: no automatic rekey unless the organisation allows them
-    await new Promise((r) => setTimeout(r, 300));
+    // Plaintext pushes are unauthenticated: no automatic rekey unless the organisation allows them. The policy's
+    // decision is recorded on the push once made; wait for it, then nothing may have been queued.
+    const decision = (where: string, ...params: unknown[]) =>
+      until(async () => (await db.query<{ auto_rekey: string | null }>(`SELECT auto_rekey FROM push_message WHERE ${where} ORDER BY id DESC LIMIT 1`, params)).rows[0]?.auto_rekey ?? undefined);
+    assert.equal(await decision('correlation_uid = $1', stored.correlation_uid), 'PLAINTEXT_REFUSED');
     const auto = () => db.query(`SELECT correlation_uid FROM request WHERE message_type = 'SET_MBUS_USER_KEY_BY_CHANNEL'`);
     assert.equal((await auto()).rowCount, 0);
 
@@ -78,6 +81,7 @@ test('a new M-Bus device alarm is stored, notified, and (by policy) answered wit
     const ciphered = alarmPushBytes(sim.state, 'smr5-ciphered', newMbusDeviceAlarm(2));
     await sendPush(ciphered, { host: '127.0.0.1', port: h.push!.tcpPort!, transport: 'tcp' });
     const req = await until(async () => (await auto()).rows[0] as { correlation_uid: string } | undefined);
+    assert.equal(await decision(`format = 'SMR5_CIPHERED'`), 'REQUESTED');
     const done = await h.platform.requests.waitForResponse(req.correlation_uid, ORG, 20_000);
     assert.equal(done.result, 'OK', JSON.stringify(done.error));
     const active = await h.secrets.getActive(GM2, 'G_METER_ENCRYPTION_KEY');
@@ -92,8 +96,7 @@ test('a new M-Bus device alarm is stored, notified, and (by policy) answered wit
     await updateOrganisation(db, ORG, { autoRekeyOnAlarm: true });
     await db.query('UPDATE organisation SET auto_rekey_allow_plaintext = true WHERE identification = $1', [ORG]);
     await sendPush(alarmPushBytes(sim.state, 'dsmr4', newMbusDeviceAlarm(2)), { host: '127.0.0.1', port: h.push!.tcpPort! });
-    await until(async () => ((await db.query(`SELECT count(*)::int AS n FROM push_message`)).rows[0] as { n: number }).n >= 4 ? true : undefined);
-    await new Promise((r) => setTimeout(r, 200));
+    assert.equal(await decision(`format = 'DSMR4'`), 'RATE_LIMITED');
     assert.equal((await auto()).rowCount, 1);
   } finally {
     await h?.stop();

@@ -75,8 +75,10 @@ test('the API side of a request is a span tagged with the same correlation uid',
     const res = await fetch(`${h.url}/api/v1/devices/E0000000000000031/mbus/scan`, { method: 'POST', headers: { 'X-Organisation-Identification': 'api-org' } });
     assert.equal(res.status, 202);
     const { correlationUid } = (await res.json()) as { correlationUid: string };
-    await new Promise((r) => setTimeout(r, 100));
-    const span = exporter.getFinishedSpans().find((s) => s.name === 'HTTP POST' && s.attributes[CORRELATION_UID] === correlationUid);
+    // The server span ends just after the answer was sent: wait for it (bounded), do not guess a pause.
+    const find = () => exporter.getFinishedSpans().find((s) => s.name === 'HTTP POST' && s.attributes[CORRELATION_UID] === correlationUid);
+    for (let i = 0; i < 200 && !find(); i++) await new Promise((r) => setTimeout(r, 10));
+    const span = find();
     assert.ok(span, exporter.getFinishedSpans().map((s) => `${s.name} ${JSON.stringify(s.attributes)}`).join('\n'));
   } finally {
     await h.stop();

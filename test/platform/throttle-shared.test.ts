@@ -157,7 +157,15 @@ for (const engine of engines) {
       // A live holder renews (every leaseMs / 3): its permit stays taken long after one lease.
       const { a: live, b: other } = p.make({ maxOpen: 1, leaseMs: 300 });
       const held = await live.acquire();
-      await sleep(1000);
+      // Wait until renewals have carried the lease past three lease lengths after it was taken (a positive sign
+      // that it is renewed, not a fixed pause): without them it would have expired twice over by now.
+      for (let i = 0; ; i++) {
+        const r = await p.db.query<{ renewed: boolean }>(
+          `SELECT expires_at > acquired_at + interval '900 milliseconds' AS renewed FROM connection_permit WHERE holder = $1 AND released_at IS NULL`, [live.holder]);
+        if (r.rows[0]?.renewed) break;
+        assert.ok(i < 200, 'the live holder renewed its lease');
+        await sleep(25);
+      }
       await assert.rejects(other.acquire(), denied('open'));
       await held();
       assert.equal((await other.tryAcquire()).granted, true);

@@ -8,7 +8,7 @@ import { createDecipheriv } from 'node:crypto';
 import { ErrorCode } from '../../src/errors.ts';
 import { SoftwareKekProvider, openDefaultKek, KEK_FILE_NAME, keyCheckValue } from '../../src/secrets/kek.ts';
 import { seal, unseal, aesGcmEncrypt } from '../../src/secrets/envelope.ts';
-import { assertNoKeyMaterial } from '../../src/secrets/redact.ts';
+import { assertNoKeyMaterial } from '../support/key-material.ts';
 import { codeOf } from './helpers.ts';
 
 const KEK_HEX = '000102030405060708090a0b0c0d0e0f101112131415161718191a1b1c1d1e1f';

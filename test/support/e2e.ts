@@ -1,5 +1,6 @@
 /** Helpers shared by the end-to-end tests: GXF SOAP namespaces and paths, XPath reading, key encryption as GXF
  * clients do it, and waiting for a condition. */
+import assert from 'node:assert/strict';
 import { publicEncrypt, constants } from 'node:crypto';
 import { XmlDocument, XmlElement } from 'libxml2-wasm';
 import { TEST_KEYS, TEST_GMETER } from '../../src/simulator/meter.ts';
@@ -71,4 +72,24 @@ export async function until<T>(f: () => Promise<T | undefined>, ms = 20_000): Pr
     if (Date.now() - t0 > ms) throw new Error('timed out');
     await new Promise((r) => setTimeout(r, 50));
   }
+}
+
+/** The outcome of a REST operation: the refusal as answered, or the stored response once it exists. */
+export interface RestOutcome { status: number; result?: string; data?: any; error?: { code: number; message: string }; body: any }
+
+/** POSTs a REST operation for `org`; on 202 polls the Location (a /api/v1/responses/ URL) until the response exists. */
+export async function restOperation(url: string, path: string, org: string, body: unknown = {}): Promise<RestOutcome> {
+  const res = await fetch(`${url}/api/v1${path}`, { method: 'POST', headers: { 'content-type': 'application/json', 'x-organisation-identification': org }, body: JSON.stringify(body) });
+  const accepted = await res.json() as any;
+  if (res.status !== 202) return { status: res.status, body: accepted };
+  const location = res.headers.get('location')!;
+  assert.ok(location.startsWith('/api/v1/responses/'), location);
+  for (let i = 0; i < 1200; i++) {
+    const r = await fetch(`${url}${location}`, { headers: { 'x-organisation-identification': org } });
+    const b = await r.json() as any;
+    if (r.status === 200) return { status: 200, result: b.result, data: b.data, error: b.error, body: b };
+    assert.equal(r.status, 404, JSON.stringify(b));
+    await new Promise((res) => setTimeout(res, 50));
+  }
+  throw new Error(`no response for ${path}`);
 }

@@ -14,6 +14,7 @@ import {
   listOrganisations, revokeAuthorisation, setNetworkAddress, updateOrganisation,
 } from '../../platform/inventory.ts';
 import { certificateOrganisations, isLoopback, type PlainHttpTrust } from './caller.ts';
+import { getDeviceInstallation } from '../../platform/device-installation.ts';
 
 export const ADMIN_PREFIX = '/api/v1/admin';
 export const ORGANISATION_HEADER = 'x-organisation-identification';
@@ -175,10 +176,15 @@ export async function adminRoutes(app: FastifyInstance, o: AdminRoutesOptions): 
     reply.code(201);
     return result;
   });
-  app.get<{ Params: { id: string } }>('/devices/:id', async (request) => ({
-    ...(await getDevice(db, request.params.id)),
-    authorisations: await listAuthorisations(db, request.params.id),
-  }));
+  app.get<{ Params: { id: string } }>('/devices/:id', async (request) => {
+    const installation = await getDeviceInstallation(db, request.params.id);
+    return {
+      ...(await getDevice(db, request.params.id)),
+      authorisations: await listAuthorisations(db, request.params.id),
+      // What AddDevice stated (DeviceModel, Timezone, Supplier, LLS1/HLS flags, …), when it was added that way.
+      ...(installation ? { installation } : {}),
+    };
+  });
   // GXF SetCommunicationNetworkInformation.
   app.put<{ Params: { id: string } }>('/devices/:id/network', async (request) => {
     const body = parse(networkBody, request.body);

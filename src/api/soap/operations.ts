@@ -13,12 +13,12 @@ import {
   MessageType,
   type AddDevicePayload,
   type ChannelElementValues,
-  type EncryptionKeyStatus,
   type GMeterSecretType,
   type MessageTypeName,
   type ResultType,
 } from '../../platform/operations.ts';
 import type { StoredResponse } from '../rest/platform-api.ts';
+import { isEncryptionKeyStatusName } from '../../cosem/mbus.ts';
 import { functionalFault } from './faults.ts';
 import { schemaFiles } from './wsdl.ts';
 import { child, childText, el, escapeXml, NS } from './xml.ts';
@@ -135,7 +135,12 @@ function readAddDevice(request: XmlElement): { deviceIdentification: string; pay
     protocolName: childText(d, 'protocolName'),
     protocolVersion: childText(d, 'protocolVersion'),
     protocolVariant: childText(d, 'protocolVariant'),
+    timezone: childText(d, 'Timezone'),
     communicationMethod: childText(d, 'Communication_method'),
+    communicationProvider: childText(d, 'Communication_provider'),
+    iccId: childText(d, 'Icc_id'),
+    supplier: childText(d, 'Supplier'),
+    lls1Active: bool(childText(d, 'Lls1_active')),
     hls3Active: bool(childText(d, 'Hls3_active')),
     hls4Active: bool(childText(d, 'Hls4_active')),
     hls5Active: bool(childText(d, 'Hls5_active')),
@@ -150,6 +155,9 @@ function readAddDevice(request: XmlElement): { deviceIdentification: string; pay
     mbusUserKey: hex(childText(d, 'Mbus_user_key')),
     mbusFirmwareUpdateAuthenticationKey: hex(childText(d, 'Mbus_firmware_update_authentication_key')),
     mbusP0Key: hex(childText(d, 'Mbus_p0_key')),
+    polyphase: bool(childText(d, 'Polyphase')),
+    ipAddressIsStatic: bool(childText(d, 'IpAddressIsStatic')),
+    deliveryDate: childText(d, 'Delivery_date'),
     withListMax: int(childText(d, 'WithListMax')),
     selectiveAccessSupported: bool(childText(d, 'SelectiveAccessSupported')),
     challengeLength: int(childText(d, 'ChallengeLength')),
@@ -183,14 +191,6 @@ function deviceId(v: unknown, what: string): string {
   if (typeof v !== 'string' || !DEVICE_ID.test(v)) throw new IncompleteResultError(what);
   return v;
 }
-
-const KEY_STATUSES = new Set<EncryptionKeyStatus>([
-  'NO_ENCRYPTION_KEY',
-  'ENCRYPTION_KEY_SET',
-  'ENCRYPTION_KEY_TRANSFERRED',
-  'ENCRYPTION_KEY_SET_AND_TRANSFERRED',
-  'ENCRYPTION_KEY_IN_USE',
-]);
 
 /** installation:ChannelElementValues (all six children required). */
 function channelElementValues(v: unknown, p: string): string {
@@ -234,7 +234,7 @@ function resultWithDescription(stored: StoredResponse, p: string): string {
 
 function encryptionKeyStatus(stored: StoredResponse, p: string): string {
   const status = stored.data === undefined || stored.data === null ? undefined : record(stored.data, 'data').encryptionKeyStatus;
-  if (status !== undefined && !KEY_STATUSES.has(status as EncryptionKeyStatus)) throw new IncompleteResultError('encryptionKeyStatus');
+  if (status !== undefined && !isEncryptionKeyStatusName(status)) throw new IncompleteResultError('encryptionKeyStatus');
   return el(`${p}:Result`, resultText(stored.result)) + (status === undefined ? '' : el(`${p}:EncryptionKeyStatus`, status as string));
 }
 
@@ -387,9 +387,11 @@ export const OPERATIONS: readonly SoapOperation[] = [
     payload: { channel: channelOf(r, 'DecoupleMbusDeviceByChannelRequestData') },
   })),
   poll(NS.installation, 'DecoupleMbusDeviceByChannel', MessageType.DECOUPLE_MBUS_DEVICE_BY_CHANNEL, 'strict', (stored, p) => {
-    const result = el('common:Result', resultText(stored.result));
     const d = stored.data === undefined || stored.data === null ? {} : record(stored.data, 'data');
-    // The schema makes (mbusDeviceIdentification, ChannelElementValues) one optional group: both or neither.
+    const result = el('common:Result', resultText(stored.result)) + (typeof d.resultString === 'string' ? el('common:resultString', d.resultString) : '');
+    // The schema makes (mbusDeviceIdentification, ChannelElementValues) one optional group: both or neither. GXF
+    // sends ChannelElementValues alone when it knows no device for the channel; a WSDL client (zeep) refuses that,
+    // so SOAP leaves the group out and REST shows the values (docs/gxf-compatibility.md).
     if (d.mbusDeviceIdentification === undefined || d.channelElementValues === undefined) return result;
     return (
       result +

@@ -16,7 +16,7 @@ export function register(program: Command): void {
     .description('add a gateway E-meter (--type E) or an M-Bus G-meter (--type G)')
     .requiredOption('--type <E|G>', 'E = SMART_METER_E, G = SMART_METER_G')
     .option('--protocol <name>', 'DSMR or SMR')
-    .option('--protocol-version <v>', '4.2.2, 4.3, 5.0.0, 5.1, 5.2 or 5.5')
+    .option('--protocol-version <v>', '2.2 or 4.2.2 (DSMR); 4.3, 5.0.0, 5.1, 5.2 or 5.5 (SMR)')
     .option('--host <host>', 'network address of an E-meter')
     .option('--port <port>', 'TCP port', int)
     .option('--transport <t>', 'WRAPPER or HDLC')

@@ -144,6 +144,7 @@ const cases: Case[] = [
       mbusVersion: 66,
       mbusDeviceTypeIdentification: 3,
       mbusDefaultKey: '0a1b2c',
+      deliveryDate: '2026-11-24T00:00:00Z',
       challengeLength: 16,
       deviceModel: { manufacturer: 'LGB' },
       overwrite: false,

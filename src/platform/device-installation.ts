@@ -1,0 +1,69 @@
+/**
+ * What a client stated about a device when it added it (GXF AddDevice: DeviceModel, Timezone, Supplier, the
+ * LLS1/HLS flags, …) and the platform does not need to reach the meter. Kept, as GXF keeps it, and shown in the
+ * admin device view. Stored apart from the device row (table device_installation), which goes with the device.
+ */
+import type { Queryable } from './db/db.ts';
+
+export interface DeviceInstallation {
+  deviceModel?: { manufacturer: string; modelCode?: string };
+  protocolVariant?: string;
+  timezone?: string;
+  supplier?: string;
+  communicationMethod?: string;
+  communicationProvider?: string;
+  iccId?: string;
+  lls1Active?: boolean;
+  hls3Active?: boolean;
+  hls4Active?: boolean;
+  polyphase?: boolean;
+  ipAddressIsStatic?: boolean;
+  selectiveAccessSupported?: boolean;
+  /** ISO 8601, as the client sent it (GXF's required Delivery_date). */
+  deliveryDate?: string;
+}
+
+/** Column of each field, in one place for writing and reading. */
+const COLUMNS: readonly [Exclude<keyof DeviceInstallation, 'deviceModel'>, string][] = [
+  ['protocolVariant', 'protocol_variant'],
+  ['timezone', 'timezone'],
+  ['supplier', 'supplier'],
+  ['communicationMethod', 'communication_method'],
+  ['communicationProvider', 'communication_provider'],
+  ['iccId', 'icc_id'],
+  ['lls1Active', 'lls1_active'],
+  ['hls3Active', 'hls3_active'],
+  ['hls4Active', 'hls4_active'],
+  ['polyphase', 'polyphase'],
+  ['ipAddressIsStatic', 'ip_address_is_static'],
+  ['selectiveAccessSupported', 'selective_access_supported'],
+  ['deliveryDate', 'delivery_date'],
+];
+
+/** Stores (or replaces) what was stated about the device; call it in the transaction that adds the device. */
+export async function saveDeviceInstallation(q: Queryable, deviceIdentification: string, d: DeviceInstallation): Promise<void> {
+  const names = ['device_identification', 'device_model_manufacturer', 'device_model_code', ...COLUMNS.map(([, c]) => c)];
+  const values = [deviceIdentification, d.deviceModel?.manufacturer ?? null, d.deviceModel?.modelCode ?? null, ...COLUMNS.map(([f]) => d[f] ?? null)];
+  await q.query(
+    `INSERT INTO device_installation (${names.join(', ')}) VALUES (${names.map((_, i) => `$${i + 1}`).join(', ')})
+     ON CONFLICT (device_identification) DO UPDATE SET ${names.slice(1).map((n) => `${n} = EXCLUDED.${n}`).join(', ')}, updated_at = now()`,
+    values,
+  );
+}
+
+/** What was stated about the device (only the fields given), or undefined when it was not added through AddDevice. */
+export async function getDeviceInstallation(q: Queryable, deviceIdentification: string): Promise<DeviceInstallation | undefined> {
+  const r = await q.query<Record<string, unknown>>('SELECT * FROM device_installation WHERE device_identification = $1', [deviceIdentification]);
+  const row = r.rows[0];
+  if (!row) return undefined;
+  const out: Record<string, unknown> = {};
+  if (row.device_model_manufacturer != null) {
+    out.deviceModel = { manufacturer: row.device_model_manufacturer, ...(row.device_model_code != null ? { modelCode: row.device_model_code } : {}) };
+  }
+  for (const [field, column] of COLUMNS) {
+    const v = row[column];
+    if (v === null || v === undefined) continue;
+    out[field] = v instanceof Date ? v.toISOString() : column === 'delivery_date' ? new Date(v as string).toISOString() : v;
+  }
+  return out as DeviceInstallation;
+}
