@@ -15,6 +15,8 @@
  */
 import { MeterfabricError, ErrorCode } from '../errors.ts';
 import type { EncryptionKeyStatus, GMeterSecretType } from '../platform/operations.ts';
+import { MessageType } from '../platform/operations.ts';
+import { coupledElsewhere, reportedMbusDevice } from './mbus-identity.ts';
 import { transferKeyFormat, type ExecutorDeps, type GatewayLink, type MbusDeviceRecord, type ChannelElementValues } from './ports.ts';
 
 export interface KeyBlobs {
@@ -113,13 +115,17 @@ export async function setMbusUserKeyByChannel(deps: ExecutorDeps, blobs: KeyBlob
   }
   await withLink(deps, gateway.deviceIdentification, req.signal, async (link) => {
     const values = await link.readChannel(channel);
-    const mbus = isEmptyChannel(values) ? undefined : await deps.inventory.findMbusDeviceByIdentity(values.identificationNumber, values.manufacturerIdentification);
-    if (!mbus) {
+    // The reported identity names a device only within what the caller may use (./mbus-identity.ts): GXF's 201
+    // text when it names none of the caller's devices, 216 when it names one coupled elsewhere; no key either way.
+    const found = await reportedMbusDevice(deps, req.organisationIdentification, MessageType.SET_MBUS_USER_KEY_BY_CHANNEL, gateway.deviceIdentification, channel, values);
+    if (found.kind === 'none') {
       throw functional(
         ErrorCode.UNKNOWN_DEVICE,
         `Unable to find M-Bus device for M-Bus identification number: ${values.identificationNumber} and manufacturer ID: ${values.manufacturerIdentification}`,
       );
     }
+    if (found.kind === 'elsewhere') throw coupledElsewhere(found.mbus, gateway.deviceIdentification, channel);
+    const mbus = found.mbus;
     if (mbus.gatewayDeviceIdentification !== gateway.deviceIdentification || mbus.channel !== channel) {
       await deps.inventory.setCoupling(mbus.deviceIdentification, gateway.deviceIdentification, channel, values.primaryAddress);
     }
