@@ -15,7 +15,7 @@ import type { SecretStore, SecretMetadata } from '../secrets/store.ts';
 import { MessageType } from '../platform/operations.ts';
 import { listOrganisations, updateOrganisation, findDevice, type Device } from '../platform/inventory.ts';
 import { isLoopback } from '../api/rest/caller.ts';
-import { problem } from '../api/server.ts';
+import { errorAnswer } from '../api/problems.ts';
 import {
   DEFAULT_SESSION_TTL_MS, createSession, endSession, findSession, issueConsoleToken, organisationOfToken, revokeConsoleTokens, type ConsoleSession,
 } from './auth.ts';
@@ -105,14 +105,8 @@ export async function consolePlugin(app: FastifyInstance, opts: ConsolePluginOpt
 
   await app.register(async (scope) => {
     scope.setErrorHandler((error: FastifyError | MeterfabricError, _request, reply) => {
-      if (isMeterfabricError(error)) {
-        const p = problem(error);
-        return reply.code(p.status).type('application/json').send(p);
-      }
-      const status = (error as FastifyError).statusCode ?? 500;
-      if (status < 500) return reply.code(status).send({ status, code: ErrorCode.VALIDATION_ERROR, codeName: 'VALIDATION_ERROR', component: 'SHARED', message: error.message });
-      platform.log.error({ err: error }, 'unexpected error in console route');
-      return reply.code(500).send({ status: 500, code: ErrorCode.INTERNAL_ERROR, codeName: 'INTERNAL_ERROR', component: 'SHARED', message: 'Internal error' });
+      const p = errorAnswer(error, (e) => platform.log.error({ err: e }, 'unexpected error in console route'));
+      return reply.code(p.status).type('application/json').send(p);
     });
     scope.addHook('onSend', async (_request, reply, payload) => {
       reply.header('cache-control', 'no-store');
