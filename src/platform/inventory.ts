@@ -127,7 +127,7 @@ export interface NewOrganisation {
 /**
  * Organisation identifiers: letters, digits, dot, underscore and hyphen, 1..40 characters. Narrower than GXF's
  * Identification type on purpose: the identifier becomes a certificate CN, a path segment and a header value, where
- * '/', '=', ',' or spaces would let one name be read as another (docs in README "Security model").
+ * '/', '=', ',' or spaces would let one name be read as another (README "Authorisation and notification targets").
  */
 export const ORGANISATION_IDENTIFICATION = /^[A-Za-z0-9._-]{1,40}$/;
 

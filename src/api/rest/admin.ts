@@ -62,7 +62,7 @@ const orgBody = z.object({
   notificationUrl: url.nullable().optional(),
   webhookUrl: url.nullable().optional(),
   autoRekeyOnAlarm: z.boolean().optional(),
-  /** URL prefixes the organisation's notifications may go to (README "Security model"). */
+  /** URL prefixes the organisation's notifications may go to (README "Authorisation and notification targets"). */
   allowedUrls: urlPrefixes.optional(),
 }).strict();
 const orgPatch = orgBody.omit({ identification: true }).extend({

@@ -1,4 +1,4 @@
--- Organisation identifiers and the notification allowlist (README "Security model").
+-- Organisation identifiers and the notification allowlist (README "Authorisation and notification targets").
 
 -- New and renamed organisations: letters, digits, '.', '_' and '-', 1..40 characters. NOT VALID: rows that exist
 -- already are not checked (an older database may hold other names; they keep working until renamed).
