@@ -9,7 +9,9 @@
  * - functional errors (empty channel, unknown M-Bus device, unsupported protocol, no default key) are not
  *   retryable (#4); a missing default key is 806 KEY_NOT_PRESENT (#15);
  * - the SMR5 key change counter is persisted and strictly increasing per M-Bus device (#5);
- * - the coupling in the inventory is repaired to what the meter reports (#13).
+ * - an uncoupled gas meter that the gateway reports on the channel is coupled there in the inventory (#13); a
+ *   reported identity names only a device the caller may act on, uncoupled or coupled to that very channel
+ *   (./mbus-identity.ts), so no report moves another device or files a key under it.
  * The executor does one association with at most: connect, AARQ, HLS pass 3/4, one get-with-list, transfer_key,
  * set_encryption_key (6 round trips, DLMS-NOTES §14).
  */
