@@ -4,7 +4,10 @@
  */
 import { MeterfabricError, ErrorCode } from '../errors.ts';
 import type { Db, Queryable } from '../platform/db/db.ts';
-import { decoupleOthersOnChannel, findDevice, getDevice, listDevices, setCoupling as setDeviceCoupling, addDevice as addInventoryDevice } from '../platform/inventory.ts';
+import {
+  decoupleOthersOnChannel, findDevice, findMbusDeviceByIdentity, getDevice, isAuthorised, listDevices, mayOverwriteDevice, replaceDevice,
+  setCoupling as setDeviceCoupling, addDevice as addInventoryDevice,
+} from '../platform/inventory.ts';
 import type { Device } from '../platform/inventory.ts';
 import { saveDeviceInstallation, type DeviceInstallation } from '../platform/device-installation.ts';
 import { DbInvocationCounterStore } from '../platform/invocation-counters.ts';
@@ -79,13 +82,10 @@ export function inventoryPort(db: Db): InventoryPort {
       return d && d.deviceType === 'SMART_METER_G' ? toMbusRecord(d) : undefined;
     },
     async findMbusDeviceByIdentity(identificationNumber, manufacturer) {
-      const r = await db.query<{ device_identification: string }>(
-        `SELECT device_identification FROM device WHERE device_type = 'SMART_METER_G' AND mbus_identification_number = $1 AND mbus_manufacturer_identification = $2 LIMIT 1`,
-        [identificationNumber, manufacturer],
-      );
-      const id = r.rows[0]?.device_identification;
-      return id ? toMbusRecord(await getDevice(db, id)) : undefined;
+      const d = await findMbusDeviceByIdentity(db, identificationNumber, manufacturer);
+      return d ? toMbusRecord(d) : undefined;
     },
+    mayActOn: (organisation, deviceIdentification, deviceFunction) => isAuthorised(db, organisation, deviceIdentification, deviceFunction),
     async setCoupling(mbusId, gateway, channel, primaryAddress) {
       await db.tx(async (q) => {
         // Callers record what the meter reports on that channel, so any other device the inventory still has
@@ -221,13 +221,21 @@ function installationOf(p: AddDevicePayload): DeviceInstallation {
   return { deviceModel, protocolVariant, timezone, supplier, communicationMethod, communicationProvider, iccId, lls1Active, hls3Active, hls4Active, polyphase, ipAddressIsStatic, selectiveAccessSupported, deliveryDate };
 }
 
-/** AddDevice: inventory and keys, no device contact (GXF-SEMANTICS §17). */
+/**
+ * AddDevice: inventory and keys, no device contact (GXF-SEMANTICS §17). A device that exists already ends with 204
+ * EXISTING_DEVICE unless overwrite is set; overwrite is for the device's OWNER (or an ADMIN organisation) and
+ * replaces the device's description and keys in place: it never moves ownership, couplings or authorisations.
+ */
 async function addDevice(c: ExecutorComponents, ctx: OperationContext): Promise<undefined> {
   const p = ctx.payload as AddDevicePayload;
   const invalid = (message: string) => new MeterfabricError(ErrorCode.VALIDATION_ERROR, message, { component: 'PROTOCOL_DLMS', retryable: false });
+  const exists = () => new MeterfabricError(ErrorCode.EXISTING_DEVICE, `Device ${p.deviceIdentification} already exists`, { component: 'DOMAIN_SMART_METERING', retryable: false });
+  const notOwner = () => new MeterfabricError(ErrorCode.UNAUTHORIZED, `Organisation [${ctx.organisationIdentification}] is not authorized for action`, { component: 'DOMAIN_SMART_METERING', retryable: false });
   if (!p.deviceIdentification) throw invalid('Device identification is required');
+  // Checked before any key is decrypted, and again inside the transaction that writes.
   const existing = await findDevice(c.db, p.deviceIdentification);
-  if (existing && !p.overwrite) throw new MeterfabricError(ErrorCode.EXISTING_DEVICE, `Device ${p.deviceIdentification} already exists`, { component: 'DOMAIN_SMART_METERING', retryable: false });
+  if (existing && !p.overwrite) throw exists();
+  if (existing && !(await mayOverwriteDevice(c.db, ctx.organisationIdentification, p.deviceIdentification))) throw notOwner();
   const isG = p.deviceType === 'SMART_METER_G' || Boolean(p.mbusDefaultKey);
   const keyFields: [keyof AddDevicePayload, SecretType][] = isG
     ? [
@@ -254,23 +262,28 @@ async function addDevice(c: ExecutorComponents, ctx: OperationContext): Promise<
     decrypted.push([type, c.clientKeys.decryptClientKey(hex)]);
   }
   const protocol = p.protocolName && p.protocolVersion ? { protocolName: p.protocolName, protocolVersion: p.protocolVersion } : {};
+  const description = {
+    deviceIdentification: p.deviceIdentification,
+    deviceType: (isG ? 'SMART_METER_G' : 'SMART_METER_E') as Device['deviceType'],
+    ...protocol,
+    port: p.port ?? null,
+    hls5Active: p.hls5Active ?? true,
+    challengeLength: p.challengeLength ?? null,
+    withListMax: p.withListMax ?? null,
+    mbusIdentificationNumber: p.mbusIdentificationNumber ?? null,
+    mbusManufacturerIdentification: p.mbusManufacturerIdentification ?? null,
+    mbusVersion: p.mbusVersion ?? null,
+    mbusDeviceTypeIdentification: p.mbusDeviceTypeIdentification ?? null,
+  };
   await c.db.tx(async (q) => {
-    if (existing) await q.query('DELETE FROM device_authorisation WHERE device_identification = $1', [p.deviceIdentification]).catch(() => undefined);
-    if (existing) await q.query('DELETE FROM device WHERE device_identification = $1', [p.deviceIdentification]);
-    await addInventoryDevice(q, {
-      deviceIdentification: p.deviceIdentification,
-      deviceType: isG ? 'SMART_METER_G' : 'SMART_METER_E',
-      ...protocol,
-      port: p.port ?? null,
-      hls5Active: p.hls5Active ?? true,
-      challengeLength: p.challengeLength ?? null,
-      withListMax: p.withListMax ?? null,
-      mbusIdentificationNumber: p.mbusIdentificationNumber ?? null,
-      mbusManufacturerIdentification: p.mbusManufacturerIdentification ?? null,
-      mbusVersion: p.mbusVersion ?? null,
-      mbusDeviceTypeIdentification: p.mbusDeviceTypeIdentification ?? null,
-      ownerOrganisationIdentification: ctx.organisationIdentification,
-    });
+    const now = await findDevice(q, p.deviceIdentification);
+    if (!now) {
+      await addInventoryDevice(q, { ...description, ownerOrganisationIdentification: ctx.organisationIdentification });
+    } else {
+      if (!p.overwrite) throw exists();
+      if (!(await mayOverwriteDevice(q, ctx.organisationIdentification, p.deviceIdentification))) throw notOwner();
+      await replaceDevice(q, description);
+    }
     await saveDeviceInstallation(q, p.deviceIdentification, installationOf(p));
   });
   for (const [type, key] of decrypted) {

@@ -7,6 +7,8 @@ import type { ChannelElementValues } from '../platform/operations.ts';
 import type { ExecutorDeps, MbusDeviceRecord } from './ports.ts';
 import { isUninterpretableIdentification, stripUninterpretableSuffix } from '../cosem/mbus.ts';
 import { isEmptyChannel, withLink, functional as functionalError, type RequestInfo } from './mbus-keys.ts';
+import { coupledElsewhere, reportedMbusDevice } from './mbus-identity.ts';
+import { MessageType } from '../platform/operations.ts';
 
 const functional = (code: number, message: string, component: 'PROTOCOL_DLMS' | 'DOMAIN_SMART_METERING' = 'DOMAIN_SMART_METERING') => functionalError(code, message, component);
 
@@ -60,8 +62,7 @@ function partialScore(dev: MbusDeviceRecord, ch: ChannelElementValues): number {
 
 export async function coupleMbusDevice(deps: ExecutorDeps, req: RequestInfo, payload: { mbusDeviceIdentification: string; force?: boolean }) {
   const gateway = await deps.inventory.getGateway(req.deviceIdentification);
-  const mbus = await deps.inventory.getMbusDevice(payload.mbusDeviceIdentification);
-  if (!mbus) throw functional(ErrorCode.UNKNOWN_DEVICE, `M-Bus device ${payload.mbusDeviceIdentification} is unknown`);
+  const mbus = await mbusDeviceOfCaller(deps, req, payload.mbusDeviceIdentification, MessageType.COUPLE_MBUS_DEVICE);
   if (!payload.force) {
     // Coupled to any gateway, this one included, is 216 without Force, before any device contact (GXF
     // MBusGatewayService.checkAndHandleIfGivenMBusAlreadyCoupled; docs/gxf-compatibility.md).
@@ -111,10 +112,14 @@ export async function coupleMbusDeviceByChannel(deps: ExecutorDeps, req: Request
   const gateway = await deps.inventory.getGateway(req.deviceIdentification);
   const values = await withLink(deps, gateway.deviceIdentification, req.signal, (link) => link.readChannel(payload.channel));
   if (isEmptyChannel(values)) throw functional(ErrorCode.NO_DEVICE_FOUND_ON_CHANNEL, `No M-Bus device found on channel ${payload.channel} of ${gateway.deviceIdentification}`);
-  const mbus = await deps.inventory.findMbusDeviceByIdentity(values.identificationNumber, values.manufacturerIdentification);
-  if (!mbus) {
+  // The reported identity names a device only within what the caller may use (./mbus-identity.ts): 218 when it
+  // names none of the caller's devices, 216 when it names one coupled elsewhere.
+  const found = await reportedMbusDevice(deps, req.organisationIdentification, MessageType.COUPLE_MBUS_DEVICE_BY_CHANNEL, gateway.deviceIdentification, payload.channel, values);
+  if (found.kind === 'none') {
     throw functional(ErrorCode.NO_MATCHING_MBUS_DEVICE_FOUND, `No M-Bus device known with identification number ${values.identificationNumber} and manufacturer ${values.manufacturerIdentification}`);
   }
+  if (found.kind === 'elsewhere') throw coupledElsewhere(found.mbus, gateway.deviceIdentification, payload.channel);
+  const mbus = found.mbus;
   await deps.inventory.setCoupling(mbus.deviceIdentification, gateway.deviceIdentification, payload.channel, values.primaryAddress);
   return { mbusDeviceIdentification: mbus.deviceIdentification, channelElementValues: values };
 }
@@ -123,8 +128,7 @@ const EMPTY_IDENTITY = { primaryAddress: 0, identificationNumber: '00000000', ma
 
 export async function decoupleMbusDevice(deps: ExecutorDeps, req: RequestInfo, payload: { mbusDeviceIdentification: string }) {
   const gateway = await deps.inventory.getGateway(req.deviceIdentification);
-  const mbus = await deps.inventory.getMbusDevice(payload.mbusDeviceIdentification);
-  if (!mbus) throw functional(ErrorCode.UNKNOWN_DEVICE, `M-Bus device ${payload.mbusDeviceIdentification} is unknown`);
+  const mbus = await mbusDeviceOfCaller(deps, req, payload.mbusDeviceIdentification, MessageType.DECOUPLE_MBUS_DEVICE);
   // Not coupled: OK without device contact (GXF §16).
   if (!mbus.gatewayDeviceIdentification || !mbus.channel) return { mbusDeviceIdentification: mbus.deviceIdentification };
   if (mbus.gatewayDeviceIdentification !== gateway.deviceIdentification) {
@@ -160,11 +164,27 @@ export async function decoupleMbusDeviceByChannel(deps: ExecutorDeps, req: Reque
   const interpreted = !isUninterpretableIdentification(read.identificationNumber);
   const values = interpreted ? read : { ...read, identificationNumber: stripUninterpretableSuffix(read.identificationNumber) };
   const coupled = (await deps.inventory.mbusDevicesOnGateway(gateway.deviceIdentification)).find((d) => d.channel === payload.channel);
-  if (coupled) await deps.inventory.setCoupling(coupled.deviceIdentification, null, null, null);
-  const named = interpreted && !isEmptyChannel(values) ? await deps.inventory.findMbusDeviceByIdentity(values.identificationNumber, values.manufacturerIdentification) : undefined;
+  // The channel of the caller's own gateway is emptied on the meter either way; the inventory device on that channel
+  // is decoupled. The answer names the device the meter reported only when the caller may use it (./mbus-identity.ts):
+  // another organisation's device, or one coupled elsewhere, is neither decoupled nor named.
+  const reported = interpreted
+    ? await reportedMbusDevice(deps, req.organisationIdentification, MessageType.DECOUPLE_MBUS_DEVICE_BY_CHANNEL, gateway.deviceIdentification, payload.channel, values)
+    : undefined;
+  const named = reported?.kind === 'usable' ? reported.mbus : undefined;
+  const released = coupled ?? named;
+  if (released) await deps.inventory.setCoupling(released.deviceIdentification, null, null, null);
   return {
     resultString: interpreted ? DECOUPLE_SUCCESSFUL : DECOUPLE_UNINTERPRETABLE,
     ...(named ? { mbusDeviceIdentification: named.deviceIdentification } : {}),
     channelElementValues: values,
   };
+}
+
+/** An M-Bus device named by the caller: 201 when unknown or not the caller's to use (the two look the same). */
+async function mbusDeviceOfCaller(deps: ExecutorDeps, req: RequestInfo, mbusId: string, deviceFunction: string): Promise<MbusDeviceRecord> {
+  const mbus = await deps.inventory.getMbusDevice(mbusId);
+  if (!mbus || !(await deps.inventory.mayActOn(req.organisationIdentification, mbus.deviceIdentification, deviceFunction))) {
+    throw functional(ErrorCode.UNKNOWN_DEVICE, `M-Bus device ${mbusId} is unknown`);
+  }
+  return mbus;
 }

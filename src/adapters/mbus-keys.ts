@@ -9,7 +9,9 @@
  * - functional errors (empty channel, unknown M-Bus device, unsupported protocol, no default key) are not
  *   retryable (#4); a missing default key is 806 KEY_NOT_PRESENT (#15);
  * - the SMR5 key change counter is persisted and strictly increasing per M-Bus device (#5);
- * - the coupling in the inventory is repaired to what the meter reports (#13).
+ * - an uncoupled gas meter that the gateway reports on the channel is coupled there in the inventory (#13); a
+ *   reported identity names only a device the caller may act on, uncoupled or coupled to that very channel
+ *   (./mbus-identity.ts), so no report moves another device or files a key under it.
  * The executor does one association with at most: connect, AARQ, HLS pass 3/4, one get-with-list, transfer_key,
  * set_encryption_key (6 round trips, DLMS-NOTES §14).
  */
@@ -17,6 +19,8 @@ import { MeterfabricError, ErrorCode } from '../errors.ts';
 import { keyChangeCounter } from '../dlms/security/mbus-transfer-key.ts';
 import type { EncryptionKeyStatus, GMeterSecretType } from '../platform/operations.ts';
 import { ENCRYPTION_KEY_STATUS_NAMES } from '../cosem/mbus.ts';
+import { MessageType } from '../platform/operations.ts';
+import { coupledElsewhere, reportedMbusDevice } from './mbus-identity.ts';
 import { transferKeyFormat, type ExecutorDeps, type GatewayLink, type MbusDeviceRecord, type ChannelElementValues } from './ports.ts';
 
 export interface KeyBlobs {
@@ -103,13 +107,17 @@ export async function setMbusUserKeyByChannel(deps: ExecutorDeps, blobs: KeyBlob
   }
   await withLink(deps, gateway.deviceIdentification, req.signal, async (link) => {
     const values = await link.readChannel(channel);
-    const mbus = isEmptyChannel(values) ? undefined : await deps.inventory.findMbusDeviceByIdentity(values.identificationNumber, values.manufacturerIdentification);
-    if (!mbus) {
+    // The reported identity names a device only within what the caller may use (./mbus-identity.ts): GXF's 201
+    // text when it names none of the caller's devices, 216 when it names one coupled elsewhere; no key either way.
+    const found = await reportedMbusDevice(deps, req.organisationIdentification, MessageType.SET_MBUS_USER_KEY_BY_CHANNEL, gateway.deviceIdentification, channel, values);
+    if (found.kind === 'none') {
       throw functional(
         ErrorCode.UNKNOWN_DEVICE,
         `Unable to find M-Bus device for M-Bus identification number: ${values.identificationNumber} and manufacturer ID: ${values.manufacturerIdentification}`,
       );
     }
+    if (found.kind === 'elsewhere') throw coupledElsewhere(found.mbus, gateway.deviceIdentification, channel);
+    const mbus = found.mbus;
     if (mbus.gatewayDeviceIdentification !== gateway.deviceIdentification || mbus.channel !== channel) {
       await deps.inventory.setCoupling(mbus.deviceIdentification, gateway.deviceIdentification, channel, values.primaryAddress);
     }

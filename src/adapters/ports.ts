@@ -66,8 +66,15 @@ export interface AuditContext {
 export interface InventoryPort {
   getGateway(deviceIdentification: string): Promise<GatewayRecord>;
   getMbusDevice(deviceIdentification: string): Promise<MbusDeviceRecord | undefined>;
+  /** The gas meter with this M-Bus identity (unique in the inventory), whoever owns it: check mayActOn before use. */
   findMbusDeviceByIdentity(identificationNumber: string, manufacturerIdentification: string): Promise<MbusDeviceRecord | undefined>;
-  /** Records that the M-Bus device sits on this gateway channel, as the meter reports it: any other device the inventory still has on that channel is decoupled (repairs stale couplings). */
+  /** Whether the organisation may perform deviceFunction on the device (its authorisations, OWNER holds all). */
+  mayActOn(organisationIdentification: string, deviceIdentification: string, deviceFunction: string): Promise<boolean>;
+  /**
+   * Records that the M-Bus device sits on this gateway channel, as the meter reports it: any other device the
+   * inventory still has on that channel is decoupled (repairs stale couplings). Callers that found the device by
+   * a reported identity check it first (./mbus-identity.ts).
+   */
   setCoupling(mbusDeviceIdentification: string, gatewayDeviceIdentification: string | null, channel: number | null, primaryAddress?: number | null): Promise<void>;
   mbusDevicesOnGateway(gatewayDeviceIdentification: string): Promise<MbusDeviceRecord[]>;
   /** Next SMR5 key change counter for an M-Bus device: strictly increasing, persisted before it is returned. */

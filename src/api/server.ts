@@ -4,7 +4,7 @@
  */
 import Fastify, { type FastifyInstance, type FastifyError } from 'fastify';
 import { ErrorCode, isMeterfabricError, type MeterfabricError } from '../errors.ts';
-import { errorBody } from './problems.ts';
+import { errorAnswer } from './problems.ts';
 import type { Platform } from '../platform/platform.ts';
 import type { PlatformCa, TlsMaterial } from '../platform/ca.ts';
 import { soapPlugin } from './soap/plugin.ts';
@@ -45,16 +45,8 @@ export async function buildServer(o: ServerOptions): Promise<FastifyInstance> {
 
   await app.register(async (scope) => {
     scope.setErrorHandler((error: FastifyError | MeterfabricError, _request, reply) => {
-      if (isMeterfabricError(error)) {
-        const p = errorBody(error);
-        return reply.code(p.status).type('application/json').send(p);
-      }
-      const status = (error as FastifyError).statusCode ?? 500;
-      if (status < 500) {
-        return reply.code(status).send({ status, code: ErrorCode.VALIDATION_ERROR, codeName: 'VALIDATION_ERROR', component: 'SHARED', message: error.message });
-      }
-      o.platform.log.error({ err: error }, 'unexpected error in REST route');
-      return reply.code(500).send({ status: 500, code: ErrorCode.INTERNAL_ERROR, codeName: 'INTERNAL_ERROR', component: 'SHARED', message: 'Internal error' });
+      const p = errorAnswer(error, (e) => o.platform.log.error({ err: e }, 'unexpected error in REST route'));
+      return reply.code(p.status).type('application/json').send(p);
     });
     await scope.register(adminRoutes, {
       prefix: ADMIN_PREFIX, platform: o.platform, mutualTls: Boolean(o.tls), plainHttp: callerPolicy.plainHttp,

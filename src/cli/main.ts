@@ -28,8 +28,10 @@ export async function main(argv: string[]): Promise<void> {
   try {
     await program.parseAsync(argv);
   } catch (e) {
-    if (isMeterfabricError(e)) console.error(`error ${e.code} ${e.codeName}: ${e.message}`);
-    else console.error(`error: ${e instanceof Error ? e.message : String(e)}`);
+    // The logger's scrubber: a message that quotes its input (a file, an answer) never prints key-like hex.
+    const { scrubText } = await import('../observability/logger.ts');
+    if (isMeterfabricError(e)) console.error(`error ${e.code} ${e.codeName}: ${scrubText(e.message)}`);
+    else console.error(`error: ${scrubText(e instanceof Error ? e.message : String(e))}`);
     process.exitCode = 1;
   }
 }

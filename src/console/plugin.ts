@@ -15,7 +15,7 @@ import type { SecretStore, SecretMetadata } from '../secrets/store.ts';
 import { MessageType } from '../platform/operations.ts';
 import { listOrganisations, updateOrganisation, findDevice, type Device } from '../platform/inventory.ts';
 import { isLoopback } from '../api/rest/caller.ts';
-import { problem } from '../api/server.ts';
+import { errorAnswer, publicText } from '../api/problems.ts';
 import {
   DEFAULT_SESSION_TTL_MS, createSession, endSession, findSession, issueConsoleToken, organisationOfToken, revokeConsoleTokens, type ConsoleSession,
 } from './auth.ts';
@@ -105,14 +105,8 @@ export async function consolePlugin(app: FastifyInstance, opts: ConsolePluginOpt
 
   await app.register(async (scope) => {
     scope.setErrorHandler((error: FastifyError | MeterfabricError, _request, reply) => {
-      if (isMeterfabricError(error)) {
-        const p = problem(error);
-        return reply.code(p.status).type('application/json').send(p);
-      }
-      const status = (error as FastifyError).statusCode ?? 500;
-      if (status < 500) return reply.code(status).send({ status, code: ErrorCode.VALIDATION_ERROR, codeName: 'VALIDATION_ERROR', component: 'SHARED', message: error.message });
-      platform.log.error({ err: error }, 'unexpected error in console route');
-      return reply.code(500).send({ status: 500, code: ErrorCode.INTERNAL_ERROR, codeName: 'INTERNAL_ERROR', component: 'SHARED', message: 'Internal error' });
+      const p = errorAnswer(error, (e) => platform.log.error({ err: e }, 'unexpected error in console route'));
+      return reply.code(p.status).type('application/json').send(p);
     });
     scope.addHook('onSend', async (_request, reply, payload) => {
       reply.header('cache-control', 'no-store');
@@ -327,7 +321,7 @@ export async function consolePlugin(app: FastifyInstance, opts: ConsolePluginOpt
             messageType: r.messageType, payload: r.payload, channel: r.channel, status: r.status, attempts: r.attempts, retries: r.retries,
             result: r.result, errorCode: r.errorCode, createdAt: r.createdAt, updatedAt: r.updatedAt, completedAt: r.completedAt,
           },
-          response: response ? { result: response.result, data: response.data ?? null, error: response.error ?? null, createdAt: response.createdAt } : null,
+          response: response ? { result: response.result, data: response.data ?? null, error: errorSummary(response), createdAt: response.createdAt } : null,
           timeline: timeline.map((e) => ({ at: e.at, event: e.event, result: e.result, errorCode: e.errorCode, detail: e.detail })),
         };
       });
@@ -457,5 +451,5 @@ function sessionView(s: ConsoleSession, loopbackSignIn: boolean) {
 
 function errorSummary(data: { error?: { code: number; codeName: string; message: string } } | null | undefined) {
   const e = data?.error;
-  return e ? { code: e.code, codeName: e.codeName, message: e.message } : null;
+  return e ? { code: e.code, codeName: e.codeName, message: publicText(e.code, e.message) } : null;
 }

@@ -4,6 +4,7 @@
  */
 import type { Queryable } from './db/db.ts';
 import { ErrorCode, MeterfabricError } from '../errors.ts';
+import { normaliseAllowList, parseHttpUrl } from './outbound.ts';
 
 export const FUNCTION_GROUPS = [
   'OWNER', 'INSTALLATION', 'AD_HOC', 'MANAGEMENT', 'FIRMWARE', 'SCHEDULING', 'TARIFF_SCHEDULING', 'CONFIGURATION',
@@ -30,6 +31,11 @@ export interface Organisation {
   notificationUrl: string | null;
   webhookUrl: string | null;
   autoRekeyOnAlarm: boolean;
+  /**
+   * URL prefixes this organisation's notifications may go to (ResponseUrl, notification and webhook URLs); only an
+   * ADMIN sets them (src/platform/outbound.ts).
+   */
+  allowedUrls: string[];
   createdAt: Date;
 }
 
@@ -73,6 +79,7 @@ const orgFromRow = (r: Row): Organisation => ({
   notificationUrl: (r.notification_url as string | null) ?? null,
   webhookUrl: (r.webhook_url as string | null) ?? null,
   autoRekeyOnAlarm: r.auto_rekey_on_alarm as boolean,
+  allowedUrls: (r.allowed_urls as string[] | null) ?? [],
   createdAt: new Date(r.created_at as string),
 });
 
@@ -101,6 +108,8 @@ const deviceFromRow = (r: Row): Device => ({
 });
 
 const isUniqueViolation = (e: unknown) => (e as { code?: string }).code === '23505';
+/** The constraint a database error names (pg and PGlite both report it), for mapping to a functional error. */
+const constraintOf = (e: unknown) => (e as { constraint?: string }).constraint;
 
 // ---------------------------------------------------------------- organisations
 
@@ -112,21 +121,33 @@ export interface NewOrganisation {
   notificationUrl?: string | null;
   webhookUrl?: string | null;
   autoRekeyOnAlarm?: boolean;
+  /** URL prefixes notifications may go to (src/platform/outbound.ts); the notification and webhook URLs join them. */
+  allowedUrls?: string[];
 }
 
-const IDENTIFICATION = /^[^ ]{1,40}$/; // GXF-SEMANTICS §2 Identification
+/**
+ * Organisation identifiers: letters, digits, dot, underscore and hyphen, 1..40 characters. Narrower than GXF's
+ * Identification type on purpose: the identifier becomes a certificate CN, a path segment and a header value, where
+ * '/', '=', ',' or spaces would let one name be read as another (README "Authorisation and notification targets").
+ */
+export const ORGANISATION_IDENTIFICATION = /^[A-Za-z0-9._-]{1,40}$/;
+
+export function checkOrganisationIdentification(identification: string): void {
+  if (!ORGANISATION_IDENTIFICATION.test(identification)) {
+    throw new MeterfabricError(ErrorCode.VALIDATION_ERROR, 'An organisation identification is 1..40 letters, digits, dots, underscores or hyphens', { component: 'DOMAIN_CORE', retryable: false });
+  }
+}
 
 export async function addOrganisation(q: Queryable, o: NewOrganisation): Promise<Organisation> {
-  if (!IDENTIFICATION.test(o.identification)) {
-    throw new MeterfabricError(ErrorCode.VALIDATION_ERROR, 'OrganisationIdentification must be 1..40 characters without spaces', { component: 'DOMAIN_CORE' });
-  }
+  checkOrganisationIdentification(o.identification);
   for (const url of [o.notificationUrl, o.webhookUrl]) if (url) checkUrl(url);
+  const allowed = normaliseAllowList([...(o.allowedUrls ?? []), o.notificationUrl, o.webhookUrl]);
   try {
     const r = await q.query(
-      `INSERT INTO organisation (identification, name, platform_function_group, enabled, notification_url, webhook_url, auto_rekey_on_alarm)
-       VALUES ($1, $2, $3, $4, $5, $6, $7) RETURNING *`,
+      `INSERT INTO organisation (identification, name, platform_function_group, enabled, notification_url, webhook_url, auto_rekey_on_alarm, allowed_urls)
+       VALUES ($1, $2, $3, $4, $5, $6, $7, $8) RETURNING *`,
       [o.identification, o.name ?? o.identification, o.platformFunctionGroup ?? 'USER', o.enabled ?? true,
-        o.notificationUrl ?? null, o.webhookUrl ?? null, o.autoRekeyOnAlarm ?? false],
+        o.notificationUrl ?? null, o.webhookUrl ?? null, o.autoRekeyOnAlarm ?? false, allowed],
     );
     return orgFromRow(r.rows[0]!);
   } catch (e) {
@@ -160,28 +181,52 @@ export interface OrganisationChanges {
   notificationUrl?: string | null;
   webhookUrl?: string | null;
   autoRekeyOnAlarm?: boolean;
+  /** Replaces the allowlist of notification URL prefixes. */
+  allowedUrls?: string[];
+  /** Adds these prefixes to the allowlist. */
+  allowUrls?: string[];
+  /** Removes these prefixes from the allowlist. */
+  disallowUrls?: string[];
 }
 
+/**
+ * Changes an organisation. A notification or webhook URL that is set joins the allowlist (the administrator who
+ * sets it allows it); the allowlist changes apply in the order replace, add, remove.
+ */
 export async function updateOrganisation(q: Queryable, identification: string, c: OrganisationChanges): Promise<Organisation> {
   for (const url of [c.notificationUrl, c.webhookUrl]) if (url) checkUrl(url);
+  const replace = c.allowedUrls === undefined ? null : normaliseAllowList(c.allowedUrls);
+  const add = normaliseAllowList([...(c.allowUrls ?? []), c.notificationUrl, c.webhookUrl]);
+  const remove = normaliseAllowList(c.disallowUrls ?? []);
   const cols: Array<[string, unknown]> = [];
+  if (replace !== null || add.length > 0 || remove.length > 0) {
+    cols.push(['allowed_urls', [replace, add, remove]]);
+  }
   if (c.name !== undefined) cols.push(['name', c.name]);
   if (c.enabled !== undefined) cols.push(['enabled', c.enabled]);
   if (c.platformFunctionGroup !== undefined) cols.push(['platform_function_group', c.platformFunctionGroup]);
   if (c.notificationUrl !== undefined) cols.push(['notification_url', c.notificationUrl]);
   if (c.webhookUrl !== undefined) cols.push(['webhook_url', c.webhookUrl]);
   if (c.autoRekeyOnAlarm !== undefined) cols.push(['auto_rekey_on_alarm', c.autoRekeyOnAlarm]);
-  const sets = cols.map(([k], i) => `${k} = $${i + 2}`).concat('updated_at = now()').join(', ');
-  const r = await q.query(`UPDATE organisation SET ${sets} WHERE identification = $1 RETURNING *`, [identification, ...cols.map(([, v]) => v)]);
+  const params: unknown[] = [identification];
+  const sets = cols.map(([k, v]) => {
+    if (k !== 'allowed_urls') {
+      params.push(v);
+      return `${k} = $${params.length}`;
+    }
+    const [rep, plus, minus] = v as [string[] | null, string[], string[]];
+    params.push(rep, plus, minus);
+    const n = params.length;
+    return `allowed_urls = ARRAY(SELECT DISTINCT u FROM unnest(COALESCE($${n - 2}::text[], allowed_urls) || $${n - 1}::text[]) AS u
+      WHERE u <> ALL($${n}::text[]) ORDER BY u)`;
+  }).concat('updated_at = now()').join(', ');
+  const r = await q.query(`UPDATE organisation SET ${sets} WHERE identification = $1 RETURNING *`, params);
   if (!r.rows[0]) throw new MeterfabricError(ErrorCode.UNKNOWN_ORGANISATION, `Organisation ${identification} is unknown`, { component: 'DOMAIN_CORE' });
   return orgFromRow(r.rows[0]);
 }
 
 function checkUrl(url: string): void {
-  // GXF-SEMANTICS §2 ResponseUrl: https?://.+
-  if (!/^https?:\/\/.+/.test(url)) {
-    throw new MeterfabricError(ErrorCode.VALIDATION_ERROR, 'URL must start with http:// or https://', { component: 'DOMAIN_CORE' });
-  }
+  parseHttpUrl(url);
 }
 
 // ---------------------------------------------------------------- devices
@@ -235,14 +280,56 @@ export function checkHost(host: string): void {
   }
 }
 
+const existingDevice = (id: string) =>
+  new MeterfabricError(ErrorCode.EXISTING_DEVICE, `Device ${id} already exists`, { component: 'DOMAIN_CORE', retryable: false });
+const channelTaken = () =>
+  new MeterfabricError(ErrorCode.GIVEN_MBUS_DEVICE_ALREADY_COUPLED, 'That gateway channel is already taken', { component: 'DOMAIN_CORE', retryable: false });
+/**
+ * The M-Bus identity names one physical gas meter, so a second device with it is an existing device (204). The
+ * message does not say which device holds it: it may be another organisation's.
+ */
+const existingMbusIdentity = (number: string, manufacturer: string) =>
+  new MeterfabricError(ErrorCode.EXISTING_DEVICE, `An M-Bus device with identification number ${number} and manufacturer ${manufacturer} already exists`, { component: 'DOMAIN_CORE', retryable: false });
+
+/**
+ * The functional error for a unique violation of the device table, by the constraint it names; undefined for any
+ * other error. Nothing is queried here: after a failed statement the transaction is aborted.
+ */
+function deviceConflict(e: unknown, d: { deviceIdentification: string; mbusIdentificationNumber?: string | null; mbusManufacturerIdentification?: string | null }): MeterfabricError | undefined {
+  if (!isUniqueViolation(e)) return undefined;
+  switch (constraintOf(e)) {
+    case 'device_pkey':
+      return existingDevice(d.deviceIdentification);
+    case 'device_gateway_channel':
+      return channelTaken();
+    case 'device_mbus_identity':
+      return existingMbusIdentity(d.mbusIdentificationNumber ?? '', d.mbusManufacturerIdentification ?? '');
+    default:
+      return undefined;
+  }
+}
+
+/**
+ * Adds a device with its OWNER. Conflicts are looked for first (204 device or M-Bus identity exists, 216 channel
+ * taken), so the usual case never runs a failing statement; a concurrent insert that wins the race still ends in
+ * the same functional error, mapped from the constraint it violated.
+ */
 export async function addDevice(q: Queryable, d: NewDevice): Promise<Device> {
   checkDevice(d);
   await getOrganisation(q, d.ownerOrganisationIdentification);
+  if (await findDevice(q, d.deviceIdentification)) throw existingDevice(d.deviceIdentification);
   if (d.gatewayDeviceIdentification) {
     const gw = await findDevice(q, d.gatewayDeviceIdentification);
     if (!gw || gw.deviceType !== 'SMART_METER_E') {
       throw new MeterfabricError(ErrorCode.GATEWAY_DEVICE_INVALID_FOR_MBUS_DEVICE, 'The gateway must be a known E-meter', { component: 'DOMAIN_CORE' });
     }
+    if (d.channel != null) {
+      const taken = await q.query('SELECT 1 FROM device WHERE gateway_device_identification = $1 AND channel = $2', [d.gatewayDeviceIdentification, d.channel]);
+      if (taken.rowCount > 0) throw channelTaken();
+    }
+  }
+  if (d.mbusIdentificationNumber && d.mbusManufacturerIdentification && (await findMbusDeviceByIdentity(q, d.mbusIdentificationNumber, d.mbusManufacturerIdentification))) {
+    throw existingMbusIdentity(d.mbusIdentificationNumber, d.mbusManufacturerIdentification);
   }
   try {
     const r = await q.query(
@@ -261,13 +348,60 @@ export async function addDevice(q: Queryable, d: NewDevice): Promise<Device> {
     );
     return deviceFromRow(r.rows[0]!);
   } catch (e) {
-    if (isUniqueViolation(e)) {
-      const existing = await findDevice(q, d.deviceIdentification).catch(() => undefined);
-      if (existing) throw new MeterfabricError(ErrorCode.EXISTING_DEVICE, `Device ${d.deviceIdentification} already exists`, { component: 'DOMAIN_CORE' });
-      throw new MeterfabricError(ErrorCode.GIVEN_MBUS_DEVICE_ALREADY_COUPLED, 'That gateway channel is already taken', { component: 'DOMAIN_CORE' });
-    }
-    throw e;
+    throw deviceConflict(e, d) ?? e;
   }
+}
+
+/** What AddDevice with overwrite may change on an existing device: its description, never owner or coupling. */
+export type DeviceReplacement = Omit<NewDevice, 'ownerOrganisationIdentification' | 'gatewayDeviceIdentification' | 'channel' | 'host'>;
+
+/**
+ * AddDevice with overwrite: the device's description is replaced in place. Its authorisations (and so its OWNER),
+ * its coupling and its network address stay; the caller checks first that it may overwrite (mayOverwriteDevice).
+ */
+export async function replaceDevice(q: Queryable, d: DeviceReplacement): Promise<Device> {
+  checkDevice(d);
+  const current = await getDevice(q, d.deviceIdentification);
+  if (current.deviceType !== d.deviceType) {
+    throw new MeterfabricError(ErrorCode.VALIDATION_ERROR, `Device ${d.deviceIdentification} is a ${current.deviceType}; overwrite cannot change its type`, { component: 'DOMAIN_CORE', retryable: false });
+  }
+  if (d.mbusIdentificationNumber && d.mbusManufacturerIdentification) {
+    const other = await findMbusDeviceByIdentity(q, d.mbusIdentificationNumber, d.mbusManufacturerIdentification);
+    if (other && other.deviceIdentification !== d.deviceIdentification) throw existingMbusIdentity(d.mbusIdentificationNumber, d.mbusManufacturerIdentification);
+  }
+  try {
+    const r = await q.query(
+      `UPDATE device SET protocol_name = $2, protocol_version = $3, port = COALESCE($4, port), transport = $5, hls5_active = $6,
+         challenge_length = $7, with_list_max = $8, mbus_identification_number = $9, mbus_manufacturer_identification = $10,
+         mbus_version = $11, mbus_device_type_identification = $12, mbus_primary_address = $13, updated_at = now()
+       WHERE device_identification = $1 RETURNING *`,
+      [d.deviceIdentification, d.protocolName ?? null, d.protocolVersion ?? null, d.port ?? null, d.transport ?? 'WRAPPER',
+        d.hls5Active ?? true, d.challengeLength ?? null, d.withListMax ?? null, d.mbusIdentificationNumber ?? null,
+        d.mbusManufacturerIdentification ?? null, d.mbusVersion ?? null, d.mbusDeviceTypeIdentification ?? null, d.mbusPrimaryAddress ?? null],
+    );
+    return deviceFromRow(r.rows[0]!);
+  } catch (e) {
+    throw deviceConflict(e, d) ?? e;
+  }
+}
+
+/** AddDevice overwrite is for the device's OWNER, or an (enabled) ADMIN organisation. */
+export async function mayOverwriteDevice(q: Queryable, organisationIdentification: string, deviceIdentification: string): Promise<boolean> {
+  const r = await q.query(
+    `SELECT 1 FROM organisation o WHERE o.identification = $1 AND o.enabled AND (o.platform_function_group = 'ADMIN' OR EXISTS (
+       SELECT 1 FROM device_authorisation a WHERE a.organisation_identification = o.identification AND a.device_identification = $2 AND a.function_group = 'OWNER'))`,
+    [organisationIdentification, deviceIdentification],
+  );
+  return r.rowCount > 0;
+}
+
+/** The gas meter with this M-Bus identity (at most one: unique index device_mbus_identity). */
+export async function findMbusDeviceByIdentity(q: Queryable, identificationNumber: string, manufacturerIdentification: string): Promise<Device | undefined> {
+  const r = await q.query(
+    `SELECT * FROM device WHERE device_type = 'SMART_METER_G' AND mbus_identification_number = $1 AND mbus_manufacturer_identification = $2`,
+    [identificationNumber, manufacturerIdentification],
+  );
+  return r.rows[0] ? deviceFromRow(r.rows[0]) : undefined;
 }
 
 export async function findDevice(q: Queryable, deviceIdentification: string): Promise<Device | undefined> {
@@ -336,8 +470,7 @@ export async function setCoupling(q: Queryable, mbusDeviceIdentification: string
     if (!r.rows[0]) throw new MeterfabricError(ErrorCode.UNKNOWN_DEVICE, `Device ${mbusDeviceIdentification} is unknown`, { component: 'DOMAIN_CORE' });
     return deviceFromRow(r.rows[0]);
   } catch (e) {
-    if (isUniqueViolation(e)) throw new MeterfabricError(ErrorCode.GIVEN_MBUS_DEVICE_ALREADY_COUPLED, 'That gateway channel is already taken', { component: 'DOMAIN_CORE' });
-    throw e;
+    throw deviceConflict(e, { deviceIdentification: mbusDeviceIdentification }) ?? e;
   }
 }
 

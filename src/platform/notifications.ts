@@ -1,11 +1,17 @@
 /**
  * Notifications that a response is available: SOAP SendNotification (GXF-SEMANTICS §8) for SOAP callers and a
  * JSON webhook POST for REST callers. Rows are written in the same transaction as the response (an outbox), sent
- * at once, and on failure resent at about 2, 6 and 14 minutes after creation; resending stops once the response
- * was fetched or deleted (better than GXF §19 #11).
+ * at once, and on failure resent at about 2, 6 and 14 minutes after creation. The first delivery always happens,
+ * as GXF always notifies, even when the caller fetched the response before the sender got to it; resends stop once
+ * the response was fetched, and everything stops once it was deleted (better than GXF §19 #11).
+ *
+ * Targets are checked at every delivery against the organisation's allowlist and the internal-address rule, and a
+ * redirect is a failed delivery (src/platform/outbound.ts): a target that is no longer allowed is given up.
  */
 import type { Db, Queryable } from './db/db.ts';
 import type { Logger } from '../observability/logger.ts';
+import { scrubText } from '../observability/logger.ts';
+import { checkAllowed, postNotification } from './outbound.ts';
 
 export const NOTIFICATION_NS = 'http://www.opensmartgridplatform.org/schemas/smartmetering/sm-notification/2014/10';
 /** Outgoing notification headers use this namespace, without /2014/10 (GXF-SEMANTICS §8). */
@@ -71,7 +77,11 @@ interface DueRow {
   kind: 'SOAP' | 'WEBHOOK';
   target_url: string;
   attempts: number;
+  /** Set when an earlier delivery failed: this delivery is then a resend. */
+  last_error: string | null;
   created_at: Date | string;
+  organisation_identification: string;
+  allowed_urls: string[] | null;
   device_identification: string;
   message_type: string;
   result_type: string;
@@ -132,19 +142,32 @@ export class NotificationSender {
        )
        UPDATE notification n SET next_attempt_at = now() + ($2::int * interval '1 millisecond'), attempts = n.attempts + 1
          FROM due WHERE n.id = due.id
-       RETURNING n.id, n.correlation_uid, n.kind, n.target_url, n.attempts, n.created_at`,
+       RETURNING n.id, n.correlation_uid, n.kind, n.target_url, n.attempts, n.last_error, n.created_at`,
       [limit, this.#opts.timeoutMs * 2],
     );
     let sent = 0;
     await Promise.all(
       claimed.rows.map(async (row) => {
         const r = await this.#db.query<DueRow>(
-          'SELECT device_identification, message_type, result_type, message_data, fetched_at FROM response_data WHERE correlation_uid = $1',
+          `SELECT r.organisation_identification, r.device_identification, r.message_type, r.result_type, r.message_data, r.fetched_at, o.allowed_urls
+             FROM response_data r LEFT JOIN organisation o ON o.identification = r.organisation_identification WHERE r.correlation_uid = $1`,
           [row.correlation_uid],
         );
         const resp = r.rows[0];
-        if (!resp || resp.fetched_at) {
+        // Deleted: nothing to notify. Fetched: the caller has it, so a resend is pointless; the first delivery
+        // (no failed attempt before it) still goes out.
+        const resend = row.last_error !== null;
+        if (!resp || (resp.fetched_at && resend)) {
           await this.#db.query(`UPDATE notification SET state = 'CANCELLED' WHERE id = $1`, [row.id]);
+          return;
+        }
+        let target: URL;
+        try {
+          target = checkAllowed(row.target_url, resp.allowed_urls ?? [], resp.organisation_identification, 'Notification target');
+        } catch (e) {
+          const message = e instanceof Error ? e.message : String(e);
+          this.#log.warn({ correlationUid: row.correlation_uid, err: message }, 'notification target refused');
+          await this.#db.query(`UPDATE notification SET state = 'GAVE_UP', last_error = $2 WHERE id = $1`, [row.id, message.slice(0, 500)]);
           return;
         }
         const content: NotificationContent = {
@@ -152,10 +175,10 @@ export class NotificationSender {
           deviceIdentification: resp.device_identification,
           messageType: resp.message_type,
           result: resp.result_type,
-          message: row.attempts > 1 ? `Response of type ${resp.message_type} is available.` : resp.message_data?.error?.message,
+          message: row.attempts > 1 ? `Response of type ${resp.message_type} is available.` : scrubbedMessage(resp.message_data?.error?.message),
         };
         try {
-          await this.#deliver(row.kind, row.target_url, content);
+          await this.#deliver(row.kind, target, content);
           sent++;
           await this.#db.tx(async (q) => {
             await q.query(`UPDATE notification SET state = 'DELIVERED', delivered_at = now(), last_error = NULL WHERE id = $1`, [row.id]);
@@ -179,21 +202,24 @@ export class NotificationSender {
     return sent;
   }
 
-  async #deliver(kind: 'SOAP' | 'WEBHOOK', url: string, n: NotificationContent): Promise<void> {
-    const init: RequestInit =
+  async #deliver(kind: 'SOAP' | 'WEBHOOK', url: URL, n: NotificationContent): Promise<void> {
+    const init =
       kind === 'SOAP'
         ? {
-            method: 'POST',
             headers: { 'content-type': 'text/xml; charset=utf-8', soapaction: '""' },
             body: sendNotificationEnvelope(n, { organisation: this.#opts.platformOrganisation, userName: this.#opts.userName }),
           }
         : {
-            method: 'POST',
             headers: { 'content-type': 'application/json' },
             body: JSON.stringify({ correlationUid: n.correlationUid, deviceIdentification: n.deviceIdentification, messageType: n.messageType, result: n.result, ...(n.message !== undefined ? { message: n.message } : {}) }),
           };
-    const res = await fetch(url, { ...init, signal: AbortSignal.timeout(this.#opts.timeoutMs) });
-    await res.arrayBuffer().catch(() => undefined);
-    if (!res.ok) throw new Error(`HTTP ${res.status} from notification target`);
+    const status = await postNotification(url, { ...init, timeoutMs: this.#opts.timeoutMs });
+    if (status >= 300 && status < 400) throw new Error(`HTTP ${status} from notification target (redirects are not followed)`);
+    if (status < 200 || status >= 300) throw new Error(`HTTP ${status} from notification target`);
   }
+}
+
+/** A stored error message as it may leave the platform: no key-like hex (src/observability/logger.ts). */
+function scrubbedMessage(message: string | undefined): string | undefined {
+  return message === undefined ? undefined : scrubText(message);
 }

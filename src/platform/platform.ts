@@ -11,7 +11,8 @@
 import { randomUUID } from 'node:crypto';
 import type PgBoss from 'pg-boss';
 import type { Db, Queryable } from './db/db.ts';
-import { ErrorCode, MeterfabricError, errorCodeName, toMeterfabricError, type Component } from '../errors.ts';
+import { ErrorCode, MeterfabricError, errorCodeName, isMeterfabricError, toMeterfabricError, type Component } from '../errors.ts';
+import { checkNotificationTarget } from './outbound.ts';
 import { logger as componentLogger, type Logger } from '../observability/logger.ts';
 import { context } from '@opentelemetry/api';
 import { inSpan, currentTraceParent, contextFromTraceParent, CORRELATION_UID } from '../observability/tracing.ts';
@@ -293,6 +294,7 @@ export class RequestApi {
    */
   async submit(r: SubmitRequest): Promise<{ correlationUid: string }> {
     const p = this.platform;
+    if (r.responseUrl) await this.#checkResponseUrl(r);
     const executor = p.executors.get(r.messageType);
     let lockKey: string | null = null;
     if (executor?.lockKey) {
@@ -318,6 +320,26 @@ export class RequestApi {
     if (refusal) throw await this.#refuse(r, refusal);
     p.wakeWorkers();
     return { correlationUid };
+  }
+
+  /**
+   * A ResponseUrl must be on the organisation's allowlist and may not reach an internal address through a name
+   * (src/platform/outbound.ts): refused here, before anything is stored. An unknown organisation is left to the
+   * checks of the accept statement (101).
+   */
+  async #checkResponseUrl(r: SubmitRequest): Promise<void> {
+    const o = await this.platform.db.query<{ allowed_urls: string[] }>('SELECT allowed_urls FROM organisation WHERE identification = $1', [r.organisationIdentification]);
+    if (!o.rows[0]) return;
+    try {
+      await checkNotificationTarget(r.responseUrl!, o.rows[0].allowed_urls ?? [], r.organisationIdentification, 'ResponseUrl');
+    } catch (e) {
+      const code = isMeterfabricError(e) ? e.code : ErrorCode.VALIDATION_ERROR;
+      await audit(this.platform.db, {
+        event: 'REJECTED', organisationIdentification: r.organisationIdentification, userName: r.userName, applicationName: r.applicationName,
+        deviceIdentification: r.deviceIdentification, messageType: r.messageType, channel: r.channel, errorCode: code, detail: 'ResponseUrl refused',
+      }).catch(() => undefined);
+      throw e;
+    }
   }
 
   /** GXF's refusal for a failed check, audited as REJECTED. */
@@ -896,7 +918,13 @@ export class Platform {
       }));
       return { result: 'OK', data };
     } catch (e) {
-      const error = toMeterfabricError(controller.signal.aborted && !(e instanceof MeterfabricError) ? controller.signal.reason ?? e : e, ErrorCode.INTERNAL_ERROR, 'OSGP_CORE');
+      const thrown = controller.signal.aborted && !(e instanceof MeterfabricError) ? controller.signal.reason ?? e : e;
+      // Anything but a MeterfabricError (a database or driver error, a bug) is stored and notified as a plain
+      // internal error: its own text (SQL, constraint names) stays in the log.
+      const error = isMeterfabricError(thrown)
+        ? thrown
+        : new MeterfabricError(ErrorCode.INTERNAL_ERROR, 'An unexpected error occurred while executing the request', { component: 'OSGP_CORE' });
+      if (!isMeterfabricError(thrown)) log.warn({ err: thrown }, 'unexpected error in execution');
       log.info({ code: error.code, retryable: error.retryable }, 'execution failed');
       return { result: 'NOT_OK', error };
     } finally {
@@ -999,9 +1027,11 @@ export function retryPriority(priority: number, retryCount: number): number {
   return retryCount > 0 && retryCount % 2 === 0 ? Math.max(priority - 1, 0) : priority;
 }
 
-/** GXF-SEMANTICS §6.4: the notification message is the cause's message when there is a cause. */
+/**
+ * GXF-SEMANTICS §6.4: the notification message is the cause's message when there is a cause — a MeterfabricError
+ * cause only: the text of anything else (database, driver) is not for callers.
+ */
 function notificationMessage(e: MeterfabricError): string {
   const cause = (e as { cause?: unknown }).cause;
-  return cause instanceof Error && cause.message ? cause.message : e.message;
+  return isMeterfabricError(cause) && cause.message ? cause.message : e.message;
 }
-

@@ -48,7 +48,10 @@ function checkRow(raw: RawRow, decryptKey?: (hex: string) => Buffer): KeyShipmen
   const deviceId = typeof raw.deviceId === 'string' ? raw.deviceId.trim() : '';
   if (!deviceId || deviceId.length > MAX_DEVICE_ID_LENGTH) throw invalid(where, `device identification must be 1..${MAX_DEVICE_ID_LENGTH} characters`);
   const typeText = typeof raw.type === 'string' ? raw.type.trim() : '';
-  if (!isSecretType(typeText)) throw invalid(where, `unknown secret type ${JSON.stringify(typeText.slice(0, 60))}`);
+  if (!isSecretType(typeText)) {
+    // Named back only when it reads like a type name: a shipment with its columns in the wrong order has a key here.
+    throw invalid(where, /^[A-Za-z_]{1,60}$/.test(typeText) ? `unknown secret type ${JSON.stringify(typeText)}` : 'unknown secret type (is a column out of order?)');
+  }
   const statusText = raw.status === undefined || raw.status === null || raw.status === '' ? 'ACTIVE' : String(raw.status).trim();
   if (statusText !== 'ACTIVE' && statusText !== 'NEW') throw invalid(where, 'status must be ACTIVE or NEW');
   const hasKey = typeof raw.key === 'string' && raw.key.trim() !== '';

@@ -28,3 +28,26 @@ test('an unexpected error reveals nothing of itself', () => {
   assert.equal(p.status, 500);
   assert.ok(!JSON.stringify(p).includes('00112233'));
 });
+
+test('one scrubber at the edge: key-like hex removed, database texts become the code\'s description, JSON errors not quoted', async () => {
+  const { errorAnswer, publicError } = await import('../../src/api/problems.ts');
+  const { faultFromThrown } = await import('../../src/api/soap/faults.ts');
+  const key = '00112233445566778899AABBCCDDEEFF';
+  const leaky = new MeterfabricError(ErrorCode.VALIDATION_ERROR, `bad value ${key}`, { component: 'SHARED' });
+  const sql = new MeterfabricError(ErrorCode.EXISTING_DEVICE, 'duplicate key value violates unique constraint "device_pkey"', { component: 'DOMAIN_CORE' });
+  const pgError = Object.assign(new Error('null value in column "name" of relation "organisation" violates not-null constraint'), { code: '23502', constraint: 'x' });
+  const logged: unknown[] = [];
+  const bodies = [
+    JSON.stringify(errorBody(leaky)), JSON.stringify(problemFromThrown(leaky)), JSON.stringify(errorBody(sql)), JSON.stringify(problemFromThrown(sql)),
+    JSON.stringify(errorAnswer(pgError, (e) => logged.push(e))), JSON.stringify(problemFromThrown(pgError)),
+    faultFromThrown(leaky).toEnvelope(), faultFromThrown(sql).toEnvelope(), faultFromThrown(pgError).toEnvelope(),
+    JSON.stringify(errorAnswer(Object.assign(new SyntaxError(`Unexpected token in JSON at position 9: "{\\"text\\":\\"${key.slice(0, 20)}`), { statusCode: 400 }), () => undefined)),
+  ];
+  for (const b of bodies) {
+    assert.ok(!b.includes(key) && !b.includes(key.slice(0, 20)), b);
+    assert.ok(!/constraint|relation|device_pkey|duplicate key/i.test(b), b);
+  }
+  assert.equal(logged.length, 1, 'the unexpected error is logged, not answered');
+  assert.deepEqual(publicError(sql), { code: 204, codeName: 'EXISTING_DEVICE', component: 'DOMAIN_CORE', message: 'The request could not be completed: EXISTING_DEVICE.' });
+  assert.match(JSON.stringify(errorBody(leaky)), /bad value \[redacted\]/);
+});

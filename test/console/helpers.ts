@@ -7,7 +7,7 @@ import { startHeadend, type Headend } from '../support/headend.ts';
 import type { Engine } from '../support/db.ts';
 import { addOrganisation, setCoupling } from '../../src/platform/inventory.ts';
 import { consolePlugin, type ConsolePluginOptions } from '../../src/console/plugin.ts';
-import { TEST_KEYS } from '../../src/simulator/meter.ts';
+import { TEST_KEYS, TEST_GMETER, testGMeter } from '../../src/simulator/meter.ts';
 
 export const ORG_A = 'org-a';
 export const ORG_B = 'org-b';
@@ -30,9 +30,10 @@ export async function startConsole(engine: Engine, options: Partial<ConsolePlugi
     await h.addOrganisation(ORG_A);
     await h.addOrganisation(ORG_B);
     await addOrganisation(h.db, { identification: ADMIN, platformFunctionGroup: 'ADMIN' });
-    for (const [gw, gm, org] of [[GW_A, GM_A, ORG_A], [GW_B, GM_B, ORG_B]] as const) {
-      await h.addGateway(gw, org);
-      await h.addGMeter(gm, org);
+    // Each G-meter its own M-Bus identity (unique in the inventory), reported by its own gateway on channel 1.
+    for (const [gw, gm, org, identification] of [[GW_A, GM_A, ORG_A, TEST_GMETER.identification], [GW_B, GM_B, ORG_B, '12056732']] as const) {
+      await h.addGateway(gw, org, { sim: { channels: [{ ...testGMeter(), identification }] } });
+      await h.addGMeter(gm, org, { identification });
       await setCoupling(h.db, gm, gw, 1);
     }
     app = Fastify();

@@ -43,7 +43,7 @@ for (const engine of engines) {
     const base = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
     const { db, dispose } = await freshDb(engine);
     await seedInventory(db);
-    await updateOrganisation(db, ORG, { notificationUrl: `${base}/soap`, webhookUrl: `${base}/hook` });
+    await updateOrganisation(db, ORG, { notificationUrl: `${base}/soap`, webhookUrl: `${base}/hook`, allowUrls: [`${base}/always-fail`] });
     const platform = await Platform.start({ db, pollingIntervalSeconds: 0.5, notifications: { resendOffsetsMs: [300, 600, 900], pollMs: 50 } });
     t.after(async () => {
       await platform.stop();

@@ -6,6 +6,7 @@ import { Throttle } from '../../src/platform/throttle.ts';
 import { correlationTimestamp, makeCorrelationUid } from '../../src/platform/correlation.ts';
 import { MeterfabricError } from '../../src/errors.ts';
 import { GATEWAY, ORG, seededPlatform } from './helpers.ts';
+import { updateOrganisation } from '../../src/platform/inventory.ts';
 
 test('CorrelationUid: org|||device|||yyyyMMddkkmmssSSS|||uuid, midnight is hour 24 (GXF-SEMANTICS §3.2)', () => {
   assert.equal(correlationTimestamp(new Date(2024, 9, 17, 0, 6, 34, 123)), '20241017240634123');
@@ -58,6 +59,7 @@ for (const engine of engines) {
   test(`responses past retention are purged on ${engine}`, engineOptions(engine), async (t) => {
     const { db, platform } = await seededPlatform(t, engine, { pollingIntervalSeconds: 0.5 });
     platform.executors.register({ messageType: 'SCAN_MBUS_CHANNELS', execute: async () => ({ channels: [] }) });
+    await updateOrganisation(db, ORG, { allowUrls: ['http://127.0.0.1:9/'] });
     const { correlationUid } = await platform.requests.submit({
       organisationIdentification: ORG, userName: 'u', applicationName: 'a', deviceIdentification: GATEWAY, messageType: 'SCAN_MBUS_CHANNELS', payload: {}, channel: 'SOAP',
       responseUrl: 'http://127.0.0.1:9/x',

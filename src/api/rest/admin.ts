@@ -10,7 +10,7 @@ import { ErrorCode, MeterfabricError } from '../../errors.ts';
 import type { Platform } from '../../platform/platform.ts';
 import type { PlatformCa } from '../../platform/ca.ts';
 import {
-  FUNCTION_GROUPS, addDevice, addOrganisation, getDevice, getOrganisation, grantAuthorisation, listAuthorisations, listDevices,
+  FUNCTION_GROUPS, ORGANISATION_IDENTIFICATION, addDevice, addOrganisation, getDevice, getOrganisation, grantAuthorisation, listAuthorisations, listDevices,
   listOrganisations, revokeAuthorisation, setNetworkAddress, updateOrganisation,
 } from '../../platform/inventory.ts';
 import { certificateOrganisations, isLoopback, type PlainHttpTrust } from './caller.ts';
@@ -54,16 +54,24 @@ export function callerOrganisation(request: FastifyRequest, o: Pick<AdminRoutesO
 }
 
 const url = z.string().regex(/^https?:\/\/.+/, 'must start with http:// or https://');
+const urlPrefixes = z.array(z.string().min(1).max(2000)).max(100);
 const orgBody = z.object({
-  identification: z.string().min(1).max(40),
+  identification: z.string().regex(ORGANISATION_IDENTIFICATION, '1..40 letters, digits, dots, underscores or hyphens'),
   name: z.string().min(1).max(200).optional(),
   platformFunctionGroup: z.enum(['ADMIN', 'USER']).optional(),
   enabled: z.boolean().optional(),
   notificationUrl: url.nullable().optional(),
   webhookUrl: url.nullable().optional(),
   autoRekeyOnAlarm: z.boolean().optional(),
+  /** URL prefixes the organisation's notifications may go to (README "Authorisation and notification targets"). */
+  allowedUrls: urlPrefixes.optional(),
 }).strict();
-const orgPatch = orgBody.omit({ identification: true }).strict();
+const orgPatch = orgBody.omit({ identification: true }).extend({
+  /** Added to allowedUrls. */
+  allowUrls: urlPrefixes.optional(),
+  /** Removed from allowedUrls. */
+  disallowUrls: urlPrefixes.optional(),
+}).strict();
 const deviceBody = z.object({
   deviceIdentification: z.string(),
   deviceType: z.enum(['SMART_METER_E', 'SMART_METER_G']),

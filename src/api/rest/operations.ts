@@ -22,7 +22,7 @@ import { restCallerOrganisation, type CallerPolicy } from './caller.ts';
 import { dbAlarmReader, PUSH_NOTIFICATION_ALARM, type AlarmReader } from './alarms.ts';
 import type { PlatformApi, StoredResponse } from './platform-api.ts';
 import type { Queryable } from '../../platform/db/db.ts';
-import { PROBLEM_CONTENT_TYPE, problemFromThrown, problemOf, type Problem } from '../problems.ts';
+import { PROBLEM_CONTENT_TYPE, clientErrorText, problemFromThrown, problemOf, publicText, type Problem } from '../problems.ts';
 
 export interface RestOperationsOptions {
   platform: PlatformApi;
@@ -329,7 +329,7 @@ export async function restOperationsPlugin(app: FastifyInstance, opts: RestOpera
     const status = (error as { statusCode?: number }).statusCode ?? 500;
     if (status >= 400 && status < 500) {
       // Unreadable JSON, wrong content type, body too large: the client's to fix.
-      return sendProblem(reply, { ...problemOf(ErrorCode.VALIDATION_ERROR, 'SHARED', (error as Error).message), status });
+      return sendProblem(reply, { ...problemOf(ErrorCode.VALIDATION_ERROR, 'SHARED', clientErrorText(error)), status });
     }
     log.error({ err: error, url: request.url }, 'unexpected error in REST operation route');
     return sendProblem(reply, problemFromThrown(error));
@@ -420,7 +420,7 @@ export async function restOperationsPlugin(app: FastifyInstance, opts: RestOpera
         messageType: stored.messageType,
         result: stored.result,
         ...(stored.data === undefined ? {} : { data: stored.data }),
-        ...(stored.error ? { error: stored.error } : {}),
+        ...(stored.error ? { error: { ...stored.error, message: publicText(stored.error.code, stored.error.message) } } : {}),
         createdAt: new Date(stored.createdAt).toISOString(),
       };
     },

@@ -10,6 +10,7 @@
  */
 import { ErrorCode, errorCodeName, isMeterfabricError } from '../../errors.ts';
 import { scrubText } from '../../observability/logger.ts';
+import { publicText } from '../problems.ts';
 import { escapeXml, NS } from './xml.ts';
 
 export const UNKNOWN_CORRELATION_UID_MESSAGE = 'CorrelationUid is unknown.';
@@ -46,11 +47,12 @@ export class SoapFault extends Error {
     this.detailXml = detailXml;
   }
 
+  /** Fault strings and details pass the API edge's scrubber (../problems.ts) whatever built them. */
   toEnvelope(): string {
-    const detail = this.detailXml ? `<detail>${this.detailXml}</detail>` : '';
+    const detail = this.detailXml ? `<detail>${scrubText(this.detailXml)}</detail>` : '';
     return (
       `<SOAP-ENV:Envelope xmlns:SOAP-ENV="${NS.soapEnv}"><SOAP-ENV:Header/><SOAP-ENV:Body><SOAP-ENV:Fault>` +
-      `<faultcode>SOAP-ENV:${this.faultcode}</faultcode><faultstring xml:lang="en">${escapeXml(this.faultstring)}</faultstring>` +
+      `<faultcode>SOAP-ENV:${this.faultcode}</faultcode><faultstring xml:lang="en">${escapeXml(publicText(ErrorCode.VALIDATION_ERROR, this.faultstring))}</faultstring>` +
       `${detail}</SOAP-ENV:Fault></SOAP-ENV:Body></SOAP-ENV:Envelope>`
     );
   }
@@ -124,7 +126,7 @@ export function faultForError(e: ErrorFields): SoapFault {
     message: e.codeName ?? errorCodeName(e.code),
     component: e.component,
     innerException: text ? 'MeterfabricError' : '',
-    innerMessage: scrubText(text),
+    innerMessage: publicText(e.code, text),
   });
 }
 

@@ -10,7 +10,13 @@ import { addClientOptions, adminCall, printTable, type ClientOptions } from '../
 /** Splits a shipment into parts of at most `rows` data rows (CSV keeps its header line in every part). */
 export function splitShipment(text: string, format: 'csv' | 'json', rows: number): string[] {
   if (format === 'json') {
-    const doc = JSON.parse(text) as { keys?: unknown[] } & Record<string, unknown>;
+    let doc: { keys?: unknown[] } & Record<string, unknown>;
+    try {
+      doc = JSON.parse(text) as typeof doc;
+    } catch {
+      // JSON.parse's message quotes the text around the error, which may be key material.
+      throw new Error('the shipment is not valid JSON');
+    }
     const keys = Array.isArray(doc.keys) ? doc.keys : [];
     const parts: string[] = [];
     for (let i = 0; i < keys.length; i += rows) parts.push(JSON.stringify({ ...doc, keys: keys.slice(i, i + rows) }));

@@ -4,6 +4,8 @@ import { writeFileSync, readFileSync } from 'node:fs';
 import { addClientOptions, adminCall, printTable, type ClientOptions } from '../admin-client.ts';
 import { createKeyAndCsr } from '../../platform/ca.ts';
 
+const collect = (value: string, previous: string[]) => [...previous, value];
+
 export function register(program: Command): void {
   const org = program.command('org').description('manage organisations (talks to a running platform)');
 
@@ -26,7 +28,10 @@ export function register(program: Command): void {
 
   addClientOptions(org.command('list')).description('list organisations').action(async (o: ClientOptions) => {
     const { organisations } = await adminCall(o, 'GET', '/organisations');
-    printTable(organisations.map((x: any) => ({ ...x, enabled: x.enabled ? 'yes' : 'no' })), ['identification', 'name', 'platformFunctionGroup', 'enabled', 'notificationUrl', 'webhookUrl']);
+    printTable(
+      organisations.map((x: any) => ({ ...x, enabled: x.enabled ? 'yes' : 'no', allowedUrls: (x.allowedUrls ?? []).join(' ') })),
+      ['identification', 'name', 'platformFunctionGroup', 'enabled', 'notificationUrl', 'webhookUrl', 'allowedUrls'],
+    );
   });
 
   addClientOptions(org.command('set <id>'))
@@ -34,11 +39,15 @@ export function register(program: Command): void {
     .option('--name <name>', 'display name')
     .option('--notification-url <url>', 'SendNotification target ("" to clear)')
     .option('--webhook-url <url>', 'JSON webhook target ("" to clear)')
-    .action(async (id: string, o: ClientOptions & { name?: string; notificationUrl?: string; webhookUrl?: string }) => {
+    .option('--allow-url <prefix>', 'allow notifications (ResponseUrl, webhooks) to URLs under this prefix; repeatable', collect, [])
+    .option('--disallow-url <prefix>', 'remove a prefix from the allowed notification URLs; repeatable', collect, [])
+    .action(async (id: string, o: ClientOptions & { name?: string; notificationUrl?: string; webhookUrl?: string; allowUrl: string[]; disallowUrl: string[] }) => {
       const patch: Record<string, unknown> = {};
       if (o.name !== undefined) patch.name = o.name;
       if (o.notificationUrl !== undefined) patch.notificationUrl = o.notificationUrl || null;
       if (o.webhookUrl !== undefined) patch.webhookUrl = o.webhookUrl || null;
+      if (o.allowUrl.length > 0) patch.allowUrls = o.allowUrl;
+      if (o.disallowUrl.length > 0) patch.disallowUrls = o.disallowUrl;
       await adminCall(o, 'PATCH', `/organisations/${encodeURIComponent(id)}`, patch);
       console.log(`organisation ${id} updated`);
     });
