@@ -165,13 +165,14 @@ export async function decoupleMbusDeviceByChannel(deps: ExecutorDeps, req: Reque
   const values = interpreted ? read : { ...read, identificationNumber: stripUninterpretableSuffix(read.identificationNumber) };
   const coupled = (await deps.inventory.mbusDevicesOnGateway(gateway.deviceIdentification)).find((d) => d.channel === payload.channel);
   // The channel of the caller's own gateway is emptied on the meter either way; the inventory device on that channel
-  // is decoupled. The answer names the device the meter reported only when the caller may use it (./mbus-identity.ts):
-  // another organisation's device, or one coupled elsewhere, is neither decoupled nor named.
+  // is decoupled. The answer names the device the meter reported when it is one the caller may act on
+  // (./mbus-identity.ts); one coupled elsewhere is named as GXF names it but stays coupled there, and another
+  // organisation's device is neither decoupled nor named.
   const reported = interpreted
     ? await reportedMbusDevice(deps, req.organisationIdentification, MessageType.DECOUPLE_MBUS_DEVICE_BY_CHANNEL, gateway.deviceIdentification, payload.channel, values)
     : undefined;
-  const named = reported?.kind === 'usable' ? reported.mbus : undefined;
-  const released = coupled ?? named;
+  const named = reported && reported.kind !== 'none' ? reported.mbus : undefined;
+  const released = coupled ?? (reported?.kind === 'usable' ? reported.mbus : undefined);
   if (released) await deps.inventory.setCoupling(released.deviceIdentification, null, null, null);
   return {
     resultString: interpreted ? DECOUPLE_SUCCESSFUL : DECOUPLE_UNINTERPRETABLE,
