@@ -58,7 +58,8 @@ export async function soapPlugin(app: FastifyInstance, opts: SoapPluginOptions):
     if (isMeterfabricError(error)) {
       status = statusOf(error.code);
       if (status >= 500 || status === 422 || status === 404) status = 500;
-      fault = faultFromThrown(error);
+      // A refusal of the caller: a Client fault saying why, with GXF's FunctionalFault detail (code) as usual.
+      fault = status === 500 ? faultFromThrown(error) : new SoapFault('Client', error.message, faultFromThrown(error).detailXml);
     } else {
       const code = (error as { statusCode?: number }).statusCode ?? 500;
       if (code >= 400 && code < 500) {
