@@ -27,9 +27,15 @@ interface Fixture {
   gMeter(id: string, identity?: Partial<InventoryIdentity>, coupled?: { gateway: string; channel: number }): Promise<void>;
 }
 
+/** Authorization headers of the running fixture: the organisation's API token and the ADMIN token. */
+let orgAuth: Record<string, string> = {};
+let adminAuth: Record<string, string> = {};
+
 async function withHeadend(fn: (f: Fixture) => Promise<void>): Promise<void> {
   await withHttpHeadend(async (e) => {
     await addOrganisation(e.db, { identification: ORG });
+    orgAuth = await e.auth(ORG);
+    adminAuth = await e.auth(ADMIN);
     await fn({
       h: e.h,
       url: e.url,
@@ -44,12 +50,12 @@ interface Outcome { status: number; result?: string; data?: any; error?: { code:
 
 /** POSTs an operation; on 202 polls the Location until the response exists. */
 async function op(url: string, path: string, body: unknown = {}): Promise<Outcome> {
-  const res = await fetch(`${url}/api/v1${path}`, { method: 'POST', headers: { 'content-type': 'application/json', 'x-organisation-identification': ORG }, body: JSON.stringify(body) });
+  const res = await fetch(`${url}/api/v1${path}`, { method: 'POST', headers: { 'content-type': 'application/json', 'x-organisation-identification': ORG, ...orgAuth }, body: JSON.stringify(body) });
   const accepted = await res.json() as any;
   if (res.status !== 202) return { status: res.status, body: accepted };
   const location = res.headers.get('location')!;
   for (let i = 0; i < 1200; i++) {
-    const r = await fetch(`${url}${location}`, { headers: { 'x-organisation-identification': ORG } });
+    const r = await fetch(`${url}${location}`, { headers: { 'x-organisation-identification': ORG, ...orgAuth } });
     const b = await r.json() as any;
     if (r.status === 200) return { status: 200, result: b.result, data: b.data, error: b.error, body: b };
     assert.equal(r.status, 404, JSON.stringify(b));
@@ -60,7 +66,7 @@ async function op(url: string, path: string, body: unknown = {}): Promise<Outcom
 
 /** The inventory's coupling of a device, as the REST admin API reports it. */
 async function coupling(url: string, id: string) {
-  const res = await fetch(`${url}/api/v1/admin/devices/${id}`, { headers: { 'x-organisation-identification': ADMIN } });
+  const res = await fetch(`${url}/api/v1/admin/devices/${id}`, { headers: { 'x-organisation-identification': ADMIN, ...adminAuth } });
   const d = await res.json() as any;
   assert.equal(res.status, 200, JSON.stringify(d));
   return {
@@ -74,7 +80,7 @@ async function soapByChannel(url: string, op: 'CoupleMbusDeviceByChannel' | 'Dec
   const ns = Object.entries(SOAP_NS).filter(([k]) => k !== 's').map(([k, v]) => `xmlns:${k}="${v}"`).join(' ');
   const post = async (body: string) => {
     const res = await fetch(`${url}${SOAP_BASE}/installationService/`, {
-      method: 'POST', headers: { 'content-type': 'text/xml; charset=utf-8', soapaction: '""' },
+      method: 'POST', headers: { 'content-type': 'text/xml; charset=utf-8', soapaction: '""', ...orgAuth },
       body: `<s:Envelope xmlns:s="${SOAP_NS.s}" ${ns}><s:Header><c:OrganisationIdentification>${ORG}</c:OrganisationIdentification><c:UserName>operator</c:UserName><c:ApplicationName>e2e</c:ApplicationName></s:Header><s:Body>${body}</s:Body></s:Envelope>`,
     });
     return { status: res.status, xml: await res.text() };

@@ -23,10 +23,14 @@ interface Fixture {
   gMeter(id: string, opts?: { identification?: string; defaultKey?: string | null }): Promise<void>;
 }
 
+/** Authorization headers of the running fixture, per organisation (API tokens). */
+let auth: Record<string, Record<string, string>> = {};
+
 async function withHeadend(fn: (f: Fixture) => Promise<void>): Promise<void> {
   await withHttpHeadend(async (e) => {
     await addOrganisation(e.db, { identification: ORG });
     await addOrganisation(e.db, { identification: OTHER });
+    auth = { [ORG]: await e.auth(ORG), [OTHER]: await e.auth(OTHER) };
     await fn({
       h: e.h,
       url: e.url,
@@ -42,13 +46,13 @@ interface Outcome { status: number; result?: string; data?: any; error?: { code:
 
 /** POSTs an operation; on 202 polls the Location until the response exists. */
 async function op(url: string, path: string, body: unknown = {}, org = ORG): Promise<Outcome> {
-  const res = await fetch(`${url}/api/v1${path}`, { method: 'POST', headers: { 'content-type': 'application/json', 'x-organisation-identification': org }, body: JSON.stringify(body) });
+  const res = await fetch(`${url}/api/v1${path}`, { method: 'POST', headers: { 'content-type': 'application/json', 'x-organisation-identification': org, ...auth[org] }, body: JSON.stringify(body) });
   const accepted = await res.json() as any;
   if (res.status !== 202) return { status: res.status, body: accepted };
   const location = res.headers.get('location')!;
   assert.ok(location.startsWith('/api/v1/responses/'));
   for (let i = 0; i < 600; i++) {
-    const r = await fetch(`${url}${location}`, { headers: { 'x-organisation-identification': org } });
+    const r = await fetch(`${url}${location}`, { headers: { 'x-organisation-identification': org, ...auth[org] } });
     const b = await r.json() as any;
     if (r.status === 200) return { status: 200, result: b.result, data: b.data, error: b.error, body: b };
     assert.equal(r.status, 404, JSON.stringify(b));
