@@ -160,7 +160,10 @@ test('GXF SOAP: every M-Bus operation against simulated gateways, with GXF resul
     assert.ok((await hh.platform.requests.getResponse(failing.correlationUid!, ORG)).error?.message);
 
     // refusals when the request is taken
-    assert.equal(fault((await scan(url, GW, 'nobody')).xml), '101');
+    // an organisation the platform does not know holds no credentials: 401 with fault 224
+    const nobody = await scan(url, GW, 'nobody');
+    assert.equal(nobody.status, 401);
+    assert.equal(fault(nobody.xml), '224');
     assert.equal(fault((await scan(url, 'E9999999999999999')).xml), '201');
     assert.equal(fault((await scan(url, GW, OTHER)).xml), '301');
     await updateOrganisation(db, OTHER, { enabled: false });
