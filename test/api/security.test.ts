@@ -42,10 +42,10 @@ function raw(url: string, method: string, path: string, headers: Record<string, 
   });
 }
 
-const envelope = (org: string) => `<s:Envelope xmlns:s="http://schemas.xmlsoap.org/soap/envelope/" xmlns:c="http://www.opensmartgridplatform.org/schemas/common/2014/10"
+const envelope = (org: string, device = 'E0051004000000901') => `<s:Envelope xmlns:s="http://schemas.xmlsoap.org/soap/envelope/" xmlns:c="http://www.opensmartgridplatform.org/schemas/common/2014/10"
   xmlns:a="http://www.opensmartgridplatform.org/schemas/smartmetering/sm-adhoc/2014/10"><s:Header><c:OrganisationIdentification>${org}</c:OrganisationIdentification>
   <c:UserName>u</c:UserName><c:ApplicationName>a</c:ApplicationName></s:Header>
-  <s:Body><a:ScanMbusChannelsRequest><a:DeviceIdentification>E0051004000000901</a:DeviceIdentification></a:ScanMbusChannelsRequest></s:Body></s:Envelope>`;
+  <s:Body><a:ScanMbusChannelsRequest><a:DeviceIdentification>${device}</a:DeviceIdentification></a:ScanMbusChannelsRequest></s:Body></s:Envelope>`;
 const SOAP_PATH = `${SOAP_BASE}/adhocService/`;
 const XML = { 'content-type': 'text/xml; charset=utf-8', soapaction: '""' };
 const faultCode = (xml: string) => xpathText(xml, '//c:FunctionalFault/c:Code');
@@ -95,13 +95,15 @@ test('one API token works on SOAP, REST, the admin API and the console; headers 
     await addOrganisation(f.db, { identification: ORG });
     await addOrganisation(f.db, { identification: OTHER });
     await f.gateway('E0051004000000901', ORG);
+    await f.gateway('E0051004000000902', OTHER);
     const auth = await f.auth(ORG);
 
     const ok = await fetch(`${f.url}${SOAP_PATH}`, { method: 'POST', headers: { ...XML, ...auth }, body: envelope(ORG) });
     assert.equal(ok.status, 200, await ok.clone().text());
-    // The SOAP header names another organisation than the token's: GXF's 301, nothing submitted.
+    // The SOAP header names another organisation than the token's — one that may act on the device: GXF's 301,
+    // nothing submitted.
     const before = (await f.db.query('SELECT 1 FROM request')).rowCount;
-    const foreign = await fetch(`${f.url}${SOAP_PATH}`, { method: 'POST', headers: { ...XML, ...auth }, body: envelope(OTHER) });
+    const foreign = await fetch(`${f.url}${SOAP_PATH}`, { method: 'POST', headers: { ...XML, ...auth }, body: envelope(OTHER, 'E0051004000000902') });
     assert.equal(foreign.status, 500);
     assert.equal(faultCode(await foreign.text()), '301');
     assert.equal((await f.db.query('SELECT 1 FROM request')).rowCount, before);
@@ -110,9 +112,10 @@ test('one API token works on SOAP, REST, the admin API and the console; headers 
     const json = { 'content-type': 'application/json' };
     assert.equal((await fetch(scan, { method: 'POST', headers: { ...json, ...auth } })).status, 202, 'the header is optional with a token');
     assert.equal((await fetch(scan, { method: 'POST', headers: { ...json, ...auth, 'x-organisation-identification': ORG } })).status, 202);
-    const mismatch = await fetch(scan, { method: 'POST', headers: { ...json, ...auth, 'x-organisation-identification': OTHER } });
+    const mismatch = await fetch(`${f.url}/api/v1/devices/E0051004000000902/mbus/scan`, { method: 'POST', headers: { ...json, ...auth, 'x-organisation-identification': OTHER } });
     assert.equal(mismatch.status, 403);
     assert.equal(((await mismatch.json()) as { code: number }).code, 301);
+    assert.equal((await f.db.query("SELECT 1 FROM request WHERE device_identification = 'E0051004000000902'")).rowCount, 0);
 
     // A USER organisation's token does not open the admin API; the ADMIN token in admin.token does.
     assert.equal((await fetch(`${f.url}/api/v1/admin/devices`, { headers: auth })).status, 403);
