@@ -11,6 +11,7 @@ const { soapPlugin } = await import('../src/api/soap/plugin.ts');
 const { gxfValidator, SAFE_PARSE, validateElement } = await import('../src/api/soap/schema.ts');
 const { NS } = await import('../src/api/soap/xml.ts');
 const { FakePlatform } = await import('../test/api/soap/fake-platform.ts');
+const { installTestSecurity, bearer } = await import('../test/support/auth.ts');
 
 const N = Number(process.env.BENCH_N ?? 5000);
 const PATH = '/osgp-adapter-ws-smartmetering/smartMetering/configurationService/';
@@ -23,6 +24,8 @@ const request = wrap(`<conf:SetMbusUserKeyByChannelRequest><conf:DeviceIdentific
 
 const platform = new FakePlatform();
 const app = Fastify();
+// The security hook as in production (its token check here is a string compare, not a database look-up).
+installTestSecurity(app);
 await app.register(soapPlugin, { platform });
 await app.ready();
 
@@ -39,7 +42,7 @@ async function rate(label: string, n: number, concurrency: number, one: (i: numb
 }
 
 const post = async (payload: string) => {
-  const res = await app.inject({ method: 'POST', url: PATH, headers: { 'content-type': 'text/xml' }, payload });
+  const res = await app.inject({ method: 'POST', url: PATH, headers: { 'content-type': 'text/xml', ...bearer('test-org') }, payload });
   if (res.statusCode !== 200) throw new Error(`unexpected ${res.statusCode}: ${res.body}`);
 };
 

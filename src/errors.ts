@@ -72,6 +72,10 @@ export const ErrorCode = {
   CONFIGURATION_ERROR: 1300,
   QUEUE_ERROR: 1301,
   INTERNAL_ERROR: 1399,
+  // 1400..1499: HTTP edge (requests refused before any organisation is looked at)
+  MISDIRECTED_REQUEST: 1400,
+  UNSUPPORTED_MEDIA_TYPE: 1401,
+  FOREIGN_ORIGIN: 1402,
 } as const;
 
 export type ErrorCodeName = keyof typeof ErrorCode;

@@ -83,6 +83,9 @@ const TITLES: Partial<Record<number, string>> = {
   [ErrorCode.VALIDATION_ERROR]: 'Invalid request',
   [ErrorCode.UNKNOWN_CORRELATION_UID]: 'Unknown correlation id',
   [ErrorCode.INTERNAL_ERROR]: 'Internal error',
+  [ErrorCode.MISDIRECTED_REQUEST]: 'Unknown host name',
+  [ErrorCode.UNSUPPORTED_MEDIA_TYPE]: 'Unsupported content type',
+  [ErrorCode.FOREIGN_ORIGIN]: 'Foreign origin',
 };
 
 /** HTTP status of an error code at the REST edges (operation API, admin API, console). */
@@ -111,6 +114,12 @@ export function statusOf(code: number): number {
       return 409;
     case ErrorCode.CONFIGURATION_ERROR:
       return 501;
+    case ErrorCode.MISDIRECTED_REQUEST:
+      return 421;
+    case ErrorCode.UNSUPPORTED_MEDIA_TYPE:
+      return 415;
+    case ErrorCode.FOREIGN_ORIGIN:
+      return 403;
     default:
       return code >= 1000 ? 500 : 422;
   }

@@ -1,5 +1,6 @@
 /**
  * The one HTTP server: REST admin API, GXF SOAP interface, and the REST operation API when that module is present.
+ * Every request passes the security hook first (src/api/security.ts: Host, content type, Origin, authentication).
  * Errors reaching the REST routes are mapped once, here, to JSON problems; the SOAP plugin renders its own faults.
  */
 import Fastify, { type FastifyInstance, type FastifyError } from 'fastify';
@@ -9,7 +10,8 @@ import type { Platform } from '../platform/platform.ts';
 import type { PlatformCa, TlsMaterial } from '../platform/ca.ts';
 import { soapPlugin } from './soap/plugin.ts';
 import { adminRoutes, ADMIN_PREFIX } from './rest/admin.ts';
-import type { PlainHttpTrust } from './rest/caller.ts';
+import { defaultHosts, installSecurity } from './security.ts';
+import { organisationOfToken } from '../platform/tokens.ts';
 
 export interface ServerOptions {
   platform: Platform;
@@ -17,10 +19,10 @@ export interface ServerOptions {
   tls?: TlsMaterial;
   /** Lets the admin API issue organisation certificates. */
   ca?: PlatformCa;
-  /** On plain HTTP, from where a named organisation is believed (default loopback). */
-  plainHttp?: PlainHttpTrust;
-  /** The organisation a trusted loopback caller without header acts as (default OSGP, the built-in ADMIN). */
-  adminOrganisation?: string;
+  /** The address the server listens on; with localhost, 127.0.0.1 and [::1] the host names it answers to. */
+  listenHost?: string;
+  /** More host names (optionally name:port) the server answers to, e.g. its public DNS name (`--public-host`). */
+  publicHosts?: readonly string[];
   /** Public base URL written into served WSDLs. */
   baseUrl?: string;
   /** More ADMIN-only routes under /api/v1/admin (key status and audit from the secret store). */
@@ -39,9 +41,17 @@ export async function buildServer(o: ServerOptions): Promise<FastifyInstance> {
         https: { key: o.tls.key, cert: o.tls.cert, ca: o.tls.ca, requestCert: true, rejectUnauthorized: false },
       })
     : Fastify({ logger: o.logger ?? false })) as unknown as FastifyInstance;
-  const callerPolicy = { plainHttp: o.tls ? ('none' as const) : (o.plainHttp ?? 'loopback') };
+  installSecurity(app, {
+    verifyToken: (token) => organisationOfToken(o.platform.db, token),
+    hosts: defaultHosts(o.listenHost, o.publicHosts),
+  });
+  // Routes outside the REST and SOAP scopes (health, metrics, 404s, refusals of the security hook).
+  app.setErrorHandler((error: FastifyError | MeterfabricError, _request, reply) => {
+    const p = errorAnswer(error, (e) => o.platform.log.error({ err: e }, 'unexpected error in HTTP route'));
+    return reply.code(p.status).type('application/json').send(p);
+  });
 
-  app.get('/health', async () => ({ status: 'ok', workers: o.platform.workersRunning }));
+  app.get('/health', { config: { public: true } }, async () => ({ status: 'ok', workers: o.platform.workersRunning }));
 
   await app.register(async (scope) => {
     scope.setErrorHandler((error: FastifyError | MeterfabricError, _request, reply) => {
@@ -49,15 +59,15 @@ export async function buildServer(o: ServerOptions): Promise<FastifyInstance> {
       return reply.code(p.status).type('application/json').send(p);
     });
     await scope.register(adminRoutes, {
-      prefix: ADMIN_PREFIX, platform: o.platform, mutualTls: Boolean(o.tls), plainHttp: callerPolicy.plainHttp,
-      ...(o.ca ? { ca: o.ca } : {}), ...(o.adminOrganisation ? { adminOrganisation: o.adminOrganisation } : {}),
+      prefix: ADMIN_PREFIX, platform: o.platform,
+      ...(o.ca ? { ca: o.ca } : {}),
       ...(o.adminExtraRoutes ? { extraRoutes: o.adminExtraRoutes } : {}),
     });
     const rest = await optionalModule<{ restOperationsPlugin?: (app: FastifyInstance, opts: unknown) => Promise<void> }>('./rest/operations.ts');
-    if (rest?.restOperationsPlugin) await scope.register(rest.restOperationsPlugin, { platform: o.platform, callerPolicy });
+    if (rest?.restOperationsPlugin) await scope.register(rest.restOperationsPlugin, { platform: o.platform });
   });
 
-  await app.register(soapPlugin, { platform: o.platform, callerPolicy, ...(o.baseUrl ? { baseUrl: o.baseUrl } : {}) });
+  await app.register(soapPlugin, { platform: o.platform, ...(o.baseUrl ? { baseUrl: o.baseUrl } : {}) });
   return app;
 }
 

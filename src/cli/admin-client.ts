@@ -1,13 +1,18 @@
 /**
  * The CLI's client for the REST admin API of a running platform (`--url`, default http://127.0.0.1:8080), so
- * admin commands work while the server holds the embedded database. For mutual TLS it presents the key and
- * certificate named by --cert/--key (or METERFABRIC_CERT/METERFABRIC_KEY) and trusts --ca (METERFABRIC_CA).
+ * admin commands work while the server holds the embedded database. It authenticates with, in this order: the
+ * API token of --token (or METERFABRIC_TOKEN); the client certificate of --cert/--key (METERFABRIC_CERT/
+ * METERFABRIC_KEY) of an ADMIN organisation; the admin token in the data folder (`--data`, default ./data, the same
+ * default as `meterfabric serve`), readable only by whoever may read that folder. --ca (METERFABRIC_CA) is the CA
+ * to trust for the server.
  */
 import { request as httpRequest } from 'node:http';
 import { request as httpsRequest } from 'node:https';
 import { readFileSync } from 'node:fs';
+import { join, resolve } from 'node:path';
 import type { Command } from 'commander';
-import { MeterfabricError } from '../errors.ts';
+import { ErrorCode, MeterfabricError } from '../errors.ts';
+import { readTokenFile } from '../platform/tokens.ts';
 
 export interface ClientOptions {
   url: string;
@@ -15,6 +20,8 @@ export interface ClientOptions {
   key?: string;
   ca?: string;
   org?: string;
+  token?: string;
+  data?: string;
 }
 
 export function addClientOptions(cmd: Command): Command {
@@ -23,15 +30,32 @@ export function addClientOptions(cmd: Command): Command {
     .option('--cert <file>', 'client certificate (PEM) for mutual TLS', process.env.METERFABRIC_CERT)
     .option('--key <file>', 'client private key (PEM) for mutual TLS', process.env.METERFABRIC_KEY)
     .option('--ca <file>', 'CA certificate (PEM) to trust for the server', process.env.METERFABRIC_CA)
-    .option('--org <id>', 'act as this organisation (must match the certificate CN)');
+    .option('--org <id>', 'the organisation the credentials belong to (sent as X-Organisation-Identification; must match)')
+    .option('--token <token>', 'API token of an ADMIN organisation (default METERFABRIC_TOKEN, else DATA/admin.token)', process.env.METERFABRIC_TOKEN)
+    .option('--data <dir>', 'data folder of the platform, whose admin.token is used when no other credentials are given', './data');
+}
+
+/** The bearer token a command sends, or undefined when it authenticates with its client certificate. */
+export function tokenFor(o: ClientOptions): string | undefined {
+  if (o.token) return o.token;
+  if (o.cert && o.key) return undefined;
+  const path = join(resolve(o.data ?? './data'), 'admin.token');
+  const token = readTokenFile(path);
+  if (!token) {
+    throw new MeterfabricError(ErrorCode.AUTHENTICATION_REQUIRED, `no credentials: give --token (or METERFABRIC_TOKEN), --cert/--key, or --data DIR of the platform (cannot read ${path})`, { component: 'SHARED' });
+  }
+  return token;
 }
 
 export async function adminCall<T = any>(o: ClientOptions, method: string, path: string, body?: unknown): Promise<T> {
   const target = new URL('/api/v1/admin' + path, o.url);
   const payload = body === undefined ? undefined : JSON.stringify(body);
   const headers: Record<string, string> = { accept: 'application/json' };
-  if (payload !== undefined) headers['content-type'] = 'application/json';
+  // State-changing requests always say application/json, with or without a body (the server refuses them otherwise).
+  if (payload !== undefined || method !== 'GET') headers['content-type'] = 'application/json';
   if (o.org) headers['x-organisation-identification'] = o.org;
+  const token = tokenFor(o);
+  if (token) headers.authorization = `Bearer ${token}`;
   const tls = target.protocol === 'https:'
     ? { ...(o.cert ? { cert: readFileSync(o.cert) } : {}), ...(o.key ? { key: readFileSync(o.key) } : {}), ...(o.ca ? { ca: readFileSync(o.ca) } : {}) }
     : {};

@@ -1,6 +1,7 @@
 /**
- * ADMIN routes (under /api/v1/admin) for console sign-in tokens, so `meterfabric org token ID` can issue one
- * while the server holds the embedded database. The token is returned once; only its hash is stored.
+ * ADMIN routes (under /api/v1/admin) for API tokens, so `meterfabric org token ID` can issue one while the server
+ * holds the embedded database. The token is returned once; only its hash is stored. Revoking withdraws every token
+ * of the organisation and ends its console sessions.
  */
 import type { FastifyInstance } from 'fastify';
 import type { Queryable } from '../platform/db/db.ts';
@@ -8,12 +9,12 @@ import { issueConsoleToken, revokeConsoleTokens } from './auth.ts';
 
 export function consoleAdminRoutes(db: Queryable): (app: FastifyInstance) => void {
   return (app) => {
-    app.post<{ Params: { id: string } }>('/organisations/:id/console-token', async (request, reply) => {
-      const issuer = (request as unknown as { adminOrganisation?: string }).adminOrganisation ?? 'admin';
+    app.post<{ Params: { id: string } }>('/organisations/:id/tokens', async (request, reply) => {
+      const issuer = request.caller?.organisationIdentification ?? 'admin';
       reply.code(201);
-      return issueConsoleToken(db, request.params.id, issuer);
+      return issueConsoleToken(db, request.params.id, `admin:${issuer}`);
     });
-    app.delete<{ Params: { id: string } }>('/organisations/:id/console-token', async (request) => ({
+    app.delete<{ Params: { id: string } }>('/organisations/:id/tokens', async (request) => ({
       revoked: await revokeConsoleTokens(db, request.params.id),
     }));
   };

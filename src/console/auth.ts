@@ -1,54 +1,39 @@
 /**
- * Console sign-in: organisation tokens and sessions. A token or session id is 32 random bytes; only its SHA-256
- * hash is stored, so a copy of the database signs nobody in. Tokens are shown once, when issued.
+ * Console sessions. A visitor signs in with an API token of its organisation (src/platform/tokens.ts) or a one-time
+ * sign-in link; a session id is 32 random bytes, kept only in the visitor's HttpOnly cookie, and only its SHA-256
+ * hash is stored, so a copy of the database signs nobody in.
  */
-import { createHash, randomBytes } from 'node:crypto';
+import { randomBytes } from 'node:crypto';
 import type { Queryable } from '../platform/db/db.ts';
 import { getOrganisation, type Organisation } from '../platform/inventory.ts';
 import { ErrorCode, MeterfabricError } from '../errors.ts';
+import { issueApiToken, organisationOfToken, revokeApiTokens, tokenHash } from '../platform/tokens.ts';
 
-export const TOKEN_PREFIX = 'mfc_';
 /** Default session lifetime: one working day. */
 export const DEFAULT_SESSION_TTL_MS = 8 * 3600_000;
 
 export interface ConsoleSession {
   organisationIdentification: string;
   admin: boolean;
-  via: 'TOKEN' | 'LOOPBACK';
+  /** How the session was started: an API token, a one-time sign-in link, or a client certificate. */
+  via: 'TOKEN' | 'SIGN_IN_LINK' | 'CERTIFICATE';
   expiresAt: Date;
 }
 
-const hash = (value: string) => createHash('sha256').update(value, 'utf8').digest('hex');
+const hash = tokenHash;
 const random = () => randomBytes(32).toString('base64url');
 
-const authError = (message: string) =>
-  new MeterfabricError(ErrorCode.AUTHENTICATION_ERROR, message, { component: 'WS_SMART_METERING', retryable: false });
+/** Issues an API token for the organisation (the console signs in with API tokens). */
+export const issueConsoleToken = issueApiToken;
 
-/** Issues a console token for the organisation; the returned value is not stored and cannot be shown again. */
-export async function issueConsoleToken(db: Queryable, organisationIdentification: string, issuedBy = 'cli'): Promise<{ token: string; organisationIdentification: string }> {
-  await getOrganisation(db, organisationIdentification);
-  const token = TOKEN_PREFIX + random();
-  await db.query('INSERT INTO console_token (token_hash, organisation_identification, issued_by) VALUES ($1, $2, $3)', [hash(token), organisationIdentification, issuedBy]);
-  return { token, organisationIdentification };
-}
-
-/** Revokes every console token of the organisation; returns how many were active. */
+/** Revokes every token of the organisation and ends its sessions; returns how many tokens were usable. */
 export async function revokeConsoleTokens(db: Queryable, organisationIdentification: string): Promise<number> {
-  const r = await db.query('UPDATE console_token SET revoked_at = now() WHERE organisation_identification = $1 AND revoked_at IS NULL', [organisationIdentification]);
-  await db.query('DELETE FROM console_session WHERE organisation_identification = $1 AND via = $2', [organisationIdentification, 'TOKEN']);
-  return r.rowCount;
+  const n = await revokeApiTokens(db, organisationIdentification);
+  await db.query('DELETE FROM console_session WHERE organisation_identification = $1', [organisationIdentification]);
+  return n;
 }
 
-/** The organisation a valid, unrevoked token belongs to; AUTHENTICATION_ERROR otherwise. */
-export async function organisationOfToken(db: Queryable, token: string): Promise<string> {
-  if (typeof token !== 'string' || !token.startsWith(TOKEN_PREFIX) || token.length > 100) throw authError('The console token is not valid');
-  const r = await db.query<{ organisation_identification: string }>(
-    'SELECT organisation_identification FROM console_token WHERE token_hash = $1 AND revoked_at IS NULL',
-    [hash(token)],
-  );
-  if (!r.rows[0]) throw authError('The console token is not valid');
-  return r.rows[0].organisation_identification;
-}
+export { organisationOfToken };
 
 function checkEnabled(o: Organisation): void {
   if (!o.enabled) {

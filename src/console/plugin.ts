@@ -1,8 +1,10 @@
 /**
- * The web console: static single-page app under /console/ and its JSON API under /console/api/. Every API route
- * except sign-in needs a session cookie and shows only what the signed-in organisation may see: devices it holds
- * an authorisation on and its own requests; ADMIN organisations see everything. Key material is never read: the
- * secret store is used only through list() and audit(), which return metadata.
+ * The web console: static single-page app under /console/ and its JSON API under /console/api/. A visitor signs
+ * in with an API token of its organisation, a one-time sign-in link, or its client certificate; every API route
+ * except sign-in and sign-out needs the session cookie (or the same credentials as the other APIs: a bearer token
+ * or a client certificate) and shows only what that organisation may see: devices it holds an authorisation on
+ * and its own requests; ADMIN organisations see everything. Key material is never read: the secret store is used
+ * only through list() and audit(), which return metadata.
  */
 import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
@@ -13,8 +15,10 @@ import { ErrorCode, MeterfabricError, isMeterfabricError } from '../errors.ts';
 import type { Platform } from '../platform/platform.ts';
 import type { SecretStore, SecretMetadata } from '../secrets/store.ts';
 import { MessageType } from '../platform/operations.ts';
-import { listOrganisations, updateOrganisation, findDevice, type Device } from '../platform/inventory.ts';
-import { isLoopback } from '../api/rest/caller.ts';
+import { getOrganisation, listOrganisations, updateOrganisation, findDevice, type Device } from '../platform/inventory.ts';
+import { certificateOrganisation } from '../api/rest/caller.ts';
+import { problem } from '../api/server.ts';
+import { redeemSignInToken, SIGN_IN_PREFIX } from '../platform/tokens.ts';
 import { errorAnswer, publicText } from '../api/problems.ts';
 import {
   DEFAULT_SESSION_TTL_MS, createSession, endSession, findSession, issueConsoleToken, organisationOfToken, revokeConsoleTokens, type ConsoleSession,
@@ -23,11 +27,6 @@ import {
 export interface ConsolePluginOptions {
   platform: Platform;
   secrets: SecretStore;
-  /**
-   * Lets a visitor on the loopback interface sign in as any existing organisation without a token. Only for the
-   * embedded default (plain HTTP on loopback); the console shows a banner while it is on.
-   */
-  allowLoopbackSignIn?: boolean;
   /** Session lifetime (default 8 h). */
   sessionTtlMs?: number;
 }
@@ -84,7 +83,7 @@ function parse<T>(schema: z.ZodType<T>, value: unknown): T {
   return r.data;
 }
 
-const signInBody = z.object({ organisation: z.string().min(1).max(40).optional(), token: z.string().min(1).max(100).optional() }).strict();
+const signInBody = z.object({ token: z.string().min(1).max(100).optional() }).strict();
 const actionBody = z.object({ action: z.enum(['set-user-key', 'get-key-status', 'scan']) }).strict();
 const orgPatch = z.object({ enabled: z.boolean() }).strict();
 const rekeyBody = z.object({ gateways: z.array(z.string().min(1).max(64)).min(1).max(10_000) }).strict();
@@ -101,7 +100,6 @@ export async function consolePlugin(app: FastifyInstance, opts: ConsolePluginOpt
   const { platform, secrets } = opts;
   const db = platform.db;
   const ttlMs = opts.sessionTtlMs ?? DEFAULT_SESSION_TTL_MS;
-  const loopbackSignIn = (request: FastifyRequest) => Boolean(opts.allowLoopbackSignIn) && !isTls(request) && isLoopback(request.raw.socket?.remoteAddress);
 
   await app.register(async (scope) => {
     scope.setErrorHandler((error: FastifyError | MeterfabricError, _request, reply) => {
@@ -117,48 +115,42 @@ export async function consolePlugin(app: FastifyInstance, opts: ConsolePluginOpt
     });
 
     // ------------------------------------------------------------ static assets
-    scope.get('/console', async (_request, reply) => reply.redirect('/console/'));
-    scope.get('/console/', async (_request, reply) => reply.type(ASSETS['index.html']!).send(await readFile(join(STATIC_DIR, 'index.html'))));
-    scope.get<{ Params: { file: string } }>('/console/:file', async (request, reply) => {
+    const open = { config: { public: true } };
+    scope.get('/console', open, async (_request, reply) => reply.redirect('/console/'));
+    scope.get('/console/', open, async (_request, reply) => reply.type(ASSETS['index.html']!).send(await readFile(join(STATIC_DIR, 'index.html'))));
+    scope.get<{ Params: { file: string } }>('/console/:file', open, async (request, reply) => {
       const type = ASSETS[request.params.file];
       if (!type) return reply.code(404).send({ status: 404, message: 'Not found' });
       return reply.type(type).send(await readFile(join(STATIC_DIR, request.params.file)));
     });
 
     // ------------------------------------------------------------ sign-in
-    scope.get('/console/api/sign-in-options', async (request) => {
-      const loopback = loopbackSignIn(request);
-      return {
-        loopbackSignIn: loopback,
-        // Offered only where anyone could sign in as any organisation anyway.
-        organisations: loopback ? (await listOrganisations(db)).filter((o) => o.enabled).map((o) => o.identification) : [],
-      };
-    });
-
-    scope.post('/console/api/session', async (request, reply) => {
+    // A token in the body (an API token, or a one-time sign-in token from a sign-in link), or else a client
+    // certificate from the platform CA. Nothing else signs in.
+    scope.post('/console/api/session', open, async (request, reply) => {
       const body = parse(signInBody, request.body ?? {});
       let organisation: string;
       let via: ConsoleSession['via'];
-      if (body.token) {
+      if (body.token?.startsWith(SIGN_IN_PREFIX)) {
+        organisation = await redeemSignInToken(db, body.token);
+        via = 'SIGN_IN_LINK';
+      } else if (body.token) {
         organisation = await organisationOfToken(db, body.token);
-        if (body.organisation && body.organisation !== organisation) {
-          throw new MeterfabricError(ErrorCode.AUTHENTICATION_ERROR, 'The console token is not valid', { component: 'WS_SMART_METERING', retryable: false });
-        }
         via = 'TOKEN';
       } else {
-        if (!loopbackSignIn(request)) {
-          throw new MeterfabricError(ErrorCode.AUTHENTICATION_REQUIRED, 'A console token is required', { component: 'WS_SMART_METERING', retryable: false });
+        const fromCertificate = certificateOrganisation(request);
+        if (!fromCertificate) {
+          throw new MeterfabricError(ErrorCode.AUTHENTICATION_REQUIRED, 'A token is required', { component: 'WS_SMART_METERING', retryable: false });
         }
-        if (!body.organisation) throw invalid('organisation: required');
-        organisation = body.organisation;
-        via = 'LOOPBACK';
+        organisation = fromCertificate;
+        via = 'CERTIFICATE';
       }
       const { id, session } = await createSession(db, organisation, via, ttlMs);
       setCookie(request, reply, id, Math.floor(ttlMs / 1000));
-      return sessionView(session, loopbackSignIn(request));
+      return sessionView(session);
     });
 
-    scope.delete('/console/api/session', async (request, reply) => {
+    scope.delete('/console/api/session', open, async (request, reply) => {
       await endSession(db, cookieValue(request, COOKIE));
       setCookie(request, reply, '', 0);
       return { signedOut: true };
@@ -166,7 +158,23 @@ export async function consolePlugin(app: FastifyInstance, opts: ConsolePluginOpt
 
     // ------------------------------------------------------------ everything below needs a session
     await scope.register(async (api) => {
+      // These routes accept the session cookie besides the credentials the security hook checks.
+      api.addHook('onRoute', (route) => {
+        route.config = { ...(route.config ?? {}), session: true };
+      });
       api.addHook('preHandler', async (request) => {
+        if (request.caller) {
+          // A bearer token or a client certificate, as on the other APIs.
+          const org = await getOrganisation(db, request.caller.organisationIdentification);
+          if (!org.enabled) {
+            throw new MeterfabricError(ErrorCode.DISABLED_ORGANISATION, `Organisation ${org.identification} is disabled`, { component: 'WS_SMART_METERING', retryable: false });
+          }
+          request.consoleSession = {
+            organisationIdentification: org.identification, admin: org.platformFunctionGroup === 'ADMIN',
+            via: request.caller.via === 'certificate' ? 'CERTIFICATE' : 'TOKEN', expiresAt: new Date(Date.now() + ttlMs),
+          };
+          return;
+        }
         const session = await findSession(db, cookieValue(request, COOKIE));
         if (!session) throw notSignedIn();
         request.consoleSession = session;
@@ -200,7 +208,7 @@ export async function consolePlugin(app: FastifyInstance, opts: ConsolePluginOpt
         return r.rowCount > 0;
       };
 
-      api.get('/console/api/session', async (request) => sessionView(who(request), loopbackSignIn(request)));
+      api.get('/console/api/session', async (request) => sessionView(who(request)));
 
       // ---------------------------------------------------------- gateways
       const gatewayView = async (gw: Device) => {
@@ -445,8 +453,8 @@ export async function consolePlugin(app: FastifyInstance, opts: ConsolePluginOpt
   });
 }
 
-function sessionView(s: ConsoleSession, loopbackSignIn: boolean) {
-  return { organisationIdentification: s.organisationIdentification, admin: s.admin, via: s.via, expiresAt: s.expiresAt.toISOString(), loopbackSignIn };
+function sessionView(s: ConsoleSession) {
+  return { organisationIdentification: s.organisationIdentification, admin: s.admin, via: s.via, expiresAt: s.expiresAt.toISOString() };
 }
 
 function errorSummary(data: { error?: { code: number; codeName: string; message: string } } | null | undefined) {

@@ -39,7 +39,18 @@ async function withTemp<T>(fn: (dir: string) => Promise<T>): Promise<T> {
   }
 }
 
-const CN = /^[^ /=,+]{1,40}$/;
+/**
+ * What a client certificate's CN may be: an organisation identifier of letters, digits, `.`, `_` and `-`. Nothing
+ * that openssl's `-subj` syntax or an X.500 name could read as a separator (`/`, `=`, `+`, `,`, `\`) gets in, so
+ * an organisation named like `acme/CN=OSGP` can never obtain a certificate with a second CN.
+ */
+export const ORGANISATION_CN = /^[A-Za-z0-9._-]{1,40}$/;
+
+function checkCn(cn: string): void {
+  if (!ORGANISATION_CN.test(cn)) {
+    throw new MeterfabricError(ErrorCode.VALIDATION_ERROR, 'Organisation identification cannot be used as a certificate CN (letters, digits, . _ - only)', { component: 'SHARED', retryable: false });
+  }
+}
 
 export interface TlsMaterial {
   key: string;
@@ -76,9 +87,7 @@ export class PlatformCa {
 
   /** Signs a CSR as a client certificate whose subject is exactly CN=<organisation> (the CSR's subject is ignored). */
   async issueOrganisationCertificate(organisationIdentification: string, csrPem: string, days = 825): Promise<string> {
-    if (!CN.test(organisationIdentification)) {
-      throw new MeterfabricError(ErrorCode.VALIDATION_ERROR, 'Organisation identification cannot be used as a certificate CN', { component: 'SHARED' });
-    }
+    checkCn(organisationIdentification);
     if (!/-----BEGIN CERTIFICATE REQUEST-----/.test(csrPem)) {
       throw new MeterfabricError(ErrorCode.VALIDATION_ERROR, 'A PEM certificate signing request is required', { component: 'SHARED' });
     }
@@ -88,7 +97,12 @@ export class PlatformCa {
       await writeFile(join(tmp, 'ext.cnf'), 'basicConstraints=critical,CA:FALSE\nkeyUsage=critical,digitalSignature,keyEncipherment\nextendedKeyUsage=clientAuth\n');
       await openssl(['x509', '-req', '-in', 'req.csr', '-CA', this.caCertPath, '-CAkey', this.#caKeyPath, '-CAcreateserial', '-CAserial', join(tmp, 'ca.srl'),
         '-days', String(days), '-sha256', '-subj', `/CN=${organisationIdentification}`, '-extfile', 'ext.cnf', '-out', 'cert.pem'], tmp);
-      return readFile(join(tmp, 'cert.pem'), 'utf8');
+      const pem = await readFile(join(tmp, 'cert.pem'), 'utf8');
+      // What was signed must name exactly this organisation and nothing else.
+      if (new X509Certificate(pem).subject !== `CN=${organisationIdentification}`) {
+        throw new MeterfabricError(ErrorCode.INTERNAL_ERROR, 'The issued certificate does not carry the expected subject', { component: 'SHARED', retryable: false });
+      }
+      return pem;
     });
   }
 
@@ -116,6 +130,7 @@ export class PlatformCa {
 
 /** Makes a new P-256 key and a CSR for CN=<cn> on the caller's side (CLI `org cert`, tests). */
 export async function createKeyAndCsr(cn: string): Promise<{ keyPem: string; csrPem: string }> {
+  checkCn(cn);
   return withTemp(async (tmp) => {
     await openssl(['ecparam', '-name', 'prime256v1', '-genkey', '-noout', '-out', 'key.pem'], tmp);
     await openssl(['req', '-new', '-key', 'key.pem', '-subj', `/CN=${cn}`, '-out', 'req.csr'], tmp);

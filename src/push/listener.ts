@@ -15,6 +15,7 @@ export interface PushSource {
 }
 
 export interface PushListenerOptions {
+  /** Address to bind, TCP and UDP (default 127.0.0.1: meters reach it only when told, e.g. `--push-host 0.0.0.0`). */
   host?: string;
   port?: number;
   /** Listen on UDP too (default true). */
@@ -46,7 +47,7 @@ export class PushListener {
   }
 
   async start(): Promise<void> {
-    const host = this.options.host ?? '0.0.0.0';
+    const host = this.options.host ?? '127.0.0.1';
     const port = this.options.port ?? 9598;
     this.tcp = net.createServer((socket) => this.handleConnection(socket));
     await new Promise<void>((resolve, reject) => {
@@ -54,7 +55,7 @@ export class PushListener {
       this.tcp!.listen(port, host, () => resolve());
     });
     if (this.options.udp !== false) {
-      this.udp = dgram.createSocket('udp4');
+      this.udp = dgram.createSocket(net.isIPv6(host) ? 'udp6' : 'udp4');
       this.udp.on('message', (msg, rinfo) => {
         void this.deliver(msg, { transport: 'udp', address: rinfo.address, port: rinfo.port });
       });

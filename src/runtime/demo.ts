@@ -12,6 +12,7 @@ import { createMeterState, fleetSystemTitle, meterStateFromJson, meterStateToJso
 import { addDevice, addOrganisation, findDevice, findOrganisation, setNetworkAddress } from '../platform/inventory.ts';
 import { MessageType } from '../platform/operations.ts';
 import type { StoredResponse } from '../platform/platform.ts';
+import { ensureTokenFile, issueSignInToken } from '../platform/tokens.ts';
 
 export const DEMO_ORGANISATION = 'demo-org';
 
@@ -33,6 +34,11 @@ export interface RunningDemo {
   meters: SimulatedMeter[];
   gateways: { deviceIdentification: string; gasMeter: string; protocol: string; port: number; framing: string }[];
   results: StoredResponse[];
+  /** The demo organisation's API token (kept in DATA/demo-org.token, mode 0600). */
+  token: string;
+  tokenPath: string;
+  /** A one-time console sign-in link for the demo organisation. */
+  signInUrl: string;
   stop(): Promise<void>;
 }
 
@@ -126,6 +132,9 @@ export async function startDemo(o: DemoOptions): Promise<RunningDemo> {
       gateways.push({ deviceIdentification: gatewayId, gasMeter: gasId, protocol: `${plan.protocolName} ${plan.protocolVersion}`, port: sim.port, framing: plan.hdlc ? 'HDLC' : 'WRAPPER' });
     }
     saveStates(statePath, meters);
+    const tokenPath = join(o.dataDir, `${DEMO_ORGANISATION}.token`);
+    const { token } = await ensureTokenFile(db, tokenPath, DEMO_ORGANISATION, 'demo');
+    const signInUrl = `${headend.url}/console/#sign-in=${await issueSignInToken(db, DEMO_ORGANISATION, 'demo')}`;
 
     const results: StoredResponse[] = [];
     if (o.exercise !== false) {
@@ -147,7 +156,7 @@ export async function startDemo(o: DemoOptions): Promise<RunningDemo> {
       }
     }
     return {
-      headend, meters, gateways, results,
+      headend, meters, gateways, results, token, tokenPath, signInUrl,
       async stop() {
         clearTimeout(saveTimer);
         await headend.stop();

@@ -25,6 +25,12 @@ import { registry, enableDefaultMetrics } from '../observability/metrics.ts';
 import { installRequestMetrics } from './request-metrics.ts';
 import { startTracing, traceHttp } from '../observability/tracing.ts';
 import { logger } from '../observability/logger.ts';
+import { ensureTokenFile } from '../platform/tokens.ts';
+
+/** File in the data folder holding the built-in ADMIN organisation's API token (mode 0600). */
+export const ADMIN_TOKEN_FILE = 'admin.token';
+/** The built-in ADMIN organisation (created by the first migration). */
+export const ADMIN_ORGANISATION = 'OSGP';
 
 export interface HeadendOptions {
   /** Folder of the embedded database, the KEK file and the platform CA. */
@@ -33,9 +39,12 @@ export interface HeadendOptions {
   databaseUrl?: string;
   /** An already open database (tests). */
   db?: Db;
-  /** HTTP listener; false = no HTTP (a pure worker). */
-  http?: { host: string; port: number; tls?: boolean } | false;
-  /** DLMS push listener (TCP and UDP); false = none. */
+  /**
+   * HTTP listener; false = no HTTP (a pure worker). publicHosts: more host names (optionally name:port) the server
+   * answers to besides the listen address, localhost, 127.0.0.1 and [::1].
+   */
+  http?: { host: string; port: number; tls?: boolean; publicHosts?: readonly string[] } | false;
+  /** DLMS push listener (TCP and UDP, on host, default 127.0.0.1); false = none. */
   push?: { host?: string; port: number } | false;
   workers?: boolean;
   platform?: Omit<PlatformOptions, 'db' | 'workers'>;
@@ -56,6 +65,10 @@ export interface RunningHeadend {
   alarms: PushAlarmService;
   /** Base URL of the HTTP listener. */
   url?: string;
+  /** DATA/admin.token: the built-in ADMIN organisation's API token (made with the HTTP listener on first start). */
+  adminTokenPath?: string;
+  /** Whether this start wrote admin.token (first start, or its token had been revoked). */
+  adminTokenCreated?: boolean;
   where: string;
   stop(): Promise<void>;
 }
@@ -97,20 +110,28 @@ export async function startHeadend(o: HeadendOptions): Promise<RunningHeadend> {
 
     let app: FastifyInstance | undefined;
     let url: string | undefined;
+    let adminTokenPath: string | undefined;
+    let adminTokenCreated: boolean | undefined;
     if (o.http) {
+      // The built-in ADMIN organisation's token lives in the data folder: who can read that folder administers.
+      adminTokenPath = join(dataDir, ADMIN_TOKEN_FILE);
+      adminTokenCreated = (await ensureTokenFile(db, adminTokenPath, ADMIN_ORGANISATION, 'serve: admin.token')).created;
+      logger('runtime').info({ path: adminTokenPath, created: adminTokenCreated }, 'admin token of the built-in ADMIN organisation');
       const ca = await PlatformCa.open(join(dataDir, 'pki'));
       const tls = o.http.tls ? await ca.serverTls(['localhost', o.http.host]) : undefined;
-      app = await buildServer({ platform, ca, adminExtraRoutes: (a) => {
+      app = await buildServer({ platform, ca, listenHost: o.http.host, publicHosts: o.http.publicHosts ?? [], adminExtraRoutes: (a) => {
           keyAdminRoutes(secrets, clientKeys)(a);
           consoleAdminRoutes(db)(a);
           requestAdminRoutes(platform)(a);
         }, ...(tls ? { tls } : {}) });
-      await app.register((await import('../console/plugin.ts')).consolePlugin, { platform, secrets, allowLoopbackSignIn: !tls && /^(127\.|::1$|localhost$)/.test(o.http.host) });
+      await app.register((await import('../console/plugin.ts')).consolePlugin, { platform, secrets });
       traceHttp(app);
-      app.get('/api/v1/platform/public-key', async (_req, reply) => reply.type('application/x-pem-file').send(clientKeys.publicKeyPem()));
-      app.get('/metrics', async (_req, reply) => reply.type(registry.contentType).send(await registry.metrics()));
+      // Public, as a public key is: GXF clients encrypt the keys they send in AddDevice to it.
+      app.get('/api/v1/platform/public-key', { config: { public: true } }, async (_req, reply) => reply.type('application/x-pem-file').send(clientKeys.publicKeyPem()));
+      // Public: counts and gauges only, no organisation or device names (README "Security model").
+      app.get('/metrics', { config: { public: true } }, async (_req, reply) => reply.type(registry.contentType).send(await registry.metrics()));
       // Readiness: the database answers (liveness is /health, which needs nothing).
-      app.get('/ready', async (_req, reply) => {
+      app.get('/ready', { config: { public: true } }, async (_req, reply) => {
         try {
           await db.query('SELECT 1');
           return { ready: true };
@@ -129,7 +150,7 @@ export async function startHeadend(o: HeadendOptions): Promise<RunningHeadend> {
     if (o.push) {
       const log = logger('push');
       push = new PushListener({
-        host: o.push.host ?? '0.0.0.0',
+        host: o.push.host ?? '127.0.0.1',
         port: o.push.port,
         decipher: pushDecipher(db, secrets),
         onPush: async (p, source) => {
@@ -146,6 +167,7 @@ export async function startHeadend(o: HeadendOptions): Promise<RunningHeadend> {
 
     return {
       db, platform, secrets, clientKeys, app, push, alarms, url, where,
+      ...(adminTokenPath ? { adminTokenPath, adminTokenCreated: Boolean(adminTokenCreated) } : {}),
       async stop() {
         for (const s of stops.reverse()) await s().catch(() => undefined);
         if (ownDb) await db.close();

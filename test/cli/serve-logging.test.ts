@@ -27,9 +27,11 @@ async function serveAndFault(dir: string, level: string): Promise<{ stdout: stri
     }
     assert.ok(url, stdout.join('\n'));
     child.stdout!.on('data', (b: Buffer) => stdout.push(...String(b).split('\n').filter(Boolean)));
-    // A request without OrganisationIdentification: answered with a fault, logged at info by the SOAP component.
+    // A request (with the admin token serve wrote) without OrganisationIdentification: answered with a fault,
+    // logged at info by the SOAP component.
+    const token = (await readFile(join(dir, 'data', 'admin.token'), 'utf8')).trim();
     const r = await fetch(`${url}/osgp-adapter-ws-smartmetering/smartMetering/configurationService/`, {
-      method: 'POST', headers: { 'content-type': 'text/xml; charset=utf-8', SOAPAction: '""' }, body: SOAP_WITHOUT_ORGANISATION,
+      method: 'POST', headers: { 'content-type': 'text/xml; charset=utf-8', SOAPAction: '""', authorization: `Bearer ${token}` }, body: SOAP_WITHOUT_ORGANISATION,
     });
     assert.equal(r.status, 500);
     await r.text();

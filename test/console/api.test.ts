@@ -9,12 +9,15 @@ import type { InjectOptions, LightMyRequestResponse } from 'fastify';
 import { engines, engineOptions } from '../support/db.ts';
 import { startConsole, knownKeyEncodings, ORG_A, ORG_B, ADMIN, GW_A, GW_B, GM_A, type ConsoleFixture } from './helpers.ts';
 import { issueConsoleToken } from '../../src/console/auth.ts';
+import { issueSignInToken } from '../../src/platform/tokens.ts';
 
 const bodies: string[] = [];
 
 async function call(f: ConsoleFixture, opts: InjectOptions & { cookie?: string }): Promise<LightMyRequestResponse> {
   const { cookie, ...rest } = opts;
-  const res = await f.app.inject({ ...rest, headers: { ...(rest.headers ?? {}), ...(cookie ? { cookie } : {}) } });
+  // State-changing requests say application/json, as the console page does.
+  const json = rest.method && rest.method !== 'GET' ? { 'content-type': 'application/json' } : {};
+  const res = await f.app.inject({ ...rest, headers: { ...json, ...(rest.headers ?? {}), ...(cookie ? { cookie } : {}) } });
   bodies.push(JSON.stringify(res.headers) + res.body);
   return res;
 }
@@ -42,8 +45,8 @@ for (const engine of engines) {
     const f = await startConsole(engine);
     try {
       const { token } = await issueConsoleToken(f.h.db, ORG_A);
-      assert.match(token, /^mfc_[A-Za-z0-9_-]{43}$/);
-      const stored = await f.h.db.query<{ token_hash: string }>('SELECT token_hash FROM console_token');
+      assert.match(token, /^mft_[A-Za-z0-9_-]{43}$/);
+      const stored = await f.h.db.query<{ token_hash: string }>('SELECT token_hash FROM api_token');
       assert.equal(stored.rows.length, 1);
       assert.ok(!stored.rows[0]!.token_hash.includes(token.slice(4)), 'the token itself is not stored');
 
@@ -58,11 +61,12 @@ for (const engine of engines) {
       assert.ok(!sessions.rows.some((s) => s.session_hash === cookie.split('=')[1]), 'the session id itself is not stored');
       assert.equal((await call(f, { method: 'GET', url: '/console/api/session', cookie })).json().organisationIdentification, ORG_A);
 
-      // a token of another organisation cannot be used to claim this one; a wrong token is refused
-      assert.equal((await call(f, { method: 'POST', url: '/console/api/session', payload: { token, organisation: ORG_B } })).statusCode, 401);
-      assert.equal((await call(f, { method: 'POST', url: '/console/api/session', payload: { token: 'mfc_' + 'A'.repeat(43) } })).statusCode, 401);
-      // without a token and without loopback sign-in: refused
-      assert.equal((await call(f, { method: 'POST', url: '/console/api/session', payload: { organisation: ORG_A } })).statusCode, 401);
+      // nobody names the organisation to sign in as; a wrong token is refused
+      assert.equal((await call(f, { method: 'POST', url: '/console/api/session', payload: { token, organisation: ORG_B } })).statusCode, 400);
+      assert.equal((await call(f, { method: 'POST', url: '/console/api/session', payload: { token: 'mft_' + 'A'.repeat(43) } })).statusCode, 401);
+      // without a token: refused
+      assert.equal((await call(f, { method: 'POST', url: '/console/api/session', payload: {} })).statusCode, 401);
+      assert.equal((await call(f, { method: 'POST', url: '/console/api/session', payload: { organisation: ORG_A } })).statusCode, 400);
 
       // signing out ends the session
       assert.equal((await call(f, { method: 'DELETE', url: '/console/api/session', cookie })).statusCode, 200);
@@ -106,30 +110,26 @@ for (const engine of engines) {
   });
 }
 
-test('loopback sign-in without a token works only when enabled and only from the loopback interface', async () => {
-  const off = await startConsole('pglite');
+test('no visitor signs in without a token, from whatever address; a sign-in link works once; a bearer token works without a session', async () => {
+  const f = await startConsole('pglite');
   try {
-    const opts = await call(off, { method: 'GET', url: '/console/api/sign-in-options' });
-    assert.deepEqual(opts.json(), { loopbackSignIn: false, organisations: [] });
-    assert.equal((await call(off, { method: 'POST', url: '/console/api/session', payload: { organisation: ORG_A } })).statusCode, 401);
+    for (const remoteAddress of ['127.0.0.1', '::1', '192.0.2.7']) {
+      const res = await call(f, { method: 'POST', url: '/console/api/session', payload: {}, remoteAddress });
+      assert.equal(res.statusCode, 401, remoteAddress);
+      assert.equal(res.headers['set-cookie'], undefined);
+    }
+    assert.equal((await call(f, { method: 'GET', url: '/console/api/sign-in-options' })).statusCode, 404, 'no list of organisations to pick from');
+    const link = await issueSignInToken(f.h.db, ORG_A);
+    const first = await call(f, { method: 'POST', url: '/console/api/session', payload: { token: link } });
+    assert.equal(first.statusCode, 200, first.body);
+    assert.equal(first.json().via, 'SIGN_IN_LINK');
+    assert.equal((await call(f, { method: 'POST', url: '/console/api/session', payload: { token: link } })).statusCode, 401, 'used once');
+    const { token } = await issueConsoleToken(f.h.db, ADMIN);
+    const asAdmin = await call(f, { method: 'GET', url: '/console/api/organisations', headers: { authorization: `Bearer ${token}` } });
+    assert.equal(asAdmin.statusCode, 200);
+    assert.ok(asAdmin.json().organisations.length >= 3);
   } finally {
-    await off.stop();
-  }
-  const on = await startConsole('pglite', { allowLoopbackSignIn: true });
-  try {
-    const opts = await call(on, { method: 'GET', url: '/console/api/sign-in-options' });
-    assert.equal(opts.json().loopbackSignIn, true);
-    assert.deepEqual(opts.json().organisations.sort(), ['OSGP', ORG_A, ORG_B, ADMIN].sort());
-    const remote = await call(on, { method: 'POST', url: '/console/api/session', payload: { organisation: ORG_A }, remoteAddress: '192.0.2.7' });
-    assert.equal(remote.statusCode, 401, 'a visitor from another address needs a token');
-    assert.deepEqual((await call(on, { method: 'GET', url: '/console/api/sign-in-options', remoteAddress: '192.0.2.7' })).json(), { loopbackSignIn: false, organisations: [] });
-    const local = await call(on, { method: 'POST', url: '/console/api/session', payload: { organisation: ORG_A }, remoteAddress: '127.0.0.1' });
-    assert.equal(local.statusCode, 200, local.body);
-    assert.equal(local.json().via, 'LOOPBACK');
-    assert.equal(local.json().loopbackSignIn, true, 'the page is told to show the banner');
-    assert.equal((await call(on, { method: 'POST', url: '/console/api/session', payload: { organisation: 'nobody' } })).statusCode, 404);
-  } finally {
-    await on.stop();
+    await f.stop();
   }
 });
 
@@ -182,7 +182,7 @@ for (const engine of engines) {
       assert.equal((await call(f, { method: 'GET', url: '/console/api/gateways', cookie: b })).statusCode, 401);
       const issued = await call(f, { method: 'POST', url: `/console/api/organisations/${ORG_A}/console-tokens`, cookie: admin });
       assert.equal(issued.statusCode, 201);
-      const by = await f.h.db.query<{ issued_by: string }>('SELECT issued_by FROM console_token WHERE organisation_identification = $1 ORDER BY created_at DESC LIMIT 1', [ORG_A]);
+      const by = await f.h.db.query<{ issued_by: string }>('SELECT issued_by FROM api_token WHERE organisation_identification = $1 ORDER BY created_at DESC LIMIT 1', [ORG_A]);
       assert.equal(by.rows[0]!.issued_by, `console:${ADMIN}`);
       assert.equal((await call(f, { method: 'POST', url: '/console/api/session', payload: { token: issued.json().token } })).json().organisationIdentification, ORG_A);
     } finally {

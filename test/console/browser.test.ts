@@ -1,6 +1,6 @@
 /**
  * The console in a real browser (issue 6 "Must show"): Debian's chromium driven by playwright-core signs in with
- * an organisation token, sees a gateway with its simulated G-meter, sets the user key on channel 1 and watches the
+ * an organisation's API token, sees a gateway with its simulated G-meter, sets the user key on channel 1 and watches the
  * request reach OK, then runs a fleet rekey to 100 %. Screenshots go to test-artifacts/console/.
  */
 import { test } from 'node:test';
@@ -12,10 +12,11 @@ import { chromium, type BrowserContext } from 'playwright-core';
 import { requires, chromiumPath } from '../support/servers.ts';
 import { startConsole, knownKeyEncodings, ORG_A, GW_A, GM_A } from './helpers.ts';
 import { issueConsoleToken } from '../../src/console/auth.ts';
+import { issueSignInToken } from '../../src/platform/tokens.ts';
 
 const ARTIFACTS = join(process.cwd(), 'test-artifacts', 'console');
 
-test('in chromium: sign in, set the user key on channel 1, see OK, run a fleet rekey to 100 %', { ...requires('chromium'), timeout: 90_000 }, async () => {
+test('in chromium: sign in, set the user key on channel 1, see OK, run a fleet rekey to 100 %, sign in through a one-time link', { ...requires('chromium'), timeout: 90_000 }, async () => {
   mkdirSync(ARTIFACTS, { recursive: true });
   const f = await startConsole('pglite');
   const profile = mkdtempSync(join(tmpdir(), 'meterfabric-chromium-'));
@@ -80,6 +81,16 @@ test('in chromium: sign in, set the user key on channel 1, see OK, run a fleet r
 
     await page.click('#sign-out');
     await page.locator('#token').waitFor();
+
+    // A one-time sign-in link (what `npm start` prints): signs in, leaves the address bar, works once.
+    const link = await issueSignInToken(f.h.db, ORG_A);
+    await page.goto(`${base}/console/?link#sign-in=${link}`);
+    await channel1.waitFor();
+    assert.equal(new URL(page.url()).hash, '#/gateways', 'the token is gone from the address bar');
+    await page.click('#sign-out');
+    await page.locator('#token').waitFor();
+    await page.goto(`${base}/console/?again#sign-in=${link}`);
+    await page.waitForFunction(() => /works once/.test(document.querySelector('#signin-error')?.textContent ?? ''));
     assert.deepEqual(pageErrors, []);
   } finally {
     await context?.close();

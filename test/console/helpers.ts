@@ -8,6 +8,8 @@ import type { Engine } from '../support/db.ts';
 import { addOrganisation, setCoupling } from '../../src/platform/inventory.ts';
 import { consolePlugin, type ConsolePluginOptions } from '../../src/console/plugin.ts';
 import { TEST_KEYS, TEST_GMETER, testGMeter } from '../../src/simulator/meter.ts';
+import { installSecurity } from '../../src/api/security.ts';
+import { organisationOfToken } from '../../src/platform/tokens.ts';
 
 export const ORG_A = 'org-a';
 export const ORG_B = 'org-b';
@@ -37,6 +39,8 @@ export async function startConsole(engine: Engine, options: Partial<ConsolePlugi
       await setCoupling(h.db, gm, gw, 1);
     }
     app = Fastify();
+    const db = h.db;
+    installSecurity(app, { verifyToken: (token) => organisationOfToken(db, token) });
     await app.register(consolePlugin, { platform: h.platform, secrets: h.secrets, ...options });
     await app.ready();
   } catch (e) {

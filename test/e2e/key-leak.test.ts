@@ -12,7 +12,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { randomBytes } from 'node:crypto';
-import { mkdtempSync, rmSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { RunningHeadend } from '../../src/runtime/headend.ts';
@@ -109,10 +109,12 @@ test('a full session leaves no key in any log line or HTTP response body', async
     bodies.push(text);
     return { status: res.status, text };
   };
+  let orgAuth = '';
+  let adminAuth = '';
   const soap = (service: string, body: string) =>
-    http(`${BASE}/${service}/`, { method: 'POST', headers: { 'content-type': 'text/xml; charset=utf-8', soapaction: '""' }, body: envelope(body) });
+    http(`${BASE}/${service}/`, { method: 'POST', headers: { 'content-type': 'text/xml; charset=utf-8', soapaction: '""', authorization: orgAuth }, body: envelope(body) });
   const rest = (method: string, path: string, body?: unknown) =>
-    http(path, { method, headers: { 'x-organisation-identification': ORG, ...(body === undefined ? {} : { 'content-type': 'application/json' }) }, ...(body === undefined ? {} : { body: JSON.stringify(body) }) });
+    http(path, { method, headers: { authorization: orgAuth, ...(method === 'GET' ? {} : { 'content-type': 'application/json' }) }, ...(body === undefined ? {} : { body: JSON.stringify(body) }) });
   /** <Op>Request, then <Op>AsyncRequest until the outcome is stored. */
   const call = async (service: string, prefix: string, op: string, requestBody: string) => {
     const accepted = await soap(service, `<${prefix}:${op}Request>${requestBody}</${prefix}:${op}Request>`);
@@ -154,13 +156,17 @@ test('a full session leaves no key in any log line or HTTP response body', async
       },
       link: { connectTimeoutMs: 2000, responseTimeoutMs: 2000 },
     });
-    const org = await http('/api/v1/admin/organisations', { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ identification: ORG }) });
+    adminAuth = `Bearer ${readFileSync(h.adminTokenPath!, 'utf8').trim()}`;
+    const org = await http('/api/v1/admin/organisations', { method: 'POST', headers: { 'content-type': 'application/json', authorization: adminAuth }, body: JSON.stringify({ identification: ORG }) });
     assert.equal(org.status, 201, org.text);
+    const token = await http(`/api/v1/admin/organisations/${ORG}/tokens`, { method: 'POST', headers: { 'content-type': 'application/json', authorization: adminAuth } });
+    assert.equal(token.status, 201, token.text);
+    orgAuth = `Bearer ${(JSON.parse(token.text) as { token: string }).token}`;
     const pem = (await http('/api/v1/platform/public-key')).text;
 
     const addGateway = await call('installationService', 'inst', 'AddDevice', addEMeterXml(pem, GW, sim.port));
     assert.equal(addGateway.status, 200, addGateway.text);
-    const network = await http(`/api/v1/admin/devices/${GW}/network`, { method: 'PUT', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ host: '127.0.0.1', port: sim.port }) });
+    const network = await http(`/api/v1/admin/devices/${GW}/network`, { method: 'PUT', headers: { 'content-type': 'application/json', authorization: adminAuth }, body: JSON.stringify({ host: '127.0.0.1', port: sim.port }) });
     assert.equal(network.status, 200, network.text);
     const addGas = await call('installationService', 'inst', 'AddDevice', addGMeterXml(pem, GM));
     assert.equal(addGas.status, 200, addGas.text);

@@ -27,9 +27,15 @@ interface Fixture {
   gMeter(id: string, identity?: Partial<InventoryIdentity>, coupled?: { gateway: string; channel: number }): Promise<void>;
 }
 
+/** Authorization headers of the running fixture: the organisation's API token and the ADMIN token. */
+let orgAuth: Record<string, string> = {};
+let adminAuth: Record<string, string> = {};
+
 async function withHeadend(fn: (f: Fixture) => Promise<void>): Promise<void> {
   await withHttpHeadend(async (e) => {
     await addOrganisation(e.db, { identification: ORG });
+    orgAuth = await e.auth(ORG);
+    adminAuth = await e.auth(ADMIN);
     await fn({
       h: e.h,
       url: e.url,
@@ -43,11 +49,11 @@ async function withHeadend(fn: (f: Fixture) => Promise<void>): Promise<void> {
 type Outcome = RestOutcome;
 
 /** POSTs an operation as the grid operator and waits for its response. */
-const op = (url: string, path: string, body: unknown = {}): Promise<Outcome> => restOperation(url, path, ORG, body);
+const op = (url: string, path: string, body: unknown = {}): Promise<Outcome> => restOperation(url, path, ORG, body, orgAuth);
 
 /** The inventory's coupling of a device, as the REST admin API reports it. */
 async function coupling(url: string, id: string) {
-  const res = await fetch(`${url}/api/v1/admin/devices/${id}`, { headers: { 'x-organisation-identification': ADMIN } });
+  const res = await fetch(`${url}/api/v1/admin/devices/${id}`, { headers: { 'x-organisation-identification': ADMIN, ...adminAuth } });
   const d = await res.json() as any;
   assert.equal(res.status, 200, JSON.stringify(d));
   return {
@@ -61,7 +67,7 @@ async function soapByChannel(url: string, op: 'CoupleMbusDeviceByChannel' | 'Dec
   const ns = Object.entries(SOAP_NS).filter(([k]) => k !== 's').map(([k, v]) => `xmlns:${k}="${v}"`).join(' ');
   const post = async (body: string) => {
     const res = await fetch(`${url}${SOAP_BASE}/installationService/`, {
-      method: 'POST', headers: { 'content-type': 'text/xml; charset=utf-8', soapaction: '""' },
+      method: 'POST', headers: { 'content-type': 'text/xml; charset=utf-8', soapaction: '""', ...orgAuth },
       body: `<s:Envelope xmlns:s="${SOAP_NS.s}" ${ns}><s:Header><c:OrganisationIdentification>${ORG}</c:OrganisationIdentification><c:UserName>operator</c:UserName><c:ApplicationName>e2e</c:ApplicationName></s:Header><s:Body>${body}</s:Body></s:Envelope>`,
     });
     return { status: res.status, xml: await res.text() };

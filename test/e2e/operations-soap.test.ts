@@ -28,8 +28,11 @@ function envelope(body: string, org: string): string {
 
 const one = (xml: string, path: string) => xpath(xml, path)[0];
 
+/** Authorization headers of the running fixture, per organisation (API tokens). */
+let auth: Record<string, Record<string, string>> = {};
+
 async function soap(url: string, service: string, body: string, org = ORG): Promise<{ status: number; xml: string }> {
-  const res = await fetch(`${url}${BASE}/${service}/`, { method: 'POST', headers: { 'content-type': 'text/xml; charset=utf-8', soapaction: '""' }, body: envelope(body, org) });
+  const res = await fetch(`${url}${BASE}/${service}/`, { method: 'POST', headers: { 'content-type': 'text/xml; charset=utf-8', soapaction: '""', ...auth[org] }, body: envelope(body, org) });
   return { status: res.status, xml: await res.text() };
 }
 
@@ -59,9 +62,10 @@ const scan = (url: string, gw: string, org = ORG) => call(url, 'adhocService', '
 const lenientResult = (xml: string, op: string) => one(xml, `//conf:${op}Response/conf:Result`);
 
 test('GXF SOAP: every M-Bus operation against simulated gateways, with GXF results and faults', async () => {
-  await withHttpHeadend(async ({ h: hh, db, url, gateway: startGateway }) => {
+  await withHttpHeadend(async ({ h: hh, db, url, gateway: startGateway, auth: authOf }) => {
     await addOrganisation(db, { identification: ORG });
     await addOrganisation(db, { identification: OTHER });
+    auth = { [ORG]: await authOf(ORG), [OTHER]: await authOf(OTHER) };
     const gateway = (id: string, protocol: string, hdlc = false) => startGateway(id, ORG, { protocol, hdlc });
     const meterHoldsActive = async (sim: SimulatedMeter, gm = GM) => {
       const active = await hh.secrets.getActive(gm, 'G_METER_ENCRYPTION_KEY');
@@ -160,7 +164,10 @@ test('GXF SOAP: every M-Bus operation against simulated gateways, with GXF resul
     assert.ok((await hh.platform.requests.getResponse(failing.correlationUid!, ORG)).error?.message);
 
     // refusals when the request is taken
-    assert.equal(fault((await scan(url, GW, 'nobody')).xml), '101');
+    // an organisation the platform does not know holds no credentials: 401 with fault 224
+    const nobody = await scan(url, GW, 'nobody');
+    assert.equal(nobody.status, 401);
+    assert.equal(fault(nobody.xml), '224');
     assert.equal(fault((await scan(url, 'E9999999999999999')).xml), '201');
     assert.equal(fault((await scan(url, GW, OTHER)).xml), '301');
     await updateOrganisation(db, OTHER, { enabled: false });

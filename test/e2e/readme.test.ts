@@ -1,7 +1,8 @@
 /**
  * The README's first command, as a new user runs it: a clean clone of this repository, `npm ci`, `npm start`
  * (ports moved aside so the test can run next to a developer's own demo), and the demo's SetMbusUserKeyByChannel
- * round must reach OK on every simulated gateway; then the REST walk-through call must reach OK too.
+ * round must reach OK on every simulated gateway; then the REST walk-through call, with the token the demo printed,
+ * must reach OK too, and the printed console sign-in link must sign in once.
  */
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
@@ -57,14 +58,26 @@ test('README: a clean clone, `npm ci && npm start`, and the demo sets M-Bus user
     const rounds = out.split('\n').filter((l) => /channel 1 -> /.test(l));
     assert.equal(rounds.length, 6, out);
     for (const l of rounds) assert.match(l, /-> OK: the gas meter uses the new key/);
-    // The walk-through's REST call, against the demo.
+    // The walk-through's REST call, against the demo, with the token the demo printed.
     const gateway = /\s(E[0-9A-F]{16}) \(/.exec(rounds[0]!)![1]!;
-    const submit = await fetch(`http://127.0.0.1:${port}/api/v1/devices/${gateway}/mbus/channels/1/user-key`, { method: 'POST', headers: { 'X-Organisation-Identification': 'demo-org' } });
+    const token = /^\s*TOKEN=(\S+)$/m.exec(out)?.[1];
+    assert.ok(token, `the demo prints a ready token:\n${out}`);
+    assert.match(out, /curl -s -X POST \S+ -H "Authorization: Bearer \$TOKEN"/);
+    const auth = { Authorization: `Bearer ${token}` };
+    const refused = await fetch(`http://127.0.0.1:${port}/api/v1/devices/${gateway}/mbus/channels/1/user-key`, { method: 'POST', headers: { 'X-Organisation-Identification': 'demo-org', 'Content-Type': 'application/json' } });
+    assert.equal(refused.status, 401, 'an organisation header is no credential');
+    const submit = await fetch(`http://127.0.0.1:${port}/api/v1/devices/${gateway}/mbus/channels/1/user-key`, { method: 'POST', headers: { ...auth, 'Content-Type': 'application/json' } });
     assert.equal(submit.status, 202);
+    // The printed console sign-in link signs in once.
+    const link = /(http:\/\/127\.0\.0\.1:\d+\/console\/#sign-in=([A-Za-z0-9_-]+))/.exec(out);
+    assert.ok(link, `the demo prints a sign-in link:\n${out}`);
+    const signIn = () => fetch(`http://127.0.0.1:${port}/console/api/session`, { method: 'POST', headers: { 'Content-Type': 'application/json' }, body: JSON.stringify({ token: link![2] }) });
+    assert.equal((await signIn()).status, 200);
+    assert.equal((await signIn()).status, 401);
     const { correlationUid } = (await submit.json()) as { correlationUid: string };
     let result: { result?: string } = {};
     for (let i = 0; i < 240 && result.result === undefined; i++) {
-      const r = await fetch(`http://127.0.0.1:${port}/api/v1/responses/${encodeURIComponent(correlationUid)}`, { headers: { 'X-Organisation-Identification': 'demo-org' } });
+      const r = await fetch(`http://127.0.0.1:${port}/api/v1/responses/${encodeURIComponent(correlationUid)}`, { headers: auth });
       if (r.status === 200) result = (await r.json()) as { result: string };
       else await new Promise((res) => setTimeout(res, 250));
     }

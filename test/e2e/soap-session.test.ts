@@ -5,7 +5,7 @@
  */
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { mkdtempSync, rmSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { startHeadend, type RunningHeadend } from '../../src/runtime/headend.ts';
@@ -28,8 +28,11 @@ function envelope(body: string): string {
 }
 
 
+/** The organisation's API token (issued through the admin API once the organisation exists). */
+let orgAuth = '';
+
 async function soap(url: string, service: string, body: string): Promise<{ status: number; xml: string }> {
-  const res = await fetch(`${url}${BASE}/${service}/`, { method: 'POST', headers: { 'content-type': 'text/xml; charset=utf-8', soapaction: '""' }, body: envelope(body) });
+  const res = await fetch(`${url}${BASE}/${service}/`, { method: 'POST', headers: { 'content-type': 'text/xml; charset=utf-8', soapaction: '""', authorization: orgAuth }, body: envelope(body) });
   return { status: res.status, xml: await res.text() };
 }
 
@@ -63,15 +66,19 @@ for (const engine of engines) {
         link: { connectTimeoutMs: 2000, responseTimeoutMs: 2000 },
       });
       const url = h.url!;
-      // organisation, through the REST admin API as the loopback administrator
-      const org = await fetch(`${url}/api/v1/admin/organisations`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ identification: ORG }) });
+      // organisation and its API token, through the REST admin API with the admin token of the data folder
+      const admin = { 'content-type': 'application/json', authorization: `Bearer ${readFileSync(h.adminTokenPath!, 'utf8').trim()}` };
+      const org = await fetch(`${url}/api/v1/admin/organisations`, { method: 'POST', headers: admin, body: JSON.stringify({ identification: ORG }) });
       assert.equal(org.status, 201, await org.text());
+      const token = await fetch(`${url}/api/v1/admin/organisations/${ORG}/tokens`, { method: 'POST', headers: admin });
+      assert.equal(token.status, 201);
+      orgAuth = `Bearer ${((await token.json()) as { token: string }).token}`;
       const pem = await (await fetch(`${url}/api/v1/platform/public-key`)).text();
       assert.match(pem, /BEGIN PUBLIC KEY/);
 
       const addGateway = await call(url, 'installationService', 'inst', 'AddDevice', addEMeterXml(pem, GW, sim.port));
       assert.equal(xpath(addGateway.xml, '//inst:AddDeviceResponse/c:Result') ?? xpath(addGateway.xml, '//inst:AddDeviceResponse/inst:Result'), 'OK', addGateway.xml);
-      const network = await fetch(`${url}/api/v1/admin/devices/${GW}/network`, { method: 'PUT', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ host: '127.0.0.1', port: sim.port }) });
+      const network = await fetch(`${url}/api/v1/admin/devices/${GW}/network`, { method: 'PUT', headers: admin, body: JSON.stringify({ host: '127.0.0.1', port: sim.port }) });
       assert.equal(network.status, 200, await network.text());
 
       const addGas = await call(url, 'installationService', 'inst', 'AddDevice', addGMeterXml(pem, GM));

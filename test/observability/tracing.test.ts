@@ -72,7 +72,9 @@ test('the API side of a request is a span tagged with the same correlation uid',
   try {
     await addOrganisation(db, { identification: 'api-org' });
     await addDevice(db, { deviceIdentification: 'E0000000000000031', deviceType: 'SMART_METER_E', protocolName: 'SMR', protocolVersion: '5.5', ownerOrganisationIdentification: 'api-org' });
-    const res = await fetch(`${h.url}/api/v1/devices/E0000000000000031/mbus/scan`, { method: 'POST', headers: { 'X-Organisation-Identification': 'api-org' } });
+    const { issueApiToken } = await import('../../src/platform/tokens.ts');
+    const { token } = await issueApiToken(db, 'api-org');
+    const res = await fetch(`${h.url}/api/v1/devices/E0000000000000031/mbus/scan`, { method: 'POST', headers: { 'X-Organisation-Identification': 'api-org', authorization: `Bearer ${token}`, 'content-type': 'application/json' } });
     assert.equal(res.status, 202);
     const { correlationUid } = (await res.json()) as { correlationUid: string };
     // The server span ends just after the answer was sent: wait for it (bounded), do not guess a pause.

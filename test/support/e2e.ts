@@ -77,15 +77,18 @@ export async function until<T>(f: () => Promise<T | undefined>, ms = 20_000): Pr
 /** The outcome of a REST operation: the refusal as answered, or the stored response once it exists. */
 export interface RestOutcome { status: number; result?: string; data?: any; error?: { code: number; message: string }; body: any }
 
-/** POSTs a REST operation for `org`; on 202 polls the Location (a /api/v1/responses/ URL) until the response exists. */
-export async function restOperation(url: string, path: string, org: string, body: unknown = {}): Promise<RestOutcome> {
-  const res = await fetch(`${url}/api/v1${path}`, { method: 'POST', headers: { 'content-type': 'application/json', 'x-organisation-identification': org }, body: JSON.stringify(body) });
+/**
+ * POSTs a REST operation for `org` with its credentials (`auth`: e.g. an Authorization header); on 202 polls the
+ * Location (a /api/v1/responses/ URL) until the response exists.
+ */
+export async function restOperation(url: string, path: string, org: string, body: unknown = {}, auth: Record<string, string> = {}): Promise<RestOutcome> {
+  const res = await fetch(`${url}/api/v1${path}`, { method: 'POST', headers: { 'content-type': 'application/json', 'x-organisation-identification': org, ...auth }, body: JSON.stringify(body) });
   const accepted = await res.json() as any;
   if (res.status !== 202) return { status: res.status, body: accepted };
   const location = res.headers.get('location')!;
   assert.ok(location.startsWith('/api/v1/responses/'), location);
   for (let i = 0; i < 1200; i++) {
-    const r = await fetch(`${url}${location}`, { headers: { 'x-organisation-identification': org } });
+    const r = await fetch(`${url}${location}`, { headers: { 'x-organisation-identification': org, ...auth } });
     const b = await r.json() as any;
     if (r.status === 200) return { status: 200, result: b.result, data: b.data, error: b.error, body: b };
     assert.equal(r.status, 404, JSON.stringify(b));

@@ -3,7 +3,7 @@
  * free loopback port, short retries and timeouts, and helpers that register simulated gateways and gas meters.
  * Everything it started is stopped and removed when `fn` ends.
  */
-import { mkdtempSync, rmSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { freshDb } from './db.ts';
@@ -11,6 +11,7 @@ import type { Db } from '../../src/platform/db/db.ts';
 import { startHeadend, type RunningHeadend } from '../../src/runtime/headend.ts';
 import { SoftwareKekProvider } from '../../src/secrets/kek.ts';
 import { addDevice } from '../../src/platform/inventory.ts';
+import { issueApiToken } from '../../src/platform/tokens.ts';
 import { SimulatedMeter } from '../../src/simulator/simulator.ts';
 import { TEST_KEYS, TEST_GMETER, type GMeterState } from '../../src/simulator/meter.ts';
 
@@ -40,6 +41,12 @@ export interface HttpHeadend {
   db: Db;
   url: string;
   sims: SimulatedMeter[];
+  /** The built-in ADMIN organisation's token (DATA/admin.token, made by the head-end). */
+  adminToken: string;
+  /** A new API token for an organisation. */
+  token(org: string): Promise<string>;
+  /** Authorization header with a new API token of `org` (the ADMIN token for 'OSGP'). */
+  auth(org: string): Promise<Record<string, string>>;
   /** Starts a simulated gateway and registers it with `owner` as OWNER and the test keys ACTIVE. */
   gateway(id: string, owner: string, opts?: GatewayOptions): Promise<SimulatedMeter>;
   /** Registers a G-meter (the test identity unless given) with `owner` as OWNER. */
@@ -58,11 +65,16 @@ export async function withHttpHeadend(fn: (f: HttpHeadend) => Promise<void>): Pr
       link: { connectTimeoutMs: 2000, responseTimeoutMs: 2000 },
     });
     const running = h;
+    const adminToken = readFileSync(running.adminTokenPath!, 'utf8').trim();
+    const token = async (org: string) => (org === 'OSGP' ? adminToken : (await issueApiToken(db, org, 'test')).token);
     await fn({
       h: running,
       db,
       url: running.url!,
       sims,
+      adminToken,
+      token,
+      auth: async (org) => ({ authorization: `Bearer ${await token(org)}` }),
       async gateway(id, owner, opts = {}) {
         const protocol = opts.protocol ?? 'SMR 5.0.0';
         const profile = /^DSMR/.test(protocol) || protocol === 'SMR 4.3' ? 'dsmr4' : 'smr5';

@@ -1,8 +1,8 @@
 /**
  * The REST admin API under /api/v1/admin: organisations, devices, authorisations, requests and the audit log.
- * Every route needs a caller whose organisation is enabled and in the ADMIN platform function group. Callers are
- * identified by their client certificate CN (mutual TLS, GXF-SEMANTICS §9.4) or, on plain HTTP from loopback in the
- * embedded default, by the X-Organisation-Identification header, absent meaning the built-in ADMIN organisation.
+ * Every route needs an authenticated caller (client certificate or API token, src/api/rest/caller.ts) whose
+ * organisation is enabled and in the ADMIN platform function group. X-Organisation-Identification, when given,
+ * must name the authenticated organisation. The built-in ADMIN organisation's token is in DATA/admin.token.
  */
 import type { FastifyInstance, FastifyRequest } from 'fastify';
 import { z } from 'zod';
@@ -13,44 +13,18 @@ import {
   FUNCTION_GROUPS, ORGANISATION_IDENTIFICATION, addDevice, addOrganisation, getDevice, getOrganisation, grantAuthorisation, listAuthorisations, listDevices,
   listOrganisations, revokeAuthorisation, setNetworkAddress, updateOrganisation,
 } from '../../platform/inventory.ts';
-import { certificateOrganisations, isLoopback, type PlainHttpTrust } from './caller.ts';
+import { restCallerOrganisation, ORGANISATION_HEADER } from './caller.ts';
 import { getDeviceInstallation } from '../../platform/device-installation.ts';
 
 export const ADMIN_PREFIX = '/api/v1/admin';
-export const ORGANISATION_HEADER = 'x-organisation-identification';
+export { ORGANISATION_HEADER };
 
 export interface AdminRoutesOptions {
   platform: Platform;
   /** Issues organisation certificates when present. */
   ca?: PlatformCa;
-  /** Whether the server requests client certificates (mutual TLS). */
-  mutualTls: boolean;
-  /** On plain HTTP, from where a caller is believed (default loopback). */
-  plainHttp?: PlainHttpTrust;
-  /** The organisation a trusted caller without certificate or header acts as (default OSGP). */
-  adminOrganisation?: string;
   /** More admin routes (e.g. key status and audit), registered in this scope so the ADMIN check covers them. */
   extraRoutes?: (app: FastifyInstance) => void | Promise<void>;
-}
-
-/** The organisation a request to the admin or REST API acts for, per the rules in this file's header. */
-export function callerOrganisation(request: FastifyRequest, o: Pick<AdminRoutesOptions, 'mutualTls' | 'plainHttp' | 'adminOrganisation'>): string {
-  const named = request.headers[ORGANISATION_HEADER];
-  const claimed = typeof named === 'string' && named ? named : undefined;
-  const cns = certificateOrganisations(request);
-  if (cns) {
-    const org = claimed ?? cns[0]!;
-    if (!cns.includes(org)) {
-      throw new MeterfabricError(ErrorCode.UNAUTHORIZED, `Client certificate is untrusted or invalid for organisation [${org}]`, { component: 'WS_SMART_METERING', retryable: false });
-    }
-    return org;
-  }
-  const trust = o.plainHttp ?? 'loopback';
-  const trusted = !o.mutualTls && (trust === 'any' || (trust === 'loopback' && isLoopback(request.raw.socket?.remoteAddress)));
-  if (!trusted) {
-    throw new MeterfabricError(ErrorCode.AUTHENTICATION_REQUIRED, 'A client certificate issued by the platform CA is required', { component: 'WS_SMART_METERING', retryable: false });
-  }
-  return claimed ?? o.adminOrganisation ?? 'OSGP';
 }
 
 const url = z.string().regex(/^https?:\/\/.+/, 'must start with http:// or https://');
@@ -113,9 +87,9 @@ export async function adminRoutes(app: FastifyInstance, o: AdminRoutesOptions): 
 
   app.decorateRequest('adminOrganisation', '');
   app.addHook('preHandler', async (request) => {
-    const org = callerOrganisation(request, o);
+    const org = restCallerOrganisation(request);
     const found = await getOrganisation(db, org).catch(() => {
-      throw new MeterfabricError(ErrorCode.UNKNOWN_ORGANISATION, `Organisation ${org} is unknown`, { component: 'WS_SMART_METERING', retryable: false });
+      throw new MeterfabricError(ErrorCode.UNAUTHORIZED, `Organisation [${org}] is not authorized for action`, { component: 'WS_SMART_METERING', retryable: false });
     });
     if (!found.enabled) throw new MeterfabricError(ErrorCode.DISABLED_ORGANISATION, `Organisation ${org} is disabled`, { component: 'WS_SMART_METERING', retryable: false });
     if (found.platformFunctionGroup !== 'ADMIN') {

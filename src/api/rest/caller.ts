@@ -1,86 +1,76 @@
 /**
- * Who is calling: the organisation behind a request to the SOAP or REST interface.
+ * Who is calling: the authenticated organisation behind a request to the SOAP, REST, admin or console API.
  *
- * GXF binds a call to an organisation through two-way TLS: the organisation named by the caller must be the
- * subject CN of a certificate in the client's chain (GXF-SEMANTICS §9.4). meterfabric does the same with the
- * client's own certificate when the connection is TLS with a verified client certificate. On plain HTTP (the embedded default) the named
- * organisation is accepted only from the loopback interface, unless configured otherwise.
+ * An organisation authenticates with a client certificate from the platform CA whose subject carries exactly one
+ * CN, equal to the organisation (the rule of GXF's mutual TLS; only the client's own certificate counts, never an
+ * issuer in its chain), or with an API token (`Authorization: Bearer <token>`, src/platform/tokens.ts). Nothing
+ * else identifies a caller: no network location, and no header naming an organisation. The checks run once, in
+ * the security hook (src/api/security.ts), which puts the result on `request.caller`.
  */
 import type { TLSSocket } from 'node:tls';
 import type { FastifyRequest } from 'fastify';
 import { ErrorCode, MeterfabricError } from '../../errors.ts';
+import { ORGANISATION_CN } from '../../platform/ca.ts';
 
-export type PlainHttpTrust = 'loopback' | 'any' | 'none';
-
-export interface CallerPolicy {
-  /** On a connection without a verified client certificate, from where a named organisation is believed. */
-  plainHttp?: PlainHttpTrust;
+export interface Caller {
+  organisationIdentification: string;
+  via: 'certificate' | 'token' | 'session';
 }
 
-/**
- * Subject CN of the verified client certificate, or undefined when the caller presented none. Only the client's
- * own (leaf) certificate names organisations: GXF also accepts the CN of any issuer in the chain (§9.4), which
- * would let every client act as an organisation named like its CA.
- */
-export function certificateOrganisations(request: FastifyRequest): string[] | undefined {
-  const socket = request.raw.socket as Partial<TLSSocket> | undefined;
-  if (!socket || typeof socket.getPeerCertificate !== 'function' || socket.authorized !== true) return undefined;
-  const cert = socket.getPeerCertificate(false);
-  const cn = cert?.subject?.CN as string | string[] | undefined;
-  const names = Array.isArray(cn) ? cn : cn ? [cn] : [];
-  return names.length > 0 ? names : undefined;
-}
-
-export function isLoopback(address: string | undefined): boolean {
-  if (!address) return false;
-  return address === '::1' || address.startsWith('127.') || address.startsWith('::ffff:127.');
-}
-
-export type CallerCheck = { ok: true } | { ok: false; reason: 'certificate' | 'untrusted-network' };
-
-/** Whether the caller may act as `organisation` (GXF §9.4 when a certificate is present). */
-export function checkCallerOrganisation(request: FastifyRequest, organisation: string, policy: CallerPolicy = {}): CallerCheck {
-  const cns = certificateOrganisations(request);
-  if (cns) return cns.includes(organisation) ? { ok: true } : { ok: false, reason: 'certificate' };
-  const trust = policy.plainHttp ?? 'loopback';
-  if (trust === 'any') return { ok: true };
-  if (trust === 'loopback' && isLoopback(request.raw.socket?.remoteAddress)) return { ok: true };
-  return { ok: false, reason: 'untrusted-network' };
+declare module 'fastify' {
+  interface FastifyRequest {
+    /** The authenticated caller, set by the security hook (src/api/security.ts). */
+    caller?: Caller;
+  }
 }
 
 export const ORGANISATION_HEADER = 'x-organisation-identification';
 
+const refused = (message: string) => new MeterfabricError(ErrorCode.AUTHENTICATION_ERROR, message, { component: 'WS_SMART_METERING', retryable: false });
+
 /**
- * The organisation a REST operation request acts for: the client certificate's CN (X-Organisation-Identification,
- * when given, must equal it), or on trusted plain HTTP the X-Organisation-Identification header, which is
- * then required. Throws MeterfabricError 224 (no usable identity) or 301 (header not in the certificate).
+ * The organisation named by the verified client certificate, or undefined when the caller presented none that
+ * chains to the platform CA. A verified certificate whose subject has more than one CN, or a CN that is not a
+ * plain organisation identifier, is refused (AUTHENTICATION_ERROR): a CN such as `acme/CN=OSGP` must never be
+ * read as a second name.
  */
-export function restCallerOrganisation(request: FastifyRequest, policy: CallerPolicy = {}): string {
+export function certificateOrganisation(request: FastifyRequest): string | undefined {
+  const socket = request.raw.socket as Partial<TLSSocket> | undefined;
+  if (!socket || typeof socket.getPeerCertificate !== 'function' || socket.authorized !== true) return undefined;
+  const cert = socket.getPeerCertificate(false);
+  if (!cert || !cert.subject) return undefined;
+  const cn = (cert.subject as unknown as Record<string, string | string[] | undefined>).CN;
+  if (cn === undefined) throw refused('The client certificate names no organisation (no CN)');
+  if (Array.isArray(cn)) throw refused('The client certificate must carry exactly one CN');
+  if (!ORGANISATION_CN.test(cn)) throw refused('The client certificate CN is not an organisation identification');
+  return cn;
+}
+
+const notAuthenticated = () =>
+  new MeterfabricError(ErrorCode.AUTHENTICATION_REQUIRED, 'Authentication required: a client certificate from the platform CA or an API token (Authorization: Bearer)', {
+    component: 'WS_SMART_METERING',
+    retryable: false,
+  });
+
+/** The authenticated caller; 401 (AUTHENTICATION_REQUIRED) when the request carries no valid credentials. */
+export function callerOf(request: FastifyRequest): Caller {
+  if (!request.caller) throw notAuthenticated();
+  return request.caller;
+}
+
+/**
+ * The organisation a REST request acts for: the authenticated one. X-Organisation-Identification is optional;
+ * when given it must name that same organisation, else 301 (UNAUTHORIZED).
+ */
+export function restCallerOrganisation(request: FastifyRequest): string {
+  const caller = callerOf(request);
   const named = request.headers[ORGANISATION_HEADER];
   const claimed = typeof named === 'string' && named.trim() ? named.trim() : undefined;
-  const cns = certificateOrganisations(request);
-  if (cns) {
-    const org = claimed ?? cns[0]!;
-    if (!cns.includes(org)) {
-      throw new MeterfabricError(ErrorCode.UNAUTHORIZED, `Client certificate is untrusted or invalid for organisation [${org}]`, {
-        component: 'WS_SMART_METERING',
-        retryable: false,
-      });
-    }
-    return org;
-  }
-  const check = checkCallerOrganisation(request, claimed ?? '', policy);
-  if (!check.ok) {
-    throw new MeterfabricError(ErrorCode.AUTHENTICATION_REQUIRED, 'A client certificate issued by the platform CA is required', {
+  if (claimed !== undefined && claimed !== caller.organisationIdentification) {
+    throw new MeterfabricError(ErrorCode.UNAUTHORIZED, `Organisation [${claimed}] is not the authenticated organisation`, {
       component: 'WS_SMART_METERING',
       retryable: false,
     });
   }
-  if (!claimed) {
-    throw new MeterfabricError(ErrorCode.AUTHENTICATION_REQUIRED, 'The X-Organisation-Identification header is required', {
-      component: 'WS_SMART_METERING',
-      retryable: false,
-    });
-  }
-  return claimed;
+  return caller.organisationIdentification;
 }

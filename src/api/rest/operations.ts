@@ -18,7 +18,7 @@ import { z } from 'zod';
 import { ErrorCode, isMeterfabricError, MeterfabricError } from '../../errors.ts';
 import { logger } from '../../observability/logger.ts';
 import { MessageType, type MessageTypeName } from '../../platform/operations.ts';
-import { restCallerOrganisation, type CallerPolicy } from './caller.ts';
+import { restCallerOrganisation } from './caller.ts';
 import { dbAlarmReader, PUSH_NOTIFICATION_ALARM, type AlarmReader } from './alarms.ts';
 import type { PlatformApi, StoredResponse } from './platform-api.ts';
 import type { Queryable } from '../../platform/db/db.ts';
@@ -26,8 +26,6 @@ import { PROBLEM_CONTENT_TYPE, clientErrorText, problemFromThrown, problemOf, pu
 
 export interface RestOperationsOptions {
   platform: PlatformApi;
-  /** Who may act for which organisation (default: client certificate CN, or the header from loopback). */
-  callerPolicy?: CallerPolicy;
   /** Lists a device's stored alarms; default: read from the platform's database when it has one (`platform.db`). */
   alarms?: AlarmReader;
 }
@@ -55,7 +53,7 @@ const requestOptions = {
 const optionsOnly = z.object(requestOptions).strict();
 
 const callerHeaders = z.looseObject({
-  'x-organisation-identification': z.string().max(40).optional().describe('Organisation (required on plain HTTP; with mTLS a CN of the certificate)'),
+  'x-organisation-identification': z.string().max(40).optional().describe('Optional; when given, must be the authenticated organisation (certificate CN or token)'),
   'x-user-name': z.string().max(40).optional().describe('For the audit log; default the organisation'),
   'x-application-name': z.string().max(40).optional().describe('For the audit log; default REST'),
 });
@@ -343,14 +341,17 @@ export async function restOperationsPlugin(app: FastifyInstance, opts: RestOpera
         version: '1.0.0',
         description:
           'Device operations, asynchronous: POST returns 202 {correlationUid}; GET /api/v1/responses/{correlationUid} returns the outcome. ' +
-          'The caller is the organisation of the client certificate (mutual TLS) or, on plain HTTP from loopback, X-Organisation-Identification.',
+          'Every route needs credentials: a client certificate from the platform CA (mutual TLS) or an API token ' +
+          '(Authorization: Bearer, from `meterfabric org token ORG`). POST bodies are application/json, also when empty.',
       },
       tags: [{ name: 'mbus' }, { name: 'devices' }, { name: 'responses' }, { name: 'alarms' }],
+      components: { securitySchemes: { apiToken: { type: 'http', scheme: 'bearer', description: 'API token from `meterfabric org token ORG`' } } },
+      security: [{ apiToken: [] }],
     },
     transform: jsonSchemaTransform,
   });
 
-  const caller = (request: FastifyRequest) => restCallerOrganisation(request, opts.callerPolicy);
+  const caller = (request: FastifyRequest) => restCallerOrganisation(request);
   const r = app.withTypeProvider<ZodTypeProvider>();
 
   for (const op of REST_OPERATIONS) {
@@ -484,7 +485,7 @@ export async function restOperationsPlugin(app: FastifyInstance, opts: RestOpera
     },
   });
 
-  app.get('/openapi.json', { schema: { hide: true } }, async () => app.swagger());
+  app.get('/openapi.json', { schema: { hide: true }, config: { public: true } }, async () => app.swagger());
 }
 
 function hasDb(platform: PlatformApi): platform is PlatformApi & { db: Queryable } {

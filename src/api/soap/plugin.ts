@@ -5,12 +5,14 @@
  */
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import type { XmlElement } from 'libxml2-wasm';
-import { ErrorCode } from '../../errors.ts';
+import { ErrorCode, isMeterfabricError } from '../../errors.ts';
 import { logger } from '../../observability/logger.ts';
-import { checkCallerOrganisation, type CallerPolicy } from '../rest/caller.ts';
+import { callerOf } from '../rest/caller.ts';
+import { statusOf } from '../problems.ts';
+import { SOAP_MEDIA_TYPES } from '../security.ts';
 import type { PlatformApi, StoredResponse } from '../rest/platform-api.ts';
 import { parseEnvelope, readHeaders, type SoapHeaders } from './envelope.ts';
-import { faultForError, faultFromThrown, functionalFault, headerFault, SoapFault, technicalFault, validationFault } from './faults.ts';
+import { faultForError, faultFromThrown, functionalFault, SoapFault, technicalFault, validationFault } from './faults.ts';
 import {
   asyncResponse,
   correlationTypeMismatch,
@@ -29,8 +31,6 @@ export interface SoapPluginOptions {
   platform: PlatformApi;
   /** Public scheme://host[:port] put into the served WSDLs; default: taken from each WSDL request. */
   baseUrl?: string;
-  /** Who may name which organisation (default: client certificate CN, or any name from loopback on plain HTTP). */
-  callerPolicy?: CallerPolicy;
   /** Check every response against the XSDs before sending it (for development; costs one more validation). */
   validateResponses?: boolean;
 }
@@ -50,7 +50,31 @@ interface Handled {
 export async function soapPlugin(app: FastifyInstance, opts: SoapPluginOptions): Promise<void> {
   const { platform } = opts;
 
-  // Any content type reaches the handler as bytes, so that a wrong one gets a SOAP fault rather than a 415.
+  // What the security hook refuses (no credentials, wrong host, content type or origin) and what fastify refuses
+  // before the handler (a body too large) is answered as a SOAP fault with the HTTP status of the refusal.
+  app.setErrorHandler((error, _request, reply) => {
+    let status = 500;
+    let fault: SoapFault;
+    if (isMeterfabricError(error)) {
+      status = statusOf(error.code);
+      if (status >= 500 || status === 422 || status === 404) status = 500;
+      // A refusal of the caller: a Client fault saying why, with GXF's FunctionalFault detail (code) as usual.
+      fault = status === 500 ? faultFromThrown(error) : new SoapFault('Client', error.message, faultFromThrown(error).detailXml);
+    } else {
+      const code = (error as { statusCode?: number }).statusCode ?? 500;
+      if (code >= 400 && code < 500) {
+        status = code;
+        fault = new SoapFault('Client', (error as Error).message);
+      } else {
+        log.error({ err: error }, 'unexpected error in SOAP route');
+        fault = faultFromThrown(error);
+      }
+    }
+    return reply.code(status).type(XML_CONTENT_TYPE).send(fault.toEnvelope());
+  });
+
+  // The security hook admits only text/xml and application/soap+xml (a SOAP fault with 415 otherwise); the body
+  // reaches the handler as bytes.
   app.addContentTypeParser('*', { parseAs: 'buffer' }, (_req, body, done) => done(null, body));
   app.addContentTypeParser(['text/xml', 'application/xml', 'application/soap+xml'], { parseAs: 'buffer' }, (_req, body, done) =>
     done(null, body),
@@ -124,8 +148,15 @@ export async function soapPlugin(app: FastifyInstance, opts: SoapPluginOptions):
     try {
       // Order as GXF's interceptors (§5): headers, caller vs organisation, XSD, then the endpoint.
       const h = readHeaders(parsed.headers);
-      const caller = checkCallerOrganisation(request, h.organisationIdentification, opts.callerPolicy);
-      if (!caller.ok) throw headerFault(`Client certificate is untrusted or invalid for organisation [${h.organisationIdentification}]`);
+      // The organisation in the header must be the authenticated one (certificate CN or API token), as GXF's 301.
+      const caller = callerOf(request);
+      if (caller.organisationIdentification !== h.organisationIdentification) {
+        throw faultForError({
+          code: ErrorCode.UNAUTHORIZED,
+          component: 'WS_SMART_METERING',
+          message: `Organisation [${h.organisationIdentification}] is not the authenticated organisation`,
+        });
+      }
       const issues = validateElement(parsed.payload);
       if (issues.length > 0) throw validationFault(issues.map((i) => i.message));
       const qname = clark(parsed.payload.namespaceUri, parsed.payload.name);
@@ -176,8 +207,9 @@ export async function soapPlugin(app: FastifyInstance, opts: SoapPluginOptions):
 
   for (const service of Object.keys(SERVICES) as ServiceName[]) {
     for (const path of [`${SOAP_BASE_PATH}/${service}/`, `${SOAP_BASE_PATH}/${service}`]) {
-      app.post(path, post);
-      app.get(path, async (request, reply) => {
+      app.post(path, { config: { mediaTypes: SOAP_MEDIA_TYPES } }, post);
+      // The WSDL is public; a GET without ?wsdl is told to POST.
+      app.get(path, { config: { public: true } }, async (request, reply) => {
         const query = request.query as Record<string, unknown>;
         if (!('wsdl' in query) && !('WSDL' in query)) {
           return reply.code(405).header('allow', 'POST').type('text/plain').send('POST a SOAP 1.1 envelope, or GET ?wsdl\n');
@@ -185,9 +217,9 @@ export async function soapPlugin(app: FastifyInstance, opts: SoapPluginOptions):
         return reply.type(XML_CONTENT_TYPE).send(wsdlFor(service, baseUrlOf(request)));
       });
     }
-    app.get(`${SOAP_BASE_PATH}/${service}/schemas/:file`, serveSchema);
+    app.get(`${SOAP_BASE_PATH}/${service}/schemas/:file`, { config: { public: true } }, serveSchema);
   }
-  app.get(`${SOAP_BASE_PATH}/schemas/:file`, serveSchema);
+  app.get(`${SOAP_BASE_PATH}/schemas/:file`, { config: { public: true } }, serveSchema);
 
   async function serveSchema(request: FastifyRequest, reply: FastifyReply): Promise<void> {
     const file = schemaFiles.get((request.params as { file: string }).file);

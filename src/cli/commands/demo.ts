@@ -29,17 +29,20 @@ export function register(program: Command): void {
       console.log(`  SOAP (GXF)     ${soap}/configurationService/   WSDL: ${soap}/configurationService/?wsdl`);
       console.log(`                 also installationService/, adhocService/, commonService/`);
       console.log(`  REST           ${url}/api/v1/   OpenAPI: ${url}/openapi.json`);
-      console.log(`  console        ${url}/console/   (sign in as ${DEMO_ORGANISATION})`);
+      console.log(`  console        ${demo.signInUrl}`);
+      console.log(`                 (a one-time sign-in link for ${DEMO_ORGANISATION}; afterwards sign in at ${url}/console/ with the token)`);
       console.log(`  metrics        ${url}/metrics   health: ${url}/health`);
       if (o.pushPort) console.log(`  DLMS pushes    tcp+udp 127.0.0.1:${o.pushPort}`);
-      console.log(`  organisation   ${DEMO_ORGANISATION} (OWNER of every demo device; loopback callers name it in the OrganisationIdentification header)`);
+      console.log(`  organisation   ${DEMO_ORGANISATION} (OWNER of every demo device); its API token is in ${demo.tokenPath}`);
+      console.log(`  admin token    ${demo.headend.adminTokenPath} (built-in ADMIN organisation OSGP; CLI: --data ${o.data})`);
       console.log('  simulated gateways:');
       for (const g of demo.gateways) console.log(`    ${g.deviceIdentification}  ${g.protocol.padEnd(10)} ${g.framing.padEnd(7)} 127.0.0.1:${g.port}  gas meter ${g.gasMeter} on channel 1`);
       const first = demo.gateways[0];
       if (first) {
         console.log('');
         console.log('Try it (README "Walk-through"):');
-        console.log(`  curl -s -X POST ${url}/api/v1/devices/${first.deviceIdentification}/mbus/channels/1/user-key -H 'X-Organisation-Identification: ${DEMO_ORGANISATION}'`);
+        console.log(`  TOKEN=${demo.token}`);
+        console.log(`  curl -s -X POST ${url}/api/v1/devices/${first.deviceIdentification}/mbus/channels/1/user-key -H "Authorization: Bearer $TOKEN" -H 'Content-Type: application/json'`);
       }
       console.log('Stop with Ctrl-C.');
       await untilSignal();

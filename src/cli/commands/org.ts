@@ -79,15 +79,15 @@ export function register(program: Command): void {
     });
 
   addClientOptions(org.command('token <id>'))
-    .description('issue a console sign-in token for an organisation (shown once; only its hash is kept); --revoke withdraws all')
-    .option('--revoke', 'revoke every console token of the organisation and end their sessions')
+    .description('print a new API token for an organisation, for SOAP, REST and the console (shown once; only its hash is kept); --revoke withdraws all')
+    .option('--revoke', 'revoke every token of the organisation and end its console sessions')
     .action(async (id: string, o: ClientOptions & { revoke?: boolean }) => {
       if (o.revoke) {
-        const r = await adminCall(o, 'DELETE', `/organisations/${encodeURIComponent(id)}/console-token`);
-        console.log(`${r.revoked} console token(s) of ${id} revoked`);
+        const r = await adminCall(o, 'DELETE', `/organisations/${encodeURIComponent(id)}/tokens`);
+        console.log(`${r.revoked} token(s) of ${id} revoked`);
         return;
       }
-      const r = await adminCall(o, 'POST', `/organisations/${encodeURIComponent(id)}/console-token`);
+      const r = await adminCall(o, 'POST', `/organisations/${encodeURIComponent(id)}/tokens`);
       console.log(r.token);
     });
 }

@@ -65,19 +65,20 @@ export function register(program: Command): void {
   withLogOptions(program
     .command('serve'))
     .description('run the platform: REST admin API, GXF SOAP interface, DLMS push listener and (by default) the request workers')
-    .option('--host <host>', 'address to listen on', '127.0.0.1')
+    .option('--host <host>', 'address the HTTP APIs listen on', '127.0.0.1')
     .option('--port <port>', 'TCP port', (v) => Number(v), 8080)
+    .option('--public-host <name>', 'another host name (or name:port) clients use to reach the APIs; repeatable (METERFABRIC_PUBLIC_HOSTS, comma-separated)', collect, [])
     .option('--push-port <port>', 'DLMS push listener port, TCP and UDP (0 = none)', (v) => Number(v), 9598)
-    .option('--push-host <host>', 'address of the push listener', '0.0.0.0')
+    .option('--push-host <host>', 'address the DLMS push listener binds (TCP and UDP)', '127.0.0.1')
     .option('--data <dir>', 'folder of the embedded database, the KEK file and the platform CA (DATABASE_URL replaces the database)', './data')
     .option('--no-workers', 'only the APIs; run `meterfabric worker` processes for the requests')
     .option('--tls', 'serve HTTPS with mutual TLS: callers need a certificate from the platform CA (`meterfabric org cert`)')
-    .action(async (o: { host: string; port: number; pushPort: number; pushHost: string; data: string; workers: boolean; tls?: boolean; logFile?: string; logLevel?: string }) => {
+    .action(async (o: { host: string; port: number; publicHost: string[]; pushPort: number; pushHost: string; data: string; workers: boolean; tls?: boolean; logFile?: string; logLevel?: string }) => {
       applyLogOptions(o);
       const h = await startHeadend({
         dataDir: resolve(o.data),
         databaseUrl: process.env.DATABASE_URL || undefined,
-        http: { host: o.host, port: o.port, tls: Boolean(o.tls) },
+        http: { host: o.host, port: o.port, tls: Boolean(o.tls), publicHosts: publicHosts(o.publicHost) },
         push: o.pushPort ? { host: o.pushHost, port: o.pushPort } : false,
         workers: o.workers,
         platform: platformOptionsFromEnv(),
@@ -85,16 +86,22 @@ export function register(program: Command): void {
       console.log(`meterfabric listening on ${h.url} (${h.where}; workers ${o.workers ? 'on' : 'off'})`);
       if (h.push) console.log(`DLMS push listener on tcp+udp ${o.pushHost}:${o.pushPort}`);
       console.log(`executors: ${h.platform.executors.list().join(', ')}`);
-      if (!o.tls) {
-        console.log('embedded default: callers are not authenticated by certificate. Loopback callers may name their organisation');
-        console.log('(SOAP OrganisationIdentification header, REST X-Organisation-Identification) and a loopback caller without one');
-        console.log('is the built-in ADMIN organisation OSGP. Use --tls for mutual TLS in production.');
-      } else {
-        console.log(`mutual TLS: client certificates must chain to the platform CA in ${join(resolve(o.data), 'pki')} and carry CN = OrganisationIdentification`);
-      }
+      console.log(`admin token (built-in ADMIN organisation OSGP) ${h.adminTokenCreated ? 'written to' : 'in'} ${h.adminTokenPath} (mode 0600); admin commands read it from --data`);
+      console.log('every API call needs credentials: `Authorization: Bearer <token>` (meterfabric org token ORG) or a client certificate');
+      if (o.tls) console.log(`mutual TLS: client certificates must chain to the platform CA in ${join(resolve(o.data), 'pki')} and carry exactly one CN = the organisation`);
       await untilSignal();
       await h.stop();
     });
+}
+
+function collect(value: string, previous: string[]): string[] {
+  return [...previous, value];
+}
+
+/** --public-host values plus METERFABRIC_PUBLIC_HOSTS (comma-separated). */
+export function publicHosts(fromOptions: string[] = [], env: NodeJS.ProcessEnv = process.env): string[] {
+  const fromEnv = (env.METERFABRIC_PUBLIC_HOSTS ?? '').split(',').map((h) => h.trim()).filter(Boolean);
+  return [...fromOptions, ...fromEnv];
 }
 
 /** Resolves on SIGINT or SIGTERM. */

@@ -24,7 +24,8 @@ async function api(method, path, body) {
   const res = await fetch(`/console/api${path}`, {
     method,
     credentials: 'same-origin',
-    headers: body === undefined ? {} : { 'content-type': 'application/json' },
+    // Every state-changing request says application/json, with or without a body (the server refuses it otherwise).
+    headers: method === 'GET' ? {} : { 'content-type': 'application/json' },
     body: body === undefined ? undefined : JSON.stringify(body),
   });
   const data = await res.json().catch(() => ({}));
@@ -53,36 +54,41 @@ function poll(fn) {
 // ------------------------------------------------------------------ sign-in
 
 async function signInPage() {
-  const options = await api('GET', '/sign-in-options').catch(() => ({ loopbackSignIn: false, organisations: [] }));
   const error = h('p', { class: 'error', id: 'signin-error' });
-  const token = h('input', { id: 'token', type: 'password', autocomplete: 'off', placeholder: 'mfc_…' });
-  const org = options.loopbackSignIn
-    ? h('select', { id: 'organisation' }, h('option', { value: '' }, '(use the token)'), options.organisations.map((o) => h('option', { value: o }, o)))
-    : null;
+  const token = h('input', { id: 'token', type: 'password', autocomplete: 'off', placeholder: 'mft_…' });
   const form = h('form', { class: 'signin card', onsubmit: async (e) => {
     e.preventDefault();
     error.textContent = '';
-    const body = token.value ? { token: token.value } : { organisation: org?.value || undefined };
     try {
-      session = await api('POST', '/session', body);
+      session = await api('POST', '/session', { token: token.value });
       if (!location.hash || location.hash === '#/') location.hash = '#/gateways';
       route();
     } catch (err) { error.textContent = err.message; }
   } },
     h('h2', {}, 'Sign in'),
-    h('label', {}, 'Console token of your organisation', h('br'), token),
-    org ? h('label', {}, 'or, on this loopback address, sign in as', h('br'), org) : null,
+    h('label', {}, 'API token of your organisation (meterfabric org token ORG)', h('br'), token),
     h('button', { class: 'primary', type: 'submit', id: 'sign-in' }, 'Sign in'),
     error,
   );
-  banner(options.loopbackSignIn);
   show(form);
 }
 
-function banner(loopback) {
-  const b = document.getElementById('banner');
-  b.hidden = !loopback;
-  b.textContent = loopback ? 'Embedded default: visitors on the loopback interface may sign in as any organisation without a token. Do not expose this server.' : '';
+/**
+ * A sign-in link (/console/#sign-in=TOKEN, printed by `meterfabric demo`) carries a one-time token in the
+ * fragment, which never reaches a server log; it is used once and removed from the address bar at once.
+ */
+async function signInFromLink() {
+  const m = /^#sign-in=([A-Za-z0-9_-]+)$/.exec(location.hash);
+  if (!m) return false;
+  history.replaceState(null, '', `${location.pathname}#/gateways`);
+  try {
+    session = await api('POST', '/session', { token: m[1] });
+  } catch (err) {
+    await signInPage();
+    document.getElementById('signin-error').textContent = `The sign-in link did not work (${err.message}); it works once.`;
+    return true;
+  }
+  return false;
 }
 
 // ------------------------------------------------------------------ gateways
@@ -201,9 +207,9 @@ async function organisationsPage() {
         h('button', { onclick: async () => {
           try {
             const t = await api('POST', `/organisations/${encodeURIComponent(o.identification)}/console-tokens`);
-            put(message, `Console token for ${o.identification} (shown once): `, h('code', {}, t.token));
+            put(message, `API token for ${o.identification} (shown once): `, h('code', {}, t.token));
           } catch (e) { message.textContent = e.message; }
-        } }, 'issue console token'),
+        } }, 'issue API token'),
       ) : null,
       o.authorisations.length === 0 ? h('p', { class: 'muted' }, 'No device authorisations.') :
         h('table', {}, h('tr', {}, h('th', {}, 'Device'), h('th', {}, 'Function group')),
@@ -296,7 +302,6 @@ async function route() {
     put(who);
     return signInPage();
   }
-  banner(session.loopbackSignIn);
   nav.hidden = false;
   put(who, `${session.organisationIdentification}${session.admin ? ' (ADMIN)' : ''}`, h('button', { id: 'sign-out', onclick: signOut }, 'Sign out'));
   const [path, query] = (location.hash.slice(1) || '/gateways').split('?');
@@ -317,4 +322,4 @@ async function route() {
 }
 
 window.addEventListener('hashchange', route);
-route();
+signInFromLink().then((shown) => { if (!shown) route(); });

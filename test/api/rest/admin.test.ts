@@ -9,16 +9,19 @@ import { engines, engineOptions, freshDb } from '../../support/db.ts';
 import { Platform } from '../../../src/platform/platform.ts';
 import { buildServer } from '../../../src/api/server.ts';
 import { PlatformCa, createKeyAndCsr, certificateCn } from '../../../src/platform/ca.ts';
+import { issueApiToken } from '../../../src/platform/tokens.ts';
 
-async function call(base: string, method: string, path: string, body?: unknown, headers: Record<string, string> = {}) {
+let adminAuth: Record<string, string> = {};
+
+async function call(base: string, method: string, path: string, body?: unknown, headers: Record<string, string> = adminAuth) {
   const res = await fetch(base + '/api/v1/admin' + path, {
-    method, headers: { ...(body !== undefined ? { 'content-type': 'application/json' } : {}), ...headers }, ...(body !== undefined ? { body: JSON.stringify(body) } : {}),
+    method, headers: { ...(method !== 'GET' ? { 'content-type': 'application/json' } : {}), ...headers }, ...(body !== undefined ? { body: JSON.stringify(body) } : {}),
   });
   return { status: res.status, body: (await res.json()) as any };
 }
 
 for (const engine of engines) {
-  test(`REST admin API over loopback HTTP on ${engine}`, engineOptions(engine), async (t) => {
+  test(`REST admin API over loopback HTTP, with API tokens, on ${engine}`, engineOptions(engine), async (t) => {
     const { db, dispose } = await freshDb(engine);
     const platform = await Platform.start({ db, workers: false });
     const app = await buildServer({ platform });
@@ -30,19 +33,24 @@ for (const engine of engines) {
     });
     const base = `http://127.0.0.1:${(app.server.address() as AddressInfo).port}`;
 
-    // The loopback caller without header is the built-in ADMIN organisation.
+    // Without credentials nothing, loopback or not, with or without an organisation header.
+    assert.equal((await call(base, 'GET', '/organisations', undefined, {})).status, 401);
+    assert.equal((await call(base, 'GET', '/organisations', undefined, { 'x-organisation-identification': 'OSGP' })).status, 401);
+    // A token of the built-in ADMIN organisation administers.
+    adminAuth = { authorization: `Bearer ${(await issueApiToken(db, 'OSGP')).token}` };
     let r = await call(base, 'POST', '/organisations', { identification: 'org-a', notificationUrl: 'http://127.0.0.1:9/notify' });
     assert.equal(r.status, 201);
     assert.equal(r.body.platformFunctionGroup, 'USER');
     assert.equal((await call(base, 'POST', '/organisations', { identification: 'org-a' })).body.code, 102);
     assert.equal((await call(base, 'POST', '/organisations', { identification: 'org-b', notificationUrl: 'ftp://x' })).status, 400);
 
-    // A USER organisation may not administer; an unknown one is 101.
-    r = await call(base, 'GET', '/organisations', undefined, { 'x-organisation-identification': 'org-a' });
+    // A USER organisation may not administer; a header naming another organisation than the token's is 301.
+    r = await call(base, 'GET', '/organisations', undefined, { authorization: `Bearer ${(await issueApiToken(db, 'org-a')).token}` });
     assert.equal(r.status, 403);
     assert.equal(r.body.code, 301);
-    r = await call(base, 'GET', '/organisations', undefined, { 'x-organisation-identification': 'nobody' });
-    assert.equal(r.body.code, 101);
+    r = await call(base, 'GET', '/organisations', undefined, { ...adminAuth, 'x-organisation-identification': 'nobody' });
+    assert.equal(r.status, 403);
+    assert.equal(r.body.code, 301);
 
     r = await call(base, 'POST', '/devices', { deviceIdentification: 'E0000000000000001', deviceType: 'SMART_METER_E', protocolName: 'SMR', protocolVersion: '5.1', host: '10.0.0.1', port: 4059, ownerOrganisationIdentification: 'org-a' });
     assert.equal(r.status, 201, JSON.stringify(r.body));
@@ -139,7 +147,7 @@ test('mutual TLS: the client certificate CN must be the organisation, and an ADM
 
   r = await httpsCall(port, '/organisations', { ca: tls.ca, key: admin.keyPem, cert: adminCert }, { 'x-organisation-identification': 'org-a' });
   assert.equal(r.status, 403, 'a header naming another organisation than the CN is refused');
-  assert.match(r.body.message, /untrusted or invalid for organisation \[org-a\]/);
+  assert.match(r.body.message, /Organisation \[org-a\] is not the authenticated organisation/);
 
   r = await httpsCall(port, '/organisations', { ca: tls.ca, key: user.keyPem, cert: userCert });
   assert.equal(r.status, 403);

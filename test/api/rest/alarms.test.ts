@@ -7,9 +7,11 @@ import assert from 'node:assert/strict';
 import Fastify from 'fastify';
 import { restOperationsPlugin } from '../../../src/api/rest/operations.ts';
 import { FakePlatform, UNKNOWN_DEVICE } from '../soap/fake-platform.ts';
+import { bearer, installTestSecurity } from '../../support/auth.ts';
 
 const platform = new FakePlatform();
 const app = Fastify();
+installTestSecurity(app);
 await app.register(restOperationsPlugin, { platform, alarms: platform.alarms });
 await app.ready();
 after(() => app.close());
@@ -28,7 +30,7 @@ platform.storeAlarm(UID, 'test-org', GATEWAY, ALARM);
 platform.storeAlarm('00000000000000000000000000000001', 'other-org', GATEWAY, ALARM);
 
 async function get(url: string, org = 'test-org') {
-  const res = await app.inject({ method: 'GET', url, headers: { 'x-organisation-identification': org } });
+  const res = await app.inject({ method: 'GET', url, headers: bearer(org) });
   return { status: res.statusCode, json: res.json() as Record<string, unknown> };
 }
 

@@ -6,13 +6,14 @@ import { test, after } from 'node:test';
 import assert from 'node:assert/strict';
 import Fastify, { type FastifyInstance } from 'fastify';
 import { restOperationsPlugin, REST_OPERATIONS } from '../../../src/api/rest/operations.ts';
-import type { CallerPolicy } from '../../../src/api/rest/caller.ts';
 import { FakePlatform, UNKNOWN_DEVICE } from '../soap/fake-platform.ts';
+import { bearer, installTestSecurity } from '../../support/auth.ts';
 
-async function restApp(callerPolicy?: CallerPolicy): Promise<{ app: FastifyInstance; platform: FakePlatform }> {
+async function restApp(): Promise<{ app: FastifyInstance; platform: FakePlatform }> {
   const platform = new FakePlatform();
   const app = Fastify();
-  await app.register(restOperationsPlugin, { platform, ...(callerPolicy ? { callerPolicy } : {}) });
+  installTestSecurity(app);
+  await app.register(restOperationsPlugin, { platform });
   await app.ready();
   return { app, platform };
 }
@@ -22,10 +23,10 @@ after(() => app.close());
 
 const GATEWAY = 'TEST1024000000001';
 const GMETER = 'TESTG102400000001';
-const ORG = { 'x-organisation-identification': 'test-org' };
+const ORG = { 'x-organisation-identification': 'test-org', 'content-type': 'application/json', ...bearer('test-org') };
 
 async function call(method: 'GET' | 'POST' | 'DELETE', url: string, body?: unknown, headers: Record<string, string> = ORG) {
-  const res = await app.inject({ method, url, headers, ...(body === undefined ? {} : { payload: body as object }) });
+  const res = await app.inject({ method, url, headers: method === 'POST' ? headers : (Object.fromEntries(Object.entries(headers).filter(([k]) => k !== 'content-type')) as Record<string, string>), ...(body === undefined ? {} : { payload: body as object }) });
   return { status: res.statusCode, json: res.body ? res.json() : undefined, headers: res.headers };
 }
 
@@ -126,7 +127,7 @@ test('GET /api/v1/responses/{id} returns the stored outcome, repeatedly; DELETE 
   };
   assert.deepEqual((await call('GET', path)).json, expected);
   assert.deepEqual((await call('GET', path)).json, expected);
-  const other = await call('GET', path, undefined, { 'x-organisation-identification': 'other-org' });
+  const other = await call('GET', path, undefined, bearer('other-org'));
   assert.equal(other.status, 404);
   const del = await call('DELETE', path);
   assert.equal(del.status, 204);
@@ -167,23 +168,31 @@ test('every operation maps its path and body to the catalogue payload', async ()
   assert.equal(platform.last().priority, 2);
 });
 
-test('on plain HTTP from loopback the organisation header is required', async () => {
-  const res = await call('POST', `/api/v1/devices/${GATEWAY}/mbus/scan`, undefined, {});
-  assert.equal(res.status, 401);
-  assert.equal(res.json.code, 224);
-  assert.equal(res.json.detail, 'The X-Organisation-Identification header is required');
+test('without credentials the answer is 401, whatever organisation header is sent; a header naming another organisation is 301', async () => {
+  const before = platform.submitted.length;
+  for (const headers of [{ 'content-type': 'application/json' }, { 'content-type': 'application/json', 'x-organisation-identification': 'test-org' }] as Record<string, string>[]) {
+    const res = await call('POST', `/api/v1/devices/${GATEWAY}/mbus/scan`, undefined, headers);
+    assert.equal(res.status, 401);
+    assert.equal(res.json.code, 224);
+  }
+  const other = await call('POST', `/api/v1/devices/${GATEWAY}/mbus/scan`, undefined, { ...ORG, 'x-organisation-identification': 'other-org' });
+  assert.equal(other.status, 403);
+  assert.equal(other.json.code, 301);
+  assert.equal(platform.submitted.length, before);
+  // The header is optional: the token says who calls.
+  const { 'x-organisation-identification': _named, ...tokenOnly } = ORG;
+  assert.equal((await call('POST', `/api/v1/devices/${GATEWAY}/mbus/scan`, undefined, tokenOnly)).status, 202);
+  assert.equal(platform.last().organisationIdentification, 'test-org');
 });
 
-test('when plain HTTP is not trusted, the header alone is refused', async () => {
-  const strict = await restApp({ plainHttp: 'none' });
-  try {
-    const res = await strict.app.inject({ method: 'POST', url: `/api/v1/devices/${GATEWAY}/mbus/scan`, headers: ORG });
-    assert.equal(res.statusCode, 401);
-    assert.equal(res.json().detail, 'A client certificate issued by the platform CA is required');
-    assert.equal(strict.platform.submitted.length, 0);
-  } finally {
-    await strict.app.close();
+test('a POST without the JSON content type is refused with 415, with or without a body', async () => {
+  const before = platform.submitted.length;
+  for (const [type, payload] of [[undefined, undefined], ['text/plain', '{}'], ['application/x-www-form-urlencoded', 'a=b']] as const) {
+    const res = await app.inject({ method: 'POST', url: `/api/v1/devices/${GATEWAY}/mbus/scan`, headers: { ...bearer('test-org'), ...(type ? { 'content-type': type } : {}) }, ...(payload ? { payload } : {}) });
+    assert.equal(res.statusCode, 415, String(type));
+    assert.match(res.headers['content-type'] as string, /^application\/problem\+json/);
   }
+  assert.equal(platform.submitted.length, before);
 });
 
 test('/openapi.json is an OpenAPI 3 document with every operation, its body schema and problems', async () => {

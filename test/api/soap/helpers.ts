@@ -4,6 +4,7 @@ import { XmlDocument, XmlElement } from 'libxml2-wasm';
 import { soapPlugin, type SoapPluginOptions } from '../../../src/api/soap/plugin.ts';
 import { NS } from '../../../src/api/soap/xml.ts';
 import { FakePlatform } from './fake-platform.ts';
+import { bearer, installTestSecurity, soapOrganisation } from '../../support/auth.ts';
 
 export const P = {
   s: NS.soapEnv,
@@ -24,6 +25,7 @@ export const ENDPOINT = '/osgp-adapter-ws-smartmetering/smartMetering';
 export async function soapApp(extra: Partial<SoapPluginOptions> = {}): Promise<{ app: FastifyInstance; platform: FakePlatform }> {
   const platform = new FakePlatform();
   const app = Fastify();
+  installTestSecurity(app);
   await app.register(soapPlugin, { platform, ...extra });
   await app.ready();
   return { app, platform };
@@ -58,11 +60,16 @@ export function readReply(status: number, body: string, contentType?: string): S
   };
 }
 
-export async function post(app: FastifyInstance, envelope: string, service = 'configurationService'): Promise<SoapReply> {
+/**
+ * POSTs an envelope, authenticated (test token) as the organisation its header names; `as` overrides that, and
+ * null sends no credentials.
+ */
+export async function post(app: FastifyInstance, envelope: string, service = 'configurationService', as?: string | null): Promise<SoapReply> {
+  const org = as === undefined ? soapOrganisation(envelope) ?? 'test-org' : as;
   const res = await app.inject({
     method: 'POST',
     url: `${ENDPOINT}/${service}/`,
-    headers: { 'content-type': 'text/xml; charset=utf-8', soapaction: '""' },
+    headers: { 'content-type': 'text/xml; charset=utf-8', soapaction: '""', ...(org === null ? {} : bearer(org)) },
     payload: envelope,
   });
   return readReply(res.statusCode, res.body, res.headers['content-type'] as string | undefined);

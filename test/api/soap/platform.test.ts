@@ -13,6 +13,7 @@ import { Platform } from '../../../src/platform/platform.ts';
 import { addDevice, addOrganisation } from '../../../src/platform/inventory.ts';
 import { engines, engineOptions, freshDb } from '../../support/db.ts';
 import { readReply } from './helpers.ts';
+import { issueApiToken } from '../../../src/platform/tokens.ts';
 
 const ORG = 'org-a';
 const GATEWAY = 'E0000000000000001';
@@ -57,8 +58,11 @@ for (const engine of engines) {
       await dispose();
     });
     const base = `http://127.0.0.1:${(app.server.address() as AddressInfo).port}`;
-    const soap = async (path: string, org: string, body: string) => {
-      const res = await fetch(base + path, { method: 'POST', headers: { 'content-type': 'text/xml; charset=utf-8' }, body: envelope(org, body) });
+    const tokens: Record<string, string> = {};
+    for (const org of [ORG, 'org-b']) tokens[org] = `Bearer ${(await issueApiToken(db, org)).token}`;
+    /** A SOAP call as `org` (its token), naming `named` in the header (default the same). */
+    const soap = async (path: string, org: string, body: string, named = org) => {
+      const res = await fetch(base + path, { method: 'POST', headers: { 'content-type': 'text/xml; charset=utf-8', authorization: tokens[org]! }, body: envelope(named, body) });
       const reply = readReply(res.status, await res.text());
       assert.deepEqual(validateEnvelopeXml(reply.body), [], reply.body);
       return reply;
@@ -68,9 +72,9 @@ for (const engine of engines) {
     const poll = (prefix: string, element: string, uid: string) =>
       `<${prefix}:${element}><com:DeviceIdentification>${GATEWAY}</com:DeviceIdentification><com:CorrelationUid>${uid.replaceAll('&', '&amp;')}</com:CorrelationUid></${prefix}:${element}>`;
 
-    await t.test('synchronous refusals: unknown organisation 101, unknown device 201 DOMAIN_CORE, not authorised 301', async () => {
-      let r = await soap(CONFIGURATION, 'nobody', setKey(1));
-      assert.equal(r.text('//c:FunctionalFault/c:Code'), '101');
+    await t.test('synchronous refusals: another organisation named 301, unknown device 201 DOMAIN_CORE, not authorised 301', async () => {
+      let r = await soap(CONFIGURATION, ORG, setKey(1), 'nobody');
+      assert.equal(r.text('//c:FunctionalFault/c:Code'), '301');
       r = await soap(CONFIGURATION, ORG, setKey(1, 'E9999999999999999'));
       assert.equal(r.text('//c:FunctionalFault/c:Code'), '201');
       assert.equal(r.text('//c:FunctionalFault/c:Component'), 'DOMAIN_CORE');
@@ -110,18 +114,18 @@ for (const engine of engines) {
     });
 
     await t.test('the REST operation API on the same server and platform', async () => {
-      const posted = await fetch(`${base}/api/v1/devices/${GATEWAY}/mbus/channels/2/user-key`, { method: 'POST', headers: { 'x-organisation-identification': ORG } });
+      const posted = await fetch(`${base}/api/v1/devices/${GATEWAY}/mbus/channels/2/user-key`, { method: 'POST', headers: { 'content-type': 'application/json', authorization: tokens[ORG]! } });
       assert.equal(posted.status, 202);
       const { correlationUid } = (await posted.json()) as { correlationUid: string };
       await platform.requests.waitForResponse(correlationUid, ORG, 15_000);
-      const got = await fetch(`${base}/api/v1/responses/${encodeURIComponent(correlationUid)}`, { headers: { 'x-organisation-identification': ORG } });
+      const got = await fetch(`${base}/api/v1/responses/${encodeURIComponent(correlationUid)}`, { headers: { 'x-organisation-identification': ORG, authorization: tokens[ORG]! } });
       assert.equal(got.status, 200);
       const body = (await got.json()) as { result: string; messageType: string };
       assert.equal(body.result, 'OK');
       assert.equal(body.messageType, 'SET_MBUS_USER_KEY_BY_CHANNEL');
       const openapi = await fetch(`${base}/openapi.json`);
       assert.equal(openapi.status, 200);
-      const denied = await fetch(`${base}/api/v1/devices/${GATEWAY}/mbus/scan`, { method: 'POST', headers: { 'x-organisation-identification': 'org-b' } });
+      const denied = await fetch(`${base}/api/v1/devices/${GATEWAY}/mbus/scan`, { method: 'POST', headers: { 'content-type': 'application/json', authorization: tokens['org-b']! } });
       assert.equal(denied.status, 403);
       assert.equal(((await denied.json()) as { code: number }).code, 301);
     });

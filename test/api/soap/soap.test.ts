@@ -7,6 +7,7 @@ import assert from 'node:assert/strict';
 import { ErrorCode, MeterfabricError } from '../../../src/errors.ts';
 import { validateEnvelopeXml } from '../../../src/api/soap/schema.ts';
 import { envelopeWith, HEADERS, post, soapApp, type SoapReply } from './helpers.ts';
+import { bearer } from '../../support/auth.ts';
 import { UNKNOWN_DEVICE } from './fake-platform.ts';
 
 const { app, platform } = await soapApp();
@@ -168,8 +169,7 @@ for (const [what, envelope, needle] of [
 
 for (const [what, body, contentType, faultcode, faultstring] of [
   ['unclosed tags', '<soapenv:Envelope xmlns:soapenv="http://schemas.xmlsoap.org/soap/envelope/"><soapenv:Body>', 'text/xml', 'SOAP-ENV:Client', /^Malformed XML: /],
-  ['plain text', 'hello', 'text/plain', 'SOAP-ENV:Client', /^Malformed XML: /],
-  ['JSON', '{"channel":1}', 'application/json', 'SOAP-ENV:Client', /^Malformed request: expected a SOAP 1.1 envelope/],
+  ['text that is not XML', 'hello', 'text/xml', 'SOAP-ENV:Client', /^Malformed XML: /],
   ['an empty body', '', 'text/xml', 'SOAP-ENV:Client', /^Malformed request/],
   ['a DOCTYPE with entities', '<!DOCTYPE x [<!ENTITY a "aaaa"><!ENTITY b "&a;&a;&a;">]><x>&b;</x>', 'text/xml', 'SOAP-ENV:Client', /DOCTYPE is not allowed/],
   ['an external entity', '<!DOCTYPE x [<!ENTITY e SYSTEM "file:///etc/passwd">]><x>&e;</x>', 'text/xml', 'SOAP-ENV:Client', /DOCTYPE is not allowed/],
@@ -178,7 +178,7 @@ for (const [what, body, contentType, faultcode, faultstring] of [
   ['a SOAP 1.2 envelope', '<e:Envelope xmlns:e="http://www.w3.org/2003/05/soap-envelope"><e:Body/></e:Envelope>', 'application/soap+xml', 'SOAP-ENV:VersionMismatch', /SOAP 1.1/],
 ] as const) {
   test(`${what} gives a SOAP fault with HTTP 500, never a crash or a stack trace`, async () => {
-    const res = await app.inject({ method: 'POST', url: '/osgp-adapter-ws-smartmetering/smartMetering/configurationService/', headers: { 'content-type': contentType }, payload: body });
+    const res = await app.inject({ method: 'POST', url: '/osgp-adapter-ws-smartmetering/smartMetering/configurationService/', headers: { 'content-type': contentType, ...bearer('test-org') }, payload: body });
     assert.equal(res.statusCode, 500);
     assert.match(res.headers['content-type'] as string, /^text\/xml/);
     assert.doesNotMatch(res.body, /at .*\.ts:\d+|node_modules|Error:/);
@@ -363,17 +363,27 @@ test('dispatch is by the payload QName, not by the service path (GXF-SEMANTICS Â
   assert.equal(reply.count('/s:Envelope/s:Body/conf:SetMbusUserKeyByChannelAsyncResponse'), 1);
 });
 
-test('a caller policy that trusts no plain-HTTP caller refuses with the certificate fault', async () => {
-  const strict = await soapApp({ callerPolicy: { plainHttp: 'none' } });
-  try {
-    const reply = await post(strict.app, setMbusUserKey('1'));
-    assert.equal(reply.status, 500);
-    assert.equal(reply.text('/s:Envelope/s:Body/s:Fault/faultstring'), 'Client certificate is untrusted or invalid for organisation [test-org]');
-    assert.equal(reply.count('/s:Envelope/s:Body/s:Fault/detail'), 0);
-    assert.equal(strict.platform.submitted.length, 0);
-  } finally {
-    await strict.app.close();
-  }
+for (const [what, contentType] of [['plain text', 'text/plain'], ['JSON', 'application/json'], ['a form', 'application/x-www-form-urlencoded'], ['no content type', undefined]] as const) {
+  test(`a SOAP request sent as ${what} is refused with 415 and a SOAP fault, before the envelope is read`, async () => {
+    const res = await app.inject({
+      method: 'POST', url: '/osgp-adapter-ws-smartmetering/smartMetering/configurationService/',
+      headers: { ...(contentType ? { 'content-type': contentType } : {}), ...bearer('test-org') }, payload: setMbusUserKey('1'),
+    });
+    assert.equal(res.statusCode, 415);
+    assert.match(res.headers['content-type'] as string, /^text\/xml/);
+    const { readReply } = await import('./helpers.ts');
+    assert.match(readReply(res.statusCode, res.body).text('/s:Envelope/s:Body/s:Fault/faultstring') ?? '', /Content-Type must be text\/xml or application\/soap\+xml/);
+  });
+}
+
+test('without credentials the answer is a 401 SOAP fault; a header naming another organisation than the token is 301', async () => {
+  const before = platform.submitted.length;
+  const none = await post(app, setMbusUserKey('1'), 'configurationService', null);
+  assert.equal(none.status, 401);
+  assert.equal(none.text('//c:FunctionalFault/c:Code'), '224');
+  const other = await post(app, setMbusUserKey('1'), 'configurationService', 'other-org');
+  assertFunctionalFault(other, { code: 301, message: 'UNAUTHORIZED', component: 'WS_SMART_METERING' });
+  assert.equal(platform.submitted.length, before);
 });
 
 test('validateResponses catches a response the XSDs reject (a correlation id shorter than 20) and sends a TechnicalFault', async () => {

@@ -12,12 +12,14 @@ import { soapPlugin } from '../../../src/api/soap/plugin.ts';
 import { validateEnvelopeXml } from '../../../src/api/soap/schema.ts';
 import { childElements } from '../../../src/api/soap/xml.ts';
 import { FakePlatform } from './fake-platform.ts';
+import { bearer, installTestSecurity } from '../../support/auth.ts';
 
 const W = { wsdl: 'http://schemas.xmlsoap.org/wsdl/', soap: 'http://schemas.xmlsoap.org/wsdl/soap/', xsd: 'http://www.w3.org/2001/XMLSchema' };
 const SOAP_ENV = 'http://schemas.xmlsoap.org/soap/envelope/';
 
 const platform = new FakePlatform();
 const app = Fastify();
+installTestSecurity(app);
 await app.register(soapPlugin, { platform });
 await app.listen({ host: '127.0.0.1', port: 0 });
 after(() => app.close());
@@ -148,7 +150,7 @@ async function call(op: ClientOperation, uid = ''): Promise<{ status: number; ro
     `<?xml version="1.0" encoding="UTF-8"?><S:Envelope xmlns:S="${SOAP_ENV}"><S:Header>${headers}</S:Header><S:Body>` +
     `<t:${op.input.local} xmlns:t="${op.input.ns}" xmlns:c="http://www.opensmartgridplatform.org/schemas/common/2014/10">` +
     `${requestBody(op.input.local, uid)}</t:${op.input.local}></S:Body></S:Envelope>`;
-  const res = await fetch(op.endpoint, { method: 'POST', headers: { 'content-type': 'text/xml; charset=utf-8', soapaction: `"${op.soapAction}"` }, body: envelope });
+  const res = await fetch(op.endpoint, { method: 'POST', headers: { 'content-type': 'text/xml; charset=utf-8', soapaction: `"${op.soapAction}"`, ...bearer(HEADER_VALUES.OrganisationIdentification!) }, body: envelope });
   const body = await res.text();
   const doc = XmlDocument.fromString(body);
   try {
