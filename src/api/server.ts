@@ -4,7 +4,7 @@
  * Errors reaching the REST routes are mapped once, here, to JSON problems; the SOAP plugin renders its own faults.
  */
 import Fastify, { type FastifyInstance, type FastifyError } from 'fastify';
-import { ErrorCode, isMeterfabricError, type MeterfabricError } from '../errors.ts';
+import type { MeterfabricError } from '../errors.ts';
 import { errorAnswer } from './problems.ts';
 import type { Platform } from '../platform/platform.ts';
 import type { PlatformCa, TlsMaterial } from '../platform/ca.ts';
