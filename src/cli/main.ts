@@ -10,6 +10,7 @@ import { readdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { isMeterfabricError } from '../errors.ts';
+import { VERSION } from '../version.ts';
 
 /** Command modules: `name.ts` when run from the sources, `name.js` when run from dist/. */
 const COMMAND_FILE = /^[^.]+\.(ts|js)$/;
@@ -19,6 +20,7 @@ export async function buildProgram(): Promise<Command> {
   program
     .name('meterfabric')
     .description('Smart-metering head-end: GXF-compatible SOAP/REST, DLMS/COSEM sessions, M-Bus key management, meter simulator')
+    .version(VERSION)
     .showHelpAfterError()
     .configureHelp({ sortSubcommands: true });
   const dir = join(import.meta.dirname, 'commands');
