@@ -6,6 +6,7 @@
 import { join, resolve } from 'node:path';
 import { accessSync, constants, existsSync, mkdirSync, rmSync, statSync } from 'node:fs';
 import { dirname } from 'node:path';
+import { createServer as createNetServer } from 'node:net';
 import type { FastifyInstance } from 'fastify';
 import { openDb, migrate, type Db } from '../platform/db/db.ts';
 import { Platform, type PlatformOptions } from '../platform/platform.ts';
@@ -139,7 +140,20 @@ async function openSecretStore(db: Db, kek: KekProvider): Promise<SecretStore> {
   }
 }
 
+/** Fails with the listener's own EADDRINUSE error when a fixed TCP port is taken, before anything is created. */
+async function checkPortFree(host: string, port: number): Promise<void> {
+  if (!port) return;
+  await new Promise<void>((resolvePromise, reject) => {
+    const probe = createNetServer();
+    probe.once('error', reject);
+    probe.listen({ host, port, exclusive: true }, () => probe.close(() => resolvePromise()));
+  });
+}
+
 export async function startHeadend(o: HeadendOptions): Promise<RunningHeadend> {
+  // A taken port refuses the start before a database, a KEK or a CA is created for it.
+  if (o.http) await checkPortFree(o.http.host, o.http.port);
+  if (o.push) await checkPortFree(o.push.host ?? '0.0.0.0', o.push.port);
   const dataDir = prepareDataDir(o.dataDir);
   const ownDb = !o.db;
   const db = o.db ?? (o.databaseUrl ? await openDb({ url: o.databaseUrl }) : await openDb({ dataDir: join(dataDir, 'db') }));

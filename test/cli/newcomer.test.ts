@@ -81,6 +81,7 @@ test('serve: / leads to the console, /api/v1/ answers, the WSDL carries the vers
     assert.equal(taken.code, 1);
     assert.match(taken.stderr, new RegExp(`127\\.0\\.0\\.1:${port} is already in use.*--port`));
     assert.doesNotMatch(taken.stderr, /\n\s+at /, 'no stack trace');
+    assert.equal(existsSync(join(dir, 'other')), false, 'a start refused for its port creates no data folder, database or KEK');
 
     const unknown = await run(['key', 'list', 'UNKNOWN', '--url', url]);
     assert.notEqual(unknown.code, 0);
