@@ -63,21 +63,10 @@ export async function buildServer(o: ServerOptions): Promise<FastifyInstance> {
       ...(o.ca ? { ca: o.ca } : {}),
       ...(o.adminExtraRoutes ? { extraRoutes: o.adminExtraRoutes } : {}),
     });
-    const rest = await optionalModule<{ restOperationsPlugin?: (app: FastifyInstance, opts: unknown) => Promise<void> }>('./rest/operations.ts');
-    if (rest?.restOperationsPlugin) await scope.register(rest.restOperationsPlugin, { platform: o.platform });
+    const { restOperationsPlugin } = await import('./rest/operations.ts');
+    await scope.register(restOperationsPlugin, { platform: o.platform });
   });
 
   await app.register(soapPlugin, { platform: o.platform, ...(o.baseUrl ? { baseUrl: o.baseUrl } : {}) });
   return app;
-}
-
-/** Imports a sibling module that another area may not have written yet. */
-async function optionalModule<T>(path: string): Promise<T | undefined> {
-  try {
-    return (await import(new URL(path, import.meta.url).href)) as T;
-  } catch (e) {
-    const code = (e as { code?: string }).code;
-    if (code === 'ERR_MODULE_NOT_FOUND' && String((e as Error).message).includes(path.replace('./', ''))) return undefined;
-    throw e;
-  }
 }

@@ -4,7 +4,9 @@
  * `meterfabric worker` and `meterfabric demo` start it; the end-to-end tests start it too.
  */
 import { join, resolve } from 'node:path';
-import { mkdirSync } from 'node:fs';
+import { accessSync, constants, existsSync, mkdirSync, rmSync, statSync } from 'node:fs';
+import { dirname } from 'node:path';
+import { createServer as createNetServer } from 'node:net';
 import type { FastifyInstance } from 'fastify';
 import { openDb, migrate, type Db } from '../platform/db/db.ts';
 import { Platform, type PlatformOptions } from '../platform/platform.ts';
@@ -15,7 +17,8 @@ import { keyAdminRoutes } from '../api/rest/keys.ts';
 import { consoleAdminRoutes } from '../console/admin.ts';
 import { requestAdminRoutes } from '../api/rest/admin-requests.ts';
 import { SecretStore } from '../secrets/store.ts';
-import { openDefaultKek, type KekProvider } from '../secrets/kek.ts';
+import { openDefaultKek, SoftwareKekProvider, KEK_FILE_NAME, type KekProvider } from '../secrets/kek.ts';
+import { ErrorCode, MeterfabricError, isMeterfabricError } from '../errors.ts';
 import { Pkcs11KekProvider } from '../secrets/pkcs11-kek.ts';
 import { ClientKeyPair } from '../secrets/client-keys.ts';
 import { registerExecutors, type LinkOptions } from '../adapters/bindings.ts';
@@ -73,6 +76,17 @@ export interface RunningHeadend {
   stop(): Promise<void>;
 }
 
+/** GET /api/v1/: where the documentation and the interfaces are (public: it names only documented paths). */
+export const API_INDEX = {
+  name: 'meterfabric',
+  openapi: '/openapi.json',
+  rest: { operations: '/api/v1/devices/{deviceIdentification}/…', responses: '/api/v1/responses/{correlationUid}', admin: '/api/v1/admin/' },
+  soap: '/osgp-adapter-ws-smartmetering/smartMetering/{service}/?wsdl',
+  console: '/console/',
+  health: '/health',
+  metrics: '/metrics',
+} as const;
+
 /** KEK provider from the environment (README "Configuration"). */
 export async function kekFromEnvironment(dataDir: string, env: NodeJS.ProcessEnv = process.env): Promise<KekProvider> {
   if (env.METERFABRIC_PKCS11_LIBRARY) {
@@ -86,16 +100,81 @@ export async function kekFromEnvironment(dataDir: string, env: NodeJS.ProcessEnv
   return openDefaultKek({ dataDir, env });
 }
 
+/**
+ * Creates the data folder (mode 0700) or checks that it is a writable folder, failing at once with a clear error.
+ * The folders are made one by one: Node's recursive mkdir never returns on some paths (e.g. under /proc).
+ */
+export function prepareDataDir(dir: string): string {
+  const dataDir = resolve(dir);
+  const fail = (why: string) => new MeterfabricError(ErrorCode.CONFIGURATION_ERROR, `cannot use ${dataDir} as the data folder (--data): ${why}`, { component: 'SHARED' });
+  const missing: string[] = [];
+  let d = dataDir;
+  while (!existsSync(d) && dirname(d) !== d) {
+    missing.unshift(d);
+    d = dirname(d);
+  }
+  if (!statSync(d).isDirectory()) throw fail(`${d} is not a folder`);
+  for (const m of missing) {
+    try {
+      mkdirSync(m, { mode: 0o700 });
+    } catch (e) {
+      if ((e as NodeJS.ErrnoException).code !== 'EEXIST') throw fail(`cannot create ${m} (${(e as NodeJS.ErrnoException).code ?? String(e)})`);
+    }
+  }
+  if (!statSync(dataDir).isDirectory()) throw fail('it is not a folder');
+  try {
+    accessSync(dataDir, constants.R_OK | constants.W_OK | constants.X_OK);
+  } catch (e) {
+    throw fail(`not writable (${(e as NodeJS.ErrnoException).code ?? String(e)})`);
+  }
+  return dataDir;
+}
+
+/**
+ * Opens the secret store. When the database refuses this process's KEK (it belongs to another one), the error
+ * says where this KEK came from and how processes share one; a KEK file this start created is removed again, so a
+ * refused start leaves nothing behind.
+ */
+async function openSecretStore(db: Db, kek: KekProvider): Promise<SecretStore> {
+  try {
+    return await SecretStore.open(db, kek);
+  } catch (e) {
+    const file = kek instanceof SoftwareKekProvider ? kek.source : undefined;
+    if (file?.created) rmSync(file.path, { force: true });
+    if (!isMeterfabricError(e) || e.code !== ErrorCode.KEK_UNAVAILABLE) throw e;
+    const source = file
+      ? `This process's KEK is the file ${file.path}${file.created ? ' (a new random KEK, created by this start and removed again)' : ''}`
+      : kek.kind === 'pkcs11' ? "This process's KEK is in the PKCS#11 token (METERFABRIC_PKCS11_*)" : "This process's KEK is METERFABRIC_KEK";
+    throw new MeterfabricError(
+      ErrorCode.KEK_UNAVAILABLE,
+      `${e.message}. ${source}. Every process on one database needs the same KEK: start it with the same --data folder as the first process, or set METERFABRIC_KEK to the 64 hex digits of that folder's ${KEK_FILE_NAME} on every process (or use the same PKCS#11 token)`,
+      { component: 'SECRET_MANAGEMENT', cause: e },
+    );
+  }
+}
+
+/** Fails with the listener's own EADDRINUSE error when a fixed TCP port is taken, before anything is created. */
+async function checkPortFree(host: string, port: number): Promise<void> {
+  if (!port) return;
+  await new Promise<void>((resolvePromise, reject) => {
+    const probe = createNetServer();
+    probe.once('error', reject);
+    probe.listen({ host, port, exclusive: true }, () => probe.close(() => resolvePromise()));
+  });
+}
+
 export async function startHeadend(o: HeadendOptions): Promise<RunningHeadend> {
-  const dataDir = resolve(o.dataDir);
-  mkdirSync(dataDir, { recursive: true, mode: 0o700 });
+  // A taken port refuses the start before a database, a KEK or a CA is created for it.
+  if (o.http) await checkPortFree(o.http.host, o.http.port);
+  if (o.push) await checkPortFree(o.push.host ?? '0.0.0.0', o.push.port);
+  const dataDir = prepareDataDir(o.dataDir);
   const ownDb = !o.db;
   const db = o.db ?? (o.databaseUrl ? await openDb({ url: o.databaseUrl }) : await openDb({ dataDir: join(dataDir, 'db') }));
   const where = o.databaseUrl ? 'PostgreSQL (DATABASE_URL)' : o.db ? `${db.engine} database` : `embedded database in ${join(dataDir, 'db')}`;
   const stops: (() => Promise<unknown>)[] = [];
   try {
     await migrate(db);
-    const secrets = await SecretStore.open(db, o.kek ?? (await kekFromEnvironment(dataDir)));
+    const secrets = await openSecretStore(db, o.kek ?? (await kekFromEnvironment(dataDir)));
     const clientKeys = await ClientKeyPair.open(secrets, { modulusLength: o.clientKeyBits ?? 2048 });
     // Mode shared: permits counted across every process on the database (closed after the platform stops).
     const throttle = openConnectionThrottle(db, o.platform?.throttle);
@@ -126,6 +205,10 @@ export async function startHeadend(o: HeadendOptions): Promise<RunningHeadend> {
         }, ...(tls ? { tls } : {}) });
       await app.register((await import('../console/plugin.ts')).consolePlugin, { platform, secrets });
       traceHttp(app);
+      // A newcomer's first clicks, public because they disclose nothing: the root leads to the console, the REST
+      // base names what is there.
+      app.get('/', { config: { public: true } }, async (_req, reply) => reply.redirect('/console/'));
+      app.get('/api/v1/', { config: { public: true } }, async () => API_INDEX);
       // Public, as a public key is: GXF clients encrypt the keys they send in AddDevice to it.
       app.get('/api/v1/platform/public-key', { config: { public: true } }, async (_req, reply) => reply.type('application/x-pem-file').send(clientKeys.publicKeyPem()));
       // Public: counts and gauges only, no organisation or device names (README "Security model").

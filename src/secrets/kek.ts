@@ -41,6 +41,8 @@ export function keyCheckValue(kek: Buffer): string {
 export class SoftwareKekProvider implements KekProvider {
   readonly kind = 'software' as const;
   readonly reference: string;
+  /** The KEK file this provider was read from, and whether opening it created it (a new random KEK). */
+  source?: { path: string; created: boolean };
   #kek: Buffer;
 
   constructor(kek: Buffer) {
@@ -72,6 +74,7 @@ export class SoftwareKekProvider implements KekProvider {
    */
   static fromFile(dataDir: string): SoftwareKekProvider {
     const path = join(dataDir, KEK_FILE_NAME);
+    let created = false;
     if (!existsSync(path)) {
       mkdirSync(dataDir, { recursive: true, mode: 0o700 });
       const k = randomBytes(KEK_BYTES);
@@ -79,6 +82,7 @@ export class SoftwareKekProvider implements KekProvider {
         const fd = openSync(path, 'wx', 0o600);
         try {
           writeSync(fd, k.toString('hex') + '\n');
+          created = true;
         } finally {
           closeSync(fd);
         }
@@ -99,7 +103,9 @@ export class SoftwareKekProvider implements KekProvider {
       if (process.platform !== 'win32' && (mode & 0o077) !== 0) {
         throw fail(`the KEK file ${path} is accessible by group or others (mode ${(mode & 0o777).toString(8)}); chmod 600 it`);
       }
-      return SoftwareKekProvider.fromHex(readFileSync(fd, 'utf8'));
+      const provider = SoftwareKekProvider.fromHex(readFileSync(fd, 'utf8'));
+      provider.source = { path, created };
+      return provider;
     } finally {
       closeSync(fd);
     }

@@ -6,6 +6,7 @@
 import { readFileSync, readdirSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { escapeXml } from './xml.ts';
+import { VERSION } from '../../version.ts';
 
 export const SOAP_BASE_PATH = '/osgp-adapter-ws-smartmetering/smartMetering';
 
@@ -26,7 +27,8 @@ const WSDL_DIR = fileURLToPath(new URL('./wsdl/', import.meta.url));
 const SCHEMA_DIR = fileURLToPath(new URL('./wsdl/schemas/', import.meta.url));
 
 const wsdlFiles = new Map<ServiceName, string>(
-  (Object.entries(SERVICES) as [ServiceName, string][]).map(([svc, file]) => [svc, readFileSync(WSDL_DIR + file, 'utf8')]),
+  // GXF's build fills in its version where the files say ${display.version}; this server puts its own there.
+  (Object.entries(SERVICES) as [ServiceName, string][]).map(([svc, file]) => [svc, readFileSync(WSDL_DIR + file, 'utf8').replaceAll('${display.version}', VERSION)]),
 );
 
 /** The XSD files by name, as bytes (served unchanged). */

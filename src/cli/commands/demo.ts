@@ -4,7 +4,6 @@
  */
 import type { Command } from 'commander';
 import { resolve } from 'node:path';
-import { startDemo, DEMO_ORGANISATION } from '../../runtime/demo.ts';
 import { untilSignal } from './serve.ts';
 
 export function register(program: Command): void {
@@ -19,6 +18,7 @@ export function register(program: Command): void {
     .option('--data <dir>', 'data folder (embedded database, KEK file, simulator state)', './.meterfabric/demo')
     .option('--no-exercise', 'do not run the start-up SetMbusUserKeyByChannel round')
     .action(async (o: { host: string; port: number; pushPort: number; meters: number; simBasePort: number; data: string; exercise: boolean }) => {
+      const { startDemo, DEMO_ORGANISATION } = await import('../../runtime/demo.ts');
       const dataDir = resolve(o.data);
       console.log(`meterfabric demo: data in ${dataDir}`);
       const demo = await startDemo({ dataDir, host: o.host, port: o.port, pushPort: o.pushPort || false, meters: o.meters, simBasePort: o.simBasePort, exercise: o.exercise });

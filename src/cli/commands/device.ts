@@ -1,11 +1,19 @@
 /** `meterfabric device …`: devices and authorisations, through the REST admin API of a running platform. */
 import type { Command } from 'commander';
 import { readFileSync } from 'node:fs';
+import { ErrorCode, MeterfabricError } from '../../errors.ts';
 import { addClientOptions, adminCall, printTable, type ClientOptions } from '../admin-client.ts';
 
 const int = (v: string) => {
   const n = Number(v);
   if (!Number.isInteger(n)) throw new Error(`not an integer: ${v}`);
+  return n;
+};
+
+/** An M-Bus channel of a gateway: 1..4 (checked here, before anything is sent). */
+export const channel = (v: string) => {
+  const n = Number(v);
+  if (!/^\d+$/.test(v.trim()) || n < 1 || n > 4) throw new MeterfabricError(ErrorCode.VALIDATION_ERROR, `an M-Bus channel is 1..4, got ${v}`, { component: 'SHARED' });
   return n;
 };
 
@@ -27,7 +35,7 @@ export function register(program: Command): void {
     .option('--mbus-version <n>', 'M-Bus version', int)
     .option('--mbus-device-type <n>', 'M-Bus device type', int)
     .option('--gateway <id>', 'the E-meter this M-Bus device is coupled to')
-    .option('--channel <n>', 'M-Bus channel 1..4 on the gateway', int)
+    .option('--channel <n>', 'M-Bus channel 1..4 on the gateway', channel)
     .option('--owner <org>', 'owning organisation (default: the caller)')
     .action(async (id: string, o: ClientOptions & Record<string, any>) => {
       const body: Record<string, unknown> = {

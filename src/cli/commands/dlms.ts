@@ -7,8 +7,7 @@
 import type { Command } from 'commander';
 import { type DlmsData, decodeDataExact } from '../../dlms/axdr.ts';
 import { ErrorCode, MeterfabricError } from '../../errors.ts';
-import { DlmsSession, type ConnectionOptions } from '../../session/client.ts';
-import { MemoryInvocationCounterStore } from '../../session/invocation-counter.ts';
+import type { DlmsSession, ConnectionOptions } from '../../session/client.ts';
 
 interface DlmsCliOptions {
   host: string;
@@ -67,6 +66,8 @@ async function withSession<T>(o: DlmsCliOptions, body: (s: DlmsSession) => Promi
     connectTimeoutMs: o.timeout,
     withListMax: o.withListMax,
   };
+  const { DlmsSession } = await import('../../session/client.ts');
+  const { MemoryInvocationCounterStore } = await import('../../session/invocation-counter.ts');
   let session: DlmsSession;
   if (o.client === 16) {
     session = await DlmsSession.openPublic(base);

@@ -5,6 +5,7 @@
 import type { Command } from 'commander';
 import { readFileSync } from 'node:fs';
 import { publicEncrypt, constants } from 'node:crypto';
+import { ErrorCode, MeterfabricError } from '../../errors.ts';
 import { addClientOptions, adminCall, printTable, type ClientOptions } from '../admin-client.ts';
 
 /** Splits a shipment into parts of at most `rows` data rows (CSV keeps its header line in every part). */
@@ -31,6 +32,13 @@ export function splitShipment(text: string, format: 'csv' | 'json', rows: number
   return parts.length ? parts : [text];
 }
 
+/** A meter key (master, encryption, authentication, M-Bus default or user key) is AES-128: 32 hex digits. */
+export function checkKeyHex(hex: string): void {
+  if (!/^[0-9a-fA-F]{32}$/.test(hex)) {
+    throw new MeterfabricError(ErrorCode.VALIDATION_ERROR, `a key is 16 bytes, 32 hex digits; got ${/^[0-9a-fA-F]*$/.test(hex) ? `${hex.length} hex digits` : 'other characters than hex digits'}`, { component: 'SHARED' });
+  }
+}
+
 export function register(program: Command): void {
   const key = program.command('key').description('key statuses, audit and shipment import (metadata only; talks to a running platform)');
 
@@ -38,6 +46,8 @@ export function register(program: Command): void {
     .description('the keys of a device: type, status, version, when sent/activated (never the key)')
     .action(async (id: string, o: ClientOptions) => {
       const r = await adminCall<{ keys: Record<string, unknown>[] }>(o, 'GET', `/keys/${encodeURIComponent(id)}`);
+      // No keys: an unknown device is an error (the device look-up throws it), a known one prints an empty table.
+      if (r.keys.length === 0) await adminCall(o, 'GET', `/devices/${encodeURIComponent(id)}`);
       printTable(r.keys.map((k) => ({ type: k.type, status: k.status, version: k.secretId, origin: k.origin, sent: k.sent ? 'yes' : '', created: k.createdAt, activated: k.activatedAt ?? '' })), ['type', 'status', 'version', 'origin', 'sent', 'created', 'activated']);
     });
 
@@ -56,7 +66,7 @@ export function register(program: Command): void {
     .description("encrypt a key for AddDevice the way GXF clients do: RSA-OAEP (SHA-1) to the platform's published public key; prints hex")
     .option('--url <url>', 'the running platform', process.env.METERFABRIC_URL ?? 'http://127.0.0.1:8080')
     .action(async (hex: string, o: { url: string }) => {
-      if (!/^([0-9a-fA-F]{2})+$/.test(hex)) throw new Error('the key must be hex');
+      checkKeyHex(hex);
       const res = await fetch(new URL('/api/v1/platform/public-key', o.url));
       if (!res.ok) throw new Error(`cannot read the platform public key from ${o.url} (HTTP ${res.status})`);
       const pem = await res.text();

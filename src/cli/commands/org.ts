@@ -66,13 +66,12 @@ export function register(program: Command): void {
     .action(async (id: string, o: ClientOptions & { csr?: string; out?: string }) => {
       const prefix = o.out ?? id;
       let csrPem: string;
+      let keyPem: string | undefined;
       if (o.csr) csrPem = readFileSync(o.csr, 'utf8');
-      else {
-        const made = await createKeyAndCsr(id);
-        writeFileSync(`${prefix}.key.pem`, made.keyPem, { mode: 0o600 });
-        csrPem = made.csrPem;
-      }
+      else ({ keyPem, csrPem } = await createKeyAndCsr(id));
       const r = await adminCall(o, 'POST', `/organisations/${encodeURIComponent(id)}/certificate`, { csr: csrPem });
+      // The key is written only once the CA signed: a refused request leaves no key file behind.
+      if (keyPem) writeFileSync(`${prefix}.key.pem`, keyPem, { mode: 0o600 });
       writeFileSync(`${prefix}.cert.pem`, r.certificate);
       writeFileSync(`${prefix}.ca.pem`, r.caCertificate);
       console.log(`wrote ${o.csr ? '' : `${prefix}.key.pem, `}${prefix}.cert.pem and ${prefix}.ca.pem`);

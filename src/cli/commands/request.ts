@@ -1,6 +1,25 @@
 /** `meterfabric request …`: look at requests, through the REST admin API of a running platform. */
 import type { Command } from 'commander';
+import { ErrorCode, MeterfabricError } from '../../errors.ts';
+import { channel } from './device.ts';
 import { addClientOptions, adminCall, printTable, type ClientOptions } from '../admin-client.ts';
+
+/**
+ * The --payload of `request submit`, checked before anything is sent: a JSON object, an M-Bus channel 1..4, so a
+ * mistake is an error here and not a failed request later.
+ */
+export function checkPayload(text: string): Record<string, unknown> {
+  let payload: unknown;
+  try {
+    payload = JSON.parse(text);
+  } catch {
+    throw new MeterfabricError(ErrorCode.VALIDATION_ERROR, '--payload must be JSON', { component: 'SHARED' });
+  }
+  if (typeof payload !== 'object' || payload === null || Array.isArray(payload)) throw new MeterfabricError(ErrorCode.VALIDATION_ERROR, '--payload must be a JSON object', { component: 'SHARED' });
+  const p = payload as Record<string, unknown>;
+  if (p.channel !== undefined) channel(String(p.channel));
+  return p;
+}
 
 export function register(program: Command): void {
   const request = program.command('request').description('submit, follow and inspect requests; rekey gateways (talks to a running platform)');
@@ -51,8 +70,9 @@ export function register(program: Command): void {
     .option('--priority <n>', 'message priority 0..9', (v) => Number(v))
     .option('--follow', 'wait for the final result')
     .action(async (messageType: string, device: string, o: ClientOptions & { for: string; payload: string; priority?: number; follow?: boolean }) => {
+      const payload = checkPayload(o.payload);
       const r = await adminCall(o, 'POST', '/requests', {
-        organisationIdentification: o.for, deviceIdentification: device, messageType, payload: JSON.parse(o.payload),
+        organisationIdentification: o.for, deviceIdentification: device, messageType, payload,
         ...(o.priority !== undefined ? { priority: o.priority } : {}),
       });
       console.log(r.correlationUid);

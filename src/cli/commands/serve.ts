@@ -5,10 +5,8 @@
 import type { Command } from 'commander';
 import { join, resolve } from 'node:path';
 import type { PlatformOptions } from '../../platform/platform.ts';
-import { startHeadend } from '../../runtime/headend.ts';
 import { THROTTLE_MODES, type ThrottleMode, type ThrottleOptions } from '../../platform/throttle.ts';
 import { ErrorCode, MeterfabricError } from '../../errors.ts';
-import { logFileDestination, setRootLogDestination, setRootLogLevel } from '../../observability/logger.ts';
 
 export interface RuntimeOptions {
   data?: string;
@@ -51,7 +49,8 @@ export function withLogOptions(command: Command): Command {
 }
 
 /** Applies --log-file and --log-level before anything logs, so every component logger follows them. */
-export function applyLogOptions(o: { logFile?: string; logLevel?: string }): void {
+export async function applyLogOptions(o: { logFile?: string; logLevel?: string }): Promise<void> {
+  const { logFileDestination, setRootLogDestination, setRootLogLevel } = await import('../../observability/logger.ts');
   if (o.logLevel !== undefined) {
     if (!LOG_LEVELS.includes(o.logLevel)) {
       throw new MeterfabricError(ErrorCode.CONFIGURATION_ERROR, `--log-level must be one of ${LOG_LEVELS.join(', ')}`, { component: 'SHARED' });
@@ -74,7 +73,8 @@ export function register(program: Command): void {
     .option('--no-workers', 'only the APIs; run `meterfabric worker` processes for the requests')
     .option('--tls', 'serve HTTPS with mutual TLS: callers need a certificate from the platform CA (`meterfabric org cert`)')
     .action(async (o: { host: string; port: number; publicHost: string[]; pushPort: number; pushHost: string; data: string; workers: boolean; tls?: boolean; logFile?: string; logLevel?: string }) => {
-      applyLogOptions(o);
+      await applyLogOptions(o);
+      const { startHeadend } = await import('../../runtime/headend.ts');
       const h = await startHeadend({
         dataDir: resolve(o.data),
         databaseUrl: process.env.DATABASE_URL || undefined,

@@ -4,7 +4,6 @@
  */
 import type { Command } from 'commander';
 import { ErrorCode, MeterfabricError } from '../../errors.ts';
-import { Fleet } from '../../simulator/simulator.ts';
 import { TEST_KEYS, testGMeter, type GMeterState } from '../../simulator/meter.ts';
 
 const int = (what: string) => (v: string) => {
@@ -80,6 +79,7 @@ The --state file stores simulated keys in clear; never point a real meter's keys
           channels[channel - 1] = gMeter;
         }
       }
+      const { Fleet } = await import('../../simulator/simulator.ts');
       const fleet = await Fleet.start({
         basePort: o.port,
         count: o.count,

@@ -4,7 +4,6 @@
  */
 import type { Command } from 'commander';
 import { resolve } from 'node:path';
-import { startHeadend } from '../../runtime/headend.ts';
 import { MeterfabricError, ErrorCode } from '../../errors.ts';
 import { applyLogOptions, platformOptionsFromEnv, untilSignal, withLogOptions } from './serve.ts';
 
@@ -15,12 +14,13 @@ export function register(program: Command): void {
     .option('--concurrency <n>', 'parallel executions in this process', (v) => Number(v))
     .option('--data <dir>', 'folder holding the KEK file (secret-kek.hex) unless METERFABRIC_KEK or PKCS#11 is configured', './data')
     .action(async (o: { concurrency?: number; data: string; logFile?: string; logLevel?: string }) => {
-      applyLogOptions(o);
+      await applyLogOptions(o);
       if (!process.env.DATABASE_URL) {
         // PGlite keeps its data in one process; extra workers need a database server to share.
         throw new MeterfabricError(ErrorCode.CONFIGURATION_ERROR, 'meterfabric worker needs DATABASE_URL (PostgreSQL); the embedded database serves one process, use `meterfabric serve`', { component: 'SHARED' });
       }
       const options = platformOptionsFromEnv();
+      const { startHeadend } = await import('../../runtime/headend.ts');
       const h = await startHeadend({
         dataDir: resolve(o.data),
         databaseUrl: process.env.DATABASE_URL,

@@ -3,7 +3,8 @@
  * - PGlite, PostgreSQL compiled to WASM running in-process (the embedded default: nothing to install);
  * - a PostgreSQL server named by a connection URL (production).
  */
-import { readdirSync, readFileSync } from 'node:fs';
+import { spawn } from 'node:child_process';
+import { existsSync, readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 
 export interface QueryResult<R> {
@@ -93,9 +94,43 @@ async function openPostgres(url: string, max: number): Promise<Db> {
   return db;
 }
 
+/**
+ * PostgreSQL settings of the embedded database. PGlite's WASM heap holds PostgreSQL's shared buffers (default
+ * 128 MB) and never gives memory back, so they are kept small: the embedded database serves one process and the
+ * operating system's file cache sits below it anyway.
+ */
+export const PGLITE_SETTINGS = ['-c', 'shared_buffers=32MB', '-c', 'temp_buffers=2MB'];
+
+/**
+ * Creates the embedded database in dataDir (PostgreSQL's initdb) in a short-lived child process. PGlite runs
+ * initdb in a second WASM instance whose memory (several hundred MB) this process would otherwise keep for good.
+ */
+async function createPgliteDatabase(dataDir: string, startParams: string[]): Promise<void> {
+  const script = [
+    'const { PGlite } = await import(process.argv[1]);',
+    'const db = new PGlite(process.argv[2], { startParams: JSON.parse(process.argv[3]) });',
+    'await db.waitReady;',
+    'await db.close();',
+  ].join('\n');
+  const args = ['--input-type=module', '-e', script, import.meta.resolve('@electric-sql/pglite'), dataDir, JSON.stringify(startParams)];
+  await new Promise<void>((resolvePromise, reject) => {
+    const child = spawn(process.execPath, args, { stdio: ['ignore', 'ignore', 'pipe'] });
+    let stderr = '';
+    child.stderr.setEncoding('utf8').on('data', (d: string) => (stderr += d));
+    child.on('error', reject);
+    child.on('exit', (code, signal) => {
+      if (code === 0) resolvePromise();
+      else reject(new Error(`cannot create the embedded database in ${dataDir} (${signal ?? `exit ${code}`}): ${stderr.trim().split('\n').slice(-3).join(' ')}`));
+    });
+  });
+}
+
 async function openPglite(dataDir?: string): Promise<Db> {
   const { PGlite } = await import('@electric-sql/pglite');
-  const pglite = new PGlite(dataDir && dataDir !== 'memory://' ? dataDir : undefined);
+  const onDisk = dataDir && dataDir !== 'memory://' ? dataDir : undefined;
+  const startParams = [...PGlite.defaultStartParams, ...PGLITE_SETTINGS];
+  if (onDisk && !existsSync(join(onDisk, 'PG_VERSION'))) await createPgliteDatabase(onDisk, startParams);
+  const pglite = new PGlite(onDisk, { startParams });
   await pglite.waitReady;
   // PGlite reports affectedRows 0 for SELECT, so a query's row count is whichever is larger.
   const wrap = (r: { rows: unknown[]; affectedRows?: number }) => ({ rows: r.rows, rowCount: Math.max(r.affectedRows ?? 0, r.rows.length) });

@@ -1,5 +1,6 @@
 /**
- * The WSDLs and XSDs are served unchanged apart from the address and the schema location (GXF-SEMANTICS §2),
+ * The WSDLs and XSDs are served unchanged apart from the address, the schema location and the version in the
+ * header comment (GXF-SEMANTICS §2),
  * and responses are cross-checked with xmllint (Debian libxml2-utils) when it is installed.
  */
 import { test, after } from 'node:test';
@@ -11,6 +12,7 @@ import { join } from 'node:path';
 import { XmlDocument, XmlElement } from 'libxml2-wasm';
 import { SCHEMA_DIR } from '../../../src/api/soap/schema.ts';
 import { SERVICES } from '../../../src/api/soap/wsdl.ts';
+import { VERSION } from '../../../src/version.ts';
 import { ENDPOINT, envelopeWith, P, post, soapApp } from './helpers.ts';
 
 const { app, platform } = await soapApp({ baseUrl: 'https://headend.example.net:8443' });
@@ -43,9 +45,13 @@ for (const [service, file] of Object.entries(SERVICES)) {
       const locations = attr(res.body, '//xsd:import/@schemaLocation');
       assert.ok(locations.length > 0);
       for (const l of locations) assert.match(l, /^https:\/\/headend\.example\.net:8443\/osgp-adapter-ws-smartmetering\/smartMetering\/schemas\/[a-z]+-ws-smartmetering\.xsd$/);
-      // Nothing else changed: undo the two rewrites and compare with the original file.
+      // The version GXF's build fills in is ours.
+      assert.ok(res.body.includes(`<!-- Platform version: ${VERSION} -->`));
+      assert.ok(!res.body.includes('${display.version}'));
+      // Nothing else changed: undo the three rewrites and compare with the original file.
       const original = readFileSync(new URL(file, WSDL_DIR), 'utf8');
       const undone = res.body
+        .replace(`<!-- Platform version: ${VERSION} -->`, '<!-- Platform version: ${display.version} -->')
         .replace(/location="[^"]*"/, 'location="http://localhost:8080/osgp-adapter-ws-smartmetering/smartMetering/' + service + '/"')
         .replaceAll('schemaLocation="https://headend.example.net:8443/osgp-adapter-ws-smartmetering/smartMetering/schemas/', 'schemaLocation="schemas/');
       assert.equal(undone, original);
