@@ -83,7 +83,7 @@ test('serve: / leads to the console, /api/v1/ answers, the WSDL carries the vers
     assert.doesNotMatch(taken.stderr, /\n\s+at /, 'no stack trace');
     assert.equal(existsSync(join(dir, 'other')), false, 'a start refused for its port creates no data folder, database or KEK');
 
-    const unknown = await run(['key', 'list', 'UNKNOWN', '--url', url]);
+    const unknown = await run(['key', 'list', 'UNKNOWN', '--url', url, '--data', join(dir, 'data')]);
     assert.notEqual(unknown.code, 0);
     assert.match(unknown.stderr, /UNKNOWN_DEVICE/);
     assert.equal(unknown.stdout, '', 'no empty table');
@@ -112,8 +112,8 @@ test('channel and key mistakes are refused before anything is sent', async () =>
     assert.match(r.stderr, expected);
     assert.doesNotMatch(r.stderr, /cannot reach|fetch failed/, 'nothing was sent');
   }
-  // The same commands with valid values do try to send (so the refusals above come from the checks).
-  const sent = await run(['device', 'add', 'G1', '--type', 'G', '--channel', '4', '--url', NOWHERE]);
+  // The same commands with valid values and a token do try to send (so the refusals above come from the checks).
+  const sent = await run(['device', 'add', 'G1', '--type', 'G', '--channel', '4', '--url', NOWHERE], { METERFABRIC_TOKEN: 'mft_unused' });
   assert.match(sent.stderr, /cannot reach/);
 });
 
@@ -165,7 +165,7 @@ test('a worker with another data folder: the KEK refusal names the file and how 
 test('org cert that the platform does not sign leaves no key file', async () => {
   const dir = await mkdtemp(join(tmpdir(), 'mf-cert-'));
   try {
-    const r = await run(['org', 'cert', 'my-org', '--url', NOWHERE, '--out', join(dir, 'my-org')]);
+    const r = await run(['org', 'cert', 'my-org', '--url', NOWHERE, '--out', join(dir, 'my-org')], { METERFABRIC_TOKEN: 'mft_unused' });
     assert.equal(r.code, 1);
     assert.match(r.stderr, /cannot reach/);
     assert.deepEqual(readdirSync(dir), []);

@@ -201,12 +201,14 @@ function addFullEMeterXml(pem: string, id: string, protocolName: string, protoco
 }
 
 test('GXF SOAP AddDevice: DSMR 2.2 and SMR 4.3 accepted as GXF accepts them, an unknown combination is 206, and what GXF keeps is kept and shown in the admin device view', async () => {
-  await withHttpHeadend(async ({ db, url }) => {
+  await withHttpHeadend(async ({ db, url, auth: authOf }) => {
     await addOrganisation(db, { identification: ORG });
+    auth = { [ORG]: await authOf(ORG) };
+    const admin = await authOf('OSGP');
     const pem = await (await fetch(`${url}/api/v1/platform/public-key`)).text();
     const add = (id: string, name: string, version: string) => call(url, 'installationService', 'inst', 'AddDevice', addFullEMeterXml(pem, id, name, version));
     const view = async (id: string) => {
-      const res = await fetch(`${url}/api/v1/admin/devices/${id}`, { headers: { 'x-organisation-identification': 'OSGP' } });
+      const res = await fetch(`${url}/api/v1/admin/devices/${id}`, { headers: admin });
       return { status: res.status, body: await res.json() as any };
     };
     for (const [id, name, version] of [['E0051004000000022', 'DSMR', '2.2'], ['E0051004000000043', 'SMR', '4.3']] as const) {

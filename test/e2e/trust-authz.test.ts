@@ -26,7 +26,26 @@ const GB = 'G0051004000000012';
  * How a test request says who it comes from. Every call of this file goes through these two helpers, so a change
  * in how callers authenticate is made here only.
  */
-const restHeaders = (org?: string): Record<string, string> => (org ? { 'x-organisation-identification': org } : {});
+let tokenOf: (org: string) => Promise<string> = async () => {
+  throw new Error('no head-end');
+};
+const tokens = new Map<string, Promise<string>>();
+/** The Authorization header of an API token of `org` (the built-in ADMIN's admin.token for OSGP), issued once per head-end. */
+async function bearer(org: string): Promise<Record<string, string>> {
+  if (!tokens.has(org)) tokens.set(org, tokenOf(org));
+  return { authorization: `Bearer ${await tokens.get(org)}` };
+}
+const restHeaders = async (org?: string): Promise<Record<string, string>> => ({
+  ...(await bearer(org ?? 'OSGP')),
+  ...(org ? { 'x-organisation-identification': org } : {}),
+});
+/** The head-end fixture, with this file's credentials bound to it. */
+const withHeadend: typeof withHttpHeadend = (fn, ...rest) =>
+  withHttpHeadend(async (f) => {
+    tokenOf = f.token;
+    tokens.clear();
+    return fn(f);
+  }, ...rest);
 const soapHeader = (org: string) => `<c:OrganisationIdentification>${org}</c:OrganisationIdentification><c:UserName>u</c:UserName><c:ApplicationName>trust</c:ApplicationName>`;
 
 const one = (xml: string, path: string) => xpathAll(xml, path)[0];
@@ -34,7 +53,7 @@ const one = (xml: string, path: string) => xpathAll(xml, path)[0];
 async function soap(url: string, service: string, body: string, org: string, extraHeader = ''): Promise<{ status: number; xml: string }> {
   const ns = Object.entries(SOAP_NS).filter(([k]) => k !== 's').map(([k, v]) => `xmlns:${k}="${v}"`).join(' ');
   const envelope = `<s:Envelope xmlns:s="${SOAP_NS.s}" ${ns}><s:Header>${soapHeader(org)}${extraHeader}</s:Header><s:Body>${body}</s:Body></s:Envelope>`;
-  const res = await fetch(`${url}${SOAP_BASE}/${service}/`, { method: 'POST', headers: { 'content-type': 'text/xml; charset=utf-8', soapaction: '""' }, body: envelope });
+  const res = await fetch(`${url}${SOAP_BASE}/${service}/`, { method: 'POST', headers: { 'content-type': 'text/xml; charset=utf-8', soapaction: '""', ...(await bearer(org)) }, body: envelope });
   return { status: res.status, xml: await res.text() };
 }
 
@@ -53,7 +72,7 @@ async function call(url: string, service: string, p: string, op: string, body: s
 }
 
 async function http(url: string, path: string, init: { method?: string; org?: string; json?: unknown; body?: string; type?: string } = {}) {
-  const headers: Record<string, string> = { ...restHeaders(init.org) };
+  const headers: Record<string, string> = { ...(await restHeaders(init.org)) };
   const body = init.json !== undefined ? JSON.stringify(init.json) : init.body;
   if (body !== undefined) headers['content-type'] = init.type ?? 'application/json';
   const res = await fetch(`${url}${path}`, { method: init.method ?? (body === undefined ? 'GET' : 'POST'), headers, ...(body !== undefined ? { body } : {}) });
@@ -81,7 +100,7 @@ async function restOp(url: string, path: string, org: string, body: unknown = {}
 const OTHER_DEFAULT_KEY = 'A0A1A2A3A4A5A6A7A8A9AAABACADAEAF';
 
 test('AddDevice: another organisation can neither take over nor re-key a gas meter with overwrite; an existing device is 204', async () => {
-  await withHttpHeadend(async ({ h, db, url }) => {
+  await withHeadend(async ({ h, db, url }) => {
     await addOrganisation(db, { identification: A });
     await addOrganisation(db, { identification: B });
     const pem = (await http(url, '/api/v1/platform/public-key')).text;
@@ -124,7 +143,7 @@ test('AddDevice: another organisation can neither take over nor re-key a gas met
 });
 
 test('a gateway that reports another organisation\'s meter identity moves nothing and files no key', async () => {
-  await withHttpHeadend(async ({ h, db, url, gateway, gMeter }) => {
+  await withHeadend(async ({ h, db, url, gateway, gMeter }) => {
     await addOrganisation(db, { identification: A });
     await addOrganisation(db, { identification: B });
     // B's gas meter (the simulator's test identity) is coupled to B's gateway; A's gateway reports that identity too.
@@ -163,7 +182,7 @@ test('a gateway that reports another organisation\'s meter identity moves nothin
 });
 
 test('notification targets: a ResponseUrl off the organisation\'s allowlist is refused when submitted (SOAP fault, REST 400)', async () => {
-  await withHttpHeadend(async ({ url, db, gateway }) => {
+  await withHeadend(async ({ url, db, gateway }) => {
     await addOrganisation(db, { identification: A });
     await gateway(GWA, A);
     const metadata = 'http://169.254.169.254/latest/meta-data/';
@@ -186,7 +205,7 @@ test('notification targets: a ResponseUrl off the organisation\'s allowlist is r
 });
 
 test('organisation identifiers that read as something else are refused by the admin API', async () => {
-  await withHttpHeadend(async ({ url }) => {
+  await withHeadend(async ({ url }) => {
     for (const identification of ['acme/CN=OSGP', 'acme,CN=OSGP', 'a b', 'x'.repeat(41)]) {
       const r = await http(url, '/api/v1/admin/organisations', { json: { identification } });
       assert.equal(r.status, 400, `${identification}: ${r.text}`);
@@ -197,15 +216,17 @@ test('organisation identifiers that read as something else are refused by the ad
 
 const KEY = '4B45594B45594B45594B45594B45594B'; // the key this test must never find in an answer
 
-const runCli = (args: string[]) =>
-  new Promise<{ code: number; out: string }>((resolve) => {
-    execFile(process.execPath, [join(import.meta.dirname, '../../bin/meterfabric.mjs'), ...args], { env: { ...process.env, METERFABRIC_LOG_LEVEL: 'silent' } }, (e, stdout, stderr) =>
+const runCli = async (args: string[]) => {
+  const admin = await tokenOf('OSGP');
+  return new Promise<{ code: number; out: string }>((resolve) => {
+    execFile(process.execPath, [join(import.meta.dirname, '../../bin/meterfabric.mjs'), ...args], { env: { ...process.env, METERFABRIC_LOG_LEVEL: 'silent', METERFABRIC_TOKEN: admin } }, (e, stdout, stderr) =>
       resolve({ code: e ? ((e as { code?: number }).code ?? 1) : 0, out: stdout + stderr }),
     );
   });
+};
 
 test('error answers carry no key and no database internals: a key shipment with its columns in the wrong order', async () => {
-  await withHttpHeadend(async ({ url, db }) => {
+  await withHeadend(async ({ url, db }) => {
     await addOrganisation(db, { identification: A });
     const answers: string[] = [];
     const shipments = [
