@@ -135,7 +135,7 @@ function keyExchange(framing: FramingKind, profile: 'smr5' | 'dsmr4', servers: S
   let kcc = 1;
   return async (i, n) => {
     const newKey = Buffer.alloc(16, (n + i) & 0xff);
-    // Keys are prepared before the association is opened (DLMS-NOTES §14); like the platform, which reads them
+    // Keys are prepared before the association is opened (docs/dlms.md#round-trips); like the platform, which reads them
     // from the secret store for every request, each sequence gets its own key Buffers.
     const blob = profile === 'dsmr4'
       ? buildDsmr4TransferKey(defaultKey, newKey)

@@ -1,7 +1,7 @@
 /**
  * One error class for the whole platform (house style: zwave-js ZWaveError).
  *
- * Codes 1..999 are GXF's FunctionalExceptionType codes (GXF-SEMANTICS §6.3) so that errors reaching a SOAP
+ * Codes 1..999 are GXF's FunctionalExceptionType codes (docs/gxf.md#functional-codes) so that errors reaching a SOAP
  * client carry the numbers GXF clients already know. Codes >= 1000 are meterfabric's own, grouped by hundreds
  * per layer. Key material must never be put into a message or a cause.
  */
@@ -81,7 +81,7 @@ export const ErrorCode = {
 export type ErrorCodeName = keyof typeof ErrorCode;
 export type ErrorCodeValue = (typeof ErrorCode)[ErrorCodeName];
 
-/** GXF ComponentType names (GXF-SEMANTICS §6.2) plus our own layers. */
+/** GXF ComponentType names (docs/gxf.md#components) plus our own layers. */
 export type Component =
   | 'WS_SMART_METERING'
   | 'DOMAIN_CORE'

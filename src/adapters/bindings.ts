@@ -27,7 +27,7 @@ import * as channels from './mbus-channels.ts';
 import type { KeyBlobs, RequestInfo } from './mbus-keys.ts';
 import { inSpan, CORRELATION_UID } from '../observability/tracing.ts';
 
-/** The M-Bus key blobs of DLMS-NOTES §10, from the dlms security layer. */
+/** The M-Bus key blobs of docs/dlms.md#m-bus-key-transfer, from the dlms security layer. */
 export const dlmsKeyBlobs: KeyBlobs = {
   dsmr4TransferKey: (defaultKey, newKey) => buildDsmr4TransferKey(defaultKey, newKey),
   smr5TransferKey: (defaultKey, newKey, p) =>
@@ -42,7 +42,7 @@ export const dlmsKeyBlobs: KeyBlobs = {
   smr5DataSendParameter: (blob) => encodeData(mbusKeyDataSendParameter(blob)),
 };
 
-/** GXF's client system title: 20 20 20 + 5-byte number from the gateway id after its 5th character (DLMS-NOTES §1). */
+/** GXF's client system title: 20 20 20 + 5-byte number from the gateway id after its 5th character (docs/dlms.md#roles-addresses-and-keys). */
 export function clientSystemTitle(gatewayDeviceIdentification: string): Buffer {
   const digits = gatewayDeviceIdentification.substring(5).replace(/\D/g, '');
   const n = digits ? BigInt(digits.slice(-12)) % 2n ** 40n : 0n;
@@ -222,7 +222,7 @@ function installationOf(p: AddDevicePayload): DeviceInstallation {
 }
 
 /**
- * AddDevice: inventory and keys, no device contact (GXF-SEMANTICS §17). A device that exists already ends with 204
+ * AddDevice: inventory and keys, no device contact (docs/gxf.md#adddevice). A device that exists already ends with 204
  * EXISTING_DEVICE unless overwrite is set; overwrite is for the device's OWNER (or an ADMIN organisation) and
  * replaces the device's description and keys in place: it never moves ownership, couplings or authorisations.
  */

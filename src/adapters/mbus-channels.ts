@@ -1,6 +1,6 @@
 /**
  * M-Bus channel operations: ScanMbusChannels, Couple/Decouple (by device and by channel), following GXF's
- * matching rules (GXF-SEMANTICS §15, §16).
+ * matching rules (docs/gxf.md#scanmbuschannels, #coupling-and-decoupling).
  */
 import { ErrorCode } from '../errors.ts';
 import type { ChannelElementValues } from '../platform/operations.ts';
@@ -129,7 +129,7 @@ const EMPTY_IDENTITY = { primaryAddress: 0, identificationNumber: '00000000', ma
 export async function decoupleMbusDevice(deps: ExecutorDeps, req: RequestInfo, payload: { mbusDeviceIdentification: string }) {
   const gateway = await deps.inventory.getGateway(req.deviceIdentification);
   const mbus = await mbusDeviceOfCaller(deps, req, payload.mbusDeviceIdentification, MessageType.DECOUPLE_MBUS_DEVICE);
-  // Not coupled: OK without device contact (GXF §16).
+  // Not coupled: OK without device contact (docs/gxf.md#coupling-and-decoupling).
   if (!mbus.gatewayDeviceIdentification || !mbus.channel) return { mbusDeviceIdentification: mbus.deviceIdentification };
   if (mbus.gatewayDeviceIdentification !== gateway.deviceIdentification) {
     throw functional(ErrorCode.GATEWAY_DEVICE_INVALID_FOR_MBUS_DEVICE, `M-Bus device ${mbus.deviceIdentification} is coupled to ${mbus.gatewayDeviceIdentification}, not to ${gateway.deviceIdentification}`);

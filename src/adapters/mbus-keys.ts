@@ -1,7 +1,7 @@
 /**
  * The M-Bus key family: SetMbusUserKeyByChannel, SetKeyOnGMeter, GetMbusEncryptionKeyStatus(ByChannel).
  *
- * Guarantees beyond GXF (GXF-SEMANTICS §12.3, §19):
+ * Guarantees beyond GXF (docs/gxf.md#failure-windows, #where-meterfabric-differs):
  * - the pending (NEW) user key is reused by every retry of the same operation, never regenerated (#3);
  * - the key is marked "sent" before transfer_key leaves, so a key whose fate is unknown (process died, line
  *   dropped) is never withdrawn; the next run sends the same key again, which is idempotent on the meter, and
@@ -13,7 +13,7 @@
  *   reported identity names only a device the caller may act on, uncoupled or coupled to that very channel
  *   (./mbus-identity.ts), so no report moves another device or files a key under it.
  * The executor does one association with at most: connect, AARQ, HLS pass 3/4, one get-with-list, transfer_key,
- * set_encryption_key (6 round trips, DLMS-NOTES §14).
+ * set_encryption_key (6 round trips, docs/dlms.md#round-trips).
  */
 import { MeterfabricError, ErrorCode } from '../errors.ts';
 import { keyChangeCounter } from '../dlms/security/mbus-transfer-key.ts';
@@ -167,7 +167,7 @@ export async function setKeyOnGMeter(
   if (!defaultKey) throw functional(ErrorCode.KEY_NOT_PRESENT, `No M-Bus default key (G_METER_MASTER_KEY) is known for M-Bus device ${mbus.deviceIdentification}`);
   const keyId = payload.secretType === 'G_METER_OPTICAL_PORT_KEY' ? 2 : 1;
   const close = payload.secretType === 'G_METER_OPTICAL_PORT_KEY' && payload.closeOpticalPort === true;
-  // CloseOpticalPort: a P0 key of 16 zero bytes, sent like a real key and never stored (GXF-SEMANTICS §13).
+  // CloseOpticalPort: a P0 key of 16 zero bytes, sent like a real key and never stored (docs/gxf.md#setkeyongmeter).
   const pending = close ? undefined : await deps.secrets.getOrGeneratePending(mbus.deviceIdentification, payload.secretType, audit);
   const key = pending?.key ?? Buffer.alloc(16);
   const kcc = await deps.inventory.nextKeyChangeCounter(mbus.deviceIdentification, keyChangeCounter(deps.now?.() ?? new Date()));

@@ -6,14 +6,14 @@
 import type { ChannelElementValues, GMeterSecretType } from '../platform/operations.ts';
 
 
-/** The M-Bus transfer_key format a gateway protocol uses (DLMS-NOTES §10.1), or undefined when unsupported. */
+/** The M-Bus transfer_key format a gateway protocol uses (docs/dlms.md#transfer-key-blob), or undefined when unsupported. */
 export function transferKeyFormat(protocol: string): 'DSMR4' | 'SMR5' | undefined {
   if (protocol === 'DSMR 4.2.2') return 'DSMR4';
   if (/^SMR 5(\.\d+)*$/.test(protocol)) return 'SMR5';
   return undefined;
 }
 
-/** Class 72 version a gateway protocol uses (DLMS-NOTES §9). */
+/** Class 72 version a gateway protocol uses (docs/dlms.md#m-bus-client-class-72). */
 export function mbusClassVersion(protocol: string): 0 | 1 {
   return /^SMR 5/.test(protocol) ? 1 : 0;
 }

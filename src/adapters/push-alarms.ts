@@ -1,5 +1,5 @@
 /**
- * The alarm use case (PUSH-NOTES §4): a meter pushes "new M-Bus device discovered on channel x"; the platform
+ * The alarm use case (docs/push.md#what-happens-to-an-alarm): a meter pushes "new M-Bus device discovered on channel x"; the platform
  * stores the alarm as a PUSH_NOTIFICATION_ALARM response for the device's OWNER, notifies it (SendNotification
  * with result OK and the E-meter as deviceIdentification, and a webhook), and, when the organisation enabled the
  * policy, runs SetMbusUserKeyByChannel for the reported channel itself, rate-limited. A plaintext push is

@@ -284,7 +284,7 @@ export async function consolePlugin(app: FastifyInstance, opts: ConsolePluginOpt
         if (!Number.isInteger(channel) || channel < 1 || channel > 4) throw invalid('channel must be 1..4');
         if (!(await mayView(s, request.params.id))) throw unknownDevice(request.params.id);
         const messageType = ACTIONS[action]!;
-        // The platform checks the organisation's authorisation for the function itself (GXF-SEMANTICS §9.2).
+        // The platform checks the organisation's authorisation for the function itself (docs/gxf.md#authorisation-check).
         const { correlationUid } = await submitAs(s, request.params.id, messageType, messageType === MessageType.SCAN_MBUS_CHANNELS ? {} : { channel });
         return reply.code(202).send({ correlationUid, messageType });
       });
@@ -408,7 +408,7 @@ export async function consolePlugin(app: FastifyInstance, opts: ConsolePluginOpt
         const id = randomUUID();
         await db.query('INSERT INTO console_rekey (id, organisation_identification) VALUES ($1, $2)', [id, s.organisationIdentification]);
         // Submitted one after another: the platform queues them and its throttle bounds the meter connections
-        // (GXF-SEMANTICS §10); a refused submission is recorded with its code instead of stopping the batch.
+        // (docs/gxf.md#throttling); a refused submission is recorded with its code instead of stopping the batch.
         for (const c of coupled.rows) {
           let correlationUid: string | null = null;
           let errorCode: number | null = null;

@@ -1,5 +1,5 @@
 /**
- * M-Bus identity values of class 72 (DLMS-NOTES §9, GXF-SEMANTICS §12.2, §15): identification number (BCD for
+ * M-Bus identity values of class 72 (docs/dlms.md#m-bus-client-class-72, docs/gxf.md#setmbususerkeybychannel, #scanmbuschannels): identification number (BCD for
  * class version 0, binary for version 1), manufacturer id <-> three letters, encryption_key_status names.
  */
 import { decodeError, encodeError } from '../dlms/bytes.ts';
@@ -26,7 +26,7 @@ export type IdentificationText = { valid: true; text: string } | { valid: false;
 
 const UNINTERPRETABLE_SUFFIX = ' (Cannot not be correctly interpreted)';
 
-/** GXF's text for an identification it cannot decode (sic, GXF-SEMANTICS §15). */
+/** GXF's text for an identification it cannot decode (sic, docs/gxf.md#scanmbuschannels). */
 export function uninterpretableIdentificationText(value: number): string {
   return `DOUBLE_LONG_UNSIGNED Value: ${value}${UNINTERPRETABLE_SUFFIX}`;
 }
@@ -91,7 +91,7 @@ export function manufacturerTextToId(text: string): number {
 export const MbusDeviceType = { OTHER: 0, OIL: 1, ELECTRICITY: 2, GAS: 3, HEAT: 4, STEAM: 5, WARM_WATER: 6, WATER: 7 } as const;
 
 // ---------------------------------------------------------------------------------------------------------------
-// encryption_key_status (attribute 14), names as GXF's EncryptionKeyStatus (GXF-SEMANTICS §14)
+// encryption_key_status (attribute 14), names as GXF's EncryptionKeyStatus (docs/gxf.md#encryption-key-status)
 
 export const EncryptionKeyStatus = {
   NO_ENCRYPTION_KEY: 0,

@@ -1,4 +1,4 @@
-/** Well-known COSEM objects of the M-Bus key operations (DLMS-NOTES §6, §7, §9, §11, §15). */
+/** Well-known COSEM objects of the M-Bus key operations (docs/dlms.md). */
 import { decodeError } from '../dlms/bytes.ts';
 import { Obis } from '../dlms/obis.ts';
 import { AssociationLnClass } from './classes/association-ln.ts';

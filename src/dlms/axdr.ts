@@ -1,5 +1,5 @@
 /**
- * A-XDR encoding of the COSEM Data type (DLMS-NOTES §8, tag table). Integers are big-endian; counts and lengths use
+ * A-XDR encoding of the COSEM Data type (docs/dlms.md#a-xdr-data, tag table). Integers are big-endian; counts and lengths use
  * the A-XDR length form. Decoding is bounded: lengths are checked against the bytes present before any copy, and
  * nesting is limited so hostile input cannot exhaust the stack.
  */

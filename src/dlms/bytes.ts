@@ -107,7 +107,7 @@ export class ByteReader {
     return this.bytes(this.remaining, 'rest');
   }
 
-  /** A-XDR length: < 0x80 one byte; 0x81..0x84 followed by 1..4 big-endian bytes (DLMS-NOTES §5, §8). */
+  /** A-XDR length: < 0x80 one byte; 0x81..0x84 followed by 1..4 big-endian bytes (docs/dlms.md#ciphering, #a-xdr-data). */
   axdrLength(field: string): number {
     const first = this.u8(`${field} length`);
     if (first < 0x80) return first;
@@ -125,7 +125,7 @@ export class ByteReader {
   }
 }
 
-/** A-XDR length encoding (DLMS-NOTES §5). */
+/** A-XDR length encoding (docs/dlms.md#ciphering). */
 export function encodeAxdrLength(len: number): Buffer {
   if (!Number.isInteger(len) || len < 0 || len > 0xffffffff) throw encodeError(`invalid A-XDR length ${len}`);
   if (len < 0x80) return Buffer.from([len]);

@@ -1,4 +1,4 @@
-/** OBIS codes: "A-B:C.D.E.F" <-> 6 bytes (DLMS-NOTES §8: `0-1:24.1.0.255` → `00 01 18 01 00 FF`). */
+/** OBIS codes: "A-B:C.D.E.F" <-> 6 bytes (docs/dlms.md#xdlms-services: `0-1:24.1.0.255` → `00 01 18 01 00 FF`). */
 import { decodeError } from './bytes.ts';
 
 const TEXT = /^(\d{1,3})-(\d{1,3}):(\d{1,3})\.(\d{1,3})\.(\d{1,3})\.(\d{1,3})$/;

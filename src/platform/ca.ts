@@ -1,5 +1,5 @@
 /**
- * A small certificate authority for organisation client certificates (GXF-SEMANTICS §9.4: the client
+ * A small certificate authority for organisation client certificates (docs/gxf.md#organisation-authentication: the client
  * certificate's CN must equal OrganisationIdentification) and for the platform's own TLS server certificate.
  * Node can verify certificates but not issue them, so issuing goes through the `openssl` command line.
  * The CA key lives in a 0600 file in the CA folder; organisations send a CSR and get a certificate back, so

@@ -1,5 +1,5 @@
 /**
- * CorrelationUid as GXF makes it (GXF-SEMANTICS §3.2): `org|||device|||yyyyMMddkkmmssSSS|||uuid`, the timestamp in
+ * CorrelationUid as GXF makes it (docs/gxf.md#correlation-uid): `org|||device|||yyyyMMddkkmmssSSS|||uuid`, the timestamp in
  * the process's local time zone with the hour 1..24 (`kk`: midnight prints 24). Clients treat it as opaque.
  */
 import { randomUUID } from 'node:crypto';

@@ -1,5 +1,5 @@
 /**
- * Organisations, devices and device authorisations (GXF-SEMANTICS §9). Plain functions over the Db port so that
+ * Organisations, devices and device authorisations (docs/gxf.md#authorisation). Plain functions over the Db port so that
  * the REST admin API, the CLI and executors share them.
  */
 import type { Queryable } from './db/db.ts';
@@ -249,11 +249,11 @@ export interface NewDevice {
   mbusPrimaryAddress?: number | null;
   gatewayDeviceIdentification?: string | null;
   channel?: number | null;
-  /** The organisation that adds the device becomes its OWNER (GXF-SEMANTICS §9.3 ADD_METER). */
+  /** The organisation that adds the device becomes its OWNER (ADD_METER in docs/gxf.md#device-functions). */
   ownerOrganisationIdentification: string;
 }
 
-const DEVICE_IDENTIFICATION = /^[a-zA-Z0-9 ]{16,}$/; // GXF-SEMANTICS §2 DeviceIdentification
+const DEVICE_IDENTIFICATION = /^[a-zA-Z0-9 ]{16,}$/; // DeviceIdentification (docs/gxf.md#simple-types)
 
 export function checkDevice(d: Omit<NewDevice, 'ownerOrganisationIdentification'>): void {
   const bad = (m: string, code: number = ErrorCode.VALIDATION_ERROR) => new MeterfabricError(code, m, { component: 'DOMAIN_CORE' });
@@ -506,7 +506,7 @@ export async function listAuthorisations(q: Queryable, deviceIdentification: str
 }
 
 /**
- * GXF-SEMANTICS §9.2: the organisation may perform deviceFunction on the device iff one of its function groups
+ * docs/gxf.md#authorisation-check: the organisation may perform deviceFunction on the device iff one of its function groups
  * for that device maps to the function. OWNER holds every function, whether or not a mapping row names it.
  */
 export async function isAuthorised(q: Queryable, organisationIdentification: string, deviceIdentification: string, deviceFunction: string): Promise<boolean> {

@@ -1,5 +1,5 @@
 /**
- * Persistent DLMS invocation counters (GXF-SEMANTICS §19 #19; DLMS-NOTES). A session reserves a block of
+ * Persistent DLMS invocation counters (docs/gxf.md#where-meterfabric-differs item 19; docs/dlms.md). A session reserves a block of
  * counter values that is written to the database BEFORE any value in it is used, so a crash can only skip
  * values, never reuse one. The stored value never goes down: an attempt to lower it is error 808.
  */

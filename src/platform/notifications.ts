@@ -1,9 +1,9 @@
 /**
- * Notifications that a response is available: SOAP SendNotification (GXF-SEMANTICS §8) for SOAP callers and a
+ * Notifications that a response is available: SOAP SendNotification (docs/gxf.md#notifications) for SOAP callers and a
  * JSON webhook POST for REST callers. Rows are written in the same transaction as the response (an outbox), sent
  * at once, and on failure resent at about 2, 6 and 14 minutes after creation. The first delivery always happens,
  * as GXF always notifies, even when the caller fetched the response before the sender got to it; resends stop once
- * the response was fetched, and everything stops once it was deleted (better than GXF §19 #11).
+ * the response was fetched, and everything stops once it was deleted (better than GXF, docs/gxf.md#where-meterfabric-differs item 11).
  *
  * Targets are checked at every delivery against the organisation's allowlist and the internal-address rule, and a
  * redirect is a failed delivery (src/platform/outbound.ts): a target that is no longer allowed is given up.
@@ -14,7 +14,7 @@ import { scrubText } from '../observability/logger.ts';
 import { checkAllowed, postNotification } from './outbound.ts';
 
 export const NOTIFICATION_NS = 'http://www.opensmartgridplatform.org/schemas/smartmetering/sm-notification/2014/10';
-/** Outgoing notification headers use this namespace, without /2014/10 (GXF-SEMANTICS §8). */
+/** Outgoing notification headers use this namespace, without /2014/10 (docs/gxf.md#notifications). */
 export const NOTIFICATION_HEADER_NS = 'http://www.opensmartgridplatform.org/schemas/common';
 
 export interface NotificationOptions {
@@ -65,7 +65,7 @@ export function sendNotificationEnvelope(n: NotificationContent, headers: { orga
   );
 }
 
-/** Adds the outbox row for a response, inside the caller's transaction. No target, no notification (GXF §8). */
+/** Adds the outbox row for a response, inside the caller's transaction. No target, no notification (docs/gxf.md#notifications). */
 export async function enqueueNotification(q: Queryable, correlationUid: string, kind: 'SOAP' | 'WEBHOOK', targetUrl: string | null | undefined): Promise<void> {
   if (!targetUrl) return;
   await q.query('INSERT INTO notification (correlation_uid, kind, target_url) VALUES ($1, $2, $3)', [correlationUid, kind, targetUrl]);

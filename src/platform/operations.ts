@@ -2,7 +2,7 @@
  * The catalogue of device operations: the contract between the APIs (SOAP, REST), the platform's request
  * pipeline and the command executors in src/adapters.
  *
- * messageType = GXF's DeviceFunction name (GXF-SEMANTICS §9.3); it is also the notification type.
+ * messageType = GXF's DeviceFunction name (docs/gxf.md#device-functions); it is also the notification type.
  * Payloads and results are plain JSON objects, stored with the request and the response.
  */
 import type { ChannelElementValues, EncryptionKeyStatusName } from '../cosem/mbus.ts';

@@ -1,6 +1,6 @@
 /**
  * Meter connection permits shared by every process on one database: GXF's throttling mode `shared`
- * (GXF-SEMANTICS §10), with the permit service replaced by the `connection_permit` table (migration 0004).
+ * (docs/gxf.md#throttling), with the permit service replaced by the `connection_permit` table (migration 0004).
  *
  * - A permit is a row, held by one process (`holder`), with a lease (`expires_at`) that the holder renews while the
  *   connection stays open; a process killed with its connections open frees its permits when the leases run out.
@@ -10,7 +10,7 @@
  * - Limits (`maxOpen` open permits, `newPerSecond` acquisitions in any sliding second) are counted on the
  *   database clock, so the processes' own clocks do not matter. Every process should be given the same limits:
  *   each one enforces the limits it was given.
- * - Priority (§7.1: above 4 is high): a full pool denies a caller of priority <= 4 at once and lets a caller of
+ * - Priority (docs/gxf.md#priority: above 4 is high): a full pool denies a caller of priority <= 4 at once and lets a caller of
  *   priority > 4 poll it for up to `highPriorityWaitMs` (GXF's permit service: 409 at once, high priority
  *   busy-waits <= 10 s). The rate limit paces instead of denying: a caller held back only by it waits for the
  *   next free slot, up to `maxWaitMs`. A denial is a retryable 211 (`permitDenied`), as in mode `local`.

@@ -29,14 +29,14 @@ export interface OperationContext
   correlationUid: string;
   /** 1 for the first execution, counting re-runs after retries and crashes. */
   attempt: number;
-  /** The request's MessagePriority for this execution (0..9, lowered on retries, §7.1). */
+  /** The request's MessagePriority for this execution (0..9, lowered on retries, docs/gxf.md#priority). */
   priority: number;
   db: Db;
   /** Carries the correlation id on every line. */
   log: Logger;
   /** Aborted before the job's lease runs out (and on shutdown): stop talking to the meter and throw. */
   signal: AbortSignal;
-  /** Wrap every meter connection in throttle.acquire()/release (GXF-SEMANTICS §10). */
+  /** Wrap every meter connection in throttle.acquire()/release (docs/gxf.md#throttling). */
   throttle: Throttle;
 }
 
@@ -89,7 +89,7 @@ export interface PlatformOptions {
    * retryable failure.
    */
   throttledRequeueWindowMs?: number;
-  /** How long responses are kept (default 7 days, GXF-SEMANTICS §3.3). */
+  /** How long responses are kept (default 7 days, docs/gxf.md#response-storage). */
   retentionMs?: number;
   /** Retention job interval (default 60 s). */
   retentionIntervalMs?: number;
@@ -239,9 +239,9 @@ export class GroupCommit<T, R = void> {
 }
 
 /**
- * GXF's synchronous checks as a CTE over the rows of `x` (GXF-SEMANTICS §9.2, in GXF's order): refusal 101 unknown
+ * GXF's synchronous checks as a CTE over the rows of `x` (docs/gxf.md#authorisation-check, in GXF's order): refusal 101 unknown
  * organisation, 104 disabled organisation, 201 unknown device, 301 not authorised (OWNER holds every function),
- * 0 accepted. ADD_METER creates its device, so only the organisation is checked (§9.3). Also the device's gateway and
+ * 0 accepted. ADD_METER creates its device, so only the organisation is checked (docs/gxf.md#device-functions). Also the device's gateway and
  * the default exchange lock key: the gateway of an M-Bus device, else the device.
  */
 const CHECKED_SQL = `checked AS (
@@ -288,7 +288,7 @@ export class RequestApi {
   }
 
   /**
-   * GXF's synchronous checks (GXF-SEMANTICS §3.1, §9.2) and, when they pass, the request, its ResponseUrl and audit
+   * GXF's synchronous checks (docs/gxf.md#asynchronous-pattern, #authorisation-check) and, when they pass, the request, its ResponseUrl and audit
    * row and its queue job, all in one statement shared with the requests submitted at the same time (group commit).
    * Resolves once the request is committed. Errors: 101, 104, 201, 301 (no correlationUid is created).
    */
@@ -406,7 +406,7 @@ export class RequestApi {
     return rows.map((row) => refusals.get(row.correlation_uid)!);
   }
 
-  /** 405 when absent or owned by another organisation (GXF §19 #10); does not delete; stops resends. */
+  /** 405 when absent or owned by another organisation (docs/gxf.md#where-meterfabric-differs item 10); does not delete; stops resends. */
   async getResponse(correlationUid: string, organisationIdentification: string): Promise<StoredResponse> {
     const r = await this.platform.db.query<ResponseRow>(
       `UPDATE response_data SET fetched_at = COALESCE(fetched_at, now())
@@ -426,7 +426,7 @@ export class RequestApi {
     return r.rows[0] ? responseFromRow(r.rows[0]) : undefined;
   }
 
-  /** GXF DeleteResponseData (GXF-SEMANTICS §3.3): 405 when absent or owned by another organisation. */
+  /** GXF DeleteResponseData (docs/gxf.md#response-storage): 405 when absent or owned by another organisation. */
   async deleteResponse(correlationUid: string, organisationIdentification: string): Promise<void> {
     await this.platform.db.tx(async (q) => {
       const r = await q.query<ResponseRow>(
@@ -634,7 +634,7 @@ export class Platform {
     await this.boss.stop({ graceful: true, close: false, wait: true, timeout: 10_000 });
   }
 
-  /** Deletes responses, ResponseUrls and notifications past retention (GXF-SEMANTICS §3.3: 7 days). */
+  /** Deletes responses, ResponseUrls and notifications past retention (docs/gxf.md#response-storage: 7 days). */
   async purgeExpired(now = new Date()): Promise<number> {
     const before = new Date(now.getTime() - this.#opts.retentionMs);
     return this.db.tx(async (q) => {
@@ -861,7 +861,7 @@ export class Platform {
       if (deniedFor !== undefined && !this.#stopped) {
         const until = Math.min(new Date(req.created_at).getTime() + this.#opts.throttledRequeueWindowMs, maxTime?.getTime() ?? Infinity);
         if (Date.now() + deniedFor <= until) {
-          // GXF-SEMANTICS §7.4: a denied connection permit re-queues the request; it is no retry, so neither the
+          // docs/gxf.md#re-queues-that-are-not-retries: a denied connection permit re-queues the request; it is no retry, so neither the
           // retry count nor BypassRetry applies.
           await this.#requeue(req, jobId, deniedFor, false, log, err);
           return;
@@ -871,7 +871,7 @@ export class Platform {
       if (err.retryable && !req.bypass_retry && req.retries < maxRetries && !this.#stopped) {
         const delay = baseDelayMs * 2 ** req.retries;
         if (maxTime && Date.now() + delay > maxTime.getTime()) {
-          // GXF-SEMANTICS §7.3: a retry beyond MaxScheduleTime ends the request with 417, cause = original error.
+          // docs/gxf.md#retries: a retry beyond MaxScheduleTime ends the request with 417, cause = original error.
           await this.#finish(correlationUid, jobId, {
             result: 'NOT_OK',
             error: new MeterfabricError(ErrorCode.MAX_SCHEDULE_TIME_EXCEEDED, err.message, { component: 'OSGP_CORE', cause: err, retryable: false }),
@@ -935,7 +935,7 @@ export class Platform {
 
   /**
    * Hands the request to a new job (retry or busy gateway) and completes the current one: one transaction, guarded
-   * by the current job id. A retry lowers the priority every second retry (GXF-SEMANTICS §7.1).
+   * by the current job id. A retry lowers the priority every second retry (docs/gxf.md#priority).
    */
   async #requeue(req: RequestRow, jobId: string, delayMs: number, countsAsRetry: boolean, log: Logger, err?: MeterfabricError): Promise<void> {
     const next = randomUUID();
@@ -984,7 +984,7 @@ export class Platform {
   /**
    * One statement for a batch of final results. A request already DONE, or owned by another job, is left alone
    * (its job is still completed). Notifications: SOAP requests to the ResponseUrl or the organisation's
-   * notification URL, REST requests to the ResponseUrl or its webhook; no target, no notification (GXF §8).
+   * notification URL, REST requests to the ResponseUrl or its webhook; no target, no notification (docs/gxf.md#notifications).
    */
   async #writeFinished(rows: FinishRow[]): Promise<void> {
     await this.db.query(
@@ -1022,13 +1022,13 @@ export class Platform {
   }
 }
 
-/** GXF-SEMANTICS §7.1: the priority of retry number `retryCount` (1-based) is lowered by one on every even retry. */
+/** docs/gxf.md#priority: the priority of retry number `retryCount` (1-based) is lowered by one on every even retry. */
 export function retryPriority(priority: number, retryCount: number): number {
   return retryCount > 0 && retryCount % 2 === 0 ? Math.max(priority - 1, 0) : priority;
 }
 
 /**
- * GXF-SEMANTICS §6.4: the notification message is the cause's message when there is a cause — a MeterfabricError
+ * docs/gxf.md#error-text-of-a-notification: the notification message is the cause's message when there is a cause — a MeterfabricError
  * cause only: the text of anything else (database, driver) is not for callers.
  */
 function notificationMessage(e: MeterfabricError): string {

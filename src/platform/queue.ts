@@ -1,5 +1,5 @@
 /**
- * The durable job queue: pg-boss 10 on the platform's own database (STACK-NOTES §1). On PGlite pg-boss talks to
+ * The durable job queue: pg-boss 10 on the platform's own database, so the same SQL and jobs run embedded and on a server. On PGlite pg-boss talks to
  * the in-process engine through an executeSql adapter (statements without parameters go to exec(), which accepts
  * several statements); on PostgreSQL it shares the pg pool. `inTx(q)` lets a send join a business transaction, so
  * that writing a request and enqueueing it commit or roll back together.

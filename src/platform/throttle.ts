@@ -1,5 +1,5 @@
 /**
- * Throttling of meter connections (GXF-SEMANTICS §10). Executors wrap connecting in `acquire()` and call the
+ * Throttling of meter connections (docs/gxf.md#throttling). Executors wrap connecting in `acquire()` and call the
  * returned release when the connection closes or connecting fails.
  *
  * Modes: `local` — this file's `Throttle`, at most `maxOpen` open connections and `newPerSecond` new connections
@@ -31,7 +31,7 @@ export interface ThrottleOptions {
 
 /** Who asks for a permit. */
 export interface PermitRequest {
-  /** Message priority 0..9; above 4 counts as high (GXF-SEMANTICS §7.1). */
+  /** Message priority 0..9; above 4 counts as high (docs/gxf.md#priority). */
   priority?: number;
   /** The device connected to (kept with a shared permit, for operators). */
   device?: string;
@@ -51,7 +51,7 @@ export function forRequest(throttle: ConnectionThrottle, priority: number): Conn
 /** Mode `disabled`: every caller gets a permit at once. */
 export const noThrottle: ConnectionThrottle = { acquire: async (signal) => (signal?.throwIfAborted(), () => undefined) };
 
-/** The error of a denied permit: retryable, as GXF re-queues denied permits (§7.4: after 50–70 s, 2 s if priority > 4). */
+/** The error of a denied permit: retryable, as GXF re-queues denied permits (docs/gxf.md#re-queues-that-are-not-retries: after 50–70 s, 2 s if priority > 4). */
 export function permitDenied(reason: 'open' | 'rate', priority: number | undefined): MeterfabricError {
   const high = (priority ?? 4) > 4;
   return new MeterfabricError(ErrorCode.CONNECTION_ERROR, 'No connection permit available (throttled)', {
@@ -105,7 +105,7 @@ export class Throttle implements ConnectionThrottle {
         };
       }
       if (now >= deadline) {
-        // Denied: the caller's request fails retryably, as GXF re-queues denied permits (§7.4).
+        // Denied: the caller's request fails retryably, as GXF re-queues denied permits (docs/gxf.md#re-queues-that-are-not-retries).
         throw permitDenied(this.#open >= this.maxOpen ? 'open' : 'rate', request?.priority);
       }
       const waitRate = this.#starts.length >= this.newPerSecond ? this.#starts[0]! + 1000 - now : Infinity;

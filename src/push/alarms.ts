@@ -1,5 +1,5 @@
 /**
- * Alarm register bit maps (PUSH-NOTES §3; GXF AlarmTypeRegisterLookup). Bit 0 is the least significant bit of
+ * Alarm register bit maps (docs/push.md#alarm-registers; GXF AlarmTypeRegisterLookup). Bit 0 is the least significant bit of
  * the big-endian 4-byte register value. Names are GXF's AlarmType enumeration.
  */
 

@@ -1,5 +1,5 @@
 /**
- * Sans-IO decoding of DLMS push notifications as GXF accepts them (PUSH-NOTES §2), done more robustly:
+ * Sans-IO decoding of DLMS push notifications as GXF accepts them (docs/push.md#formats), done more robustly:
  * - pushes are framed by their own structure, so several pushes on one connection work and no FIN is needed;
  * - SMR5 pushes ciphered with general-glo-ciphering are deciphered (through an injected decipher function that
  *   looks up the E-meter's keys by system title and checks the invocation counter);
@@ -42,7 +42,7 @@ function obisText(b: Buffer): string {
   return `${b[0]}-${b[1]}:${b[2]}.${b[3]}.${b[4]}.${b[5]}`;
 }
 
-/** Trigger by logical name (PUSH-NOTES §2.2 for DSMR4, §2.3 for SMR5). */
+/** Trigger by logical name (docs/push.md#dsmr-422-push for DSMR4, docs/push.md#smr-5-push for SMR5). */
 function triggerFor(ln: string, elements: number): PushTrigger {
   if (elements >= 3 && (ln === '0-1:25.9.0.255' || ln === '0-0:16.1.0.255' || ln === '0-3:25.9.0.255')) return 'Push alarm monitor';
   if (ln === '0-0:2.3.0.255' || ln === '0-0:2.2.0.255' || ln === '0-2:25.9.0.255') return ln === '0-0:2.2.0.255' && elements === 0 ? 'Push csd wakeup' : 'Push sms wakeup';
@@ -151,7 +151,7 @@ export function decodeDataNotification(apdu: Buffer, format: PushFormat, raw: Bu
 }
 
 function decodeMx382(msg: Buffer): PushNotification {
-  // PUSH-NOTES §2.5: the equipment identifier is the octet-string at the end.
+  // docs/push.md#mx382-alarm: the equipment identifier is the octet-string at the end.
   const id = msg.subarray(msg.length - EQUIPMENT_ID_LENGTH);
   if (msg.length < 8 + 1 + EQUIPMENT_ID_LENGTH + 2) fail('MX382 push too short');
   if (msg[msg.length - EQUIPMENT_ID_LENGTH - 2] !== 0x09 || msg[msg.length - EQUIPMENT_ID_LENGTH - 1] !== EQUIPMENT_ID_LENGTH) fail('MX382 push must end with a 17-byte equipment identifier');
@@ -165,7 +165,7 @@ export async function decodePush(msg: Buffer, decipher?: PushDecipher): Promise<
     if (apdu[0] === 0x0f) return decodeDataNotification(apdu, 'SMR5', msg);
     if (apdu[0] === 0xc2) return decodeMx382(msg);
     if (apdu[0] === 0xdb) {
-      // general-glo-ciphering: DB len(ST) ST len SC IC ciphertext tag (DLMS-NOTES §5)
+      // general-glo-ciphering: DB len(ST) ST len SC IC ciphertext tag (docs/dlms.md#ciphering)
       if (apdu.length < 2 || apdu[1] !== 8 || apdu.length < 2 + 8 + 1 + 5 + 12) fail('malformed general-glo-ciphering');
       const systemTitle = apdu.subarray(2, 10);
       let p = 10;

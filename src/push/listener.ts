@@ -1,5 +1,5 @@
 /**
- * Listens for DLMS push notifications on TCP and UDP (default port 9598, as GXF: PUSH-NOTES §1).
+ * Listens for DLMS push notifications on TCP and UDP (default port 9598, as GXF: docs/push.md#listener-and-framing).
  * Nothing is ever written back to the meter. Unlike GXF, several pushes per connection are decoded as they
  * arrive; connections are closed after an idle time and when they send more than a push can be.
  */

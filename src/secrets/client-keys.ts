@@ -1,6 +1,6 @@
 /**
- * The platform's own RSA key pair for keys that GXF clients send (AddDevice, ReplaceKeys; GXF-SEMANTICS §11.3,
- * §17, §18): clients encrypt each key with RSA/ECB/OAEPPadding as Java's default provider does, i.e. OAEP with
+ * The platform's own RSA key pair for keys that GXF clients send (AddDevice, ReplaceKeys; docs/gxf.md#key-transport,
+ * docs/gxf.md#adddevice, #replacekeys): clients encrypt each key with RSA/ECB/OAEPPadding as Java's default provider does, i.e. OAEP with
  * SHA-1 and MGF1-SHA-1, and send it as hex. The pair is created on first start; its private key is enveloped
  * under the KEK like any secret (SecretStore.platformKeyPair). GetKeys exports re-encrypt a key the same way to
  * the public key configured for the receiving organisation.

@@ -1,7 +1,7 @@
 /**
  * PKCS#11 KEK provider (pkcs11js, an optional dependency loaded on first use). The KEK is a token object: an
  * AES-256 key generated inside the token as sensitive and non-extractable, so it never leaves the token. Data keys
- * are wrapped by C_Encrypt / C_Decrypt with CKM_AES_GCM inside the token (GXF-SEMANTICS §19 weakness 7: no
+ * are wrapped by C_Encrypt / C_Decrypt with CKM_AES_GCM inside the token (docs/gxf.md#where-meterfabric-differs item 7: no
  * deterministic zero-IV CBC), in the same nonce ‖ ciphertext ‖ tag format as the software provider. The token's
  * RNG (C_GenerateRandom) generates meter keys.
  */

@@ -1,7 +1,7 @@
 /**
  * The secret store: meter keys encrypted at rest (./envelope.ts) under a KEK provider (./kek.ts), with GXF's
- * lifecycle NEW -> ACTIVE -> EXPIRED and NEW -> WITHDRAWN (GXF-SEMANTICS §11.2) and the guarantees that GXF lacks
- * (§19 weaknesses 2, 3): a pending NEW key is reused on retry, and a NEW key that may be on the device (markSent)
+ * lifecycle NEW -> ACTIVE -> EXPIRED and NEW -> WITHDRAWN (docs/gxf.md#key-lifecycle) and the guarantees that GXF lacks
+ * (docs/gxf.md#where-meterfabric-differs items 2, 3): a pending NEW key is reused on retry, and a NEW key that may be on the device (markSent)
  * is never withdrawn or replaced until the device's state is known.
  *
  * Concurrency: every mutation of one (device, type) runs in one transaction holding a transaction-scoped advisory
@@ -250,7 +250,7 @@ export class SecretStore {
   }
 
   /**
-   * Stores a given key and activates it in one transaction (keys that arrive with AddDevice, GXF-SEMANTICS §17).
+   * Stores a given key and activates it in one transaction (keys that arrive with AddDevice, docs/gxf.md#adddevice).
    * Refused while a NEW key that may be on the device exists.
    */
   async storeActive(deviceId: string, type: SecretType, key: Buffer, ctx: SecretContext): Promise<{ secretId: number }> {
@@ -270,7 +270,7 @@ export class SecretStore {
   }
 
   /**
-   * THE contract of the M-Bus key operations (GXF-SEMANTICS §19 weakness 3): an existing NEW key is returned
+   * THE contract of the M-Bus key operations (docs/gxf.md#where-meterfabric-differs item 3): an existing NEW key is returned
    * (reused: true), so a retried operation sends the same key again; only when there is none is a key generated
    * and stored NEW, committed before this returns and hence before any use.
    */
@@ -325,7 +325,7 @@ export class SecretStore {
 
   /**
    * NEW -> WITHDRAWN. Idempotent on an already withdrawn key. A key marked sent is withdrawn only with
-   * ctx.confirmedNotOnDevice (GXF-SEMANTICS §19 weakness 2). ACTIVE and EXPIRED keys are never withdrawn: the
+   * ctx.confirmedNotOnDevice (docs/gxf.md#where-meterfabric-differs item 2). ACTIVE and EXPIRED keys are never withdrawn: the
    * device holds (or held) them, and losing them could strand the device.
    */
   async withdraw(deviceId: string, type: SecretType, secretId: number, ctx: WithdrawContext): Promise<void> {
@@ -642,7 +642,7 @@ export class SecretStore {
       for (let i = 0; i < 16; i++) chars.push(PASSWORD_ALPHABET[randomInt(PASSWORD_ALPHABET.length)]);
       return { key: Buffer.from(chars.join(''), 'ascii'), origin: 'GENERATED' };
     }
-    // AES-128 keys, as GXF generates (GXF-SEMANTICS §11.2) and DLMS security suite 0 uses.
+    // AES-128 keys, as GXF generates (docs/gxf.md#key-lifecycle) and DLMS security suite 0 uses.
     if (hsm) return { key: await hsm(16), origin: 'HSM_RANDOM' };
     return { key: randomBytes(16), origin: 'GENERATED' };
   }

@@ -1,5 +1,5 @@
 /**
- * Secret types and statuses exactly as GXF names them (GXF-SEMANTICS §11.1, §11.2).
+ * Secret types and statuses exactly as GXF names them (docs/gxf.md#secret-types, #key-lifecycle).
  */
 import { ErrorCode, MeterfabricError } from '../errors.ts';
 

@@ -2,7 +2,7 @@
  * DLMS client session (issue 2, scope 3): connect with timeout, public (SAP 16) or management (SAP 1, HLS5-GMAC)
  * association, GET (normal, with-list, block transfer), SET, ACTION and release, with a per-APDU timeout.
  *
- * Invocation counters (DLMS-NOTES §6, §7): the AARQ uses IC N, f(StoC) N+1 and the APDU carrying it N+2; every
+ * Invocation counters (docs/dlms.md#hls5-gmac, #invocation-counters): the AARQ uses IC N, f(StoC) N+1 and the APDU carrying it N+2; every
  * later APDU a fresh one — never an IV twice. Counters are reserved from the InvocationCounterStore before use.
  * The meter's counter must increase on every response (a replay is refused).
  *
@@ -53,7 +53,7 @@ import { GENERAL_DED_CIPHERING_TAG, GENERAL_GLO_CIPHERING_TAG, GeneralGloCipheri
 
 export const PUBLIC_CLIENT = 16;
 export const MANAGEMENT_CLIENT = 1;
-/** 0-0:43.1.0.255, class 1 attribute 2 (DLMS-NOTES §7). */
+/** 0-0:43.1.0.255, class 1 attribute 2 (docs/dlms.md#invocation-counters). */
 export const INVOCATION_COUNTER_OBIS = '0-0:43.1.0.255';
 const ASSOCIATION_LN_OBIS = Obis.parse('0-0:40.0.0.255');
 
@@ -80,7 +80,7 @@ export interface ConnectionOptions {
   responseTimeoutMs?: number;
   /** Most attributes per get-request-with-list; 1 = one GET per attribute (GXF WithListMax). Default 32. */
   withListMax?: number;
-  /** Receive PDU size proposed in the InitiateRequest. Default 0xFFFF (as in DLMS-NOTES §3). */
+  /** Receive PDU size proposed in the InitiateRequest. Default 0xFFFF (as in docs/dlms.md#association-acse). */
   maxReceivePduSize?: number;
   /** Invoke-id-and-priority byte of every request. Default 0xC1 (jDLMS/GXF send 0x40 | id). */
   invokeIdAndPriority?: number;
@@ -91,7 +91,7 @@ export interface ConnectionOptions {
 export interface ManagementOptions extends ConnectionOptions {
   /** Key for the invocation counter store (the gateway's device identification). */
   deviceId: string;
-  /** 8 bytes; GXF: 20 20 20 + 5-byte number of the gateway identification (DLMS-NOTES §1). */
+  /** 8 bytes; GXF: 20 20 20 + 5-byte number of the gateway identification (docs/dlms.md#roles-addresses-and-keys). */
   clientSystemTitle: Buffer;
   ek: Buffer;
   ak: Buffer;
@@ -100,7 +100,7 @@ export interface ManagementOptions extends ConnectionOptions {
   counterBlock?: number;
   /** HLS challenge length 8..64. Default 16. */
   challengeLength?: number;
-  /** Test hook: a fixed CtoS instead of a random one (reproduces the worked example of DLMS-NOTES §3). */
+  /** Test hook: a fixed CtoS instead of a random one (reproduces the worked example of docs/dlms.md#association-acse). */
   challenge?: Buffer;
   /**
    * Propose general-protection and, when the meter grants it, send every request after the AARQ as
@@ -225,7 +225,7 @@ export class DlmsSession {
   /**
    * Management client (SAP 1) with HLS5-GMAC. Reads the invocation counter through the public client when the
    * store does not know it, and once more (then retries once) when the meter rejects the AARQ permanently or
-   * closes the connection during the association (GXF, DLMS-NOTES §7).
+   * closes the connection during the association (GXF, docs/dlms.md#invocation-counters).
    */
   static async openManagement(options: ManagementOptions): Promise<DlmsSession> {
     if (options.clientSystemTitle.length !== 8) throw sessionError(ErrorCode.VALIDATION_ERROR, 'client system title must be 8 bytes', { retryable: false });
@@ -246,7 +246,7 @@ export class DlmsSession {
   /** Reads 0-0:43.1.0.255 through the public client and raises the stored counter to it (never lowers: 808). */
   static async synchroniseInvocationCounter(options: ManagementOptions): Promise<number> {
     const value = await readInvocationCounter(options);
-    // The meter publishes the next counter it accepts (DLMS-NOTES §7); a stored value above it is kept.
+    // The meter publishes the next counter it accepts (docs/dlms.md#invocation-counters); a stored value above it is kept.
     const stored = await options.invocationCounters.get(options.deviceId);
     if (stored === undefined || value > stored) await options.invocationCounters.raise(options.deviceId, value);
     log.debug({ deviceId: options.deviceId, meterInvocationCounter: value, stored }, 'invocation counter read through the public client');
@@ -310,7 +310,7 @@ export class DlmsSession {
     }
   }
 
-  /** HLS pass 3/4: class 15 method 1 with f(StoC) under IC N+1, carried by an APDU with IC N+2 (DLMS-NOTES §6). */
+  /** HLS pass 3/4: class 15 method 1 with f(StoC) under IC N+1, carried by an APDU with IC N+2 (docs/dlms.md#hls5-gmac). */
   private async replyToHlsAuthentication(stoc: Buffer, ctos: Buffer): Promise<void> {
     const c = this.ciphering!;
     const icF = await this.nextCounter();
@@ -374,7 +374,7 @@ export class DlmsSession {
     let resp = await this.request(new GetRequestNormal({ invokeIdAndPriority: inv, attribute: a }).encode(), inv);
     if (resp[0] === 0xc4 && resp[1] === 0x01) return decodeOr(() => GetResponseNormal.decode(resp)).result;
     if (resp[0] !== 0xc4 || resp[1] !== 0x02) throw illegalResponse(`GET ${describe(a, a.attributeId)} answered with 0x${resp.subarray(0, 2).toString('hex')}`);
-    // Block transfer (DLMS-NOTES §8): acknowledge block n with get-request-next(n), concatenate raw-data, decode once.
+    // Block transfer (docs/dlms.md#block-transfer): acknowledge block n with get-request-next(n), concatenate raw-data, decode once.
     const blocks: Buffer[] = [];
     let size = 0;
     let expected = 1;
@@ -419,7 +419,7 @@ export class DlmsSession {
   }
 
   /**
-   * RLRQ (plain, reason normal — DLMS-NOTES §3) and close. The RLRE is awaited only briefly and parsed
+   * RLRQ (plain, reason normal — docs/dlms.md#association-acse) and close. The RLRE is awaited only briefly and parsed
    * leniently; the transport is closed in every case.
    */
   async release(waitMs = 500): Promise<void> {
@@ -439,7 +439,7 @@ export class DlmsSession {
 
   /**
    * Uses new EK and/or AK from the next APDU on, after a successful security setup global_key_transfer: the
-   * response to the transfer itself still came under the old key (DLMS-NOTES §11).
+   * response to the transfer itself still came under the old key (docs/dlms.md#global-key-transfer-class-64).
    */
   switchKeys(keys: { ek?: Buffer; ak?: Buffer }): void {
     const c = this.ciphering;
@@ -456,7 +456,7 @@ export class DlmsSession {
   // -------------------------------------------------------------------------------------------------------------
   // Exchange
 
-  /** Invoke-id-and-priority: high priority, confirmed, id 1 (`C1`, DLMS-NOTES §8); responses must echo the id. */
+  /** Invoke-id-and-priority: high priority, confirmed, id 1 (`C1`, docs/dlms.md#xdlms-services); responses must echo the id. */
   private nextInvokeId(): number {
     return this.options.invokeIdAndPriority ?? 0xc1;
   }
@@ -625,7 +625,7 @@ function associationRejected(aare: Aare): MeterfabricError {
 
 /**
  * What GXF takes for an invocation counter out of sync: AARE rejected-permanent with an acse-service-user
- * diagnostic other than authentication-failure, or the socket closed by the meter (DLMS-NOTES §7, §12).
+ * diagnostic other than authentication-failure, or the socket closed by the meter (docs/dlms.md#invocation-counters, #errors-and-rejects).
  */
 export function isInvocationCounterRejection(e: unknown): boolean {
   if (!isMeterfabricError(e)) return false;

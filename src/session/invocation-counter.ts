@@ -1,5 +1,5 @@
 /**
- * Client invocation counters (DLMS-NOTES §7). Every ciphered APDU uses a fresh counter; a counter is persisted
+ * Client invocation counters (docs/dlms.md#invocation-counters). Every ciphered APDU uses a fresh counter; a counter is persisted
  * BEFORE it is used, so a crash can never lead to an IV being used twice, and a known value is never lowered
  * (GXF ATTEMPT_TO_LOWER_INVOCATION_COUNTER 808, an ENCS finding).
  *

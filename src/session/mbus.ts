@@ -1,5 +1,5 @@
 /**
- * DLMS-level M-Bus operations on class 72 `0-<ch>:24.1.0.255` (DLMS-NOTES §9, §10, §13), each on an open
+ * DLMS-level M-Bus operations on class 72 `0-<ch>:24.1.0.255` (docs/dlms.md#m-bus-client-class-72, #m-bus-key-transfer, #worked-example), each on an open
  * management session. MbusGateway bundles them in the shape of the adapters' GatewayLink port.
  */
 import { type DlmsData, Data, decodeDataExact } from '../dlms/axdr.ts';
@@ -34,7 +34,7 @@ export function mbusClientObis(channel: number): string {
   return `0-${channel}:24.1.0.255`;
 }
 
-/** Identification number text (DLMS-NOTES §9): v0 BCD `%08X` (digits only), v1 binary `%08d`; GXF's text otherwise. */
+/** Identification number text (docs/dlms.md#m-bus-client-class-72): v0 BCD `%08X` (digits only), v1 binary `%08d`; GXF's text otherwise. */
 export function identificationText(value: number, classVersion: 0 | 1): string {
   return decodeIdentificationNumber(value, classVersion).text;
 }
@@ -48,7 +48,7 @@ export function manufacturerText(id: number): string {
   }
 }
 
-/** Three letters (any case) → manufacturer id; '' → 0 (DLMS-NOTES §9). */
+/** Three letters (any case) → manufacturer id; '' → 0 (docs/dlms.md#m-bus-client-class-72). */
 export function manufacturerValue(letters: string): number {
   return letters === '' ? 0 : manufacturerTextToId(letters.toUpperCase());
 }
@@ -88,7 +88,7 @@ export async function transferKey(session: DlmsSession, channel: number, blob: B
   await session.action({ classId: MBUS_CLIENT_CLASS, obis: mbusClientObis(channel), methodId: MbusMethod.TRANSFER_KEY }, Data.octetString(blob));
 }
 
-/** Method 7 with the plain key, protected by the association's ciphering (DLMS-NOTES §10.2). */
+/** Method 7 with the plain key, protected by the association's ciphering (docs/dlms.md#set-encryption-key). */
 export async function setEncryptionKey(session: DlmsSession, channel: number, key: Buffer): Promise<void> {
   await session.action({ classId: MBUS_CLIENT_CLASS, obis: mbusClientObis(channel), methodId: MbusMethod.SET_ENCRYPTION_KEY }, Data.octetString(key));
 }
@@ -118,7 +118,7 @@ export async function writeChannelIdentity(
   for (const [attributeId, value] of writes) await session.set({ classId: MBUS_CLIENT_CLASS, obis, attributeId }, value);
 }
 
-/** Method 2 with integer(0); on type-unmatched retried with unsigned(0) as GXF does (DLMS-NOTES §9). */
+/** Method 2 with integer(0); on type-unmatched retried with unsigned(0) as GXF does (docs/dlms.md#m-bus-client-class-72). */
 export async function slaveDeinstall(session: DlmsSession, channel: number): Promise<void> {
   const ref = { classId: MBUS_CLIENT_CLASS, obis: mbusClientObis(channel), methodId: MbusMethod.SLAVE_DEINSTALL };
   try {

@@ -1,7 +1,7 @@
 /**
  * One client connection to a simulated meter: ACSE association (public client 16 without security, management
  * client 1 with HLS5-GMAC and glo-ciphering), invocation counter checks, GET/SET/ACTION dispatch, release, block
- * transfer for long GET responses, and fault injection (DLMS-NOTES §3, §6, §7, §12, §15).
+ * transfer for long GET responses, and fault injection (docs/dlms.md).
  */
 import { encodeData } from '../dlms/axdr.ts';
 import {
@@ -38,7 +38,7 @@ import type { ApduTransport } from '../transport/transport.ts';
 import { getAttribute, invokeMethod, setAttribute, OBIS, type ObjectContext } from './objects.ts';
 import type { MeterState } from './meter.ts';
 
-/** What the simulated meter supports: `40 1E 1D` (DLMS-NOTES §3 worked example AAREs). */
+/** What the simulated meter supports: `40 1E 1D` (docs/dlms.md#initiate-and-conformance). */
 export const METER_CONFORMANCE = Conformance.fromValue(0x401e1d);
 const SERVER_MAX_RECEIVE_PDU = 0xffff;
 
@@ -182,7 +182,7 @@ class MeterConnection {
       } else {
         const glo = GloCipheredApdu.decode(apdu);
         invocationCounter = glo.invocationCounter;
-        if (invocationCounter <= this.meter.lastClientIc) return 'close'; // stale IC in a later APDU (DLMS-NOTES §12)
+        if (invocationCounter <= this.meter.lastClientIc) return 'close'; // stale IC in a later APDU (docs/dlms.md#errors-and-rejects)
         protection = 'glo';
         plain = gloUnprotect({ content: glo.content, securityControl: glo.securityControl, systemTitle: a.clientTitle, invocationCounter, keys: this.keys });
         if (plain[0] !== PLAIN_TAG_FOR.get(glo.tag)) throw new Error('tag mismatch');
@@ -275,10 +275,10 @@ class MeterConnection {
       const plain = gloUnprotect({ content: glo.content, securityControl: glo.securityControl, systemTitle: title, invocationCounter: glo.invocationCounter, keys: this.keys });
       ir = InitiateRequest.decode(plain);
     } catch {
-      // Wrong EK/AK: the glo-initiate-request does not decipher (DLMS-NOTES §12).
+      // Wrong EK/AK: the glo-initiate-request does not decipher (docs/dlms.md#errors-and-rejects).
       return reject(ctx, AcseServiceUserDiagnostic.AUTHENTICATION_FAILURE);
     }
-    // A stale client counter gets rejected-permanent, no-reason-given (DLMS-NOTES §3 "Rejected AARQ", §7).
+    // A stale client counter gets rejected-permanent, no-reason-given (docs/dlms.md#association-acse, #invocation-counters).
     if (glo.invocationCounter <= this.meter.lastClientIc) return reject(ctx, AcseServiceUserDiagnostic.NO_REASON_GIVEN);
     this.meter.lastClientIc = glo.invocationCounter;
     const conformance = ir.proposedConformance.intersect(METER_CONFORMANCE);
@@ -301,7 +301,7 @@ class MeterConnection {
     return aare;
   }
 
-  /** HLS pass 3/4 (DLMS-NOTES §6): accepts f(StoC) under IC > the AARQ's (both N+1 schemes). */
+  /** HLS pass 3/4 (docs/dlms.md#hls5-gmac): accepts f(StoC) under IC > the AARQ's (both N+1 schemes). */
   private onHlsPass3(plain: Buffer, a: Extract<AssociationState, { kind: 'awaiting-hls' }>): Buffer {
     let req: ActionRequestNormal;
     try {

@@ -1,5 +1,5 @@
 /**
- * State of one simulated gateway E-meter (DLMS-NOTES §15): its profile, system title, keys, invocation counters,
+ * State of one simulated gateway E-meter (docs/dlms.md#simulator): its profile, system title, keys, invocation counters,
  * clock offset and four M-Bus channels. Plain data, so that thousands fit in one process and the whole fleet
  * can be written to a JSON state file.
  */
@@ -8,7 +8,7 @@ import { ErrorCode, MeterfabricError } from '../errors.ts';
 
 export type MeterProfile = 'smr5' | 'dsmr4';
 
-/** A G-meter on an M-Bus channel (DLMS-NOTES §9, §10). */
+/** A G-meter on an M-Bus channel (docs/dlms.md#m-bus-client-class-72, #m-bus-key-transfer). */
 export interface GMeterState {
   primaryAddress: number;
   /** 8 decimal digits, e.g. "12056731". */
@@ -43,13 +43,13 @@ export interface MeterState {
   clockOffsetMs: number;
   /** Channels 1..4 (index 0..3); undefined = empty. */
   channels: (GMeterState | undefined)[];
-  /** Publish last-received + 1 (default) or the last received value in 0-0:43.1.0.255 (DLMS-NOTES §7). */
+  /** Publish last-received + 1 (default) or the last received value in 0-0:43.1.0.255 (docs/dlms.md#invocation-counters). */
   icObjectPublishesNext: boolean;
   /** Equipment identifier (0-0:96.1.0.255). */
   equipmentId: string;
 }
 
-/** Test values of DLMS-NOTES §1/§13. */
+/** The test keys and titles (docs/dlms.md#roles-addresses-and-keys) and the worked example's G-meter (docs/dlms.md#worked-example). */
 export const TEST_KEYS = {
   ek: '000102030405060708090A0B0C0D0E0F',
   ak: 'D0D1D2D3D4D5D6D7D8D9DADBDCDDDEDF',
@@ -71,7 +71,7 @@ export function testGMeter(): GMeterState {
 }
 
 /**
- * Encryption key status, attribute 14 (DLMS-NOTES §9, §15): 1 set only, 2 transferred only, 3 both,
+ * Encryption key status, attribute 14 (docs/dlms.md#m-bus-client-class-72, #simulator): 1 set only, 2 transferred only, 3 both,
  * 4 when the transferred key equals the set key (the G-meter accepted it).
  */
 export function encryptionKeyStatus(g: GMeterState | undefined): number {

@@ -1,8 +1,8 @@
 /**
- * The COSEM objects of the simulated gateway E-meter (DLMS-NOTES §15) and what GET, SET and ACTION do to them.
+ * The COSEM objects of the simulated gateway E-meter (docs/dlms.md#simulator) and what GET, SET and ACTION do to them.
  * Pure functions over MeterState; the association (ACSE, HLS, ciphering) lives in connection.ts.
  *
- * Class 72 behaviour follows the simulation convention of DLMS-NOTES §15: transfer_key is really unwrapped with
+ * Class 72 behaviour follows the simulation convention of docs/dlms.md#simulator: transfer_key is really unwrapped with
  * the G-meter's Default key (bad blob → other-reason), set_encryption_key stores the key, attribute 14 follows
  * set / transferred / in use, an action on an empty channel is other-reason, a wrong parameter type is
  * type-unmatched.
@@ -25,7 +25,7 @@ export const OBIS = {
   securitySetup: '0-0:43.0.0.255',
 } as const;
 
-/** Objects the public client (SAP 16) may read (DLMS-NOTES §15). */
+/** Objects the public client (SAP 16) may read (docs/dlms.md#simulator). */
 const PUBLIC_OBJECTS = new Set<string>([OBIS.invocationCounter, OBIS.clock, OBIS.logicalDeviceName, OBIS.equipmentId, OBIS.associationLn]);
 
 export interface ObjectContext {
@@ -72,7 +72,7 @@ export function getAttribute(ctx: ObjectContext, a: AttributeDescriptor): GetDat
       if (a.attributeId === 2) return ok(Data.doubleLongUnsigned(m.icObjectPublishesNext ? m.lastClientIc + 1 : m.lastClientIc));
       break;
     case `8/${OBIS.clock}`: {
-      // DSMR meters send local time with deviation −60 (winter) / −120 (summer) (DLMS-NOTES §8).
+      // DSMR meters send local time with deviation −60 (winter) / −120 (summer) (docs/dlms.md#a-xdr-data).
       const at = new Date(ctx.now().getTime() + m.clockOffsetMs);
       if (a.attributeId === 2) return ok(Data.octetString(dateToCosemDateTime(at, { deviation: 0, clockStatus: 0 })));
       if (a.attributeId === 3) return ok(Data.long(0));
@@ -160,7 +160,7 @@ export function setAttribute(ctx: ObjectContext, a: AttributeDescriptor, value: 
   const expected = { 5: 'unsigned', 6: 'double-long-unsigned', 7: 'long-unsigned', 8: 'unsigned', 9: 'unsigned' }[a.attributeId as 5];
   if (value.type !== expected) return DataAccessResult.TYPE_UNMATCHED;
   const n = (value as { value: number }).value;
-  // Writing an identity couples a device to the channel (DLMS-NOTES §9); its Default key is not known here.
+  // Writing an identity couples a device to the channel (docs/dlms.md#m-bus-client-class-72); its Default key is not known here.
   const g: GMeterState = m.channels[ch - 1] ?? { primaryAddress: 0, identification: '00000000', manufacturer: '', version: 0, deviceType: 0, defaultKey: Buffer.alloc(16) };
   if (a.attributeId === 5) g.primaryAddress = n;
   if (a.attributeId === 6) {
@@ -195,7 +195,7 @@ export function invokeMethod(ctx: ObjectContext, md: MethodDescriptor, params: D
     case 4: // reset_alarm
     case 5: // synchronize_clock
       return { result: g ? ActionResult.SUCCESS : ActionResult.OTHER_REASON };
-    case 2: // slave_deinstall: integer(0), or unsigned(0) on GXF's retry (DLMS-NOTES §9)
+    case 2: // slave_deinstall: integer(0), or unsigned(0) on GXF's retry (docs/dlms.md#m-bus-client-class-72)
       if (!params || (params.type !== 'integer' && params.type !== 'unsigned')) return { result: ActionResult.TYPE_UNMATCHED };
       m.channels[ch - 1] = undefined;
       return { result: ActionResult.SUCCESS };
@@ -222,7 +222,7 @@ export function invokeMethod(ctx: ObjectContext, md: MethodDescriptor, params: D
   }
 }
 
-/** Unwraps the blob with the G-meter's Default key in the gateway profile's format (DLMS-NOTES §10.1). */
+/** Unwraps the blob with the G-meter's Default key in the gateway profile's format (docs/dlms.md#transfer-key-blob). */
 function transferKey(m: MeterState, g: GMeterState, blob: Buffer): ActionOutcome {
   try {
     if (m.profile === 'dsmr4') {
@@ -241,7 +241,7 @@ function transferKey(m: MeterState, g: GMeterState, blob: Buffer): ActionOutcome
   }
 }
 
-/** Class 64 method 2: unwrap under the master key; the new keys apply after the response (DLMS-NOTES §11). */
+/** Class 64 method 2: unwrap under the master key; the new keys apply after the response (docs/dlms.md#global-key-transfer-class-64). */
 function globalKeyTransfer(m: MeterState, params: DlmsData | undefined): ActionOutcome {
   if (!params) return { result: ActionResult.TYPE_UNMATCHED };
   let keys: { keyId: number; key: Buffer }[];

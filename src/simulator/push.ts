@@ -1,5 +1,5 @@
 /**
- * Pushes from a simulated gateway to a head-end (PUSH-NOTES §2): DSMR 4.2.2 raw alarm, SMR5 plaintext
+ * Pushes from a simulated gateway to a head-end (docs/push.md#formats): DSMR 4.2.2 raw alarm, SMR5 plaintext
  * data-notification in a WRAPPER, or SMR5 ciphered with general-glo-ciphering under the meter's own keys.
  * Used by `meterfabric simulate` (install a G-meter at run time, then push "new M-Bus device on channel x").
  */
@@ -17,7 +17,7 @@ export interface PushTarget {
   transport?: 'tcp' | 'udp';
 }
 
-/** Alarm register 1 bit of NEW_M_BUS_DEVICE_DISCOVERED_CHANNEL_x (PUSH-NOTES §3). */
+/** Alarm register 1 bit of NEW_M_BUS_DEVICE_DISCOVERED_CHANNEL_x (docs/push.md#alarm-registers). */
 export function newMbusDeviceAlarm(channel: number): number {
   if (!Number.isInteger(channel) || channel < 1 || channel > 4) throw new MeterfabricError(ErrorCode.VALIDATION_ERROR, `M-Bus channel must be 1..4, got ${channel}`);
   return (1 << (23 + channel)) >>> 0;

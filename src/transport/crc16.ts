@@ -1,5 +1,5 @@
 /**
- * CRC-16/X.25 as used for the HDLC HCS and FCS (DLMS-NOTES §2.2): reflected polynomial 0x1021 (0x8408 LSB-first),
+ * CRC-16/X.25 as used for the HDLC HCS and FCS (docs/dlms.md#hdlc): reflected polynomial 0x1021 (0x8408 LSB-first),
  * init 0xFFFF, final XOR 0xFFFF, transmitted low byte first. Check value of ASCII "123456789" is 0x906E.
  */
 const TABLE = (() => {

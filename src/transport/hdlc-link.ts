@@ -1,5 +1,5 @@
 /**
- * HDLC data-link state machine for one client or server station (IEC 62056-46; DLMS-NOTES §2.2). Sans-IO: it
+ * HDLC data-link state machine for one client or server station (IEC 62056-46; docs/dlms.md#hdlc). Sans-IO: it
  * takes decoded frames and APDUs and returns the encoded frames to write and the APDUs received; the caller owns
  * the socket and the timers.
  *

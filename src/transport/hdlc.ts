@@ -1,5 +1,5 @@
 /**
- * HDLC frame codec for DLMS over TCP (IEC 62056-46, frame format type 3; DLMS-NOTES §2.2). Sans-IO: bytes in,
+ * HDLC frame codec for DLMS over TCP (IEC 62056-46, frame format type 3; docs/dlms.md#hdlc). Sans-IO: bytes in,
  * immutable frame objects out and back.
  *
  *   7E | format (2) | dest addr (1,2,4) | src addr (1,2,4) | control | [HCS (2) | information] | FCS (2) | 7E
@@ -8,7 +8,7 @@ import { ErrorCode, MeterfabricError } from '../errors.ts';
 import { crc16x25 } from './crc16.ts';
 
 export const HDLC_FLAG = 0x7e;
-/** LLC header in front of every APDU (DLMS-NOTES §2.2). */
+/** LLC header in front of every APDU (docs/dlms.md#hdlc). */
 export const LLC_REQUEST = Buffer.from([0xe6, 0xe6, 0x00]);
 export const LLC_RESPONSE = Buffer.from([0xe6, 0xe7, 0x00]);
 /** Shared by every frame without an information field and every drained reader (a zero-length Buffer cannot change). */
@@ -267,7 +267,7 @@ export class HdlcFrameReader {
   }
 }
 
-/** Link parameters exchanged in SNRM/UA (DLMS-NOTES §2.2). */
+/** Link parameters exchanged in SNRM/UA (docs/dlms.md#hdlc). */
 export interface HdlcParameters {
   maxInfoTx: number;
   maxInfoRx: number;

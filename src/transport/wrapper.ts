@@ -1,5 +1,5 @@
 /**
- * WRAPPER framing for DLMS over TCP (IEC 62056-47; DLMS-NOTES §2.1). Sans-IO.
+ * WRAPPER framing for DLMS over TCP (IEC 62056-47; docs/dlms.md#wrapper). Sans-IO.
  *
  *   version 0x0001 (2) | source wPort (2) | destination wPort (2) | APDU length (2) | APDU
  *

@@ -23,7 +23,7 @@ test('identification number: version 0 is BCD (0x12056731 → "12056731"), versi
   assert.throws(() => encodeIdentificationNumber('1205673A', 0), (e: unknown) => isMeterfabricError(e) && e.code === 1001);
 });
 
-test('identification numbers GXF cannot interpret get its "(Cannot not be correctly interpreted)" text (GXF-SEMANTICS §15)', () => {
+test('identification numbers GXF cannot interpret get its "(Cannot not be correctly interpreted)" text (docs/gxf.md#scanmbuschannels)', () => {
   assert.deepEqual(decodeIdentificationNumber(2718263089, 0), {
     valid: false,
     text: 'DOUBLE_LONG_UNSIGNED Value: 2718263089 (Cannot not be correctly interpreted)',
@@ -47,7 +47,7 @@ test('manufacturer id <-> three letters: FLO = 0x198F = 6543, LGB = 0x30E2 = 125
   assert.throws(() => manufacturerTextToId('flo'), (e: unknown) => isMeterfabricError(e) && e.code === 1001);
 });
 
-test('encryption_key_status names as GXF EncryptionKeyStatus (DLMS-NOTES §9)', () => {
+test('encryption_key_status names as GXF EncryptionKeyStatus (docs/dlms.md#m-bus-client-class-72)', () => {
   assert.deepEqual(
     [0, 1, 2, 3, 4].map(encryptionKeyStatusName),
     ['NO_ENCRYPTION_KEY', 'ENCRYPTION_KEY_SET', 'ENCRYPTION_KEY_TRANSFERRED', 'ENCRYPTION_KEY_SET_AND_TRANSFERRED', 'ENCRYPTION_KEY_IN_USE'],

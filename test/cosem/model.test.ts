@@ -61,7 +61,7 @@ test('classes 1, 3, 8, 15 and 64 are declared with the attributes and methods th
   assert.throws(() => attributeOf(DataClass, 'nope'), (e: unknown) => isMeterfabricError(e));
 });
 
-test('well-known objects address GET/ACTION requests with the bytes of DLMS-NOTES §3, §6 and §13', () => {
+test('well-known objects address GET/ACTION requests with the bytes of docs/dlms.md#association-acse, #hls5-gmac, #worked-example', () => {
   assert.deepEqual(
     new GetRequestNormal({ attribute: attributeAddress(CosemObjects.invocationCounter, 'value') }).encode(),
     h('C0 01 C1 00 01 00 00 2B 01 00 FF 02 00'),

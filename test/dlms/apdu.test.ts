@@ -46,12 +46,12 @@ function roundTrip(bytes: Buffer, obj: { encode(): Buffer }) {
 const MBUS1 = '0-1:24.1.0.255';
 
 // ---------------------------------------------------------------------------------------------------------------
-// DLMS-NOTES §3 without ciphering
+// docs/dlms.md#association-acse without ciphering
 
 const PUBLIC_AARQ = h('60 1D A1 09 06 07 60 85 74 05 08 01 01 BE 10 04 0E 01 00 00 00 06 5F 1F 04 00 40 1E 5D FF FF');
 const PUBLIC_AARE = h('61 29 A1 09 06 07 60 85 74 05 08 01 01 A2 03 02 01 00 A3 05 A1 03 02 01 00 BE 10 04 0E 08 00 06 5F 1F 04 00 40 1E 1D FF FF 00 07');
 
-test('public-client AARQ of DLMS-NOTES §3 decodes and re-encodes byte for byte', () => {
+test('public-client AARQ of docs/dlms.md#association-acse decodes and re-encodes byte for byte', () => {
   const aarq = Aarq.decode(PUBLIC_AARQ);
   assert.equal(aarq.applicationContextName, ApplicationContextName.LN);
   assert.equal(aarq.authentication, false);
@@ -75,7 +75,7 @@ test('public-client AARQ of DLMS-NOTES §3 decodes and re-encodes byte for byte'
   assert.deepEqual(decodeApdu(PUBLIC_AARQ), aarq);
 });
 
-test('public-client AARE of DLMS-NOTES §3: accepted, InitiateResponse with conformance 00 40 1E 1D, LN vaa-name', () => {
+test('public-client AARE of docs/dlms.md#association-acse: accepted, InitiateResponse with conformance 00 40 1E 1D, LN vaa-name', () => {
   const aare = Aare.decode(PUBLIC_AARE);
   assert.equal(aare.result, AssociationResult.ACCEPTED);
   assert.ok(aare.accepted);
@@ -91,7 +91,7 @@ test('public-client AARE of DLMS-NOTES §3: accepted, InitiateResponse with conf
   assert.deepEqual(resp.encode(), h('08 00 06 5F 1F 04 00 40 1E 1D FF FF 00 07'));
 });
 
-test('GET of the invocation counter object (DLMS-NOTES §3, public client)', () => {
+test('GET of the invocation counter object (docs/dlms.md#invocation-counters, public client)', () => {
   roundTrip(h('C0 01 C1 00 01 00 00 2B 01 00 FF 02 00'), new GetRequestNormal({ invokeIdAndPriority: 0xc1, attribute: attributeDescriptor(1, '0-0:43.1.0.255', 2) }));
   roundTrip(h('C4 01 C1 00 06 00 00 00 01'), new GetResponseNormal({ result: { kind: 'data', data: Data.doubleLongUnsigned(1) } }));
 });
@@ -113,7 +113,7 @@ test('RLRE parsing is lenient: wrong user-information lengths, a lying outer len
 });
 
 // ---------------------------------------------------------------------------------------------------------------
-// DLMS-NOTES §3 with ciphering and HLS5 (container level; the crypto is tested in security tests)
+// docs/dlms.md#association-acse with ciphering and HLS5 (container level; the crypto is tested in security tests)
 
 const CIPHERED_AARQ = h(`60 5D A1 09 06 07 60 85 74 05 08 01 03 A6 0A 04 08 20 20 20 00 00 00 00 01 8A 02 07 80
   8B 07 60 85 74 05 08 02 05 AC 12 80 10 39 57 8D 1F A8 8D B0 26 8A 50 E6 EB 36 BA 13 AC
@@ -123,7 +123,7 @@ const CIPHERED_AARE = h(`61 69 A1 09 06 07 60 85 74 05 08 01 03 A2 03 02 01 00 A
   AA 12 80 10 3D F8 A9 0E AB 9C EC 93 4E AF 91 02 FF 93 3C 5F
   BE 23 04 21 28 1F 30 00 00 00 64 04 2C B3 87 AE A4 8B F4 2A A8 80 75 E3 A7 CE FA F1 C0 E8 4E 92 8E 6E 04 26 17`);
 
-test('ciphered HLS5 AARQ of DLMS-NOTES §3: LN with ciphering, calling-AP-title, HLS5 GMAC, CtoS, glo-initiate-request', () => {
+test('ciphered HLS5 AARQ of docs/dlms.md#association-acse: LN with ciphering, calling-AP-title, HLS5 GMAC, CtoS, glo-initiate-request', () => {
   const aarq = Aarq.decode(CIPHERED_AARQ);
   assert.equal(aarq.applicationContextName, ApplicationContextName.LN_CIPHERED);
   assert.deepEqual(aarq.callingApTitle, h('2020200000000001'));
@@ -138,7 +138,7 @@ test('ciphered HLS5 AARQ of DLMS-NOTES §3: LN with ciphering, calling-AP-title,
   assert.deepEqual(aarq.encode(), CIPHERED_AARQ);
 });
 
-test('ciphered HLS5 AARE of DLMS-NOTES §3: accepted + authentication-required, responding-AP-title, StoC', () => {
+test('ciphered HLS5 AARE of docs/dlms.md#association-acse: accepted + authentication-required, responding-AP-title, StoC', () => {
   const aare = Aare.decode(CIPHERED_AARE);
   assert.ok(aare.accepted);
   assert.ok(aare.authenticationRequired);
@@ -153,7 +153,7 @@ test('ciphered HLS5 AARE of DLMS-NOTES §3: accepted + authentication-required, 
   assert.deepEqual(aare.encode(), CIPHERED_AARE);
 });
 
-test('rejected AARE of DLMS-NOTES §3: rejected-permanent, acse-service-user no-reason-given', () => {
+test('rejected AARE of docs/dlms.md#association-acse: rejected-permanent, acse-service-user no-reason-given', () => {
   const bytes = h('61 17 A1 09 06 07 60 85 74 05 08 01 03 A2 03 02 01 01 A3 05 A1 03 02 01 01');
   const aare = Aare.decode(bytes);
   assert.equal(aare.result, AssociationResult.REJECTED_PERMANENT);
@@ -166,7 +166,7 @@ test('rejected AARE of DLMS-NOTES §3: rejected-permanent, acse-service-user no-
   assert.deepEqual(Aare.decode(provider.encode()), provider);
 });
 
-test('AARE with a ConfirmedServiceError in user-information (DLMS-NOTES §12)', () => {
+test('AARE with a ConfirmedServiceError in user-information (docs/dlms.md#errors-and-rejects)', () => {
   const aare = new Aare({
     applicationContextName: 1,
     result: 1,
@@ -180,7 +180,7 @@ test('AARE with a ConfirmedServiceError in user-information (DLMS-NOTES §12)', 
   assert.equal(cse.description, 'INITIATE_ERROR: INITIATE 1');
 });
 
-test('plaintext InitiateRequest/Response of the ciphered association (DLMS-NOTES §3)', () => {
+test('plaintext InitiateRequest/Response of the ciphered association (docs/dlms.md#association-acse)', () => {
   const req = h('01 00 00 00 06 5F 1F 04 00 00 1E 1D FF FF');
   roundTrip(req, new InitiateRequest({ proposedConformance: CONFORMANCE_LN_DEFAULT, clientMaxReceivePduSize: 0xffff }));
   const resp = h('08 00 06 5F 1F 04 00 00 1E 1D FF FF 00 07');
@@ -196,15 +196,15 @@ test('plaintext InitiateRequest/Response of the ciphered association (DLMS-NOTES
 });
 
 // ---------------------------------------------------------------------------------------------------------------
-// DLMS-NOTES §8 examples and §13 plaintexts
+// xDLMS service examples (docs/dlms.md#xdlms-services) and the worked example's plaintexts (docs/dlms.md#worked-example)
 
-test('GET attribute 14 of class 72 and its enum response (DLMS-NOTES §5, §8)', () => {
+test('GET attribute 14 of class 72 and its enum response (docs/dlms.md#m-bus-client-class-72, #xdlms-services)', () => {
   roundTrip(h('C0 01 C1 00 48 00 01 18 01 00 FF 0E 00'), new GetRequestNormal({ attribute: attributeDescriptor(72, MBUS1, 14) }));
   roundTrip(h('C4 01 C1 00 16 04'), new GetResponseNormal({ result: { kind: 'data', data: Data.enum(4) } }));
   roundTrip(h('C4 01 C1 01 0C'), new GetResponseNormal({ result: { kind: 'error', result: 12 } }));
 });
 
-test('GET-with-list of attributes 5..9 and its response (DLMS-NOTES §8, §13 steps 5-6)', () => {
+test('GET-with-list of attributes 5..9 and its response (docs/dlms.md#xdlms-services, #worked-example steps 5-6)', () => {
   const req = h('C0 03 C1 05 0048 0001180100FF 05 00 0048 0001180100FF 06 00 0048 0001180100FF 07 00 0048 0001180100FF 08 00 0048 0001180100FF 09 00');
   roundTrip(req, new GetRequestWithList({ attributes: [5, 6, 7, 8, 9].map((a) => ({ attribute: attributeDescriptor(72, MBUS1, a) })) }));
   const resp = h('C4 03 C1 05 00 11 09 00 06 00B7F89B 00 12 198F 00 11 50 00 11 03');
@@ -215,7 +215,7 @@ test('GET-with-list of attributes 5..9 and its response (DLMS-NOTES §8, §13 st
   assert.deepEqual(mixed.encode(), h('C4 03 C1 02 01 FA 00 00'));
 });
 
-test('ACTION transfer_key and set_encryption_key with no return data (DLMS-NOTES §13 steps 7-10)', () => {
+test('ACTION transfer_key and set_encryption_key with no return data (docs/dlms.md#worked-example steps 7-10)', () => {
   const blob = h('3297A900C4C359DC65F4F1750BFF448561D15ED98776D9AAAF4A11C2EBBE');
   roundTrip(
     h('C3 01 C1 0048 0001180100FF 08 01 09 1E 3297A900C4C359DC65F4F1750BFF448561D15ED98776D9AAAF4A11C2EBBE'),
@@ -231,7 +231,7 @@ test('ACTION transfer_key and set_encryption_key with no return data (DLMS-NOTES
   assert.deepEqual(ActionResponseNormal.decode(h('C7 01 C1 FA')), new ActionResponseNormal({ result: 250 }));
 });
 
-test('ACTION reply_to_HLS_authentication with return data (DLMS-NOTES §6 plaintexts)', () => {
+test('ACTION reply_to_HLS_authentication with return data (docs/dlms.md#hls5-gmac)', () => {
   const req = h('C3 01 C1 00 0F 00 00 28 00 00 FF 01 01 09 11 10 00000002 C778F319EA43B3F21E06DF3F');
   roundTrip(req, new ActionRequestNormal({ method: methodDescriptor(15, '0-0:40.0.0.255', 1), parameters: Data.octetString('1000000002C778F319EA43B3F21E06DF3F') }));
   const resp = h('C7 01 C1 00 01 00 09 11 10 00000065 2B01EE9EA70DEEC4E1D7A412');
@@ -242,12 +242,12 @@ test('ACTION reply_to_HLS_authentication with return data (DLMS-NOTES §6 plaint
   roundTrip(h('C7 01 C1 00 01 01 0C'), new ActionResponseNormal({ result: 0, returnParameters: { kind: 'error', result: 12 } }));
 });
 
-test('SET primary_address := 9 and its response (DLMS-NOTES §8, constructed)', () => {
+test('SET primary_address := 9 and its response (docs/dlms.md#xdlms-services, constructed)', () => {
   roundTrip(h('C1 01 C1 00 48 00 01 18 01 00 FF 05 00 11 09'), new SetRequestNormal({ attribute: attributeDescriptor(72, MBUS1, 5), value: Data.unsigned(9) }));
   roundTrip(h('C5 01 C1 00'), new SetResponseNormal({ result: 0 }));
 });
 
-test('block transfer: get-response-with-datablock and get-request-next (DLMS-NOTES §8, constructed)', () => {
+test('block transfer: get-response-with-datablock and get-request-next (docs/dlms.md#block-transfer, constructed)', () => {
   const raw = Buffer.alloc(200, 0x5a);
   roundTrip(Buffer.concat([h('C4 02 C1 00 00 00 00 01 00 81 C8'), raw]), new GetResponseWithDataBlock({ lastBlock: false, blockNumber: 1, result: { kind: 'raw', data: raw } }));
   roundTrip(h('C0 02 C1 00 00 00 01'), new GetRequestNext({ blockNumber: 1 }));
@@ -275,7 +275,7 @@ test('invoke-id-and-priority byte: 0xC1 and jDLMS 0x40 | id', () => {
   assert.throws(() => encodeInvokeIdAndPriority({ invokeId: 16, confirmed: true, highPriority: false }), (e: unknown) => isMeterfabricError(e) && e.code === 1001);
 });
 
-test('ciphered APDU containers: glo-ciphered (§5 wire) and general-glo-ciphering', () => {
+test('ciphered APDU containers: glo-ciphered (docs/dlms.md#ciphering) and general-glo-ciphering', () => {
   const wire = h('C8 1E 30 00000007 1024F50A454A94AD83E3154506 60CF506324086D4B0018010A');
   const glo = decodeApdu(wire);
   assert.ok(glo instanceof GloCipheredApdu);
@@ -310,12 +310,12 @@ test('decoders name what is wrong: truncation, trailing bytes, unknown tags and 
   assert.throws(() => decodeApdu(h('60 80 00 00')), isDecodeError(/indefinite/));
 });
 
-test('wrapper payload sizes of DLMS-NOTES §2.1: ciphered AARQ is 95 bytes, public AARQ 31 bytes', () => {
+test('wrapper payload sizes of docs/dlms.md#wrapper: ciphered AARQ is 95 bytes, public AARQ 31 bytes', () => {
   assert.equal(CIPHERED_AARQ.length, 0x5f);
   assert.equal(PUBLIC_AARQ.length, 0x1f);
 });
 
-test('DSMR 4.2.2 variant of DLMS-NOTES §13: BCD identification in the response and the 16-byte transfer_key in step 7', () => {
+test('DSMR 4.2.2 variant of docs/dlms.md#worked-example: BCD identification in the response and the 16-byte transfer_key in step 7', () => {
   const resp = GetResponseWithList.decode(h('C4 03 C1 05 00 11 09 00 06 12 05 67 31 00 12 198F 00 11 50 00 11 03'));
   assert.deepEqual(resp.results[1], { kind: 'data', data: Data.doubleLongUnsigned(0x12056731) });
   roundTrip(
@@ -327,7 +327,7 @@ test('DSMR 4.2.2 variant of DLMS-NOTES §13: BCD identification in the response 
   roundTrip(h('C4 01 C1 00 06 12 05 67 31'), new GetResponseNormal({ result: { kind: 'data', data: Data.doubleLongUnsigned(0x12056731) } }));
 });
 
-test('slave_deinstall parameters of DLMS-NOTES §9: integer(0) 0F 00, retried as unsigned(0) 11 00', () => {
+test('slave_deinstall parameters of docs/dlms.md#m-bus-client-class-72: integer(0) 0F 00, retried as unsigned(0) 11 00', () => {
   roundTrip(h('C3 01 C1 0048 0001180100FF 02 01 0F 00'), new ActionRequestNormal({ method: methodDescriptor(72, MBUS1, 2), parameters: Data.integer(0) }));
   roundTrip(h('C3 01 C1 0048 0001180100FF 02 01 11 00'), new ActionRequestNormal({ method: methodDescriptor(72, MBUS1, 2), parameters: Data.unsigned(0) }));
   roundTrip(h('C7 01 C1 0C 00'), new ActionResponseNormal({ result: 12 }));

@@ -20,34 +20,34 @@ function decodeFails(bytes: Buffer, message: RegExp) {
   assert.throws(() => decodeDataExact(bytes), (e: unknown) => isMeterfabricError(e) && e.code === 1000 && message.test(e.message));
 }
 
-// Each row: Data value, literal A-XDR bytes (DLMS-NOTES §8 tag table).
+// Each row: Data value, literal A-XDR bytes (docs/dlms.md#a-xdr-data).
 const vectors: Array<[string, DlmsData, string]> = [
   ['null-data', Data.nullData(), '00'],
   ['boolean true', Data.boolean(true), '03 FF'],
   ['boolean false', Data.boolean(false), '03 00'],
   ['bit-string 12 bits', Data.bitString(h('ABC0'), 12), '04 0C AB C0'],
   ['double-long -2', Data.doubleLong(-2), '05 FF FF FF FE'],
-  ['double-long-unsigned IC object value 1 (§3)', Data.doubleLongUnsigned(1), '06 00 00 00 01'],
-  ['double-long-unsigned identification (§8)', Data.doubleLongUnsigned(0x00b7f89b), '06 00 B7 F8 9B'],
+  ['double-long-unsigned IC object value 1 (docs/dlms.md#invocation-counters)', Data.doubleLongUnsigned(1), '06 00 00 00 01'],
+  ['double-long-unsigned identification (docs/dlms.md#a-xdr-data)', Data.doubleLongUnsigned(0x00b7f89b), '06 00 B7 F8 9B'],
   ['octet-string', Data.octetString('0102'), '09 02 01 02'],
   ['visible-string', Data.visibleString('AB'), '0A 02 41 42'],
   ['utf8-string', Data.utf8String('é'), '0C 02 C3 A9'],
   ['bcd', Data.bcd(0x12), '0D 12'],
-  ['integer(0) slave_deinstall parameter (§9)', Data.integer(0), '0F 00'],
+  ['integer(0) slave_deinstall parameter (docs/dlms.md#m-bus-client-class-72)', Data.integer(0), '0F 00'],
   ['integer -1', Data.integer(-1), '0F FF'],
   ['long -300', Data.long(-300), '10 FE D4'],
-  ['unsigned primary address 9 (§8)', Data.unsigned(9), '11 09'],
-  ['long-unsigned FLO (§8)', Data.longUnsigned(0x198f), '12 19 8F'],
+  ['unsigned primary address 9 (docs/dlms.md#a-xdr-data)', Data.unsigned(9), '11 09'],
+  ['long-unsigned FLO (docs/dlms.md#a-xdr-data)', Data.longUnsigned(0x198f), '12 19 8F'],
   ['long64', Data.long64(-2n), '14 FF FF FF FF FF FF FF FE'],
   ['long64-unsigned', Data.long64Unsigned(0x0102030405060708n), '15 01 02 03 04 05 06 07 08'],
-  ['enum 4 encryption_key_in_use (§5)', Data.enum(4), '16 04'],
+  ['enum 4 encryption_key_in_use (docs/dlms.md#m-bus-client-class-72)', Data.enum(4), '16 04'],
   ['float32 1.5', Data.float32(1.5), '17 3F C0 00 00'],
   ['float64 -2', Data.float64(-2), '18 C0 00 00 00 00 00 00 00'],
   ['date-time', Data.dateTime(h('07EA0B18FF02281100000000')), '19 07 EA 0B 18 FF 02 28 11 00 00 00 00'],
   ['date', Data.date(h('07EA0B18FF')), '1A 07 EA 0B 18 FF'],
   ['time', Data.time(h('02281100')), '1B 02 28 11 00'],
   [
-    'global_key_transfer parameter (§11)',
+    'global_key_transfer parameter (docs/dlms.md#global-key-transfer-class-64)',
     Data.array([Data.structure([Data.enum(0), Data.octetString('8E7E7D1622071BABC582FF28D313EB1AAEBF1948095806DD')])]),
     '01 01 02 02 16 00 09 18 8E7E7D1622071BABC582FF28D313EB1AAEBF1948095806DD',
   ],
@@ -118,7 +118,7 @@ test('A-XDR length helpers use the short, 81, 82, 83 and 84 forms', () => {
   }
 });
 
-test('COSEM date-time of DLMS-NOTES §8 decodes to 2026-11-24 02:40:17 UTC and back', () => {
+test('COSEM date-time of docs/dlms.md#a-xdr-data decodes to 2026-11-24 02:40:17 UTC and back', () => {
   const wire = h('09 0C 07 EA 0B 18 FF 02 28 11 00 00 00 00');
   const data = decodeDataExact(wire);
   assert.equal(data.type, 'octet-string');

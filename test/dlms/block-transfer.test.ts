@@ -24,7 +24,7 @@ test('a value split into data blocks by the server is reassembled by the client 
   const raw = encodeData(value);
   const blocks = splitIntoDataBlocks({ invokeIdAndPriority: 0xc1, raw, maxBlockSize: 128 });
   assert.deepEqual(blocks.map((b) => [b.blockNumber, b.lastBlock]), [[1, false], [2, false], [3, true]]);
-  // first block on the wire (DLMS-NOTES §8 layout): C4 02 inv last block-number 00 length raw
+  // first block on the wire (docs/dlms.md#xdlms-services): C4 02 inv last block-number 00 length raw
   assert.deepEqual(blocks[0]!.encode().subarray(0, 11), h('C4 02 C1 00 00000001 00 81 80'));
   const asm = new DataBlockAssembler(0xc1);
   const s1 = asm.push(GetResponseWithDataBlock.decode(blocks[0]!.encode()));

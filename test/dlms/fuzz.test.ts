@@ -60,7 +60,7 @@ const keys = { ek: h('000102030405060708090A0B0C0D0E0F'), ak: h('D0D1D2D3D4D5D6D
 const CLIENT = h('2020200000000001');
 const METER = h('4B464D1020000001');
 
-// Valid inputs from DLMS-NOTES (the seeds for mutation).
+// Valid inputs from the test vectors (docs/dlms.md#test-vectors), the seeds for mutation.
 const APDUS = [
   '60 1D A1 09 06 07 60 85 74 05 08 01 01 BE 10 04 0E 01 00 00 00 06 5F 1F 04 00 40 1E 5D FF FF',
   '61 29 A1 09 06 07 60 85 74 05 08 01 01 A2 03 02 01 00 A3 05 A1 03 02 01 00 BE 10 04 0E 08 00 06 5F 1F 04 00 40 1E 1D FF FF 00 07',

@@ -3,7 +3,7 @@ import assert from 'node:assert/strict';
 import { Obis } from '../../src/dlms/obis.ts';
 import { isMeterfabricError } from '../../src/errors.ts';
 
-test('OBIS 0-1:24.1.0.255 is 00 01 18 01 00 FF (DLMS-NOTES §8)', () => {
+test('OBIS 0-1:24.1.0.255 is 00 01 18 01 00 FF (docs/dlms.md#xdlms-services)', () => {
   const o = Obis.parse('0-1:24.1.0.255');
   assert.deepEqual(o.bytes, Buffer.from('0001180100FF', 'hex'));
   assert.equal(Obis.fromBytes(Buffer.from('0001180100FF', 'hex')).toString(), '0-1:24.1.0.255');

@@ -1,6 +1,6 @@
 /**
  * Coupling and decoupling M-Bus devices end to end through the REST API, against simulated gateways, following
- * GXF's rules (GXF-SEMANTICS §16): CoupleMbusDeviceByChannel only reads the channel and matches the inventory by
+ * GXF's rules (docs/gxf.md#coupling-and-decoupling): CoupleMbusDeviceByChannel only reads the channel and matches the inventory by
  * (identification number, manufacturer); CoupleMbusDevice checks 216/217 in the inventory (skipped with Force),
  * then picks full match → best partial match → first empty channel (written) on the meter, else 215.
  * Meter state is read from the simulator, the inventory through the REST admin API.
@@ -205,7 +205,7 @@ test('CoupleMbusDevice: best partial match is taken without writing, 215 when no
     assert.deepEqual([1, 2, 3, 4].map((c) => onMeter(full, c)), occupied);
     assert.deepEqual((await coupling(f.url, GM5)).gateway, null);
 
-    // Full match when the inventory knows a primary address: the channel's must be the same (GXF §16), so of
+    // Full match when the inventory knows a primary address: the channel's must be the same (docs/gxf.md#coupling-and-decoupling), so of
     // two channels reporting the same identity the one at address 9 is taken, not the first one.
     const GW3 = 'E0051004000000003';
     const twins = await f.gateway(GW3, [

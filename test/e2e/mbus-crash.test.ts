@@ -1,5 +1,5 @@
 /**
- * SetMbusUserKeyByChannel survives a crash of the worker process (GXF-SEMANTICS §19, issue 5): the worker runs
+ * SetMbusUserKeyByChannel survives a crash of the worker process (docs/gxf.md#where-meterfabric-differs, issue 5): the worker runs
  * in a child process on PostgreSQL, is killed (SIGKILL) while the exchange is held at a chosen step, and a new
  * worker finishes the request exactly once with the G-meter holding the key the store holds as ACTIVE.
  */

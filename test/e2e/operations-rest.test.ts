@@ -1,5 +1,5 @@
 /**
- * The M-Bus operations through the REST API over real HTTP against simulated gateways (GXF-SEMANTICS §12–§17):
+ * The M-Bus operations through the REST API over real HTTP against simulated gateways (docs/gxf.md#m-bus-operations):
  * 202 + Location, then GET /api/v1/responses/{correlationUid}; meter effects read from the simulator.
  */
 import { test } from 'node:test';

@@ -1,5 +1,5 @@
 /**
- * The M-Bus operations through GXF SOAP over real HTTP against simulated gateways (GXF-SEMANTICS §12–§17):
+ * The M-Bus operations through GXF SOAP over real HTTP against simulated gateways (docs/gxf.md#m-bus-operations):
  * <Op>Request, then <Op>AsyncRequest polls; lenient operations answer NOT OK in the response, strict ones a
  * FunctionalFault with the GXF code (src/api/README.md "Faults"). Meter effects are read from the simulator.
  */

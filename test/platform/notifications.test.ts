@@ -8,7 +8,7 @@ import { sendNotificationEnvelope } from '../../src/platform/notifications.ts';
 import { updateOrganisation } from '../../src/platform/inventory.ts';
 import { GATEWAY, ORG, seedInventory, sleep } from './helpers.ts';
 
-test('SendNotification envelope: GXF-SEMANTICS §8 shape, headers in the common namespace without /2014/10', () => {
+test('SendNotification envelope: docs/gxf.md#notifications shape, headers in the common namespace without /2014/10', () => {
   const xml = sendNotificationEnvelope(
     { correlationUid: 'org-a|||E1|||20241017210634123|||u', deviceIdentification: 'E1', messageType: 'SET_MBUS_USER_KEY_BY_CHANNEL', result: 'NOT_OK', message: 'a < b' },
     { organisation: 'OSGP', userName: 'meterfabric' },

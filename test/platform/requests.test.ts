@@ -139,7 +139,7 @@ for (const engine of engines) {
     });
   });
 
-  // GXF-SEMANTICS §7.1: retry n runs with max(priority - 1, 0) when n > 0 and n is even (MessagePriorityHandler).
+  // docs/gxf.md#priority: retry n runs with max(priority - 1, 0) when n > 0 and n is even (MessagePriorityHandler).
   test(`retries lower the priority every second retry on ${engine}`, engineOptions(engine), async (t) => {
     const { platform: p } = await seededPlatform(t, engine, { concurrency: 2, pollingIntervalSeconds: 0.5, retry: { maxRetries: 4, baseDelayMs: 10 } });
     const seen: Record<string, Array<[number, number]>> = {};

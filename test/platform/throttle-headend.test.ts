@@ -1,6 +1,6 @@
-// The head-end in throttling mode `shared` (GXF-SEMANTICS §10): a request's meter connection takes a permit in the
+// The head-end in throttling mode `shared` (docs/gxf.md#throttling): a request's meter connection takes a permit in the
 // database on behalf of the request (its gateway, its priority); a full pool denies it, which re-queues the request
-// without counting a retry (§7.4), until MaxScheduleTime ends it with the retryable 211.
+// without counting a retry (docs/gxf.md#re-queues-that-are-not-retries), until MaxScheduleTime ends it with the retryable 211.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { mkdtempSync, rmSync } from 'node:fs';

@@ -1,4 +1,4 @@
-// Shared throttling (GXF-SEMANTICS §10, mode `shared`): permits in the database, counted across processes. Each
+// Shared throttling (docs/gxf.md#throttling, mode `shared`): permits in the database, counted across processes. Each
 // "process" is its own SharedThrottle; on PostgreSQL each also has its own connection pool, as separate worker
 // processes would (PGlite serves one process, so there both share the one embedded database).
 import { test } from 'node:test';

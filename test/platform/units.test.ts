@@ -8,7 +8,7 @@ import { MeterfabricError } from '../../src/errors.ts';
 import { GATEWAY, ORG, seededPlatform } from './helpers.ts';
 import { updateOrganisation } from '../../src/platform/inventory.ts';
 
-test('CorrelationUid: org|||device|||yyyyMMddkkmmssSSS|||uuid, midnight is hour 24 (GXF-SEMANTICS §3.2)', () => {
+test('CorrelationUid: org|||device|||yyyyMMddkkmmssSSS|||uuid, midnight is hour 24 (docs/gxf.md#correlation-uid)', () => {
   assert.equal(correlationTimestamp(new Date(2024, 9, 17, 0, 6, 34, 123)), '20241017240634123');
   assert.equal(correlationTimestamp(new Date(2024, 0, 2, 21, 6, 4, 5)), '20240102210604005');
   assert.equal(makeCorrelationUid('org-a', 'E1', new Date(2024, 9, 17, 21, 6, 34, 123), 'u-u'), 'org-a|||E1|||20241017210634123|||u-u');

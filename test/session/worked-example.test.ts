@@ -1,4 +1,4 @@
-// The client against a scripted meter that replays the worked example of DLMS-NOTES §3, §6 and §13 byte for
+// The client against a scripted meter that replays the worked example of docs/dlms.md#association-acse, #hls5-gmac, #worked-example byte for
 // byte: every wire APDU the client sends must equal the documented one.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
@@ -51,7 +51,7 @@ test('an f(CtoS) that does not verify fails HLS step 4 with AUTHENTICATION_ERROR
   });
 });
 
-test('management client: HLS5 association and SetMbusUserKeyByChannel reproduce DLMS-NOTES §13 (ICs 1, 2/3, 4, 5, 6)', async () => {
+test('management client: HLS5 association and SetMbusUserKeyByChannel reproduce docs/dlms.md#worked-example (ICs 1, 2/3, 4, 5, 6)', async () => {
   await withoutLeaks(async () => {
     const meter = scriptedMeter([
       [

@@ -1,4 +1,4 @@
-// HDLC station state machine, sans-IO: two stations exchange frames directly (DLMS-NOTES §2.2).
+// HDLC station state machine, sans-IO: two stations exchange frames directly (docs/dlms.md#hdlc).
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { HdlcAddress, HdlcFrame } from '../../src/transport/hdlc.ts';

@@ -1,4 +1,4 @@
-// Literal vectors from DLMS-NOTES §2.2 (worked example, public client 16 and management client 1, logical device 1).
+// Literal vectors from docs/dlms.md#hdlc (worked example, public client 16 and management client 1, logical device 1).
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { crc16x25 } from '../../src/transport/crc16.ts';
@@ -78,7 +78,7 @@ test('DISC decodes', () => {
   assert.deepEqual(f.encode(), hex(DISC));
 });
 
-test('I-frame control sequences of client and meter follow DLMS-NOTES §2.2', () => {
+test('I-frame control sequences of client and meter follow docs/dlms.md#hdlc', () => {
   const client = [0, 1, 2, 3, 4, 5, 6, 7].map((n) => HdlcFrame.iControl(n, n));
   assert.deepEqual(client, [0x10, 0x32, 0x54, 0x76, 0x98, 0xba, 0xdc, 0xfe]);
   const meter = [0, 1, 2, 3, 4, 5, 6, 7].map((n) => HdlcFrame.iControl(n, (n + 1) & 7));

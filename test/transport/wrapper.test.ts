@@ -1,4 +1,4 @@
-// WRAPPER framing, IEC 62056-47 (DLMS-NOTES §2.1).
+// WRAPPER framing, IEC 62056-47 (docs/dlms.md#wrapper).
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { WrapperFrame, WrapperFrameReader, WrapperHeader } from '../../src/transport/wrapper.ts';

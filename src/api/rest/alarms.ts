@@ -1,5 +1,5 @@
 /**
- * Reading stored push alarms for the REST API (PUSH-NOTES §4.1 steps 4-5). The platform's request API reads one
+ * Reading stored push alarms for the REST API (docs/push.md#what-happens-to-an-alarm, #reading-a-stored-alarm). The platform's request API reads one
  * stored response by correlation id; listing a device's recent alarms needs this small read of response_data.
  * Alarms are stored for the device's OWNER organisation only, so the list is always the caller's own.
  */

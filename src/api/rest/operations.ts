@@ -42,7 +42,7 @@ const deviceIdentification = z
 const channel = z.coerce.number().int().min(1).max(4).describe('M-Bus channel 1..4');
 const epochOrIso = z.iso.datetime({ offset: true });
 
-/** Request metadata, the REST form of GXF's optional SOAP headers (GXF-SEMANTICS §5). */
+/** Request metadata, the REST form of GXF's optional SOAP headers (docs/gxf.md#soap-headers). */
 const requestOptions = {
   priority: z.number().int().min(0).max(9).optional().describe('0..9, default 4; higher runs first'),
   scheduleTime: epochOrIso.optional().describe('Do not start before this time (ISO 8601)'),
@@ -130,7 +130,7 @@ const storedResponse = z.object({
 
 const alarm = z
   .object({
-    correlationUid: z.string().describe('32 hex characters, as GXF (PUSH-NOTES §4.1)'),
+    correlationUid: z.string().describe('32 hex characters, as GXF (docs/push.md#what-happens-to-an-alarm)'),
     deviceIdentification: z.string().describe('The E-meter that pushed'),
     receivedAt: z.string().describe('ISO 8601'),
     alarms: z.array(z.string()).describe('GXF AlarmType names of the bits set'),

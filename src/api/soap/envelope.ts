@@ -50,7 +50,7 @@ export function parseEnvelope(body: Uint8Array): ParsedEnvelope {
   }
 }
 
-/** Request metadata from the SOAP headers (GXF-SEMANTICS §5). */
+/** Request metadata from the SOAP headers (docs/gxf.md#soap-headers). */
 export interface SoapHeaders {
   organisationIdentification: string;
   userName: string;
@@ -66,7 +66,7 @@ export const DEFAULT_PRIORITY = 4;
 const MANDATORY = ['OrganisationIdentification', 'UserName', 'ApplicationName'] as const;
 
 function invalidHeader(name: string, why: string): SoapFault {
-  // GXF throws an unmapped exception here (§19 #18); a FunctionalFault VALIDATION_ERROR tells the client why.
+  // GXF throws an unmapped exception here (docs/gxf.md#where-meterfabric-differs item 18); a FunctionalFault VALIDATION_ERROR tells the client why.
   return functionalFault({
     code: ErrorCode.VALIDATION_ERROR,
     message: 'VALIDATION_ERROR',

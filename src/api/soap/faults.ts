@@ -1,7 +1,7 @@
 /**
- * SOAP 1.1 faults as GXF renders them (GXF-SEMANTICS §6.1):
+ * SOAP 1.1 faults as GXF renders them (docs/gxf.md#fault-shapes):
  * - MeterfabricError -> faultcode Server, detail common:FunctionalFault {Code, Message = code name, Component,
- *   InnerException, InnerMessage}; 405 carries "CorrelationUid is unknown." as Message (§3.4);
+ *   InnerException, InnerMessage}; 405 carries "CorrelationUid is unknown." as Message (docs/gxf.md#unknown-correlation-uid);
  * - header problems (missing mandatory header, certificate) -> faultcode Server, the message as faultstring, no detail;
  * - XSD violations and unreadable XML -> faultcode Client "Validation error" with one spring-ws:ValidationError per
  *   problem, the way Spring-WS (GXF's SOAP stack) reports them;
@@ -76,7 +76,7 @@ export function technicalFault(f: TechnicalFaultFields): SoapFault {
   return new SoapFault('Server', f.message, detail);
 }
 
-/** Plain Server fault without detail, as GXF's interceptors raise (§6.1), e.g. `UserName Soap Header is ""`. */
+/** Plain Server fault without detail, as GXF's interceptors raise (docs/gxf.md#fault-shapes), e.g. `UserName Soap Header is ""`. */
 export function headerFault(message: string): SoapFault {
   return new SoapFault('Server', message);
 }
@@ -108,7 +108,7 @@ export interface ErrorFields {
 
 /**
  * FunctionalFault for an error code: Message is the code name (GXF's FunctionalExceptionType), except 405 whose
- * Message is fixed (§3.4); the readable text goes to InnerMessage, as GXF puts the cause's message there.
+ * Message is fixed (docs/gxf.md#unknown-correlation-uid); the readable text goes to InnerMessage, as GXF puts the cause's message there.
  */
 export function faultForError(e: ErrorFields): SoapFault {
   if (e.code === ErrorCode.UNKNOWN_CORRELATION_UID) {

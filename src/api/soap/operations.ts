@@ -2,10 +2,10 @@
  * The SOAP operations: request elements mapped to the platform's operation catalogue (src/platform/operations.ts)
  * and stored results mapped back to GXF's response elements.
  *
- * Naming (GXF-SEMANTICS §2): <Op>Request -> <Op>AsyncResponse; <Op>AsyncRequest -> <Op>Response. Children of the
- * Async elements are declared in the base schema and therefore in the common namespace (§3.1); so are Result,
+ * Naming (docs/gxf.md#names-and-namespaces): <Op>Request -> <Op>AsyncResponse; <Op>AsyncRequest -> <Op>Response. Children of the
+ * Async elements are declared in the base schema and therefore in the common namespace (docs/gxf.md#asynchronous-pattern); so are Result,
  * exception and resultString of responses that extend common:Response (Couple*, DecoupleMbusDeviceByChannel,
- * DeleteResponseData). Result values carry a space: "NOT OK" (§4).
+ * DeleteResponseData). Result values carry a space: "NOT OK" (docs/gxf.md#result-families).
  */
 import type { XmlElement } from 'libxml2-wasm';
 import { ErrorCode, MeterfabricError } from '../../errors.ts';
@@ -23,7 +23,7 @@ import { functionalFault } from './faults.ts';
 import { schemaFiles } from './wsdl.ts';
 import { child, childText, el, escapeXml, NS } from './xml.ts';
 
-/** Message type of a stored pushed alarm (PUSH-NOTES §4.1 step 4; src/adapters/push-alarms.ts). */
+/** Message type of a stored pushed alarm (docs/push.md#what-happens-to-an-alarm; src/adapters/push-alarms.ts). */
 export const PUSH_NOTIFICATION_ALARM = 'PUSH_NOTIFICATION_ALARM';
 
 export type Family = 'lenient' | 'strict';
@@ -55,7 +55,7 @@ export interface PollOperation {
   render(stored: StoredResponse, p: string): string;
 }
 
-/** DeleteResponseData, the one synchronous operation (GXF-SEMANTICS §3.3). */
+/** DeleteResponseData, the one synchronous operation (docs/gxf.md#response-storage). */
 export interface DeleteResponseDataOperation {
   kind: 'deleteResponseData';
   namespace: string;
@@ -122,7 +122,7 @@ const DEVICE_TYPES = new Set<string>(['SMART_METER_E', 'SMART_METER_G', 'SMART_M
 function readAddDevice(request: XmlElement): { deviceIdentification: string; payload: AddDevicePayload } {
   const d = sub(request, 'Device');
   const deviceIdentification = childText(d, 'Device_Identification');
-  // GXF accepts the request and fails later in the adapter (§17); refusing it at once tells the client why.
+  // GXF accepts the request and fails later in the adapter (docs/gxf.md#adddevice); refusing it at once tells the client why.
   if (!deviceIdentification) throw validation('Device_Identification is required');
   const deviceType = childText(d, 'Device_type');
   if (!deviceType || !DEVICE_TYPES.has(deviceType)) {
@@ -212,7 +212,7 @@ function nillable(qname: string, value: unknown, fits: (v: unknown) => boolean):
   return fits(value) ? el(qname, value as string | number) : `<${qname} xsi:nil="true"/>`;
 }
 
-/** adhoc:ChannelShortId with a common:MbusShortEquipmentIdentifier (GXF-SEMANTICS §15). */
+/** adhoc:ChannelShortId with a common:MbusShortEquipmentIdentifier (docs/gxf.md#scanmbuschannels). */
 function channelShortId(v: unknown, p: string): string {
   const c = record(v, 'channels[]') as Partial<ChannelElementValues>;
   if (!isChannel(c.channel)) throw new IncompleteResultError('channels[].channel');
@@ -226,7 +226,7 @@ function channelShortId(v: unknown, p: string): string {
   );
 }
 
-/** Result in the operation's own namespace, plus Description only when the stored data is plain text (§4). */
+/** Result in the operation's own namespace, plus Description only when the stored data is plain text (docs/gxf.md#result-families). */
 function resultWithDescription(stored: StoredResponse, p: string): string {
   const description = typeof stored.data === 'string' ? el(`${p}:Description`, stored.data) : '';
   return el(`${p}:Result`, resultText(stored.result)) + description;
@@ -255,7 +255,7 @@ function alarmTypes(stored: StoredResponse): string[] {
   return alarms.filter((a): a is string => typeof a === 'string' && ALARM_TYPES.has(a));
 }
 
-/** RetrievePushNotificationAlarmResponse{DeviceIdentification, AlarmRegister{AlarmTypes*}} (PUSH-NOTES §4.1 step 5). */
+/** RetrievePushNotificationAlarmResponse{DeviceIdentification, AlarmRegister{AlarmTypes*}} (docs/push.md#reading-a-stored-alarm). */
 function retrievePushNotificationAlarm(stored: StoredResponse, p: string): string {
   const types = alarmTypes(stored);
   return (
@@ -264,7 +264,7 @@ function retrievePushNotificationAlarm(stored: StoredResponse, p: string): strin
   );
 }
 
-/** GetPushNotificationAlarmResponse{Result, decodedMessage, encodedMessage, alarm+} (PUSH-NOTES §4.1 step 5). */
+/** GetPushNotificationAlarmResponse{Result, decodedMessage, encodedMessage, alarm+} (docs/push.md#reading-a-stored-alarm). */
 function getPushNotificationAlarm(stored: StoredResponse, p: string): string {
   const d = record(stored.data, 'data');
   if (typeof d.decodedMessage !== 'string') throw new IncompleteResultError('decodedMessage');
@@ -293,7 +293,7 @@ function poll(namespace: string, op: string, messageType: PollOperation['message
 const channelOf = (request: XmlElement, data: string): number => Number(text(sub(request, data), 'Channel'));
 
 export const OPERATIONS: readonly SoapOperation[] = [
-  // Configuration (GXF-SEMANTICS §12, §13, §14)
+  // Configuration (docs/gxf.md#setmbususerkeybychannel, #setkeyongmeter, #encryption-key-status)
   submit(NS.configuration, 'SetMbusUserKeyByChannel', MessageType.SET_MBUS_USER_KEY_BY_CHANNEL, (r) => ({
     deviceIdentification: text(r, 'DeviceIdentification'),
     payload: { channel: channelOf(r, 'SetMbusUserKeyByChannelRequestData') },
@@ -304,12 +304,12 @@ export const OPERATIONS: readonly SoapOperation[] = [
     const deviceIdentification = text(r, 'DeviceIdentification');
     const data = sub(r, 'SetKeyOnGMeterRequestData');
     const mbusDeviceIdentification = text(data, 'MbusDeviceIdentification');
-    // GXF mixes the two devices when the ids differ (§13, §19 #14): refuse instead.
+    // GXF mixes the two devices when the ids differ (docs/gxf.md#setkeyongmeter, #where-meterfabric-differs item 14): refuse instead.
     if (mbusDeviceIdentification !== deviceIdentification) {
       throw validation('DeviceIdentification and MbusDeviceIdentification must name the same M-Bus device');
     }
     const secretType = text(data, 'SecretType');
-    // GXF fails these asynchronously in the adapter (§13); only the three G-meter key types can be set on a G-meter.
+    // GXF fails these asynchronously in the adapter (docs/gxf.md#setkeyongmeter); only the three G-meter key types can be set on a G-meter.
     if (!G_METER_SECRET_TYPES.has(secretType)) throw validation(`SecretType ${secretType} cannot be set on a G-meter`);
     const closeOpticalPort = bool(childText(data, 'CloseOpticalPort'));
     return {
@@ -335,7 +335,7 @@ export const OPERATIONS: readonly SoapOperation[] = [
   })),
   poll(NS.configuration, 'GetMbusEncryptionKeyStatusByChannel', MessageType.GET_MBUS_ENCRYPTION_KEY_STATUS_BY_CHANNEL, 'strict', encryptionKeyStatus),
 
-  // Adhoc (§15)
+  // Adhoc (docs/gxf.md#scanmbuschannels)
   submit(NS.adhoc, 'ScanMbusChannels', MessageType.SCAN_MBUS_CHANNELS, (r) => ({
     deviceIdentification: text(r, 'DeviceIdentification'),
     payload: {},
@@ -350,7 +350,7 @@ export const OPERATIONS: readonly SoapOperation[] = [
     return el(`${p}:Result`, resultText(stored.result)) + channels.map((c) => channelShortId(c, p)).join('');
   }),
 
-  // Installation (§16, §17)
+  // Installation (docs/gxf.md#coupling-and-decoupling, #adddevice)
   submit(NS.installation, 'AddDevice', MessageType.ADD_METER, readAddDevice),
   poll(NS.installation, 'AddDevice', MessageType.ADD_METER, 'strict', resultWithDescription),
 
@@ -400,7 +400,7 @@ export const OPERATIONS: readonly SoapOperation[] = [
     );
   }),
 
-  // Pushed alarms (PUSH-NOTES §4.1 step 5): GXF reads the stored PushNotificationAlarm; a non-OK result is an exception.
+  // Pushed alarms (docs/push.md#reading-a-stored-alarm): GXF reads the stored PushNotificationAlarm; a non-OK result is an exception.
   poll(NS.configuration, 'GetPushNotificationAlarm', PUSH_NOTIFICATION_ALARM, 'strict', getPushNotificationAlarm),
   {
     kind: 'poll',
@@ -413,7 +413,7 @@ export const OPERATIONS: readonly SoapOperation[] = [
     correlationUidNamespace: NS.monitoring,
   },
 
-  // Common (§3.3)
+  // Common (docs/gxf.md#response-storage)
   { kind: 'deleteResponseData', namespace: NS.smCommon, element: 'DeleteResponseDataRequest', response: 'DeleteResponseDataResponse' },
 ];
 
@@ -427,7 +427,7 @@ export function responseElement(namespace: string, local: string, inner: string)
   return `<ns:${local} xmlns:ns="${escapeXml(namespace)}" xmlns:common="${NS.common}"${xsi}>${inner}</ns:${local}>`;
 }
 
-/** <Op>AsyncResponse: the device and the correlation id, both in the common namespace (§3.1). */
+/** <Op>AsyncResponse: the device and the correlation id, both in the common namespace (docs/gxf.md#asynchronous-pattern). */
 export function asyncResponse(op: SubmitOperation, deviceIdentification: string, correlationUid: string): string {
   return responseElement(
     op.namespace,
@@ -436,7 +436,7 @@ export function asyncResponse(op: SubmitOperation, deviceIdentification: string,
   );
 }
 
-/** The fault for a poll whose correlation id belongs to another operation (GXF's typed lookups, §3.4). */
+/** The fault for a poll whose correlation id belongs to another operation (GXF's typed lookups, docs/gxf.md#unknown-correlation-uid). */
 export function correlationTypeMismatch(): Error {
   return functionalFault({
     code: ErrorCode.VALIDATION_ERROR,

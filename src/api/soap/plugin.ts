@@ -1,7 +1,7 @@
 /**
  * The GXF-compatible SOAP interface as a fastify plugin: SOAP 1.1 document/literal at GXF's paths, dispatched on
- * the payload root QName (GXF-SEMANTICS §2), headers read by local name (§5), bodies validated against GXF's
- * XSDs, faults as GXF renders them (§6). Register it with `app.register(soapPlugin, { platform })`.
+ * the payload root QName (docs/gxf.md#soap-contract), headers read by local name (docs/gxf.md#soap-headers), bodies validated against GXF's
+ * XSDs, faults as GXF renders them (docs/gxf.md#faults-and-codes). Register it with `app.register(soapPlugin, { platform })`.
  */
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import type { XmlElement } from 'libxml2-wasm';
@@ -105,7 +105,7 @@ export async function soapPlugin(app: FastifyInstance, opts: SoapPluginOptions):
     const stored: StoredResponse = await platform.requests.getResponse(correlationUid, h.organisationIdentification);
     if (stored.messageType !== op.messageType && stored.result !== 'NOT_OK') throw correlationTypeMismatch();
     if (op.family === 'strict' && stored.result === 'NOT_OK') {
-      // GXF's throwExceptionIfResultNotOk (§4): the stored exception, a text, or a generic technical fault.
+      // GXF's throwExceptionIfResultNotOk (docs/gxf.md#result-families): the stored exception, a text, or a generic technical fault.
       if (stored.error) throw faultForError(stored.error);
       throw technicalFault({
         message: typeof stored.data === 'string' ? stored.data : `An exception occurred processing ${op.response}.`,
@@ -146,7 +146,7 @@ export async function soapPlugin(app: FastifyInstance, opts: SoapPluginOptions):
       return { body: faultFromThrown(e).toEnvelope(), fault: true };
     }
     try {
-      // Order as GXF's interceptors (§5): headers, caller vs organisation, XSD, then the endpoint.
+      // Order as GXF's interceptors (docs/gxf.md#soap-headers): headers, caller vs organisation, XSD, then the endpoint.
       const h = readHeaders(parsed.headers);
       // The organisation in the header must be the authenticated one (certificate CN or API token), as GXF's 301.
       const caller = callerOf(request);

@@ -1,6 +1,6 @@
 /**
- * XSD validation of SOAP bodies against GXF's smart-metering schemas (STACK-NOTES §3.5: libxml2 compiled to
- * WASM, schema compiled once, a body element validated in place in tens of microseconds).
+ * XSD validation of SOAP bodies against GXF's smart-metering schemas (libxml2-wasm: libxml2
+ * compiled to WASM, schema compiled once, a body element validated in place in tens of microseconds).
  *
  * The schemas are the files in ./wsdl/schemas, unchanged. They import each other by relative file name, so they
  * are handed to libxml2 through an in-memory input provider under a private URL scheme; nothing is read from the

@@ -10,7 +10,7 @@ import { VERSION } from '../../version.ts';
 
 export const SOAP_BASE_PATH = '/osgp-adapter-ws-smartmetering/smartMetering';
 
-/** Service path segment -> WSDL file (GXF-SEMANTICS §2; notification describes the client's own callback). */
+/** Service path segment -> WSDL file (docs/gxf.md#soap-contract; notification describes the client's own callback). */
 export const SERVICES = {
   adhocService: 'SmartMeteringAdhoc.wsdl',
   bundleService: 'SmartMeteringBundle.wsdl',

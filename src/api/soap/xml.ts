@@ -1,6 +1,6 @@
 /**
  * Namespaces and small XML helpers for the GXF-compatible SOAP interface.
- * Namespace URIs: GXF-SEMANTICS §2 (all schemas elementFormDefault="qualified").
+ * Namespace URIs: docs/gxf.md#soap-contract (all schemas elementFormDefault="qualified").
  */
 import { XmlElement, type XmlTreeNode } from 'libxml2-wasm';
 
@@ -18,7 +18,7 @@ export const NS = {
   notification: 'http://www.opensmartgridplatform.org/schemas/smartmetering/sm-notification/2014/10',
 } as const;
 
-/** Clark notation "{namespace}local", the dispatch key of an operation (GXF-SEMANTICS §2: payload root QName). */
+/** Clark notation "{namespace}local", the dispatch key of an operation (docs/gxf.md#soap-contract: payload root QName). */
 export function clark(namespaceUri: string, localName: string): string {
   return `{${namespaceUri}}${localName}`;
 }

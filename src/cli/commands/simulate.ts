@@ -62,7 +62,7 @@ export function register(program: Command): void {
     .option('--garbage-from <n>', 'fault: answer garbage from the Nth APDU of a connection on', int('--garbage-from'))
     .option('--method-error <spec>', 'fault: answer CLASS:OBIS:METHOD with Action-Result RESULT, e.g. 72:0-1:24.1.0.255:8:250')
     .addHelpText('after', `
-Defaults are the documented test values (DLMS-NOTES §1/§13): EK ${TEST_KEYS.ek}, AK ${TEST_KEYS.ak},
+Defaults are the documented test values (docs/dlms.md#test-vectors): EK ${TEST_KEYS.ek}, AK ${TEST_KEYS.ak},
 KEK ${TEST_KEYS.mk}, system title ${TEST_KEYS.systemTitle}; meter i of a fleet has the system title + i.
 The --state file stores simulated keys in clear; never point a real meter's keys at it.`)
     .action(async (o: {

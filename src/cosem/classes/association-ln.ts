@@ -1,4 +1,4 @@
-/** Class 15 "Association LN", versions 1 and 2 (DLMS-NOTES §6: method 1 reply_to_HLS_authentication). */
+/** Class 15 "Association LN", versions 1 and 2 (docs/dlms.md#hls5-gmac: method 1 reply_to_HLS_authentication). */
 import { type AttributeDef, type MethodDef, defineClass, LOGICAL_NAME } from '../model.ts';
 
 const attributesV1: AttributeDef[] = [

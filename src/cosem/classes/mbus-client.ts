@@ -1,7 +1,7 @@
 /**
- * Class 72 "M-Bus client", versions 0 and 1 (DLMS-NOTES §9). GXF reads attribute 14 on version-0 gateways too
- * (DSMR 4.2.2), so attributes 13 and 14 are declared for both versions. Attributes 1-4 and 10-13 are from memory
- * of the Blue Book (DLMS-NOTES §9 "verify"); 5-9 and 14 and all methods are what GXF uses.
+ * Class 72 "M-Bus client", versions 0 and 1 (docs/dlms.md#m-bus-client-class-72). GXF reads attribute 14 on version-0 gateways too
+ * (DSMR 4.2.2), so attributes 13 and 14 are declared for both versions. Attributes 1-4 and 10-13 follow the
+ * M-Bus client class of IEC 62056-6-2 (Blue Book); 5-9 and 14 and all methods are what GXF uses (docs/dlms.md#m-bus-client-class-72).
  */
 import { ErrorCode, MeterfabricError } from '../../errors.ts';
 import { type AttributeDef, type MethodDef, defineClass, LOGICAL_NAME } from '../model.ts';
@@ -29,7 +29,7 @@ const methods: MethodDef[] = [
   { id: 3, name: 'capture', parameter: ['integer', 'unsigned'], optional: true },
   { id: 4, name: 'reset_alarm', parameter: ['integer', 'unsigned'], optional: true },
   { id: 5, name: 'synchronize_clock', parameter: ['integer', 'unsigned'], optional: true },
-  { id: 6, name: 'data_send', parameter: 'array', description: 'array of structure{DIB, VIB, data} (DLMS-NOTES §10.3)' },
+  { id: 6, name: 'data_send', parameter: 'array', description: 'array of structure{DIB, VIB, data} (docs/dlms.md#data-send)' },
   { id: 7, name: 'set_encryption_key', parameter: 'octet-string', description: 'octet-string(16) plain key, empty = disable' },
   { id: 8, name: 'transfer_key', parameter: 'octet-string', description: 'octet-string(16) DSMR 4.2.2 or (30) SMR 5 blob' },
 ];

@@ -1,4 +1,4 @@
-/** Class 64 "Security setup", versions 0 and 1 (DLMS-NOTES §11: method 2 global_key_transfer). */
+/** Class 64 "Security setup", versions 0 and 1 (docs/dlms.md#global-key-transfer-class-64: method 2 global_key_transfer). */
 import { type AttributeDef, type MethodDef, defineClass, LOGICAL_NAME } from '../model.ts';
 
 const attributesV0: AttributeDef[] = [
@@ -37,5 +37,5 @@ export const SecuritySetupClassV1 = defineClass({
   ],
 });
 
-/** key_id values of global_key_transfer (DLMS-NOTES §11). */
+/** key_id values of global_key_transfer (docs/dlms.md#global-key-transfer-class-64). */
 export { GlobalKeyId } from '../../dlms/security/global-key-transfer.ts';

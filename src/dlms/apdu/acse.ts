@@ -1,5 +1,5 @@
 /**
- * ACSE APDUs (BER): AARQ, AARE, RLRQ, RLRE for LN referencing with and without ciphering (DLMS-NOTES §3).
+ * ACSE APDUs (BER): AARQ, AARE, RLRQ, RLRE for LN referencing with and without ciphering (docs/dlms.md#association-acse).
  * User-information is carried as the raw xDLMS APDU bytes (plain InitiateRequest/Response, glo-initiate-*, or a
  * ConfirmedServiceError); callers decode or decipher it.
  */
@@ -10,7 +10,7 @@ export const AcseTag = { AARQ: 0x60, AARE: 0x61, RLRQ: 0x62, RLRE: 0x63 } as con
 /** Application context name 2.16.756.5.8.1.x: last arc. */
 export const ApplicationContextName = { LN: 1, SN: 2, LN_CIPHERED: 3, SN_CIPHERED: 4 } as const;
 
-/** Mechanism name 2.16.756.5.8.2.x: last arc (DLMS-NOTES §3; 2-4, 6, 7 from memory). */
+/** Mechanism name 2.16.756.5.8.2.x: last arc (IEC 62056-5-3; docs/dlms.md#association-acse). */
 export const MechanismName = {
   NONE: 0,
   LLS: 1,
@@ -285,7 +285,7 @@ export class Aare implements AareFields {
     return this.result === AssociationResult.ACCEPTED;
   }
 
-  /** Accepted with diagnostic 14: the client continues with HLS pass 3 (DLMS-NOTES §3, §6). */
+  /** Accepted with diagnostic 14: the client continues with HLS pass 3 (docs/dlms.md#association-acse, #hls5-gmac). */
   get authenticationRequired(): boolean {
     return this.resultSourceDiagnostic.source === 'acse-service-user' && this.resultSourceDiagnostic.value === AcseServiceUserDiagnostic.AUTHENTICATION_REQUIRED;
   }
@@ -373,7 +373,7 @@ function encodeRelease(tag: number, reason: number | undefined, userInfo: Buffer
   return tlv(tag, Buffer.concat(parts));
 }
 
-/** RLRQ `62 03 80 01 00` (reason normal), sent plain (DLMS-NOTES §3). */
+/** RLRQ `62 03 80 01 00` (reason normal), sent plain (docs/dlms.md#association-acse). */
 export class Rlrq {
   readonly reason?: number;
   readonly userInformation?: Buffer;
@@ -405,7 +405,7 @@ export class Rlrq {
 }
 
 /**
- * RLRE `63 03 80 01 00`. Decoding is lenient (DLMS-NOTES §3): some meters append user-information with wrong BER
+ * RLRE `63 03 80 01 00`. Decoding is lenient (docs/dlms.md#association-acse): some meters append user-information with wrong BER
  * lengths, so anything after a readable reason that does not parse is ignored; only a wrong tag is an error.
  */
 export class Rlre {

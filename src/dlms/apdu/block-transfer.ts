@@ -1,5 +1,5 @@
 /**
- * GET block transfer (DLMS-NOTES §8): concatenate raw-data of all blocks, then decode; acknowledge block n with
+ * GET block transfer (docs/dlms.md#block-transfer): concatenate raw-data of all blocks, then decode; acknowledge block n with
  * get-request-next(n). Sans-IO: the client feeds responses in and gets the next request out.
  */
 import { ErrorCode, MeterfabricError } from '../../errors.ts';

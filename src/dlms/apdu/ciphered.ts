@@ -1,5 +1,5 @@
 /**
- * Containers of ciphered APDUs (DLMS-NOTES §5), without the crypto (that is src/dlms/security/glo.ts):
+ * Containers of ciphered APDUs (docs/dlms.md#ciphering), without the crypto (that is src/dlms/security/glo.ts):
  *   glo-ciphered:          tag | A-XDR length | SC | IC(4) | ciphertext-or-plaintext ‖ T(12)
  *   general-glo-ciphering: DB | len ST | ST | A-XDR length | SC | IC(4) | ...
  *   general-ded-ciphering: DC | the same fields, enciphered with the dedicated key instead of the global one
@@ -8,7 +8,7 @@
  */
 import { ByteReader, checkUint, decodeError, encodeAxdrLength, encodeError, u32be } from '../bytes.ts';
 
-/** Plain xDLMS tag → its glo-ciphered tag (DLMS-NOTES §5). */
+/** Plain xDLMS tag → its glo-ciphered tag (docs/dlms.md#ciphering). */
 export const GLO_TAG_FOR: ReadonlyMap<number, number> = new Map([
   [0xc0, 0xc8], // get-request
   [0xc1, 0xc9], // set-request
@@ -27,7 +27,7 @@ export const PLAIN_TAG_FOR: ReadonlyMap<number, number> = new Map([...GLO_TAG_FO
 export const GENERAL_GLO_CIPHERING_TAG = 0xdb;
 export const GENERAL_DED_CIPHERING_TAG = 0xdc;
 
-/** Dedicated-key ciphered tags: recognised but not used by GXF (DLMS-NOTES §5). */
+/** Dedicated-key ciphered tags: recognised but not used by GXF (docs/dlms.md#ciphering). */
 export const DED_TAGS: ReadonlySet<number> = new Set([0xd0, 0xd1, 0xd2, 0xd3, 0xd4, 0xd5, 0xd7, 0xdc]);
 
 export function isGloTag(tag: number): boolean {

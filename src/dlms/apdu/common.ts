@@ -1,5 +1,5 @@
 /**
- * Pieces shared by the xDLMS services (DLMS-NOTES §8): invoke-id-and-priority, attribute and method descriptors,
+ * Pieces shared by the xDLMS services (docs/dlms.md#xdlms-services): invoke-id-and-priority, attribute and method descriptors,
  * Data-Access-Result and Action-Result codes, Get-Data-Result.
  */
 import { type DlmsData, encodeData, readData } from '../axdr.ts';
@@ -98,7 +98,7 @@ export function readAccessSelection(r: ByteReader): AccessSelection | undefined 
   return readOptional(r, 'access-selection', () => ({ selector: r.u8('access selector'), parameters: readData(r) }));
 }
 
-/** OPTIONAL fields are a presence byte 00/01 (DLMS-NOTES §8). */
+/** OPTIONAL fields are a presence byte 00/01 (docs/dlms.md#xdlms-services). */
 export function readOptional<T>(r: ByteReader, field: string, read: () => T): T | undefined {
   const present = r.u8(`${field} presence`);
   if (present === 0) return undefined;
@@ -111,7 +111,7 @@ export function sameAttribute(a: AttributeDescriptor, b: AttributeDescriptor): b
 }
 
 // ---------------------------------------------------------------------------------------------------------------
-// Result codes (DLMS-NOTES §8). Values missing here are still carried as numbers.
+// Result codes (docs/dlms.md#result-codes). Values missing here are still carried as numbers.
 
 export const DataAccessResult = {
   SUCCESS: 0,

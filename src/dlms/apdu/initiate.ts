@@ -1,12 +1,12 @@
 /**
- * xDLMS InitiateRequest / InitiateResponse and the conformance block (DLMS-NOTES §4). Carried in the
+ * xDLMS InitiateRequest / InitiateResponse and the conformance block (docs/dlms.md#initiate-and-conformance). Carried in the
  * user-information of AARQ/AARE, plain or glo-ciphered.
  */
 import { ByteReader, checkUint, decodeError, encodeAxdrLength, encodeError, u16be } from '../bytes.ts';
 import { readOptional } from './common.ts';
 import { ApduTag } from './services.ts';
 
-/** Conformance bit numbers: bit n is in byte n/8 with mask 0x80 >> (n % 8) (DLMS-NOTES §4). */
+/** Conformance bit numbers: bit n is in byte n/8 with mask 0x80 >> (n % 8) (docs/dlms.md#initiate-and-conformance). */
 export const CONFORMANCE_BITS = {
   'general-protection': 1,
   'general-block-transfer': 2,
@@ -90,7 +90,7 @@ export class Conformance {
   }
 }
 
-/** `00 1E 1D`: the set negotiated in the worked example (DLMS-NOTES §4). */
+/** `00 1E 1D`: the set negotiated in the worked example (docs/dlms.md#initiate-and-conformance). */
 export const CONFORMANCE_LN_DEFAULT = Conformance.fromValue(0x001e1d);
 
 /** `5F 1F 04 00 <3 bytes>`: [APPLICATION 31] BIT STRING of 24 bits, 0 unused. */

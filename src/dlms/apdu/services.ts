@@ -1,5 +1,5 @@
 /**
- * xDLMS services with logical-name referencing (DLMS-NOTES §8): GET (normal, next, with-list; responses normal,
+ * xDLMS services with logical-name referencing (docs/dlms.md#xdlms-services): GET (normal, next, with-list; responses normal,
  * with-datablock, with-list), SET normal, ACTION normal, exception-response (D8) and confirmed-service-error (0E).
  * Immutable objects: `static decode(bytes)` checks the whole APDU, `encode()` produces it.
  */
@@ -485,7 +485,7 @@ export const InitiateError = {
 const cseServiceNames = new Map<number, string>(Object.entries(ConfirmedServiceErrorService).map(([k, v]) => [v, k]));
 const errorClassNames = new Map<number, string>(Object.entries(ServiceErrorClass).map(([k, v]) => [v, k]));
 
-/** `0E <service> <error class> <value>` (DLMS-NOTES §3 AARE user-information, §12). */
+/** `0E <service> <error class> <value>` (in the AARE user-information: docs/dlms.md#association-acse, #errors-and-rejects). */
 export class ConfirmedServiceError {
   readonly service: number;
   readonly errorClass: number;

@@ -1,5 +1,5 @@
 /**
- * Glo-ciphering with security suite 0 (DLMS-NOTES §5): AES-128-GCM, 12-byte tag, IV = sender system title ‖ IC.
+ * Glo-ciphering with security suite 0 (docs/dlms.md#ciphering): AES-128-GCM, 12-byte tag, IV = sender system title ‖ IC.
  *   SC 0x30 (authenticated encryption): C = GCM(EK, IV, plaintext), AAD = SC ‖ AK
  *   SC 0x10 (authentication only):      plaintext in clear, T = GMAC(EK, IV, AAD = SC ‖ AK ‖ plaintext)
  */

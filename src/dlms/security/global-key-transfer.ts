@@ -1,5 +1,5 @@
 /**
- * Class 64 security setup, method 2 global_key_transfer (DLMS-NOTES §11):
+ * Class 64 security setup, method 2 global_key_transfer (docs/dlms.md#global-key-transfer-class-64):
  * array[n] of structure{ key_id enum, key_wrapped octet-string(24) }, key_wrapped = RFC 3394 under the master key.
  */
 import { type DlmsData, Data } from '../axdr.ts';

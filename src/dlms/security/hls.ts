@@ -1,5 +1,5 @@
 /**
- * HLS5-GMAC pass 3/4 (DLMS-NOTES §6):
+ * HLS5-GMAC pass 3/4 (docs/dlms.md#hls5-gmac):
  *   f(StoC) = 10 ‖ IC_c ‖ GMAC12(EK, IV = ST_client ‖ IC_c, AAD = 10 ‖ AK ‖ StoC)   (client → meter)
  *   f(CtoS) = 10 ‖ IC_m ‖ GMAC12(EK, IV = ST_meter  ‖ IC_m, AAD = 10 ‖ AK ‖ CtoS)   (meter → client)
  */

@@ -1,4 +1,4 @@
-/** RFC 3394 AES key wrap with the default IV A6A6A6A6A6A6A6A6 (DLMS-NOTES §11), via node:crypto id-aes128-wrap. */
+/** RFC 3394 AES key wrap with the default IV A6A6A6A6A6A6A6A6 (docs/dlms.md#global-key-transfer-class-64), via node:crypto id-aes128-wrap. */
 import { createCipheriv, createDecipheriv } from 'node:crypto';
 import { checkKey, decipherError, keyError } from './crypto.ts';
 

@@ -1,5 +1,5 @@
 /**
- * M-Bus key material for class 72 (DLMS-NOTES §10). The wrapping key is the G-meter's M-Bus Default key; the
+ * M-Bus key material for class 72 (docs/dlms.md#m-bus-key-transfer). The wrapping key is the G-meter's M-Bus Default key; the
  * format follows the GATEWAY's protocol.
  *   DSMR 4.2.2: blob = AES-128-CBC(Default key, IV 0, no padding)(new key)                         16 bytes
  *   SMR 5.x:    IV = ident(4, BCD byte-reversed) ‖ manuf(2, byte-reversed) ‖ 0x50 ‖ 0x03 ‖ KCC(4)
@@ -15,10 +15,10 @@ export const DSMR4_TRANSFER_KEY_LENGTH = 16;
 export const SMR5_TRANSFER_KEY_LENGTH = 30;
 const SMR5_TAG_LENGTH = 8;
 
-/** SMR5 key ids inside P (DLMS-NOTES §10.1). */
+/** SMR5 key ids inside P (docs/dlms.md#transfer-key-blob). */
 export const MbusKeyId = { USER_KEY: 0, FIRMWARE_UPDATE_AUTHENTICATION_KEY: 1, P0_KEY: 2 } as const;
 
-/** GXF constants in the SMR5 IV, not read from attributes 8/9 (DLMS-NOTES §10.1). */
+/** GXF constants in the SMR5 IV, not read from attributes 8/9 (docs/dlms.md#transfer-key-blob). */
 const SMR5_IV_VERSION = 0x50;
 const SMR5_IV_MEDIUM_GAS = 0x03;
 
@@ -112,7 +112,7 @@ export function unwrapSmr5TransferKey(p: { defaultKey: Buffer; blob: Buffer; ide
 }
 
 // ---------------------------------------------------------------------------------------------------------------
-// data_send (class 72 method 6) carrying an SMR5 blob (DLMS-NOTES §10.3)
+// data_send (class 72 method 6) carrying an SMR5 blob (docs/dlms.md#data-send)
 
 export const MBUS_KEY_EXCHANGE_DIB = Buffer.from([0x0d]);
 export const MBUS_KEY_EXCHANGE_VIB = Buffer.from([0xfd, 0x19]);

@@ -1,7 +1,7 @@
 /**
  * Every operation end to end through the SOAP interface with the fake platform: the request element becomes the
  * catalogue payload (src/platform/operations.ts), the stored result becomes GXF's response element, and both
- * the AsyncResponse and the final response validate against the XSDs. Names, typos included: GXF-SEMANTICS §2.
+ * the AsyncResponse and the final response validate against the XSDs. Names, typos included: docs/gxf.md#names-and-namespaces.
  */
 import { test, after } from 'node:test';
 import assert from 'node:assert/strict';
@@ -256,7 +256,7 @@ for (const c of cases) {
   });
 }
 
-// Strict family (GXF-SEMANTICS §4): a NOT OK becomes the stored fault; lenient ones answer NOT OK.
+// Strict family (docs/gxf.md#result-families): a NOT OK becomes the stored fault; lenient ones answer NOT OK.
 for (const c of cases) {
   const lenient = c.name === 'SetMbusUserKeyByChannel' || c.name === 'SetKeyOnGMeter';
   test(`${c.name} NOT OK: ${lenient ? 'lenient, Result NOT OK' : 'strict, the stored error as a FunctionalFault'}`, async () => {

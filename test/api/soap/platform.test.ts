@@ -97,7 +97,7 @@ for (const engine of engines) {
       const notOk = await soap(CONFIGURATION, ORG, poll('conf', 'SetMbusUserKeyByChannelAsyncRequest', badUid));
       assert.equal(notOk.status, 200);
       assert.equal(notOk.text('//conf:Result'), 'NOT OK');
-      // Another organisation cannot read it (GXF §19 #10): 405.
+      // Another organisation cannot read it (docs/gxf.md#where-meterfabric-differs item 10): 405.
       const foreign = await soap(CONFIGURATION, 'org-b', poll('conf', 'SetMbusUserKeyByChannelAsyncRequest', badUid));
       assert.equal(foreign.text('//c:FunctionalFault/c:Code'), '405');
     });

@@ -1,6 +1,6 @@
 /**
  * RetrievePushNotificationAlarm (monitoring) and GetPushNotificationAlarm (configuration) over a stored pushed
- * alarm (PUSH-NOTES §4.1 step 5): responses valid against the XSDs, only XSD AlarmType names shown, lookup by
+ * alarm (docs/push.md#reading-a-stored-alarm): responses valid against the XSDs, only XSD AlarmType names shown, lookup by
  * correlation id and organisation.
  */
 import { test, after } from 'node:test';

@@ -1,6 +1,6 @@
 /**
  * The GXF-compatible SOAP interface against a fake platform: literal envelopes in, XSD-valid envelopes out.
- * Shapes and rules: GXF-SEMANTICS §2-§6, §12-§17.
+ * Shapes and rules: docs/gxf.md (SOAP contract to faults, and the M-Bus operations).
  */
 import { test, after } from 'node:test';
 import assert from 'node:assert/strict';
@@ -255,7 +255,7 @@ test('lenient family: SetMbusUserKeyByChannel NOT OK is a Result without Descrip
   assertValid(reply);
   assert.equal(reply.text('/s:Envelope/s:Body/conf:SetMbusUserKeyByChannelResponse/conf:Result'), 'NOT OK');
   assert.equal(reply.count('//conf:Description'), 0);
-  // Retrieval does not delete (GXF-SEMANTICS §3.3): the same answer again.
+  // Retrieval does not delete (docs/gxf.md#response-storage): the same answer again.
   const again = await post(app, pollEnvelope('conf', 'SetMbusUserKeyByChannelAsyncRequest', uid));
   assert.equal(again.body, reply.body);
 });
@@ -357,7 +357,7 @@ test('DeleteResponseData removes a stored response; afterwards it is unknown (40
   assertFunctionalFault(again, { code: 405, message: 'CorrelationUid is unknown.', component: 'WS_SMART_METERING' });
 });
 
-test('dispatch is by the payload QName, not by the service path (GXF-SEMANTICS §2)', async () => {
+test('dispatch is by the payload QName, not by the service path (docs/gxf.md#soap-contract)', async () => {
   const reply = await post(app, setMbusUserKey('4'), 'installationService');
   assert.equal(reply.status, 200);
   assert.equal(reply.count('/s:Envelope/s:Body/conf:SetMbusUserKeyByChannelAsyncResponse'), 1);

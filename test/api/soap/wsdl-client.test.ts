@@ -166,7 +166,7 @@ const IMPLEMENTED: Record<string, string[]> = {
   installationService: ['AddDevice', 'CoupleMbusDevice', 'DecoupleMbusDevice', 'CoupleMbusDeviceByChannel', 'DecoupleMbusDeviceByChannel'],
   adhocService: ['ScanMbusChannels'],
 };
-// The Get…Response operation of each request operation, as the WSDL names it (typos included, GXF-SEMANTICS §2).
+// The Get…Response operation of each request operation, as the WSDL names it (typos included, docs/gxf.md#names-and-namespaces).
 const POLL_OPERATION: Record<string, string> = {
   SetMbusUserKeyByChannel: 'GetSetMbusUserKeyByChannelResponse',
   SetKeyOnGMeter: 'GetSetKeyOnGMeterResponse',
@@ -225,7 +225,7 @@ test('commonService: DeleteResponseData through its WSDL', async () => {
   const uid = `test-org|||${GATEWAY}|||20261124033000123|||delete-me`;
   platform.submitted.push({ correlationUid: uid, organisationIdentification: 'test-org', userName: 'u', applicationName: 'a', deviceIdentification: GATEWAY, messageType: 'SCAN_MBUS_CHANNELS', payload: {}, channel: 'SOAP' });
   platform.complete(uid, 'OK', { data: { channels: [] } });
-  // The Common WSDL declares no soap:header (GXF-SEMANTICS §2 quirks), yet the headers are still required.
+  // The Common WSDL declares no soap:header (a WSDL quirk, docs/gxf.md#names-and-namespaces), yet the headers are still required.
   assert.deepEqual(op.headers, []);
   op.headers = ACTION_HEADERS;
   const reply = await call(op, uid);

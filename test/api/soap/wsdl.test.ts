@@ -1,6 +1,6 @@
 /**
  * The WSDLs and XSDs are served unchanged apart from the address, the schema location and the version in the
- * header comment (GXF-SEMANTICS §2),
+ * header comment (docs/gxf.md#soap-contract),
  * and responses are cross-checked with xmllint (Debian libxml2-utils) when it is installed.
  */
 import { test, after } from 'node:test';

@@ -6,19 +6,19 @@ import { Aare, Aarq, ActionResponseNormal, InitiateRequest, InitiateResponse, de
 import { isMeterfabricError } from '../../../src/errors.ts';
 
 const h = (s: string) => Buffer.from(s.replace(/\s+/g, ''), 'hex');
-// DLMS-NOTES §1 keys of the worked example
+// The test keys (docs/dlms.md#roles-addresses-and-keys)
 const keys = { ek: h('000102030405060708090A0B0C0D0E0F'), ak: h('D0D1D2D3D4D5D6D7D8D9DADBDCDDDEDF') };
 const CLIENT = h('2020200000000001');
 const METER = h('4B464D1020000001');
 const is230 = (e: unknown) => isMeterfabricError(e) && e.code === 230;
 
-test('IV = sender system title ‖ invocation counter (DLMS-NOTES §5)', () => {
+test('IV = sender system title ‖ invocation counter (docs/dlms.md#ciphering)', () => {
   assert.deepEqual(gloIv(CLIENT, 7), h('20 20 20 00 00 00 00 01 00 00 00 07'));
   assert.deepEqual(gloIv(METER, 0x6a), h('4B464D1020000001 0000006A'));
   assert.throws(() => gloIv(h('2020'), 1), (e: unknown) => isMeterfabricError(e) && e.code === 802);
 });
 
-test('ciphering worked example of DLMS-NOTES §5: GET attribute 14 at IC 7 and its response at IC 0x6A', () => {
+test('ciphering worked example (docs/dlms.md#ciphering): GET attribute 14 at IC 7 and its response at IC 0x6A', () => {
   const plaintext = h('C0 01 C1 00 48 00 01 18 01 00 FF 0E 00');
   const wire = h('C8 1E 30 00000007 1024F50A454A94AD83E3154506 60CF506324086D4B0018010A');
   assert.deepEqual(gloEncrypt({ plaintext, systemTitle: CLIENT, invocationCounter: 7, keys }), wire);
@@ -28,7 +28,7 @@ test('ciphering worked example of DLMS-NOTES §5: GET attribute 14 at IC 7 and i
   assert.deepEqual(gloEncrypt({ plaintext: h('C4 01 C1 00 16 04'), systemTitle: METER, invocationCounter: 0x6a, keys }), response);
 });
 
-test('glo-initiate-request/response inside the ciphered AARQ/AARE of DLMS-NOTES §3 decipher to the listed plaintexts', () => {
+test('glo-initiate-request/response inside the ciphered AARQ/AARE of docs/dlms.md#association-acse decipher to the listed plaintexts', () => {
   const aarq = Aarq.decode(h(`60 5D A1 09 06 07 60 85 74 05 08 01 03 A6 0A 04 08 20 20 20 00 00 00 00 01 8A 02 07 80
     8B 07 60 85 74 05 08 02 05 AC 12 80 10 39 57 8D 1F A8 8D B0 26 8A 50 E6 EB 36 BA 13 AC
     BE 23 04 21 21 1F 30 00 00 00 01 69 73 44 08 F1 3A 2E 78 19 5F ED 01 4A 64 A4 CC 40 66 99 21 B3 A9 7E A6 D4 9C`));
@@ -48,7 +48,7 @@ test('glo-initiate-request/response inside the ciphered AARQ/AARE of DLMS-NOTES 
   assert.equal(InitiateResponse.decode(resp.plaintext).serverMaxReceivePduSize, 0xffff);
 });
 
-test('HLS5-GMAC pass 3/4 of DLMS-NOTES §6: f(StoC) at IC 2, f(CtoS) at IC 101, and their ciphered carriers', () => {
+test('HLS5-GMAC pass 3/4 of docs/dlms.md#hls5-gmac: f(StoC) at IC 2, f(CtoS) at IC 101, and their ciphered carriers', () => {
   const StoC = h('3DF8A90EAB9CEC934EAF9102FF933C5F');
   const CtoS = h('39578D1FA88DB0268A50E6EB36BA13AC');
   const fStoC = h('10 00000002 C778F319EA43B3F21E06DF3F');
@@ -77,7 +77,7 @@ test('HLS5-GMAC pass 3/4 of DLMS-NOTES §6: f(StoC) at IC 2, f(CtoS) at IC 101, 
   assert.deepEqual(action.returnData, { type: 'octet-string', value: fCtoS });
 });
 
-// DLMS-NOTES §13: ciphered wire APDUs of steps 5-10 with their plaintexts and ICs.
+// docs/dlms.md#worked-example: ciphered wire APDUs of steps 5-10 with their plaintexts and ICs.
 const steps: Array<[number, Buffer, number, string, string]> = [
   [5, CLIENT, 4,
     'C0 03 C1 05 0048 0001180100FF 05 00 0048 0001180100FF 06 00 0048 0001180100FF 07 00 0048 0001180100FF 08 00 0048 0001180100FF 09 00',
@@ -96,7 +96,7 @@ const steps: Array<[number, Buffer, number, string, string]> = [
 ];
 
 for (const [step, title, ic, plain, wire] of steps) {
-  test(`SetMbusUserKeyByChannel step ${step} (DLMS-NOTES §13): plaintext at IC ${ic} ciphers to the listed wire APDU and back`, () => {
+  test(`SetMbusUserKeyByChannel step ${step} (docs/dlms.md#worked-example): plaintext at IC ${ic} ciphers to the listed wire APDU and back`, () => {
     assert.deepEqual(gloEncrypt({ plaintext: h(plain), systemTitle: title, invocationCounter: ic, keys }), h(wire));
     const d = gloDecrypt(h(wire), { systemTitle: title, keys });
     assert.deepEqual(d.plaintext, h(plain));

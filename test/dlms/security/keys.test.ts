@@ -28,7 +28,7 @@ test('RFC 3394 §4.1 vector: 128-bit key wrapped with a 128-bit KEK', () => {
   assert.deepEqual(aesKeyUnwrap(kek, wrapped), h('00112233445566778899AABBCCDDEEFF'));
 });
 
-test('global key transfer worked example (DLMS-NOTES §11): new EK under KEK 0011..FF, parameter bytes', () => {
+test('global key transfer worked example (docs/dlms.md#global-key-transfer-class-64): new EK under KEK 0011..FF, parameter bytes', () => {
   const kek = h('00112233445566778899AABBCCDDEEFF');
   const ek = h('112233445566778899AABBCCDDEEFF00');
   const wrapped = h('8E7E7D1622071BABC582FF28D313EB1AAEBF1948095806DD');
@@ -136,7 +136,7 @@ test('key change counter: whole seconds since 2000-01-01T00:00:00 UTC, whatever 
   }
 });
 
-test('data_send parameter with an SMR 5 blob (DLMS-NOTES §10.3) encodes to the listed bytes and parses back', () => {
+test('data_send parameter with an SMR 5 blob (docs/dlms.md#data-send) encodes to the listed bytes and parses back', () => {
   const blob = h('3297A900C4C359DC65F4F1750BFF448561D15ED98776D9AAAF4A11C2EBBE');
   const bytes = Buffer.concat([h('01 01 02 03 09 01 0D 09 02 FD 19 09 1E'), blob]);
   assert.deepEqual(encodeData(mbusKeyDataSendParameter(blob)), bytes);

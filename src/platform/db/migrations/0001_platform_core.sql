@@ -1,13 +1,13 @@
 -- Platform core: organisations, devices, GXF's logical authorisation model, durable requests, responses,
 -- notifications, audit log, invocation counters and per-gateway exchange locks.
 
--- GXF-SEMANTICS §9.1: organisations with a platform function group (ADMIN | USER).
+-- docs/gxf.md#function-groups: organisations with a platform function group (ADMIN | USER).
 CREATE TABLE organisation (
   identification text PRIMARY KEY CHECK (length(identification) BETWEEN 1 AND 40 AND identification !~ ' '),
   name text NOT NULL,
   enabled boolean NOT NULL DEFAULT true,
   platform_function_group text NOT NULL DEFAULT 'USER' CHECK (platform_function_group IN ('ADMIN', 'USER')),
-  -- SendNotification target when a request names no ResponseUrl (GXF-SEMANTICS §8).
+  -- SendNotification target when a request names no ResponseUrl (docs/gxf.md#notifications).
   notification_url text,
   -- JSON webhook target for requests that came in over REST.
   webhook_url text,
@@ -46,7 +46,7 @@ CREATE TABLE device (
 CREATE UNIQUE INDEX device_gateway_channel ON device (gateway_device_identification, channel)
   WHERE gateway_device_identification IS NOT NULL AND channel IS NOT NULL;
 
--- GXF-SEMANTICS §9.1: device authorisations by function group (stored by name, not ordinal).
+-- docs/gxf.md#function-groups: device authorisations by function group (stored by name, not ordinal).
 CREATE TABLE device_authorisation (
   device_identification text NOT NULL REFERENCES device (device_identification) ON DELETE CASCADE,
   organisation_identification text NOT NULL REFERENCES organisation (identification),
@@ -57,7 +57,7 @@ CREATE TABLE device_authorisation (
 );
 CREATE INDEX device_authorisation_org ON device_authorisation (organisation_identification);
 
--- GXF-SEMANTICS §9.3: function group -> DeviceFunction. OWNER holds every function (also enforced in the check).
+-- docs/gxf.md#device-functions: function group -> DeviceFunction. OWNER holds every function (also enforced in the check).
 CREATE TABLE device_function_mapping (
   function_group text NOT NULL,
   device_function text NOT NULL,
@@ -112,7 +112,7 @@ CREATE INDEX request_org_created ON request (organisation_identification, create
 CREATE INDEX request_device_created ON request (device_identification, created_at DESC);
 CREATE INDEX request_open ON request (status) WHERE status <> 'DONE';
 
--- GXF-SEMANTICS §3.3 response_data: one row per correlationUid; retrieval does not delete.
+-- response_data (docs/gxf.md#response-storage): one row per correlationUid; retrieval does not delete.
 CREATE TABLE response_data (
   correlation_uid text PRIMARY KEY,
   organisation_identification text NOT NULL,
@@ -127,7 +127,7 @@ CREATE TABLE response_data (
 );
 CREATE INDEX response_data_created ON response_data (created_at);
 
--- GXF-SEMANTICS §8: the ResponseUrl given with a request overrides the organisation's notification URL.
+-- docs/gxf.md#notifications: the ResponseUrl given with a request overrides the organisation's notification URL.
 CREATE TABLE response_url (
   correlation_uid text PRIMARY KEY,
   response_url text NOT NULL,
@@ -170,7 +170,7 @@ CREATE TABLE audit_log (
 CREATE INDEX audit_log_correlation ON audit_log (correlation_uid);
 CREATE INDEX audit_log_org_at ON audit_log (organisation_identification, at DESC);
 
--- DLMS invocation counters (GXF-SEMANTICS §19 #19): a block is reserved and persisted before any value in it is used;
+-- DLMS invocation counters (docs/gxf.md#where-meterfabric-differs item 19): a block is reserved and persisted before any value in it is used;
 -- the stored value only grows.
 CREATE TABLE invocation_counter (
   counter_key text PRIMARY KEY,

@@ -1,4 +1,4 @@
--- Meter connection permits shared by every process on this database (GXF-SEMANTICS §10, throttling mode `shared`).
+-- Meter connection permits shared by every process on this database (docs/gxf.md#throttling, throttling mode `shared`).
 -- A row is one permit: open while released_at is NULL and expires_at lies ahead (the holder renews the lease while
 -- its connection stays open, so a killed process's permits free themselves). Released and expired rows stay one
 -- second longer because they still count towards the new-connections-per-second limit, then acquire sweeps them.

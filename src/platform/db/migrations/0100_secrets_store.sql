@@ -15,7 +15,7 @@ CREATE TABLE secret_kek (
 CREATE UNIQUE INDEX secret_kek_one_current ON secret_kek ((true)) WHERE status = 'CURRENT';
 
 -- One row per key version. Rows are never deleted; status moves NEW -> ACTIVE -> EXPIRED or NEW -> WITHDRAWN
--- (GXF-SEMANTICS §11.2). The id is the version and is bound into the AEAD associated data.
+-- (docs/gxf.md#key-lifecycle). The id is the version and is bound into the AEAD associated data.
 CREATE TABLE secret (
   id bigserial PRIMARY KEY,
   device_identification varchar(64) NOT NULL,
@@ -45,7 +45,7 @@ CREATE INDEX secret_by_device ON secret (device_identification, secret_type, id)
 CREATE INDEX secret_by_kek ON secret (kek_id);
 
 -- The platform's own RSA key pairs (keys that GXF clients send are encrypted to the public key,
--- GXF-SEMANTICS §11.3, §17, §18). The private key is enveloped like a secret.
+-- docs/gxf.md#key-transport, #adddevice, #replacekeys). The private key is enveloped like a secret.
 CREATE TABLE secret_platform_keypair (
   name text PRIMARY KEY,
   public_key_pem text NOT NULL,

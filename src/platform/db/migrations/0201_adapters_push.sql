@@ -1,4 +1,4 @@
--- Push notifications (PUSH-NOTES): the meter system title learned from AAREs lets ciphered SMR5 pushes be
+-- Push notifications (docs/push.md): the meter system title learned from AAREs lets ciphered SMR5 pushes be
 -- deciphered with the right E-meter's keys; their invocation counter must increase (replay protection).
 ALTER TABLE device ADD COLUMN meter_system_title text;
 CREATE INDEX device_meter_system_title ON device (meter_system_title) WHERE meter_system_title IS NOT NULL;
