@@ -7,7 +7,6 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { request as httpRequest } from 'node:http';
-import { request as httpsRequest } from 'node:https';
 import { execFile } from 'node:child_process';
 import { promisify } from 'node:util';
 import { mkdtempSync, rmSync, statSync, writeFileSync, readFileSync } from 'node:fs';
@@ -22,6 +21,7 @@ import { createKeyAndCsr, PlatformCa } from '../../src/platform/ca.ts';
 import { issueApiToken, issueSignInToken } from '../../src/platform/tokens.ts';
 import { PushListener } from '../../src/push/listener.ts';
 import { SOAP_BASE, xpathText } from '../support/e2e.ts';
+import { httpsCall } from '../support/https.ts';
 
 const run = promisify(execFile);
 const ORG = 'sec-org';
@@ -224,16 +224,7 @@ test('a client certificate with two CNs is refused, and the CA never issues one'
   const oneCn = await (await PlatformCa.open(pki)).issueOrganisationCertificate('acme', client.csrPem);
   const port = new URL(h.url!).port;
   const call = (cert: string, path: string, body?: string, headers: Record<string, string> = {}) =>
-    new Promise<{ status: number; body: string }>((resolve, reject) => {
-      const req = httpsRequest({ host: '127.0.0.1', port, path, method: body === undefined ? 'GET' : 'POST', ca, key: client.keyPem, cert, agent: false, servername: 'localhost', headers: { host: `localhost:${port}`, ...headers } }, (res) => {
-        let data = '';
-        res.setEncoding('utf8');
-        res.on('data', (c: string) => (data += c));
-        res.on('end', () => resolve({ status: res.statusCode ?? 0, body: data }));
-      });
-      req.on('error', reject);
-      req.end(body);
-    });
+    httpsCall(Number(port), body === undefined ? 'GET' : 'POST', path, { ca, key: client.keyPem, cert }, body, { host: `localhost:${port}`, ...headers }, 'localhost');
 
   const adminAsTwoCn = await call(twoCn, '/api/v1/admin/organisations');
   assert.equal(adminAsTwoCn.status, 401, adminAsTwoCn.body);

@@ -5,7 +5,6 @@
  */
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { request as httpsRequest } from 'node:https';
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -17,25 +16,8 @@ import { PlatformCa, createKeyAndCsr } from '../../../src/platform/ca.ts';
 import { FakePlatform } from './fake-platform.ts';
 import { readReply } from './helpers.ts';
 import { installTestSecurity } from '../../support/auth.ts';
+import { httpsCall, type ClientTls } from '../../support/https.ts';
 
-interface ClientTls {
-  ca: string;
-  key?: string;
-  cert?: string;
-}
-
-function httpsCall(port: number, method: string, path: string, tls: ClientTls, body = '', headers: Record<string, string> = {}): Promise<{ status: number; body: string }> {
-  return new Promise((resolve, reject) => {
-    const req = httpsRequest({ host: '127.0.0.1', port, path, method, ca: tls.ca, key: tls.key, cert: tls.cert, headers, agent: false }, (res) => {
-      let data = '';
-      res.setEncoding('utf8');
-      res.on('data', (c: string) => (data += c));
-      res.on('end', () => resolve({ status: res.statusCode ?? 0, body: data }));
-    });
-    req.on('error', reject);
-    req.end(body);
-  });
-}
 
 const envelope = (org: string) => `<s:Envelope xmlns:s="http://schemas.xmlsoap.org/soap/envelope/" xmlns:c="http://www.opensmartgridplatform.org/schemas/common/2014/10"
   xmlns:a="http://www.opensmartgridplatform.org/schemas/smartmetering/sm-adhoc/2014/10"><s:Header><c:OrganisationIdentification>${org}</c:OrganisationIdentification>
