@@ -5,14 +5,15 @@
  */
 import type { FastifyInstance } from 'fastify';
 import type { Queryable } from '../platform/db/db.ts';
-import { issueConsoleToken, revokeConsoleTokens } from './auth.ts';
+import { revokeConsoleTokens } from './auth.ts';
+import { issueApiToken } from '../platform/tokens.ts';
 
 export function consoleAdminRoutes(db: Queryable): (app: FastifyInstance) => void {
   return (app) => {
     app.post<{ Params: { id: string } }>('/organisations/:id/tokens', async (request, reply) => {
       const issuer = request.caller?.organisationIdentification ?? 'admin';
       reply.code(201);
-      return issueConsoleToken(db, request.params.id, `admin:${issuer}`);
+      return issueApiToken(db, request.params.id, `admin:${issuer}`);
     });
     app.delete<{ Params: { id: string } }>('/organisations/:id/tokens', async (request) => ({
       revoked: await revokeConsoleTokens(db, request.params.id),

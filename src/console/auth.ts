@@ -7,7 +7,7 @@ import { randomBytes } from 'node:crypto';
 import type { Queryable } from '../platform/db/db.ts';
 import { getOrganisation, type Organisation } from '../platform/inventory.ts';
 import { ErrorCode, MeterfabricError } from '../errors.ts';
-import { issueApiToken, organisationOfToken, revokeApiTokens, tokenHash } from '../platform/tokens.ts';
+import { revokeApiTokens, tokenHash } from '../platform/tokens.ts';
 
 /** Default session lifetime: one working day. */
 export const DEFAULT_SESSION_TTL_MS = 8 * 3600_000;
@@ -23,17 +23,12 @@ export interface ConsoleSession {
 const hash = tokenHash;
 const random = () => randomBytes(32).toString('base64url');
 
-/** Issues an API token for the organisation (the console signs in with API tokens). */
-export const issueConsoleToken = issueApiToken;
-
 /** Revokes every token of the organisation and ends its sessions; returns how many tokens were usable. */
 export async function revokeConsoleTokens(db: Queryable, organisationIdentification: string): Promise<number> {
   const n = await revokeApiTokens(db, organisationIdentification);
   await db.query('DELETE FROM console_session WHERE organisation_identification = $1', [organisationIdentification]);
   return n;
 }
-
-export { organisationOfToken };
 
 function checkEnabled(o: Organisation): void {
   if (!o.enabled) {

@@ -18,10 +18,10 @@ import { MessageType } from '../platform/operations.ts';
 import { getOrganisation, listOrganisations, updateOrganisation, findDevice, type Device } from '../platform/inventory.ts';
 import { certificateOrganisation } from '../api/rest/caller.ts';
 import { problem } from '../api/server.ts';
-import { redeemSignInToken, SIGN_IN_PREFIX } from '../platform/tokens.ts';
+import { issueApiToken, organisationOfToken, redeemSignInToken, SIGN_IN_PREFIX } from '../platform/tokens.ts';
 import { errorAnswer, publicText } from '../api/problems.ts';
 import {
-  DEFAULT_SESSION_TTL_MS, createSession, endSession, findSession, issueConsoleToken, organisationOfToken, revokeConsoleTokens, type ConsoleSession,
+  DEFAULT_SESSION_TTL_MS, createSession, endSession, findSession, revokeConsoleTokens, type ConsoleSession,
 } from './auth.ts';
 
 export interface ConsolePluginOptions {
@@ -363,7 +363,7 @@ export async function consolePlugin(app: FastifyInstance, opts: ConsolePluginOpt
       // Console tokens are issued by an ADMIN organisation and shown once.
       api.post<{ Params: { id: string } }>('/console/api/organisations/:id/console-tokens', async (request, reply) => {
         requireAdmin(request);
-        const issued = await issueConsoleToken(db, request.params.id, `console:${who(request).organisationIdentification}`);
+        const issued = await issueApiToken(db, request.params.id, `console:${who(request).organisationIdentification}`);
         return reply.code(201).send(issued);
       });
 

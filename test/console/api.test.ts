@@ -8,7 +8,7 @@ import assert from 'node:assert/strict';
 import type { InjectOptions, LightMyRequestResponse } from 'fastify';
 import { engines, engineOptions } from '../support/db.ts';
 import { startConsole, knownKeyEncodings, ORG_A, ORG_B, ADMIN, GW_A, GW_B, GM_A, type ConsoleFixture } from './helpers.ts';
-import { issueConsoleToken } from '../../src/console/auth.ts';
+import { issueApiToken } from '../../src/platform/tokens.ts';
 import { issueSignInToken } from '../../src/platform/tokens.ts';
 
 const bodies: string[] = [];
@@ -23,7 +23,7 @@ async function call(f: ConsoleFixture, opts: InjectOptions & { cookie?: string }
 }
 
 async function signIn(f: ConsoleFixture, org: string): Promise<string> {
-  const { token } = await issueConsoleToken(f.h.db, org);
+  const { token } = await issueApiToken(f.h.db, org);
   const res = await call(f, { method: 'POST', url: '/console/api/session', payload: { token } });
   assert.equal(res.statusCode, 200, res.body);
   const set = String(res.headers['set-cookie']);
@@ -44,7 +44,7 @@ for (const engine of engines) {
   test(`${engine}: console sign-in with a token sets an HttpOnly SameSite=Strict session cookie and stores only a hash`, engineOptions(engine), async () => {
     const f = await startConsole(engine);
     try {
-      const { token } = await issueConsoleToken(f.h.db, ORG_A);
+      const { token } = await issueApiToken(f.h.db, ORG_A);
       assert.match(token, /^mft_[A-Za-z0-9_-]{43}$/);
       const stored = await f.h.db.query<{ token_hash: string }>('SELECT token_hash FROM api_token');
       assert.equal(stored.rows.length, 1);
@@ -102,7 +102,7 @@ for (const engine of engines) {
       const b = await signIn(f, ORG_B);
       await f.h.db.query('UPDATE organisation SET enabled = false WHERE identification = $1', [ORG_B]);
       assert.equal((await call(f, { method: 'GET', url: '/console/api/gateways', cookie: b })).statusCode, 401);
-      const { token } = await issueConsoleToken(f.h.db, ORG_B);
+      const { token } = await issueApiToken(f.h.db, ORG_B);
       assert.equal((await call(f, { method: 'POST', url: '/console/api/session', payload: { token } })).statusCode, 403, 'a disabled organisation cannot sign in');
     } finally {
       await f.stop();
@@ -124,7 +124,7 @@ test('no visitor signs in without a token, from whatever address; a sign-in link
     assert.equal(first.statusCode, 200, first.body);
     assert.equal(first.json().via, 'SIGN_IN_LINK');
     assert.equal((await call(f, { method: 'POST', url: '/console/api/session', payload: { token: link } })).statusCode, 401, 'used once');
-    const { token } = await issueConsoleToken(f.h.db, ADMIN);
+    const { token } = await issueApiToken(f.h.db, ADMIN);
     const asAdmin = await call(f, { method: 'GET', url: '/console/api/organisations', headers: { authorization: `Bearer ${token}` } });
     assert.equal(asAdmin.statusCode, 200);
     assert.ok(asAdmin.json().organisations.length >= 3);

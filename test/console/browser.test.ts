@@ -11,7 +11,7 @@ import { join } from 'node:path';
 import { chromium, type BrowserContext } from 'playwright-core';
 import { requires, chromiumPath } from '../support/servers.ts';
 import { startConsole, knownKeyEncodings, ORG_A, GW_A, GM_A } from './helpers.ts';
-import { issueConsoleToken } from '../../src/console/auth.ts';
+import { issueApiToken } from '../../src/platform/tokens.ts';
 import { issueSignInToken } from '../../src/platform/tokens.ts';
 
 const ARTIFACTS = join(process.cwd(), 'test-artifacts', 'console');
@@ -25,7 +25,7 @@ test('in chromium: sign in, set the user key on channel 1, see OK, run a fleet r
     await f.app.listen({ host: '127.0.0.1', port: 0 });
     const address = f.app.server.address();
     const base = `http://127.0.0.1:${typeof address === 'object' && address ? address.port : 0}`;
-    const { token } = await issueConsoleToken(f.h.db, ORG_A);
+    const { token } = await issueApiToken(f.h.db, ORG_A);
 
     // A persistent context is how playwright takes a fresh --user-data-dir.
     context = await chromium.launchPersistentContext(profile, {
