@@ -48,7 +48,23 @@ export interface GatewayLink {
   readEncryptionKeyStatus(channel: number): Promise<number>;
   writeChannelIdentity(channel: number, values: Omit<ChannelElementValues, 'channel'>): Promise<void>;
   slaveDeinstall(channel: number): Promise<void>;
+  /** class 8 attribute 2 of 0-0:1.0.0.255 (SET) with a 12-byte COSEM date-time; throws when the meter answers anything but success */
+  setClock(dateTime: Buffer): Promise<void>;
+  /** class 15 attribute 2 (object_list) of the current association 0-0:40.0.0.255, as the meter sends it */
+  readObjectList(): Promise<ObjectListElement[]>;
   release(): Promise<void>;
+}
+
+/** One entry of an association's object_list (class 15 attribute 2), DLMS-native. */
+export interface ObjectListElement {
+  classId: number;
+  version: number;
+  /** 6 bytes, as the meter sends it */
+  logicalName: Buffer;
+  /** access_mode as the enum number the meter sends; access_selectors [] when the meter sends null-data */
+  attributeAccess: { attributeId: number; accessMode: number; accessSelectors: number[] }[];
+  /** access_mode as the number the meter sends (a class 15 version 0 boolean becomes 0 or 1) */
+  methodAccess: { methodId: number; accessMode: number }[];
 }
 
 export interface SecretPort {
@@ -79,6 +95,9 @@ export interface InventoryPort {
   mbusDevicesOnGateway(gatewayDeviceIdentification: string): Promise<MbusDeviceRecord[]>;
   /** Next SMR5 key change counter for an M-Bus device: strictly increasing, persisted before it is returned. */
   nextKeyChangeCounter(mbusDeviceIdentification: string, atLeast: number): Promise<number>;
+  /** The device's time zone (IANA id) as SynchronizeTime records it (GXF keeps it on the DLMS device), or undefined. */
+  getTimezone(deviceIdentification: string): Promise<string | undefined>;
+  setTimezone(deviceIdentification: string, timezone: string): Promise<void>;
 }
 
 export interface LinkFactory {

@@ -67,3 +67,12 @@ export async function getDeviceInstallation(q: Queryable, deviceIdentification: 
   }
   return out as DeviceInstallation;
 }
+
+/** Records the device's time zone (SynchronizeTime keeps it, as GXF keeps it on the DLMS device); other fields stay. */
+export async function setDeviceTimezone(q: Queryable, deviceIdentification: string, timezone: string): Promise<void> {
+  await q.query(
+    `INSERT INTO device_installation (device_identification, timezone) VALUES ($1, $2)
+     ON CONFLICT (device_identification) DO UPDATE SET timezone = EXCLUDED.timezone, updated_at = now()`,
+    [deviceIdentification, timezone],
+  );
+}
