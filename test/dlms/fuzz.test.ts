@@ -34,6 +34,18 @@ import { parseMbusDataSendParameter, unwrapDsmr4TransferKey, unwrapSmr5TransferK
 import { parseGlobalKeyTransferParameter } from '../../src/dlms/security/global-key-transfer.ts';
 import { decodeIdentificationNumber, manufacturerIdToText } from '../../src/cosem/mbus.ts';
 import { isMeterfabricError } from '../../src/errors.ts';
+import { cosemDateTimeInstant, dateTimeFromData, decodeDateTime } from '../../src/dlms/date-time.ts';
+import { decodeCaptureTime, decodeScalerUnit } from '../../src/dlms/scaler-unit.ts';
+import { decodeProfileBuffer, entryTimestamps, captureStep } from '../../src/dlms/profile.ts';
+import {
+  bufferSelectionFrom,
+  captureObject,
+  captureObjectsFromData,
+  CLOCK_TIME,
+  entryDescriptorFromData,
+  rangeDescriptorFromData,
+  selectBuffer,
+} from '../../src/dlms/selective-access.ts';
 
 const TOTAL = Number(process.env.FUZZ_ITERATIONS ?? 100_000);
 const SEED = Number(process.env.FUZZ_SEED ?? 0x5eed2026) >>> 0;
@@ -95,6 +107,8 @@ const APDUS = [
   'C0 02 C1 00 00 00 01',
   'C4 02 C1 01 00 00 00 02 01 0E',
   'C0 01 42 0007 0100630100FF 02 01 02 02 04 06 00000001 06 0000000A 12 0001 12 0000',
+  'C0 01 C1 0007 0100630100FF 02 01 01 02 04 02 04 12 0008 09 06 0000010000FF 0F 02 12 0000 09 0C 07DF0901FF00000000000000 09 0C 07DF0A01FF00000000000000 01 00',
+  'C0 01 C1 0007 0100630100FF 02 01 01 02 04 02 04 12 0008 09 06 0000010000FF 0F 02 12 0000 19 07EA010FFF00000000FFC400 19 07EA0110FF00000000FFC400 01 01 02 04 12 0003 09 06 0100010800FF 0F 02 12 0000',
   'D8 01 02',
   'D8 01 06 00 00 00 2A',
   '0E 01 06 02',
@@ -122,6 +136,29 @@ const CIPHERED = [
   { wire: h('C8 1E 30 00000007 1024F50A454A94AD83E3154506 60CF506324086D4B0018010A'), st: CLIENT },
   { wire: gloEncrypt({ plaintext: h('C4 01 C1 00 16 04'), systemTitle: METER, invocationCounter: 9, keys, securityControl: 0x10 }), st: METER },
 ];
+
+// Selective access, capture objects, buffers, scaler_unit and date-times (test/dlms/selective-access.test.ts, profile.test.ts).
+const PROFILE_DATA = [
+  '02 04 02 04 12 0008 09 06 0000010000FF 0F 02 12 0000 09 0C 07DF0901FF00000000000000 09 0C 07DF0A01FF00000000000000 01 00',
+  '02 04 02 04 12 0008 09 06 0000010000FF 0F 02 12 0000 19 07EA010FFF00000000FFC400 19 07EA0110FF00000000FFC400 01 02 02 04 12 0008 09 06 0000010000FF 0F 02 12 0000 02 04 12 0003 09 06 0100010800FF 0F 02 12 0000',
+  '02 04 02 04 12 0003 09 06 0100010800FF 0F 02 12 0000 06 00000002 06 00000003 01 00',
+  '02 04 06 00000001 06 0000000A 12 0001 12 0000',
+  '02 04 06 00000002 06 00000000 12 0002 12 0003',
+  '01 04 02 04 12 0008 09 06 0000010000FF 0F 02 12 0000 02 04 12 0001 09 06 0000600A02FF 0F 02 12 0000 02 04 12 0003 09 06 0100010800FF 0F 02 12 0000 02 04 12 0003 09 06 0100020800FF 0F 02 12 0000',
+  '01 03 02 04 09 0C 07DF0901FF000000000000 00 11 04 06 00000001 06 00000002 02 04 00 11 04 06 00000002 06 00000004 02 04 00 11 00 06 00000003 06 00000006',
+  '13 02 04 09 11 06 06 16 0C 07DF0901FF00000000000000 04 00000001 00000002',
+  '02 02 0F FD 16 1E',
+  '09 0C 07E0020FFF17000000FFC400',
+  '19 07EA0701FF0E22384EFF8880',
+].map(h);
+
+const FUZZ_COLUMNS = [CLOCK_TIME, captureObject(1, '0-0:96.10.2.255', 2), captureObject(3, '1-0:1.8.0.255', 2), captureObject(3, '1-0:2.8.0.255', 2)];
+const FUZZ_BUFFER = Array.from({ length: 4 }, (_, i) => [
+  Data.octetString(h(`07DF0901FF00${(i * 15).toString(16).padStart(2, '0')}0000000000`)),
+  Data.unsigned(4),
+  Data.doubleLongUnsigned(i + 1),
+  Data.doubleLongUnsigned(2 * i + 2),
+]);
 
 const LENGTH_BYTES = [0x00, 0x01, 0x7f, 0x80, 0x81, 0x82, 0x83, 0x84, 0x85, 0xff];
 
@@ -331,6 +368,40 @@ const targets: Target[] = [
       return out;
     },
   },
+  {
+    name: 'selective access, profile buffer, scaler_unit, date-time',
+    weight: 12,
+    seeds: PROFILE_DATA,
+    run: (b) => {
+      const out: unknown[] = [];
+      for (const f of [() => decodeDateTime(b), () => cosemDateTimeInstant(b)]) {
+        try {
+          out.push(f());
+        } catch (e) {
+          if (!isMeterfabricError(e)) throw e;
+        }
+      }
+      const d = decodeDataExact(b);
+      for (const f of [
+        () => rangeDescriptorFromData(d),
+        () => entryDescriptorFromData(d),
+        () => captureObjectsFromData(d),
+        () => decodeScalerUnit(d),
+        () => decodeCaptureTime(d),
+        () => dateTimeFromData(d),
+        () => entryTimestamps(decodeProfileBuffer(d, FUZZ_COLUMNS), FUZZ_COLUMNS, captureStep(900)),
+        () => selectBuffer(FUZZ_BUFFER, FUZZ_COLUMNS, bufferSelectionFrom({ selector: 1, parameters: d })),
+        () => selectBuffer(FUZZ_BUFFER, FUZZ_COLUMNS, bufferSelectionFrom({ selector: 2, parameters: d })),
+      ]) {
+        try {
+          out.push(f());
+        } catch (e) {
+          if (!isMeterfabricError(e)) throw e;
+        }
+      }
+      return out;
+    },
+  },
 ];
 
 const totalWeight = targets.reduce((s, t) => s + t.weight, 0);
@@ -373,6 +444,9 @@ test(`fuzz: every DLMS/COSEM decoder throws only MeterfabricError, never hangs o
 test('fuzz seeds are valid inputs, so mutations start from real APDUs and values', () => {
   for (const b of APDUS) assert.doesNotThrow(() => decodeApdu(b), b.toString('hex'));
   for (const b of DATA) assert.doesNotThrow(() => decodeDataExact(b), b.toString('hex'));
+  for (const b of PROFILE_DATA) assert.doesNotThrow(() => decodeDataExact(b), b.toString('hex'));
+  assert.equal(selectBuffer(FUZZ_BUFFER, FUZZ_COLUMNS, bufferSelectionFrom({ selector: 1, parameters: decodeDataExact(PROFILE_DATA[0]!) })).rows.length, 4);
+  assert.equal(decodeProfileBuffer(decodeDataExact(PROFILE_DATA[6]!), FUZZ_COLUMNS).length, 3);
   for (const c of CIPHERED) assert.doesNotThrow(() => gloDecrypt(c.wire, { systemTitle: c.st, keys }));
 });
 
