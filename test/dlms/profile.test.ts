@@ -1,6 +1,6 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { Data, decodeDataExact } from '../../src/dlms/axdr.ts';
+import { Data, type DlmsData, decodeDataExact, encodeData } from '../../src/dlms/axdr.ts';
 import {
   captureStep,
   columnIndex,
@@ -10,7 +10,8 @@ import {
   fillTimestamps,
   nextCaptureTime,
 } from '../../src/dlms/profile.ts';
-import { captureObject, CLOCK_TIME } from '../../src/dlms/selective-access.ts';
+import { bufferSelectionFrom, bufferToData, captureObject, CLOCK_TIME, rangeAccess, selectBuffer, timeRange } from '../../src/dlms/selective-access.ts';
+import { attributeDescriptor, DataBlockAssembler, decodeApdu, GetRequestNormal, GetResponseWithDataBlock, splitIntoDataBlocks } from '../../src/dlms/apdu/index.ts';
 import { isMeterfabricError } from '../../src/errors.ts';
 
 const h = (s: string) => Buffer.from(s.replace(/\s+/g, ''), 'hex');
@@ -93,4 +94,47 @@ test('compressed timestamps: previous + one capture period; leading nulls cannot
   assert.deepEqual(captureStep(900), { unit: 'seconds', seconds: 900 });
   decodeFails(() => captureStep(-1), /capture period/);
   decodeFails(() => entryTimestamps([], [captureObject(3, '1-0:1.8.0.255', 2)], captureStep(900)), /timestamp column/);
+});
+
+test('class 7 buffer read with a range descriptor over GET block transfer: literal request, blocks and entries', () => {
+  // Client: GET 1-0:99.1.0.255 attribute 2 for 2015-09-01 00:00..00:30 UTC, all columns
+  const request = new GetRequestNormal({
+    attribute: attributeDescriptor(7, '1-0:99.1.0.255', 2),
+    accessSelection: rangeAccess(timeRange({ from: new Date('2015-09-01T00:00:00Z'), to: new Date('2015-09-01T00:30:00Z') })),
+  });
+  const requestWire = h(`C0 01 C1 0007 0100630100FF 02 01 01
+    02 04 02 04 12 0008 09 06 0000010000FF 0F 02 12 0000 09 0C 07DF0901FF00000000000000 09 0C 07DF0901FF001E0000000000 01 00`);
+  assert.deepEqual(request.encode(), requestWire);
+
+  // Meter: decodes the selection, selects from its buffer (entries with real timestamps), answers in 32-byte blocks
+  const columns = decodeCaptureObjects(decodeDataExact(CAPTURE_OBJECTS));
+  const stored = (decodeDataExact(BUFFER) as { value: { value: DlmsData[] }[] }).value.map((e, i) => [
+    Data.octetString(h(`07DF0901FF00${(i * 15).toString(16).padStart(2, '0')}0000000000`)),
+    ...e.value.slice(1),
+  ]);
+  const selection = bufferSelectionFrom((decodeApdu(requestWire) as GetRequestNormal).accessSelection!);
+  const selected = selectBuffer(stored, columns, selection);
+  assert.equal(selected.rows.length, 3);
+  // The meter compresses entries 2 and 3 (clock null-data) before sending: the BUFFER vector
+  const raw = encodeData(bufferToData(selected.rows.map((r, i) => (i === 0 ? r : [Data.nullData(), ...r.slice(1)]))));
+  assert.deepEqual(raw, BUFFER);
+  const blocks = splitIntoDataBlocks({ invokeIdAndPriority: 0xc1, raw, maxBlockSize: 32 });
+  assert.deepEqual(
+    blocks.map((b) => b.encode()),
+    [
+      h('C4 02 C1 00 00000001 00 20  01 03 02 04 09 0C 07DF0901FF00000000000000 11 04 06 00000001 06 00000002 02 04'),
+      h('C4 02 C1 01 00000002 00 1C  00 11 04 06 00000002 06 00000004 02 04 00 11 00 06 00000003 06 00000006'),
+    ],
+  );
+
+  // Client: reassembles, acknowledging block 1 with get-request-next(1), then decodes the entries
+  const assembler = new DataBlockAssembler(0xc1);
+  const first = assembler.push(GetResponseWithDataBlock.decode(blocks[0]!.encode()));
+  assert.equal(first.done, false);
+  assert.deepEqual(!first.done && first.next.encode(), h('C0 02 C1 00000001'));
+  const last = assembler.push(GetResponseWithDataBlock.decode(blocks[1]!.encode()));
+  assert.ok(last.done && 'raw' in last);
+  const entries = decodeProfileBuffer(decodeDataExact(last.raw), columns);
+  assert.deepEqual(entryTimestamps(entries, columns, captureStep(900)).map(iso), ['2015-09-01T00:00:00.000Z', '2015-09-01T00:15:00.000Z', '2015-09-01T00:30:00.000Z']);
+  assert.deepEqual(entries.map((e) => e.cells[2]), [1n, 2n, 3n].map((value) => ({ kind: 'integer', value })));
 });
