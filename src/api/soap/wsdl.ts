@@ -1,7 +1,9 @@
 /**
  * GXF's WSDL and XSD files, served unchanged except for two attributes that must point at this server: the
  * soap:address of each service, and the schemaLocation of the schema import, made absolute so that a client
- * resolves it whether it fetched ".../configurationService/?wsdl" or ".../configurationService?wsdl".
+ * resolves it whether it fetched ".../configurationService/?wsdl" or ".../configurationService?wsdl" — and for the
+ * messages two of GXF's WSDLs refer to without declaring them (`MISSING_MESSAGES`), which strict client generators
+ * need (docs/gxf.md#declared-messages).
  */
 import { readFileSync, readdirSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
@@ -26,9 +28,56 @@ export type ServiceName = keyof typeof SERVICES;
 const WSDL_DIR = fileURLToPath(new URL('./wsdl/', import.meta.url));
 const SCHEMA_DIR = fileURLToPath(new URL('./wsdl/schemas/', import.meta.url));
 
+/** Marks the start of the messages this server declares, so a reader (and the tests) can tell them from GXF's. */
+export const DECLARED_MESSAGES_COMMENT = '<!-- Declared by meterfabric: messages this WSDL refers to without declaring them (docs/gxf.md#declared-messages) -->';
+
+/**
+ * Messages GXF's WSDLs use but never declare (OSGP/open-smart-grid-platform,
+ * osgp/shared/osgp-ws-smartmetering/src/main/resources/SmartMetering{Monitoring,Installation}.wsdl). Strict WSDL
+ * readers (zeep, wsimport) refuse a document with a dangling message reference, so the served WSDL declares them,
+ * with the parts and elements GXF evidently means; no element, operation or binding changes.
+ * - Monitoring: the GetThdFingerprint bindings take their headers from `tns:ActionHeader`, which only the other
+ *   WSDLs declare; declared here exactly as they do (the three common header elements, parts named after them).
+ * - Installation: the portType operations DecoupleMbusDeviceAdministrative and
+ *   GetDecoupleMbusDeviceAdministrativeReponse refer to three messages that are missing; each is declared with the
+ *   schema element of the same meaning (the async response element is spelt with a capital B in the schema).
+ */
+export const MISSING_MESSAGES: Partial<Record<ServiceName, string>> = {
+  monitoringService: `
+  <wsdl:message name="ActionHeader">
+    <wsdl:part element="common:OrganisationIdentification" name="OrganisationIdentification" />
+    <wsdl:part element="common:UserName" name="UserName" />
+    <wsdl:part element="common:ApplicationName" name="ApplicationName" />
+  </wsdl:message>
+`,
+  installationService: `
+  <wsdl:message name="DecoupleMbusDeviceAdministrativeAsyncResponse">
+    <wsdl:part element="sminst:DecoupleMBusDeviceAdministrativeAsyncResponse" name="DecoupleMbusDeviceAdministrativeAsyncResponse" />
+  </wsdl:message>
+  <wsdl:message name="DecoupleMbusDeviceAdministrativeAsyncRequest">
+    <wsdl:part element="sminst:DecoupleMbusDeviceAdministrativeAsyncRequest" name="DecoupleMbusDeviceAdministrativeAsyncRequest" />
+  </wsdl:message>
+  <wsdl:message name="DecoupleMbusDeviceAdministrativeResponse">
+    <wsdl:part element="sminst:DecoupleMbusDeviceAdministrativeResponse" name="DecoupleMbusDeviceAdministrativeResponse" />
+  </wsdl:message>
+`,
+};
+
+/** Puts the declared messages right before the portType (after GXF's own messages). */
+function declareMissingMessages(service: ServiceName, wsdl: string): string {
+  const messages = MISSING_MESSAGES[service];
+  if (!messages) return wsdl;
+  const at = wsdl.indexOf('<wsdl:portType');
+  if (at < 0) throw new Error(`${SERVICES[service]} has no portType`);
+  return `${wsdl.slice(0, at)}${DECLARED_MESSAGES_COMMENT}${messages}\n  ${wsdl.slice(at)}`;
+}
+
 const wsdlFiles = new Map<ServiceName, string>(
   // GXF's build fills in its version where the files say ${display.version}; this server puts its own there.
-  (Object.entries(SERVICES) as [ServiceName, string][]).map(([svc, file]) => [svc, readFileSync(WSDL_DIR + file, 'utf8').replaceAll('${display.version}', VERSION)]),
+  (Object.entries(SERVICES) as [ServiceName, string][]).map(([svc, file]) => [
+    svc,
+    declareMissingMessages(svc, readFileSync(WSDL_DIR + file, 'utf8').replaceAll('${display.version}', VERSION)),
+  ]),
 );
 
 /** The XSD files by name, as bytes (served unchanged). */

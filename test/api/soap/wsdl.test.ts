@@ -1,6 +1,6 @@
 /**
- * The WSDLs and XSDs are served unchanged apart from the address, the schema location and the version in the
- * header comment (docs/gxf.md#soap-contract),
+ * The WSDLs and XSDs are served unchanged apart from the address, the schema location, the version in the
+ * header comment and the messages two WSDLs use without declaring them (docs/gxf.md#soap-contract),
  * and responses are cross-checked with xmllint (Debian libxml2-utils) when it is installed.
  */
 import { test, after } from 'node:test';
@@ -11,7 +11,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { XmlDocument, XmlElement } from 'libxml2-wasm';
 import { SCHEMA_DIR } from '../../../src/api/soap/schema.ts';
-import { SERVICES } from '../../../src/api/soap/wsdl.ts';
+import { DECLARED_MESSAGES_COMMENT, MISSING_MESSAGES, SERVICES, type ServiceName } from '../../../src/api/soap/wsdl.ts';
 import { VERSION } from '../../../src/version.ts';
 import { ENDPOINT, envelopeWith, P, post, soapApp } from './helpers.ts';
 
@@ -48,9 +48,14 @@ for (const [service, file] of Object.entries(SERVICES)) {
       // The version GXF's build fills in is ours.
       assert.ok(res.body.includes(`<!-- Platform version: ${VERSION} -->`));
       assert.ok(!res.body.includes('${display.version}'));
-      // Nothing else changed: undo the three rewrites and compare with the original file.
+      // The messages GXF's WSDL uses without declaring them are declared, marked, right before the portType.
+      const declared = MISSING_MESSAGES[service as ServiceName];
+      const block = declared === undefined ? '' : `${DECLARED_MESSAGES_COMMENT}${declared}\n  `;
+      if (declared !== undefined) assert.ok(res.body.includes(`${block}<wsdl:portType`));
+      // Nothing else changed: undo the rewrites and compare with the original file.
       const original = readFileSync(new URL(file, WSDL_DIR), 'utf8');
       const undone = res.body
+        .replace(block, '')
         .replace(`<!-- Platform version: ${VERSION} -->`, '<!-- Platform version: ${display.version} -->')
         .replace(/location="[^"]*"/, 'location="http://localhost:8080/osgp-adapter-ws-smartmetering/smartMetering/' + service + '/"')
         .replaceAll('schemaLocation="https://headend.example.net:8443/osgp-adapter-ws-smartmetering/smartMetering/schemas/', 'schemaLocation="schemas/');
