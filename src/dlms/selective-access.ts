@@ -321,3 +321,33 @@ export function selectBuffer(buffer: readonly (readonly DlmsData[])[], captureOb
 export function bufferToData(rows: readonly (readonly DlmsData[])[]): DlmsData {
   return Data.array(rows.map((r) => Data.structure([...r])));
 }
+
+// ---------------------------------------------------------------------------------------------------------------
+// The client's side of column selection (GXF's device flags, docs/dlms.md#selective-access)
+
+/**
+ * selected_values for a buffer read as GXF chooses them (GetPeriodicMeterReadsCommandExecutor and
+ * GetPowerQualityProfileNoSelectiveAccessHandler in osgp/protocol-adapter-dlms): a device with column selection
+ * gets the wanted columns, or none when that is every column; a device without it always gets none (all columns
+ * come back and the wanted ones are picked by position with `columnPositions`).
+ */
+export function selectedValuesFor(p: { captureObjects: readonly CaptureObjectDefinition[]; wanted: readonly CaptureObjectDefinition[]; columnSelection: boolean }): CaptureObjectDefinition[] {
+  if (!p.columnSelection) return [];
+  const all = p.captureObjects.length > 0 && p.captureObjects.every((c) => p.wanted.some((w) => sameCaptureObject(c, w)));
+  return all ? [] : [...p.wanted];
+}
+
+/** The columns a meter returns for a range read: the capture objects the selected values name, or all of them. */
+export function returnedColumns(captureObjects: readonly CaptureObjectDefinition[], selectedValues: readonly CaptureObjectDefinition[]): CaptureObjectDefinition[] {
+  if (selectedValues.length === 0) return [...captureObjects];
+  return captureObjects.filter((c) => selectedValues.some((s) => columnMatches(c, s)));
+}
+
+/** Position of each wanted column in the returned ones; a wanted column the meter did not return is a DECODE_ERROR. */
+export function columnPositions(returned: readonly CaptureObjectDefinition[], wanted: readonly CaptureObjectDefinition[]): number[] {
+  return wanted.map((w) => {
+    const i = returned.findIndex((c) => columnMatches(c, w));
+    if (i < 0) throw decodeError(`profile buffer: column ${captureObjectToString(w)} was not returned`);
+    return i;
+  });
+}

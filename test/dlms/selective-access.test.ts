@@ -20,6 +20,9 @@ import {
   selectByEntry,
   selectByRange,
   timeRange,
+  selectedValuesFor,
+  returnedColumns,
+  columnPositions,
   type RangeDescriptor,
 } from '../../src/dlms/selective-access.ts';
 import { isMeterfabricError } from '../../src/errors.ts';
@@ -194,4 +197,27 @@ test('selectBuffer: no selection = the whole buffer; a buffer entry of the wrong
   assert.equal(selectBuffer(BUFFER, INTERVAL_COLUMNS).rows.length, 8);
   assert.deepEqual(imports(selectBuffer(BUFFER, INTERVAL_COLUMNS, { kind: 'entry', entry: { fromEntry: 8, toEntry: 8, fromSelectedValue: 1, toSelectedValue: 0 } }).rows), [8]);
   assert.throws(() => selectBuffer([[Data.nullData()]], INTERVAL_COLUMNS), (e: unknown) => isMeterfabricError(e) && e.code === 1001);
+});
+
+test('column selection as GXF chooses it: wanted columns with the flag (none when all are wanted), none without it; picking by position', () => {
+  // DSMR 4 daily profile: clock, AMR, four rate registers, then M-Bus channel values; the E read wants the first six
+  const rate = (c: number, e: number) => captureObject(3, `1-0:${c}.8.${e}.255`, 2);
+  const mbus = (ch: number, attr: number) => captureObject(4, `0-${ch}:24.2.1.255`, attr);
+  const daily = [CLOCK_TIME, amr, rate(1, 1), rate(1, 2), rate(2, 1), rate(2, 2), mbus(1, 2), mbus(1, 5)];
+  const wanted = daily.slice(0, 6);
+  assert.deepEqual(selectedValuesFor({ captureObjects: daily, wanted, columnSelection: true }), wanted);
+  assert.deepEqual(selectedValuesFor({ captureObjects: daily, wanted: [...daily].reverse(), columnSelection: true }), []);
+  assert.deepEqual(selectedValuesFor({ captureObjects: daily, wanted, columnSelection: false }), []);
+  // The meter returns the selected columns; without selection all, and the client picks its columns by position
+  assert.deepEqual(returnedColumns(daily, wanted), wanted);
+  assert.deepEqual(returnedColumns(daily, []), daily);
+  assert.deepEqual(columnPositions(returnedColumns(daily, []), [rate(2, 2), CLOCK_TIME]), [5, 0]);
+  assert.deepEqual(columnPositions(returnedColumns(daily, wanted), [rate(2, 2), CLOCK_TIME]), [5, 0]);
+  decodeFails(() => columnPositions(returnedColumns(daily, wanted), [mbus(1, 2)]), /was not returned/);
+  // The same rule on the meter side: selectByRange with the chosen selected_values returns exactly those columns
+  const rows = [[...daily.map((_, i) => (i === 0 ? at(0) : Data.doubleLongUnsigned(i)))]];
+  const chosen = selectedValuesFor({ captureObjects: daily, wanted, columnSelection: true });
+  const answer = selectByRange(rows, daily, range(0, 0, chosen));
+  assert.deepEqual(answer.columns, returnedColumns(daily, chosen));
+  assert.deepEqual(answer.rows[0]!.slice(1).map((d) => (d as { value: number }).value), [1, 2, 3, 4, 5]);
 });
