@@ -152,24 +152,48 @@ export interface ZonedFields {
 export function zonedFields(instant: Date, zone: string): ZonedFields {
   const ms = instant.getTime();
   if (Number.isNaN(ms)) throw encodeError('invalid Date');
+  const offsetMinutes = offsetAt(ms, zone);
+  const local = new Date(ms + offsetMinutes * 60_000);
+  return {
+    year: local.getUTCFullYear(),
+    month: local.getUTCMonth() + 1,
+    day: local.getUTCDate(),
+    hour: local.getUTCHours(),
+    minute: local.getUTCMinutes(),
+    second: local.getUTCSeconds(),
+    millisecond: local.getUTCMilliseconds(),
+    offsetMinutes,
+  };
+}
+
+/**
+ * Offsets by zone and quarter hour: every zone's offsets are whole quarter hours and its changes fall on quarter
+ * hours of UTC, so one Intl lookup serves a whole quarter (a profile of 96 entries costs at most 96 lookups, a
+ * fleet of meters in one zone shares them). Bounded; cleared when full.
+ */
+const offsets = new Map<string, number>();
+const QUARTER_HOUR_MS = 900_000;
+
+function offsetAt(ms: number, zone: string): number {
+  const k = `${zone}|${Math.floor(ms / QUARTER_HOUR_MS)}`;
+  let v = offsets.get(k);
+  if (v === undefined) {
+    v = intlOffset(ms, zone);
+    if (offsets.size >= 65_536) offsets.clear();
+    offsets.set(k, v);
+  }
+  return v;
+}
+
+function intlOffset(ms: number, zone: string): number {
   const parts: Record<string, string> = {};
-  for (const p of formatterFor(zone).formatToParts(instant)) parts[p.type] = p.value;
+  for (const p of formatterFor(zone).formatToParts(new Date(ms))) parts[p.type] = p.value;
   let year = Number(parts.year);
   if (parts.era === 'BC' || parts.era === 'B') year = 1 - year;
-  const f = {
-    year,
-    month: Number(parts.month),
-    day: Number(parts.day),
-    hour: Number(parts.hour),
-    minute: Number(parts.minute),
-    second: Number(parts.second),
-  };
-  const millisecond = ((ms % 1000) + 1000) % 1000;
-  const wallMs = Date.UTC(f.year, f.month - 1, f.day, f.hour, f.minute, f.second, millisecond);
-  const localUtc = new Date(wallMs);
-  if (year >= 0 && year < 100) localUtc.setUTCFullYear(year);
-  const offsetMinutes = Math.round((localUtc.getTime() - ms) / 60_000);
-  return { ...f, millisecond, offsetMinutes };
+  const wall = new Date(Date.UTC(2000, Number(parts.month) - 1, Number(parts.day), Number(parts.hour), Number(parts.minute), Number(parts.second)));
+  wall.setUTCFullYear(year);
+  const whole = Math.floor(ms / 1000) * 1000;
+  return Math.round((wall.getTime() - whole) / 60_000);
 }
 
 /** UTC offset of the zone at an instant, in minutes. */
@@ -184,9 +208,23 @@ export function zoneOffsetMinutes(instant: Date, zone: string): number {
  */
 export function isDaylightSaving(instant: Date, zone: string): boolean {
   const f = zonedFields(instant, zone);
-  const jan = zoneOffsetMinutes(new Date(Date.UTC(f.year, 0, 1)), zone);
-  const jul = zoneOffsetMinutes(new Date(Date.UTC(f.year, 6, 1)), zone);
-  return f.offsetMinutes !== Math.min(jan, jul);
+  return f.offsetMinutes !== standardOffset(zone, f.year);
+}
+
+/** Standard offsets by zone and year; a few entries per zone in practice, bounded anyway. */
+const standardOffsets = new Map<string, number>();
+
+function standardOffset(zone: string, year: number): number {
+  const k = `${zone}|${year}`;
+  let v = standardOffsets.get(k);
+  if (v === undefined) {
+    const jan = zoneOffsetMinutes(new Date(Date.UTC(year, 0, 1)), zone);
+    const jul = zoneOffsetMinutes(new Date(Date.UTC(year, 6, 1)), zone);
+    v = Math.min(jan, jul);
+    if (standardOffsets.size >= 4096) standardOffsets.clear();
+    standardOffsets.set(k, v);
+  }
+  return v;
 }
 
 /**
@@ -198,6 +236,7 @@ export function isDaylightSaving(instant: Date, zone: string): boolean {
  */
 export function encodeZonedDateTime(instant: Date, zone = 'UTC'): Buffer {
   const f = zonedFields(instant, zone);
+  const dst = f.offsetMinutes !== standardOffset(zone, f.year);
   if (f.year < 0 || f.year > 0xfffe) throw encodeError(`year ${f.year} cannot be a COSEM date-time`);
   return encodeCosemDateTime({
     year: f.year,
@@ -209,7 +248,7 @@ export function encodeZonedDateTime(instant: Date, zone = 'UTC'): Buffer {
     second: f.second,
     hundredths: Math.floor(f.millisecond / 10),
     deviation: -f.offsetMinutes,
-    clockStatus: isDaylightSaving(instant, zone) ? ClockStatusBit.DAYLIGHT_SAVING_ACTIVE : 0,
+    clockStatus: dst ? ClockStatusBit.DAYLIGHT_SAVING_ACTIVE : 0,
   });
 }
 

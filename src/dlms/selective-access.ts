@@ -121,6 +121,18 @@ export function timeRange(p: { from: Date; to: Date; zone?: string; selectedValu
   };
 }
 
+/**
+ * The window of a range restricted on the clock's time, as instants (for a meter that builds only the entries it
+ * needs); null when the restricting object is not the clock time or from/to name no instant.
+ */
+export function timeWindow(r: RangeDescriptor): { from: Date; to: Date } | null {
+  if (!sameCaptureObject(r.restrictingObject, CLOCK_TIME)) return null;
+  const instant = (d: DlmsData) => ((d.type === 'octet-string' || d.type === 'date-time') && d.value.length === 12 ? cosemDateTimeInstant(d.value) : null);
+  const from = instant(r.from);
+  const to = instant(r.to);
+  return from && to ? { from, to } : null;
+}
+
 // ---------------------------------------------------------------------------------------------------------------
 // Access selector 2: entry_descriptor
 

@@ -108,6 +108,11 @@ test('zone offsets and DST across the Dutch changes', () => {
   assert.equal(isDaylightSaving(new Date('2026-10-25T01:00:00Z'), 'Europe/Amsterdam'), false);
   assert.equal(isDaylightSaving(new Date('2026-07-01T00:00:00Z'), 'UTC'), false);
   assert.equal(isDaylightSaving(new Date('2026-07-01T00:00:00Z'), 'Asia/Tokyo'), false);
+  // Half-hour zones and a change at half past the UTC hour (Newfoundland: 02:00 NST = 05:30 UTC on 8 March 2026)
+  assert.deepEqual(encodeZonedDateTime(new Date('2026-01-15T06:30:00Z'), 'Asia/Kolkata'), h('07EA010FFF0C000000 FEB6 00'));
+  assert.equal(zoneOffsetMinutes(new Date('2026-03-08T05:29:59Z'), 'America/St_Johns'), -210);
+  assert.equal(zoneOffsetMinutes(new Date('2026-03-08T05:30:00Z'), 'America/St_Johns'), -150);
+  assert.equal(isDaylightSaving(new Date('2026-03-08T05:30:00Z'), 'America/St_Johns'), true);
 });
 
 test('calendar steps in a zone: a day across a DST change, month ends', () => {

@@ -20,6 +20,7 @@ import {
   selectByEntry,
   selectByRange,
   timeRange,
+  timeWindow,
   selectedValuesFor,
   returnedColumns,
   columnPositions,
@@ -220,4 +221,11 @@ test('column selection as GXF chooses it: wanted columns with the flag (none whe
   const answer = selectByRange(rows, daily, range(0, 0, chosen));
   assert.deepEqual(answer.columns, returnedColumns(daily, chosen));
   assert.deepEqual(answer.rows[0]!.slice(1).map((d) => (d as { value: number }).value), [1, 2, 3, 4, 5]);
+});
+
+test('timeWindow: the instants of a clock-restricted range, for a meter that builds only the entries it needs', () => {
+  assert.deepEqual(timeWindow(range(1, 3, [], 'Europe/Amsterdam')), { from: new Date(t0 + 900_000), to: new Date(t0 + 3 * 900_000) });
+  assert.equal(timeWindow({ ...range(1, 3), restrictingObject: imp }), null);
+  assert.equal(timeWindow({ ...range(1, 3), to: Data.octetString(h('FFFFFFFFFFFFFFFFFF800000')) }), null);
+  assert.equal(timeWindow({ ...range(1, 3), from: Data.doubleLongUnsigned(1) }), null);
 });
