@@ -11,7 +11,7 @@ import {
   nextCaptureTime,
 } from '../../src/dlms/profile.ts';
 import { bufferSelectionFrom, bufferToData, captureObject, CLOCK_TIME, rangeAccess, selectBuffer, timeRange } from '../../src/dlms/selective-access.ts';
-import { attributeDescriptor, DataBlockAssembler, decodeApdu, GetRequestNormal, GetResponseWithDataBlock, splitIntoDataBlocks } from '../../src/dlms/apdu/index.ts';
+import { attributeDescriptor, DataBlockAssembler, decodeApdu, GetRequestNormal, GetResponseNormal, GetResponseWithDataBlock, splitIntoDataBlocks } from '../../src/dlms/apdu/index.ts';
 import { isMeterfabricError } from '../../src/errors.ts';
 
 const h = (s: string) => Buffer.from(s.replace(/\s+/g, ''), 'hex');
@@ -137,4 +137,22 @@ test('class 7 buffer read with a range descriptor over GET block transfer: liter
   const entries = decodeProfileBuffer(decodeDataExact(last.raw), columns);
   assert.deepEqual(entryTimestamps(entries, columns, captureStep(900)).map(iso), ['2015-09-01T00:00:00.000Z', '2015-09-01T00:15:00.000Z', '2015-09-01T00:30:00.000Z']);
   assert.deepEqual(entries.map((e) => e.cells[2]), [1n, 2n, 3n].map((value) => ({ kind: 'integer', value })));
+});
+
+test('a buffer GET answered with an empty range, an error or garbage', () => {
+  const columns = decodeCaptureObjects(decodeDataExact(CAPTURE_OBJECTS));
+  const answer = (hex: string) => (decodeApdu(h(hex)) as GetResponseNormal).result;
+  // Nothing in the window: an empty array
+  const empty = answer('C4 01 C1 00 01 00');
+  assert.ok(empty.kind === 'data');
+  assert.deepEqual(empty.kind === 'data' && decodeProfileBuffer(empty.data, columns), []);
+  // object-unavailable (11) instead of data
+  assert.deepEqual(answer('C4 01 C1 01 0B'), { kind: 'error', result: 11 });
+  // Data that is no buffer, and a buffer whose entries do not fit the capture objects
+  const garbage = answer('C4 01 C1 00 09 03 010203');
+  decodeFails(() => garbage.kind === 'data' && decodeProfileBuffer(garbage.data, columns), /expected an array, got octet-string/);
+  const narrow = answer('C4 01 C1 00 01 01 02 02 00 11 04');
+  decodeFails(() => narrow.kind === 'data' && decodeProfileBuffer(narrow.data, columns), /entry 0: 2 values for 4 capture objects/);
+  // Truncated bytes never get that far
+  assert.throws(() => decodeApdu(h('C4 01 C1 00 01 03 02 04 00')), (e: unknown) => isMeterfabricError(e) && e.code === 1000);
 });
