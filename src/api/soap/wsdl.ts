@@ -7,6 +7,7 @@
  */
 import { readFileSync, readdirSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
+import { ErrorCode, MeterfabricError } from '../../errors.ts';
 import { escapeXml } from './xml.ts';
 import { VERSION } from '../../version.ts';
 
@@ -68,7 +69,7 @@ function declareMissingMessages(service: ServiceName, wsdl: string): string {
   const messages = MISSING_MESSAGES[service];
   if (!messages) return wsdl;
   const at = wsdl.indexOf('<wsdl:portType');
-  if (at < 0) throw new Error(`${SERVICES[service]} has no portType`);
+  if (at < 0) throw new MeterfabricError(ErrorCode.INTERNAL_ERROR, `${SERVICES[service]} has no portType`, { component: 'WS_SMART_METERING' });
   return `${wsdl.slice(0, at)}${DECLARED_MESSAGES_COMMENT}${messages}\n  ${wsdl.slice(at)}`;
 }
 
