@@ -3,6 +3,7 @@
  * class version 0, binary for version 1), manufacturer id <-> three letters, encryption_key_status names.
  */
 import { decodeError, encodeError } from '../dlms/bytes.ts';
+import { ErrorCode, MeterfabricError } from '../errors.ts';
 
 /**
  * What one M-Bus channel of a gateway holds (attributes 5..9 of class 72), in the form GXF reports it as
@@ -17,6 +18,61 @@ export interface ChannelElementValues {
   manufacturerIdentification: string;
   version: number;
   deviceTypeIdentification: number;
+}
+
+/**
+ * Attributes 5..9 of one class 72 object as the meter sends them: the identification number coded as the class
+ * version codes it (BCD for 0, binary for 1), the manufacturer as its 15-bit number. null-data reads as 0 (GXF).
+ * This is what crosses the port between the session and the executors; channelElementValues() makes GXF's texts.
+ */
+export interface MbusChannelReading {
+  channel: number;
+  /** The class 72 version that coded identificationNumber. */
+  classVersion: 0 | 1;
+  primaryAddress: number;
+  identificationNumber: number;
+  manufacturerId: number;
+  version: number;
+  deviceType: number;
+}
+
+/** Attributes 5..9 to write (coupling, decoupling), coded for the gateway's class 72 version. */
+export interface MbusChannelIdentity {
+  primaryAddress: number;
+  identificationNumber: number;
+  manufacturerId: number;
+  version: number;
+  deviceType: number;
+}
+
+/** A channel's reading in GXF's terms (ChannelElementValues): the one place numbers become texts. */
+export function channelElementValues(r: MbusChannelReading): ChannelElementValues {
+  let manufacturer: string;
+  try {
+    manufacturer = manufacturerIdToText(r.manufacturerId) ?? '';
+  } catch (e) {
+    throw new MeterfabricError(ErrorCode.ILLEGAL_RESPONSE, `manufacturer id ${r.manufacturerId} is not three letters`, { component: 'PROTOCOL_DLMS', cause: e });
+  }
+  return {
+    channel: r.channel,
+    primaryAddress: r.primaryAddress,
+    identificationNumber: decodeIdentificationNumber(r.identificationNumber, r.classVersion).text,
+    manufacturerIdentification: manufacturer,
+    version: r.version,
+    deviceTypeIdentification: r.deviceType,
+  };
+}
+
+/** GXF's identity texts → what attributes 5..9 take ('' manufacturer = 0, '' identification = 0; letters in any case). */
+export function channelIdentity(values: Omit<ChannelElementValues, 'channel'>, classVersion: 0 | 1): MbusChannelIdentity {
+  const m = values.manufacturerIdentification;
+  return {
+    primaryAddress: values.primaryAddress,
+    identificationNumber: encodeIdentificationNumber(values.identificationNumber || '0', classVersion),
+    manufacturerId: m === '' ? 0 : manufacturerTextToId(m.toUpperCase()),
+    version: values.version,
+    deviceType: values.deviceTypeIdentification,
+  };
 }
 
 // ---------------------------------------------------------------------------------------------------------------
