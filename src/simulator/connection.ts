@@ -35,7 +35,8 @@ import {
 import { GENERAL_DED_CIPHERING_TAG, GENERAL_GLO_CIPHERING_TAG, GeneralGloCiphering, GloCipheredApdu, PLAIN_TAG_FOR } from '../dlms/apdu/ciphered.ts';
 import { generalGloDecrypt, generalGloEncrypt, gloEncrypt, gloUnprotect, hlsChallenge, verifyHlsGmac, hlsGmac, type CipheringKeys } from '../dlms/security/index.ts';
 import type { ApduTransport } from '../transport/transport.ts';
-import { getAttribute, invokeMethod, setAttribute, OBIS, type ObjectContext } from './objects.ts';
+import { getAttribute, invokeMethod, setAttribute, type ObjectContext } from './objects.ts';
+import { AssociationLnClass, WellKnownObis } from '../cosem/index.ts';
 import type { MeterState } from './meter.ts';
 
 /** What the simulated meter supports: `40 1E 1D` (docs/dlms.md#initiate-and-conformance). */
@@ -311,7 +312,7 @@ class MeterConnection {
     }
     const inv = req.invokeIdAndPriority;
     const m = req.method;
-    const isHls = m.classId === 15 && m.methodId === 1 && m.instance.toString() === OBIS.associationLn;
+    const isHls = m.classId === AssociationLnClass.classId && m.methodId === AssociationLnClass.method.reply_to_HLS_authentication.id && m.instance.equals(WellKnownObis.CURRENT_ASSOCIATION);
     const p = req.parameters;
     if (!isHls || !p || p.type !== 'octet-string') return new ActionResponseNormal({ invokeIdAndPriority: inv, result: ActionResult.READ_WRITE_DENIED }).encode();
     const check = verifyHlsGmac(p.value, { challenge: a.stoc, systemTitle: a.clientTitle, keys: this.keys });
