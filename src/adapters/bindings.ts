@@ -15,7 +15,8 @@ import type { Platform, OperationContext, OperationExecutor } from '../platform/
 import { forRequest, type ConnectionThrottle } from '../platform/throttle.ts';
 import { MessageType, type AddDevicePayload, type Payloads } from '../platform/operations.ts';
 import { DlmsSession, type ConnectionOptions } from '../session/client.ts';
-import { MbusGateway, manufacturerValue } from '../session/mbus.ts';
+import { MbusGateway } from '../session/mbus.ts';
+import { manufacturerValue } from '../cosem/mbus.ts';
 import { buildDsmr4TransferKey, buildSmr5TransferKey, mbusKeyDataSendParameter } from '../dlms/security/mbus-transfer-key.ts';
 import type { SecretStore } from '../secrets/store.ts';
 import type { ClientKeyPair } from '../secrets/client-keys.ts';

@@ -65,11 +65,10 @@ export function channelElementValues(r: MbusChannelReading): ChannelElementValue
 
 /** GXF's identity texts → what attributes 5..9 take ('' manufacturer = 0, '' identification = 0; letters in any case). */
 export function channelIdentity(values: Omit<ChannelElementValues, 'channel'>, classVersion: 0 | 1): MbusChannelIdentity {
-  const m = values.manufacturerIdentification;
   return {
     primaryAddress: values.primaryAddress,
     identificationNumber: encodeIdentificationNumber(values.identificationNumber || '0', classVersion),
-    manufacturerId: m === '' ? 0 : manufacturerTextToId(m.toUpperCase()),
+    manufacturerId: manufacturerValue(values.manufacturerIdentification),
     version: values.version,
     deviceType: values.deviceTypeIdentification,
   };
@@ -133,6 +132,11 @@ export function manufacturerIdToText(id: number | undefined): string | undefined
     throw decodeError(`M-Bus manufacturer id ${id} is not three letters A..Z`);
   }
   return String.fromCharCode(...letters.map((l) => l + 64));
+}
+
+/** Three letters (any case) → manufacturer id; '' → 0 (docs/dlms.md#m-bus-client-class-72). */
+export function manufacturerValue(letters: string): number {
+  return letters === '' ? 0 : manufacturerTextToId(letters.toUpperCase());
 }
 
 /** "FLO" → 6543 (0x198F), "LGB" → 12514 (0x30E2). */

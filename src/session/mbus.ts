@@ -15,10 +15,7 @@ import {
   WellKnownObis,
   channelElementValues,
   channelIdentity,
-  decodeIdentificationNumber,
   decodeObjectList,
-  manufacturerIdToText,
-  manufacturerTextToId,
   mbusClientClass,
   mbusClientSetupObis,
   type ChannelElementValues,
@@ -34,25 +31,6 @@ const MbusClient = mbusClientClass(1);
 function channelObis(channel: number): Obis {
   if (!Number.isInteger(channel) || channel < 1 || channel > 4) throw sessionError(ErrorCode.VALIDATION_ERROR, `M-Bus channel must be 1..4, got ${channel}`, { retryable: false });
   return mbusClientSetupObis(channel);
-}
-
-/** Identification number text (docs/dlms.md#m-bus-client-class-72): v0 BCD `%08X` (digits only), v1 binary `%08d`; GXF's text otherwise. */
-export function identificationText(value: number, classVersion: 0 | 1): string {
-  return decodeIdentificationNumber(value, classVersion).text;
-}
-
-/** Manufacturer id → three letters; 0 → ''. A value that is no three letters is an illegal response. */
-export function manufacturerText(id: number): string {
-  try {
-    return manufacturerIdToText(id) ?? '';
-  } catch (e) {
-    throw illegalResponse(`manufacturer id ${id} is not three letters`, e);
-  }
-}
-
-/** Three letters (any case) → manufacturer id; '' → 0 (docs/dlms.md#m-bus-client-class-72). */
-export function manufacturerValue(letters: string): number {
-  return letters === '' ? 0 : manufacturerTextToId(letters.toUpperCase());
 }
 
 const IDENTITY = ['primary_address', 'identification_number', 'manufacturer_id', 'version', 'device_type'] as const;
