@@ -93,14 +93,16 @@ export function defineClass<const A extends readonly AttributeDef[], const M ext
 export const LOGICAL_NAME = { id: 1, name: 'logical_name', type: 'octet-string', access: 'read', description: 'octet-string(6)' } as const satisfies AttributeDef;
 
 export function attributeOf(cls: InterfaceClass, nameOrId: string | number): AttributeDef {
-  const a = typeof nameOrId === 'string' ? (cls.attribute as Record<string, AttributeDef>)[nameOrId] : cls.attributes.find((x) => x.id === nameOrId);
-  if (!a || (typeof nameOrId === 'string' && !Object.hasOwn(cls.attribute, nameOrId))) throw modelError(`class ${cls.name} v${cls.version} has no attribute ${String(nameOrId)}`);
+  const named = cls.attribute as Record<string, AttributeDef>;
+  const a = typeof nameOrId === 'string' ? (Object.hasOwn(named, nameOrId) ? named[nameOrId] : undefined) : cls.attributes.find((x) => x.id === nameOrId);
+  if (!a) throw modelError(`class ${cls.name} v${cls.version} has no attribute ${String(nameOrId)}`);
   return a;
 }
 
 export function methodOf(cls: InterfaceClass, nameOrId: string | number): MethodDef {
-  const m = typeof nameOrId === 'string' ? (cls.method as Record<string, MethodDef>)[nameOrId] : cls.methods.find((x) => x.id === nameOrId);
-  if (!m || (typeof nameOrId === 'string' && !Object.hasOwn(cls.method, nameOrId))) throw modelError(`class ${cls.name} v${cls.version} has no method ${String(nameOrId)}`);
+  const named = cls.method as Record<string, MethodDef>;
+  const m = typeof nameOrId === 'string' ? (Object.hasOwn(named, nameOrId) ? named[nameOrId] : undefined) : cls.methods.find((x) => x.id === nameOrId);
+  if (!m) throw modelError(`class ${cls.name} v${cls.version} has no method ${String(nameOrId)}`);
   return m;
 }
 
