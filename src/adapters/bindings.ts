@@ -15,9 +15,9 @@ import type { Platform, OperationContext, OperationExecutor } from '../platform/
 import { forRequest, type ConnectionThrottle } from '../platform/throttle.ts';
 import { MessageType, type AddDevicePayload, type Payloads } from '../platform/operations.ts';
 import { DlmsSession, type ConnectionOptions } from '../session/client.ts';
-import { MbusGateway, manufacturerValue } from '../session/mbus.ts';
+import { MbusGateway } from '../session/mbus.ts';
+import { manufacturerValue } from '../cosem/mbus.ts';
 import { buildDsmr4TransferKey, buildSmr5TransferKey, mbusKeyDataSendParameter } from '../dlms/security/mbus-transfer-key.ts';
-import { encodeData } from '../dlms/axdr.ts';
 import type { SecretStore } from '../secrets/store.ts';
 import type { ClientKeyPair } from '../secrets/client-keys.ts';
 import type { SecretType } from '../secrets/types.ts';
@@ -39,7 +39,7 @@ export const dlmsKeyBlobs: KeyBlobs = {
       kcc: p.keyChangeCounter,
       keyId: p.keyId,
     }),
-  smr5DataSendParameter: (blob) => encodeData(mbusKeyDataSendParameter(blob)),
+  smr5DataSendParameter: (blob) => mbusKeyDataSendParameter(blob),
 };
 
 /** GXF's client system title: 20 20 20 + 5-byte number from the gateway id after its 5th character (docs/dlms.md#roles-addresses-and-keys). */
@@ -177,17 +177,17 @@ export function linkFactory(db: Db, store: SecretStore, throttle: ConnectionThro
         // Each meter operation is a span (child of the executor's span, which carries the correlation uid).
         const traced = <A extends unknown[], R>(name: string, f: (...a: A) => Promise<R>) => (...a: A) =>
           inSpan(`dlms.${name}`, { 'meterfabric.device': gatewayId, ...(typeof a[0] === 'number' ? { 'meterfabric.channel': a[0] } : {}) }, () => f.apply(gateway, a));
-        const link: GatewayLink = Object.assign(Object.create(gateway) as GatewayLink, {
-          readChannel: traced('readChannel', gateway.readChannel),
-          scanChannels: traced('scanChannels', gateway.scanChannels),
+        const link: GatewayLink = {
+          readChannel: traced('readChannel', gateway.readChannelReading),
+          scanChannels: traced('scanChannels', gateway.scanChannelReadings),
           transferKey: traced('transferKey', gateway.transferKey),
           setEncryptionKey: traced('setEncryptionKey', gateway.setEncryptionKey),
           dataSend: traced('dataSend', gateway.dataSend),
           readEncryptionKeyStatus: traced('readEncryptionKeyStatus', gateway.readEncryptionKeyStatus),
-          writeChannelIdentity: traced('writeChannelIdentity', gateway.writeChannelIdentity),
+          writeChannelIdentity: traced('writeChannelIdentity', gateway.writeIdentity),
           slaveDeinstall: traced('slaveDeinstall', gateway.slaveDeinstall),
-          setClock: traced('setClock', notYet),
-          readObjectList: traced('readObjectList', notYet),
+          setClock: traced('setClock', gateway.setClock),
+          readObjectList: traced('readObjectList', gateway.readObjectList),
           release: async () => {
             signal?.removeEventListener('abort', abort);
             try {
@@ -196,7 +196,7 @@ export function linkFactory(db: Db, store: SecretStore, throttle: ConnectionThro
               release();
             }
           },
-        });
+        };
         return link;
       } catch (e) {
         release();
@@ -204,11 +204,6 @@ export function linkFactory(db: Db, store: SecretStore, throttle: ConnectionThro
       }
     },
   };
-}
-
-// Clock and object list reach the meter through the COSEM class declarations (src/cosem), not yet wired.
-async function notYet(): Promise<never> {
-  throw new MeterfabricError(ErrorCode.UNSUPPORTED_DEVICE_ACTION, 'not yet implemented', { retryable: false });
 }
 
 function requestInfo(ctx: OperationContext): RequestInfo {

@@ -4,8 +4,8 @@
  */
 import { ErrorCode } from '../errors.ts';
 import type { ChannelElementValues } from '../platform/operations.ts';
-import type { ExecutorDeps, MbusDeviceRecord } from './ports.ts';
-import { isUninterpretableIdentification, stripUninterpretableSuffix } from '../cosem/mbus.ts';
+import { mbusClassVersion, type ExecutorDeps, type MbusDeviceRecord } from './ports.ts';
+import { channelElementValues, channelIdentity, isUninterpretableIdentification, stripUninterpretableSuffix, type MbusChannelIdentity } from '../cosem/mbus.ts';
 import { isEmptyChannel, withLink, functional as functionalError, type RequestInfo } from './mbus-keys.ts';
 import { coupledElsewhere, reportedMbusDevice } from './mbus-identity.ts';
 import { MessageType } from '../platform/operations.ts';
@@ -14,8 +14,8 @@ const functional = (code: number, message: string, component: 'PROTOCOL_DLMS' | 
 
 export async function scanMbusChannels(deps: ExecutorDeps, req: RequestInfo) {
   const gateway = await deps.inventory.getGateway(req.deviceIdentification);
-  const channels = await withLink(deps, gateway.deviceIdentification, req.signal, (link) => link.scanChannels());
-  return { channels };
+  const readings = await withLink(deps, gateway.deviceIdentification, req.signal, (link) => link.scanChannels());
+  return { channels: readings.map(channelElementValues) };
 }
 
 /** GXF full match: all four identity attributes known and equal (or the primary address and every known one). */
@@ -77,7 +77,7 @@ export async function coupleMbusDevice(deps: ExecutorDeps, req: RequestInfo, pay
   const result = await withLink(deps, gateway.deviceIdentification, req.signal, async (link) => {
     const channels: ChannelElementValues[] = [];
     for (let ch = 1; ch <= 4; ch++) {
-      const values = await link.readChannel(ch);
+      const values = channelElementValues(await link.readChannel(ch));
       if (fullMatch(mbus, values)) return values;
       channels.push(values);
     }
@@ -101,7 +101,7 @@ export async function coupleMbusDevice(deps: ExecutorDeps, req: RequestInfo, pay
       version: mbus.version ?? 0,
       deviceTypeIdentification: mbus.deviceTypeIdentification ?? 0,
     };
-    await link.writeChannelIdentity(empty.channel, written);
+    await link.writeChannelIdentity(empty.channel, channelIdentity(written, mbusClassVersion(gateway.protocol)));
     return written;
   });
   await deps.inventory.setCoupling(mbus.deviceIdentification, gateway.deviceIdentification, result.channel, result.primaryAddress);
@@ -110,7 +110,7 @@ export async function coupleMbusDevice(deps: ExecutorDeps, req: RequestInfo, pay
 
 export async function coupleMbusDeviceByChannel(deps: ExecutorDeps, req: RequestInfo, payload: { channel: number }) {
   const gateway = await deps.inventory.getGateway(req.deviceIdentification);
-  const values = await withLink(deps, gateway.deviceIdentification, req.signal, (link) => link.readChannel(payload.channel));
+  const values = channelElementValues(await withLink(deps, gateway.deviceIdentification, req.signal, (link) => link.readChannel(payload.channel)));
   if (isEmptyChannel(values)) throw functional(ErrorCode.NO_DEVICE_FOUND_ON_CHANNEL, `No M-Bus device found on channel ${payload.channel} of ${gateway.deviceIdentification}`);
   // The reported identity names a device only within what the caller may use (./mbus-identity.ts): 218 when it
   // names none of the caller's devices, 216 when it names one coupled elsewhere.
@@ -124,7 +124,8 @@ export async function coupleMbusDeviceByChannel(deps: ExecutorDeps, req: Request
   return { mbusDeviceIdentification: mbus.deviceIdentification, channelElementValues: values };
 }
 
-const EMPTY_IDENTITY = { primaryAddress: 0, identificationNumber: '00000000', manufacturerIdentification: '', version: 0, deviceTypeIdentification: 0 };
+/** What an emptied channel holds (attributes 5..9 all 0, whatever the class version). */
+const EMPTY_IDENTITY: MbusChannelIdentity = { primaryAddress: 0, identificationNumber: 0, manufacturerId: 0, version: 0, deviceType: 0 };
 
 export async function decoupleMbusDevice(deps: ExecutorDeps, req: RequestInfo, payload: { mbusDeviceIdentification: string }) {
   const gateway = await deps.inventory.getGateway(req.deviceIdentification);
@@ -155,7 +156,7 @@ export const DECOUPLE_UNINTERPRETABLE = 'Channel information could not be correc
 export async function decoupleMbusDeviceByChannel(deps: ExecutorDeps, req: RequestInfo, payload: { channel: number }) {
   const gateway = await deps.inventory.getGateway(req.deviceIdentification);
   const read = await withLink(deps, gateway.deviceIdentification, req.signal, async (link) => {
-    const v = await link.readChannel(payload.channel);
+    const v = channelElementValues(await link.readChannel(payload.channel));
     await link.slaveDeinstall(payload.channel).catch(() => undefined);
     await link.writeChannelIdentity(payload.channel, EMPTY_IDENTITY);
     return v;

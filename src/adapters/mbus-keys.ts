@@ -18,7 +18,8 @@
 import { MeterfabricError, ErrorCode } from '../errors.ts';
 import { keyChangeCounter } from '../dlms/security/mbus-transfer-key.ts';
 import type { EncryptionKeyStatus, GMeterSecretType } from '../platform/operations.ts';
-import { ENCRYPTION_KEY_STATUS_NAMES } from '../cosem/mbus.ts';
+import { ENCRYPTION_KEY_STATUS_NAMES, channelElementValues } from '../cosem/mbus.ts';
+import type { DlmsData } from '../dlms/axdr.ts';
 import { MessageType } from '../platform/operations.ts';
 import { coupledElsewhere, reportedMbusDevice } from './mbus-identity.ts';
 import { transferKeyFormat, type ExecutorDeps, type GatewayLink, type MbusDeviceRecord, type ChannelElementValues } from './ports.ts';
@@ -26,7 +27,7 @@ import { transferKeyFormat, type ExecutorDeps, type GatewayLink, type MbusDevice
 export interface KeyBlobs {
   dsmr4TransferKey(defaultKey: Buffer, newKey: Buffer): Buffer;
   smr5TransferKey(defaultKey: Buffer, newKey: Buffer, p: { identificationNumber: string; manufacturerIdentification: string; keyChangeCounter: number; keyId: number }): Buffer;
-  smr5DataSendParameter(blob: Buffer): Buffer;
+  smr5DataSendParameter(blob: Buffer): DlmsData;
 }
 
 export interface RequestInfo {
@@ -106,7 +107,7 @@ export async function setMbusUserKeyByChannel(deps: ExecutorDeps, blobs: KeyBlob
     throw functional(ErrorCode.OPERATION_NOT_SUPPORTED_BY_PLATFORM_FOR_PROTOCOL, `Unsupported combination of protocol ${gateway.protocol} and key type G_METER_ENCRYPTION_KEY in request to set key on g-meter`);
   }
   await withLink(deps, gateway.deviceIdentification, req.signal, async (link) => {
-    const values = await link.readChannel(channel);
+    const values = channelElementValues(await link.readChannel(channel));
     // The reported identity names a device only within what the caller may use (./mbus-identity.ts): GXF's 201
     // text when it names none of the caller's devices, 216 when it names one coupled elsewhere; no key either way.
     const found = await reportedMbusDevice(deps, req.organisationIdentification, MessageType.SET_MBUS_USER_KEY_BY_CHANNEL, gateway.deviceIdentification, channel, values);
@@ -188,7 +189,7 @@ export async function setKeyOnGMeter(
 export async function getMbusEncryptionKeyStatusByChannel(deps: ExecutorDeps, req: RequestInfo, payload: { channel: number }) {
   const gateway = await deps.inventory.getGateway(req.deviceIdentification);
   return withLink(deps, gateway.deviceIdentification, req.signal, async (link) => {
-    const values = await link.readChannel(payload.channel);
+    const values = channelElementValues(await link.readChannel(payload.channel));
     // GXF (since 2024): nothing on the channel -> NO_ENCRYPTION_KEY without reading attribute 14.
     if (values.deviceTypeIdentification === 0 || !values.manufacturerIdentification) {
       return { channel: payload.channel, encryptionKeyStatus: 'NO_ENCRYPTION_KEY' as EncryptionKeyStatus };

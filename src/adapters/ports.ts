@@ -4,6 +4,8 @@
  * session, secret store and device inventory in ./bindings.ts.
  */
 import type { ChannelElementValues, GMeterSecretType } from '../platform/operations.ts';
+import type { DlmsData } from '../dlms/axdr.ts';
+import type { MbusChannelIdentity, MbusChannelReading, ObjectListElement } from '../cosem/index.ts';
 
 
 /** The M-Bus transfer_key format a gateway protocol uses (docs/dlms.md#transfer-key-blob), or undefined when unsupported. */
@@ -34,37 +36,31 @@ export interface MbusDeviceRecord {
   channel?: number;
 }
 
-/** One open, authenticated association with a gateway E-meter. */
+/**
+ * One open, authenticated association with a gateway E-meter. Values are DLMS-native (as the meter sends and takes
+ * them); the executors make GXF's texts once, where they build the operation's result (src/cosem/mbus.ts
+ * channelElementValues / channelIdentity).
+ */
 export interface GatewayLink {
-  readChannel(channel: number): Promise<ChannelElementValues>;
-  scanChannels(): Promise<ChannelElementValues[]>;
+  /** class 72 attributes 5..9 */
+  readChannel(channel: number): Promise<MbusChannelReading>;
+  scanChannels(): Promise<MbusChannelReading[]>;
   /** class 72 method 8; throws when the meter answers anything but success */
   transferKey(channel: number, blob: Buffer): Promise<void>;
   /** class 72 method 7, the plain key inside the ciphered association */
   setEncryptionKey(channel: number, key: Buffer): Promise<void>;
-  /** class 72 method 6 */
-  dataSend(channel: number, parameter: Buffer): Promise<void>;
+  /** class 72 method 6 with its array parameter (docs/dlms.md#data-send) */
+  dataSend(channel: number, parameter: DlmsData): Promise<void>;
   /** class 72 attribute 14 (0..4) */
   readEncryptionKeyStatus(channel: number): Promise<number>;
-  writeChannelIdentity(channel: number, values: Omit<ChannelElementValues, 'channel'>): Promise<void>;
+  /** class 72 attributes 5..9 (SET), coded for the gateway's class 72 version */
+  writeChannelIdentity(channel: number, identity: MbusChannelIdentity): Promise<void>;
   slaveDeinstall(channel: number): Promise<void>;
   /** class 8 attribute 2 of 0-0:1.0.0.255 (SET) with a 12-byte COSEM date-time; throws when the meter answers anything but success */
   setClock(dateTime: Buffer): Promise<void>;
   /** class 15 attribute 2 (object_list) of the current association 0-0:40.0.0.255, as the meter sends it */
   readObjectList(): Promise<ObjectListElement[]>;
   release(): Promise<void>;
-}
-
-/** One entry of an association's object_list (class 15 attribute 2), DLMS-native. */
-export interface ObjectListElement {
-  classId: number;
-  version: number;
-  /** 6 bytes, as the meter sends it */
-  logicalName: Buffer;
-  /** access_mode as the enum number the meter sends; access_selectors [] when the meter sends null-data */
-  attributeAccess: { attributeId: number; accessMode: number; accessSelectors: number[] }[];
-  /** access_mode as the number the meter sends (a class 15 version 0 boolean becomes 0 or 1) */
-  methodAccess: { methodId: number; accessMode: number }[];
 }
 
 export interface SecretPort {
@@ -112,4 +108,4 @@ export interface ExecutorDeps {
   now?: () => Date;
 }
 
-export type { ChannelElementValues, GMeterSecretType };
+export type { ChannelElementValues, GMeterSecretType, MbusChannelIdentity, MbusChannelReading, ObjectListElement };

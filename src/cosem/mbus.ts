@@ -3,6 +3,7 @@
  * class version 0, binary for version 1), manufacturer id <-> three letters, encryption_key_status names.
  */
 import { decodeError, encodeError } from '../dlms/bytes.ts';
+import { ErrorCode, MeterfabricError } from '../errors.ts';
 
 /**
  * What one M-Bus channel of a gateway holds (attributes 5..9 of class 72), in the form GXF reports it as
@@ -17,6 +18,60 @@ export interface ChannelElementValues {
   manufacturerIdentification: string;
   version: number;
   deviceTypeIdentification: number;
+}
+
+/**
+ * Attributes 5..9 of one class 72 object as the meter sends them: the identification number coded as the class
+ * version codes it (BCD for 0, binary for 1), the manufacturer as its 15-bit number. null-data reads as 0 (GXF).
+ * This is what crosses the port between the session and the executors; channelElementValues() makes GXF's texts.
+ */
+export interface MbusChannelReading {
+  channel: number;
+  /** The class 72 version that coded identificationNumber. */
+  classVersion: 0 | 1;
+  primaryAddress: number;
+  identificationNumber: number;
+  manufacturerId: number;
+  version: number;
+  deviceType: number;
+}
+
+/** Attributes 5..9 to write (coupling, decoupling), coded for the gateway's class 72 version. */
+export interface MbusChannelIdentity {
+  primaryAddress: number;
+  identificationNumber: number;
+  manufacturerId: number;
+  version: number;
+  deviceType: number;
+}
+
+/** A channel's reading in GXF's terms (ChannelElementValues): the one place numbers become texts. */
+export function channelElementValues(r: MbusChannelReading): ChannelElementValues {
+  let manufacturer: string;
+  try {
+    manufacturer = manufacturerIdToText(r.manufacturerId) ?? '';
+  } catch (e) {
+    throw new MeterfabricError(ErrorCode.ILLEGAL_RESPONSE, `manufacturer id ${r.manufacturerId} is not three letters`, { component: 'PROTOCOL_DLMS', cause: e });
+  }
+  return {
+    channel: r.channel,
+    primaryAddress: r.primaryAddress,
+    identificationNumber: decodeIdentificationNumber(r.identificationNumber, r.classVersion).text,
+    manufacturerIdentification: manufacturer,
+    version: r.version,
+    deviceTypeIdentification: r.deviceType,
+  };
+}
+
+/** GXF's identity texts → what attributes 5..9 take ('' manufacturer = 0, '' identification = 0; letters in any case). */
+export function channelIdentity(values: Omit<ChannelElementValues, 'channel'>, classVersion: 0 | 1): MbusChannelIdentity {
+  return {
+    primaryAddress: values.primaryAddress,
+    identificationNumber: encodeIdentificationNumber(values.identificationNumber || '0', classVersion),
+    manufacturerId: manufacturerValue(values.manufacturerIdentification),
+    version: values.version,
+    deviceType: values.deviceTypeIdentification,
+  };
 }
 
 // ---------------------------------------------------------------------------------------------------------------
@@ -77,6 +132,11 @@ export function manufacturerIdToText(id: number | undefined): string | undefined
     throw decodeError(`M-Bus manufacturer id ${id} is not three letters A..Z`);
   }
   return String.fromCharCode(...letters.map((l) => l + 64));
+}
+
+/** Three letters (any case) → manufacturer id; '' → 0 (docs/dlms.md#m-bus-client-class-72). */
+export function manufacturerValue(letters: string): number {
+  return letters === '' ? 0 : manufacturerTextToId(letters.toUpperCase());
 }
 
 /** "FLO" → 6543 (0x198F), "LGB" → 12514 (0x30E2). */

@@ -4,7 +4,7 @@ import { Obis } from '../dlms/obis.ts';
 import { AssociationLnClass } from './classes/association-ln.ts';
 import { ClockClass } from './classes/clock.ts';
 import { DataClass } from './classes/data.ts';
-import { mbusClientClass } from './classes/mbus-client.ts';
+import { mbusClientClass, type MbusClientClassV0 } from './classes/mbus-client.ts';
 import { SecuritySetupClass } from './classes/security-setup.ts';
 import { type CosemObject, cosemObject } from './model.ts';
 
@@ -17,6 +17,8 @@ export const WellKnownObis = {
   CLOCK: Obis.parse('0-0:1.0.0.255'),
   LOGICAL_DEVICE_NAME: Obis.parse('0-0:42.0.0.255'),
   EQUIPMENT_IDENTIFIER: Obis.parse('0-0:96.1.0.255'),
+  /** M-Bus port setup, what class 72 attribute 2 (mbus_port_reference) names. */
+  MBUS_PORT_SETUP: Obis.parse('0-0:24.6.0.255'),
 } as const;
 
 export const CosemObjects = {
@@ -35,18 +37,20 @@ function checkChannel(channel: number): number {
   return channel;
 }
 
-/** `0-<ch>:24.1.0.255`, channel 1..4. */
+const MBUS_CLIENT_SETUP_OBIS: readonly Obis[] = MBUS_CHANNELS.map((ch) => Obis.of(0, ch, 24, 1, 0, 255));
+
+/** `0-<ch>:24.1.0.255`, channel 1..4 (built once). */
 export function mbusClientSetupObis(channel: number): Obis {
-  return Obis.of(0, checkChannel(channel), 24, 1, 0, 255);
+  return MBUS_CLIENT_SETUP_OBIS[checkChannel(channel) - 1]!;
 }
 
 /** The M-Bus client setup object of a channel for a gateway whose class 72 has `classVersion` (0 DSMR 4.2.2, 1 SMR 5). */
-export function mbusClientSetup(channel: number, classVersion: number): CosemObject {
+export function mbusClientSetup(channel: number, classVersion: number): CosemObject<typeof MbusClientClassV0> {
   return cosemObject(mbusClientClass(classVersion), mbusClientSetupObis(channel));
 }
 
 /** Channel of an M-Bus client setup logical name, or undefined if it is not one. */
 export function mbusChannelOf(obis: Obis): number | undefined {
-  const [a, b, c, d, e, f] = obis.values;
-  return a === 0 && b >= 1 && b <= 4 && c === 24 && d === 1 && e === 0 && f === 255 ? b : undefined;
+  const x = obis.bytes;
+  return x[0] === 0 && x[1]! >= 1 && x[1]! <= 4 && x[2] === 24 && x[3] === 1 && x[4] === 0 && x[5] === 255 ? x[1] : undefined;
 }

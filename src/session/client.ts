@@ -9,6 +9,20 @@
  * Keys arrive as Buffers and never reach a message, a log line or an error.
  */
 import { ErrorCode, MeterfabricError, isMeterfabricError } from '../errors.ts';
+import {
+  AssociationLnClass,
+  DataClass,
+  WellKnownObis,
+  dataOf,
+  valueOf,
+  type AttributeDef,
+  type AttributeName,
+  type AttributeValue,
+  type InterfaceClass,
+  type MethodDef,
+  type MethodName,
+  type MethodParameter,
+} from '../cosem/index.ts';
 import { type DlmsData, decodeDataExact } from '../dlms/axdr.ts';
 import { Obis } from '../dlms/obis.ts';
 import {
@@ -54,8 +68,7 @@ import { GENERAL_DED_CIPHERING_TAG, GENERAL_GLO_CIPHERING_TAG, GeneralGloCipheri
 export const PUBLIC_CLIENT = 16;
 export const MANAGEMENT_CLIENT = 1;
 /** 0-0:43.1.0.255, class 1 attribute 2 (docs/dlms.md#invocation-counters). */
-export const INVOCATION_COUNTER_OBIS = '0-0:43.1.0.255';
-const ASSOCIATION_LN_OBIS = Obis.parse('0-0:40.0.0.255');
+export const INVOCATION_COUNTER_OBIS = WellKnownObis.INVOCATION_COUNTER.toString();
 
 /** What the client proposes: block transfer, multiple references, get/set/action, selective access (`00 1E 1D`), plus general-protection/access for the public client as in the worked example. */
 const PROPOSED_CONFORMANCE = Conformance.fromValue(0x001e1d);
@@ -122,18 +135,9 @@ export interface MethodRef {
   methodId: number;
 }
 
-// The same few OBIS texts are parsed for every request; Obis is never mutated, so parsed codes are kept (bounded).
-const parsedObis = new Map<string, Obis>();
-
+/** Text logical names are for diagnostic callers (the dlms command); the typed calls below carry 6 bytes. */
 function obisOf(o: string | Obis): Obis {
-  if (typeof o !== 'string') return o;
-  let v = parsedObis.get(o);
-  if (!v) {
-    v = Obis.parse(o);
-    if (parsedObis.size >= 256) parsedObis.clear();
-    parsedObis.set(o, v);
-  }
-  return v;
+  return typeof o === 'string' ? Obis.parse(o) : o;
 }
 
 function attr(a: AttributeRef): AttributeDescriptor {
@@ -317,7 +321,10 @@ export class DlmsSession {
     const fStoC = hlsGmac({ challenge: stoc, systemTitle: c.clientTitle, invocationCounter: icF, keys: c.keys });
     let response: ActionResponseNormal;
     try {
-      response = await this.actionRaw({ classId: 15, instance: ASSOCIATION_LN_OBIS, methodId: 1 }, { type: 'octet-string', value: fStoC });
+      response = await this.actionRaw(
+        { classId: AssociationLnClass.classId, instance: WellKnownObis.CURRENT_ASSOCIATION, methodId: AssociationLnClass.method.reply_to_HLS_authentication.id },
+        { type: 'octet-string', value: fStoC },
+      );
     } catch (e) {
       if (isMeterfabricError(e) && e.code === ErrorCode.SOCKET_CLOSED_BY_REMOTE) throw authenticationError('meter closed the connection at HLS pass 3', e);
       throw e;
@@ -392,6 +399,46 @@ export class DlmsSession {
       expected++;
     }
     return { kind: 'data', data: decodeOr(() => decodeDataExact(Buffer.concat(blocks, size))) };
+  }
+
+  // -------------------------------------------------------------------------------------------------------------
+  // Through the class declarations (src/cosem): ids and types come from the declaration, values come back typed.
+
+  /** GET one attribute by its declared name; the value as the declaration types it (another type: ILLEGAL_RESPONSE). */
+  async read<C extends InterfaceClass, N extends AttributeName<C>>(cls: C, obis: Obis, name: N): Promise<AttributeValue<C, N>> {
+    const def = (cls.attribute as Record<string, AttributeDef>)[name]!;
+    const data = await this.get({ classId: cls.classId, obis, attributeId: def.id });
+    return decodeOr(() => valueOf(def.type, data, `${cls.name} ${obis.toString()} ${name}`)) as AttributeValue<C, N>;
+  }
+
+  /**
+   * GET several attributes of one object (one get-request-with-list when allowed). Per attribute: its typed value,
+   * null when the meter sent null-data, or the Data-Access-Result.
+   */
+  async readList<C extends InterfaceClass, const Ns extends readonly AttributeName<C>[]>(
+    cls: C,
+    obis: Obis,
+    names: Ns,
+  ): Promise<{ [I in keyof Ns]: { kind: 'data'; value: AttributeValue<C, Ns[I]> | null } | { kind: 'error'; result: number } }> {
+    const defs = names.map((n) => (cls.attribute as Record<string, AttributeDef>)[n]!);
+    const results = await this.getMany(defs.map((d) => ({ classId: cls.classId, obis, attributeId: d.id })));
+    return results.map((r, i) => {
+      if (r.kind === 'error') return r;
+      if (r.data.type === 'null-data') return { kind: 'data', value: null };
+      return { kind: 'data', value: decodeOr(() => valueOf(defs[i]!.type, r.data, `${cls.name} ${obis.toString()} ${names[i]}`)) };
+    }) as never;
+  }
+
+  /** SET one attribute by its declared name; the value is coded as declared. */
+  async write<C extends InterfaceClass, N extends AttributeName<C>>(cls: C, obis: Obis, name: N, value: AttributeValue<C, N>): Promise<void> {
+    const def = (cls.attribute as Record<string, AttributeDef>)[name]!;
+    await this.set({ classId: cls.classId, obis, attributeId: def.id }, dataOf(def.type, value as never, `${cls.name} ${name}`)!);
+  }
+
+  /** ACTION by the method's declared name with its declared parameter type; resolves with the return data, if any. */
+  async invoke<C extends InterfaceClass, N extends MethodName<C>>(cls: C, obis: Obis, name: N, parameter: MethodParameter<C, N>): Promise<DlmsData | undefined> {
+    const def = (cls.method as Record<string, MethodDef>)[name]!;
+    return this.action({ classId: cls.classId, obis, methodId: def.id }, dataOf(def.parameter, parameter as never, `${cls.name} ${name}`));
   }
 
   /** SET one attribute; non-success throws DATA_ACCESS_RESULT (1100). */
@@ -560,7 +607,7 @@ function uncount(state: { counted: boolean }): void {
 export async function readInvocationCounter(options: ConnectionOptions): Promise<number> {
   const s = await DlmsSession.openPublic(options);
   try {
-    const v = await s.get({ classId: 1, obis: INVOCATION_COUNTER_OBIS, attributeId: 2 });
+    const v = await s.get({ classId: DataClass.classId, obis: WellKnownObis.INVOCATION_COUNTER, attributeId: DataClass.attribute.value.id });
     if (v.type !== 'double-long-unsigned') throw illegalResponse(`invocation counter object holds ${v.type}, expected double-long-unsigned`);
     return v.value;
   } finally {

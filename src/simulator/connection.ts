@@ -32,10 +32,12 @@ import {
   StateError,
   type GetDataResult,
 } from '../dlms/apdu/index.ts';
+import { splitIntoDataBlocks } from '../dlms/apdu/block-transfer.ts';
 import { GENERAL_DED_CIPHERING_TAG, GENERAL_GLO_CIPHERING_TAG, GeneralGloCiphering, GloCipheredApdu, PLAIN_TAG_FOR } from '../dlms/apdu/ciphered.ts';
 import { generalGloDecrypt, generalGloEncrypt, gloEncrypt, gloUnprotect, hlsChallenge, verifyHlsGmac, hlsGmac, type CipheringKeys } from '../dlms/security/index.ts';
 import type { ApduTransport } from '../transport/transport.ts';
-import { getAttribute, invokeMethod, setAttribute, OBIS, type ObjectContext } from './objects.ts';
+import { getAttribute, invokeMethod, setAttribute, type ObjectContext } from './objects.ts';
+import { AssociationLnClass, WellKnownObis } from '../cosem/index.ts';
 import type { MeterState } from './meter.ts';
 
 /** What the simulated meter supports: `40 1E 1D` (docs/dlms.md#initiate-and-conformance). */
@@ -87,7 +89,8 @@ export async function serveConnection(transport: ApduTransport, meter: MeterStat
 class MeterConnection {
   private association: AssociationState = { kind: 'none' };
   private received = 0;
-  private pendingBlocks: { data: Buffer; next: number; size: number; invokeIdAndPriority: number } | undefined;
+  /** A long GET in progress: its blocks (src/dlms/apdu/block-transfer.ts) and how many went out. */
+  private pendingBlocks: { blocks: GetResponseWithDataBlock[]; sent: number } | undefined;
 
   constructor(
     private readonly transport: ApduTransport,
@@ -311,7 +314,7 @@ class MeterConnection {
     }
     const inv = req.invokeIdAndPriority;
     const m = req.method;
-    const isHls = m.classId === 15 && m.methodId === 1 && m.instance.toString() === OBIS.associationLn;
+    const isHls = m.classId === AssociationLnClass.classId && m.methodId === AssociationLnClass.method.reply_to_HLS_authentication.id && m.instance.equals(WellKnownObis.CURRENT_ASSOCIATION);
     const p = req.parameters;
     if (!isHls || !p || p.type !== 'octet-string') return new ActionResponseNormal({ invokeIdAndPriority: inv, result: ActionResult.READ_WRITE_DENIED }).encode();
     const check = verifyHlsGmac(p.value, { challenge: a.stoc, systemTitle: a.clientTitle, keys: this.keys });
@@ -383,23 +386,22 @@ class MeterConnection {
     // Room for the ciphering around the response: general-glo-ciphering's header with the system title is the longest.
     const limit = clientMaxPdu - (this.association.kind === 'public' ? 0 : 30);
     if (normal.length <= limit || r.kind !== 'data' || !this.negotiated('block-transfer-with-get')) return normal;
-    const data = encodeData(r.data);
-    this.pendingBlocks = { data, next: 0, size: Math.max(16, limit - 16), invokeIdAndPriority };
+    // Each block's header (tag, choice, invoke id, last-block, block number, choice, length) fits in 16 bytes.
+    const blocks = splitIntoDataBlocks({ invokeIdAndPriority, raw: encodeData(r.data), maxBlockSize: Math.min(0xffff, Math.max(16, limit - 16)) });
+    this.pendingBlocks = { blocks, sent: 0 };
     return this.nextBlock(invokeIdAndPriority, 0);
   }
 
+  /** The block after `acknowledged`, answered with the invoke id of the request that asked for it. */
   private nextBlock(invokeIdAndPriority: number, acknowledged: number): Buffer {
     const p = this.pendingBlocks;
-    if (!p || acknowledged !== p.next) {
+    if (!p || acknowledged !== p.sent) {
       this.pendingBlocks = undefined;
       return new GetResponseWithDataBlock({ invokeIdAndPriority, lastBlock: true, blockNumber: acknowledged + 1, result: { kind: 'error', result: DataAccessResult.NO_LONG_GET_IN_PROGRESS } }).encode();
     }
-    const start = p.next * p.size;
-    const end = Math.min(p.data.length, start + p.size);
-    p.next++;
-    const last = end >= p.data.length;
-    if (last) this.pendingBlocks = undefined;
-    return new GetResponseWithDataBlock({ invokeIdAndPriority, lastBlock: last, blockNumber: p.next, result: { kind: 'raw', data: p.data.subarray(start, end) } }).encode();
+    const b = p.blocks[p.sent++]!;
+    if (b.lastBlock) this.pendingBlocks = undefined;
+    return new GetResponseWithDataBlock({ invokeIdAndPriority, lastBlock: b.lastBlock, blockNumber: b.blockNumber, result: b.result }).encode();
   }
 }
 

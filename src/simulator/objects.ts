@@ -2,31 +2,55 @@
  * The COSEM objects of the simulated gateway E-meter (docs/dlms.md#simulator) and what GET, SET and ACTION do to them.
  * Pure functions over MeterState; the association (ACSE, HLS, ciphering) lives in connection.ts.
  *
+ * Every object is served through its class declaration (src/cosem): attribute and method ids, A-XDR types and
+ * access come from the declaration; this file only supplies values and behaviour, by attribute/method name. An
+ * attribute is readable when the declaration allows reading and a value is supplied, writable when the declaration
+ * allows writing and a setter is supplied; the association's object_list (class 15 attribute 2) states exactly that.
+ *
  * Class 72 behaviour follows the simulation convention of docs/dlms.md#simulator: transfer_key is really unwrapped with
  * the G-meter's Default key (bad blob → other-reason), set_encryption_key stores the key, attribute 14 follows
  * set / transferred / in use, an action on an empty channel is other-reason, a wrong parameter type is
  * type-unmatched.
  */
-import { type DlmsData, Data, dateToCosemDateTime } from '../dlms/axdr.ts';
-import { Obis } from '../dlms/obis.ts';
+import { type DlmsData, Data, cosemDateTimeToDate, dateToCosemDateTime } from '../dlms/axdr.ts';
+import type { Obis } from '../dlms/obis.ts';
 import { ActionResult, DataAccessResult, type AttributeDescriptor, type GetDataResult, type MethodDescriptor } from '../dlms/apdu/common.ts';
 import { unwrapDsmr4TransferKey, unwrapSmr5TransferKey } from '../dlms/security/mbus-transfer-key.ts';
 import { unwrapGlobalKeyTransfer, GlobalKeyId } from '../dlms/security/global-key-transfer.ts';
 import { isMeterfabricError } from '../errors.ts';
-import { decodeIdentificationNumber, encodeIdentificationNumber, manufacturerIdToText, manufacturerTextToId } from '../cosem/mbus.ts';
+import {
+  AssociationLnClass,
+  ClockClass,
+  DataClass,
+  SecuritySetupClass,
+  WellKnownObis,
+  canRead,
+  canWrite,
+  cosemObject,
+  dataOf,
+  decodeIdentificationNumber,
+  encodeIdentificationNumber,
+  encodeObjectList,
+  intersectAccess,
+  manufacturerIdToText,
+  manufacturerTextToId,
+  matchesType,
+  mbusClientClass,
+  mbusClientSetupObis,
+  objectListElement,
+  valueOf,
+  type Access,
+  type AttributeDef,
+  type AttributeName,
+  type AttributeValue,
+  type CosemObject,
+  type InterfaceClass,
+  type MethodDef,
+  type MethodName,
+  type MethodParameter,
+  type ObjectListElement,
+} from '../cosem/index.ts';
 import { encryptionKeyStatus, type GMeterState, type MeterState } from './meter.ts';
-
-export const OBIS = {
-  invocationCounter: '0-0:43.1.0.255',
-  clock: '0-0:1.0.0.255',
-  logicalDeviceName: '0-0:42.0.0.255',
-  equipmentId: '0-0:96.1.0.255',
-  associationLn: '0-0:40.0.0.255',
-  securitySetup: '0-0:43.0.0.255',
-} as const;
-
-/** Objects the public client (SAP 16) may read (docs/dlms.md#simulator). */
-const PUBLIC_OBJECTS = new Set<string>([OBIS.invocationCounter, OBIS.clock, OBIS.logicalDeviceName, OBIS.equipmentId, OBIS.associationLn]);
 
 export interface ObjectContext {
   meter: MeterState;
@@ -41,185 +65,278 @@ export interface ActionOutcome {
   afterResponse?: () => void;
 }
 
-function manufacturerToId(letters: string): number {
-  return letters ? manufacturerTextToId(letters) : 0;
+/** A Data-Access-Result instead of a value. */
+interface Refused {
+  refused: number;
 }
+const refuse = (result: number): Refused => ({ refused: result });
+const isRefused = (v: unknown): v is Refused => typeof v === 'object' && v !== null && !Buffer.isBuffer(v) && !Array.isArray(v) && 'refused' in v;
+
+/** What the simulator supplies for one object: values, setters and methods by declared name. */
+interface Served<C extends InterfaceClass> {
+  object: CosemObject<C>;
+  /** Readable (read-only) by the public client (SAP 16). */
+  public?: boolean;
+  get: { [N in AttributeName<C>]?: (ctx: ObjectContext, object: CosemObject<C>) => AttributeValue<C, N> | Refused };
+  set?: { [N in AttributeName<C>]?: (ctx: ObjectContext, value: AttributeValue<C, N>, object: CosemObject<C>) => number };
+  act?: { [N in MethodName<C>]?: (ctx: ObjectContext, parameter: MethodParameter<C, N>, object: CosemObject<C>) => ActionOutcome };
+  /** Methods the association itself answers (HLS pass 3 in connection.ts): listed with access in the object_list. */
+  handledByConnection?: readonly MethodName<C>[];
+}
+
+/** Type-checks a served object against its class at declaration time (names and value types). */
+function serve<C extends InterfaceClass>(s: Served<C>): Served<InterfaceClass> {
+  return s as unknown as Served<InterfaceClass>;
+}
+
+// ---------------------------------------------------------------------------------------------------------------
+// The objects
 
 export function mbusClassVersion(meter: MeterState): 0 | 1 {
   return meter.profile === 'smr5' ? 1 : 0;
 }
 
-/** Channel 1..4 of an object 0-<ch>:24.1.0.255, or undefined for other objects. */
-function mbusChannel(obis: Obis): number | undefined {
-  const [a, b, c, d, e, f] = obis.values;
-  return a === 0 && b >= 1 && b <= 4 && c === 24 && d === 1 && e === 0 && f === 255 ? b : undefined;
+function manufacturerToId(letters: string): number {
+  return letters ? manufacturerTextToId(letters) : 0;
 }
+
+function mbusClientSetup(channel: number, version: 0 | 1): Served<InterfaceClass> {
+  const object = cosemObject(mbusClientClass(version), mbusClientSetupObis(channel));
+  const g = (ctx: ObjectContext) => ctx.meter.channels[channel - 1];
+  /** Writing an identity couples a device to the channel (docs/dlms.md#m-bus-client-class-72); its Default key is not known here. */
+  const writeIdentity = (ctx: ObjectContext, change: (g: GMeterState) => number): number => {
+    const current = g(ctx) ?? { primaryAddress: 0, identification: '00000000', manufacturer: '', version: 0, deviceType: 0, defaultKey: Buffer.alloc(16) };
+    const result = change(current);
+    if (result === DataAccessResult.SUCCESS) ctx.meter.channels[channel - 1] = current;
+    return result;
+  };
+  const needsDevice = (ctx: ObjectContext, run: (g: GMeterState) => ActionOutcome): ActionOutcome => {
+    const device = g(ctx);
+    return device ? run(device) : { result: ActionResult.OTHER_REASON };
+  };
+  return serve({
+    object,
+    get: {
+      mbus_port_reference: () => WellKnownObis.MBUS_PORT_SETUP.bytes,
+      capture_definition: () => [],
+      capture_period: () => 3600,
+      primary_address: (ctx) => g(ctx)?.primaryAddress ?? 0,
+      identification_number: (ctx) => {
+        const d = g(ctx);
+        if (!d) return 0;
+        // A class version 0 meter may hold a "BCD" value with a nibble above 9 (e.g. 'A2056731'): served as is.
+        return version === 0 && /^[0-9A-F]{8}$/.test(d.identification) ? Number.parseInt(d.identification, 16) : encodeIdentificationNumber(d.identification, version);
+      },
+      manufacturer_id: (ctx) => manufacturerToId(g(ctx)?.manufacturer ?? ''),
+      version: (ctx) => g(ctx)?.version ?? 0,
+      device_type: (ctx) => g(ctx)?.deviceType ?? 0,
+      access_number: () => 0,
+      status: () => 0,
+      alarm: () => 0,
+      ...(version === 1 ? { configuration: () => 0 } : {}),
+      encryption_key_status: (ctx) => encryptionKeyStatus(g(ctx)),
+    },
+    set: {
+      primary_address: (ctx, v) => writeIdentity(ctx, (d) => ((d.primaryAddress = v), DataAccessResult.SUCCESS)),
+      identification_number: (ctx, v) =>
+        writeIdentity(ctx, (d) => {
+          const ident = decodeIdentificationNumber(v, version);
+          if (!ident.valid) return DataAccessResult.OTHER_REASON;
+          d.identification = ident.text;
+          return DataAccessResult.SUCCESS;
+        }),
+      manufacturer_id: (ctx, v) =>
+        writeIdentity(ctx, (d) => {
+          try {
+            d.manufacturer = manufacturerIdToText(v) ?? '';
+          } catch {
+            return DataAccessResult.OTHER_REASON;
+          }
+          return DataAccessResult.SUCCESS;
+        }),
+      version: (ctx, v) => writeIdentity(ctx, (d) => ((d.version = v), DataAccessResult.SUCCESS)),
+      device_type: (ctx, v) => writeIdentity(ctx, (d) => ((d.deviceType = v), DataAccessResult.SUCCESS)),
+    },
+    act: {
+      slave_install: (ctx) => needsDevice(ctx, () => ({ result: ActionResult.SUCCESS })),
+      capture: (ctx) => needsDevice(ctx, () => ({ result: ActionResult.SUCCESS })),
+      reset_alarm: (ctx) => needsDevice(ctx, () => ({ result: ActionResult.SUCCESS })),
+      synchronize_clock: (ctx) => needsDevice(ctx, () => ({ result: ActionResult.SUCCESS })),
+      // integer(0), or unsigned(0) on GXF's retry (docs/dlms.md#m-bus-client-class-72)
+      slave_deinstall: (ctx) => {
+        ctx.meter.channels[channel - 1] = undefined;
+        return { result: ActionResult.SUCCESS };
+      },
+      data_send: (ctx) => needsDevice(ctx, () => ({ result: ActionResult.SUCCESS })),
+      // octet-string(16); empty disables encryption
+      set_encryption_key: (ctx, key) =>
+        needsDevice(ctx, (d) => {
+          if (key.length === 0) {
+            d.setKey = undefined;
+            return { result: ActionResult.SUCCESS };
+          }
+          if (key.length !== 16) return { result: ActionResult.OTHER_REASON };
+          d.setKey = Buffer.from(key);
+          return { result: ActionResult.SUCCESS };
+        }),
+      transfer_key: (ctx, blob) => needsDevice(ctx, (d) => transferKey(ctx.meter, d, blob)),
+    },
+  });
+}
+
+const clock = serve({
+  object: cosemObject(ClockClass, WellKnownObis.CLOCK),
+  public: true,
+  get: {
+    // DSMR meters send local time with deviation −60 (winter) / −120 (summer) (docs/dlms.md#a-xdr-data); this one UTC.
+    time: (ctx) => dateToCosemDateTime(new Date(ctx.now().getTime() + ctx.meter.clockOffsetMs), { deviation: 0, clockStatus: 0 }),
+    time_zone: () => 0,
+    status: () => 0,
+  },
+  set: {
+    // The meter's time follows what was set: an offset to the host clock (or the test's now()).
+    time: (ctx, value) => {
+      if (value.length !== 12) return DataAccessResult.TYPE_UNMATCHED;
+      let at: number;
+      try {
+        at = cosemDateTimeToDate(value).getTime();
+      } catch {
+        return DataAccessResult.OTHER_REASON;
+      }
+      ctx.meter.clockOffsetMs = at - ctx.now().getTime();
+      return DataAccessResult.SUCCESS;
+    },
+  },
+});
+
+const invocationCounter = serve({
+  object: cosemObject(DataClass, WellKnownObis.INVOCATION_COUNTER),
+  public: true,
+  get: { value: (ctx) => Data.doubleLongUnsigned(ctx.meter.icObjectPublishesNext ? ctx.meter.lastClientIc + 1 : ctx.meter.lastClientIc) },
+});
+
+const logicalDeviceName = serve({
+  object: cosemObject(DataClass, WellKnownObis.LOGICAL_DEVICE_NAME),
+  public: true,
+  get: { value: (ctx) => Data.octetString(Buffer.from(`MFS${ctx.meter.systemTitle.toString('hex').toUpperCase()}`, 'ascii')) },
+});
+
+const equipmentIdentifier = serve({
+  object: cosemObject(DataClass, WellKnownObis.EQUIPMENT_IDENTIFIER),
+  public: true,
+  get: { value: (ctx) => Data.octetString(Buffer.from(ctx.meter.equipmentId, 'ascii')) },
+});
+
+const securitySetup = serve({
+  object: cosemObject(SecuritySetupClass, WellKnownObis.SECURITY_SETUP),
+  get: {
+    security_policy: () => 3,
+    security_suite: () => 0,
+    server_system_title: (ctx) => ctx.meter.systemTitle,
+  },
+  act: { global_key_transfer: (ctx, keys) => globalKeyTransfer(ctx.meter, Data.array(keys)) },
+});
+
+const currentAssociation = serve({
+  object: cosemObject(AssociationLnClass, WellKnownObis.CURRENT_ASSOCIATION),
+  public: true,
+  get: {
+    object_list: (ctx) => (encodeObjectList(objectList(ctx), AssociationLnClass.version) as { value: DlmsData[] }).value,
+  },
+  handledByConnection: ['reply_to_HLS_authentication'],
+});
+
+/** One table per class 72 version, built once and shared by every simulated meter. */
+function table(version: 0 | 1): ReadonlyMap<number, Served<InterfaceClass>> {
+  const all = [invocationCounter, clock, logicalDeviceName, equipmentIdentifier, currentAssociation, securitySetup, ...[1, 2, 3, 4].map((ch) => mbusClientSetup(ch, version))];
+  return new Map(all.map((s) => [key(s.object.obis), s]));
+}
+
+function key(obis: Obis): number {
+  return obis.bytes.readUIntBE(0, 6);
+}
+
+const TABLES = { 0: table(0), 1: table(1) } as const;
+
+function servedObjects(meter: MeterState): ReadonlyMap<number, Served<InterfaceClass>> {
+  return TABLES[mbusClassVersion(meter)];
+}
+
+// ---------------------------------------------------------------------------------------------------------------
+// Access, derived from the declaration and what is supplied
+
+function attributeAccess(ctx: ObjectContext, s: Served<InterfaceClass>, a: AttributeDef): Access {
+  const supplied: Access = a.id === 1 || (s.get as Record<string, unknown>)[a.name] ? (s.set as Record<string, unknown> | undefined)?.[a.name] ? 'read-write' : 'read' : (s.set as Record<string, unknown> | undefined)?.[a.name] ? 'write' : 'none';
+  const access = intersectAccess(a.access, supplied);
+  if (ctx.clientSap === 1) return access;
+  return s.public ? intersectAccess(access, 'read') : 'none';
+}
+
+function methodAccess(ctx: ObjectContext, s: Served<InterfaceClass>, m: MethodDef): number {
+  if (ctx.clientSap !== 1) return 0;
+  return (s.act as Record<string, unknown> | undefined)?.[m.name] || (s.handledByConnection as readonly string[] | undefined)?.includes(m.name) ? 1 : 0;
+}
+
+/** The current association's object_list: what this client may see, with the access it has. */
+export function objectList(ctx: ObjectContext): ObjectListElement[] {
+  const out: ObjectListElement[] = [];
+  for (const s of servedObjects(ctx.meter).values()) {
+    if (ctx.clientSap !== 1 && !s.public) continue;
+    const attrs = new Map(s.object.cls.attributes.map((a) => [a.id, a]));
+    const methods = new Map(s.object.cls.methods.map((m) => [m.id, m]));
+    out.push(objectListElement(s.object, (id) => attributeAccess(ctx, s, attrs.get(id)!), (id) => methodAccess(ctx, s, methods.get(id)!)));
+  }
+  return out;
+}
+
+// ---------------------------------------------------------------------------------------------------------------
+// GET, SET, ACTION
 
 const ok = (data: DlmsData): GetDataResult => ({ kind: 'data', data });
 const err = (result: number): GetDataResult => ({ kind: 'error', result });
 
+function find(ctx: ObjectContext, classId: number, obis: Obis): Served<InterfaceClass> | undefined {
+  const s = servedObjects(ctx.meter).get(key(obis));
+  return s && s.object.cls.classId === classId ? s : undefined;
+}
+
 export function getAttribute(ctx: ObjectContext, a: AttributeDescriptor): GetDataResult {
-  const obis = a.instance.toString();
-  if (ctx.clientSap !== 1 && !PUBLIC_OBJECTS.has(obis)) return err(DataAccessResult.READ_WRITE_DENIED);
-  const m = ctx.meter;
-  if (a.attributeId === 1) {
-    if (objectClass(a.instance) !== a.classId) return err(DataAccessResult.OBJECT_UNDEFINED);
-    return ok(Data.octetString(a.instance.bytes));
-  }
-  const key = `${a.classId}/${obis}`;
-  switch (key) {
-    case `1/${OBIS.invocationCounter}`:
-      if (a.attributeId === 2) return ok(Data.doubleLongUnsigned(m.icObjectPublishesNext ? m.lastClientIc + 1 : m.lastClientIc));
-      break;
-    case `8/${OBIS.clock}`: {
-      // DSMR meters send local time with deviation −60 (winter) / −120 (summer) (docs/dlms.md#a-xdr-data).
-      const at = new Date(ctx.now().getTime() + m.clockOffsetMs);
-      if (a.attributeId === 2) return ok(Data.octetString(dateToCosemDateTime(at, { deviation: 0, clockStatus: 0 })));
-      if (a.attributeId === 3) return ok(Data.long(0));
-      if (a.attributeId === 4) return ok(Data.unsigned(0));
-      break;
-    }
-    case `1/${OBIS.logicalDeviceName}`:
-      if (a.attributeId === 2) return ok(Data.octetString(Buffer.from(`MFS${m.systemTitle.toString('hex').toUpperCase()}`, 'ascii')));
-      break;
-    case `1/${OBIS.equipmentId}`:
-      if (a.attributeId === 2) return ok(Data.octetString(Buffer.from(m.equipmentId, 'ascii')));
-      break;
-    case `64/${OBIS.securitySetup}`:
-      if (a.attributeId === 2) return ok(Data.enum(3));
-      if (a.attributeId === 3) return ok(Data.enum(0));
-      if (a.attributeId === 5) return ok(Data.octetString(m.systemTitle));
-      break;
-    default: {
-      const ch = mbusChannel(a.instance);
-      if (ch !== undefined && a.classId === 72) return getMbus(m, ch, a.attributeId);
-      return err(DataAccessResult.OBJECT_UNDEFINED);
-    }
-  }
-  return err(DataAccessResult.OBJECT_UNDEFINED);
-}
-
-function objectClass(obis: Obis): number | undefined {
-  const s = obis.toString();
-  if (s === OBIS.invocationCounter || s === OBIS.logicalDeviceName || s === OBIS.equipmentId) return 1;
-  if (s === OBIS.clock) return 8;
-  if (s === OBIS.associationLn) return 15;
-  if (s === OBIS.securitySetup) return 64;
-  return mbusChannel(obis) !== undefined ? 72 : undefined;
-}
-
-function getMbus(m: MeterState, ch: number, attributeId: number): GetDataResult {
-  const g = m.channels[ch - 1];
-  const v = mbusClassVersion(m);
-  switch (attributeId) {
-    case 2:
-      return ok(Data.octetString(Obis.parse('0-0:24.6.0.255').bytes));
-    case 3:
-      return ok(Data.array([]));
-    case 4:
-      return ok(Data.doubleLongUnsigned(3600));
-    case 5:
-      return ok(Data.unsigned(g?.primaryAddress ?? 0));
-    case 6:
-      // A class version 0 meter may hold a "BCD" value with a nibble above 9 (e.g. 'A2056731'): served as is.
-      return ok(Data.doubleLongUnsigned(!g ? 0 : v === 0 && /^[0-9A-F]{8}$/.test(g.identification) ? Number.parseInt(g.identification, 16) : encodeIdentificationNumber(g.identification, v)));
-    case 7:
-      return ok(Data.longUnsigned(g ? manufacturerToId(g.manufacturer) : 0));
-    case 8:
-      return ok(Data.unsigned(g?.version ?? 0));
-    case 9:
-      return ok(Data.unsigned(g?.deviceType ?? 0));
-    case 10:
-    case 11:
-    case 12:
-      return ok(Data.unsigned(0));
-    case 13:
-      return v === 1 ? ok(Data.longUnsigned(0)) : err(DataAccessResult.OBJECT_UNDEFINED);
-    case 14:
-      return ok(Data.enum(encryptionKeyStatus(g)));
-    default:
-      return err(DataAccessResult.OBJECT_UNDEFINED);
-  }
+  const any = servedObjects(ctx.meter).get(key(a.instance));
+  if (ctx.clientSap !== 1 && !any?.public) return err(DataAccessResult.READ_WRITE_DENIED);
+  const s = find(ctx, a.classId, a.instance);
+  if (!s) return err(DataAccessResult.OBJECT_UNDEFINED);
+  const def = s.object.cls.attributes.find((x) => x.id === a.attributeId);
+  if (!def) return err(DataAccessResult.OBJECT_UNDEFINED);
+  if (def.id === 1) return ok(Data.octetString(s.object.obis.bytes));
+  const supply = (s.get as Record<string, ((ctx: ObjectContext, o: CosemObject) => unknown) | undefined>)[def.name];
+  if (!supply) return err(DataAccessResult.OBJECT_UNDEFINED);
+  if (!canRead(attributeAccess(ctx, s, def))) return err(DataAccessResult.READ_WRITE_DENIED);
+  const v = supply(ctx, s.object);
+  if (isRefused(v)) return err(v.refused);
+  return ok(dataOf(def.type, v as never, `${s.object.cls.name} ${def.name}`)!);
 }
 
 export function setAttribute(ctx: ObjectContext, a: AttributeDescriptor, value: DlmsData): number {
   if (ctx.clientSap !== 1) return DataAccessResult.READ_WRITE_DENIED;
-  const m = ctx.meter;
-  const obis = a.instance.toString();
-  if (a.classId === 8 && obis === OBIS.clock && a.attributeId === 2) {
-    if (value.type !== 'octet-string' || value.value.length !== 12) return DataAccessResult.TYPE_UNMATCHED;
-    const y = value.value.readUInt16BE(0);
-    const at = Date.UTC(y, value.value[2] - 1, value.value[3], value.value[5], value.value[6], value.value[7]);
-    if (!Number.isFinite(at)) return DataAccessResult.OTHER_REASON;
-    m.clockOffsetMs = at - ctx.now().getTime();
-    return DataAccessResult.SUCCESS;
-  }
-  const ch = mbusChannel(a.instance);
-  if (ch === undefined || a.classId !== 72) return DataAccessResult.OBJECT_UNDEFINED;
-  if (a.attributeId < 5 || a.attributeId > 9) return DataAccessResult.READ_WRITE_DENIED;
-  const expected = { 5: 'unsigned', 6: 'double-long-unsigned', 7: 'long-unsigned', 8: 'unsigned', 9: 'unsigned' }[a.attributeId as 5];
-  if (value.type !== expected) return DataAccessResult.TYPE_UNMATCHED;
-  const n = (value as { value: number }).value;
-  // Writing an identity couples a device to the channel (docs/dlms.md#m-bus-client-class-72); its Default key is not known here.
-  const g: GMeterState = m.channels[ch - 1] ?? { primaryAddress: 0, identification: '00000000', manufacturer: '', version: 0, deviceType: 0, defaultKey: Buffer.alloc(16) };
-  if (a.attributeId === 5) g.primaryAddress = n;
-  if (a.attributeId === 6) {
-    const ident = decodeIdentificationNumber(n, mbusClassVersion(m));
-    if (!ident.valid) return DataAccessResult.OTHER_REASON;
-    g.identification = ident.text;
-  }
-  if (a.attributeId === 7) {
-    try {
-      g.manufacturer = manufacturerIdToText(n) ?? '';
-    } catch {
-      return DataAccessResult.OTHER_REASON;
-    }
-  }
-  if (a.attributeId === 8) g.version = n;
-  if (a.attributeId === 9) g.deviceType = n;
-  m.channels[ch - 1] = g;
-  return DataAccessResult.SUCCESS;
+  const s = find(ctx, a.classId, a.instance);
+  if (!s) return DataAccessResult.OBJECT_UNDEFINED;
+  const def = s.object.cls.attributes.find((x) => x.id === a.attributeId);
+  if (!def) return DataAccessResult.OBJECT_UNDEFINED;
+  const setter = (s.set as Record<string, ((ctx: ObjectContext, v: unknown, o: CosemObject) => number) | undefined> | undefined)?.[def.name];
+  if (!setter || !canWrite(attributeAccess(ctx, s, def))) return DataAccessResult.READ_WRITE_DENIED;
+  if (!matchesType(def.type, value)) return DataAccessResult.TYPE_UNMATCHED;
+  return setter(ctx, valueOf(def.type, value, def.name), s.object);
 }
 
 export function invokeMethod(ctx: ObjectContext, md: MethodDescriptor, params: DlmsData | undefined): ActionOutcome {
   if (ctx.clientSap !== 1) return { result: ActionResult.READ_WRITE_DENIED };
-  const m = ctx.meter;
-  const obis = md.instance.toString();
-  if (md.classId === 64 && obis === OBIS.securitySetup && md.methodId === 2) return globalKeyTransfer(m, params);
-  const ch = mbusChannel(md.instance);
-  if (ch === undefined || md.classId !== 72) return { result: ActionResult.OBJECT_UNDEFINED };
-  const g = m.channels[ch - 1];
-  switch (md.methodId) {
-    case 1: // slave_install
-    case 3: // capture
-    case 4: // reset_alarm
-    case 5: // synchronize_clock
-      return { result: g ? ActionResult.SUCCESS : ActionResult.OTHER_REASON };
-    case 2: // slave_deinstall: integer(0), or unsigned(0) on GXF's retry (docs/dlms.md#m-bus-client-class-72)
-      if (!params || (params.type !== 'integer' && params.type !== 'unsigned')) return { result: ActionResult.TYPE_UNMATCHED };
-      m.channels[ch - 1] = undefined;
-      return { result: ActionResult.SUCCESS };
-    case 6: // data_send
-      if (!g) return { result: ActionResult.OTHER_REASON };
-      if (!params || params.type !== 'array') return { result: ActionResult.TYPE_UNMATCHED };
-      return { result: ActionResult.SUCCESS };
-    case 7: // set_encryption_key: octet-string(16); empty disables encryption
-      if (!g) return { result: ActionResult.OTHER_REASON };
-      if (!params || params.type !== 'octet-string') return { result: ActionResult.TYPE_UNMATCHED };
-      if (params.value.length === 0) {
-        g.setKey = undefined;
-        return { result: ActionResult.SUCCESS };
-      }
-      if (params.value.length !== 16) return { result: ActionResult.OTHER_REASON };
-      g.setKey = Buffer.from(params.value);
-      return { result: ActionResult.SUCCESS };
-    case 8: // transfer_key
-      if (!g) return { result: ActionResult.OTHER_REASON };
-      if (!params || params.type !== 'octet-string') return { result: ActionResult.TYPE_UNMATCHED };
-      return transferKey(m, g, params.value);
-    default:
-      return { result: ActionResult.OBJECT_UNDEFINED };
-  }
+  const s = find(ctx, md.classId, md.instance);
+  if (!s) return { result: ActionResult.OBJECT_UNDEFINED };
+  const def = s.object.cls.methods.find((x) => x.id === md.methodId);
+  const run = def && (s.act as Record<string, ((ctx: ObjectContext, p: unknown, o: CosemObject) => ActionOutcome) | undefined> | undefined)?.[def.name];
+  if (!def || !run) return { result: ActionResult.OBJECT_UNDEFINED };
+  if (def.parameter === undefined ? params !== undefined && params.type !== 'null-data' : !matchesType(def.parameter, params)) return { result: ActionResult.TYPE_UNMATCHED };
+  return run(ctx, def.parameter === undefined ? undefined : valueOf(def.parameter, params!, def.name), s.object);
 }
 
 /** Unwraps the blob with the G-meter's Default key in the gateway profile's format (docs/dlms.md#transfer-key-blob). */
@@ -242,8 +359,7 @@ function transferKey(m: MeterState, g: GMeterState, blob: Buffer): ActionOutcome
 }
 
 /** Class 64 method 2: unwrap under the master key; the new keys apply after the response (docs/dlms.md#global-key-transfer-class-64). */
-function globalKeyTransfer(m: MeterState, params: DlmsData | undefined): ActionOutcome {
-  if (!params) return { result: ActionResult.TYPE_UNMATCHED };
+function globalKeyTransfer(m: MeterState, params: DlmsData): ActionOutcome {
   let keys: { keyId: number; key: Buffer }[];
   try {
     keys = unwrapGlobalKeyTransfer(m.keys.mk, params);

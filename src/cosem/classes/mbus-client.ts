@@ -6,7 +6,7 @@
 import { ErrorCode, MeterfabricError } from '../../errors.ts';
 import { type AttributeDef, type MethodDef, defineClass, LOGICAL_NAME } from '../model.ts';
 
-const attributes: AttributeDef[] = [
+const attributes = [
   LOGICAL_NAME,
   { id: 2, name: 'mbus_port_reference', type: 'octet-string', access: 'read' },
   { id: 3, name: 'capture_definition', type: 'array', access: 'read-write', description: 'array of structure{data_information_block, value_information_block}' },
@@ -21,9 +21,9 @@ const attributes: AttributeDef[] = [
   { id: 12, name: 'alarm', type: 'unsigned', access: 'read' },
   { id: 13, name: 'configuration', type: 'long-unsigned', access: 'read-write' },
   { id: 14, name: 'encryption_key_status', type: 'enum', access: 'read', description: 'EncryptionKeyStatus 0..4' },
-];
+] as const satisfies readonly AttributeDef[];
 
-const methods: MethodDef[] = [
+const methods = [
   { id: 1, name: 'slave_install', parameter: ['integer', 'unsigned'], optional: true },
   { id: 2, name: 'slave_deinstall', parameter: ['integer', 'unsigned'], description: 'GXF: integer(0), on type-unmatched unsigned(0)' },
   { id: 3, name: 'capture', parameter: ['integer', 'unsigned'], optional: true },
@@ -32,7 +32,7 @@ const methods: MethodDef[] = [
   { id: 6, name: 'data_send', parameter: 'array', description: 'array of structure{DIB, VIB, data} (docs/dlms.md#data-send)' },
   { id: 7, name: 'set_encryption_key', parameter: 'octet-string', description: 'octet-string(16) plain key, empty = disable' },
   { id: 8, name: 'transfer_key', parameter: 'octet-string', description: 'octet-string(16) DSMR 4.2.2 or (30) SMR 5 blob' },
-];
+] as const satisfies readonly MethodDef[];
 
 export const MbusClientClassV0 = defineClass({ classId: 72, version: 0, name: 'mbus_client', attributes, methods });
 export const MbusClientClassV1 = defineClass({ classId: 72, version: 1, name: 'mbus_client', attributes, methods });

@@ -1,15 +1,15 @@
 /** Class 64 "Security setup", versions 0 and 1 (docs/dlms.md#global-key-transfer-class-64: method 2 global_key_transfer). */
 import { type AttributeDef, type MethodDef, defineClass, LOGICAL_NAME } from '../model.ts';
 
-const attributesV0: AttributeDef[] = [
+const attributesV0 = [
   LOGICAL_NAME,
   { id: 2, name: 'security_policy', type: 'enum', access: 'read-write' },
   { id: 3, name: 'security_suite', type: 'enum', access: 'read' },
   { id: 4, name: 'client_system_title', type: 'octet-string', access: 'read' },
   { id: 5, name: 'server_system_title', type: 'octet-string', access: 'read' },
-];
+] as const satisfies readonly AttributeDef[];
 
-const methodsV0: MethodDef[] = [
+const methodsV0 = [
   { id: 1, name: 'security_activate', parameter: 'enum' },
   {
     id: 2,
@@ -17,7 +17,7 @@ const methodsV0: MethodDef[] = [
     parameter: 'array',
     description: 'array of structure{key_id enum, key_wrapped octet-string(24)}; RFC 3394 under the master key',
   },
-];
+] as const satisfies readonly MethodDef[];
 
 export const SecuritySetupClass = defineClass({ classId: 64, version: 0, name: 'security_setup', attributes: attributesV0, methods: methodsV0 });
 
