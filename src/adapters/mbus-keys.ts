@@ -19,7 +19,6 @@ import { MeterfabricError, ErrorCode } from '../errors.ts';
 import { keyChangeCounter } from '../dlms/security/mbus-transfer-key.ts';
 import type { EncryptionKeyStatus, GMeterSecretType } from '../platform/operations.ts';
 import { ENCRYPTION_KEY_STATUS_NAMES } from '../cosem/mbus.ts';
-import { MessageType } from '../platform/operations.ts';
 import { coupledElsewhere, reportedMbusDevice } from './mbus-identity.ts';
 import { transferKeyFormat, type ExecutorDeps, type GatewayLink, type MbusDeviceRecord, type ChannelElementValues } from './ports.ts';
 
@@ -33,6 +32,8 @@ export interface RequestInfo {
   correlationUid: string;
   organisationIdentification: string;
   deviceIdentification: string;
+  /** The operation's message type: the device function checked on devices found on the meter. */
+  messageType: string;
   signal?: AbortSignal;
 }
 
@@ -109,7 +110,7 @@ export async function setMbusUserKeyByChannel(deps: ExecutorDeps, blobs: KeyBlob
     const values = await link.readChannel(channel);
     // The reported identity names a device only within what the caller may use (./mbus-identity.ts): GXF's 201
     // text when it names none of the caller's devices, 216 when it names one coupled elsewhere; no key either way.
-    const found = await reportedMbusDevice(deps, req.organisationIdentification, MessageType.SET_MBUS_USER_KEY_BY_CHANNEL, gateway.deviceIdentification, channel, values);
+    const found = await reportedMbusDevice(deps, req.organisationIdentification, req.messageType, gateway.deviceIdentification, channel, values);
     if (found.kind === 'none') {
       throw functional(
         ErrorCode.UNKNOWN_DEVICE,
