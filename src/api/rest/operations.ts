@@ -18,7 +18,7 @@ import { z } from 'zod';
 import { ErrorCode, isMeterfabricError, MeterfabricError } from '../../errors.ts';
 import { logger } from '../../observability/logger.ts';
 import { DEVICE_OPERATIONS } from '../../operations/catalogue.ts';
-import { gatewayParams } from './schemas.ts';
+import { API_PREFIX, gatewayParams } from './schemas.ts';
 import { restCallerOrganisation } from './caller.ts';
 import { dbAlarmReader, PUSH_NOTIFICATION_ALARM, type AlarmReader } from './alarms.ts';
 import type { PlatformApi, StoredResponse } from './platform-api.ts';
@@ -31,7 +31,7 @@ export interface RestOperationsOptions {
   alarms?: AlarmReader;
 }
 
-export const API_PREFIX = '/api/v1';
+export { API_PREFIX };
 const log = logger('api.rest');
 
 // ---- schemas -----------------------------------------------------------------------------------------------

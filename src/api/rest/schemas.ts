@@ -3,6 +3,9 @@
  */
 import { z } from 'zod';
 
+/** The REST operation API's path prefix. */
+export const API_PREFIX = '/api/v1';
+
 export const deviceIdentification = z
   .string()
   .regex(/^[A-Za-z0-9 _.:-]{1,64}$/, 'letters, digits, space, _ . : - (1..64)')

@@ -46,3 +46,34 @@ export function wsdlFor(service: ServiceName, baseUrl: string): string {
     .replace(/(<soap:address\s+location=")[^"]*(")/g, (_m, a: string, b: string) => `${a}${escapeXml(`${root}/${service}/`)}${b}`)
     .replace(/(schemaLocation=")schemas\//g, (_m, a: string) => `${a}${escapeXml(`${root}/schemas/`)}`);
 }
+
+export interface WsdlOperation {
+  /** WSDL file name without .wsdl, e.g. SmartMeteringAdhoc. */
+  service: string;
+  /** The operation name as the WSDL spells it (e.g. GetAddDeviceReponse). */
+  name: string;
+  /** Local names of the input and output body elements. */
+  input: string;
+  output: string;
+}
+
+/** Every operation of GXF's WSDLs (their portTypes), in file order. */
+export function wsdlOperations(): WsdlOperation[] {
+  const out: WsdlOperation[] = [];
+  for (const file of Object.values(SERVICES)) {
+    const text = readFileSync(WSDL_DIR + file, 'utf8');
+    const elementOf = new Map<string, string>();
+    for (const m of text.matchAll(/<wsdl:message\s+name="([^"]+)">([\s\S]*?)<\/wsdl:message>/g)) {
+      const part = /<wsdl:part\s[^>]*?element="[^":]+:([^"]+)"/.exec(m[2]!);
+      if (part) elementOf.set(m[1]!, part[1]!);
+    }
+    const portType = /<wsdl:portType[\s\S]*?<\/wsdl:portType>/.exec(text)?.[0] ?? '';
+    for (const m of portType.matchAll(/<wsdl:operation\s+name="([^"]+)">([\s\S]*?)<\/wsdl:operation>/g)) {
+      const input = /<wsdl:input\s[^>]*?message="[^":]+:([^"]+)"/.exec(m[2]!)?.[1];
+      const output = /<wsdl:output\s[^>]*?message="[^":]+:([^"]+)"/.exec(m[2]!)?.[1];
+      if (!input || !output) continue;
+      out.push({ service: file.replace(/\.wsdl$/, ''), name: m[1]!, input: elementOf.get(input) ?? input, output: elementOf.get(output) ?? output });
+    }
+  }
+  return out;
+}
