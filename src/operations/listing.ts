@@ -42,12 +42,13 @@ export function operationRows(): OperationRow[] {
     }
   }
   const wsdl = wsdlOperations();
-  const requests = new Set(wsdl.map((o) => o.input));
+  // Compared without case: GXF spells DecoupleMBusDeviceAdministrativeRequest's poll DecoupleMbusDevice….
+  const requests = new Set(wsdl.map((o) => o.input.toLowerCase()));
   const bundle = bundleActions();
   for (const o of wsdl) {
     if (served.has(o.input)) continue;
     // The poll of an operation (<Op>AsyncRequest) is listed with its request.
-    if (o.input.endsWith('AsyncRequest') && requests.has(o.input.replace(/AsyncRequest$/, 'Request'))) continue;
+    if (o.input.endsWith('AsyncRequest') && requests.has(o.input.replace(/AsyncRequest$/, 'Request').toLowerCase())) continue;
     rows.push({ messageType: null, service: o.service, soapRequest: o.input, restRoute: null, functionGroup: null, implemented: false, bundleable: bundle.has(o.input) });
   }
   return rows;
