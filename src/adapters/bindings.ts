@@ -1,6 +1,6 @@
 /**
  * Binds the executors' ports to the real components: DLMS sessions (src/session), the secret store
- * (src/secrets), the device inventory (src/platform), and registers one executor per operation on the platform.
+ * (src/secrets) and the device inventory (src/platform); the executors are the catalogue's (src/operations/executors.ts).
  */
 import { MeterfabricError, ErrorCode } from '../errors.ts';
 import type { Db, Queryable } from '../platform/db/db.ts';
@@ -11,9 +11,8 @@ import {
 import type { Device } from '../platform/inventory.ts';
 import { getDeviceInstallation, saveDeviceInstallation, setDeviceTimezone, type DeviceInstallation } from '../platform/device-installation.ts';
 import { DbInvocationCounterStore } from '../platform/invocation-counters.ts';
-import type { Platform, OperationContext, OperationExecutor } from '../platform/platform.ts';
-import { forRequest, type ConnectionThrottle } from '../platform/throttle.ts';
-import { MessageType, type AddDevicePayload, type Payloads } from '../platform/operations.ts';
+import type { ConnectionThrottle } from '../platform/throttle.ts';
+import type { InstallationPort } from '../operations/define.ts';
 import { DlmsSession, type ConnectionOptions } from '../session/client.ts';
 import { MbusGateway } from '../session/mbus.ts';
 import { manufacturerValue } from '../cosem/mbus.ts';
@@ -21,11 +20,9 @@ import { buildDsmr4TransferKey, buildSmr5TransferKey, mbusKeyDataSendParameter }
 import type { SecretStore } from '../secrets/store.ts';
 import type { ClientKeyPair } from '../secrets/client-keys.ts';
 import type { SecretType } from '../secrets/types.ts';
-import { mbusClassVersion, type ExecutorDeps, type GatewayLink, type InventoryPort, type LinkFactory, type MbusDeviceRecord, type SecretPort } from './ports.ts';
-import * as keys from './mbus-keys.ts';
-import * as channels from './mbus-channels.ts';
-import type { KeyBlobs, RequestInfo } from './mbus-keys.ts';
-import { inSpan, CORRELATION_UID } from '../observability/tracing.ts';
+import { mbusClassVersion, type GatewayLink, type InventoryPort, type LinkFactory, type MbusDeviceRecord, type SecretPort } from './ports.ts';
+import type { KeyBlobs } from './mbus-keys.ts';
+import { inSpan } from '../observability/tracing.ts';
 
 /** The M-Bus key blobs of docs/dlms.md#m-bus-key-transfer, from the dlms security layer. */
 export const dlmsKeyBlobs: KeyBlobs = {
@@ -206,10 +203,6 @@ export function linkFactory(db: Db, store: SecretStore, throttle: ConnectionThro
   };
 }
 
-function requestInfo(ctx: OperationContext): RequestInfo {
-  return { correlationUid: ctx.correlationUid, organisationIdentification: ctx.organisationIdentification, deviceIdentification: ctx.deviceIdentification, signal: ctx.signal };
-}
-
 export interface ExecutorComponents {
   db: Db;
   secrets: SecretStore;
@@ -219,111 +212,28 @@ export interface ExecutorComponents {
   link?: LinkOptions;
 }
 
-/** What AddDevice states about the device beyond what reaching the meter needs: kept as GXF keeps it. */
-function installationOf(p: AddDevicePayload): DeviceInstallation {
-  const { deviceModel, protocolVariant, timezone, supplier, communicationMethod, communicationProvider, iccId, lls1Active, hls3Active, hls4Active, polyphase, ipAddressIsStatic, selectiveAccessSupported, deliveryDate } = p;
-  return { deviceModel, protocolVariant, timezone, supplier, communicationMethod, communicationProvider, iccId, lls1Active, hls3Active, hls4Active, polyphase, ipAddressIsStatic, selectiveAccessSupported, deliveryDate };
-}
-
-/**
- * AddDevice: inventory and keys, no device contact (docs/gxf.md#adddevice). A device that exists already ends with 204
- * EXISTING_DEVICE unless overwrite is set; overwrite is for the device's OWNER (or an ADMIN organisation) and
- * replaces the device's description and keys in place: it never moves ownership, couplings or authorisations.
- */
-async function addDevice(c: ExecutorComponents, ctx: OperationContext): Promise<undefined> {
-  const p = ctx.payload as AddDevicePayload;
-  const invalid = (message: string) => new MeterfabricError(ErrorCode.VALIDATION_ERROR, message, { component: 'PROTOCOL_DLMS', retryable: false });
-  const exists = () => new MeterfabricError(ErrorCode.EXISTING_DEVICE, `Device ${p.deviceIdentification} already exists`, { component: 'DOMAIN_SMART_METERING', retryable: false });
-  const notOwner = () => new MeterfabricError(ErrorCode.UNAUTHORIZED, `Organisation [${ctx.organisationIdentification}] is not authorized for action`, { component: 'DOMAIN_SMART_METERING', retryable: false });
-  if (!p.deviceIdentification) throw invalid('Device identification is required');
-  // Checked before any key is decrypted, and again inside the transaction that writes.
-  const existing = await findDevice(c.db, p.deviceIdentification);
-  if (existing && !p.overwrite) throw exists();
-  if (existing && !(await mayOverwriteDevice(c.db, ctx.organisationIdentification, p.deviceIdentification))) throw notOwner();
-  const isG = p.deviceType === 'SMART_METER_G' || Boolean(p.mbusDefaultKey);
-  const keyFields: [keyof AddDevicePayload, SecretType][] = isG
-    ? [
-        ['mbusDefaultKey', 'G_METER_MASTER_KEY'],
-        ['mbusUserKey', 'G_METER_ENCRYPTION_KEY'],
-        ['mbusFirmwareUpdateAuthenticationKey', 'G_METER_FIRMWARE_UPDATE_AUTHENTICATION_KEY'],
-        ['mbusP0Key', 'G_METER_OPTICAL_PORT_KEY'],
-      ]
-    : [
-        ['masterKey', 'E_METER_MASTER_KEY'],
-        ['authenticationKey', 'E_METER_AUTHENTICATION_KEY'],
-        ['globalEncryptionUnicastKey', 'E_METER_ENCRYPTION_KEY_UNICAST'],
-      ];
-  if (isG && (p.masterKey || p.authenticationKey || p.globalEncryptionUnicastKey)) throw invalid('An M-Bus device carries no E-meter keys');
-  // Keys are decrypted (and so checked) before anything is written: a bad key leaves nothing behind.
-  const decrypted: [SecretType, Buffer][] = [];
-  for (const [field, type] of keyFields) {
-    const hex = p[field] as string | undefined;
-    if (!hex) {
-      // GXF requires every key of the device's kind; the G-meter default key is the one that matters most.
-      if (!isG || field === 'mbusDefaultKey') throw new MeterfabricError(ErrorCode.KEY_NOT_PRESENT, `${String(field)} is required for ${isG ? 'an M-Bus device' : 'an E-meter'}`, { component: 'PROTOCOL_DLMS', retryable: false });
-      continue;
-    }
-    decrypted.push([type, c.clientKeys.decryptClientKey(hex)]);
-  }
-  const protocol = p.protocolName && p.protocolVersion ? { protocolName: p.protocolName, protocolVersion: p.protocolVersion } : {};
-  const description = {
-    deviceIdentification: p.deviceIdentification,
-    deviceType: (isG ? 'SMART_METER_G' : 'SMART_METER_E') as Device['deviceType'],
-    ...protocol,
-    port: p.port ?? null,
-    hls5Active: p.hls5Active ?? true,
-    challengeLength: p.challengeLength ?? null,
-    withListMax: p.withListMax ?? null,
-    mbusIdentificationNumber: p.mbusIdentificationNumber ?? null,
-    mbusManufacturerIdentification: p.mbusManufacturerIdentification ?? null,
-    mbusVersion: p.mbusVersion ?? null,
-    mbusDeviceTypeIdentification: p.mbusDeviceTypeIdentification ?? null,
+/** AddDevice's inventory writes and key store (src/operations/installation/add-device.ts). */
+export function installationPort(db: Db, secrets: SecretStore, clientKeys: ClientKeyPair): InstallationPort {
+  return {
+    deviceExists: async (id) => Boolean(await findDevice(db, id)),
+    mayOverwrite: (organisation, id) => mayOverwriteDevice(db, organisation, id),
+    decryptClientKey: (hex) => clientKeys.decryptClientKey(hex),
+    async saveDevice(description, installation, o) {
+      return db.tx(async (q) => {
+        const now = await findDevice(q, description.deviceIdentification);
+        if (!now) {
+          await addInventoryDevice(q, { ...description, ownerOrganisationIdentification: o.owner });
+        } else {
+          if (!o.overwrite) return 'exists' as const;
+          if (!(await mayOverwriteDevice(q, o.owner, description.deviceIdentification))) return 'not-owner' as const;
+          await replaceDevice(q, description);
+        }
+        await saveDeviceInstallation(q, description.deviceIdentification, installation as DeviceInstallation);
+        return 'saved' as const;
+      });
+    },
+    async storeActiveKey(id, type, key, ctx) {
+      await secrets.storeActive(id, type as SecretType, key, ctx);
+    },
   };
-  await c.db.tx(async (q) => {
-    const now = await findDevice(q, p.deviceIdentification);
-    if (!now) {
-      await addInventoryDevice(q, { ...description, ownerOrganisationIdentification: ctx.organisationIdentification });
-    } else {
-      if (!p.overwrite) throw exists();
-      if (!(await mayOverwriteDevice(q, ctx.organisationIdentification, p.deviceIdentification))) throw notOwner();
-      await replaceDevice(q, description);
-    }
-    await saveDeviceInstallation(q, p.deviceIdentification, installationOf(p));
-  });
-  for (const [type, key] of decrypted) {
-    await c.secrets.storeActive(p.deviceIdentification, type, key, { actor: ctx.organisationIdentification, reason: `AddDevice ${ctx.correlationUid}` });
-  }
-  return undefined;
-}
-
-/** Every operation of src/platform/operations.ts as a platform executor. */
-export function createExecutors(c: ExecutorComponents): OperationExecutor[] {
-  const deps = (ctx: OperationContext): ExecutorDeps => ({
-    links: linkFactory(c.db, c.secrets, forRequest(c.throttle ?? ctx.throttle, ctx.priority), c.link),
-    secrets: secretPort(c.secrets),
-    inventory: inventoryPort(c.db),
-  });
-  const op = <K extends keyof Payloads>(messageType: K, run: (d: ExecutorDeps, r: RequestInfo, payload: Payloads[K], ctx: OperationContext) => Promise<unknown>): OperationExecutor => ({
-    messageType,
-    execute: (ctx) =>
-      inSpan(`execute ${messageType}`, { [CORRELATION_UID]: ctx.correlationUid, 'meterfabric.device': ctx.deviceIdentification, 'meterfabric.attempt': ctx.attempt }, () =>
-        run(deps(ctx), requestInfo(ctx), ctx.payload as Payloads[K], ctx),
-      ),
-  });
-  return [
-    op(MessageType.SET_MBUS_USER_KEY_BY_CHANNEL, (d, r, p) => keys.setMbusUserKeyByChannel(d, dlmsKeyBlobs, r, p)),
-    op(MessageType.SET_KEY_ON_G_METER, (d, r, p) => keys.setKeyOnGMeter(d, dlmsKeyBlobs, r, p)),
-    op(MessageType.GET_MBUS_ENCRYPTION_KEY_STATUS, (d, r) => keys.getMbusEncryptionKeyStatus(d, r)),
-    op(MessageType.GET_MBUS_ENCRYPTION_KEY_STATUS_BY_CHANNEL, (d, r, p) => keys.getMbusEncryptionKeyStatusByChannel(d, r, p)),
-    op(MessageType.SCAN_MBUS_CHANNELS, (d, r) => channels.scanMbusChannels(d, r)),
-    op(MessageType.COUPLE_MBUS_DEVICE, (d, r, p) => channels.coupleMbusDevice(d, r, p)),
-    op(MessageType.DECOUPLE_MBUS_DEVICE, (d, r, p) => channels.decoupleMbusDevice(d, r, p)),
-    op(MessageType.COUPLE_MBUS_DEVICE_BY_CHANNEL, (d, r, p) => channels.coupleMbusDeviceByChannel(d, r, p)),
-    op(MessageType.DECOUPLE_MBUS_DEVICE_BY_CHANNEL, (d, r, p) => channels.decoupleMbusDeviceByChannel(d, r, p)),
-    { messageType: MessageType.ADD_METER, execute: (ctx) => addDevice(c, ctx) },
-  ];
-}
-
-export function registerExecutors(platform: Platform, c: Omit<ExecutorComponents, 'db'>): void {
-  for (const e of createExecutors({ ...c, db: platform.db })) platform.executors.register(e);
 }

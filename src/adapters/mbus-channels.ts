@@ -8,7 +8,6 @@ import { mbusClassVersion, type ExecutorDeps, type MbusDeviceRecord } from './po
 import { channelElementValues, channelIdentity, isUninterpretableIdentification, stripUninterpretableSuffix, type MbusChannelIdentity } from '../cosem/mbus.ts';
 import { isEmptyChannel, withLink, functional as functionalError, type RequestInfo } from './mbus-keys.ts';
 import { coupledElsewhere, reportedMbusDevice } from './mbus-identity.ts';
-import { MessageType } from '../platform/operations.ts';
 
 const functional = (code: number, message: string, component: 'PROTOCOL_DLMS' | 'DOMAIN_SMART_METERING' = 'DOMAIN_SMART_METERING') => functionalError(code, message, component);
 
@@ -62,7 +61,7 @@ function partialScore(dev: MbusDeviceRecord, ch: ChannelElementValues): number {
 
 export async function coupleMbusDevice(deps: ExecutorDeps, req: RequestInfo, payload: { mbusDeviceIdentification: string; force?: boolean }) {
   const gateway = await deps.inventory.getGateway(req.deviceIdentification);
-  const mbus = await mbusDeviceOfCaller(deps, req, payload.mbusDeviceIdentification, MessageType.COUPLE_MBUS_DEVICE);
+  const mbus = await mbusDeviceOfCaller(deps, req, payload.mbusDeviceIdentification, req.messageType);
   if (!payload.force) {
     // Coupled to any gateway, this one included, is 216 without Force, before any device contact (GXF
     // MBusGatewayService.checkAndHandleIfGivenMBusAlreadyCoupled; docs/gxf-compatibility.md).
@@ -114,7 +113,7 @@ export async function coupleMbusDeviceByChannel(deps: ExecutorDeps, req: Request
   if (isEmptyChannel(values)) throw functional(ErrorCode.NO_DEVICE_FOUND_ON_CHANNEL, `No M-Bus device found on channel ${payload.channel} of ${gateway.deviceIdentification}`);
   // The reported identity names a device only within what the caller may use (./mbus-identity.ts): 218 when it
   // names none of the caller's devices, 216 when it names one coupled elsewhere.
-  const found = await reportedMbusDevice(deps, req.organisationIdentification, MessageType.COUPLE_MBUS_DEVICE_BY_CHANNEL, gateway.deviceIdentification, payload.channel, values);
+  const found = await reportedMbusDevice(deps, req.organisationIdentification, req.messageType, gateway.deviceIdentification, payload.channel, values);
   if (found.kind === 'none') {
     throw functional(ErrorCode.NO_MATCHING_MBUS_DEVICE_FOUND, `No M-Bus device known with identification number ${values.identificationNumber} and manufacturer ${values.manufacturerIdentification}`);
   }
@@ -129,7 +128,7 @@ const EMPTY_IDENTITY: MbusChannelIdentity = { primaryAddress: 0, identificationN
 
 export async function decoupleMbusDevice(deps: ExecutorDeps, req: RequestInfo, payload: { mbusDeviceIdentification: string }) {
   const gateway = await deps.inventory.getGateway(req.deviceIdentification);
-  const mbus = await mbusDeviceOfCaller(deps, req, payload.mbusDeviceIdentification, MessageType.DECOUPLE_MBUS_DEVICE);
+  const mbus = await mbusDeviceOfCaller(deps, req, payload.mbusDeviceIdentification, req.messageType);
   // Not coupled: OK without device contact (docs/gxf.md#coupling-and-decoupling).
   if (!mbus.gatewayDeviceIdentification || !mbus.channel) return { mbusDeviceIdentification: mbus.deviceIdentification };
   if (mbus.gatewayDeviceIdentification !== gateway.deviceIdentification) {
@@ -170,7 +169,7 @@ export async function decoupleMbusDeviceByChannel(deps: ExecutorDeps, req: Reque
   // (./mbus-identity.ts); one coupled elsewhere is named as GXF names it but stays coupled there, and another
   // organisation's device is neither decoupled nor named.
   const reported = interpreted
-    ? await reportedMbusDevice(deps, req.organisationIdentification, MessageType.DECOUPLE_MBUS_DEVICE_BY_CHANNEL, gateway.deviceIdentification, payload.channel, values)
+    ? await reportedMbusDevice(deps, req.organisationIdentification, req.messageType, gateway.deviceIdentification, payload.channel, values)
     : undefined;
   const named = reported && reported.kind !== 'none' ? reported.mbus : undefined;
   const released = coupled ?? (reported?.kind === 'usable' ? reported.mbus : undefined);

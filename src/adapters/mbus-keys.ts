@@ -20,7 +20,6 @@ import { keyChangeCounter } from '../dlms/security/mbus-transfer-key.ts';
 import type { EncryptionKeyStatus, GMeterSecretType } from '../platform/operations.ts';
 import { ENCRYPTION_KEY_STATUS_NAMES, channelElementValues } from '../cosem/mbus.ts';
 import type { DlmsData } from '../dlms/axdr.ts';
-import { MessageType } from '../platform/operations.ts';
 import { coupledElsewhere, reportedMbusDevice } from './mbus-identity.ts';
 import { transferKeyFormat, type ExecutorDeps, type GatewayLink, type MbusDeviceRecord, type ChannelElementValues } from './ports.ts';
 
@@ -34,6 +33,8 @@ export interface RequestInfo {
   correlationUid: string;
   organisationIdentification: string;
   deviceIdentification: string;
+  /** The operation's message type: the device function checked on devices found on the meter. */
+  messageType: string;
   signal?: AbortSignal;
 }
 
@@ -110,7 +111,7 @@ export async function setMbusUserKeyByChannel(deps: ExecutorDeps, blobs: KeyBlob
     const values = channelElementValues(await link.readChannel(channel));
     // The reported identity names a device only within what the caller may use (./mbus-identity.ts): GXF's 201
     // text when it names none of the caller's devices, 216 when it names one coupled elsewhere; no key either way.
-    const found = await reportedMbusDevice(deps, req.organisationIdentification, MessageType.SET_MBUS_USER_KEY_BY_CHANNEL, gateway.deviceIdentification, channel, values);
+    const found = await reportedMbusDevice(deps, req.organisationIdentification, req.messageType, gateway.deviceIdentification, channel, values);
     if (found.kind === 'none') {
       throw functional(
         ErrorCode.UNKNOWN_DEVICE,

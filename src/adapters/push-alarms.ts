@@ -9,7 +9,7 @@ import { randomUUID } from 'node:crypto';
 import type { Db } from '../platform/db/db.ts';
 import type { Platform } from '../platform/platform.ts';
 import { enqueueNotification } from '../platform/notifications.ts';
-import { MessageType } from '../platform/operations.ts';
+import setMbusUserKeyByChannel from '../operations/configuration/set-mbus-user-key-by-channel.ts';
 import type { PushDecipher, PushNotification } from '../push/decode.ts';
 import type { PushSource } from '../push/listener.ts';
 import { newMbusDeviceChannel } from '../push/alarms.ts';
@@ -140,7 +140,7 @@ export class PushAlarmService {
     const recent = await this.platform.db.query(
       `SELECT 1 FROM request WHERE device_identification = $1 AND message_type = $2 AND user_name = 'push-alarm'
           AND (payload->>'channel')::int = $3 AND created_at > now() - ($4::int * interval '1 millisecond') LIMIT 1`,
-      [gateway, MessageType.SET_MBUS_USER_KEY_BY_CHANNEL, channel, this.#windowMs],
+      [gateway, setMbusUserKeyByChannel.messageType, channel, this.#windowMs],
     );
     if (recent.rowCount > 0) {
       log.info({ channel }, 'automatic M-Bus user key already requested recently for this channel; not again');
@@ -151,7 +151,7 @@ export class PushAlarmService {
       userName: 'push-alarm',
       applicationName: 'meterfabric',
       deviceIdentification: gateway,
-      messageType: MessageType.SET_MBUS_USER_KEY_BY_CHANNEL,
+      messageType: setMbusUserKeyByChannel.messageType,
       payload: { channel },
       priority: 6,
       channel: api,

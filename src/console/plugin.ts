@@ -14,7 +14,10 @@ import { z } from 'zod';
 import { ErrorCode, MeterfabricError, isMeterfabricError } from '../errors.ts';
 import type { Platform } from '../platform/platform.ts';
 import type { SecretStore, SecretMetadata } from '../secrets/store.ts';
-import { MessageType } from '../platform/operations.ts';
+import { DEVICE_OPERATIONS } from '../operations/catalogue.ts';
+import setMbusUserKeyByChannel from '../operations/configuration/set-mbus-user-key-by-channel.ts';
+import getMbusEncryptionKeyStatus from '../operations/configuration/get-mbus-encryption-key-status.ts';
+import getMbusEncryptionKeyStatusByChannel from '../operations/configuration/get-mbus-encryption-key-status-by-channel.ts';
 import { getOrganisation, listOrganisations, updateOrganisation, findDevice, type Device } from '../platform/inventory.ts';
 import { certificateOrganisation } from '../api/rest/caller.ts';
 import { problem } from '../api/server.ts';
@@ -40,11 +43,10 @@ const ASSETS: Record<string, string> = {
 };
 const CHANNELS = [1, 2, 3, 4] as const;
 
-const ACTIONS: Record<string, string> = {
-  'set-user-key': MessageType.SET_MBUS_USER_KEY_BY_CHANNEL,
-  'get-key-status': MessageType.GET_MBUS_ENCRYPTION_KEY_STATUS_BY_CHANNEL,
-  scan: MessageType.SCAN_MBUS_CHANNELS,
-};
+/** The channel actions: the catalogue's operations that declare one (src/operations, `console`). */
+const ACTIONS = new Map(
+  DEVICE_OPERATIONS.flatMap((op) => (op.console ? [[op.console.action, { messageType: op.messageType, payload: op.console.payload }] as const] : [])),
+);
 
 declare module 'fastify' {
   interface FastifyRequest {
@@ -84,7 +86,7 @@ function parse<T>(schema: z.ZodType<T>, value: unknown): T {
 }
 
 const signInBody = z.object({ token: z.string().min(1).max(100).optional() }).strict();
-const actionBody = z.object({ action: z.enum(['set-user-key', 'get-key-status', 'scan']) }).strict();
+const actionBody = z.object({ action: z.enum([...ACTIONS.keys()] as [string, ...string[]]) }).strict();
 const orgPatch = z.object({ enabled: z.boolean() }).strict();
 const rekeyBody = z.object({ gateways: z.array(z.string().min(1).max(64)).min(1).max(10_000) }).strict();
 const listQuery = z.object({ device: z.string().max(64).optional(), limit: z.coerce.number().int().min(1).max(1000).optional() });
@@ -223,7 +225,7 @@ export async function consolePlugin(app: FastifyInstance, opts: ConsolePluginOpt
             WHERE result_type = 'OK' AND ((message_type = $2 AND device_identification = $1)
                OR (message_type = $3 AND device_identification IN (SELECT device_identification FROM device WHERE gateway_device_identification = $1)))
             ORDER BY created_at DESC LIMIT 200`,
-          [gw.deviceIdentification, MessageType.GET_MBUS_ENCRYPTION_KEY_STATUS_BY_CHANNEL, MessageType.GET_MBUS_ENCRYPTION_KEY_STATUS],
+          [gw.deviceIdentification, getMbusEncryptionKeyStatusByChannel.messageType, getMbusEncryptionKeyStatus.messageType],
         );
         const channels: ChannelView[] = [];
         for (const channel of CHANNELS) {
@@ -283,9 +285,9 @@ export async function consolePlugin(app: FastifyInstance, opts: ConsolePluginOpt
         const channel = Number(request.params.channel);
         if (!Number.isInteger(channel) || channel < 1 || channel > 4) throw invalid('channel must be 1..4');
         if (!(await mayView(s, request.params.id))) throw unknownDevice(request.params.id);
-        const messageType = ACTIONS[action]!;
+        const { messageType, payload } = ACTIONS.get(action)!;
         // The platform checks the organisation's authorisation for the function itself (docs/gxf.md#authorisation-check).
-        const { correlationUid } = await submitAs(s, request.params.id, messageType, messageType === MessageType.SCAN_MBUS_CHANNELS ? {} : { channel });
+        const { correlationUid } = await submitAs(s, request.params.id, messageType, payload(channel));
         return reply.code(202).send({ correlationUid, messageType });
       });
 
@@ -413,7 +415,7 @@ export async function consolePlugin(app: FastifyInstance, opts: ConsolePluginOpt
           let correlationUid: string | null = null;
           let errorCode: number | null = null;
           try {
-            ({ correlationUid } = await submitAs(s, c.gateway_device_identification, MessageType.SET_MBUS_USER_KEY_BY_CHANNEL, { channel: Number(c.channel) }));
+            ({ correlationUid } = await submitAs(s, c.gateway_device_identification, setMbusUserKeyByChannel.messageType, { channel: Number(c.channel) }));
           } catch (e) {
             errorCode = isMeterfabricError(e) ? e.code : ErrorCode.INTERNAL_ERROR;
           }

@@ -16,7 +16,7 @@ import { checkNotificationTarget } from './outbound.ts';
 import { logger as componentLogger, type Logger } from '../observability/logger.ts';
 import { context } from '@opentelemetry/api';
 import { inSpan, currentTraceParent, contextFromTraceParent, CORRELATION_UID } from '../observability/tracing.ts';
-import { MessageType, type RequestChannel, type ResultType, type StoredResponse, type SubmitRequest } from './operations.ts';
+import { type RequestChannel, type ResultType, type StoredResponse, type SubmitRequest } from './operations.ts';
 import { makeCorrelationUid } from './correlation.ts';
 import { DEAD_LETTER_QUEUE, REQUEST_QUEUE, completeRequestJobs, completeRequestJobsSql, inTx, insertRequestJobsSql, startQueue } from './queue.ts';
 import { Throttle, throttledRetryAfterMs, type ThrottleOptions } from './throttle.ts';
@@ -244,15 +244,18 @@ export class GroupCommit<T, R = void> {
  * 0 accepted. ADD_METER creates its device, so only the organisation is checked (docs/gxf.md#device-functions). Also the device's gateway and
  * the default exchange lock key: the gateway of an M-Bus device, else the device.
  */
+/** The device function whose request creates its device (AddDevice, src/operations/installation/add-device.ts). */
+const ADD_METER = 'ADD_METER';
+
 const CHECKED_SQL = `checked AS (
   SELECT x.*,
-    CASE WHEN x.message_type = '${MessageType.ADD_METER}' THEN NULL ELSE d.gateway_device_identification END AS gateway,
-    CASE WHEN x.message_type = '${MessageType.ADD_METER}' THEN x.device_identification
+    CASE WHEN x.message_type = '${ADD_METER}' THEN NULL ELSE d.gateway_device_identification END AS gateway,
+    CASE WHEN x.message_type = '${ADD_METER}' THEN x.device_identification
          ELSE COALESCE(d.gateway_device_identification, x.device_identification) END AS default_lock_key,
     CASE
       WHEN o.identification IS NULL THEN ${ErrorCode.UNKNOWN_ORGANISATION}
       WHEN NOT o.enabled THEN ${ErrorCode.DISABLED_ORGANISATION}
-      WHEN x.message_type = '${MessageType.ADD_METER}' THEN 0
+      WHEN x.message_type = '${ADD_METER}' THEN 0
       WHEN d.device_identification IS NULL THEN ${ErrorCode.UNKNOWN_DEVICE}
       WHEN NOT EXISTS (
         SELECT 1 FROM device_authorisation a

@@ -10,7 +10,7 @@ import { startHeadend, type RunningHeadend, type HeadendOptions } from './headen
 import { SimulatedMeter } from '../simulator/simulator.ts';
 import { createMeterState, fleetSystemTitle, meterStateFromJson, meterStateToJson, type MeterState, type GMeterState } from '../simulator/meter.ts';
 import { addDevice, addOrganisation, findDevice, findOrganisation, setNetworkAddress } from '../platform/inventory.ts';
-import { MessageType } from '../platform/operations.ts';
+import setMbusUserKeyByChannel from '../operations/configuration/set-mbus-user-key-by-channel.ts';
 import type { StoredResponse } from '../platform/platform.ts';
 import { ensureTokenFile, issueSignInToken } from '../platform/tokens.ts';
 
@@ -143,7 +143,7 @@ export async function startDemo(o: DemoOptions): Promise<RunningDemo> {
         gateways.map((g) =>
           headend.platform.requests.submit({
             organisationIdentification: DEMO_ORGANISATION, userName: 'demo', applicationName: 'meterfabric-demo', deviceIdentification: g.deviceIdentification,
-            messageType: MessageType.SET_MBUS_USER_KEY_BY_CHANNEL, payload: { channel: 1 }, channel: 'REST',
+            messageType: setMbusUserKeyByChannel.messageType, payload: { channel: 1 }, channel: 'REST',
           }),
         ),
       );

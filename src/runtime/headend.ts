@@ -21,7 +21,8 @@ import { openDefaultKek, SoftwareKekProvider, KEK_FILE_NAME, type KekProvider } 
 import { ErrorCode, MeterfabricError, isMeterfabricError } from '../errors.ts';
 import { Pkcs11KekProvider } from '../secrets/pkcs11-kek.ts';
 import { ClientKeyPair } from '../secrets/client-keys.ts';
-import { registerExecutors, type LinkOptions } from '../adapters/bindings.ts';
+import type { LinkOptions } from '../adapters/bindings.ts';
+import { registerExecutors } from '../operations/executors.ts';
 import { PushAlarmService, pushDecipher } from '../adapters/push-alarms.ts';
 import { PushListener } from '../push/listener.ts';
 import { registry, enableDefaultMetrics } from '../observability/metrics.ts';
@@ -181,7 +182,7 @@ export async function startHeadend(o: HeadendOptions): Promise<RunningHeadend> {
     if (throttle) stops.push(() => throttle.close());
     const platform = await Platform.start({ db, workers: o.workers ?? true, ...o.platform });
     stops.push(() => platform.stop());
-    registerExecutors(platform, { secrets, clientKeys, link: o.link, ...(throttle ? { throttle } : {}) });
+    await registerExecutors(platform, { secrets, clientKeys, link: o.link, ...(throttle ? { throttle } : {}) });
     const alarms = new PushAlarmService(platform);
     enableDefaultMetrics();
     installRequestMetrics(db);

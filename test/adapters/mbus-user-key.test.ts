@@ -6,7 +6,7 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { engines, engineOptions } from '../support/db.ts';
 import { startHeadend, type Headend } from '../support/headend.ts';
-import { MessageType } from '../../src/platform/operations.ts';
+import { MessageType } from '../../src/operations/catalogue.ts';
 import { testGMeter } from '../../src/simulator/meter.ts';
 
 const ORG = 'test-org';

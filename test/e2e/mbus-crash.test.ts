@@ -19,7 +19,7 @@ import { SoftwareKekProvider } from '../../src/secrets/kek.ts';
 import { addOrganisation, addDevice } from '../../src/platform/inventory.ts';
 import { SimulatedMeter as Simulator } from '../../src/simulator/simulator.ts';
 import { TEST_KEYS, TEST_GMETER } from '../../src/simulator/meter.ts';
-import { MessageType } from '../../src/platform/operations.ts';
+import { MessageType } from '../../src/operations/catalogue.ts';
 
 const ORG = 'test-org';
 const GW = 'E0051004000000001';

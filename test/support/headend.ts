@@ -9,7 +9,7 @@ import { addOrganisation, addDevice } from '../../src/platform/inventory.ts';
 import { SecretStore } from '../../src/secrets/store.ts';
 import { SoftwareKekProvider } from '../../src/secrets/kek.ts';
 import { ClientKeyPair } from '../../src/secrets/client-keys.ts';
-import { registerExecutors } from '../../src/adapters/bindings.ts';
+import { registerExecutors } from '../../src/operations/executors.ts';
 import { SimulatedMeter, type SimulatedMeterOptions } from '../../src/simulator/simulator.ts';
 import { TEST_KEYS, TEST_GMETER } from '../../src/simulator/meter.ts';
 
@@ -40,7 +40,7 @@ export async function startHeadend(engine: Engine, platformOptions: Partial<Plat
     lockRetryMs: 50,
     ...platformOptions,
   });
-  registerExecutors(platform, { secrets, clientKeys, link: { connectTimeoutMs: 2000, responseTimeoutMs: 2000 } });
+  await registerExecutors(platform, { secrets, clientKeys, link: { connectTimeoutMs: 2000, responseTimeoutMs: 2000 } });
   const meters: SimulatedMeter[] = [];
   const h: Headend = {
     db,

@@ -9,13 +9,14 @@ import { z } from 'zod';
 import { MeterfabricError, ErrorCode } from '../../errors.ts';
 import type { Platform } from '../../platform/platform.ts';
 import { listDevices } from '../../platform/inventory.ts';
-import { MessageType } from '../../platform/operations.ts';
+import { DEVICE_OPERATIONS } from '../../operations/catalogue.ts';
+import setMbusUserKeyByChannel from '../../operations/configuration/set-mbus-user-key-by-channel.ts';
 
 const submitBody = z
   .object({
     organisationIdentification: z.string().min(1).max(40),
     deviceIdentification: z.string().min(1),
-    messageType: z.enum(Object.values(MessageType) as [string, ...string[]]),
+    messageType: z.enum(DEVICE_OPERATIONS.map((o) => o.messageType) as [string, ...string[]]),
     payload: z.record(z.string(), z.unknown()).default({}),
     priority: z.number().int().optional(),
     bypassRetry: z.boolean().optional(),
@@ -49,7 +50,7 @@ export function requestAdminRoutes(platform: Platform): (app: FastifyInstance) =
         const coupled = (await listDevices(platform.db, { gatewayDeviceIdentification: gateway })).filter((d) => d.channel);
         for (const d of coupled) {
           try {
-            const { correlationUid } = await submit(b.organisationIdentification, gateway, MessageType.SET_MBUS_USER_KEY_BY_CHANNEL, { channel: d.channel });
+            const { correlationUid } = await submit(b.organisationIdentification, gateway, setMbusUserKeyByChannel.messageType, { channel: d.channel });
             submitted.push({ gateway, channel: d.channel!, correlationUid });
           } catch (e) {
             const err = e as MeterfabricError;

@@ -17,7 +17,8 @@ import {
 import { z } from 'zod';
 import { ErrorCode, isMeterfabricError, MeterfabricError } from '../../errors.ts';
 import { logger } from '../../observability/logger.ts';
-import { MessageType, type MessageTypeName } from '../../platform/operations.ts';
+import { DEVICE_OPERATIONS } from '../../operations/catalogue.ts';
+import { API_PREFIX, gatewayParams } from './schemas.ts';
 import { restCallerOrganisation } from './caller.ts';
 import { dbAlarmReader, PUSH_NOTIFICATION_ALARM, type AlarmReader } from './alarms.ts';
 import type { PlatformApi, StoredResponse } from './platform-api.ts';
@@ -30,79 +31,16 @@ export interface RestOperationsOptions {
   alarms?: AlarmReader;
 }
 
-export const API_PREFIX = '/api/v1';
+export { API_PREFIX };
 const log = logger('api.rest');
 
 // ---- schemas -----------------------------------------------------------------------------------------------
-
-const deviceIdentification = z
-  .string()
-  .regex(/^[A-Za-z0-9 _.:-]{1,64}$/, 'letters, digits, space, _ . : - (1..64)')
-  .describe('Device identification');
-const channel = z.coerce.number().int().min(1).max(4).describe('M-Bus channel 1..4');
-const epochOrIso = z.iso.datetime({ offset: true });
-
-/** Request metadata, the REST form of GXF's optional SOAP headers (docs/gxf.md#soap-headers). */
-const requestOptions = {
-  priority: z.number().int().min(0).max(9).optional().describe('0..9, default 4; higher runs first'),
-  scheduleTime: epochOrIso.optional().describe('Do not start before this time (ISO 8601)'),
-  maxScheduleTime: epochOrIso.optional().describe('Give up with 417 if a retry would start after this time'),
-  bypassRetry: z.boolean().optional().describe('Answer the first failure instead of retrying'),
-  responseUrl: z.url({ protocol: /^https?$/ }).optional().describe('Webhook notified when the outcome is stored'),
-};
-const optionsOnly = z.object(requestOptions).strict();
 
 const callerHeaders = z.looseObject({
   'x-organisation-identification': z.string().max(40).optional().describe('Optional; when given, must be the authenticated organisation (certificate CN or token)'),
   'x-user-name': z.string().max(40).optional().describe('For the audit log; default the organisation'),
   'x-application-name': z.string().max(40).optional().describe('For the audit log; default REST'),
 });
-
-const hexCiphertext = z
-  .string()
-  .regex(/^[0-9a-fA-F]+$/, 'hex')
-  .max(2048)
-  .describe('Key RSA-OAEP (SHA-1) encrypted to the platform public key (GET /api/v1/platform/public-key), hex');
-
-const addDeviceBody = z
-  .object({
-    deviceIdentification: z.string().regex(/^[a-zA-Z0-9 ]{16,64}$/, 'GXF DeviceIdentification: 16..64 letters, digits, spaces'),
-    deviceType: z.enum(['SMART_METER_E', 'SMART_METER_G', 'SMART_METER_W']),
-    protocolName: z.string().max(10).optional(),
-    protocolVersion: z.string().max(10).optional(),
-    protocolVariant: z.string().max(10).optional(),
-    timezone: z.string().max(40).optional().describe('e.g. Europe/Amsterdam'),
-    communicationMethod: z.string().max(10).optional(),
-    communicationProvider: z.string().max(10).optional(),
-    iccId: z.string().max(20).optional(),
-    supplier: z.string().max(50).optional(),
-    lls1Active: z.boolean().optional(),
-    hls3Active: z.boolean().optional(),
-    hls4Active: z.boolean().optional(),
-    hls5Active: z.boolean().optional(),
-    masterKey: hexCiphertext.optional(),
-    globalEncryptionUnicastKey: hexCiphertext.optional(),
-    authenticationKey: hexCiphertext.optional(),
-    mbusIdentificationNumber: z.string().regex(/^[0-9]{8}$/).optional(),
-    mbusManufacturerIdentification: z.string().regex(/^[A-Z]{3}$/).optional(),
-    mbusVersion: z.number().int().min(0).max(255).optional(),
-    mbusDeviceTypeIdentification: z.number().int().min(0).max(255).optional(),
-    mbusDefaultKey: hexCiphertext.optional(),
-    mbusUserKey: hexCiphertext.optional(),
-    mbusFirmwareUpdateAuthenticationKey: hexCiphertext.optional(),
-    mbusP0Key: hexCiphertext.optional(),
-    polyphase: z.boolean().optional(),
-    ipAddressIsStatic: z.boolean().optional(),
-    deliveryDate: z.iso.datetime({ offset: true }).optional().describe('GXF Delivery_date, ISO 8601'),
-    withListMax: z.number().int().min(1).optional(),
-    selectiveAccessSupported: z.boolean().optional(),
-    challengeLength: z.number().int().min(0).optional(),
-    port: z.number().int().min(1).max(65535).optional(),
-    deviceModel: z.object({ manufacturer: z.string().min(1).max(4), modelCode: z.string().max(255).optional() }).strict().optional(),
-    overwrite: z.boolean().optional(),
-    ...requestOptions,
-  })
-  .strict();
 
 const accepted = z.object({ correlationUid: z.string() }).describe('The request is queued; poll /api/v1/responses/{correlationUid}');
 
@@ -171,139 +109,16 @@ interface RestOperation {
   url: string;
   operationId: string;
   summary: string;
-  messageType: MessageTypeName;
+  tag: string;
+  messageType: string;
   params?: z.ZodObject;
   body: z.ZodObject;
   /** The device checked for authorisation and the catalogue payload. */
-  toRequest(params: Record<string, never>, body: Record<string, unknown>): { deviceIdentification: string; payload: unknown };
+  toRequest(params: Record<string, unknown>, body: Record<string, unknown>): { deviceIdentification: string; payload: unknown };
 }
 
-const gatewayParams = z.object({ deviceIdentification });
-const gatewayChannelParams = z.object({ deviceIdentification, channel });
-
-type P = Record<string, unknown>;
-const p = (params: unknown) => params as P;
-
-export const REST_OPERATIONS: readonly RestOperation[] = [
-  {
-    url: '/devices/:deviceIdentification/mbus/channels/:channel/user-key',
-    operationId: 'setMbusUserKeyByChannel',
-    summary: 'Generate, transfer and set a new M-Bus user key on the G-meter on a channel of this gateway (SetMbusUserKeyByChannel)',
-    messageType: MessageType.SET_MBUS_USER_KEY_BY_CHANNEL,
-    params: gatewayChannelParams,
-    body: optionsOnly,
-    toRequest: (params) => ({ deviceIdentification: p(params).deviceIdentification as string, payload: { channel: p(params).channel } }),
-  },
-  {
-    url: '/devices/:deviceIdentification/mbus/keys',
-    operationId: 'setKeyOnGMeter',
-    summary: 'Set a key on this M-Bus device through its gateway (SetKeyOnGMeter)',
-    messageType: MessageType.SET_KEY_ON_G_METER,
-    params: gatewayParams,
-    body: z
-      .object({
-        secretType: z.enum(['G_METER_ENCRYPTION_KEY', 'G_METER_FIRMWARE_UPDATE_AUTHENTICATION_KEY', 'G_METER_OPTICAL_PORT_KEY']),
-        closeOpticalPort: z.boolean().optional(),
-        ...requestOptions,
-      })
-      .strict(),
-    toRequest: (params, body) => {
-      const id = p(params).deviceIdentification as string;
-      return {
-        deviceIdentification: id,
-        payload: {
-          mbusDeviceIdentification: id,
-          secretType: body.secretType,
-          ...(body.closeOpticalPort === undefined ? {} : { closeOpticalPort: body.closeOpticalPort }),
-        },
-      };
-    },
-  },
-  {
-    url: '/devices/:deviceIdentification/mbus/encryption-key-status',
-    operationId: 'getMbusEncryptionKeyStatus',
-    summary: 'Read the encryption key status of this M-Bus device (GetMbusEncryptionKeyStatus)',
-    messageType: MessageType.GET_MBUS_ENCRYPTION_KEY_STATUS,
-    params: gatewayParams,
-    body: optionsOnly,
-    toRequest: (params) => ({ deviceIdentification: p(params).deviceIdentification as string, payload: {} }),
-  },
-  {
-    url: '/devices/:deviceIdentification/mbus/channels/:channel/encryption-key-status',
-    operationId: 'getMbusEncryptionKeyStatusByChannel',
-    summary: 'Read the encryption key status of the M-Bus device on a channel of this gateway (GetMbusEncryptionKeyStatusByChannel)',
-    messageType: MessageType.GET_MBUS_ENCRYPTION_KEY_STATUS_BY_CHANNEL,
-    params: gatewayChannelParams,
-    body: optionsOnly,
-    toRequest: (params) => ({ deviceIdentification: p(params).deviceIdentification as string, payload: { channel: p(params).channel } }),
-  },
-  {
-    url: '/devices/:deviceIdentification/mbus/scan',
-    operationId: 'scanMbusChannels',
-    summary: 'Read what the four M-Bus channels of this gateway hold (ScanMbusChannels)',
-    messageType: MessageType.SCAN_MBUS_CHANNELS,
-    params: gatewayParams,
-    body: optionsOnly,
-    toRequest: (params) => ({ deviceIdentification: p(params).deviceIdentification as string, payload: {} }),
-  },
-  {
-    url: '/devices/:deviceIdentification/mbus/couple',
-    operationId: 'coupleMbusDevice',
-    summary: 'Couple an M-Bus device to this gateway, finding or installing it on a channel (CoupleMbusDevice)',
-    messageType: MessageType.COUPLE_MBUS_DEVICE,
-    params: gatewayParams,
-    body: z.object({ mbusDeviceIdentification: deviceIdentification, force: z.boolean().optional(), ...requestOptions }).strict(),
-    toRequest: (params, body) => ({
-      deviceIdentification: p(params).deviceIdentification as string,
-      payload: { mbusDeviceIdentification: body.mbusDeviceIdentification, force: body.force ?? false },
-    }),
-  },
-  {
-    url: '/devices/:deviceIdentification/mbus/decouple',
-    operationId: 'decoupleMbusDevice',
-    summary: 'Decouple an M-Bus device from this gateway (DecoupleMbusDevice)',
-    messageType: MessageType.DECOUPLE_MBUS_DEVICE,
-    params: gatewayParams,
-    body: z.object({ mbusDeviceIdentification: deviceIdentification, ...requestOptions }).strict(),
-    toRequest: (params, body) => ({
-      deviceIdentification: p(params).deviceIdentification as string,
-      payload: { mbusDeviceIdentification: body.mbusDeviceIdentification },
-    }),
-  },
-  {
-    url: '/devices/:deviceIdentification/mbus/channels/:channel/couple',
-    operationId: 'coupleMbusDeviceByChannel',
-    summary: 'Couple the M-Bus device found on a channel of this gateway (CoupleMbusDeviceByChannel)',
-    messageType: MessageType.COUPLE_MBUS_DEVICE_BY_CHANNEL,
-    params: gatewayChannelParams,
-    body: optionsOnly,
-    toRequest: (params) => ({ deviceIdentification: p(params).deviceIdentification as string, payload: { channel: p(params).channel } }),
-  },
-  {
-    url: '/devices/:deviceIdentification/mbus/channels/:channel/decouple',
-    operationId: 'decoupleMbusDeviceByChannel',
-    summary: 'Decouple the M-Bus device on a channel of this gateway (DecoupleMbusDeviceByChannel)',
-    messageType: MessageType.DECOUPLE_MBUS_DEVICE_BY_CHANNEL,
-    params: gatewayChannelParams,
-    body: optionsOnly,
-    toRequest: (params) => ({ deviceIdentification: p(params).deviceIdentification as string, payload: { channel: p(params).channel } }),
-  },
-  {
-    url: '/devices',
-    operationId: 'addDevice',
-    summary: 'Add an E-meter or G-meter with its keys (AddDevice; keys RSA-OAEP encrypted as GXF clients send them)',
-    messageType: MessageType.ADD_METER,
-    body: addDeviceBody,
-    toRequest: (_params, body) => {
-      const payload: Record<string, unknown> = {};
-      for (const [k, v] of Object.entries(body)) {
-        if (k in requestOptions || v === undefined) continue;
-        payload[k] = typeof v === 'string' && k.endsWith('Key') ? v.toLowerCase() : v;
-      }
-      return { deviceIdentification: body.deviceIdentification as string, payload };
-    },
-  },
-];
+/** One POST route per operation of the catalogue (src/operations/catalogue.ts). */
+export const REST_OPERATIONS: readonly RestOperation[] = DEVICE_OPERATIONS.map((op) => ({ ...op.rest, messageType: op.messageType }));
 
 // ---- plugin ------------------------------------------------------------------------------------------------
 
@@ -344,7 +159,7 @@ export async function restOperationsPlugin(app: FastifyInstance, opts: RestOpera
           'Every route needs credentials: a client certificate from the platform CA (mutual TLS) or an API token ' +
           '(Authorization: Bearer, from `meterfabric org token ORG`). POST bodies are application/json, also when empty.',
       },
-      tags: [{ name: 'mbus' }, { name: 'devices' }, { name: 'responses' }, { name: 'alarms' }],
+      tags: [{ name: 'mbus' }, { name: 'devices' }, { name: 'adhoc' }, { name: 'responses' }, { name: 'alarms' }],
       components: { securitySchemes: { apiToken: { type: 'http', scheme: 'bearer', description: 'API token from `meterfabric org token ORG`' } } },
       security: [{ apiToken: [] }],
     },
@@ -361,7 +176,7 @@ export async function restOperationsPlugin(app: FastifyInstance, opts: RestOpera
       schema: {
         operationId: op.operationId,
         summary: op.summary,
-        tags: [op.url === '/devices' ? 'devices' : 'mbus'],
+        tags: [op.tag],
         headers: callerHeaders,
         ...(op.params ? { params: op.params } : {}),
         body: op.body,
@@ -374,7 +189,7 @@ export async function restOperationsPlugin(app: FastifyInstance, opts: RestOpera
       handler: async (request, reply) => {
         const organisationIdentification = caller(request);
         const body = (request.body ?? {}) as Record<string, unknown>;
-        const { deviceIdentification, payload } = op.toRequest((request.params ?? {}) as Record<string, never>, body);
+        const { deviceIdentification, payload } = op.toRequest((request.params ?? {}) as Record<string, unknown>, body);
         const userName = request.headers['x-user-name'];
         const applicationName = request.headers['x-application-name'];
         const { correlationUid } = await platform.requests.submit({

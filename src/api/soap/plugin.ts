@@ -24,7 +24,7 @@ import {
   type SubmitOperation,
 } from './operations.ts';
 import { validateElement, validateEnvelopeXml } from './schema.ts';
-import { schemaFiles, SERVICES, SOAP_BASE_PATH, wsdlFor, type ServiceName } from './wsdl.ts';
+import { schemaFiles, SERVICES, SOAP_BASE_PATH, wsdlFor, wsdlOperations, type ServiceName } from './wsdl.ts';
 import { childText, clark, el, NS } from './xml.ts';
 
 export interface SoapPluginOptions {
@@ -37,6 +37,8 @@ export interface SoapPluginOptions {
 
 const log = logger('api.soap');
 const XML_CONTENT_TYPE = 'text/xml; charset=utf-8';
+/** The request elements of every operation in GXF's SmartMetering WSDLs. */
+const GXF_OPERATIONS: ReadonlySet<string> = new Set(wsdlOperations().map((o) => clark(o.inputNamespace, o.input)));
 
 function envelope(payload: string): string {
   return `<SOAP-ENV:Envelope xmlns:SOAP-ENV="${NS.soapEnv}"><SOAP-ENV:Header/><SOAP-ENV:Body>${payload}</SOAP-ENV:Body></SOAP-ENV:Envelope>`;
@@ -157,10 +159,13 @@ export async function soapPlugin(app: FastifyInstance, opts: SoapPluginOptions):
           message: `Organisation [${h.organisationIdentification}] is not the authenticated organisation`,
         });
       }
-      const issues = validateElement(parsed.payload);
-      if (issues.length > 0) throw validationFault(issues.map((i) => i.message));
       const qname = clark(parsed.payload.namespaceUri, parsed.payload.name);
       const op = OPERATIONS_BY_QNAME.get(qname);
+      // An operation of GXF's WSDLs that the catalogue does not serve is answered as unsupported, whatever its body.
+      if (op || !GXF_OPERATIONS.has(qname)) {
+        const issues = validateElement(parsed.payload);
+        if (issues.length > 0) throw validationFault(issues.map((i) => i.message));
+      }
       if (!op) {
         throw functionalFault({
           code: ErrorCode.UNSUPPORTED_DEVICE_ACTION,

@@ -1,0 +1,63 @@
+/**
+ * The operation catalogue: every operation meterfabric serves, one file each, listed once here. The SOAP
+ * endpoints, the REST routes and /openapi.json, the authorisation mapping, the console's actions, the platform's
+ * executors and `meterfabric operations` are derived from this list; nothing else enumerates operations.
+ * Adding an operation: one file under src/operations/<service>/ and one line below (src/README.md).
+ */
+import type { CatalogueEntry, DeviceOperation, FunctionGroup } from './define.ts';
+import addDevice from './installation/add-device.ts';
+import coupleMbusDevice from './installation/couple-mbus-device.ts';
+import decoupleMbusDevice from './installation/decouple-mbus-device.ts';
+import coupleMbusDeviceByChannel from './installation/couple-mbus-device-by-channel.ts';
+import decoupleMbusDeviceByChannel from './installation/decouple-mbus-device-by-channel.ts';
+import setMbusUserKeyByChannel from './configuration/set-mbus-user-key-by-channel.ts';
+import setKeyOnGMeter from './configuration/set-key-on-g-meter.ts';
+import getMbusEncryptionKeyStatus from './configuration/get-mbus-encryption-key-status.ts';
+import getMbusEncryptionKeyStatusByChannel from './configuration/get-mbus-encryption-key-status-by-channel.ts';
+import getPushNotificationAlarm from './configuration/get-push-notification-alarm.ts';
+import scanMbusChannels from './adhoc/scan-mbus-channels.ts';
+import synchronizeTime from './adhoc/synchronize-time.ts';
+import getAssociationLnObjects from './adhoc/get-association-ln-objects.ts';
+import retrievePushNotificationAlarm from './monitoring/retrieve-push-notification-alarm.ts';
+import deleteResponseData from './common/delete-response-data.ts';
+
+export const CATALOGUE: readonly CatalogueEntry[] = [
+  addDevice,
+  coupleMbusDevice,
+  decoupleMbusDevice,
+  coupleMbusDeviceByChannel,
+  decoupleMbusDeviceByChannel,
+  setMbusUserKeyByChannel,
+  setKeyOnGMeter,
+  getMbusEncryptionKeyStatus,
+  getMbusEncryptionKeyStatusByChannel,
+  getPushNotificationAlarm,
+  scanMbusChannels,
+  synchronizeTime,
+  getAssociationLnObjects,
+  retrievePushNotificationAlarm,
+  deleteResponseData,
+];
+
+/** The operations the platform queues and executes. */
+export const DEVICE_OPERATIONS: readonly DeviceOperation<any, any>[] = CATALOGUE.filter((e): e is DeviceOperation<any, any> => e.kind === 'device'); // eslint-disable-line @typescript-eslint/no-explicit-any
+
+/** The message types by name, for code that names one operation (MessageType.ADD_METER === 'ADD_METER'). */
+export const MessageType: Readonly<Record<string, string>> = Object.freeze(Object.fromEntries(DEVICE_OPERATIONS.map((o) => [o.messageType, o.messageType])));
+
+export function deviceOperation(messageType: string): DeviceOperation<any, any> | undefined { // eslint-disable-line @typescript-eslint/no-explicit-any
+  return DEVICE_OPERATIONS.find((o) => o.messageType === messageType);
+}
+
+/**
+ * GXF's device_function_mapping as the catalogue declares it (docs/gxf.md#device-functions): OWNER holds every
+ * function, and each operation's function group holds its function.
+ */
+export function deviceFunctionMapping(): { functionGroup: FunctionGroup; deviceFunction: string }[] {
+  const rows: { functionGroup: FunctionGroup; deviceFunction: string }[] = [];
+  for (const o of DEVICE_OPERATIONS) {
+    rows.push({ functionGroup: 'OWNER', deviceFunction: o.messageType });
+    if (o.functionGroup !== 'OWNER') rows.push({ functionGroup: o.functionGroup, deviceFunction: o.messageType });
+  }
+  return rows;
+}

@@ -1,0 +1,41 @@
+/**
+ * The catalogue's operations as platform executors: each execute() gets the ports bound to the real components
+ * (src/adapters/bindings.ts) and runs in a span that carries the correlation id.
+ */
+import type { OperationContext as PlatformContext, OperationExecutor, Platform } from '../platform/platform.ts';
+import { forRequest } from '../platform/throttle.ts';
+import { syncDeviceFunctionMapping } from '../platform/device-functions.ts';
+import { dlmsKeyBlobs, installationPort, inventoryPort, linkFactory, secretPort, type ExecutorComponents } from '../adapters/bindings.ts';
+import { inSpan, CORRELATION_UID } from '../observability/tracing.ts';
+import { DEVICE_OPERATIONS, deviceFunctionMapping } from './catalogue.ts';
+import type { OperationPorts } from './define.ts';
+
+export function createExecutors(c: ExecutorComponents): OperationExecutor[] {
+  const ports = (ctx: PlatformContext): OperationPorts => ({
+    links: linkFactory(c.db, c.secrets, forRequest(c.throttle ?? ctx.throttle, ctx.priority), c.link),
+    secrets: secretPort(c.secrets),
+    inventory: inventoryPort(c.db),
+    keyBlobs: dlmsKeyBlobs,
+    installation: installationPort(c.db, c.secrets, c.clientKeys),
+  });
+  return DEVICE_OPERATIONS.map((op) => ({
+    messageType: op.messageType,
+    execute: (ctx) =>
+      inSpan(`execute ${op.messageType}`, { [CORRELATION_UID]: ctx.correlationUid, 'meterfabric.device': ctx.deviceIdentification, 'meterfabric.attempt': ctx.attempt }, () =>
+        op.execute(ports(ctx), ctx.payload, {
+          correlationUid: ctx.correlationUid,
+          organisationIdentification: ctx.organisationIdentification,
+          deviceIdentification: ctx.deviceIdentification,
+          signal: ctx.signal,
+          messageType: op.messageType,
+          attempt: ctx.attempt,
+        }),
+      ),
+  }));
+}
+
+/** Registers every operation of the catalogue and writes its function groups to the authorisation mapping. */
+export async function registerExecutors(platform: Platform, c: Omit<ExecutorComponents, 'db'>): Promise<void> {
+  for (const e of createExecutors({ ...c, db: platform.db })) platform.executors.register(e);
+  await syncDeviceFunctionMapping(platform.db, deviceFunctionMapping());
+}

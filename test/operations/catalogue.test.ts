@@ -1,0 +1,220 @@
+/**
+ * Every catalogue entry is served: on SOAP under GXF's element names (checked against GXF's WSDLs, request and
+ * response validated against GXF's XSDs), on REST, and in /openapi.json; every operation of GXF's 8 SmartMetering
+ * WSDLs is either in the catalogue or answered with GXF's 407 UNSUPPORTED_DEVICE_ACTION fault.
+ * A new operation needs a sample below: the first test fails until it has one.
+ */
+import { test, after } from 'node:test';
+import assert from 'node:assert/strict';
+import Fastify from 'fastify';
+import { CATALOGUE, DEVICE_OPERATIONS, deviceFunctionMapping } from '../../src/operations/catalogue.ts';
+import { SERVICE_NAMESPACE } from '../../src/api/soap/operations.ts';
+import { wsdlOperations } from '../../src/api/soap/wsdl.ts';
+import { validateEnvelopeXml } from '../../src/api/soap/schema.ts';
+import { restOperationsPlugin } from '../../src/api/rest/operations.ts';
+import { bundleActions, operationRows } from '../../src/operations/listing.ts';
+import { ENDPOINT, post, soapApp } from '../api/soap/helpers.ts';
+import { FakePlatform } from '../api/soap/fake-platform.ts';
+import { bearer, installTestSecurity } from '../support/auth.ts';
+
+const GATEWAY = 'TEST1024000000001';
+const GMETER = 'TESTG102400000001';
+const CHANNEL_VALUES = { channel: 1, primaryAddress: 9, identificationNumber: '12056731', manufacturerIdentification: 'LGB', version: 66, deviceTypeIdentification: 3 };
+
+/** Per message type: a request body (prefix ns = the service's namespace), a REST body, and stored result data. */
+const SAMPLES: Record<string, { soap: string; rest?: Record<string, unknown>; data?: unknown }> = {
+  ADD_METER: {
+    soap: `<ns:AddDeviceRequest><ns:Device>
+        <ns:Device_Identification>${GMETER}</ns:Device_Identification><ns:Device_type>SMART_METER_G</ns:Device_type>
+        <ns:protocolName>SMR</ns:protocolName><ns:protocolVersion>5.1</ns:protocolVersion>
+        <ns:Delivery_date>2026-11-24T00:00:00Z</ns:Delivery_date>
+        <ns:Mbus_identification_number>12056731</ns:Mbus_identification_number>
+        <ns:Mbus_manufacturer_identification>LGB</ns:Mbus_manufacturer_identification>
+        <ns:Mbus_version>66</ns:Mbus_version><ns:Mbus_device_type_identification>3</ns:Mbus_device_type_identification>
+        <ns:Mbus_default_key>0A1B2C</ns:Mbus_default_key><ns:ChallengeLength>16</ns:ChallengeLength>
+      </ns:Device><ns:DeviceModel><ns:Manufacturer>LGB</ns:Manufacturer></ns:DeviceModel><ns:overwrite>false</ns:overwrite></ns:AddDeviceRequest>`,
+    rest: { deviceIdentification: GMETER, deviceType: 'SMART_METER_G', mbusDefaultKey: '0a1b2c' },
+  },
+  COUPLE_MBUS_DEVICE: {
+    soap: `<ns:CoupleMbusDeviceRequest><ns:DeviceIdentification>${GATEWAY}</ns:DeviceIdentification><ns:MbusDeviceIdentification>${GMETER}</ns:MbusDeviceIdentification><ns:Force>false</ns:Force></ns:CoupleMbusDeviceRequest>`,
+    rest: { mbusDeviceIdentification: GMETER },
+    data: { mbusDeviceIdentification: GMETER, channelElementValues: CHANNEL_VALUES },
+  },
+  DECOUPLE_MBUS_DEVICE: {
+    soap: `<ns:DecoupleMbusDeviceRequest><ns:DeviceIdentification>${GATEWAY}</ns:DeviceIdentification><ns:MbusDeviceIdentification>${GMETER}</ns:MbusDeviceIdentification></ns:DecoupleMbusDeviceRequest>`,
+    rest: { mbusDeviceIdentification: GMETER },
+  },
+  COUPLE_MBUS_DEVICE_BY_CHANNEL: {
+    soap: `<ns:CoupleMbusDeviceByChannelRequest><ns:DeviceIdentification>${GATEWAY}</ns:DeviceIdentification><ns:CoupleMbusDeviceByChannelRequestData><ns:Channel>1</ns:Channel></ns:CoupleMbusDeviceByChannelRequestData></ns:CoupleMbusDeviceByChannelRequest>`,
+    data: { mbusDeviceIdentification: GMETER, channelElementValues: CHANNEL_VALUES },
+  },
+  DECOUPLE_MBUS_DEVICE_BY_CHANNEL: {
+    soap: `<ns:DecoupleMbusDeviceByChannelRequest><ns:DeviceIdentification>${GATEWAY}</ns:DeviceIdentification><ns:DecoupleMbusDeviceByChannelRequestData><ns:Channel>1</ns:Channel></ns:DecoupleMbusDeviceByChannelRequestData></ns:DecoupleMbusDeviceByChannelRequest>`,
+    data: { resultString: 'Decouple Mbus Device was successful', mbusDeviceIdentification: GMETER, channelElementValues: CHANNEL_VALUES },
+  },
+  SET_MBUS_USER_KEY_BY_CHANNEL: {
+    soap: `<ns:SetMbusUserKeyByChannelRequest><ns:DeviceIdentification>${GATEWAY}</ns:DeviceIdentification><ns:SetMbusUserKeyByChannelRequestData><ns:Channel>1</ns:Channel></ns:SetMbusUserKeyByChannelRequestData></ns:SetMbusUserKeyByChannelRequest>`,
+  },
+  SET_KEY_ON_G_METER: {
+    soap: `<ns:SetKeyOnGMeterRequest><ns:DeviceIdentification>${GMETER}</ns:DeviceIdentification><ns:SetKeyOnGMeterRequestData>
+      <ns:MbusDeviceIdentification>${GMETER}</ns:MbusDeviceIdentification><ns:SecretType>G_METER_ENCRYPTION_KEY</ns:SecretType></ns:SetKeyOnGMeterRequestData></ns:SetKeyOnGMeterRequest>`,
+    rest: { secretType: 'G_METER_ENCRYPTION_KEY' },
+  },
+  GET_MBUS_ENCRYPTION_KEY_STATUS: {
+    soap: `<ns:GetMbusEncryptionKeyStatusRequest><ns:DeviceIdentification>${GMETER}</ns:DeviceIdentification></ns:GetMbusEncryptionKeyStatusRequest>`,
+    data: { mbusDeviceIdentification: GMETER, encryptionKeyStatus: 'ENCRYPTION_KEY_IN_USE' },
+  },
+  GET_MBUS_ENCRYPTION_KEY_STATUS_BY_CHANNEL: {
+    soap: `<ns:GetMbusEncryptionKeyStatusByChannelRequest><ns:GatewayDeviceIdentification>${GATEWAY}</ns:GatewayDeviceIdentification>
+      <ns:GetMbusEncryptionKeyStatusByChannelRequestData><ns:Channel>1</ns:Channel></ns:GetMbusEncryptionKeyStatusByChannelRequestData></ns:GetMbusEncryptionKeyStatusByChannelRequest>`,
+    data: { channel: 1, encryptionKeyStatus: 'ENCRYPTION_KEY_IN_USE' },
+  },
+  SCAN_MBUS_CHANNELS: {
+    soap: `<ns:ScanMbusChannelsRequest><ns:DeviceIdentification>${GATEWAY}</ns:DeviceIdentification></ns:ScanMbusChannelsRequest>`,
+    data: { channels: [CHANNEL_VALUES] },
+  },
+  SYNCHRONIZE_TIME: {
+    soap: `<ns:SynchronizeTimeRequest><ns:DeviceIdentification>${GATEWAY}</ns:DeviceIdentification><ns:SynchronizeTimeRequestData><ns:TimeZone>Europe/Amsterdam</ns:TimeZone></ns:SynchronizeTimeRequestData></ns:SynchronizeTimeRequest>`,
+    rest: { timeZone: 'Europe/Amsterdam' },
+  },
+  GET_ASSOCIATION_LN_OBJECTS: {
+    soap: `<ns:GetAssociationLnObjectsRequest><ns:DeviceIdentification>${GATEWAY}</ns:DeviceIdentification></ns:GetAssociationLnObjectsRequest>`,
+    data: { associationLnList: [{ classId: 8, version: 0, logicalName: '0000010000FF', accessRights: { attributeAccess: [{ attributeId: 2, accessMode: 'READ_AND_WRITE', accessSelectors: [] }], methodAccess: [] } }] },
+  },
+};
+
+function envelope(namespace: string, body: string, org = 'test-org'): string {
+  return `<soapenv:Envelope xmlns:soapenv="http://schemas.xmlsoap.org/soap/envelope/" xmlns:com="http://www.opensmartgridplatform.org/schemas/common/2014/10" xmlns:ns="${namespace}">
+  <soapenv:Header><com:OrganisationIdentification>${org}</com:OrganisationIdentification><com:UserName>tester</com:UserName><com:ApplicationName>catalogue-test</com:ApplicationName></soapenv:Header>
+  <soapenv:Body>${body}</soapenv:Body></soapenv:Envelope>`;
+}
+
+/** The service path segment of a WSDL (SmartMeteringAdhoc -> adhocService). */
+const servicePath = (service: string) => `${service.replace(/^SmartMetering/, '').replace(/^./, (c) => c.toLowerCase())}Service`;
+
+const { app: soap, platform: soapPlatform } = await soapApp({ validateResponses: true });
+const restPlatform = new FakePlatform();
+const rest = Fastify();
+installTestSecurity(rest);
+await rest.register(restOperationsPlugin, { platform: restPlatform });
+await rest.ready();
+after(async () => {
+  await soap.close();
+  await rest.close();
+});
+const openapi = (await rest.inject({ method: 'GET', url: '/openapi.json' })).json() as { paths: Record<string, Record<string, { operationId: string }>> };
+const wsdl = wsdlOperations();
+const wsdlOp = (service: string, name: string) => wsdl.find((o) => o.service === service && o.name === name);
+
+test('every operation the platform executes has a sample here', () => {
+  assert.deepEqual(DEVICE_OPERATIONS.map((o) => o.messageType).filter((t) => !SAMPLES[t]), []);
+});
+
+test('GXF has 108 SmartMetering operations in its 8 WSDLs', () => {
+  assert.equal(wsdl.length, 108);
+  assert.equal(new Set(wsdl.map((o) => o.service)).size, 8);
+});
+
+for (const op of DEVICE_OPERATIONS) {
+  test(`${op.messageType}: SOAP ${op.soap.request} and its poll are GXF's operations, served with XSD-valid answers`, async () => {
+    const sample = SAMPLES[op.messageType]!;
+    const [request, pollName] = op.soap.wsdlOperations;
+    assert.deepEqual(wsdlOp(op.service, request), { service: op.service, name: request, input: op.soap.request, inputNamespace: SERVICE_NAMESPACE[op.service], output: op.soap.asyncResponse });
+    assert.deepEqual(wsdlOp(op.service, pollName), { service: op.service, name: pollName, input: op.soap.asyncRequest, inputNamespace: SERVICE_NAMESPACE[op.service], output: op.soap.response });
+    // Bundleable exactly when GXF's bundle schema has the action.
+    assert.equal(bundleActions().has(op.soap.request), op.bundleAction !== undefined);
+    if (op.bundleAction) assert.equal(op.bundleAction, op.soap.request);
+
+    const request_ = envelope(SERVICE_NAMESPACE[op.service], sample.soap);
+    assert.deepEqual(validateEnvelopeXml(request_), [], 'the sample request is valid against GXF\'s XSD');
+    const accepted = await post(soap, request_, servicePath(op.service));
+    assert.equal(accepted.status, 200, accepted.body);
+    assert.match(accepted.body, new RegExp(`<ns:${op.soap.asyncResponse} `));
+    const submitted = soapPlatform.last();
+    assert.equal(submitted.messageType, op.messageType);
+    assert.equal(op.payload.safeParse(submitted.payload).success, true, 'the SOAP payload fits the operation\'s schema');
+
+    soapPlatform.complete(submitted.correlationUid, 'OK', sample.data === undefined ? {} : { data: sample.data });
+    const poll = envelope(SERVICE_NAMESPACE[op.service], `<ns:${op.soap.asyncRequest}><com:DeviceIdentification>${submitted.deviceIdentification}</com:DeviceIdentification><com:CorrelationUid>${submitted.correlationUid}</com:CorrelationUid></ns:${op.soap.asyncRequest}>`);
+    const answered = await post(soap, poll, servicePath(op.service));
+    assert.equal(answered.status, 200, answered.body);
+    assert.match(answered.body, new RegExp(`<ns:${op.soap.response} `));
+  });
+
+  test(`${op.messageType}: REST POST /api/v1${op.rest.url} and /openapi.json`, async () => {
+    const url = `/api/v1${op.rest.url}`.replace(':deviceIdentification', GATEWAY).replace(':channel', '1');
+    const res = await rest.inject({
+      method: 'POST', url, headers: { 'content-type': 'application/json', ...bearer('test-org') }, payload: SAMPLES[op.messageType]!.rest ?? {},
+    });
+    assert.equal(res.statusCode, 202, res.body);
+    assert.equal(restPlatform.last().messageType, op.messageType);
+    assert.equal(op.payload.safeParse(restPlatform.last().payload).success, true, 'the REST payload fits the operation\'s schema');
+    const path = `/api/v1${op.rest.url}`.replace(/:([A-Za-z]+)/g, '{$1}');
+    assert.equal(openapi.paths[path]?.post?.operationId, op.rest.operationId);
+  });
+}
+
+test('pushed-alarm reads and DeleteResponseData are GXF\'s operations, served on SOAP and REST', async () => {
+  for (const op of CATALOGUE) {
+    if (op.kind === 'device') continue;
+    const w = wsdlOp(op.service, op.soap.wsdlOperation);
+    assert.equal(w?.input, op.soap.request);
+    assert.equal(w?.output, op.soap.response);
+    const [method, path] = op.restRoute.split(' ') as [string, string];
+    assert.ok(openapi.paths[path.replace(/:([A-Za-z]+)/g, '{$1}')]?.[method.toLowerCase()], op.restRoute);
+  }
+  const alarm = { alarms: ['REPLACE_BATTERY'], unknownBits: [], decodedMessage: 'DSMR4 alarm', encodedMessage: '0A0B' };
+  soapPlatform.storeAlarm('a'.repeat(32), 'test-org', GATEWAY, alarm);
+  for (const op of CATALOGUE) {
+    if (op.kind !== 'read') continue;
+    const ns = SERVICE_NAMESPACE[op.service];
+    const uid = op.soap.correlationUid === 'common' ? `<com:CorrelationUid>${'a'.repeat(32)}</com:CorrelationUid>` : `<ns:CorrelationUid>${'a'.repeat(32)}</ns:CorrelationUid>`;
+    const device = op.soap.correlationUid === 'common' ? `<com:DeviceIdentification>${GATEWAY}</com:DeviceIdentification>` : '';
+    const req = envelope(ns, `<ns:${op.soap.request}>${device}${uid}</ns:${op.soap.request}>`);
+    assert.deepEqual(validateEnvelopeXml(req), [], op.soap.request);
+    const r = await post(soap, req, servicePath(op.service));
+    assert.equal(r.status, 200, r.body);
+    assert.match(r.body, new RegExp(`<ns:${op.soap.response} `));
+  }
+  const del = CATALOGUE.find((o) => o.kind === 'responseData')!;
+  const r = await post(soap, envelope(SERVICE_NAMESPACE[del.service], `<ns:${del.soap.request}><ns:correlationUid>${'a'.repeat(32)}</ns:correlationUid></ns:${del.soap.request}>`), servicePath(del.service));
+  assert.equal(r.status, 200, r.body);
+  assert.match(r.body, new RegExp(`<ns:${del.soap.response} `));
+});
+
+test('every other operation of GXF\'s WSDLs is answered with GXF\'s 407 fault', async () => {
+  const served = new Set(CATALOGUE.flatMap((o) => (o.kind === 'device' ? [o.soap.request, o.soap.asyncRequest] : [o.soap.request])));
+  const others = wsdl.filter((o) => !served.has(o.input));
+  assert.equal(others.length + served.size, 108);
+  for (const o of others) {
+    const r = await post(soap, envelope(o.inputNamespace, `<ns:${o.input}/>`), servicePath(o.service));
+    assert.equal(r.status, 500, `${o.name}: ${r.body}`);
+    assert.equal(r.text('/s:Envelope/s:Body/s:Fault/faultcode'), 'SOAP-ENV:Server', `${o.name}: ${r.body}`);
+    assert.equal(r.text('/s:Envelope/s:Body/s:Fault/detail/c:FunctionalFault/c:Code'), '407', o.name);
+    assert.equal(r.text('/s:Envelope/s:Body/s:Fault/detail/c:FunctionalFault/c:Message'), 'UNSUPPORTED_DEVICE_ACTION', o.name);
+    assert.deepEqual(validateEnvelopeXml(r.body), [], o.name);
+  }
+});
+
+test('the authorisation mapping is the catalogue\'s: OWNER holds every function, each function group its own', () => {
+  const rows = deviceFunctionMapping();
+  for (const op of DEVICE_OPERATIONS) {
+    assert.ok(rows.some((r) => r.functionGroup === 'OWNER' && r.deviceFunction === op.messageType));
+    assert.ok(rows.some((r) => r.functionGroup === op.functionGroup && r.deviceFunction === op.messageType));
+  }
+  assert.deepEqual(rows.filter((r) => r.functionGroup !== 'OWNER'), [{ functionGroup: 'INSTALLATION', deviceFunction: 'ADD_METER' }]);
+});
+
+test('meterfabric operations lists every catalogue entry first, then GXF\'s other requests as not implemented', () => {
+  const rows = operationRows();
+  assert.equal(rows.filter((r) => r.implemented).length, CATALOGUE.length);
+  for (const r of rows) assert.deepEqual(Object.keys(r).sort(), ['bundleable', 'functionGroup', 'implemented', 'messageType', 'restRoute', 'service', 'soapRequest']);
+  const sync = rows.find((r) => r.messageType === 'SYNCHRONIZE_TIME');
+  assert.deepEqual(sync, { messageType: 'SYNCHRONIZE_TIME', service: 'SmartMeteringAdhoc', soapRequest: 'SynchronizeTimeRequest', restRoute: 'POST /api/v1/devices/:deviceIdentification/clock/synchronize', functionGroup: 'OWNER', implemented: true, bundleable: true });
+  const notYet = rows.find((r) => r.soapRequest === 'GetAllAttributeValuesRequest');
+  assert.deepEqual(notYet, { messageType: null, service: 'SmartMeteringAdhoc', soapRequest: 'GetAllAttributeValuesRequest', restRoute: null, functionGroup: null, implemented: false, bundleable: true });
+  // A poll is listed with its request; GetSystemEvent is GXF's one poll without a request of its own.
+  assert.deepEqual(rows.filter((r) => r.soapRequest.endsWith('AsyncRequest') && !r.implemented).map((r) => r.soapRequest), ['GetSystemEventAsyncRequest']);
+  assert.equal(rows.length, 57);
+  assert.equal(ENDPOINT, '/osgp-adapter-ws-smartmetering/smartMetering');
+});
