@@ -6,7 +6,8 @@ import { ClockClass } from './classes/clock.ts';
 import { DataClass } from './classes/data.ts';
 import { mbusClientClass, type MbusClientClassV0 } from './classes/mbus-client.ts';
 import { SecuritySetupClass } from './classes/security-setup.ts';
-import { type CosemObject, cosemObject } from './model.ts';
+import { type CosemObject, attributeOf, cosemObject } from './model.ts';
+import { captureObject, type CaptureObjectDefinition } from '../dlms/selective-access.ts';
 
 export const WellKnownObis = {
   /** Invocation counter of the management client's key set, read by the public client (class 1, attr 2). */
@@ -29,6 +30,9 @@ export const CosemObjects = {
   logicalDeviceName: cosemObject(DataClass, WellKnownObis.LOGICAL_DEVICE_NAME),
   equipmentIdentifier: cosemObject(DataClass, WellKnownObis.EQUIPMENT_IDENTIFIER),
 } as const;
+
+/** The clock's time as a capture object: the timestamp column of profiles and the restricting object of GXF's buffer reads. */
+export const CLOCK_TIME: CaptureObjectDefinition = Object.freeze(captureObject(ClockClass.classId, WellKnownObis.CLOCK, attributeOf(ClockClass, 'time').id, 0));
 
 export const MBUS_CHANNELS = [1, 2, 3, 4] as const;
 

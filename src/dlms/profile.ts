@@ -6,7 +6,7 @@
 import type { DlmsData } from './axdr.ts';
 import { decodeError } from './bytes.ts';
 import { type CosemDateTime, addCalendar, dateTimeFromData } from './date-time.ts';
-import { type CaptureObjectDefinition, captureObjectsFromData, CLOCK_TIME, sameCaptureObject } from './selective-access.ts';
+import { type CaptureObjectDefinition, captureObjectsFromData, sameCaptureObject } from './selective-access.ts';
 
 export { captureObjectsFromData as decodeCaptureObjects } from './selective-access.ts';
 
@@ -78,7 +78,7 @@ export function decodeProfileBuffer(d: DlmsData, columns: readonly CaptureObject
 }
 
 /** Index of a column in the capture objects (−1 if absent); the clock's time by default. */
-export function columnIndex(columns: readonly CaptureObjectDefinition[], wanted: CaptureObjectDefinition = CLOCK_TIME): number {
+export function columnIndex(columns: readonly CaptureObjectDefinition[], wanted: CaptureObjectDefinition): number {
   return columns.findIndex((c) => sameCaptureObject(c, wanted));
 }
 
@@ -123,7 +123,7 @@ export function fillTimestamps(times: readonly (Date | null)[], step: CaptureSte
 }
 
 /** `fillTimestamps` over decoded entries, reading the given date-time column (the clock's time by default). */
-export function entryTimestamps(entries: readonly ProfileEntry[], columns: readonly CaptureObjectDefinition[], step: CaptureStep, column: CaptureObjectDefinition = CLOCK_TIME): (Date | null)[] {
+export function entryTimestamps(entries: readonly ProfileEntry[], columns: readonly CaptureObjectDefinition[], step: CaptureStep, column: CaptureObjectDefinition): (Date | null)[] {
   const at = columnIndex(columns, column);
   if (at < 0) throw decodeError('profile buffer: the timestamp column is not among the capture objects');
   return fillTimestamps(

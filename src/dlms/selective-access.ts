@@ -26,9 +26,6 @@ export function captureObject(classId: number, logicalName: Obis | string, attri
   return { classId, logicalName: typeof logicalName === 'string' ? Obis.parse(logicalName) : logicalName, attributeIndex, dataIndex };
 }
 
-/** The clock's time attribute, 0-0:1.0.0.255 attribute 2: the restricting object of every GXF buffer read. */
-export const CLOCK_TIME: CaptureObjectDefinition = Object.freeze(captureObject(8, '0-0:1.0.0.255', 2, 0));
-
 export function sameCaptureObject(a: CaptureObjectDefinition, b: CaptureObjectDefinition): boolean {
   return a.classId === b.classId && a.attributeIndex === b.attributeIndex && a.dataIndex === b.dataIndex && a.logicalName.equals(b.logicalName);
 }
@@ -109,12 +106,12 @@ export function rangeDescriptorFromData(d: DlmsData): RangeDescriptor {
 
 /**
  * The range descriptor GXF sends for every buffer read (DlmsHelper#getAccessSelectionTimeRangeParameter in
- * osgp/protocol-adapter-dlms): restricting object the clock's time, from/to as octet-string(12) in the device's zone
+ * osgp/protocol-adapter-dlms): restricting object the clock's time (`clockTime`, CLOCK_TIME of src/cosem), from/to as octet-string(12) in the device's zone
  * (`encodeZonedDateTime`), and the columns wanted (none = all).
  */
-export function timeRange(p: { from: Date; to: Date; zone?: string; selectedValues?: CaptureObjectDefinition[] }): RangeDescriptor {
+export function timeRange(p: { clockTime: CaptureObjectDefinition; from: Date; to: Date; zone?: string; selectedValues?: CaptureObjectDefinition[] }): RangeDescriptor {
   return {
-    restrictingObject: CLOCK_TIME,
+    restrictingObject: p.clockTime,
     from: Data.octetString(encodeZonedDateTime(p.from, p.zone)),
     to: Data.octetString(encodeZonedDateTime(p.to, p.zone)),
     selectedValues: p.selectedValues ?? [],
@@ -125,8 +122,8 @@ export function timeRange(p: { from: Date; to: Date; zone?: string; selectedValu
  * The window of a range restricted on the clock's time, as instants (for a meter that builds only the entries it
  * needs); null when the restricting object is not the clock time or from/to name no instant.
  */
-export function timeWindow(r: RangeDescriptor): { from: Date; to: Date } | null {
-  if (!sameCaptureObject(r.restrictingObject, CLOCK_TIME)) return null;
+export function timeWindow(r: RangeDescriptor, clockTime: CaptureObjectDefinition): { from: Date; to: Date } | null {
+  if (!sameCaptureObject(r.restrictingObject, clockTime)) return null;
   const instant = (d: DlmsData) => ((d.type === 'octet-string' || d.type === 'date-time') && d.value.length === 12 ? cosemDateTimeInstant(d.value) : null);
   const from = instant(r.from);
   const to = instant(r.to);

@@ -6,6 +6,7 @@
  * Default run: >= 100,000 inputs. Longer: FUZZ_ITERATIONS=1000000 npm test -- dlms/fuzz. Reproduce: FUZZ_SEED=<n>.
  */
 import { test } from 'node:test';
+import { CLOCK_TIME } from '../../src/cosem/objects.ts';
 import assert from 'node:assert/strict';
 import { cosemDateTimeToDate, decodeCosemDateTime, decodeData, decodeDataExact, encodeData, Data } from '../../src/dlms/axdr.ts';
 import { decodeAxdrLength } from '../../src/dlms/bytes.ts';
@@ -41,7 +42,6 @@ import {
   bufferSelectionFrom,
   captureObject,
   captureObjectsFromData,
-  CLOCK_TIME,
   entryDescriptorFromData,
   rangeDescriptorFromData,
   selectBuffer,
@@ -389,7 +389,7 @@ const targets: Target[] = [
         () => decodeScalerUnit(d),
         () => decodeCaptureTime(d),
         () => dateTimeFromData(d),
-        () => entryTimestamps(decodeProfileBuffer(d, FUZZ_COLUMNS), FUZZ_COLUMNS, captureStep(900)),
+        () => entryTimestamps(decodeProfileBuffer(d, FUZZ_COLUMNS), FUZZ_COLUMNS, captureStep(900), CLOCK_TIME),
         () => selectBuffer(FUZZ_BUFFER, FUZZ_COLUMNS, bufferSelectionFrom({ selector: 1, parameters: d })),
         () => selectBuffer(FUZZ_BUFFER, FUZZ_COLUMNS, bufferSelectionFrom({ selector: 2, parameters: d })),
       ]) {

@@ -1,4 +1,5 @@
 import { test } from 'node:test';
+import { CLOCK_TIME } from '../../src/cosem/objects.ts';
 import assert from 'node:assert/strict';
 import { Data, type DlmsData, decodeDataExact, encodeData } from '../../src/dlms/axdr.ts';
 import {
@@ -10,7 +11,7 @@ import {
   fillTimestamps,
   nextCaptureTime,
 } from '../../src/dlms/profile.ts';
-import { bufferSelectionFrom, bufferToData, captureObject, CLOCK_TIME, rangeAccess, selectBuffer, timeRange } from '../../src/dlms/selective-access.ts';
+import { bufferSelectionFrom, bufferToData, captureObject, rangeAccess, selectBuffer, timeRange } from '../../src/dlms/selective-access.ts';
 import { attributeDescriptor, DataBlockAssembler, decodeApdu, GetRequestNormal, GetResponseNormal, GetResponseWithDataBlock, splitIntoDataBlocks } from '../../src/dlms/apdu/index.ts';
 import { isMeterfabricError } from '../../src/errors.ts';
 
@@ -33,7 +34,7 @@ const BUFFER = h(`01 03
 test('capture objects and buffer decode into typed entries', () => {
   const columns = decodeCaptureObjects(decodeDataExact(CAPTURE_OBJECTS));
   assert.equal(columns.length, 4);
-  assert.equal(columnIndex(columns), 0);
+  assert.equal(columnIndex(columns, CLOCK_TIME), 0);
   assert.equal(columnIndex(columns, captureObject(3, '1-0:2.8.0.255', 2)), 3);
   assert.equal(columnIndex(columns, captureObject(3, '1-0:1.8.1.255', 2)), -1);
   const entries = decodeProfileBuffer(decodeDataExact(BUFFER), columns);
@@ -45,7 +46,7 @@ test('capture objects and buffer decode into typed entries', () => {
   assert.deepEqual(second!.cells[0], { kind: 'null' });
   assert.deepEqual(second!.values[3], Data.doubleLongUnsigned(4));
   // 15-minute capture period: the compressed entries are 00:15 and 00:30
-  assert.deepEqual(entryTimestamps(entries, columns, captureStep(900)).map(iso), ['2015-09-01T00:00:00.000Z', '2015-09-01T00:15:00.000Z', '2015-09-01T00:30:00.000Z']);
+  assert.deepEqual(entryTimestamps(entries, columns, captureStep(900), CLOCK_TIME).map(iso), ['2015-09-01T00:00:00.000Z', '2015-09-01T00:15:00.000Z', '2015-09-01T00:30:00.000Z']);
 });
 
 test('typed cells: floats, 64-bit, strings, and a 12-byte octet-string in a non-date column stays data', () => {
@@ -93,14 +94,14 @@ test('compressed timestamps: previous + one capture period; leading nulls cannot
   assert.deepEqual(captureStep(0), { unit: 'month', zone: 'UTC' });
   assert.deepEqual(captureStep(900), { unit: 'seconds', seconds: 900 });
   decodeFails(() => captureStep(-1), /capture period/);
-  decodeFails(() => entryTimestamps([], [captureObject(3, '1-0:1.8.0.255', 2)], captureStep(900)), /timestamp column/);
+  decodeFails(() => entryTimestamps([], [captureObject(3, '1-0:1.8.0.255', 2)], captureStep(900), CLOCK_TIME), /timestamp column/);
 });
 
 test('class 7 buffer read with a range descriptor over GET block transfer: literal request, blocks and entries', () => {
   // Client: GET 1-0:99.1.0.255 attribute 2 for 2015-09-01 00:00..00:30 UTC, all columns
   const request = new GetRequestNormal({
     attribute: attributeDescriptor(7, '1-0:99.1.0.255', 2),
-    accessSelection: rangeAccess(timeRange({ from: new Date('2015-09-01T00:00:00Z'), to: new Date('2015-09-01T00:30:00Z') })),
+    accessSelection: rangeAccess(timeRange({ clockTime: CLOCK_TIME, from: new Date('2015-09-01T00:00:00Z'), to: new Date('2015-09-01T00:30:00Z') })),
   });
   const requestWire = h(`C0 01 C1 0007 0100630100FF 02 01 01
     02 04 02 04 12 0008 09 06 0000010000FF 0F 02 12 0000 09 0C 07DF0901FF00000000000000 09 0C 07DF0901FF001E0000000000 01 00`);
@@ -135,7 +136,7 @@ test('class 7 buffer read with a range descriptor over GET block transfer: liter
   const last = assembler.push(GetResponseWithDataBlock.decode(blocks[1]!.encode()));
   assert.ok(last.done && 'raw' in last);
   const entries = decodeProfileBuffer(decodeDataExact(last.raw), columns);
-  assert.deepEqual(entryTimestamps(entries, columns, captureStep(900)).map(iso), ['2015-09-01T00:00:00.000Z', '2015-09-01T00:15:00.000Z', '2015-09-01T00:30:00.000Z']);
+  assert.deepEqual(entryTimestamps(entries, columns, captureStep(900), CLOCK_TIME).map(iso), ['2015-09-01T00:00:00.000Z', '2015-09-01T00:15:00.000Z', '2015-09-01T00:30:00.000Z']);
   assert.deepEqual(entries.map((e) => e.cells[2]), [1n, 2n, 3n].map((value) => ({ kind: 'integer', value })));
 });
 

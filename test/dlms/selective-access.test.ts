@@ -1,4 +1,5 @@
 import { test } from 'node:test';
+import { CLOCK_TIME } from '../../src/cosem/objects.ts';
 import assert from 'node:assert/strict';
 import { Data, type DlmsData, decodeDataExact, encodeData } from '../../src/dlms/axdr.ts';
 import { attributeDescriptor, decodeApdu, GetRequestNormal, GetRequestWithList } from '../../src/dlms/apdu/index.ts';
@@ -9,7 +10,6 @@ import {
   captureObject,
   captureObjectsFromData,
   captureObjectsToData,
-  CLOCK_TIME,
   entryAccess,
   entryDescriptorFromData,
   entryDescriptorToData,
@@ -48,7 +48,7 @@ const exp = captureObject(3, '1-0:2.8.0.255', 2);
 const INTERVAL_COLUMNS = [CLOCK_TIME, amr, imp, exp];
 
 test('range_descriptor GXF sends: clock restricting object, from/to octet-string(12), empty selected_values = all columns', () => {
-  const range = timeRange({ from: new Date('2015-09-01T00:00:00Z'), to: new Date('2015-10-01T00:00:00Z') });
+  const range = timeRange({ clockTime: CLOCK_TIME, from: new Date('2015-09-01T00:00:00Z'), to: new Date('2015-10-01T00:00:00Z') });
   const bytes = `02 04 ${CLOCK_DEF} ${SEP_1_UTC} ${OCT_1_UTC} 01 00`;
   assert.equal(hexOf(rangeDescriptorToData(range)), h(bytes).toString('hex').toUpperCase());
   const back = rangeDescriptorFromData(decodeDataExact(h(bytes)));
@@ -59,7 +59,7 @@ test('range_descriptor GXF sends: clock restricting object, from/to octet-string
 });
 
 test('range_descriptor in the device zone with selected columns (Europe/Amsterdam: deviation −60 in winter)', () => {
-  const range = timeRange({ from: new Date('2026-01-14T23:00:00Z'), to: new Date('2026-01-15T23:00:00Z'), zone: 'Europe/Amsterdam', selectedValues: [CLOCK_TIME, amr, imp] });
+  const range = timeRange({ clockTime: CLOCK_TIME, from: new Date('2026-01-14T23:00:00Z'), to: new Date('2026-01-15T23:00:00Z'), zone: 'Europe/Amsterdam', selectedValues: [CLOCK_TIME, amr, imp] });
   const bytes = `02 04 ${CLOCK_DEF} 09 0C 07EA010FFF00000000FFC400 09 0C 07EA0110FF00000000FFC400 01 03 ${CLOCK_DEF} ${AMR_DEF} ${IMPORT_DEF}`;
   assert.equal(hexOf(rangeDescriptorToData(range)), h(bytes).toString('hex').toUpperCase());
   const back = rangeDescriptorFromData(decodeDataExact(h(bytes)));
@@ -89,7 +89,7 @@ test('entry_descriptor: literal bytes both ways', () => {
 });
 
 test('GET-request-normal with selective access: selector 1 (range) and 2 (entry) on class 7 attribute 2, decoded back by the meter side', () => {
-  const range = timeRange({ from: new Date('2015-09-01T00:00:00Z'), to: new Date('2015-10-01T00:00:00Z') });
+  const range = timeRange({ clockTime: CLOCK_TIME, from: new Date('2015-09-01T00:00:00Z'), to: new Date('2015-10-01T00:00:00Z') });
   const get = new GetRequestNormal({ attribute: attributeDescriptor(7, '1-0:99.1.0.255', 2), accessSelection: rangeAccess(range) });
   const wire = h(`C0 01 C1 0007 0100630100FF 02 01 01 02 04 ${CLOCK_DEF} ${SEP_1_UTC} ${OCT_1_UTC} 01 00`);
   assert.deepEqual(get.encode(), wire);
@@ -127,7 +127,7 @@ const t0 = Date.parse('2015-09-01T00:00:00Z');
 const at = (i: number, zone = 'UTC') => Data.octetString(encodeZonedDateTime(new Date(t0 + i * 900_000), zone));
 const BUFFER: DlmsData[][] = Array.from({ length: 8 }, (_, i) => [at(i, i % 2 ? 'Europe/Amsterdam' : 'UTC'), Data.unsigned(4), Data.doubleLongUnsigned(i + 1), Data.doubleLongUnsigned(2 * (i + 1))]);
 const range = (from: number, to: number, selectedValues = [] as RangeDescriptor['selectedValues'], zone?: string): RangeDescriptor =>
-  timeRange({ from: new Date(t0 + from * 900_000), to: new Date(t0 + to * 900_000), ...(zone ? { zone } : {}), selectedValues });
+  timeRange({ clockTime: CLOCK_TIME, from: new Date(t0 + from * 900_000), to: new Date(t0 + to * 900_000), ...(zone ? { zone } : {}), selectedValues });
 const imports = (rows: DlmsData[][], col = 2) => rows.map((r) => (r[col] as { value: number }).value);
 
 test('range selection: inclusive from/to compared as instants, whatever deviation the entries carry', () => {
@@ -224,8 +224,8 @@ test('column selection as GXF chooses it: wanted columns with the flag (none whe
 });
 
 test('timeWindow: the instants of a clock-restricted range, for a meter that builds only the entries it needs', () => {
-  assert.deepEqual(timeWindow(range(1, 3, [], 'Europe/Amsterdam')), { from: new Date(t0 + 900_000), to: new Date(t0 + 3 * 900_000) });
-  assert.equal(timeWindow({ ...range(1, 3), restrictingObject: imp }), null);
-  assert.equal(timeWindow({ ...range(1, 3), to: Data.octetString(h('FFFFFFFFFFFFFFFFFF800000')) }), null);
-  assert.equal(timeWindow({ ...range(1, 3), from: Data.doubleLongUnsigned(1) }), null);
+  assert.deepEqual(timeWindow(range(1, 3, [], 'Europe/Amsterdam'), CLOCK_TIME), { from: new Date(t0 + 900_000), to: new Date(t0 + 3 * 900_000) });
+  assert.equal(timeWindow({ ...range(1, 3), restrictingObject: imp }, CLOCK_TIME), null);
+  assert.equal(timeWindow({ ...range(1, 3), to: Data.octetString(h('FFFFFFFFFFFFFFFFFF800000')) }, CLOCK_TIME), null);
+  assert.equal(timeWindow({ ...range(1, 3), from: Data.doubleLongUnsigned(1) }, CLOCK_TIME), null);
 });
