@@ -11,6 +11,7 @@ import type { FastifyInstance } from 'fastify';
 import { openDb, migrate, type Db } from '../platform/db/db.ts';
 import { Platform, type PlatformOptions } from '../platform/platform.ts';
 import { openConnectionThrottle } from '../platform/permits.ts';
+import { pingDatabase } from '../platform/health.ts';
 import { PlatformCa } from '../platform/ca.ts';
 import { buildServer } from '../api/server.ts';
 import { keyAdminRoutes } from '../api/rest/keys.ts';
@@ -216,7 +217,7 @@ export async function startHeadend(o: HeadendOptions): Promise<RunningHeadend> {
       // Readiness: the database answers (liveness is /health, which needs nothing).
       app.get('/ready', { config: { public: true } }, async (_req, reply) => {
         try {
-          await db.query('SELECT 1');
+          await pingDatabase(db);
           return { ready: true };
         } catch {
           return reply.code(503).send({ ready: false, reason: 'database unavailable' });
