@@ -125,7 +125,8 @@ export const PLATFORM_RETENTION_STEPS: readonly RetentionStep[] = [
     `DELETE FROM push_message WHERE id IN (SELECT id FROM push_message WHERE received_at < $1 ORDER BY received_at LIMIT $2)`),
   // Leftovers that count for nothing any more, whatever the periods: permits released or past their lease and
   // outside the one-second rate window (src/platform/permits.ts sweeps the same rows when it next acquires),
-  // exchange locks past their expiry, console sessions past theirs.
+  // exchange locks past their expiry, console sessions past theirs, console sign-in links past theirs (used or
+  // not, an expired link never signs in again: src/platform/tokens.ts).
   {
     name: 'connection permits',
     async purge(db, ctx) {
@@ -150,6 +151,16 @@ export const PLATFORM_RETENTION_STEPS: readonly RetentionStep[] = [
       return (await db.query('DELETE FROM console_session WHERE session_hash IN (SELECT session_hash FROM console_session WHERE expires_at < now() LIMIT $1)', [ctx.policy.batchSize])).rowCount;
     },
   },
+  {
+    name: 'sign-in links',
+    async purge(db, ctx) {
+      const r = await db.query(
+        `DELETE FROM api_token WHERE token_hash IN (SELECT token_hash FROM api_token WHERE purpose = 'SIGN_IN' AND expires_at < now() LIMIT $1)`,
+        [ctx.policy.batchSize],
+      );
+      return r.rowCount;
+    },
+  },
 ];
 
 export type RetentionResult = Record<string, number>;
@@ -162,15 +173,25 @@ export interface RetentionRunOptions {
   between?: () => Promise<boolean>;
 }
 
-/** One pass of every step, batch after batch, each until a short batch. Returns the rows deleted per step. */
+/**
+ * One pass of every step, batch after batch, each until a short batch. Returns the rows deleted per step. A step
+ * that fails does not stop the others; the first failure is thrown at the end of the pass.
+ */
 export async function runRetention(db: Db, steps: readonly RetentionStep[], policy: RetentionPolicy, o: RetentionRunOptions = {}): Promise<RetentionResult> {
   const ctx: RetentionContext = { now: o.now ?? new Date(), policy };
   const result: RetentionResult = {};
-  for (const step of steps) {
+  const failures: unknown[] = [];
+  steps: for (const step of steps) {
     result[step.name] = 0;
     for (;;) {
       if (o.signal?.aborted) return result;
-      const n = await step.purge(db, ctx);
+      let n: number;
+      try {
+        n = await step.purge(db, ctx);
+      } catch (e) {
+        failures.push(e);
+        continue steps;
+      }
       result[step.name] += n;
       if (n < policy.batchSize) break;
       await pause(policy.pauseMs, o.signal);
@@ -179,6 +200,7 @@ export async function runRetention(db: Db, steps: readonly RetentionStep[], poli
   }
   // The request counts of /metrics: fold the deltas of the pass (and of everything since the last scrape).
   await db.tx((q) => foldRequestCounts(q));
+  if (failures.length > 0) throw failures[0];
   return result;
 }
 

@@ -72,6 +72,11 @@ for (const engine of engines) {
       await db.query(
         `INSERT INTO console_session (session_hash, organisation_identification, via, expires_at) VALUES ('expired', 'org', 'TOKEN', now() - interval '1 second'), ('live', 'org', 'TOKEN', now() + interval '1 hour')`,
       );
+      await db.query(
+        `INSERT INTO api_token (token_hash, organisation_identification, issued_by, purpose, expires_at) VALUES
+           ('link-expired', 'org', 't', 'SIGN_IN', now() - interval '1 second'), ('link-live', 'org', 't', 'SIGN_IN', now() + interval '1 hour'),
+           ('api-token', 'org', 't', 'API', NULL)`,
+      );
       await db.query(`INSERT INTO console_rekey (id, organisation_identification, created_at) VALUES ('r-old', 'org', now() - interval '8 days'), ('r-new', 'org', now())`);
       await db.query(`INSERT INTO console_rekey_item (rekey_id, correlation_uid, gateway_device_identification, channel) VALUES ('r-old', 'old-done', 'E1', 1), ('r-new', 'new-done', 'E1', 1)`);
 
@@ -89,6 +94,7 @@ for (const engine of engines) {
       assert.deepEqual(await ids(db, 'SELECT lock_key AS id FROM exchange_lock'), ['held']);
       assert.deepEqual(await ids(db, 'SELECT session_hash AS id FROM console_session'), ['live']);
       assert.deepEqual(await ids(db, 'SELECT id FROM console_rekey'), ['r-new']);
+      assert.deepEqual(await ids(db, 'SELECT token_hash AS id FROM api_token'), ['api-token', 'link-live']);
       assert.deepEqual(await ids(db, 'SELECT rekey_id AS id FROM console_rekey_item'), ['r-new']);
       assert.equal(result.requests, 1);
       assert.equal(result.responses, 1);
@@ -123,6 +129,12 @@ for (const engine of engines) {
       assert.deepEqual(batches, [1000, 1000, 500]);
       assert.equal(result.audit, 2500);
       assert.ok(between >= 2, 'the lease is renewed between batches');
+      assert.deepEqual(await ids(db, 'SELECT event AS id FROM audit_log'), Array(7).fill('ACCEPTED'));
+
+      // A failing step does not stop the others; the pass reports the failure at its end.
+      await db.query(`INSERT INTO audit_log (event, at) VALUES ('REJECTED', now() - interval '100 days')`);
+      const failing: RetentionStep = { name: 'broken', purge: async () => { throw new Error('step failed'); } };
+      await assert.rejects(runRetention(db, [failing, ...STEPS], policy()), /step failed/);
       assert.deepEqual(await ids(db, 'SELECT event AS id FROM audit_log'), Array(7).fill('ACCEPTED'));
     } finally {
       await dispose();
