@@ -6,8 +6,9 @@ import { MeterfabricError, ErrorCode } from '../errors.ts';
 import type { Db, Queryable } from '../platform/db/db.ts';
 import {
   decoupleOthersOnChannel, findDevice, findMbusDeviceByIdentity, getDevice, isAuthorised, listDevices, mayOverwriteDevice, replaceDevice,
-  setCoupling as setDeviceCoupling, addDevice as addInventoryDevice,
+  setCoupling as setDeviceCoupling, addDevice as addInventoryDevice, setMbusPrimaryAddress, recordMeterSystemTitle,
 } from '../platform/inventory.ts';
+import { nextMbusKeyChangeCounter } from '../platform/mbus-key-change-counters.ts';
 import type { Device } from '../platform/inventory.ts';
 import { getDeviceInstallation, saveDeviceInstallation, setDeviceTimezone, type DeviceInstallation } from '../platform/device-installation.ts';
 import { DbInvocationCounterStore } from '../platform/invocation-counters.ts';
@@ -89,24 +90,13 @@ export function inventoryPort(db: Db): InventoryPort {
         // there is stale (a replaced gas meter): it is decoupled, as DecoupleMbusDevice would leave it.
         if (gateway !== null && channel !== null) await decoupleOthersOnChannel(q, gateway, channel, mbusId);
         await setDeviceCoupling(q, mbusId, gateway, channel);
-        if (primaryAddress !== undefined) await q.query('UPDATE device SET mbus_primary_address = $2 WHERE device_identification = $1', [mbusId, primaryAddress]);
+        if (primaryAddress !== undefined) await setMbusPrimaryAddress(q, mbusId, primaryAddress);
       });
     },
     async mbusDevicesOnGateway(gateway) {
       return (await listDevices(db, { gatewayDeviceIdentification: gateway })).map(toMbusRecord);
     },
-    async nextKeyChangeCounter(mbusId, atLeast) {
-      const r = await db.query<{ last_value: number }>(
-        `INSERT INTO mbus_key_change_counter (device_identification, last_value) VALUES ($1, $2)
-         ON CONFLICT (device_identification) DO UPDATE
-           SET last_value = GREATEST(mbus_key_change_counter.last_value + 1, EXCLUDED.last_value), updated_at = now()
-         RETURNING last_value`,
-        [mbusId, atLeast],
-      );
-      const v = Number(r.rows[0].last_value);
-      if (v > 0xffffffff) throw new MeterfabricError(ErrorCode.VALIDATION_ERROR, `key change counter of ${mbusId} is exhausted`, { retryable: false });
-      return v;
-    },
+    nextKeyChangeCounter: (mbusId, atLeast) => nextMbusKeyChangeCounter(db, mbusId, atLeast),
     getTimezone: async (id) => (await getDeviceInstallation(db, id))?.timezone,
     setTimezone: (id, timezone) => setDeviceTimezone(db, id, timezone),
   };
@@ -159,9 +149,7 @@ export function linkFactory(db: Db, store: SecretStore, throttle: ConnectionThro
         // Learned from the AARE: lets ciphered pushes of this meter be deciphered (src/adapters/push-alarms.ts).
         const title = session.meterSystemTitle?.toString('hex').toUpperCase();
         if (title) {
-          await db
-            .query('UPDATE device SET meter_system_title = $2 WHERE device_identification = $1 AND meter_system_title IS DISTINCT FROM $2', [gatewayId, title])
-            .catch(() => undefined);
+          await recordMeterSystemTitle(db, gatewayId, title).catch(() => undefined);
         }
         // An abort during the association (time limit reached) must not let the exchange go on.
         if (signal?.aborted) {

@@ -8,6 +8,7 @@ import type { Queryable } from '../platform/db/db.ts';
 import { getOrganisation, type Organisation } from '../platform/inventory.ts';
 import { ErrorCode, MeterfabricError } from '../errors.ts';
 import { revokeApiTokens, tokenHash } from '../platform/tokens.ts';
+import { deleteConsoleSession, deleteConsoleSessionsOf, findLiveConsoleSession, insertConsoleSession } from '../platform/console-sessions.ts';
 
 /** Default session lifetime: one working day. */
 export const DEFAULT_SESSION_TTL_MS = 8 * 3600_000;
@@ -26,7 +27,7 @@ const random = () => randomBytes(32).toString('base64url');
 /** Revokes every token of the organisation and ends its sessions; returns how many tokens were usable. */
 export async function revokeConsoleTokens(db: Queryable, organisationIdentification: string): Promise<number> {
   const n = await revokeApiTokens(db, organisationIdentification);
-  await db.query('DELETE FROM console_session WHERE organisation_identification = $1', [organisationIdentification]);
+  await deleteConsoleSessionsOf(db, organisationIdentification);
   return n;
 }
 
@@ -42,28 +43,18 @@ export async function createSession(db: Queryable, organisationIdentification: s
   checkEnabled(org);
   const id = random();
   const expiresAt = new Date(Date.now() + ttlMs);
-  // Expired sessions are removed on the way, so the table does not grow without bound.
-  await db.query('DELETE FROM console_session WHERE expires_at < now()');
-  await db.query('INSERT INTO console_session (session_hash, organisation_identification, via, expires_at) VALUES ($1, $2, $3, $4)', [
-    hash(id), organisationIdentification, via, expiresAt.toISOString(),
-  ]);
+  await insertConsoleSession(db, { sessionHash: hash(id), organisationIdentification, via, expiresAt });
   return { id, session: { organisationIdentification, admin: org.platformFunctionGroup === 'ADMIN', via, expiresAt } };
 }
 
 /** The live session for a cookie value, or undefined (unknown, expired, or its organisation now disabled). */
 export async function findSession(db: Queryable, id: string | undefined): Promise<ConsoleSession | undefined> {
   if (!id || id.length > 100) return undefined;
-  const r = await db.query<{ organisation_identification: string; via: ConsoleSession['via']; expires_at: Date | string; platform_function_group: string }>(
-    `SELECT s.organisation_identification, s.via, s.expires_at, o.platform_function_group
-       FROM console_session s JOIN organisation o ON o.identification = s.organisation_identification
-      WHERE s.session_hash = $1 AND s.expires_at > now() AND o.enabled`,
-    [hash(id)],
-  );
-  const row = r.rows[0];
+  const row = await findLiveConsoleSession(db, hash(id));
   if (!row) return undefined;
-  return { organisationIdentification: row.organisation_identification, admin: row.platform_function_group === 'ADMIN', via: row.via, expiresAt: new Date(row.expires_at) };
+  return { organisationIdentification: row.organisationIdentification, admin: row.platformFunctionGroup === 'ADMIN', via: row.via, expiresAt: row.expiresAt };
 }
 
 export async function endSession(db: Queryable, id: string | undefined): Promise<void> {
-  if (id) await db.query('DELETE FROM console_session WHERE session_hash = $1', [hash(id)]);
+  if (id) await deleteConsoleSession(db, hash(id));
 }

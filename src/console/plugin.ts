@@ -26,6 +26,9 @@ import { errorAnswer, publicText } from '../api/problems.ts';
 import {
   DEFAULT_SESSION_TTL_MS, createSession, endSession, findSession, revokeConsoleTokens, type ConsoleSession,
 } from './auth.ts';
+import { holdsAnyAuthorisation, listAuthorisationsOf, listCoupledMbusDevices, listDeviceIdentifications } from '../platform/inventory.ts';
+import { latestOkResponsesAroundGateway, responsesOf } from '../platform/responses.ts';
+import { addConsoleRekeyItem, consoleRekeyOwner, createConsoleRekey, listConsoleRekeyItems } from '../platform/console-rekeys.ts';
 
 export interface ConsolePluginOptions {
   platform: Platform;
@@ -188,51 +191,29 @@ export async function consolePlugin(app: FastifyInstance, opts: ConsolePluginOpt
 
       /** Devices the session may see (all for ADMIN). */
       const visibleDevices = async (s: ConsoleSession, type?: Device['deviceType']): Promise<Device[]> => {
-        const params: unknown[] = [];
-        const where: string[] = [];
-        if (type) { params.push(type); where.push(`d.device_type = $${params.length}`); }
-        if (!s.admin) {
-          params.push(s.organisationIdentification);
-          where.push(`EXISTS (SELECT 1 FROM device_authorisation a WHERE a.device_identification = d.device_identification AND a.organisation_identification = $${params.length})`);
-        }
-        const r = await db.query<{ device_identification: string }>(
-          `SELECT d.device_identification FROM device d ${where.length ? 'WHERE ' + where.join(' AND ') : ''} ORDER BY d.device_identification LIMIT 1000`,
-          params,
-        );
-        const devices = await Promise.all(r.rows.map((x) => findDevice(db, x.device_identification)));
+        const ids = await listDeviceIdentifications(db, { ...(type ? { deviceType: type } : {}), ...(s.admin ? {} : { authorisedTo: s.organisationIdentification }), limit: 1000 });
+        const devices = await Promise.all(ids.map((id) => findDevice(db, id)));
         return devices.filter((d): d is Device => Boolean(d));
       };
       const mayView = async (s: ConsoleSession, deviceIdentification: string): Promise<boolean> => {
         if (s.admin) return Boolean(await findDevice(db, deviceIdentification));
-        const r = await db.query('SELECT 1 FROM device_authorisation WHERE device_identification = $1 AND organisation_identification = $2 LIMIT 1', [
-          deviceIdentification, s.organisationIdentification,
-        ]);
-        return r.rowCount > 0;
+        return holdsAnyAuthorisation(db, s.organisationIdentification, deviceIdentification);
       };
 
       api.get('/console/api/session', async (request) => sessionView(who(request)));
 
       // ---------------------------------------------------------- gateways
       const gatewayView = async (gw: Device) => {
-        const coupled = await db.query<{ device_identification: string; channel: number; mbus_identification_number: string | null; mbus_manufacturer_identification: string | null }>(
-          `SELECT device_identification, channel, mbus_identification_number, mbus_manufacturer_identification FROM device
-            WHERE gateway_device_identification = $1 AND channel IS NOT NULL`,
-          [gw.deviceIdentification],
-        );
-        const statuses = await db.query<{ correlation_uid: string; device_identification: string; message_data: { data?: Record<string, unknown> } | null; created_at: Date | string }>(
-          // The latest OK answer per channel (by channel) or per G-meter (GetMbusEncryptionKeyStatus).
-          `SELECT correlation_uid, device_identification, message_data, created_at FROM response_data
-            WHERE result_type = 'OK' AND ((message_type = $2 AND device_identification = $1)
-               OR (message_type = $3 AND device_identification IN (SELECT device_identification FROM device WHERE gateway_device_identification = $1)))
-            ORDER BY created_at DESC LIMIT 200`,
-          [gw.deviceIdentification, getMbusEncryptionKeyStatusByChannel.messageType, getMbusEncryptionKeyStatus.messageType],
-        );
+        const coupled = await listCoupledMbusDevices(db, [gw.deviceIdentification]);
+        // The latest OK answer per channel (by channel) or per G-meter (GetMbusEncryptionKeyStatus).
+        const statuses = (await latestOkResponsesAroundGateway(db, gw.deviceIdentification, getMbusEncryptionKeyStatusByChannel.messageType, getMbusEncryptionKeyStatus.messageType, 200))
+          .map((r) => ({ ...r, messageData: r.messageData as { data?: Record<string, unknown> } | null }));
         const channels: ChannelView[] = [];
         for (const channel of CHANNELS) {
-          const g = coupled.rows.find((r) => Number(r.channel) === channel);
+          const g = coupled.find((r) => r.channel === channel);
           let userKey: ChannelView['userKey'] = null;
           if (g) {
-            const keys = (await secrets.list(g.device_identification)).filter((k: SecretMetadata) => k.type === 'G_METER_ENCRYPTION_KEY');
+            const keys = (await secrets.list(g.deviceIdentification)).filter((k: SecretMetadata) => k.type === 'G_METER_ENCRYPTION_KEY');
             const active = keys.find((k) => k.status === 'ACTIVE');
             const pending = keys.find((k) => k.status === 'NEW');
             userKey = {
@@ -240,14 +221,14 @@ export async function consolePlugin(app: FastifyInstance, opts: ConsolePluginOpt
               pending: pending ? { secretId: pending.secretId, createdAt: pending.createdAt.toISOString(), sent: pending.sent } : null,
             };
           }
-          const latest = statuses.rows.find((r) =>
-            r.device_identification === gw.deviceIdentification ? Number(r.message_data?.data?.channel) === channel : g?.device_identification === r.device_identification);
+          const latest = statuses.find((r) =>
+            r.deviceIdentification === gw.deviceIdentification ? Number(r.messageData?.data?.channel) === channel : g?.deviceIdentification === r.deviceIdentification);
           channels.push({
             channel,
-            gMeter: g ? { deviceIdentification: g.device_identification, mbusIdentificationNumber: g.mbus_identification_number, mbusManufacturerIdentification: g.mbus_manufacturer_identification } : null,
+            gMeter: g ? { deviceIdentification: g.deviceIdentification, mbusIdentificationNumber: g.mbusIdentificationNumber, mbusManufacturerIdentification: g.mbusManufacturerIdentification } : null,
             userKey,
-            encryptionKeyStatus: latest && typeof latest.message_data?.data?.encryptionKeyStatus === 'string'
-              ? { status: latest.message_data.data.encryptionKeyStatus, at: new Date(latest.created_at).toISOString(), correlationUid: latest.correlation_uid }
+            encryptionKeyStatus: latest && typeof latest.messageData?.data?.encryptionKeyStatus === 'string'
+              ? { status: latest.messageData.data.encryptionKeyStatus, at: latest.createdAt.toISOString(), correlationUid: latest.correlationUid }
               : null,
           });
         }
@@ -300,18 +281,13 @@ export async function consolePlugin(app: FastifyInstance, opts: ConsolePluginOpt
           ...(q.device ? { deviceIdentification: q.device } : {}),
           limit: q.limit ?? 100,
         });
-        const results = records.length
-          ? await db.query<{ correlation_uid: string; result_type: string; message_data: { error?: { code: number; codeName: string; message: string } } | null }>(
-              'SELECT correlation_uid, result_type, message_data FROM response_data WHERE correlation_uid = ANY($1::text[])',
-              [records.map((r) => r.correlationUid)],
-            )
-          : { rows: [] };
-        const byId = new Map(results.rows.map((r) => [r.correlation_uid, r]));
+        const results = await responsesOf(db, records.map((r) => r.correlationUid));
+        const byId = new Map(results.map((r) => [r.correlationUid, r]));
         return {
           requests: records.map((r) => ({
             correlationUid: r.correlationUid, organisationIdentification: r.organisationIdentification, deviceIdentification: r.deviceIdentification,
             messageType: r.messageType, channel: r.channel, status: r.status, attempts: r.attempts, retries: r.retries,
-            result: r.result, errorCode: r.errorCode, error: errorSummary(byId.get(r.correlationUid)?.message_data),
+            result: r.result, errorCode: r.errorCode, error: errorSummary(byId.get(r.correlationUid)?.messageData),
             createdAt: r.createdAt, updatedAt: r.updatedAt, completedAt: r.completedAt,
           })),
         };
@@ -340,16 +316,12 @@ export async function consolePlugin(app: FastifyInstance, opts: ConsolePluginOpt
       api.get('/console/api/organisations', async (request) => {
         const s = who(request);
         const orgs = (await listOrganisations(db)).filter((o) => s.admin || o.identification === s.organisationIdentification);
-        const auth = await db.query<{ organisation_identification: string; device_identification: string; function_group: string }>(
-          `SELECT organisation_identification, device_identification, function_group FROM device_authorisation
-            ${s.admin ? '' : 'WHERE organisation_identification = $1'} ORDER BY organisation_identification, device_identification, function_group LIMIT 5000`,
-          s.admin ? [] : [s.organisationIdentification],
-        );
+        const auth = await listAuthorisationsOf(db, s.admin ? undefined : s.organisationIdentification, 5000);
         return {
           organisations: orgs.map((o) => ({
             identification: o.identification, name: o.name, enabled: o.enabled, platformFunctionGroup: o.platformFunctionGroup, createdAt: o.createdAt,
-            authorisations: auth.rows.filter((a) => a.organisation_identification === o.identification)
-              .map((a) => ({ deviceIdentification: a.device_identification, functionGroup: a.function_group })),
+            authorisations: auth.filter((a) => a.organisationIdentification === o.identification)
+              .map((a) => ({ deviceIdentification: a.deviceIdentification, functionGroup: a.functionGroup })),
           })),
         };
       });
@@ -402,51 +374,38 @@ export async function consolePlugin(app: FastifyInstance, opts: ConsolePluginOpt
         const { gateways } = parse(rekeyBody, request.body ?? {});
         const unique = [...new Set(gateways)];
         for (const g of unique) if (!(await mayView(s, g))) throw unknownDevice(g);
-        const coupled = await db.query<{ gateway_device_identification: string; channel: number }>(
-          `SELECT gateway_device_identification, channel FROM device
-            WHERE gateway_device_identification = ANY($1::text[]) AND channel IS NOT NULL ORDER BY gateway_device_identification, channel`,
-          [unique],
-        );
+        const coupled = await listCoupledMbusDevices(db, unique);
         const id = randomUUID();
-        await db.query('INSERT INTO console_rekey (id, organisation_identification) VALUES ($1, $2)', [id, s.organisationIdentification]);
+        await createConsoleRekey(db, id, s.organisationIdentification);
         // Submitted one after another: the platform queues them and its throttle bounds the meter connections
         // (docs/gxf.md#throttling); a refused submission is recorded with its code instead of stopping the batch.
-        for (const c of coupled.rows) {
+        for (const c of coupled) {
           let correlationUid: string | null = null;
           let errorCode: number | null = null;
           try {
-            ({ correlationUid } = await submitAs(s, c.gateway_device_identification, setMbusUserKeyByChannel.messageType, { channel: Number(c.channel) }));
+            ({ correlationUid } = await submitAs(s, c.gatewayDeviceIdentification, setMbusUserKeyByChannel.messageType, { channel: c.channel }));
           } catch (e) {
             errorCode = isMeterfabricError(e) ? e.code : ErrorCode.INTERNAL_ERROR;
           }
-          await db.query(
-            'INSERT INTO console_rekey_item (rekey_id, correlation_uid, gateway_device_identification, channel, error_code) VALUES ($1, $2, $3, $4, $5)',
-            [id, correlationUid, c.gateway_device_identification, c.channel, errorCode],
-          );
+          await addConsoleRekeyItem(db, { rekeyId: id, correlationUid, gatewayDeviceIdentification: c.gatewayDeviceIdentification, channel: c.channel, errorCode });
         }
         return reply.code(202).send({ id, ...(await rekeyProgress(id)) });
       });
 
       api.get<{ Params: { id: string } }>('/console/api/rekeys/:id', async (request) => {
         const s = who(request);
-        const owner = await db.query<{ organisation_identification: string }>('SELECT organisation_identification FROM console_rekey WHERE id = $1', [request.params.id]);
-        const row = owner.rows[0];
-        if (!row || (!s.admin && row.organisation_identification !== s.organisationIdentification)) {
+        const owner = await consoleRekeyOwner(db, request.params.id);
+        if (owner === undefined || (!s.admin && owner !== s.organisationIdentification)) {
           throw new MeterfabricError(ErrorCode.UNKNOWN_CORRELATION_UID, 'Unknown fleet rekey', { component: 'WS_SMART_METERING', retryable: false });
         }
         return { id: request.params.id, ...(await rekeyProgress(request.params.id)) };
       });
 
       const rekeyProgress = async (id: string) => {
-        const items = await db.query<{ correlation_uid: string | null; gateway_device_identification: string; channel: number; error_code: number | null; status: string | null; result: string | null; req_error: number | null }>(
-          `SELECT i.correlation_uid, i.gateway_device_identification, i.channel, i.error_code, r.status, r.result, r.error_code AS req_error
-             FROM console_rekey_item i LEFT JOIN request r ON r.correlation_uid = i.correlation_uid
-            WHERE i.rekey_id = $1 ORDER BY i.gateway_device_identification, i.channel`,
-          [id],
-        );
-        const view = items.rows.map((i) => {
-          const state = i.error_code !== null ? 'FAILED' : i.status === 'DONE' ? (i.result === 'OK' ? 'DONE' : 'FAILED') : 'PENDING';
-          return { gatewayDeviceIdentification: i.gateway_device_identification, channel: Number(i.channel), correlationUid: i.correlation_uid, state, errorCode: i.error_code ?? i.req_error };
+        const items = await listConsoleRekeyItems(db, id);
+        const view = items.map((i) => {
+          const state = i.errorCode !== null ? 'FAILED' : i.status === 'DONE' ? (i.result === 'OK' ? 'DONE' : 'FAILED') : 'PENDING';
+          return { gatewayDeviceIdentification: i.gatewayDeviceIdentification, channel: i.channel, correlationUid: i.correlationUid, state, errorCode: i.errorCode ?? i.requestErrorCode };
         });
         const count = (st: string) => view.filter((v) => v.state === st).length;
         return { total: view.length, done: count('DONE'), failed: count('FAILED'), pending: count('PENDING'), items: view };

@@ -520,3 +520,135 @@ export async function isAuthorised(q: Queryable, organisationIdentification: str
   );
   return r.rowCount > 0;
 }
+
+// ---------------------------------------------------------------- device facts learned from meters, and views
+
+/** Records the M-Bus primary address a gateway reported for a coupled gas meter (null: none). */
+export async function setMbusPrimaryAddress(q: Queryable, mbusDeviceIdentification: string, primaryAddress: number | null): Promise<void> {
+  await q.query('UPDATE device SET mbus_primary_address = $2 WHERE device_identification = $1', [mbusDeviceIdentification, primaryAddress]);
+}
+
+/** Records the system title a meter named in its AARE (hex, upper case); no write when it is already known. */
+export async function recordMeterSystemTitle(q: Queryable, deviceIdentification: string, systemTitleHex: string): Promise<void> {
+  await q.query('UPDATE device SET meter_system_title = $2 WHERE device_identification = $1 AND meter_system_title IS DISTINCT FROM $2', [
+    deviceIdentification, systemTitleHex,
+  ]);
+}
+
+/** The devices that named this system title (hex, upper case); more than one is a configuration error. */
+export async function devicesWithSystemTitle(q: Queryable, systemTitleHex: string): Promise<string[]> {
+  const r = await q.query<{ device_identification: string }>('SELECT device_identification FROM device WHERE meter_system_title = $1', [systemTitleHex]);
+  return r.rows.map((x) => x.device_identification);
+}
+
+/** Which of these device identifications the inventory holds. */
+export async function existingDeviceIdentifications(q: Queryable, deviceIdentifications: readonly string[]): Promise<Set<string>> {
+  const r = await q.query<{ device_identification: string }>('SELECT device_identification FROM device WHERE device_identification = ANY($1::text[])', [
+    deviceIdentifications,
+  ]);
+  return new Set(r.rows.map((x) => x.device_identification));
+}
+
+/** Whether the device exists, and whether the organisation holds any authorisation on it. */
+export async function deviceAccess(q: Queryable, organisationIdentification: string, deviceIdentification: string): Promise<{ deviceKnown: boolean; authorised: boolean }> {
+  const r = await q.query<{ device_known: boolean; authorised: boolean }>(
+    `SELECT EXISTS (SELECT 1 FROM device WHERE device_identification = $1) AS device_known,
+            EXISTS (SELECT 1 FROM device_authorisation WHERE device_identification = $1 AND organisation_identification = $2) AS authorised`,
+    [deviceIdentification, organisationIdentification],
+  );
+  return { deviceKnown: Boolean(r.rows[0]?.device_known), authorised: Boolean(r.rows[0]?.authorised) };
+}
+
+/** Whether the organisation holds any authorisation (of any function group) on the device. */
+export async function holdsAnyAuthorisation(q: Queryable, organisationIdentification: string, deviceIdentification: string): Promise<boolean> {
+  const r = await q.query('SELECT 1 FROM device_authorisation WHERE device_identification = $1 AND organisation_identification = $2 LIMIT 1', [
+    deviceIdentification, organisationIdentification,
+  ]);
+  return r.rowCount > 0;
+}
+
+/**
+ * Device identifications, in order, at most `limit` (default 1000): of one device type when given, and only those
+ * the organisation holds an authorisation on when `authorisedTo` is given.
+ */
+export async function listDeviceIdentifications(q: Queryable, opts: { deviceType?: Device['deviceType']; authorisedTo?: string; limit?: number } = {}): Promise<string[]> {
+  const params: unknown[] = [];
+  const where: string[] = [];
+  if (opts.deviceType) {
+    params.push(opts.deviceType);
+    where.push(`d.device_type = $${params.length}`);
+  }
+  if (opts.authorisedTo) {
+    params.push(opts.authorisedTo);
+    where.push(`EXISTS (SELECT 1 FROM device_authorisation a WHERE a.device_identification = d.device_identification AND a.organisation_identification = $${params.length})`);
+  }
+  params.push(opts.limit ?? 1000);
+  const r = await q.query<{ device_identification: string }>(
+    `SELECT d.device_identification FROM device d ${where.length ? 'WHERE ' + where.join(' AND ') : ''} ORDER BY d.device_identification LIMIT $${params.length}`,
+    params,
+  );
+  return r.rows.map((x) => x.device_identification);
+}
+
+export interface CoupledMbusDevice {
+  gatewayDeviceIdentification: string;
+  deviceIdentification: string;
+  channel: number;
+  mbusIdentificationNumber: string | null;
+  mbusManufacturerIdentification: string | null;
+}
+
+/** The M-Bus devices coupled to a channel of these gateways, by gateway and channel. */
+export async function listCoupledMbusDevices(q: Queryable, gateways: readonly string[]): Promise<CoupledMbusDevice[]> {
+  const r = await q.query<{ gateway_device_identification: string; device_identification: string; channel: number; mbus_identification_number: string | null; mbus_manufacturer_identification: string | null }>(
+    `SELECT gateway_device_identification, device_identification, channel, mbus_identification_number, mbus_manufacturer_identification FROM device
+      WHERE gateway_device_identification = ANY($1::text[]) AND channel IS NOT NULL ORDER BY gateway_device_identification, channel`,
+    [gateways],
+  );
+  return r.rows.map((x) => ({
+    gatewayDeviceIdentification: x.gateway_device_identification,
+    deviceIdentification: x.device_identification,
+    channel: Number(x.channel),
+    mbusIdentificationNumber: x.mbus_identification_number,
+    mbusManufacturerIdentification: x.mbus_manufacturer_identification,
+  }));
+}
+
+/** Authorisations of one organisation, or of all when undefined, ordered, at most `limit` (default 5000). */
+export async function listAuthorisationsOf(q: Queryable, organisationIdentification: string | undefined, limit = 5000): Promise<DeviceAuthorisation[]> {
+  const r = await q.query<{ device_identification: string; organisation_identification: string; function_group: FunctionGroup }>(
+    `SELECT organisation_identification, device_identification, function_group FROM device_authorisation
+      ${organisationIdentification === undefined ? '' : 'WHERE organisation_identification = $2'}
+      ORDER BY organisation_identification, device_identification, function_group LIMIT $1`,
+    organisationIdentification === undefined ? [limit] : [limit, organisationIdentification],
+  );
+  return r.rows.map((x) => ({ deviceIdentification: x.device_identification, organisationIdentification: x.organisation_identification, functionGroup: x.function_group }));
+}
+
+export interface DeviceOwner {
+  organisationIdentification: string;
+  notificationUrl: string | null;
+  webhookUrl: string | null;
+  autoRekeyOnAlarm: boolean;
+  autoRekeyAllowPlaintext: boolean;
+}
+
+/** The device's first OWNER organisation with its notification targets and alarm policy, or undefined. */
+export async function findDeviceOwner(q: Queryable, deviceIdentification: string): Promise<DeviceOwner | undefined> {
+  const r = await q.query<{ organisation_identification: string; notification_url: string | null; webhook_url: string | null; auto_rekey_on_alarm: boolean; auto_rekey_allow_plaintext: boolean }>(
+    `SELECT a.organisation_identification, o.notification_url, o.webhook_url, o.auto_rekey_on_alarm, o.auto_rekey_allow_plaintext
+       FROM device_authorisation a JOIN organisation o ON o.identification = a.organisation_identification
+      WHERE a.device_identification = $1 AND a.function_group = 'OWNER' ORDER BY a.created_at LIMIT 1`,
+    [deviceIdentification],
+  );
+  const x = r.rows[0];
+  return x
+    ? {
+        organisationIdentification: x.organisation_identification,
+        notificationUrl: x.notification_url,
+        webhookUrl: x.webhook_url,
+        autoRekeyOnAlarm: x.auto_rekey_on_alarm,
+        autoRekeyAllowPlaintext: x.auto_rekey_allow_plaintext,
+      }
+    : undefined;
+}

@@ -21,6 +21,7 @@ import { makeCorrelationUid } from './correlation.ts';
 import { DEAD_LETTER_QUEUE, REQUEST_QUEUE, completeRequestJobs, completeRequestJobsSql, inTx, insertRequestJobsSql, startQueue } from './queue.ts';
 import { Throttle, throttledRetryAfterMs, type ThrottleOptions } from './throttle.ts';
 import { NotificationSender, type NotificationOptions } from './notifications.ts';
+import { DEFAULT_RETENTION, PLATFORM_RETENTION_STEPS, RetentionTask, type RetentionPolicy, type RetentionStep } from './retention.ts';
 
 export type { RequestChannel, SubmitRequest, StoredResponse };
 
@@ -89,10 +90,12 @@ export interface PlatformOptions {
    * retryable failure.
    */
   throttledRequeueWindowMs?: number;
-  /** How long responses are kept (default 7 days, docs/gxf.md#response-storage). */
+  /** How long responses and finished requests are kept (default 7 days, docs/gxf.md#response-storage). */
   retentionMs?: number;
   /** Retention job interval (default 60 s). */
   retentionIntervalMs?: number;
+  /** The rest of the retention policy (src/platform/retention.ts), and steps of other areas (the secret store's). */
+  retention?: { policy?: Partial<RetentionPolicy>; steps?: readonly RetentionStep[] };
   logger?: Logger;
 }
 
@@ -558,7 +561,7 @@ export class Platform {
   readonly executors = new ExecutorRegistry();
   readonly throttle: Throttle;
   readonly log: Logger;
-  readonly #opts: Required<Omit<PlatformOptions, 'db' | 'logger' | 'throttle' | 'notifications' | 'retry'>> & { retry: Required<RetryOptions> };
+  readonly #opts: Required<Omit<PlatformOptions, 'db' | 'logger' | 'throttle' | 'notifications' | 'retry' | 'retention'>> & { retry: Required<RetryOptions> };
   #dispatcher: Promise<void> | undefined;
   /** Jobs fetched and not yet settled (at most concurrency). */
   #active = 0;
@@ -570,7 +573,7 @@ export class Platform {
   /** Requests whose execution has not returned yet in this process, even if aborted (see #handle). */
   readonly #executing = new Set<string>();
   #notifications: NotificationSender | undefined;
-  #retentionTimer: NodeJS.Timeout | undefined;
+  readonly #retention: RetentionTask;
   #stopped = false;
 
   private constructor(opts: PlatformOptions, boss: PgBoss) {
@@ -593,6 +596,15 @@ export class Platform {
       retentionMs: opts.retentionMs ?? 7 * 24 * 3600_000,
       retentionIntervalMs: opts.retentionIntervalMs ?? 60_000,
     };
+    this.#retention = new RetentionTask({
+      db: this.db,
+      steps: [...PLATFORM_RETENTION_STEPS, ...(opts.retention?.steps ?? [])],
+      policy: { ...DEFAULT_RETENTION, requestsMs: this.#opts.retentionMs, intervalMs: this.#opts.retentionIntervalMs, ...opts.retention?.policy },
+      onError: (e) => this.log.warn({ err: e }, 'retention run failed'),
+      onPass: (r) => {
+        if (Object.values(r).some((n) => n > 0)) this.log.info({ deleted: r }, 'retention pass');
+      },
+    });
     if (this.#opts.workers) this.#notifications = new NotificationSender(this.db, this.log.child({ component: 'notifications' }), opts.notifications);
   }
 
@@ -626,7 +638,7 @@ export class Platform {
   async stop(): Promise<void> {
     if (this.#stopped) return;
     this.#stopped = true;
-    clearInterval(this.#retentionTimer);
+    await this.#retention.stop();
     await this.#notifications?.stop();
     for (const c of this.#inFlight) c.abort(new MeterfabricError(ErrorCode.QUEUE_ERROR, 'platform stopping', { component: 'SHARED' }));
     this.wakeWorkers();
@@ -637,16 +649,13 @@ export class Platform {
     await this.boss.stop({ graceful: true, close: false, wait: true, timeout: 10_000 });
   }
 
-  /** Deletes responses, ResponseUrls and notifications past retention (docs/gxf.md#response-storage: 7 days). */
+  /**
+   * One retention pass as of `now` (src/platform/retention.ts): responses, ResponseUrls, notifications and finished
+   * requests past retention (docs/gxf.md#response-storage: 7 days), audit, pushes, leftovers, and the steps of
+   * options.retention. Returns the number of responses deleted (0 when another process holds the retention lease).
+   */
   async purgeExpired(now = new Date()): Promise<number> {
-    const before = new Date(now.getTime() - this.#opts.retentionMs);
-    return this.db.tx(async (q) => {
-      const r = await q.query('DELETE FROM response_data WHERE created_at < $1', [before]);
-      await q.query('DELETE FROM response_url WHERE created_at < $1', [before]);
-      await q.query('DELETE FROM notification WHERE created_at < $1', [before]);
-      await q.query('DELETE FROM exchange_lock WHERE expires_at < now()');
-      return r.rowCount;
-    });
+    return (await this.#retention.runOnce(now))?.responses ?? 0;
   }
 
   async #startWorkers(): Promise<void> {
@@ -661,10 +670,7 @@ export class Platform {
       }
     });
     this.#notifications?.start();
-    this.#retentionTimer = setInterval(() => {
-      this.purgeExpired().catch((e) => this.log.warn({ err: e }, 'retention run failed'));
-    }, this.#opts.retentionIntervalMs);
-    this.#retentionTimer.unref();
+    this.#retention.start();
   }
 
   /** Resolves after ms, or at once when wakeWorkers() was called since the last fetch. */

@@ -11,6 +11,9 @@ import type { FastifyInstance } from 'fastify';
 import { openDb, migrate, type Db } from '../platform/db/db.ts';
 import { Platform, type PlatformOptions } from '../platform/platform.ts';
 import { openConnectionThrottle } from '../platform/permits.ts';
+import { pingDatabase } from '../platform/health.ts';
+import { retentionPolicyFromEnv } from '../platform/retention.ts';
+import { SECRET_RETENTION_STEPS } from '../secrets/retention.ts';
 import { PlatformCa } from '../platform/ca.ts';
 import { buildServer } from '../api/server.ts';
 import { keyAdminRoutes } from '../api/rest/keys.ts';
@@ -180,7 +183,9 @@ export async function startHeadend(o: HeadendOptions): Promise<RunningHeadend> {
     // Mode shared: permits counted across every process on the database (closed after the platform stops).
     const throttle = openConnectionThrottle(db, o.platform?.throttle);
     if (throttle) stops.push(() => throttle.close());
-    const platform = await Platform.start({ db, workers: o.workers ?? true, ...o.platform });
+    // Retention (README "Configuration"): the platform's rows and the secret store's, periods from the environment.
+    const retention = { policy: { ...retentionPolicyFromEnv(), ...o.platform?.retention?.policy }, steps: [...SECRET_RETENTION_STEPS, ...(o.platform?.retention?.steps ?? [])] };
+    const platform = await Platform.start({ db, workers: o.workers ?? true, ...o.platform, retention });
     stops.push(() => platform.stop());
     await registerExecutors(platform, { secrets, clientKeys, link: o.link, ...(throttle ? { throttle } : {}) });
     const alarms = new PushAlarmService(platform);
@@ -217,7 +222,7 @@ export async function startHeadend(o: HeadendOptions): Promise<RunningHeadend> {
       // Readiness: the database answers (liveness is /health, which needs nothing).
       app.get('/ready', { config: { public: true } }, async (_req, reply) => {
         try {
-          await db.query('SELECT 1');
+          await pingDatabase(db);
           return { ready: true };
         } catch {
           return reply.code(503).send({ ready: false, reason: 'database unavailable' });

@@ -1,19 +1,14 @@
 /**
  * Request metrics read from the database at scrape time, so that every API and worker process sharing one
  * PostgreSQL reports the same truth: requests by operation and state/result, errors by code, queue depth.
- * One query per scrape at most every `minIntervalMs` (a burst of scrapes shares it).
+ * They come from the request counts the database keeps in the same transaction as each request change
+ * (readRequestCounts, migration 0410), so a scrape costs the same whatever the number of requests kept, and the
+ * counts are right after a restart. One read per scrape at most every `minIntervalMs` (a burst of scrapes shares it).
  */
 import { Gauge } from 'prom-client';
 import type { Db } from '../platform/db/db.ts';
+import { readRequestCounts, type RequestCount } from '../platform/requests.ts';
 import { registry } from '../observability/metrics.ts';
-
-interface Row {
-  message_type: string;
-  status: string;
-  result: string | null;
-  error_code: number | null;
-  n: number;
-}
 
 let installed: { db: Db } | undefined;
 
@@ -24,16 +19,13 @@ export function installRequestMetrics(db: Db, minIntervalMs = 1000): void {
   }
   installed = { db };
   let last = 0;
-  let rows: Row[] = [];
+  let rows: RequestCount[] = [];
   let pending: Promise<void> | undefined;
   const refresh = async () => {
     if (Date.now() - last < minIntervalMs) return;
     pending ??= (async () => {
       try {
-        const r = await installed!.db.query<Row>(
-          `SELECT message_type, status, result, error_code, count(*)::int AS n FROM request GROUP BY message_type, status, result, error_code`,
-        );
-        rows = r.rows;
+        rows = await readRequestCounts(installed!.db);
         last = Date.now();
       } finally {
         pending = undefined;
@@ -43,13 +35,13 @@ export function installRequestMetrics(db: Db, minIntervalMs = 1000): void {
   };
   new Gauge({
     name: 'meterfabric_requests',
-    help: 'Device requests in the database (kept 7 days), by operation, state (QUEUED, RUNNING, RETRY, DONE) and result',
+    help: 'Device requests in the database (kept 7 days by default, METERFABRIC_RETENTION_REQUESTS_DAYS), by operation, state (QUEUED, RUNNING, RETRY, DONE) and result',
     labelNames: ['operation', 'state', 'result'] as const,
     registers: [registry],
     async collect() {
       await refresh();
       this.reset();
-      for (const r of rows) this.inc({ operation: r.message_type, state: r.status, result: r.result ?? '' }, r.n);
+      for (const r of rows) this.inc({ operation: r.messageType, state: r.status, result: r.result ?? '' }, r.n);
     },
   });
   new Gauge({
@@ -60,7 +52,7 @@ export function installRequestMetrics(db: Db, minIntervalMs = 1000): void {
     async collect() {
       await refresh();
       this.reset();
-      for (const r of rows) if (r.error_code !== null) this.inc({ operation: r.message_type, code: String(r.error_code) }, r.n);
+      for (const r of rows) if (r.errorCode !== null) this.inc({ operation: r.messageType, code: String(r.errorCode) }, r.n);
     },
   });
   new Gauge({

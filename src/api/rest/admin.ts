@@ -13,6 +13,7 @@ import {
   FUNCTION_GROUPS, ORGANISATION_IDENTIFICATION, addDevice, addOrganisation, getDevice, getOrganisation, grantAuthorisation, listAuthorisations, listDevices,
   listOrganisations, revokeAuthorisation, setNetworkAddress, updateOrganisation,
 } from '../../platform/inventory.ts';
+import { existingDeviceIdentifications } from '../../platform/inventory.ts';
 import { restCallerOrganisation, ORGANISATION_HEADER } from './caller.ts';
 import { getDeviceInstallation } from '../../platform/device-installation.ts';
 
@@ -141,11 +142,7 @@ export async function adminRoutes(app: FastifyInstance, o: AdminRoutesOptions): 
   app.post('/devices/bulk', async (request, reply) => {
     const body = parse(z.object({ devices: z.array(deviceBody).min(1).max(5000) }).strict(), request.body);
     const result = await db.tx(async (q) => {
-      const known = new Set(
-        (await q.query<{ device_identification: string }>('SELECT device_identification FROM device WHERE device_identification = ANY($1::text[])', [
-          body.devices.map((d) => d.deviceIdentification),
-        ])).rows.map((r) => r.device_identification),
-      );
+      const known = await existingDeviceIdentifications(q, body.devices.map((d) => d.deviceIdentification));
       let added = 0;
       for (const d of body.devices) {
         if (known.has(d.deviceIdentification)) continue;
