@@ -72,7 +72,11 @@ export interface PlatformOptions {
   retry?: RetryOptions;
   throttle?: ThrottleOptions;
   notifications?: NotificationOptions;
-  /** A job active this long counts as crashed and is run again (default 900 s); executions are aborted before. */
+  /**
+   * The execution time limit, in seconds (default 900): an execution is aborted just before it (at 80 %, at most 30 s
+   * before). Jobs are leased for half of it (at most 30 s) and the lease is renewed while they run, so a killed
+   * worker's jobs run again well within it.
+   */
   jobExpireSeconds?: number;
   /** Re-deliveries after a crash before the request ends NOT_OK with 1301 (default 5). */
   crashRetries?: number;
