@@ -67,7 +67,7 @@ export interface PlatformOptions {
   db: Db;
   /** Run request workers, notification sending and retention in this process (default true). */
   workers?: boolean;
-  /** Parallel executions in this process (default 8). */
+  /** Parallel executions in this process (default: the throttle's maxOpen, 1000). */
   concurrency?: number;
   retry?: RetryOptions;
   throttle?: ThrottleOptions;
@@ -582,7 +582,9 @@ export class Platform {
     this.requests = new RequestApi(this);
     this.#opts = {
       workers: opts.workers ?? true,
-      concurrency: opts.concurrency ?? 8,
+      // Sessions in flight are bounded by the connection throttle (open connections, new ones per second), as in GXF;
+      // a smaller worker limit would make the platform, not the throttle, the bottleneck (bench/scale.ts).
+      concurrency: opts.concurrency ?? opts.throttle?.maxOpen ?? 1000,
       retry: { maxRetries: opts.retry?.maxRetries ?? 2, baseDelayMs: opts.retry?.baseDelayMs ?? 30_000 },
       jobExpireSeconds: opts.jobExpireSeconds ?? 900,
       crashRetries: opts.crashRetries ?? 5,
