@@ -2,7 +2,7 @@
  * Many slow meter sessions at once (`npm run bench -- scale`): N simulated SMR 5 gateways, each answering after an
  * emulated round trip (`--rtt`, default 500 ms), one SetMbusUserKeyByChannel each through the REST API.
  *
- *   node --import tsx bench/scale.ts [--n 100] [--rtt 500] [--engine pglite|postgres|both]
+ *   node --import tsx bench/scale.ts [--n 100] [--rtt 500] [--engine pglite|postgres|both] [--submitters 32]
  *
  * The head-end runs in this process with the settings of `meterfabric serve` (platform options from the environment:
  * METERFABRIC_MAX_OPEN_CONNECTIONS, METERFABRIC_NEW_CONNECTIONS_PER_SECOND, …), its log going to a file; the
@@ -33,6 +33,7 @@ const arg = (name: string, fallback: string): string => {
 const N = Number(arg('n', '100'));
 const RTT = Number(arg('rtt', '500'));
 const ENGINE = arg('engine', process.env.TEST_DATABASE_URL ? 'both' : 'pglite');
+const SUBMITTERS = Number(arg('submitters', '32'));
 const ORG = 'scale-operator';
 const root = join(import.meta.dirname, '..');
 const cli = join(root, 'bin', 'meterfabric.mjs');
@@ -177,7 +178,15 @@ async function run(engine: 'pglite' | 'postgres'): Promise<void> {
     const cpu0 = process.cpuUsage();
     const pg0 = postmaster ? postgresCpuMs(postmaster) : 0;
     const t0 = performance.now();
-    const uids = await Promise.all(Array.from({ length: N }, (_, i) => submit(h.url!, token, i)));
+    // The client submits with SUBMITTERS requests open at a time, as an operator's client would.
+    const uids: string[] = new Array(N);
+    let next = 0;
+    await Promise.all(Array.from({ length: Math.min(SUBMITTERS, N) }, async () => {
+      while (next < N) {
+        const i = next++;
+        uids[i] = await submit(h.url!, token, i);
+      }
+    }));
     await waitDone(h, uids);
     const wall = performance.now() - t0;
     const cpu = process.cpuUsage(cpu0);
