@@ -127,8 +127,13 @@ async function submit(url: string, token: string, i: number): Promise<string> {
   return body.correlationUid;
 }
 
+/** Current RSS of this process in MB, and the highest seen by waitDone's samples. */
+const rssMb = () => process.memoryUsage.rss() / 1024 / 1024;
+let burstPeakRss = 0;
+
 async function waitDone(h: RunningHeadend, uids: string[]): Promise<void> {
   for (;;) {
+    burstPeakRss = Math.max(burstPeakRss, rssMb());
     const r = await h.db.query<{ n: number }>(`SELECT count(*)::int AS n FROM request WHERE status = 'DONE' AND correlation_uid = ANY($1::text[])`, [uids]);
     if (r.rows[0]!.n === uids.length) return;
     await new Promise((res) => setTimeout(res, 100));
@@ -175,6 +180,8 @@ async function run(engine: 'pglite' | 'postgres'): Promise<void> {
     await waitDone(h, [one]);
     const single = performance.now() - t1;
 
+    const rssBefore = rssMb();
+    burstPeakRss = rssBefore;
     const cpu0 = process.cpuUsage();
     const pg0 = postmaster ? postgresCpuMs(postmaster) : 0;
     const t0 = performance.now();
@@ -199,12 +206,23 @@ async function run(engine: 'pglite' | 'postgres'): Promise<void> {
     const throttleBound = (N / perSecond) * 1000 + single + (N > maxOpen ? Math.ceil(N / maxOpen - 1) * single : 0);
     const nodeMs = (cpu.user + cpu.system) / 1000;
     line(`results ${results.rows.map((r) => `${r.result} ${r.n}`).join(', ')}`);
+    // Where the time went: when the requests finished (seconds after the first submit) and how many ran more than once.
+    const spread = await h.db.query<{ p50: number; p90: number; p100: number; again: number; audits: number }>(
+      `SELECT percentile_cont(0.5) WITHIN GROUP (ORDER BY e) AS p50, percentile_cont(0.9) WITHIN GROUP (ORDER BY e) AS p90, max(e) AS p100,
+              count(*) FILTER (WHERE attempts > 1 OR retries > 0)::int AS again, 0 AS audits
+         FROM (SELECT extract(epoch FROM completed_at - min(created_at) OVER ()) AS e, attempts, retries FROM request WHERE correlation_uid = ANY($1::text[])) t`,
+      [uids],
+    );
+    const sp = spread.rows[0]!;
+    line(`finished after p50 ${Number(sp.p50).toFixed(1)} s, p90 ${Number(sp.p90).toFixed(1)} s, last ${Number(sp.p100).toFixed(1)} s; ran more than once: ${sp.again}`);
     line(
       `wall ${(wall / 1000).toFixed(2)} s | single request ${(single / 1000).toFixed(2)} s | wall/link bound ${(wall / single).toFixed(2)}`
       + ` | throttle bound ${(throttleBound / 1000).toFixed(2)} s, wall/throttle bound ${(wall / throttleBound).toFixed(2)}`
       + ` | CPU per op: Node ${(nodeMs / N).toFixed(2)} ms${engine === 'pglite' ? ' (PGlite included)' : ''}`
       + `${engine === 'postgres' ? `, PostgreSQL ${(pgMs / N).toFixed(2)} ms` : ''} | peak RSS ${peakRssMb().toFixed(0)} MB`,
     );
+    // Memory per session: RSS growth during the burst over the sessions in flight at most (N, or the throttle's maxOpen).
+    line(`RSS before the burst ${rssBefore.toFixed(0)} MB, highest during it ${burstPeakRss.toFixed(0)} MB: ≈ ${(((burstPeakRss - rssBefore) * 1024) / Math.min(N, maxOpen)).toFixed(0)} kB per session in flight`);
   } finally {
     await h.stop();
     fleet.child.kill('SIGTERM');
