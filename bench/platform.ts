@@ -16,7 +16,7 @@
 import { randomBytes, randomUUID } from 'node:crypto';
 import { openDb, migrate, type Db } from '../src/platform/db/db.ts';
 import { Platform } from '../src/platform/platform.ts';
-import { REQUEST_QUEUE, inTx } from '../src/platform/queue.ts';
+import { insertJobsSql } from '../src/platform/queue.ts';
 import { makeCorrelationUid } from '../src/platform/correlation.ts';
 
 const arg = (name: string, fallback: number) => {
@@ -89,9 +89,10 @@ async function writeBacklog(db: Db, platform: Platform): Promise<void> {
            FROM jsonb_to_recordset($1::jsonb) AS x(correlation_uid text, device_identification text)`,
         [json, ORG, MESSAGE_TYPE],
       );
-      await platform.boss.insert(
-        rows.map((r) => ({ id: r.job_id, name: REQUEST_QUEUE, data: { correlationUid: r.correlation_uid }, priority: r.priority })),
-        { db: inTx(q) } as never,
+      await q.query(
+        `${insertJobsSql(`(SELECT job_id, correlation_uid, device_identification AS lock_key, priority, now() AS submitted_at, now() AS run_after
+           FROM jsonb_to_recordset($1::jsonb) AS x(correlation_uid text, device_identification text, priority smallint, job_id uuid))`)}`,
+        [json],
       );
     });
     done += n;

@@ -90,6 +90,9 @@ export class SharedThrottle implements ConnectionThrottle {
   readonly #held = new Set<string>();
   readonly #pending = new Set<Promise<unknown>>();
   #wakers = new Set<() => void>();
+  /** Callers waiting for their turn to ask the database (see acquire). */
+  readonly #turnQueue: Array<{ high: boolean; go: () => void }> = [];
+  #turnBusy = false;
   #renewTimer: NodeJS.Timeout | undefined;
   #renewing: Promise<void> | undefined;
   #closed = false;
@@ -143,22 +146,66 @@ export class SharedThrottle implements ConnectionThrottle {
     let rateMisses = 0;
     for (;;) {
       signal?.throwIfAborted();
-      const a = await this.#unavailableAsRetryable(() => this.tryAcquire(request));
-      if (a.granted) return this.#releaser(a.permitId);
-      const waited = Date.now() - start;
-      let waitMs: number;
-      if (a.reason === 'open') {
-        if (!high || waited >= this.highPriorityWaitMs) throw permitDenied('open', priority);
-        waitMs = Math.min(this.#pollMs * (0.5 + Math.random()), this.highPriorityWaitMs - waited);
-      } else {
-        if (waited >= this.maxWaitMs) throw permitDenied('rate', priority);
-        // Everyone held back by the rate sees the same next free slot; a growing random spread keeps them from all
-        // asking at that moment again and again. High priority spreads less, so it tends to get the slot first.
-        const spread = Math.min(high ? 250 : 1000, (high ? 10 : 50) * 2 ** rateMisses++);
-        waitMs = Math.min(a.rateFreeInMs + 2 + Math.random() * spread, this.maxWaitMs - waited);
+      // The callers of this process ask the database one at a time, high priority first, then in arrival order:
+      // the one whose turn it is waits out the rate limit holding the turn, so a process asks once per free slot
+      // however many of its sessions wait (not once per waiting session).
+      const endTurn = await this.#turn(high, signal);
+      let waited: number;
+      try {
+        for (;;) {
+          signal?.throwIfAborted();
+          const a = await this.#unavailableAsRetryable(() => this.tryAcquire(request));
+          if (a.granted) return this.#releaser(a.permitId);
+          waited = Date.now() - start;
+          if (a.reason === 'open') break;
+          if (waited >= this.maxWaitMs) throw permitDenied('rate', priority);
+          // Other processes' callers see the same next free slot; a growing random spread keeps them from all
+          // asking at that moment again and again. High priority spreads less, so it tends to get the slot first.
+          const spread = Math.min(high ? 250 : 1000, (high ? 10 : 50) * 2 ** rateMisses++);
+          await this.#sleep(Math.max(1, Math.min(a.rateFreeInMs + 2 + Math.random() * spread, this.maxWaitMs - waited)), signal);
+        }
+      } finally {
+        endTurn();
       }
-      await this.#sleep(Math.max(1, waitMs), signal);
+      // The pool is full: denied at once, or (high priority) polled outside the turn.
+      if (!high || waited >= this.highPriorityWaitMs) throw permitDenied('open', priority);
+      await this.#sleep(Math.max(1, Math.min(this.#pollMs * (0.5 + Math.random()), this.highPriorityWaitMs - waited)), signal);
     }
+  }
+
+  /** Waits for this process's turn to ask the database (high priority ahead of normal); resolves to its end. */
+  async #turn(high: boolean, signal?: AbortSignal): Promise<() => void> {
+    let ended = false;
+    const end = () => {
+      if (ended) return;
+      ended = true;
+      const next = this.#turnQueue.shift();
+      if (next) next.go();
+      else this.#turnBusy = false;
+    };
+    if (!this.#turnBusy) {
+      this.#turnBusy = true;
+      return end;
+    }
+    await new Promise<void>((resolve, reject) => {
+      const entry = {
+        high,
+        go: () => {
+          signal?.removeEventListener('abort', onAbort);
+          resolve();
+        },
+      };
+      const onAbort = () => {
+        const i = this.#turnQueue.indexOf(entry);
+        if (i >= 0) this.#turnQueue.splice(i, 1);
+        reject(signal!.reason);
+      };
+      const at = high ? this.#turnQueue.findIndex((e) => !e.high) : -1;
+      if (at < 0) this.#turnQueue.push(entry);
+      else this.#turnQueue.splice(at, 0, entry);
+      signal?.addEventListener('abort', onAbort, { once: true });
+    });
+    return end;
   }
 
   /** Renews the leases of this instance's open permits now (a timer does it every `renewMs` while any is held). */

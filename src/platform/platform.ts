@@ -1,6 +1,6 @@
 /**
  * The platform core: accepts device requests (after GXF's synchronous checks), keeps them durably in the
- * `request` table and the pg-boss queue, runs them through registered OperationExecutors with retries, a
+ * `request` table and the job queue (queue.ts), runs them through registered OperationExecutors with retries, a
  * per-gateway exchange lock, throttling and scheduling, stores the responses and notifies the callers.
  *
  * Request lifecycle (README.md): submit -> QUEUED -> RUNNING -> (RETRY -> RUNNING)* -> DONE with one response row.
@@ -9,7 +9,6 @@
  * reaches its final result exactly once even when jobs are redelivered after a crash.
  */
 import { randomUUID } from 'node:crypto';
-import type PgBoss from 'pg-boss';
 import type { Db, Queryable } from './db/db.ts';
 import { ErrorCode, MeterfabricError, errorCodeName, isMeterfabricError, toMeterfabricError, type Component } from '../errors.ts';
 import { checkNotificationTarget } from './outbound.ts';
@@ -18,7 +17,7 @@ import { context } from '@opentelemetry/api';
 import { inSpan, currentTraceParent, contextFromTraceParent, CORRELATION_UID } from '../observability/tracing.ts';
 import { type RequestChannel, type ResultType, type StoredResponse, type SubmitRequest } from './operations.ts';
 import { makeCorrelationUid } from './correlation.ts';
-import { DEAD_LETTER_QUEUE, REQUEST_QUEUE, completeRequestJobs, completeRequestJobsSql, inTx, insertRequestJobsSql, startQueue } from './queue.ts';
+import { WorkQueue, completeJobs, completeJobsSql, insertJobsSql, type QueueJob } from './queue.ts';
 import { Throttle, throttledRetryAfterMs, type ThrottleOptions } from './throttle.ts';
 import { NotificationSender, type NotificationOptions } from './notifications.ts';
 import { DEFAULT_RETENTION, PLATFORM_RETENTION_STEPS, RetentionTask, type RetentionPolicy, type RetentionStep } from './retention.ts';
@@ -69,18 +68,22 @@ export interface PlatformOptions {
   db: Db;
   /** Run request workers, notification sending and retention in this process (default true). */
   workers?: boolean;
-  /** Parallel executions in this process (default 8). */
+  /** Parallel executions in this process (default: the throttle's maxOpen, 1000). */
   concurrency?: number;
   retry?: RetryOptions;
   throttle?: ThrottleOptions;
   notifications?: NotificationOptions;
-  /** A job active this long counts as crashed and is run again (default 900 s); executions are aborted before. */
+  /**
+   * The execution time limit, in seconds (default 900): an execution is aborted just before it (at 80 %, at most 30 s
+   * before). Jobs are leased for half of it (at most 30 s) and the lease is renewed while they run, so a killed
+   * worker's jobs run again well within it.
+   */
   jobExpireSeconds?: number;
   /** Re-deliveries after a crash before the request ends NOT_OK with 1301 (default 5). */
   crashRetries?: number;
-  /** pg-boss maintenance (expiry) interval (default 30 s). */
+  /** How often a worker returns jobs with expired leases to the queue, at most (default 30 s; also at most half a lease). */
   maintenanceIntervalSeconds?: number;
-  /** Idle queue polling interval (default 1 s; pg-boss minimum 0.5 s). */
+  /** Idle queue polling interval (default 1 s). */
   pollingIntervalSeconds?: number;
   /** Delay before a request whose gateway is busy is tried again (default 1000 ms). */
   lockRetryMs?: number;
@@ -403,7 +406,8 @@ export class RequestApi {
        ), audit AS (
          INSERT INTO audit_log (event, correlation_uid, organisation_identification, user_name, application_name, device_identification, message_type, channel)
          SELECT 'ACCEPTED', correlation_uid, organisation_identification, user_name, application_name, device_identification, message_type, channel FROM accepted
-       ), jobs AS (${insertRequestJobsSql('accepted')})
+       ), jobs AS (${insertJobsSql(`(SELECT job_id, correlation_uid, COALESCE(lock_key, default_lock_key) AS lock_key, priority,
+           now() AS submitted_at, COALESCE(schedule_time, now()) AS run_after FROM accepted)`)})
        SELECT correlation_uid, refusal FROM checked`,
       [JSON.stringify(rows)],
       { prepareAs: 'meterfabric_accept' },
@@ -538,7 +542,7 @@ function responseFromRow(r: ResponseRow): StoredResponse {
   return out;
 }
 
-type RequestJob = PgBoss.Job<{ correlationUid: string }>;
+type RequestJob = QueueJob;
 
 /** A final result as #writeFinished stores it. */
 interface FinishRow {
@@ -556,7 +560,7 @@ type Outcome = { result: 'OK'; data: unknown } | { result: 'NOT_OK'; error: Mete
 
 export class Platform {
   readonly db: Db;
-  readonly boss: PgBoss;
+  readonly queue: WorkQueue;
   readonly requests: RequestApi;
   readonly executors = new ExecutorRegistry();
   readonly throttle: Throttle;
@@ -576,16 +580,17 @@ export class Platform {
   readonly #retention: RetentionTask;
   #stopped = false;
 
-  private constructor(opts: PlatformOptions, boss: PgBoss) {
+  private constructor(opts: PlatformOptions) {
     this.db = opts.db;
-    this.boss = boss;
     this.log = opts.logger ?? componentLogger('platform');
     this.throttle = new Throttle(opts.throttle);
     this.#finished = new GroupCommit<FinishRow>((rows) => this.#writeFinished(rows));
     this.requests = new RequestApi(this);
     this.#opts = {
       workers: opts.workers ?? true,
-      concurrency: opts.concurrency ?? 8,
+      // Sessions in flight are bounded by the connection throttle (open connections, new ones per second), as in GXF;
+      // a smaller worker limit would make the platform, not the throttle, the bottleneck (bench/scale.ts).
+      concurrency: opts.concurrency ?? opts.throttle?.maxOpen ?? 1000,
       retry: { maxRetries: opts.retry?.maxRetries ?? 2, baseDelayMs: opts.retry?.baseDelayMs ?? 30_000 },
       jobExpireSeconds: opts.jobExpireSeconds ?? 900,
       crashRetries: opts.crashRetries ?? 5,
@@ -605,19 +610,21 @@ export class Platform {
         if (Object.values(r).some((n) => n > 0)) this.log.info({ deleted: r }, 'retention pass');
       },
     });
+    // The lease is short and renewed while a job runs, so a killed worker's jobs run again well within the
+    // execution time limit (lease + sweep interval <= 3/4 of it).
+    const leaseMs = Math.min(30_000, Math.max(200, Math.floor(this.#executionLimitMs() / 2)));
+    this.queue = new WorkQueue(this.db, {
+      leaseMs,
+      sweepMs: Math.min(this.#opts.maintenanceIntervalSeconds * 1000, Math.floor(leaseMs / 2)),
+      log: this.log.child({ component: 'queue' }),
+    });
     if (this.#opts.workers) this.#notifications = new NotificationSender(this.db, this.log.child({ component: 'notifications' }), opts.notifications);
   }
 
   /** Starts the queue on opts.db (which must be migrated) and, unless workers is false, the workers. */
   static async start(opts: PlatformOptions): Promise<Platform> {
     const workers = opts.workers ?? true;
-    const boss = await startQueue(opts.db, {
-      supervise: workers,
-      maintenanceIntervalSeconds: opts.maintenanceIntervalSeconds ?? 30,
-      expireInSeconds: opts.jobExpireSeconds ?? 900,
-      crashRetries: opts.crashRetries ?? 5,
-    });
-    const platform = new Platform(opts, boss);
+    const platform = new Platform(opts);
     if (workers) await platform.#startWorkers();
     return platform;
   }
@@ -646,7 +653,12 @@ export class Platform {
     let timer: NodeJS.Timeout | undefined;
     await Promise.race([Promise.allSettled([...this.#handling]), new Promise((res) => (timer = setTimeout(res, 10_000)))]);
     clearTimeout(timer);
-    await this.boss.stop({ graceful: true, close: false, wait: true, timeout: 10_000 });
+    this.queue.stop();
+  }
+
+  /** How long one execution may run before it is aborted: just under jobExpireSeconds. */
+  #executionLimitMs(): number {
+    return Math.max(1000, this.#opts.jobExpireSeconds * 1000 - Math.min(30_000, this.#opts.jobExpireSeconds * 200));
   }
 
   /**
@@ -659,16 +671,10 @@ export class Platform {
   }
 
   async #startWorkers(): Promise<void> {
-    this.#dispatcher = this.#dispatch();
-    // A job that kept crashing its worker ends here: give the request its final NOT OK.
-    await this.boss.work<{ correlationUid: string }>(DEAD_LETTER_QUEUE, { batchSize: 10, pollingIntervalSeconds: Math.max(this.#opts.pollingIntervalSeconds, 2) }, async (jobs) => {
-      for (const job of jobs) {
-        await this.#finish(job.data.correlationUid, null, {
-          result: 'NOT_OK',
-          error: new MeterfabricError(ErrorCode.QUEUE_ERROR, 'The request failed repeatedly in the platform and was abandoned', { component: 'SHARED', retryable: false }),
-        });
-      }
+    this.queue.start(() => {
+      for (const c of this.#inFlight) c.abort(new MeterfabricError(ErrorCode.QUEUE_ERROR, 'The job lease could not be renewed', { component: 'SHARED' }));
     });
+    this.#dispatcher = this.#dispatch();
     this.#notifications?.start();
     this.#retention.start();
   }
@@ -705,12 +711,8 @@ export class Platform {
         continue;
       }
       this.#woken = false;
-      let jobs: RequestJob[] = [];
-      try {
-        jobs = ((await this.boss.fetch<{ correlationUid: string }>(REQUEST_QUEUE, { batchSize: free })) ?? []) as RequestJob[];
-      } catch (e) {
-        this.log.warn({ err: e }, 'fetching jobs failed');
-      }
+      // Errors are logged and counted by the queue; the next poll tries again.
+      const jobs = await this.queue.fetch(free);
       if (jobs.length > 0) {
         this.#active += jobs.length;
         const handling = this.#handleBatch(jobs);
@@ -723,14 +725,16 @@ export class Platform {
 
   /**
    * Runs `work` for jobs the dispatcher holds. work completes the jobs in its own transaction; when it throws
-   * (database trouble, shutdown) the jobs are failed back to pg-boss, which delivers them again (crash retries).
+   * (database trouble, shutdown) the jobs go back to the queue, which delivers them again (counted against
+   * crashRetries).
    */
   async #settle(jobs: RequestJob[], work: () => Promise<void>): Promise<void> {
     try {
       await work();
+      this.queue.forget(jobs.map((j) => j.id));
     } catch (e) {
       if (!this.#stopped) this.log.warn({ err: e }, 'request handling failed; the job is run again');
-      await this.boss.fail(REQUEST_QUEUE, jobs.map((j) => j.id)).catch(() => undefined);
+      await this.queue.release(jobs.map((j) => j.id), this.#stopped ? 0 : 1000);
     } finally {
       const wasFull = this.#active >= this.#opts.concurrency;
       this.#active -= jobs.length;
@@ -747,7 +751,7 @@ export class Platform {
     let found: RequestRow[];
     try {
       if (this.#stopped) throw new MeterfabricError(ErrorCode.QUEUE_ERROR, 'platform stopping', { component: 'SHARED' });
-      found = (await this.db.query<RequestRow>('SELECT * FROM request WHERE correlation_uid = ANY($1::text[])', [jobs.map((j) => j.data.correlationUid)])).rows;
+      found = (await this.db.query<RequestRow>('SELECT * FROM request WHERE correlation_uid = ANY($1::text[])', [jobs.map((j) => j.correlationUid)], { prepareAs: 'meterfabric_job_requests' })).rows;
     } catch (e) {
       await this.#settle(jobs, () => Promise.reject(e));
       return;
@@ -758,13 +762,21 @@ export class Platform {
     const claims: Array<{ job: RequestJob; req: RequestRow; log: Logger }> = [];
     const lockKeys = new Set<string>();
     for (const job of jobs) {
-      const req = byUid.get(job.data.correlationUid);
+      const req = byUid.get(job.correlationUid);
       if (!req || req.status === 'DONE' || req.job_id !== job.id) {
         stale.push(job); // the request moved on
         continue;
       }
       const correlationUid = req.correlation_uid;
       const log = this.log.child({ correlationUid, messageType: req.message_type });
+      if (job.deliveries > this.#opts.crashRetries + 1) {
+        // The job kept crashing its worker (or kept failing to be handled): give the request its final NOT OK.
+        tasks.push(this.#settle([job], () => this.#finish(correlationUid, job.id, {
+          result: 'NOT_OK',
+          error: new MeterfabricError(ErrorCode.QUEUE_ERROR, 'The request failed repeatedly in the platform and was abandoned', { component: 'SHARED', retryable: false }),
+        }, req.lock_key)));
+        continue;
+      }
       const maxTime = toDate(req.max_schedule_time);
       if (maxTime && Date.now() > maxTime.getTime()) {
         tasks.push(this.#settle([job], () => this.#finish(correlationUid, job.id, {
@@ -843,7 +855,7 @@ export class Platform {
   }
 
   async #completeJobs(ids: string[]): Promise<void> {
-    await completeRequestJobs(this.db, ids);
+    await completeJobs(this.db, ids);
   }
 
   /** Executes a claimed request (its lock held, status RUNNING) and records the outcome: result, retry or 417. */
@@ -905,8 +917,8 @@ export class Platform {
     }
     const controller = new AbortController();
     this.#inFlight.add(controller);
-    // Abort before pg-boss declares the job crashed, so a redelivered job never overlaps a live execution.
-    const limitMs = Math.max(1000, this.#opts.jobExpireSeconds * 1000 - Math.min(30_000, this.#opts.jobExpireSeconds * 200));
+    // The execution time limit (just under jobExpireSeconds); a live worker renews the job's lease meanwhile.
+    const limitMs = this.#executionLimitMs();
     const timer = setTimeout(() => controller.abort(new MeterfabricError(ErrorCode.COMMUNICATION_TIMEOUT, 'Execution exceeded its time limit', { component: 'OSGP_CORE' })), limitMs);
     try {
       // The execution continues the trace of the span that accepted the request, in whatever process it runs.
@@ -949,26 +961,27 @@ export class Platform {
   async #requeue(req: RequestRow, jobId: string, delayMs: number, countsAsRetry: boolean, log: Logger, err?: MeterfabricError): Promise<void> {
     const next = randomUUID();
     const priority = countsAsRetry ? retryPriority(req.priority, req.retries + 1) : req.priority;
-    await this.db.tx(async (q) => {
-      await completeRequestJobs(q, [jobId]);
-      const r = await q.query(
-        `UPDATE request SET job_id = $3, status = $4, retries = retries + $5, priority = $6, updated_at = now()
-          WHERE correlation_uid = $1 AND job_id = $2 AND status <> 'DONE'`,
-        [req.correlation_uid, jobId, next, countsAsRetry ? 'RETRY' : (req.status === 'RETRY' ? 'RETRY' : 'QUEUED'), countsAsRetry ? 1 : 0, priority],
-      );
-      if (r.rowCount === 0) return;
-      if (countsAsRetry) {
-        await audit(q, {
-          event: 'RETRY', correlationUid: req.correlation_uid, organisationIdentification: req.organisation_identification,
-          deviceIdentification: req.device_identification, messageType: req.message_type, channel: req.channel,
-          errorCode: err?.code, detail: err?.message,
-        });
-      }
-      const id = await this.boss.send(REQUEST_QUEUE, { correlationUid: req.correlation_uid }, {
-        id: next, priority, startAfter: new Date(Date.now() + delayMs), db: inTx(q),
-      });
-      if (!id) throw new MeterfabricError(ErrorCode.QUEUE_ERROR, 'The request could not be re-queued', { component: 'SHARED' });
-    });
+    // One statement: the current job completed, the request handed to the next job (keeping its place in the order
+    // of its gateway: submitted_at is the acceptance time) and, for a retry, the RETRY audit row.
+    await this.db.query(
+      `WITH done AS (
+         ${completeJobsSql('($2::uuid)')}
+       ), r AS (
+         UPDATE request SET job_id = $3, status = $4, retries = retries + $5, priority = $6, updated_at = now()
+          WHERE correlation_uid = $1 AND job_id = $2 AND status <> 'DONE'
+         RETURNING correlation_uid, organisation_identification, device_identification, message_type, channel, lock_key, priority, created_at
+       ), a AS (
+         INSERT INTO audit_log (event, correlation_uid, organisation_identification, device_identification, message_type, channel, error_code, detail)
+         SELECT 'RETRY', correlation_uid, organisation_identification, device_identification, message_type, channel, $8, $9 FROM r WHERE $5 = 1
+       ), j AS (
+         ${insertJobsSql(`(SELECT $3::uuid AS job_id, correlation_uid, lock_key, priority, created_at AS submitted_at,
+           now() + $7::int * interval '1 millisecond' AS run_after FROM r)`)}
+       )
+       SELECT 1`,
+      [req.correlation_uid, jobId, next, countsAsRetry ? 'RETRY' : (req.status === 'RETRY' ? 'RETRY' : 'QUEUED'), countsAsRetry ? 1 : 0, priority,
+        Math.round(delayMs), err?.code ?? null, countsAsRetry ? (err?.message ?? null) : null],
+      { prepareAs: 'meterfabric_requeue' },
+    );
     if (countsAsRetry) log.info({ delayMs, priority }, 'retry scheduled');
     // A local dispatcher that is idle would otherwise find a short delay only at its next poll.
     if (this.#dispatcher && delayMs < this.#opts.pollingIntervalSeconds * 1000) setTimeout(() => this.wakeWorkers(), delayMs).unref();
@@ -1023,7 +1036,7 @@ export class Platform {
            message_type, channel, result, error_code)
          SELECT 'COMPLETED', correlation_uid, organisation_identification, user_name, application_name, device_identification,
            message_type, channel, result, error_code FROM done
-       ), jobs AS (${completeRequestJobsSql('(SELECT job_id FROM x WHERE job_id IS NOT NULL)')})
+       ), jobs AS (${completeJobsSql('(SELECT job_id FROM x WHERE job_id IS NOT NULL)')})
        SELECT 1`,
       [JSON.stringify(rows)],
       { prepareAs: 'meterfabric_finish' },

@@ -10,9 +10,9 @@ import { sleep } from './helpers.ts';
 
 const fixture = join(import.meta.dirname, 'fixtures', 'crash-worker.ts');
 
-function startWorker(url: string): Promise<ChildProcess> {
+function startWorker(url: string, jobExpireSeconds = 3): Promise<ChildProcess> {
   const child = spawn(process.execPath, ['--import', 'tsx', fixture], {
-    env: { ...process.env, DATABASE_URL: url, METERFABRIC_LOG_LEVEL: 'silent' },
+    env: { ...process.env, DATABASE_URL: url, METERFABRIC_LOG_LEVEL: 'silent', CRASH_JOB_EXPIRE_SECONDS: String(jobExpireSeconds) },
     stdio: ['ignore', 'pipe', 'inherit'],
   });
   return new Promise((resolve, reject) => {
@@ -108,4 +108,57 @@ test('a worker killed with SIGKILL loses no request and finishes each exactly on
     const aEnd = a.finished_at ?? killedAt;
     assert.ok(aEnd.getTime() <= new Date(b.started_at).getTime(), `two exchanges overlapped on ${a.lock_key}`);
   }
+});
+
+// Issue 12: after a kill -9 the requests that were in flight resume and finish within twice the execution time
+// limit (jobExpireSeconds 6: the limit is 4.8 s), not after a 15-minute job expiry.
+test('requests in flight at a SIGKILL finish within twice the execution time limit', requires('postgres'), async (t) => {
+  const { db, url, dispose } = await freshDb('postgres');
+  const children: ChildProcess[] = [];
+  let platform: Platform | undefined;
+  t.after(async () => {
+    for (const c of children) await killed(c, 'SIGKILL');
+    await platform?.stop();
+    await dispose();
+  });
+  await db.exec(`CREATE TABLE test_execution (id serial PRIMARY KEY, correlation_uid text NOT NULL, lock_key text NOT NULL, pid int NOT NULL,
+    started_at timestamptz NOT NULL DEFAULT clock_timestamp(), finished_at timestamptz)`);
+  await addOrganisation(db, { identification: 'org-a' });
+  const devices = ['E0000000000000001', 'E0000000000000002'];
+  for (const d of devices) await addDevice(db, { deviceIdentification: d, deviceType: 'SMART_METER_E', ownerOrganisationIdentification: 'org-a' });
+  const jobExpireSeconds = 6;
+  const limitMs = jobExpireSeconds * 1000 - Math.min(30_000, jobExpireSeconds * 200);
+  platform = await Platform.start({ db, workers: false, jobExpireSeconds });
+  const ids: string[] = [];
+  for (const d of devices) {
+    ids.push((await platform.requests.submit({
+      organisationIdentification: 'org-a', userName: 'u', applicationName: 'a', deviceIdentification: d, messageType: 'SCAN_MBUS_CHANNELS', payload: {}, channel: 'SOAP',
+    })).correlationUid);
+  }
+  const first = await startWorker(url!, jobExpireSeconds);
+  children.push(first);
+  // The positive event: an execution has started (its row is written by the executor) and its job is leased.
+  for (let i = 0; i < 400; i++) {
+    const r = await db.query<{ n: number }>(`SELECT count(*)::int AS n FROM test_execution e JOIN request_job j ON j.correlation_uid = e.correlation_uid
+      WHERE e.finished_at IS NULL AND j.lease_owner IS NOT NULL`);
+    if (r.rows[0]!.n >= 1) break;
+    await sleep(10);
+  }
+  await killed(first, 'SIGKILL');
+  const killedAt = Date.now();
+  const inFlight = await db.query<{ correlation_uid: string }>('SELECT correlation_uid FROM test_execution WHERE finished_at IS NULL');
+  assert.ok(inFlight.rowCount > 0, 'no execution was in flight at the kill');
+  const second = await startWorker(url!, jobExpireSeconds);
+  children.push(second);
+  let doneAt = 0;
+  for (let i = 0; i < 1000; i++) {
+    const r = await db.query<{ n: number }>(`SELECT count(*)::int AS n FROM request WHERE status = 'DONE' AND correlation_uid = ANY($1::text[])`, [inFlight.rows.map((x) => x.correlation_uid)]);
+    if (r.rows[0]!.n === inFlight.rowCount) { doneAt = Date.now(); break; }
+    await sleep(20);
+  }
+  assert.ok(doneAt > 0, 'the interrupted requests never finished');
+  const recoveryMs = doneAt - killedAt;
+  t.diagnostic(`recovered in ${recoveryMs} ms (limit ${limitMs} ms)`);
+  assert.ok(recoveryMs <= 2 * limitMs, `recovery took ${recoveryMs} ms, more than twice the execution time limit (${limitMs} ms)`);
+  for (const uid of ids) assert.equal((await platform.requests.waitForResponse(uid, 'org-a', 20_000)).result, 'OK');
 });

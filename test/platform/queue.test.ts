@@ -2,71 +2,91 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { randomUUID } from 'node:crypto';
 import { engines, engineOptions, freshDb } from '../support/db.ts';
-import { Platform } from '../../src/platform/platform.ts';
-import { REQUEST_QUEUE, completeRequestJobs, insertRequestJobsSql } from '../../src/platform/queue.ts';
+import type { Db } from '../../src/platform/db/db.ts';
+import { WorkQueue, completeJobs, insertJobsSql, queueErrors } from '../../src/platform/queue.ts';
+import { logger } from '../../src/observability/logger.ts';
+import { registry } from '../../src/observability/metrics.ts';
 
-const JOB_COLUMNS = `name, data, priority, state, retry_limit, retry_count, retry_delay, retry_backoff, singleton_key, singleton_on,
-  expire_in, dead_letter, policy, output, keep_until - start_after AS kept, start_after`;
+const log = logger('queue-test');
+
+interface JobSpec { id?: string; uid: string; key: string; priority?: number; submittedMs?: number; runAfterMs?: number }
+
+/** Writes jobs the way accept does (insertJobsSql); submittedMs/runAfterMs are offsets from now. Returns their ids. */
+async function addJobs(db: Db, jobs: JobSpec[]): Promise<string[]> {
+  const rows = jobs.map((j) => ({
+    job_id: j.id ?? randomUUID(), correlation_uid: j.uid, lock_key: j.key, priority: j.priority ?? 4,
+    submitted_at: new Date(Date.now() + (j.submittedMs ?? 0)).toISOString(), run_after: new Date(Date.now() + (j.runAfterMs ?? 0)).toISOString(),
+  }));
+  await db.query(
+    `${insertJobsSql(`(SELECT * FROM jsonb_to_recordset($1::jsonb) AS x(job_id uuid, correlation_uid text, lock_key text, priority smallint,
+       submitted_at timestamptz, run_after timestamptz))`)}`,
+    [JSON.stringify(rows)],
+  );
+  return rows.map((r) => r.job_id);
+}
 
 for (const engine of engines) {
-  // Accepting writes request jobs with its own INSERT (one statement with the request rows): the jobs must be the
-  // ones pg-boss's insert() would have written, so that pg-boss fetches, expires, retries and dead-letters them alike.
-  test(`request jobs written in SQL equal pg-boss insert() jobs, and complete like complete() on ${engine}`, engineOptions(engine), async (t) => {
-    const { db, dispose } = await freshDb(engine);
-    const platform = await Platform.start({ db, workers: false, jobExpireSeconds: 120, crashRetries: 3 });
-    t.after(async () => {
-      await platform.stop();
-      await dispose();
-    });
-    const at = new Date(Date.now() + 3600_000);
-    const ours = [randomUUID(), randomUUID()];
-    const theirs = [randomUUID(), randomUUID()];
-    await db.query(
-      `WITH x AS (SELECT * FROM jsonb_to_recordset($1::jsonb) AS x(job_id uuid, correlation_uid text, priority int, schedule_time timestamptz))
-       ${insertRequestJobsSql('x')}`,
-      [JSON.stringify([
-        { job_id: ours[0], correlation_uid: 'c-1', priority: 7, schedule_time: null },
-        { job_id: ours[1], correlation_uid: 'c-2', priority: 0, schedule_time: at.toISOString() },
-      ])],
-    );
-    await platform.boss.insert([
-      { id: theirs[0], name: REQUEST_QUEUE, data: { correlationUid: 'c-1' }, priority: 7 },
-      { id: theirs[1], name: REQUEST_QUEUE, data: { correlationUid: 'c-2' }, priority: 0, startAfter: at.toISOString() } as never,
-    ]);
-    const row = async (id: string) => (await db.query<Record<string, unknown>>(`SELECT ${JOB_COLUMNS} FROM pgboss.job WHERE id = $1`, [id])).rows[0]!;
-    for (let i = 0; i < 2; i++) {
-      const [a, b] = [await row(ours[i]!), await row(theirs[i]!)];
-      if (i === 0) {
-        // Both start "now", a few milliseconds apart.
-        assert.ok(Math.abs(new Date(a.start_after as string).getTime() - new Date(b.start_after as string).getTime()) < 5000);
-        delete a.start_after;
-        delete b.start_after;
-      }
-      assert.deepEqual(a, b);
-    }
-    assert.equal((await row(ours[0]!)).retry_limit, 3);
-    assert.equal((await row(ours[1]!)).dead_letter, `${REQUEST_QUEUE}.dead`);
-
-    // Completing: only active jobs, like pg-boss complete().
-    const [fetched] = await platform.boss.fetch(REQUEST_QUEUE);
-    assert.ok(fetched && ours[0] === fetched.id, 'the highest priority job is fetched first');
-    await completeRequestJobs(db, [ours[0]!, ours[1]!]);
-    const states = await db.query<{ id: string; state: string; completed: boolean }>(
-      'SELECT id, state, completed_on IS NOT NULL AS completed FROM pgboss.job WHERE id = ANY($1::uuid[]) ORDER BY priority DESC', [ours],
-    );
-    assert.deepEqual(states.rows.map((r) => [r.state, r.completed]), [['completed', true], ['created', false]]);
-  });
-
-  test(`a missing request queue fails the job insert instead of dropping the job on ${engine}`, engineOptions(engine), async (t) => {
+  test(`jobs come in priority then submission order, one per gateway, never past an earlier job of that gateway on ${engine}`, engineOptions(engine), async (t) => {
     const { db, dispose } = await freshDb(engine);
     t.after(dispose);
-    await db.exec(`CREATE SCHEMA pgboss; CREATE TABLE pgboss.queue (name text PRIMARY KEY, policy text, retry_limit int, retry_delay int,
-      retry_backoff bool, expire_seconds int, retention_minutes int, dead_letter text);
-      CREATE TABLE pgboss.job (id uuid, name text NOT NULL, data jsonb, priority int, start_after timestamptz, dead_letter text,
-      expire_in interval, keep_until timestamptz, retry_limit int, retry_delay int, retry_backoff bool, policy text)`);
-    await assert.rejects(
-      db.query(`WITH x AS (SELECT $1::uuid AS job_id, 'c' AS correlation_uid, 4 AS priority, NULL::timestamptz AS schedule_time) ${insertRequestJobsSql('x')}`, [randomUUID()]),
-      /null value in column "name"/,
-    );
+    const q = new WorkQueue(db, { leaseMs: 60_000, sweepMs: 60_000, log });
+    await addJobs(db, [
+      { uid: 'g1-first', key: 'G1', submittedMs: -3000 },
+      { uid: 'g1-second', key: 'G1', submittedMs: -2000 },
+      { uid: 'g2-low', key: 'G2', priority: 1, submittedMs: -5000 },
+      { uid: 'g3-high', key: 'G3', priority: 8, submittedMs: -1000 },
+      { uid: 'g4-later', key: 'G4', runAfterMs: 3600_000 },
+      // An earlier job of G5 that is not due yet (a scheduled or delayed retry) does not hold back a due one.
+      { uid: 'g5-scheduled', key: 'G5', submittedMs: -9000, runAfterMs: 3600_000 },
+      { uid: 'g5-due', key: 'G5', submittedMs: -1000 },
+    ]);
+    const first = await q.fetch(10);
+    assert.deepEqual(first.map((j) => j.correlationUid), ['g3-high', 'g1-first', 'g5-due', 'g2-low']);
+    assert.ok(first.every((j) => j.deliveries === 1));
+    // G1's second job waits while the first one runs, then comes.
+    assert.deepEqual(await q.fetch(10), []);
+    await completeJobs(db, [first.find((j) => j.correlationUid === 'g1-first')!.id]);
+    assert.deepEqual((await q.fetch(10)).map((j) => j.correlationUid), ['g1-second']);
+  });
+
+  test(`an expired lease makes its job available again; a live worker's renewals keep it on ${engine}`, engineOptions(engine), async (t) => {
+    const { db, dispose } = await freshDb(engine);
+    t.after(dispose);
+    // The dead worker's lease is short; the live one's is renewed every third of its length.
+    const dead = new WorkQueue(db, { leaseMs: 200, sweepMs: 100, log });
+    const live = new WorkQueue(db, { leaseMs: 1500, sweepMs: 100, log });
+    const other = new WorkQueue(db, { leaseMs: 1500, sweepMs: 100, log });
+    t.after(() => { live.stop(); other.stop(); });
+    await addJobs(db, [{ uid: 'a', key: 'A', submittedMs: -2000 }, { uid: 'b', key: 'B', submittedMs: -1000 }]);
+    const [a] = await dead.fetch(1); // never renewed: its process "died"
+    const [b] = await live.fetch(1);
+    assert.equal(a!.correlationUid, 'a');
+    assert.equal(b!.correlationUid, 'b');
+    live.start(() => assert.fail('lease lost'));
+    other.start(() => undefined);
+    // Bounded poll for the positive event: the dead worker's job comes back to another worker, as a second delivery.
+    let again: Awaited<ReturnType<WorkQueue['fetch']>> = [];
+    for (let i = 0; i < 200 && again.length === 0; i++) {
+      await new Promise((res) => setTimeout(res, 50));
+      again = await other.fetch(10);
+    }
+    assert.deepEqual(again.map((j) => [j.correlationUid, j.deliveries]), [['a', 2]], 'only the expired job came back');
+    const owner = await db.query<{ lease_owner: string }>('SELECT lease_owner FROM request_job WHERE correlation_uid = $1', ['b']);
+    assert.equal(owner.rows[0]!.lease_owner, live.workerId, 'the renewed lease stayed with its worker');
+    // Released jobs are due again at once (deliveries still counted).
+    await live.release([b!.id], 0);
+    assert.deepEqual((await other.fetch(10)).map((j) => [j.correlationUid, j.deliveries]), [['b', 2]]);
   });
 }
+
+test('queue errors are logged and counted', async () => {
+  const failing = { engine: 'postgres', query: async () => { throw new Error('connection refused'); } } as unknown as Db;
+  const q = new WorkQueue(failing, { leaseMs: 1000, sweepMs: 1000, log });
+  const count = async () => (await registry.getSingleMetricAsString('meterfabric_queue_errors_total'))
+    .split('\n').filter((l) => l.startsWith('meterfabric_queue_errors_total{')).reduce((n, l) => n + Number(l.split(' ').pop()), 0);
+  const before = await count();
+  assert.deepEqual(await q.fetch(5), []);
+  assert.equal(await q.sweep(), 0);
+  assert.equal(await count(), before + 2);
+  assert.ok(queueErrors);
+});

@@ -148,7 +148,7 @@ for (const engine of engines) {
       async execute(ctx) {
         // The priority of the queue job this execution runs under.
         const job = await ctx.db.query<{ priority: number }>(
-          'SELECT j.priority FROM pgboss.job j JOIN request r ON r.job_id = j.id WHERE r.correlation_uid = $1', [ctx.correlationUid],
+          'SELECT j.priority FROM request_job j JOIN request r ON r.job_id = j.id WHERE r.correlation_uid = $1', [ctx.correlationUid],
         );
         (seen[ctx.correlationUid] ??= []).push([ctx.attempt, job.rows[0]!.priority]);
         throw new MeterfabricError(ErrorCode.CONNECTION_REFUSED, 'refused', { component: 'PROTOCOL_DLMS' });

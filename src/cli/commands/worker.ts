@@ -1,6 +1,6 @@
 /**
  * `meterfabric worker`: one more request-worker process on the shared PostgreSQL database (DATABASE_URL). Any
- * number of them may run on any number of machines; pg-boss hands each job to one of them.
+ * number of them may run on any number of machines; the queue leases each job to one of them (src/platform/queue.ts).
  */
 import type { Command } from 'commander';
 import { resolve } from 'node:path';

@@ -1,0 +1,234 @@
+/**
+ * Many slow meter sessions at once (`npm run bench -- scale`): N simulated SMR 5 gateways, each answering after an
+ * emulated round trip (`--rtt`, default 500 ms), one SetMbusUserKeyByChannel each through the REST API.
+ *
+ *   node --import tsx bench/scale.ts [--n 100] [--rtt 500] [--engine pglite|postgres|both] [--submitters 32]
+ *
+ * The head-end runs in this process with the settings of `meterfabric serve` (platform options from the environment:
+ * METERFABRIC_MAX_OPEN_CONNECTIONS, METERFABRIC_NEW_CONNECTIONS_PER_SECOND, …), its log going to a file; the
+ * gateways run in their own process (bench/_scale-fleet.ts). Provisioning is what an operator does: `meterfabric org
+ * add`, `org token`, `device import` (gateways and G-meters from CSV) and `key import` (a key shipment) against the
+ * running head-end. PostgreSQL: the server of TEST_DATABASE_URL (a fresh database per run).
+ *
+ * Prints per engine: wall time of the N requests (first submit until the last result is stored), the single-request
+ * time (one request alone, measured first), the ratio of the wall time to the link bound (the single-request time:
+ * every session in parallel) and to the throttle's bound (N / new-connections-per-second + single-request time),
+ * platform CPU per operation — this process (Node; on the embedded database it includes PGlite) and the PostgreSQL
+ * server's processes separately — and the peak RSS of this process. The client side (N HTTP POSTs, one count query
+ * every 100 ms) runs in this process too and is included in its CPU.
+ */
+import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { startHeadend, type RunningHeadend } from '../src/runtime/headend.ts';
+import { platformOptionsFromEnv } from '../src/cli/commands/serve.ts';
+import { logFileDestination, setRootLogDestination } from '../src/observability/logger.ts';
+import { TEST_KEYS, TEST_GMETER } from '../src/simulator/meter.ts';
+
+const arg = (name: string, fallback: string): string => {
+  const i = process.argv.indexOf(`--${name}`);
+  return i > 0 ? process.argv[i + 1]! : fallback;
+};
+const N = Number(arg('n', '100'));
+const RTT = Number(arg('rtt', '500'));
+const ENGINE = arg('engine', process.env.TEST_DATABASE_URL ? 'both' : 'pglite');
+const SUBMITTERS = Number(arg('submitters', '32'));
+const ORG = 'scale-operator';
+const root = join(import.meta.dirname, '..');
+const cli = join(root, 'bin', 'meterfabric.mjs');
+
+/** utime + stime in ms of a process (and its reaped children when `children`), from /proc. */
+function procCpuMs(pid: number, children = false): number {
+  try {
+    const f = readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1]!.split(' ');
+    // fields after the comm: state(0) ppid(1) … utime(11) stime(12) cutime(13) cstime(14)
+    const ticks = Number(f[11]) + Number(f[12]) + (children ? Number(f[13]) + Number(f[14]) : 0);
+    return ticks * 10; // USER_HZ 100
+  } catch {
+    return 0;
+  }
+}
+
+/** CPU ms of the PostgreSQL server: the postmaster, its live processes and those that ended. */
+function postgresCpuMs(postmaster: number): number {
+  let total = procCpuMs(postmaster, true);
+  for (const d of spawnSync('ps', ['-o', 'pid=', '--ppid', String(postmaster)], { encoding: 'utf8' }).stdout.split('\n')) {
+    if (d.trim()) total += procCpuMs(Number(d.trim()));
+  }
+  return total;
+}
+
+function peakRssMb(): number {
+  const m = /VmHWM:\s+(\d+) kB/.exec(readFileSync('/proc/self/status', 'utf8'));
+  return m ? Number(m[1]) / 1024 : 0;
+}
+
+/** Runs the CLI (asynchronously: the head-end it talks to runs in this process). */
+function meterfabric(args: string[], env: NodeJS.ProcessEnv): Promise<string> {
+  return new Promise((resolve, reject) => {
+    const child = spawn(process.execPath, [cli, ...args], { env: { ...process.env, ...env }, stdio: ['ignore', 'pipe', 'pipe'] });
+    let out = '';
+    let err = '';
+    child.stdout.on('data', (d: Buffer) => (out += d.toString()));
+    child.stderr.on('data', (d: Buffer) => (err += d.toString()));
+    child.on('error', reject);
+    child.on('exit', (code) => (code === 0 ? resolve(out.trim()) : reject(new Error(`meterfabric ${args.slice(0, 2).join(' ')} failed: ${err}`))));
+  });
+}
+
+async function startFleet(n: number): Promise<{ child: ChildProcess; ports: number[] }> {
+  const child = spawn(process.execPath, ['--import', 'tsx', join(import.meta.dirname, '_scale-fleet.ts'), '--n', String(n), '--rtt', String(RTT)], {
+    stdio: ['ignore', 'pipe', 'inherit'],
+  });
+  const ports = await new Promise<number[]>((resolve, reject) => {
+    let out = '';
+    child.once('exit', (code) => reject(new Error(`fleet exited with ${code}`)));
+    child.stdout!.on('data', (d: Buffer) => {
+      out += d.toString();
+      const line = out.split('\n').find((l) => l.startsWith('{'));
+      if (line && out.includes('\n')) resolve((JSON.parse(line) as { ports: number[] }).ports);
+    });
+  });
+  child.removeAllListeners('exit');
+  return { child, ports };
+}
+
+const gw = (i: number) => `E${String(9_000_000_000_000_000 + i).padStart(16, '0')}`;
+const gm = (i: number) => `G${String(9_000_000_000_000_000 + i).padStart(16, '0')}`;
+
+/** Gateways and G-meters as `device import` reads them, and their keys as a `key import` shipment. */
+function provisioningFiles(dir: string, ports: number[]): { devices: string; keys: string } {
+  const devices = ['deviceIdentification,deviceType,protocolName,protocolVersion,host,port,transport,hls5Active,withListMax,mbusIdentificationNumber,mbusManufacturerIdentification,mbusVersion,mbusDeviceTypeIdentification,gatewayDeviceIdentification,channel,ownerOrganisationIdentification'];
+  const keys = ['device_identification,secret_type,key,status'];
+  ports.forEach((port, i) => {
+    devices.push(`${gw(i)},SMART_METER_E,SMR,5.0.0,127.0.0.1,${port},WRAPPER,true,32,,,,,,,${ORG}`);
+    devices.push(`${gm(i)},SMART_METER_G,,,,,,,,${20_000_000 + i},${TEST_GMETER.manufacturer},${TEST_GMETER.version},${TEST_GMETER.deviceType},${gw(i)},1,${ORG}`);
+    keys.push(`${gw(i)},E_METER_AUTHENTICATION_KEY,${TEST_KEYS.ak},ACTIVE`);
+    keys.push(`${gw(i)},E_METER_ENCRYPTION_KEY_UNICAST,${TEST_KEYS.ek},ACTIVE`);
+    keys.push(`${gw(i)},E_METER_MASTER_KEY,${TEST_KEYS.mk},ACTIVE`);
+    keys.push(`${gm(i)},G_METER_MASTER_KEY,${TEST_KEYS.gMeterDefaultKey},ACTIVE`);
+  });
+  const d = join(dir, 'devices.csv');
+  const k = join(dir, 'keys.csv');
+  writeFileSync(d, devices.join('\n') + '\n');
+  writeFileSync(k, keys.join('\n') + '\n', { mode: 0o600 });
+  return { devices: d, keys: k };
+}
+
+async function submit(url: string, token: string, i: number): Promise<string> {
+  const res = await fetch(`${url}/api/v1/devices/${gw(i)}/mbus/channels/1/user-key`, {
+    method: 'POST',
+    headers: { 'content-type': 'application/json', 'x-organisation-identification': ORG, authorization: `Bearer ${token}` },
+    body: '{}',
+  });
+  const body = (await res.json()) as { correlationUid?: string };
+  if (res.status !== 202 || !body.correlationUid) throw new Error(`submit ${gw(i)}: ${res.status} ${JSON.stringify(body)}`);
+  return body.correlationUid;
+}
+
+/** Current RSS of this process in MB, and the highest seen by waitDone's samples. */
+const rssMb = () => process.memoryUsage.rss() / 1024 / 1024;
+let burstPeakRss = 0;
+
+async function waitDone(h: RunningHeadend, uids: string[]): Promise<void> {
+  for (;;) {
+    burstPeakRss = Math.max(burstPeakRss, rssMb());
+    const r = await h.db.query<{ n: number }>(`SELECT count(*)::int AS n FROM request WHERE status = 'DONE' AND correlation_uid = ANY($1::text[])`, [uids]);
+    if (r.rows[0]!.n === uids.length) return;
+    await new Promise((res) => setTimeout(res, 100));
+  }
+}
+
+async function run(engine: 'pglite' | 'postgres'): Promise<void> {
+  const line = (s: string) => console.log(`${engine} N=${N} rtt=${RTT}ms: ${s}`);
+  const dir = mkdtempSync(join(tmpdir(), 'mf-scale-'));
+  let databaseUrl: string | undefined;
+  let postmaster = 0;
+  if (engine === 'postgres') {
+    const base = process.env.TEST_DATABASE_URL!;
+    const name = `scale_${Date.now()}`;
+    const pg = (await import('pg')).default;
+    const c = new pg.Client({ connectionString: base });
+    await c.connect();
+    await c.query(`CREATE DATABASE ${name}`);
+    const pid = (await c.query<{ pid: number }>('SELECT pg_backend_pid() AS pid')).rows[0]!.pid;
+    postmaster = Number(readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1]!.split(' ')[1]);
+    await c.end();
+    const u = new URL(base);
+    u.pathname = `/${name}`;
+    databaseUrl = u.toString();
+  }
+  setRootLogDestination(logFileDestination(join(dir, 'meterfabric.log')));
+  const fleet = await startFleet(N + 1);
+  line(`${N + 1} simulated gateways listening`);
+  const options = platformOptionsFromEnv();
+  const h = await startHeadend({ dataDir: join(dir, 'data'), databaseUrl, http: { host: '127.0.0.1', port: 0 }, push: false, platform: options });
+  try {
+    const env = { METERFABRIC_URL: h.url!, METERFABRIC_TOKEN: readFileSync(h.adminTokenPath!, 'utf8').trim() };
+    line(`head-end on ${h.url} (${h.where})`);
+    await meterfabric(['org', 'add', ORG], env);
+    const token = (await meterfabric(['org', 'token', ORG], env)).split('\n').pop()!;
+    const files = provisioningFiles(dir, fleet.ports);
+    await meterfabric(['device', 'import', files.devices], env);
+    await meterfabric(['key', 'import', files.keys], env);
+    line(`provisioned ${N + 1} gateways and G-meters through the CLI; throttle ${JSON.stringify(options.throttle ?? {})} (unset = defaults)`);
+
+    // The single-request time: gateway N alone.
+    const t1 = performance.now();
+    const one = await submit(h.url!, token, N);
+    await waitDone(h, [one]);
+    const single = performance.now() - t1;
+
+    const rssBefore = rssMb();
+    burstPeakRss = rssBefore;
+    const cpu0 = process.cpuUsage();
+    const pg0 = postmaster ? postgresCpuMs(postmaster) : 0;
+    const t0 = performance.now();
+    // The client submits with SUBMITTERS requests open at a time, as an operator's client would.
+    const uids: string[] = new Array(N);
+    let next = 0;
+    await Promise.all(Array.from({ length: Math.min(SUBMITTERS, N) }, async () => {
+      while (next < N) {
+        const i = next++;
+        uids[i] = await submit(h.url!, token, i);
+      }
+    }));
+    await waitDone(h, uids);
+    const wall = performance.now() - t0;
+    const cpu = process.cpuUsage(cpu0);
+    const pgMs = postmaster ? postgresCpuMs(postmaster) - pg0 : 0;
+    const results = await h.db.query<{ result: string; n: number }>(
+      'SELECT result, count(*)::int AS n FROM request WHERE correlation_uid = ANY($1::text[]) GROUP BY result', [uids],
+    );
+    const perSecond = options.throttle?.newPerSecond ?? 30;
+    const maxOpen = options.throttle?.maxOpen ?? 1000;
+    const throttleBound = (N / perSecond) * 1000 + single + (N > maxOpen ? Math.ceil(N / maxOpen - 1) * single : 0);
+    const nodeMs = (cpu.user + cpu.system) / 1000;
+    line(`results ${results.rows.map((r) => `${r.result} ${r.n}`).join(', ')}`);
+    // Where the time went: when the requests finished (seconds after the first submit) and how many ran more than once.
+    const spread = await h.db.query<{ p50: number; p90: number; p100: number; again: number; audits: number }>(
+      `SELECT percentile_cont(0.5) WITHIN GROUP (ORDER BY e) AS p50, percentile_cont(0.9) WITHIN GROUP (ORDER BY e) AS p90, max(e) AS p100,
+              count(*) FILTER (WHERE attempts > 1 OR retries > 0)::int AS again, 0 AS audits
+         FROM (SELECT extract(epoch FROM completed_at - min(created_at) OVER ()) AS e, attempts, retries FROM request WHERE correlation_uid = ANY($1::text[])) t`,
+      [uids],
+    );
+    const sp = spread.rows[0]!;
+    line(`finished after p50 ${Number(sp.p50).toFixed(1)} s, p90 ${Number(sp.p90).toFixed(1)} s, last ${Number(sp.p100).toFixed(1)} s; ran more than once: ${sp.again}`);
+    line(
+      `wall ${(wall / 1000).toFixed(2)} s | single request ${(single / 1000).toFixed(2)} s | wall/link bound ${(wall / single).toFixed(2)}`
+      + ` | throttle bound ${(throttleBound / 1000).toFixed(2)} s, wall/throttle bound ${(wall / throttleBound).toFixed(2)}`
+      + ` | CPU per op: Node ${(nodeMs / N).toFixed(2)} ms${engine === 'pglite' ? ' (PGlite included)' : ''}`
+      + `${engine === 'postgres' ? `, PostgreSQL ${(pgMs / N).toFixed(2)} ms` : ''} | peak RSS ${peakRssMb().toFixed(0)} MB`,
+    );
+    // Memory per session: RSS growth during the burst over the sessions in flight at most (N, or the throttle's maxOpen).
+    line(`RSS before the burst ${rssBefore.toFixed(0)} MB, highest during it ${burstPeakRss.toFixed(0)} MB: ≈ ${(((burstPeakRss - rssBefore) * 1024) / Math.min(N, maxOpen)).toFixed(0)} kB per session in flight`);
+  } finally {
+    await h.stop();
+    fleet.child.kill('SIGTERM');
+    rmSync(dir, { recursive: true, force: true });
+  }
+}
+
+for (const engine of ENGINE === 'both' ? (['pglite', 'postgres'] as const) : [ENGINE as 'pglite' | 'postgres']) await run(engine);
+process.exit(0);
