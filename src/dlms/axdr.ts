@@ -463,6 +463,26 @@ export function dataToJson(d: DlmsData): unknown {
   }
 }
 
+/** The value of any integer-typed Data (8 to 64 bits, enum and bcd) as a bigint; undefined for every other type. */
+export function integerOf(d: DlmsData): bigint | undefined {
+  switch (d.type) {
+    case 'integer':
+    case 'long':
+    case 'unsigned':
+    case 'long-unsigned':
+    case 'double-long':
+    case 'double-long-unsigned':
+    case 'enum':
+    case 'bcd':
+      return BigInt(d.value);
+    case 'long64':
+    case 'long64-unsigned':
+      return d.value;
+    default:
+      return undefined;
+  }
+}
+
 // ---------------------------------------------------------------------------------------------------------------
 // COSEM date-time (12 bytes): year(2) month day day-of-week hour minute second hundredths deviation(int16) status.
 

@@ -3,7 +3,7 @@
  * docs/dlms.md#profile-buffers): the buffer (attribute 2) as rows checked against the capture objects (attribute 3),
  * typed cells, and the timestamps of compressed entries (a clock column of null-data).
  */
-import type { DlmsData } from './axdr.ts';
+import { type DlmsData, integerOf } from './axdr.ts';
 import { decodeError } from './bytes.ts';
 import { type CosemDateTime, addCalendar, dateTimeFromData } from './date-time.ts';
 import { type CaptureObjectDefinition, captureObjectsFromData, sameCaptureObject } from './selective-access.ts';
@@ -41,23 +41,13 @@ function cellOf(d: DlmsData, column: CaptureObjectDefinition, what: string): Pro
     case 'octet-string':
       if (isDateTimeColumn(column)) return { kind: 'date-time', value: dateTimeFromData(d, what)! };
       return { kind: 'data', value: d };
-    case 'integer':
-    case 'long':
-    case 'unsigned':
-    case 'long-unsigned':
-    case 'double-long':
-    case 'double-long-unsigned':
-    case 'enum':
-    case 'bcd':
-      return { kind: 'integer', value: BigInt(d.value) };
-    case 'long64':
-    case 'long64-unsigned':
-      return { kind: 'integer', value: d.value };
     case 'float32':
     case 'float64':
       return { kind: 'float', value: d.value };
-    default:
-      return { kind: 'data', value: d };
+    default: {
+      const n = integerOf(d);
+      return n === undefined ? { kind: 'data', value: d } : { kind: 'integer', value: n };
+    }
   }
 }
 

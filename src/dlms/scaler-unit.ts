@@ -3,7 +3,7 @@
  * structure{ integer scaler, enum unit }, IEC 62056-6-2 / Blue Book "Register"), the unit enumeration, exact
  * decimal scaling, GXF's unit names and the capture time of class 4 (attribute 5). See docs/dlms.md#scaler-unit.
  */
-import { type DlmsData, Data } from './axdr.ts';
+import { type DlmsData, Data, integerOf } from './axdr.ts';
 import { decodeError, encodeError } from './bytes.ts';
 import { type CosemDateTime, dateTimeFromData } from './date-time.ts';
 
@@ -198,8 +198,8 @@ export function scaledValueString(raw: bigint | number, scaler: number): string 
 /** Integer value of a register's Data (any integer type, also 64-bit); null-data → null. */
 export function registerRaw(d: DlmsData, what = 'register value'): bigint | null {
   if (d.type === 'null-data') return null;
-  if (d.type === 'long64' || d.type === 'long64-unsigned') return d.value;
-  if (INTEGER_TYPES.has(d.type) || d.type === 'bcd') return BigInt((d as { value: number }).value);
+  const n = integerOf(d);
+  if (n !== undefined) return n;
   throw decodeError(`${what}: expected an integer, got ${d.type}`);
 }
 

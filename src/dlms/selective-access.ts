@@ -4,7 +4,7 @@
  * the rule that picks rows and columns out of a buffer (one pure function for the simulator and the tests).
  * See docs/dlms.md#selective-access.
  */
-import { type DlmsData, Data, dataToJson } from './axdr.ts';
+import { type DlmsData, Data, dataToJson, integerOf } from './axdr.ts';
 import { decodeError, encodeError } from './bytes.ts';
 import { Obis } from './obis.ts';
 import type { AccessSelection } from './apdu/common.ts';
@@ -220,19 +220,10 @@ function comparable(d: DlmsData): Comparable | null {
       const t = cosemDateTimeInstant(d.value);
       return t ? { kind: 'time', ms: t.getTime() } : null;
     }
-    case 'integer':
-    case 'long':
-    case 'unsigned':
-    case 'long-unsigned':
-    case 'double-long':
-    case 'double-long-unsigned':
-    case 'enum':
-      return { kind: 'number', value: BigInt(d.value) };
-    case 'long64':
-    case 'long64-unsigned':
-      return { kind: 'number', value: d.value };
-    default:
-      return null;
+    default: {
+      const n = integerOf(d);
+      return n === undefined ? null : { kind: 'number', value: n };
+    }
   }
 }
 
