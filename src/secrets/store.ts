@@ -150,6 +150,8 @@ export class SecretStore {
   readonly #db: Db;
   #current: KekProvider;
   #currentKekId: number;
+  /** Settles once this process's KEK rotation has switched to the new KEK in memory (writers fenced out wait for it). */
+  #kekSwitch: Promise<unknown> | undefined;
   readonly #providers = new Map<number, KekProvider>();
   readonly #references = new Map<number, string>();
   /** Sealed rows by device/type/status; null caches "none". Undefined when caching is off. */
@@ -513,7 +515,7 @@ export class SecretStore {
     checkContext(ctx);
     const batchSize = Math.max(1, options.batchSize ?? 500);
     const from = this.#current.reference;
-    const newId = await this.#db.tx(async (q) => {
+    const switching = this.#db.tx(async (q) => {
       await q.query('SELECT pg_advisory_xact_lock($1)', [LOCK_SALT]);
       let row = (await q.query<{ id: number; status: string }>('SELECT id, status FROM secret_kek WHERE reference = $1', [provider.reference])).rows[0];
       // Waits for writers holding the current KEK row FOR SHARE (see #insertNew), then fences later ones out.
@@ -534,10 +536,15 @@ export class SecretStore {
       );
       return row.id;
     });
-    this.#providers.set(newId, provider);
-    this.#references.set(newId, provider.reference);
-    this.#current = provider;
-    this.#currentKekId = newId;
+    const switched = switching.then((id) => {
+      this.#providers.set(id, provider);
+      this.#references.set(id, provider.reference);
+      this.#current = provider;
+      this.#currentKekId = id;
+      return id;
+    });
+    this.#kekSwitch = switched.catch(() => undefined);
+    const newId = await switched;
 
     let rewrapped = 0;
     for (const table of ['secret', 'secret_platform_keypair'] as const) {
@@ -697,6 +704,9 @@ export class SecretStore {
     const id = this.#currentKekId;
     const r = await q.query<{ id: number }>(`SELECT id FROM secret_kek WHERE id = $1 AND status = 'CURRENT' FOR SHARE`, [id]);
     if (r.rows.length === 1) return id;
+    // This process's own rotation may have committed a moment before it switched in memory: wait for the switch,
+    // so the retry uses the new KEK instead of failing as if another process had rotated.
+    if (this.#kekSwitch) await this.#kekSwitch;
     throw new MeterfabricError(ErrorCode.KEK_UNAVAILABLE, `KEK ${this.#current.reference} is no longer current (rotated by another process?)`, {
       component: 'SECRET_MANAGEMENT',
       details: { fenced: id !== this.#currentKekId },
