@@ -12,8 +12,8 @@ import { dataAccessError } from './client.ts';
 import { illegalResponse } from './errors.ts';
 
 export interface RegisterRef {
-  /** 3 register, 4 extended register (adds capture_time). */
-  classId: 3 | 4;
+  /** register (class 3) or extended register (class 4, adds capture_time) */
+  kind: 'register' | 'extended-register';
   obis: Obis;
 }
 
@@ -46,9 +46,9 @@ export async function readMeterValues(session: DlmsSession, request: { clock: bo
   const wanted: Wanted[] = [];
   if (request.clock) wanted.push(want(ClockClass, WellKnownObis.CLOCK, 'time'));
   for (const r of request.registers) {
-    const cls = r.classId === 4 ? ExtendedRegisterClass : RegisterClass;
+    const cls = r.kind === 'extended-register' ? ExtendedRegisterClass : RegisterClass;
     wanted.push(want(cls, r.obis, 'value'), want(cls, r.obis, 'scaler_unit'));
-    if (r.classId === 4) wanted.push(want(cls, r.obis, 'capture_time'));
+    if (r.kind === 'extended-register') wanted.push(want(cls, r.obis, 'capture_time'));
   }
   const refs: AttributeRef[] = wanted.map((w) => ({ classId: w.cls.classId, obis: w.obis, attributeId: w.def.id }));
   const results = await session.getMany(refs);
@@ -75,7 +75,7 @@ export async function readMeterValues(session: DlmsSession, request: { clock: bo
   }
   for (const r of request.registers) {
     const reading: RegisterReading = { value: data[i++]!, scalerUnit: data[i++]! };
-    if (r.classId === 4) reading.captureTime = data[i++]!;
+    if (r.kind === 'extended-register') reading.captureTime = data[i++]!;
     out.registers.push(reading);
   }
   return out;

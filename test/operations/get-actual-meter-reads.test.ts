@@ -36,8 +36,8 @@ test('GetActualMeterReads: one read of the clock and the six energy registers; W
   const r = await getActualMeterReads.execute(ports, {}, context('REQUEST_ACTUAL_METER_DATA'));
   assert.deepEqual(rec.calls, ['open E0051004000000117', 'readMeterValues', 'release']);
   assert.equal(rec.reads[0]!.clock, true);
-  assert.deepEqual(rec.reads[0]!.registers.map((x) => `${x.classId} ${x.obis.toString()}`), [
-    '3 1-0:1.8.0.255', '3 1-0:2.8.0.255', '3 1-0:1.8.1.255', '3 1-0:1.8.2.255', '3 1-0:2.8.1.255', '3 1-0:2.8.2.255',
+  assert.deepEqual(rec.reads[0]!.registers.map((x) => `${x.kind} ${x.obis.toString()}`), [
+    'register 1-0:1.8.0.255', 'register 1-0:2.8.0.255', 'register 1-0:1.8.1.255', 'register 1-0:1.8.2.255', 'register 1-0:2.8.1.255', 'register 1-0:2.8.2.255',
   ]);
   assert.deepEqual(r, {
     logTime: '2026-07-01T08:09:09.090Z',
@@ -81,7 +81,7 @@ test('GetActualMeterReadsGas: the coupled channel\'s class 4 value through the g
   const r = await getActualMeterReadsGas.execute(ports, {}, context('REQUEST_ACTUAL_METER_DATA_GAS', 'G0051004000000118'));
   assert.deepEqual(rec.calls, ['open E0051004000000117', 'readMeterValues', 'release']);
   assert.equal(rec.reads[0]!.clock, false);
-  assert.deepEqual(rec.reads[0]!.registers.map((x) => `${x.classId} ${x.obis.toString()}`), ['4 0-2:24.2.1.255']);
+  assert.deepEqual(rec.reads[0]!.registers.map((x) => `${x.kind} ${x.obis.toString()}`), ['extended-register 0-2:24.2.1.255']);
   assert.deepEqual(r, { logTime: '2026-12-02T12:00:00.000Z', consumption: { value: '300.001', unit: 'M3' }, captureTime: '2026-01-15T23:00:00.000Z' });
 });
 

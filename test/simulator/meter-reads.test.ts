@@ -16,9 +16,9 @@ const h = (s: string) => Buffer.from(s.replace(/\s+/g, ''), 'hex');
 const NOW = new Date(Date.UTC(2026, 0, 15, 10, 37, 30));
 const M = Math.floor((NOW.getTime() - Date.UTC(2015, 8, 1)) / 60_000);
 const REGISTERS: RegisterRef[] = [
-  { classId: 3, obis: EnergyRegisterObis.IMPORT_TARIFF_1 },
-  { classId: 3, obis: EnergyRegisterObis.EXPORT },
-  { classId: 4, obis: mbusMasterValueObis(1) },
+  { kind: 'register', obis: EnergyRegisterObis.IMPORT_TARIFF_1 },
+  { kind: 'register', obis: EnergyRegisterObis.EXPORT },
+  { kind: 'extended-register', obis: mbusMasterValueObis(1) },
 ];
 
 for (const withListMax of [32, 1]) {
@@ -72,7 +72,7 @@ test('a register GET the meter refuses ends in DATA_ACCESS_RESULT naming it; an 
       assert.ok(isMeterfabricError(e) && e.code === ErrorCode.DATA_ACCESS_RESULT && e.details?.result === DataAccessResult.HARDWARE_FAULT, String(e));
       assert.match(e.message, /1-0:2\.8\.0\.255/);
       meter.faults = {};
-      const empty = await rejection(gw.readMeterValues({ clock: false, registers: [{ classId: 4, obis: mbusMasterValueObis(3) }] }));
+      const empty = await rejection(gw.readMeterValues({ clock: false, registers: [{ kind: 'extended-register', obis: mbusMasterValueObis(3) }] }));
       assert.ok(isMeterfabricError(empty) && empty.details?.result === DataAccessResult.OBJECT_UNAVAILABLE, String(empty));
       await gw.release();
     }),

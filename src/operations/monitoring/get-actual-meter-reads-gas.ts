@@ -52,7 +52,7 @@ export default define({
   async execute(ports, _payload, ctx): Promise<ActualMeterReadsGasResult> {
     const { gateway, channel } = await coupledMbusDevice(ports, ctx.deviceIdentification);
     const obis = mbusMasterValueObis(channel);
-    const read = await withLink(ports, gateway, ctx.signal, (link) => link.readMeterValues({ clock: false, registers: [{ classId: 4, obis }] }));
+    const read = await withLink(ports, gateway, ctx.signal, (link) => link.readMeterValues({ clock: false, registers: [{ kind: 'extended-register', obis }] }));
     const logTime = (ports.now?.() ?? new Date()).toISOString();
     const reading = read.registers[0]!;
     const captureTime = instantOf(reading.captureTime ?? { type: 'null-data' }, 'capture_time', 'Unexpected null/unspecified value for M-Bus Capture Time');

@@ -34,7 +34,7 @@ const FIELDS = [
   ['activeEnergyExportTariffTwo', 'ActiveEnergyExportTariffTwo', EnergyRegisterObis.EXPORT_TARIFF_2],
 ] as const;
 
-const REGISTERS: readonly RegisterRef[] = FIELDS.map(([, , obis]) => ({ classId: 3, obis }));
+const REGISTERS: readonly RegisterRef[] = FIELDS.map(([, , obis]) => ({ kind: 'register', obis }));
 
 export default define({
   messageType: 'REQUEST_ACTUAL_METER_DATA',
