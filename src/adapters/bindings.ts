@@ -173,6 +173,7 @@ export function linkFactory(db: Db, store: SecretStore, throttle: ConnectionThro
           slaveDeinstall: traced('slaveDeinstall', gateway.slaveDeinstall),
           setClock: traced('setClock', gateway.setClock),
           readObjectList: traced('readObjectList', gateway.readObjectList),
+          readMeterValues: traced('readMeterValues', gateway.readMeterValues),
           release: async () => {
             signal?.removeEventListener('abort', abort);
             try {

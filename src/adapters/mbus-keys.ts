@@ -129,7 +129,7 @@ export async function setMbusUserKeyByChannel(deps: ExecutorDeps, blobs: KeyBlob
 }
 
 /** Resolves an M-Bus device and the gateway channel it is coupled to (GXF: 220 when it has no gateway). */
-async function coupledMbusDevice(deps: ExecutorDeps, mbusId: string): Promise<{ mbus: MbusDeviceRecord; gateway: string; channel: number }> {
+export async function coupledMbusDevice(deps: ExecutorDeps, mbusId: string): Promise<{ mbus: MbusDeviceRecord; gateway: string; channel: number }> {
   const mbus = await deps.inventory.getMbusDevice(mbusId);
   if (!mbus) throw functional(ErrorCode.UNKNOWN_DEVICE, `M-Bus device ${mbusId} is unknown`, 'DOMAIN_SMART_METERING');
   if (!mbus.gatewayDeviceIdentification || !mbus.channel) {

@@ -6,6 +6,7 @@
 import type { ChannelElementValues, GMeterSecretType } from '../platform/operations.ts';
 import type { DlmsData } from '../dlms/axdr.ts';
 import type { MbusChannelIdentity, MbusChannelReading, ObjectListElement } from '../cosem/index.ts';
+import type { MeterValues, RegisterRef, RegisterReading } from '../session/registers.ts';
 
 
 /** The M-Bus transfer_key format a gateway protocol uses (docs/dlms.md#transfer-key-blob), or undefined when unsupported. */
@@ -60,6 +61,12 @@ export interface GatewayLink {
   setClock(dateTime: Buffer): Promise<void>;
   /** class 15 attribute 2 (object_list) of the current association 0-0:40.0.0.255, as the meter sends it */
   readObjectList(): Promise<ObjectListElement[]>;
+  /**
+   * The clock time (class 8 attribute 2, when `clock`) and each register's value and scaler_unit (and class 4's
+   * capture_time) as the meter sends them, in one get-request-with-list where the meter allows it, one GET each
+   * otherwise; any non-success result throws DATA_ACCESS_RESULT.
+   */
+  readMeterValues(request: { clock: boolean; registers: readonly RegisterRef[] }): Promise<MeterValues>;
   release(): Promise<void>;
 }
 
@@ -108,4 +115,5 @@ export interface ExecutorDeps {
   now?: () => Date;
 }
 
+export type { MeterValues, RegisterRef, RegisterReading };
 export type { ChannelElementValues, GMeterSecretType, MbusChannelIdentity, MbusChannelReading, ObjectListElement };

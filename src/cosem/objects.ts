@@ -58,3 +58,23 @@ export function mbusChannelOf(obis: Obis): number | undefined {
   const x = obis.bytes;
   return x[0] === 0 && x[1]! >= 1 && x[1]! <= 4 && x[2] === 24 && x[3] === 1 && x[4] === 0 && x[5] === 255 ? x[1] : undefined;
 }
+
+/**
+ * The energy registers GXF's actual reads address (class 3, DSMR 4.2.2 / SMR 5 P1 companion standard, "Electricity
+ * meter reads"): totals 1.8.0 / 2.8.0 and tariffs 1 and 2 of import (1.8.x) and export (2.8.x).
+ */
+export const EnergyRegisterObis = {
+  IMPORT: Obis.parse('1-0:1.8.0.255'),
+  IMPORT_TARIFF_1: Obis.parse('1-0:1.8.1.255'),
+  IMPORT_TARIFF_2: Obis.parse('1-0:1.8.2.255'),
+  EXPORT: Obis.parse('1-0:2.8.0.255'),
+  EXPORT_TARIFF_1: Obis.parse('1-0:2.8.1.255'),
+  EXPORT_TARIFF_2: Obis.parse('1-0:2.8.2.255'),
+} as const;
+
+const MBUS_MASTER_VALUE_OBIS: readonly Obis[] = MBUS_CHANNELS.map((ch) => Obis.of(0, ch, 24, 2, 1, 255));
+
+/** `0-<ch>:24.2.1.255`: the M-Bus device's last value (class 4, with capture time), channel 1..4. */
+export function mbusMasterValueObis(channel: number): Obis {
+  return MBUS_MASTER_VALUE_OBIS[checkChannel(channel) - 1]!;
+}

@@ -18,6 +18,8 @@ import getPushNotificationAlarm from './configuration/get-push-notification-alar
 import scanMbusChannels from './adhoc/scan-mbus-channels.ts';
 import synchronizeTime from './adhoc/synchronize-time.ts';
 import getAssociationLnObjects from './adhoc/get-association-ln-objects.ts';
+import getActualMeterReads from './monitoring/get-actual-meter-reads.ts';
+import getActualMeterReadsGas from './monitoring/get-actual-meter-reads-gas.ts';
 import retrievePushNotificationAlarm from './monitoring/retrieve-push-notification-alarm.ts';
 import deleteResponseData from './common/delete-response-data.ts';
 
@@ -35,6 +37,8 @@ export const CATALOGUE: readonly CatalogueEntry[] = [
   scanMbusChannels,
   synchronizeTime,
   getAssociationLnObjects,
+  getActualMeterReads,
+  getActualMeterReadsGas,
   retrievePushNotificationAlarm,
   deleteResponseData,
 ];

@@ -97,7 +97,7 @@ export interface RestMapping<P> {
   url: string;
   operationId: string;
   summary: string;
-  tag: 'mbus' | 'devices' | 'adhoc';
+  tag: 'mbus' | 'devices' | 'adhoc' | 'monitoring';
   params?: z.ZodObject;
   body: z.ZodObject;
   /** The device checked for authorisation and the payload. */

@@ -24,6 +24,7 @@ import {
   type ObjectListElement,
 } from '../cosem/index.ts';
 import type { Obis } from '../dlms/obis.ts';
+import { readMeterValues, type MeterValues, type RegisterRef } from './registers.ts';
 
 /** Class 72 is declared identically for versions 0 and 1 (ids, types); the version only codes attribute 6. */
 const MbusClient = mbusClientClass(1);
@@ -170,6 +171,9 @@ export class MbusGateway {
   }
   readObjectList(): Promise<ObjectListElement[]> {
     return readObjectList(this.session);
+  }
+  readMeterValues(request: { clock: boolean; registers: readonly RegisterRef[] }): Promise<MeterValues> {
+    return readMeterValues(this.session, request);
   }
   release(): Promise<void> {
     return this.session.release();

@@ -31,6 +31,7 @@ import {
   ServiceError,
   StateError,
   type GetDataResult,
+  type AttributeDescriptor,
 } from '../dlms/apdu/index.ts';
 import { splitIntoDataBlocks } from '../dlms/apdu/block-transfer.ts';
 import { GENERAL_DED_CIPHERING_TAG, GENERAL_GLO_CIPHERING_TAG, GeneralGloCiphering, GloCipheredApdu, PLAIN_TAG_FOR } from '../dlms/apdu/ciphered.ts';
@@ -52,6 +53,8 @@ export interface FaultPlan {
   dropAfterApdus?: number;
   /** Answer ACTION on this method with this Action-Result. */
   methodError?: { classId: number; obis: string; methodId: number; result: number };
+  /** Answer GET of this attribute (alone or in a list) with this Data-Access-Result. */
+  getError?: { classId: number; obis: string; attributeId: number; result: number };
   /** From the Nth APDU on, answer with bytes that are no valid APDU. */
   garbageFrom?: number;
   /** From the Nth APDU on, answer nothing. */
@@ -330,6 +333,15 @@ class MeterConnection {
   // -------------------------------------------------------------------------------------------------------------
   // Services
 
+  /** GET of one attribute, unless the fault plan refuses it. */
+  private get(a: AttributeDescriptor): GetDataResult {
+    const fe = this.faults.getError;
+    if (fe && fe.classId === a.classId && fe.attributeId === a.attributeId && fe.obis === a.instance.toString()) {
+      return { kind: 'error', result: fe.result };
+    }
+    return getAttribute(this.ctx(), a);
+  }
+
   private service(plain: Buffer, clientMaxPdu: number): { reply: Buffer; after?: () => void } | undefined {
     try {
       const tag = plain[0];
@@ -337,7 +349,7 @@ class MeterConnection {
       if (tag === 0xc0 && choice === 0x01) {
         const req = GetRequestNormal.decode(plain);
         this.pendingBlocks = undefined;
-        const r = getAttribute(this.ctx(), req.attribute);
+        const r = this.get(req.attribute);
         return { reply: this.getResponse(req.invokeIdAndPriority, r, clientMaxPdu) };
       }
       if (tag === 0xc0 && choice === 0x02) {
@@ -347,7 +359,7 @@ class MeterConnection {
       if (tag === 0xc0 && choice === 0x03) {
         const req = GetRequestWithList.decode(plain);
         if (!this.negotiated('multiple-references')) return { reply: exception(StateError.SERVICE_NOT_ALLOWED, ServiceError.SERVICE_NOT_SUPPORTED) };
-        const results: GetDataResult[] = req.attributes.map((x) => getAttribute(this.ctx(), x.attribute));
+        const results: GetDataResult[] = req.attributes.map((x) => this.get(x.attribute));
         return { reply: new GetResponseWithList({ invokeIdAndPriority: req.invokeIdAndPriority, results }).encode() };
       }
       if (tag === 0xc1 && choice === 0x01) {

@@ -22,6 +22,10 @@ import {
   AssociationLnClass,
   ClockClass,
   DataClass,
+  EnergyRegisterObis,
+  ExtendedRegisterClass,
+  RegisterClass,
+  mbusMasterValueObis,
   SecuritySetupClass,
   WellKnownObis,
   canRead,
@@ -51,6 +55,9 @@ import {
   type ObjectListElement,
 } from '../cosem/index.ts';
 import { encryptionKeyStatus, type GMeterState, type MeterState } from './meter.ts';
+import { energyRegisters, mbusValue, type EnergyRegisters } from './registers.ts';
+import { encodeZonedDateTime } from '../dlms/date-time.ts';
+import { Unit, scalerUnitToData } from '../dlms/scaler-unit.ts';
 
 export interface ObjectContext {
   meter: MeterState;
@@ -184,6 +191,58 @@ function mbusClientSetup(channel: number, version: 0 | 1): Served<InterfaceClass
   });
 }
 
+/** The meter's clock: the host's (or the test's) now plus what SET time moved it by. */
+function meterTime(ctx: ObjectContext): Date {
+  return new Date(ctx.now().getTime() + ctx.meter.clockOffsetMs);
+}
+
+const structureOf = (d: DlmsData): DlmsData[] => (d as { value: DlmsData[] }).value;
+const WH = structureOf(scalerUnitToData({ scaler: 0, unit: Unit.WATT_HOUR }));
+const M3_LITRES = structureOf(scalerUnitToData({ scaler: -3, unit: Unit.CUBIC_METRE }));
+
+/** An energy register (class 3, Wh, scaler 0) whose value follows the clock (./registers.ts). */
+function energyRegister(obis: Obis, value: (r: EnergyRegisters) => number): Served<InterfaceClass> {
+  return serve({
+    object: cosemObject(RegisterClass, obis),
+    get: {
+      value: (ctx) => Data.doubleLongUnsigned(value(energyRegisters(ctx.meter, meterTime(ctx)))),
+      scaler_unit: () => WH,
+    },
+  });
+}
+
+const energy = [
+  energyRegister(EnergyRegisterObis.IMPORT, (r) => r.importTariff1 + r.importTariff2),
+  energyRegister(EnergyRegisterObis.IMPORT_TARIFF_1, (r) => r.importTariff1),
+  energyRegister(EnergyRegisterObis.IMPORT_TARIFF_2, (r) => r.importTariff2),
+  energyRegister(EnergyRegisterObis.EXPORT, (r) => r.exportTariff1 + r.exportTariff2),
+  energyRegister(EnergyRegisterObis.EXPORT_TARIFF_1, (r) => r.exportTariff1),
+  energyRegister(EnergyRegisterObis.EXPORT_TARIFF_2, (r) => r.exportTariff2),
+];
+
+/** The M-Bus value of a channel (class 4, m³ scaler −3, capture time in local time with deviation). */
+function mbusMasterValue(channel: number): Served<InterfaceClass> {
+  const read = (ctx: ObjectContext) => {
+    const g = ctx.meter.channels[channel - 1];
+    return g ? mbusValue(ctx.meter, g.identification, meterTime(ctx)) : undefined;
+  };
+  return serve({
+    object: cosemObject(ExtendedRegisterClass, mbusMasterValueObis(channel)),
+    get: {
+      value: (ctx) => {
+        const v = read(ctx);
+        return v ? Data.doubleLongUnsigned(v.litres) : refuse(DataAccessResult.OBJECT_UNAVAILABLE);
+      },
+      scaler_unit: () => M3_LITRES,
+      status: () => Data.unsigned(0),
+      capture_time: (ctx) => {
+        const v = read(ctx);
+        return v ? encodeZonedDateTime(v.capturedAt, 'Europe/Amsterdam') : refuse(DataAccessResult.OBJECT_UNAVAILABLE);
+      },
+    },
+  });
+}
+
 const clock = serve({
   object: cosemObject(ClockClass, WellKnownObis.CLOCK),
   public: true,
@@ -248,7 +307,8 @@ const currentAssociation = serve({
 
 /** One table per class 72 version, built once and shared by every simulated meter. */
 function table(version: 0 | 1): ReadonlyMap<number, Served<InterfaceClass>> {
-  const all = [invocationCounter, clock, logicalDeviceName, equipmentIdentifier, currentAssociation, securitySetup, ...[1, 2, 3, 4].map((ch) => mbusClientSetup(ch, version))];
+  const all = [invocationCounter, clock, logicalDeviceName, equipmentIdentifier, currentAssociation, securitySetup, ...[1, 2, 3, 4].map((ch) => mbusClientSetup(ch, version)),
+    ...energy, ...[1, 2, 3, 4].map(mbusMasterValue)];
   return new Map(all.map((s) => [key(s.object.obis), s]));
 }
 

@@ -81,6 +81,19 @@ const SAMPLES: Record<string, { soap: string; rest?: Record<string, unknown>; da
     soap: `<ns:GetAssociationLnObjectsRequest><ns:DeviceIdentification>${GATEWAY}</ns:DeviceIdentification></ns:GetAssociationLnObjectsRequest>`,
     data: { associationLnList: [{ classId: 8, version: 0, logicalName: '0000010000FF', accessRights: { attributeAccess: [{ attributeId: 2, accessMode: 'READ_AND_WRITE', accessSelectors: [] }], methodAccess: [] } }] },
   },
+  REQUEST_ACTUAL_METER_DATA: {
+    soap: `<ns:ActualMeterReadsRequest><ns:DeviceIdentification>${GATEWAY}</ns:DeviceIdentification></ns:ActualMeterReadsRequest>`,
+    data: {
+      logTime: '2016-05-07T09:09:09.090Z',
+      activeEnergyImport: { value: '30.005', unit: 'KWH' }, activeEnergyExport: { value: '40.005', unit: 'KWH' },
+      activeEnergyImportTariffOne: { value: '10.002', unit: 'KWH' }, activeEnergyImportTariffTwo: { value: '20.003', unit: 'KWH' },
+      activeEnergyExportTariffOne: { value: '20.002', unit: 'KWH' }, activeEnergyExportTariffTwo: { value: '20.003', unit: 'KWH' },
+    },
+  },
+  REQUEST_ACTUAL_METER_DATA_GAS: {
+    soap: `<ns:ActualMeterReadsGasRequest><ns:DeviceIdentification>${GMETER}</ns:DeviceIdentification></ns:ActualMeterReadsGasRequest>`,
+    data: { logTime: '2016-05-07T09:09:09.090Z', consumption: { value: '300.001', unit: 'M3' }, captureTime: '2016-02-15T23:00:00.000Z' },
+  },
 };
 
 function envelope(namespace: string, body: string, org = 'test-org'): string {

@@ -1,15 +1,26 @@
 /** Fake ports for operation unit tests: a link that records every call, an inventory with one E-meter. */
-import type { GatewayLink, ObjectListElement } from '../../src/adapters/ports.ts';
+import type { GatewayLink, MbusDeviceRecord, MeterValues, ObjectListElement, RegisterRef } from '../../src/adapters/ports.ts';
 import type { OperationContext, OperationPorts } from '../../src/operations/define.ts';
 
 export interface Recorder {
   calls: string[];
   clock: Buffer[];
   timezones: [string, string][];
+  reads: { clock: boolean; registers: readonly RegisterRef[] }[];
 }
 
-export function fakePorts(o: { now?: Date; setClock?: () => Promise<void>; objectList?: ObjectListElement[] } = {}): { ports: OperationPorts; rec: Recorder } {
-  const rec: Recorder = { calls: [], clock: [], timezones: [] };
+export interface FakePortOptions {
+  now?: Date;
+  setClock?: () => Promise<void>;
+  objectList?: ObjectListElement[];
+  /** What readMeterValues answers (the requests are recorded in `rec.reads`). */
+  meterValues?: (request: { clock: boolean; registers: readonly RegisterRef[] }) => Promise<MeterValues>;
+  /** The M-Bus devices the inventory knows. */
+  mbusDevices?: MbusDeviceRecord[];
+}
+
+export function fakePorts(o: FakePortOptions = {}): { ports: OperationPorts; rec: Recorder } {
+  const rec: Recorder = { calls: [], clock: [], timezones: [], reads: [] };
   const refuse = (name: string) => async () => {
     rec.calls.push(name);
     throw new Error(`${name} must not be called`);
@@ -32,6 +43,12 @@ export function fakePorts(o: { now?: Date; setClock?: () => Promise<void>; objec
       rec.calls.push('readObjectList');
       return o.objectList ?? [];
     },
+    async readMeterValues(request) {
+      rec.calls.push('readMeterValues');
+      rec.reads.push(request);
+      if (!o.meterValues) throw new Error('readMeterValues must not be called');
+      return o.meterValues(request);
+    },
     async release() {
       rec.calls.push('release');
     },
@@ -46,6 +63,9 @@ export function fakePorts(o: { now?: Date; setClock?: () => Promise<void>; objec
     inventory: {
       async getGateway(id: string) {
         return { deviceIdentification: id, protocol: 'SMR 5.0.0' };
+      },
+      async getMbusDevice(id: string) {
+        return o.mbusDevices?.find((d) => d.deviceIdentification === id);
       },
       async setTimezone(id: string, zone: string) {
         rec.calls.push(`setTimezone ${zone}`);

@@ -159,7 +159,7 @@ export async function restOperationsPlugin(app: FastifyInstance, opts: RestOpera
           'Every route needs credentials: a client certificate from the platform CA (mutual TLS) or an API token ' +
           '(Authorization: Bearer, from `meterfabric org token ORG`). POST bodies are application/json, also when empty.',
       },
-      tags: [{ name: 'mbus' }, { name: 'devices' }, { name: 'adhoc' }, { name: 'responses' }, { name: 'alarms' }],
+      tags: [{ name: 'mbus' }, { name: 'devices' }, { name: 'adhoc' }, { name: 'monitoring' }, { name: 'responses' }, { name: 'alarms' }],
       components: { securitySchemes: { apiToken: { type: 'http', scheme: 'bearer', description: 'API token from `meterfabric org token ORG`' } } },
       security: [{ apiToken: [] }],
     },
