@@ -18,7 +18,7 @@
  * every 100 ms) runs in this process too and is included in its CPU.
  */
 import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
-import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { startHeadend, type RunningHeadend } from '../src/runtime/headend.ts';
@@ -140,6 +140,60 @@ async function waitDone(h: RunningHeadend, uids: string[]): Promise<void> {
   }
 }
 
+/**
+ * With SCALE_CPU_PROFILE=<folder>, a V8 CPU profile of this process during the burst only (provisioning and the
+ * single request left out) is written there as <engine>-n<N>.cpuprofile (bench/cpuprofile-top.ts summarises it).
+ */
+async function startProfile(): Promise<{ stop(name: string): Promise<void> } | undefined> {
+  const out = process.env.SCALE_CPU_PROFILE;
+  if (!out) return undefined;
+  const { Session } = await import('node:inspector/promises');
+  const session = new Session();
+  session.connect();
+  await session.post('Profiler.enable');
+  await session.post('Profiler.setSamplingInterval', { interval: 200 });
+  await session.post('Profiler.start');
+  return {
+    async stop(name: string) {
+      const { profile } = await session.post('Profiler.stop');
+      mkdirSync(out, { recursive: true });
+      writeFileSync(join(out, `${name}.cpuprofile`), JSON.stringify(profile));
+      session.disconnect();
+    },
+  };
+}
+
+/**
+ * Committed transactions (pg_stat_database) and, when the server loads pg_stat_statements (with the extension created
+ * in its `postgres` database), statements executed in the bench's database, leaving out the bench's own
+ * progress queries.
+ */
+async function statementCounts(databaseUrl: string): Promise<{ commits: number; statements?: number }> {
+  const pg = (await import('pg')).default;
+  const u = new URL(databaseUrl);
+  const name = u.pathname.slice(1);
+  u.pathname = '/postgres';
+  const c = new pg.Client({ connectionString: u.toString() });
+  await c.connect();
+  try {
+    await c.query('SELECT pg_stat_clear_snapshot()');
+    // The statistics collector reports with a delay; force this backend's view to be fresh.
+    await c.query("SELECT pg_stat_force_next_flush()").catch(() => undefined);
+    const commits = Number((await c.query<{ n: string }>('SELECT xact_commit AS n FROM pg_stat_database WHERE datname = $1', [name])).rows[0]?.n ?? 0);
+    let statements: number | undefined;
+    try {
+      statements = Number((await c.query<{ n: string }>(
+        `SELECT coalesce(sum(calls), 0) AS n FROM pg_stat_statements s JOIN pg_database d ON d.oid = s.dbid
+          WHERE d.datname = $1 AND s.query NOT LIKE '%count(*)::int AS n FROM request%'`, [name])).rows[0]!.n);
+    } catch {
+      statements = undefined;
+    }
+    return { commits, statements };
+  } finally {
+    await c.end();
+  }
+}
+
 async function run(engine: 'pglite' | 'postgres'): Promise<void> {
   const line = (s: string) => console.log(`${engine} N=${N} rtt=${RTT}ms: ${s}`);
   const dir = mkdtempSync(join(tmpdir(), 'mf-scale-'));
@@ -182,6 +236,8 @@ async function run(engine: 'pglite' | 'postgres'): Promise<void> {
 
     const rssBefore = rssMb();
     burstPeakRss = rssBefore;
+    const profiler = await startProfile();
+    const stmt0 = postmaster ? await statementCounts(databaseUrl!) : undefined;
     const cpu0 = process.cpuUsage();
     const pg0 = postmaster ? postgresCpuMs(postmaster) : 0;
     const t0 = performance.now();
@@ -198,6 +254,8 @@ async function run(engine: 'pglite' | 'postgres'): Promise<void> {
     const wall = performance.now() - t0;
     const cpu = process.cpuUsage(cpu0);
     const pgMs = postmaster ? postgresCpuMs(postmaster) - pg0 : 0;
+    await profiler?.stop(`${engine}-n${N}`);
+    const stmt1 = stmt0 ? await statementCounts(databaseUrl!) : undefined;
     const results = await h.db.query<{ result: string; n: number }>(
       'SELECT result, count(*)::int AS n FROM request WHERE correlation_uid = ANY($1::text[]) GROUP BY result', [uids],
     );
@@ -221,6 +279,11 @@ async function run(engine: 'pglite' | 'postgres'): Promise<void> {
       + ` | CPU per op: Node ${(nodeMs / N).toFixed(2)} ms${engine === 'pglite' ? ' (PGlite included)' : ''}`
       + `${engine === 'postgres' ? `, PostgreSQL ${(pgMs / N).toFixed(2)} ms` : ''} | peak RSS ${peakRssMb().toFixed(0)} MB`,
     );
+    if (stmt0 && stmt1) {
+      line(`per op: ${((stmt1.commits - stmt0.commits) / N).toFixed(1)} commits`
+        + (stmt1.statements === undefined ? ' (statements: the server has no pg_stat_statements)' : `, ${((stmt1.statements - stmt0.statements!) / N).toFixed(1)} statements`)
+        + ' (the bench\'s own progress queries left out)');
+    }
     // Memory per session: RSS growth during the burst over the sessions in flight at most (N, or the throttle's maxOpen).
     line(`RSS before the burst ${rssBefore.toFixed(0)} MB, highest during it ${burstPeakRss.toFixed(0)} MB: ≈ ${(((burstPeakRss - rssBefore) * 1024) / Math.min(N, maxOpen)).toFixed(0)} kB per session in flight`);
   } finally {

@@ -120,13 +120,12 @@ export class SharedThrottle implements ConnectionThrottle {
     this.#checkOpen();
     const permitId = randomUUID();
     const priority = request.priority === undefined ? null : Math.min(9, Math.max(0, Math.trunc(request.priority)));
+    // READ COMMITTED whatever the server's default: counting relies on a fresh snapshot after the lock (see ATTEMPT_SQL).
     const row = await this.#db.tx(async (q) => {
-      // Whatever the server's default: counting relies on a fresh snapshot after the lock (see ATTEMPT_SQL).
-      await q.query('SET TRANSACTION ISOLATION LEVEL READ COMMITTED');
       await q.query('SELECT id FROM connection_permit_lock WHERE id = 1 FOR UPDATE');
       const r = await q.query<AttemptRow>(ATTEMPT_SQL, [permitId, this.holder, request.device ?? null, priority, this.leaseMs, this.maxOpen, this.newPerSecond]);
       return r.rows[0]!;
-    });
+    }, { isolation: 'READ COMMITTED' });
     if (row.permit_id) {
       this.#held.add(row.permit_id);
       this.#startRenewing();

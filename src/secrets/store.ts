@@ -365,8 +365,7 @@ export class SecretStore {
       const row = await this.#selectById(q, deviceId, type, secretId);
       if (row.status === 'ACTIVE' || (row.status === 'NEW' && row.sent_at)) return;
       if (row.status !== 'NEW') throw stateError(`${type} ${secretId} of ${deviceId} is ${row.status}; only a NEW key can be sent`, { status: row.status });
-      await q.query('UPDATE secret SET sent_at = now() WHERE id = $1', [secretId]);
-      await this.#audit(q, deviceId, type, secretId, 'MARK_SENT', 'NEW', 'NEW', ctx);
+      await this.#changeAudited(q, 'sent_at = now()', deviceId, type, secretId, 'MARK_SENT', 'NEW', 'NEW', ctx);
     });
   }
 
@@ -718,12 +717,18 @@ export class SecretStore {
     const kek = this.#providers.get(kekId)!;
     const id = (await q.query<{ id: number }>(`SELECT nextval('secret_id_seq')::bigint AS id`)).rows[0].id;
     const sealed = await seal(kek, key, SCOPE, id, [deviceId, type]);
+    // The row and its audit row in one statement (one round trip; the audit row exists only if the row does).
+    const action = origin === 'IMPORTED' ? 'IMPORT' : origin === 'STORED' ? 'STORE' : 'GENERATE';
     await q.query(
-      `INSERT INTO secret (id, device_identification, secret_type, status, origin, ciphertext, nonce, wrapped_key, kek_id)
-       VALUES ($1, $2, $3, 'NEW', $4, $5, $6, $7, $8)`,
-      [id, deviceId, type, origin, sealed.ciphertext, sealed.nonce, sealed.wrappedKey, kekId],
+      `WITH inserted AS (
+         INSERT INTO secret (id, device_identification, secret_type, status, origin, ciphertext, nonce, wrapped_key, kek_id)
+         VALUES ($1, $2, $3, 'NEW', $4, $5, $6, $7, $8)
+         RETURNING id, device_identification, secret_type
+       )
+       INSERT INTO secret_audit (device_identification, secret_type, secret_id, action, from_status, to_status, actor, reason)
+       SELECT device_identification, secret_type, id, $9, NULL, 'NEW', $10, $11 FROM inserted`,
+      [id, deviceId, type, origin, sealed.ciphertext, sealed.nonce, sealed.wrappedKey, kekId, action, ctx.actor, ctx.reason],
     );
-    await this.#audit(q, deviceId, type, id, origin === 'IMPORTED' ? 'IMPORT' : origin === 'STORED' ? 'STORE' : 'GENERATE', null, 'NEW', ctx);
     return id;
   }
 
@@ -737,8 +742,10 @@ export class SecretStore {
           { pendingSecretId: pending.id, sent: true },
         );
       }
-      await q.query(`UPDATE secret SET status = 'WITHDRAWN', withdrawn_at = now() WHERE id = $1`, [pending.id]);
-      await this.#audit(q, deviceId, type, pending.id, 'WITHDRAW', 'NEW', 'WITHDRAWN', { actor: ctx.actor, reason: `superseded: ${ctx.reason}` });
+      await this.#changeAudited(q, `status = 'WITHDRAWN', withdrawn_at = now()`, deviceId, type, pending.id, 'WITHDRAW', 'NEW', 'WITHDRAWN', {
+        actor: ctx.actor,
+        reason: `superseded: ${ctx.reason}`,
+      });
     }
     return this.#insertNew(q, deviceId, type, key, origin, ctx);
   }
@@ -750,11 +757,9 @@ export class SecretStore {
     const previous = await this.#selectByStatus(q, deviceId, type, 'ACTIVE');
     // Expire first: the one-ACTIVE index must hold after every statement.
     if (previous) {
-      await q.query(`UPDATE secret SET status = 'EXPIRED', expired_at = now() WHERE id = $1`, [previous.id]);
-      await this.#audit(q, deviceId, type, previous.id, 'EXPIRE', 'ACTIVE', 'EXPIRED', ctx);
+      await this.#changeAudited(q, `status = 'EXPIRED', expired_at = now()`, deviceId, type, previous.id, 'EXPIRE', 'ACTIVE', 'EXPIRED', ctx);
     }
-    await q.query(`UPDATE secret SET status = 'ACTIVE', activated_at = now() WHERE id = $1`, [secretId]);
-    await this.#audit(q, deviceId, type, secretId, 'ACTIVATE', 'NEW', 'ACTIVE', ctx);
+    await this.#changeAudited(q, `status = 'ACTIVE', activated_at = now()`, deviceId, type, secretId, 'ACTIVATE', 'NEW', 'ACTIVE', ctx);
   }
 
   async #selectByStatus(q: Queryable, deviceId: string, type: SecretType, status: SecretStatus): Promise<SecretRow | undefined> {
@@ -809,6 +814,33 @@ export class SecretStore {
     return new MeterfabricError(ErrorCode.KEK_UNAVAILABLE, `KEK ${this.#references.get(kekId) ?? `#${kekId}`} is not available to this store`, {
       component: 'SECRET_MANAGEMENT',
     });
+  }
+
+  /**
+   * Changes one row (already selected FOR UPDATE under the device/type lock) and writes its audit row, in one
+   * statement: one round trip instead of two, same transaction, same order of effects. `set` is a constant SQL
+   * assignment list of this file, never caller input.
+   */
+  async #changeAudited(
+    q: Queryable,
+    set: string,
+    deviceId: string,
+    type: SecretType,
+    secretId: number,
+    action: string,
+    from: SecretStatus | null,
+    to: SecretStatus | null,
+    ctx: SecretContext,
+  ): Promise<void> {
+    const r = await q.query(
+      `WITH changed AS (UPDATE secret SET ${set} WHERE id = $1 RETURNING id)
+       INSERT INTO secret_audit (device_identification, secret_type, secret_id, action, from_status, to_status, actor, reason)
+       SELECT $2, $3, id, $4, $5::text, $6::text, $7, $8 FROM changed`,
+      [secretId, deviceId, type, action, from, to, ctx.actor, ctx.reason],
+    );
+    if (r.rowCount !== 1) {
+      throw new MeterfabricError(ErrorCode.SECRET_INVARIANT, `${type} ${secretId} of ${deviceId} vanished while locked`, { component: 'SECRET_MANAGEMENT' });
+    }
   }
 
   async #audit(

@@ -24,10 +24,17 @@ export interface Queryable {
   query<R = Record<string, unknown>>(sql: string, params?: unknown[], options?: QueryOptions): Promise<QueryResult<R>>;
 }
 
+export interface TxOptions {
+  isolation?: 'READ COMMITTED';
+}
+
 export interface Db extends Queryable {
   readonly engine: 'pglite' | 'postgres';
-  /** Runs fn in one transaction; commits when it resolves, rolls back when it throws. */
-  tx<T>(fn: (q: Queryable) => Promise<T>): Promise<T>;
+  /**
+   * Runs fn in one transaction; commits when it resolves, rolls back when it throws. `isolation` sets the level
+   * whatever the server's default (on PostgreSQL in the BEGIN itself: no statement of its own).
+   */
+  tx<T>(fn: (q: Queryable) => Promise<T>, options?: TxOptions): Promise<T>;
   /** Runs several statements without parameters (DDL). */
   exec(sql: string): Promise<void>;
   close(): Promise<void>;
@@ -64,10 +71,10 @@ async function openPostgres(url: string, max: number): Promise<Db> {
         : await pool.query(sql, params as unknown[]);
       return { rows: r.rows as R[], rowCount: r.rowCount ?? 0 };
     },
-    async tx<T>(fn: (q: Queryable) => Promise<T>) {
+    async tx<T>(fn: (q: Queryable) => Promise<T>, options?: TxOptions) {
       const client = await pool.connect();
       try {
-        await client.query('BEGIN');
+        await client.query(options?.isolation ? `BEGIN ISOLATION LEVEL ${options.isolation}` : 'BEGIN');
         const q: Queryable = {
           async query<R>(sql: string, params?: unknown[]) {
             const r = await client.query(sql, params as unknown[]);
@@ -141,8 +148,9 @@ async function openPglite(dataDir?: string): Promise<Db> {
       const r = await pglite.query(sql, params);
       return wrap(r) as QueryResult<R>;
     },
-    async tx<T>(fn: (q: Queryable) => Promise<T>) {
+    async tx<T>(fn: (q: Queryable) => Promise<T>, options?: TxOptions) {
       return pglite.transaction(async (t) => {
+        if (options?.isolation) await t.query(`SET TRANSACTION ISOLATION LEVEL ${options.isolation}`);
         const q: Queryable = {
           async query<R>(sql: string, params?: unknown[]) {
             const r = await t.query(sql, params);
