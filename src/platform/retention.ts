@@ -234,9 +234,12 @@ export async function takeLease(q: Queryable, name: string, holder: string, ttlM
   return r.rowCount > 0;
 }
 
-/** Gives the lease back if `holder` has it. */
+/**
+ * Gives the lease back if `holder` has it. Set well in the past, not to "now": a clock with millisecond resolution
+ * (the embedded engine) would otherwise let a taker in the same millisecond see the lease as still held.
+ */
 export async function releaseLease(q: Queryable, name: string, holder: string): Promise<void> {
-  await q.query('UPDATE maintenance_lease SET expires_at = clock_timestamp() WHERE name = $1 AND holder = $2', [name, holder]);
+  await q.query(`UPDATE maintenance_lease SET expires_at = clock_timestamp() - interval '1 hour' WHERE name = $1 AND holder = $2`, [name, holder]);
 }
 
 export interface RetentionTaskOptions {
