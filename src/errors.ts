@@ -39,6 +39,7 @@ export const ErrorCode = {
   RESPONSE_TIMEOUT: 233,
   UNKNOWN_ASSOCIATION_RESULT: 234,
   UNAUTHORIZED: 301,
+  EXISTING_DEVICE_AUTHORIZATIONS: 302,
   VALIDATION_ERROR: 401,
   ARGUMENT_NULL: 403,
   UNKNOWN_CORRELATION_UID: 405,
@@ -84,6 +85,7 @@ export type ErrorCodeValue = (typeof ErrorCode)[ErrorCodeName];
 /** GXF ComponentType names (docs/gxf.md#components) plus our own layers. */
 export type Component =
   | 'WS_SMART_METERING'
+  | 'WS_ADMIN'
   | 'DOMAIN_CORE'
   | 'DOMAIN_SMART_METERING'
   | 'OSGP_CORE'

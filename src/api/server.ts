@@ -9,6 +9,7 @@ import { errorAnswer } from './problems.ts';
 import type { Platform } from '../platform/platform.ts';
 import type { PlatformCa, TlsMaterial } from '../platform/ca.ts';
 import { soapPlugin } from './soap/plugin.ts';
+import { adminSoapPlugin } from './soap/admin.ts';
 import { adminRoutes, ADMIN_PREFIX } from './rest/admin.ts';
 import { defaultHosts, installSecurity } from './security.ts';
 import { organisationOfToken } from '../platform/tokens.ts';
@@ -68,5 +69,7 @@ export async function buildServer(o: ServerOptions): Promise<FastifyInstance> {
   });
 
   await app.register(soapPlugin, { platform: o.platform, ...(o.baseUrl ? { baseUrl: o.baseUrl } : {}) });
+  // GXF's Admin web service (docs/gxf-admin.md).
+  await app.register(adminSoapPlugin, { db: o.platform.db, ...(o.baseUrl ? { baseUrl: o.baseUrl } : {}) });
   return app;
 }

@@ -86,6 +86,7 @@ export const API_INDEX = {
   openapi: '/openapi.json',
   rest: { operations: '/api/v1/devices/{deviceIdentification}/…', responses: '/api/v1/responses/{correlationUid}', admin: '/api/v1/admin/' },
   soap: '/osgp-adapter-ws-smartmetering/smartMetering/{service}/?wsdl',
+  soapAdmin: '/osgp-adapter-ws-admin/admin/deviceManagementService/?wsdl',
   console: '/console/',
   health: '/health',
   metrics: '/metrics',
