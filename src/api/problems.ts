@@ -111,6 +111,7 @@ export function statusOf(code: number): number {
     case ErrorCode.EXISTING_ORGANISATION:
     case ErrorCode.EXISTING_DEVICE:
     case ErrorCode.GIVEN_MBUS_DEVICE_ALREADY_COUPLED:
+    case ErrorCode.EXISTING_DEVICE_AUTHORIZATIONS:
       return 409;
     case ErrorCode.CONFIGURATION_ERROR:
       return 501;

@@ -14,8 +14,8 @@ import { createPublicKey } from 'node:crypto';
 import type { Db, Queryable } from './db/db.ts';
 import { ErrorCode, MeterfabricError, type Component } from '../errors.ts';
 import {
-  FUNCTION_GROUPS, PROTOCOLS, addOrganisation, checkHost, findOrganisation, getDevice, getOrganisation, listAuthorisations,
-  setNetworkAddress, updateOrganisation, type Device, type DeviceAuthorisation, type FunctionGroup, type Organisation,
+  FUNCTION_GROUPS, PROTOCOLS, addOrganisation, checkHost, findOrganisation, getDevice, getOrganisation, grantAuthorisation, listAuthorisations,
+  revokeAuthorisation, setNetworkAddress, updateOrganisation, type Device, type DeviceAuthorisation, type FunctionGroup, type Organisation,
   type PlatformFunctionGroup,
 } from './inventory.ts';
 
@@ -102,12 +102,19 @@ export interface OrganisationDescription {
   domains: string[];
 }
 
+/** GXF's Prefix and platform Domains of an organisation (what is not given stays). */
+export async function setOrganisationDetails(q: Queryable, identification: string, d: { prefix?: string; domains?: readonly string[] }): Promise<void> {
+  await q.query('UPDATE organisation SET prefix = COALESCE($2, prefix), domains = COALESCE($3, domains) WHERE identification = $1', [
+    identification, d.prefix ?? null, d.domains ? [...new Set(d.domains)] : null,
+  ]);
+}
+
 /** CreateOrganisation: an ADMIN adds an organisation (102 when the identification is taken). */
 export async function createOrganisation(db: Db, caller: string, o: OrganisationDescription): Promise<Organisation> {
   return db.tx(async (q) => {
     await checkPlatformFunction(q, caller, 'CREATE_ORGANISATION');
     const created = await addOrganisation(q, { identification: o.identification, name: o.name, platformFunctionGroup: o.platformFunctionGroup, enabled: o.enabled });
-    await q.query('UPDATE organisation SET prefix = $2, domains = $3 WHERE identification = $1', [o.identification, o.prefix, [...new Set(o.domains)]]);
+    await setOrganisationDetails(q, o.identification, { prefix: o.prefix, domains: o.domains });
     return created;
   });
 }
@@ -117,7 +124,7 @@ export async function changeOrganisation(db: Db, caller: string, target: string,
   return db.tx(async (q) => {
     await checkPlatformFunction(q, caller, 'CHANGE_ORGANISATION');
     const changed = await updateOrganisation(q, target, { name: c.name, platformFunctionGroup: c.platformFunctionGroup });
-    await q.query('UPDATE organisation SET domains = $2 WHERE identification = $1', [target, [...new Set(c.domains)]]);
+    await setOrganisationDetails(q, target, { domains: c.domains });
     return changed;
   });
 }
@@ -137,13 +144,18 @@ export async function activateOrganisation(db: Db, caller: string, target: strin
 export async function removeOrganisation(db: Db, caller: string, target: string): Promise<Organisation> {
   return db.tx(async (q) => {
     await checkPlatformFunction(q, caller, 'REMOVE_ORGANISATION');
-    await getOrganisation(q, target);
-    const held = await q.query('SELECT 1 FROM device_authorisation WHERE organisation_identification = $1 LIMIT 1', [target]);
-    if (held.rowCount > 0) {
-      throw fail(ErrorCode.EXISTING_DEVICE_AUTHORIZATIONS, `Device Authorizations are still present for the current organisation ${target}`);
-    }
-    return updateOrganisation(q, target, { enabled: false });
+    return disableUnusedOrganisation(q, target);
   });
+}
+
+/** Disables an organisation that holds no device authorisation (302 while it holds one). */
+export async function disableUnusedOrganisation(q: Queryable, identification: string): Promise<Organisation> {
+  await getOrganisation(q, identification);
+  const held = await q.query('SELECT 1 FROM device_authorisation WHERE organisation_identification = $1 LIMIT 1', [identification]);
+  if (held.rowCount > 0) {
+    throw fail(ErrorCode.EXISTING_DEVICE_AUTHORIZATIONS, `Device Authorizations are still present for the current organisation ${identification}`);
+  }
+  return updateOrganisation(q, identification, { enabled: false });
 }
 
 // ---------------------------------------------------------------- device authorisations
@@ -163,16 +175,9 @@ export async function updateDeviceAuthorisations(db: Db, caller: string, changes
     for (const c of changes) {
       await getOrganisation(q, c.organisationIdentification);
       await checkDeviceFunction(q, caller, c.deviceIdentification, 'SET_DEVICE_AUTHORIZATION');
-      if (c.revoked) {
-        if (c.organisationIdentification === caller && c.functionGroup === 'OWNER') continue;
-        await q.query('DELETE FROM device_authorisation WHERE device_identification = $1 AND organisation_identification = $2 AND function_group = $3', [
-          c.deviceIdentification, c.organisationIdentification, c.functionGroup,
-        ]);
-      } else {
-        await q.query('INSERT INTO device_authorisation (device_identification, organisation_identification, function_group) VALUES ($1, $2, $3) ON CONFLICT DO NOTHING', [
-          c.deviceIdentification, c.organisationIdentification, c.functionGroup,
-        ]);
-      }
+      const a = { deviceIdentification: c.deviceIdentification, organisationIdentification: c.organisationIdentification, functionGroup: c.functionGroup };
+      if (!c.revoked) await grantAuthorisation(q, a);
+      else if (!(c.organisationIdentification === caller && c.functionGroup === 'OWNER')) await revokeAuthorisation(q, a);
     }
   });
 }
@@ -202,6 +207,11 @@ export interface OwnerlessDevice {
 /** FindDevicesWhichHaveNoOwner: the devices without an OWNER authorisation, in order, at most `limit`. */
 export async function findDevicesWithoutOwner(q: Queryable, caller: string, limit = 10_000): Promise<OwnerlessDevice[]> {
   await checkPlatformFunction(q, caller, 'GET_DEVICE_NO_OWNER');
+  return listDevicesWithoutOwner(q, limit);
+}
+
+/** The devices without an OWNER authorisation, in order, at most `limit`. */
+export async function listDevicesWithoutOwner(q: Queryable, limit = 10_000): Promise<OwnerlessDevice[]> {
   const r = await q.query<{ device_identification: string; device_type: Device['deviceType']; host: string | null; active: boolean; public_key_present: boolean; organisations: string[] | null }>(
     `SELECT d.device_identification, d.device_type, d.host, d.active, d.public_key IS NOT NULL AS public_key_present,
             ARRAY(SELECT DISTINCT a.organisation_identification FROM device_authorisation a WHERE a.device_identification = d.device_identification ORDER BY 1) AS organisations
@@ -220,11 +230,16 @@ export async function findDevicesWithoutOwner(q: Queryable, caller: string, limi
 export async function setOwner(db: Db, caller: string, deviceIdentification: string, newOwner: string): Promise<void> {
   await db.tx(async (q) => {
     await checkPlatformFunction(q, caller, 'SET_OWNER');
-    await getDevice(q, deviceIdentification);
-    await getOrganisation(q, newOwner);
-    await q.query(`DELETE FROM device_authorisation WHERE device_identification = $1 AND function_group = 'OWNER'`, [deviceIdentification]);
-    await q.query(`INSERT INTO device_authorisation (device_identification, organisation_identification, function_group) VALUES ($1, $2, 'OWNER')`, [deviceIdentification, newOwner]);
+    await setDeviceOwner(q, deviceIdentification, newOwner);
   });
+}
+
+/** Makes the organisation the device's only OWNER (201 unknown device, 101 unknown organisation). */
+export async function setDeviceOwner(q: Queryable, deviceIdentification: string, owner: string): Promise<void> {
+  await getDevice(q, deviceIdentification);
+  await getOrganisation(q, owner);
+  await q.query(`DELETE FROM device_authorisation WHERE device_identification = $1 AND function_group = 'OWNER'`, [deviceIdentification]);
+  await grantAuthorisation(q, { deviceIdentification, organisationIdentification: owner, functionGroup: 'OWNER' });
 }
 
 /**
@@ -235,12 +250,18 @@ export async function setOwner(db: Db, caller: string, deviceIdentification: str
 export async function removeDevice(db: Db, caller: string, deviceIdentification: string): Promise<void> {
   await db.tx(async (q) => {
     await checkDeviceFunction(q, caller, deviceIdentification, 'REMOVE_DEVICE');
-    const coupled = await q.query('SELECT 1 FROM device WHERE gateway_device_identification = $1 LIMIT 1', [deviceIdentification]);
-    if (coupled.rowCount > 0) {
-      throw fail(ErrorCode.VALIDATION_ERROR, `M-Bus devices are coupled to ${deviceIdentification}; decouple them before removing it`);
-    }
-    await q.query('DELETE FROM device WHERE device_identification = $1', [deviceIdentification]);
+    await deleteDevice(q, deviceIdentification);
   });
+}
+
+/** Deletes a device with its authorisations and installation facts; 401 while M-Bus devices are coupled to it. */
+export async function deleteDevice(q: Queryable, deviceIdentification: string): Promise<void> {
+  await getDevice(q, deviceIdentification);
+  const coupled = await q.query('SELECT 1 FROM device WHERE gateway_device_identification = $1 LIMIT 1', [deviceIdentification]);
+  if (coupled.rowCount > 0) {
+    throw fail(ErrorCode.VALIDATION_ERROR, `M-Bus devices are coupled to ${deviceIdentification}; decouple them before removing it`);
+  }
+  await q.query('DELETE FROM device WHERE device_identification = $1', [deviceIdentification]);
 }
 
 export interface ProtocolInfo {
@@ -265,15 +286,20 @@ export async function protocolInfos(q: Queryable, caller: string): Promise<Proto
 export async function updateDeviceProtocol(db: Db, caller: string, deviceIdentification: string, p: { protocol: string; protocolVersion: string; protocolVariant?: string }): Promise<Device> {
   return db.tx(async (q) => {
     await checkPlatformFunction(q, caller, 'UPDATE_DEVICE_PROTOCOL');
-    const device = await getDevice(q, deviceIdentification);
-    const known = PROTOCOLS.some((x) => x.name === p.protocol && x.version === p.protocolVersion);
-    if (!known || p.protocolVariant !== undefined) {
-      throw fail(ErrorCode.UNKNOWN_PROTOCOL_NAME_OR_VERSION_OR_VARIANT, `Unknown protocol ${p.protocol} ${p.protocolVersion}${p.protocolVariant === undefined ? '' : ` ${p.protocolVariant}`}`);
-    }
-    if (device.protocolName === p.protocol && device.protocolVersion === p.protocolVersion) return device;
-    await q.query('UPDATE device SET protocol_name = $2, protocol_version = $3, updated_at = now() WHERE device_identification = $1', [deviceIdentification, p.protocol, p.protocolVersion]);
-    return getDevice(q, deviceIdentification);
+    return setDeviceProtocol(q, deviceIdentification, p);
   });
+}
+
+/** Sets a device's protocol (206 when the platform has no such protocol; it knows no variants). */
+export async function setDeviceProtocol(q: Queryable, deviceIdentification: string, p: { protocol: string; protocolVersion: string; protocolVariant?: string }): Promise<Device> {
+  const device = await getDevice(q, deviceIdentification);
+  const known = PROTOCOLS.some((x) => x.name === p.protocol && x.version === p.protocolVersion);
+  if (!known || p.protocolVariant !== undefined) {
+    throw fail(ErrorCode.UNKNOWN_PROTOCOL_NAME_OR_VERSION_OR_VARIANT, `Unknown protocol ${p.protocol} ${p.protocolVersion}${p.protocolVariant === undefined ? '' : ` ${p.protocolVariant}`}`);
+  }
+  if (device.protocolName === p.protocol && device.protocolVersion === p.protocolVersion) return device;
+  await q.query('UPDATE device SET protocol_name = $2, protocol_version = $3, updated_at = now() WHERE device_identification = $1', [deviceIdentification, p.protocol, p.protocolVersion]);
+  return getDevice(q, deviceIdentification);
 }
 
 /** A public key as GXF's UpdateKey carries it: base64 of a DER SubjectPublicKeyInfo (RSA or EC). */
@@ -297,18 +323,22 @@ export function checkPublicKey(publicKey: string): string {
 export async function updateKey(db: Db, caller: string, deviceIdentification: string, publicKey: string): Promise<void> {
   await db.tx(async (q) => {
     await checkPlatformFunction(q, caller, 'UPDATE_KEY');
-    const key = checkPublicKey(publicKey);
-    await getDevice(q, deviceIdentification);
-    await q.query('UPDATE device SET public_key = $2, updated_at = now() WHERE device_identification = $1', [deviceIdentification, key]);
+    await setDevicePublicKey(q, deviceIdentification, publicKey);
   });
+}
+
+/** Records (a checked public key) or withdraws (null) a device's public key; 201 unknown device. */
+export async function setDevicePublicKey(q: Queryable, deviceIdentification: string, publicKey: string | null): Promise<void> {
+  const key = publicKey === null ? null : checkPublicKey(publicKey);
+  await getDevice(q, deviceIdentification);
+  await q.query('UPDATE device SET public_key = $2, updated_at = now() WHERE device_identification = $1', [deviceIdentification, key]);
 }
 
 /** RevokeKey: an ADMIN withdraws the device's public key. */
 export async function revokeKey(db: Db, caller: string, deviceIdentification: string): Promise<void> {
   await db.tx(async (q) => {
     await checkPlatformFunction(q, caller, 'REVOKE_KEY');
-    await getDevice(q, deviceIdentification);
-    await q.query('UPDATE device SET public_key = NULL, updated_at = now() WHERE device_identification = $1', [deviceIdentification]);
+    await setDevicePublicKey(q, deviceIdentification, null);
   });
 }
 
@@ -325,18 +355,29 @@ export interface NetworkInformation {
 export async function setCommunicationNetworkInformation(db: Db, caller: string, deviceIdentification: string, n: { ipAddress?: string; btsId?: number; cellId?: number }): Promise<NetworkInformation> {
   return db.tx(async (q) => {
     await checkDeviceFunction(q, caller, deviceIdentification, 'SET_COMMUNICATION_NETWORK_INFORMATION');
-    if (n.ipAddress !== undefined) {
-      checkHost(n.ipAddress);
-      await setNetworkAddress(q, deviceIdentification, n.ipAddress);
-    }
-    const r = await q.query<{ host: string | null; bts_id: number | null; cell_id: number | null }>(
-      `UPDATE device SET bts_id = COALESCE($2, bts_id), cell_id = COALESCE($3, cell_id), updated_at = now()
-        WHERE device_identification = $1 RETURNING host, bts_id, cell_id`,
-      [deviceIdentification, n.btsId ?? null, n.cellId ?? null],
-    );
-    const row = r.rows[0]!;
-    return { host: row.host, btsId: row.bts_id, cellId: row.cell_id };
+    return setNetworkInformation(q, deviceIdentification, {
+      ...(n.ipAddress !== undefined ? { host: n.ipAddress } : {}), ...(n.btsId !== undefined ? { btsId: n.btsId } : {}), ...(n.cellId !== undefined ? { cellId: n.cellId } : {}),
+    });
   });
+}
+
+/**
+ * The address (212 when it is not one; the port stays unless given) and the mobile network's BTS and cell ids of
+ * a device; what is not given stays. The REST admin route PUT /devices/{id}/network sets the same.
+ */
+export async function setNetworkInformation(q: Queryable, deviceIdentification: string, n: { host?: string; port?: number; btsId?: number; cellId?: number }): Promise<NetworkInformation> {
+  if (n.host !== undefined) {
+    checkHost(n.host);
+    await setNetworkAddress(q, deviceIdentification, n.host, n.port);
+  }
+  const r = await q.query<{ host: string | null; bts_id: number | null; cell_id: number | null }>(
+    `UPDATE device SET bts_id = COALESCE($2, bts_id), cell_id = COALESCE($3, cell_id), updated_at = now()
+      WHERE device_identification = $1 RETURNING host, bts_id, cell_id`,
+    [deviceIdentification, n.btsId ?? null, n.cellId ?? null],
+  );
+  const row = r.rows[0];
+  if (!row) throw fail(ErrorCode.UNKNOWN_DEVICE, `Device ${deviceIdentification} is unknown`, 'DOMAIN_CORE');
+  return { host: row.host, btsId: row.bts_id, cellId: row.cell_id };
 }
 
 // ---------------------------------------------------------------- message logs

@@ -11,11 +11,14 @@ import type { Platform } from '../../platform/platform.ts';
 import type { PlatformCa } from '../../platform/ca.ts';
 import {
   FUNCTION_GROUPS, ORGANISATION_IDENTIFICATION, addDevice, addOrganisation, getDevice, getOrganisation, grantAuthorisation, listAuthorisations, listDevices,
-  listOrganisations, revokeAuthorisation, setNetworkAddress, updateOrganisation,
+  listOrganisations, revokeAuthorisation, updateOrganisation,
 } from '../../platform/inventory.ts';
 import { existingDeviceIdentifications } from '../../platform/inventory.ts';
 import { restCallerOrganisation, ORGANISATION_HEADER } from './caller.ts';
 import { getDeviceInstallation } from '../../platform/device-installation.ts';
+import {
+  PROTOCOL_INFOS, deleteDevice, disableUnusedOrganisation, listDevicesWithoutOwner, setDeviceOwner, setDeviceProtocol, setDevicePublicKey, setNetworkInformation,
+} from '../../platform/administration.ts';
 
 export const ADMIN_PREFIX = '/api/v1/admin';
 export { ORGANISATION_HEADER };
@@ -68,7 +71,16 @@ const deviceBody = z.object({
   /** The device's OWNER; default the calling organisation. */
   ownerOrganisationIdentification: z.string().optional(),
 }).strict();
-const networkBody = z.object({ host: z.string().min(1), port: z.number().int().min(1).max(65535).optional() }).strict();
+const networkBody = z.object({
+  host: z.string().min(1).optional(),
+  port: z.number().int().min(1).max(65535).optional(),
+  /** The mobile network's BTS and cell the meter is reached through (GXF SetCommunicationNetworkInformation). */
+  btsId: z.number().int().optional(),
+  cellId: z.number().int().optional(),
+}).strict();
+const ownerBody = z.object({ organisationIdentification: z.string().min(1) }).strict();
+const protocolBody = z.object({ protocolName: z.string().min(1), protocolVersion: z.string().min(1) }).strict();
+const publicKeyBody = z.object({ publicKey: z.string().min(1).max(8192) }).strict();
 const authBody = z.object({ organisationIdentification: z.string().min(1), functionGroup: z.enum(FUNCTION_GROUPS) }).strict();
 const certBody = z.object({ csr: z.string().min(1) }).strict();
 const limitQuery = z.coerce.number().int().min(1).max(1000);
@@ -111,6 +123,8 @@ export async function adminRoutes(app: FastifyInstance, o: AdminRoutesOptions): 
   app.patch<{ Params: { id: string } }>('/organisations/:id', async (request) => updateOrganisation(db, request.params.id, parse(orgPatch, request.body)));
   app.post<{ Params: { id: string } }>('/organisations/:id/enable', async (request) => updateOrganisation(db, request.params.id, { enabled: true }));
   app.post<{ Params: { id: string } }>('/organisations/:id/disable', async (request) => updateOrganisation(db, request.params.id, { enabled: false }));
+  // GXF RemoveOrganisation: disabled, and only when it holds no device authorisation any more (302).
+  app.post<{ Params: { id: string } }>('/organisations/:id/remove', async (request) => db.tx((q) => disableUnusedOrganisation(q, request.params.id)));
   app.post<{ Params: { id: string } }>('/organisations/:id/certificate', async (request) => {
     const { csr } = parse(certBody, request.body);
     await getOrganisation(db, request.params.id);
@@ -167,8 +181,37 @@ export async function adminRoutes(app: FastifyInstance, o: AdminRoutesOptions): 
   // GXF SetCommunicationNetworkInformation.
   app.put<{ Params: { id: string } }>('/devices/:id/network', async (request) => {
     const body = parse(networkBody, request.body);
-    return setNetworkAddress(db, request.params.id, body.host, body.port);
+    if (body.port !== undefined && body.host === undefined) throw new MeterfabricError(ErrorCode.VALIDATION_ERROR, 'port needs host', { component: 'SHARED', retryable: false });
+    return db.tx(async (q) => {
+      const n = await setNetworkInformation(q, request.params.id, body);
+      return { ...(await getDevice(q, request.params.id)), btsId: n.btsId, cellId: n.cellId };
+    });
   });
+  // The rest of GXF's Admin service (docs/gxf-admin.md), through the same platform functions; any ADMIN here.
+  app.get('/devices/without-owner', async () => ({ devices: await listDevicesWithoutOwner(db, 1000) }));
+  app.put<{ Params: { id: string } }>('/devices/:id/owner', async (request) => {
+    const body = parse(ownerBody, request.body);
+    await db.tx((q) => setDeviceOwner(q, request.params.id, body.organisationIdentification));
+    return { authorisations: await listAuthorisations(db, request.params.id) };
+  });
+  app.delete<{ Params: { id: string } }>('/devices/:id', async (request) => {
+    await db.tx((q) => deleteDevice(q, request.params.id));
+    return { removed: request.params.id };
+  });
+  app.put<{ Params: { id: string } }>('/devices/:id/protocol', async (request) => {
+    const body = parse(protocolBody, request.body);
+    return db.tx((q) => setDeviceProtocol(q, request.params.id, { protocol: body.protocolName, protocolVersion: body.protocolVersion }));
+  });
+  app.put<{ Params: { id: string } }>('/devices/:id/public-key', async (request) => {
+    const body = parse(publicKeyBody, request.body);
+    await db.tx((q) => setDevicePublicKey(q, request.params.id, body.publicKey));
+    return { deviceIdentification: request.params.id, publicKeyPresent: true };
+  });
+  app.delete<{ Params: { id: string } }>('/devices/:id/public-key', async (request) => {
+    await db.tx((q) => setDevicePublicKey(q, request.params.id, null));
+    return { deviceIdentification: request.params.id, publicKeyPresent: false };
+  });
+  app.get('/protocols', async () => ({ protocols: PROTOCOL_INFOS }));
   app.get<{ Params: { id: string } }>('/devices/:id/authorisations', async (request) => {
     await getDevice(db, request.params.id);
     return { authorisations: await listAuthorisations(db, request.params.id) };
