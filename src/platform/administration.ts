@@ -173,8 +173,8 @@ export interface AuthorisationChange extends DeviceAuthorisation {
 export async function updateDeviceAuthorisations(db: Db, caller: string, changes: readonly AuthorisationChange[]): Promise<void> {
   await db.tx(async (q) => {
     for (const c of changes) {
-      await getOrganisation(q, c.organisationIdentification);
       await checkDeviceFunction(q, caller, c.deviceIdentification, 'SET_DEVICE_AUTHORIZATION');
+      await getOrganisation(q, c.organisationIdentification);
       const a = { deviceIdentification: c.deviceIdentification, organisationIdentification: c.organisationIdentification, functionGroup: c.functionGroup };
       if (!c.revoked) await grantAuthorisation(q, a);
       else if (!(c.organisationIdentification === caller && c.functionGroup === 'OWNER')) await revokeAuthorisation(q, a);
