@@ -72,12 +72,45 @@ export function register(program: Command): void {
   });
 
   addClientOptions(device.command('network <id>'))
-    .description('set the network address the platform connects to (GXF SetCommunicationNetworkInformation)')
-    .requiredOption('--host <host>', 'IP address or host name')
-    .option('--port <port>', 'TCP port', int)
-    .action(async (id: string, o: ClientOptions & { host: string; port?: number }) => {
-      const d = await adminCall(o, 'PUT', `/devices/${encodeURIComponent(id)}/network`, { host: o.host, ...(o.port ? { port: o.port } : {}) });
-      console.log(`device ${id} at ${d.host}${d.port ? `:${d.port}` : ''}`);
+    .description('set the network address the platform connects to, and the mobile network cell (GXF SetCommunicationNetworkInformation)')
+    .option('--host <host>', 'IP address or host name')
+    .option('--port <port>', 'TCP port (with --host)', int)
+    .option('--bts-id <id>', 'base transceiver station id', int)
+    .option('--cell-id <id>', 'cell id', int)
+    .action(async (id: string, o: ClientOptions & { host?: string; port?: number; btsId?: number; cellId?: number }) => {
+      if (o.host === undefined && o.btsId === undefined && o.cellId === undefined) throw new MeterfabricError(ErrorCode.VALIDATION_ERROR, 'give --host, --bts-id or --cell-id', { component: 'SHARED' });
+      const d = await adminCall(o, 'PUT', `/devices/${encodeURIComponent(id)}/network`, {
+        ...(o.host ? { host: o.host } : {}), ...(o.port ? { port: o.port } : {}),
+        ...(o.btsId !== undefined ? { btsId: o.btsId } : {}), ...(o.cellId !== undefined ? { cellId: o.cellId } : {}),
+      });
+      const cell = d.btsId !== null || d.cellId !== null ? ` (BTS ${d.btsId ?? '-'}, cell ${d.cellId ?? '-'})` : '';
+      console.log(`device ${id} at ${d.host ?? '(no address)'}${d.port ? `:${d.port}` : ''}${cell}`);
+    });
+
+  addClientOptions(device.command('owner <id> <org>'))
+    .description('make an organisation the only OWNER of a device (GXF SetOwner)')
+    .action(async (id: string, orgId: string, o: ClientOptions) => {
+      await adminCall(o, 'PUT', `/devices/${encodeURIComponent(id)}/owner`, { organisationIdentification: orgId });
+      console.log(`${orgId} owns ${id}`);
+    });
+
+  addClientOptions(device.command('ownerless')).description('list the devices without an OWNER (GXF FindDevicesWhichHaveNoOwner)').action(async (o: ClientOptions) => {
+    const { devices } = await adminCall(o, 'GET', '/devices/without-owner');
+    printTable(devices.map((d: { organisations: string[] }) => ({ ...d, organisations: d.organisations.join(',') })), ['deviceIdentification', 'deviceType', 'host', 'publicKeyPresent', 'organisations']);
+  });
+
+  addClientOptions(device.command('protocol <id> <name> <version>'))
+    .description('set the protocol of a device, e.g. SMR 5.5 (GXF UpdateDeviceProtocol)')
+    .action(async (id: string, name: string, version: string, o: ClientOptions) => {
+      const d = await adminCall(o, 'PUT', `/devices/${encodeURIComponent(id)}/protocol`, { protocolName: name, protocolVersion: version });
+      console.log(`device ${id} speaks ${d.protocolName} ${d.protocolVersion}`);
+    });
+
+  addClientOptions(device.command('remove <id>'))
+    .description('remove a device with its authorisations (GXF RemoveDevice; decouple its M-Bus devices first)')
+    .action(async (id: string, o: ClientOptions) => {
+      await adminCall(o, 'DELETE', `/devices/${encodeURIComponent(id)}`);
+      console.log(`device ${id} removed`);
     });
 
   addClientOptions(device.command('grant <id> <org> <functionGroup>'))

@@ -59,6 +59,13 @@ export function register(program: Command): void {
     });
   }
 
+  addClientOptions(org.command('remove <id>'))
+    .description('remove an organisation: disabled, once it holds no device authorisation (GXF RemoveOrganisation)')
+    .action(async (id: string, o: ClientOptions) => {
+      await adminCall(o, 'POST', `/organisations/${encodeURIComponent(id)}/remove`);
+      console.log(`organisation ${id} removed (disabled)`);
+    });
+
   addClientOptions(org.command('cert <id>'))
     .description('get a client certificate (CN = id) from the platform CA; the private key is made here and never sent')
     .option('--csr <file>', 'use this certificate signing request instead of making a new key')
