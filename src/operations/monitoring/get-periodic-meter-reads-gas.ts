@@ -46,6 +46,7 @@ export interface PeriodicMeterReadsGasResult {
 }
 
 const payload = periodicPayload.extend({ channel: z.number().int().min(1).max(4).optional() });
+type GasPayload = z.infer<typeof payload>;
 
 function renderEntry(v: unknown, p: string): string {
   const e = record(v, `${p}:PeriodicMeterReadsGas`);
@@ -74,7 +75,7 @@ export default define({
       const d = sub(r, 'PeriodicReadsRequestData');
       return {
         deviceIdentification: text(r, 'DeviceIdentification'),
-        payload: { periodType: text(d, 'PeriodType') as PeriodType, beginDate: isoOf(text(d, 'BeginDate')), endDate: isoOf(text(d, 'EndDate')) },
+        payload: { periodType: text(d, 'PeriodType') as PeriodType, beginDate: isoOf(text(d, 'BeginDate')), endDate: isoOf(text(d, 'EndDate')) } as GasPayload,
       };
     },
     render: (stored, p) => {
