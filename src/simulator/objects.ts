@@ -58,6 +58,7 @@ import {
   type ObjectListElement,
   type ProfileDefinition,
 } from '../cosem/index.ts';
+import { AccessSelector } from '../dlms/selective-access.ts';
 import { HOURLY_MBUS_SCALER_UNIT, hourlyMbusValue, profileAttributes, profileBuffer } from './profiles.ts';
 import { encryptionKeyStatus, type GMeterState, type MeterState } from './meter.ts';
 import { energyRegisters, mbusValue, type EnergyRegisters } from './registers.ts';
@@ -386,7 +387,9 @@ export function objectList(ctx: ObjectContext): ObjectListElement[] {
     if (ctx.clientSap !== 1 && !s.public) continue;
     const attrs = new Map(s.object.cls.attributes.map((a) => [a.id, a]));
     const methods = new Map(s.object.cls.methods.map((m) => [m.id, m]));
-    out.push(objectListElement(s.object, (id) => attributeAccess(ctx, s, attrs.get(id)!), (id) => methodAccess(ctx, s, methods.get(id)!)));
+    // A profile's buffer takes selective access by range (1) and entry (2) descriptor.
+    const selectors = s.object.cls.classId === ProfileGenericClass.classId ? (id: number) => (attrs.get(id)!.name === 'buffer' ? [AccessSelector.RANGE, AccessSelector.ENTRY] : []) : undefined;
+    out.push(objectListElement(s.object, (id) => attributeAccess(ctx, s, attrs.get(id)!), (id) => methodAccess(ctx, s, methods.get(id)!), selectors));
   }
   return out;
 }
