@@ -20,7 +20,7 @@ import { join } from 'node:path';
 import { startHeadend, type RunningHeadend } from '../src/runtime/headend.ts';
 import { platformOptionsFromEnv } from '../src/cli/commands/serve.ts';
 import { logFileDestination, setRootLogDestination } from '../src/observability/logger.ts';
-import { TEST_KEYS, TEST_GMETER } from '../src/simulator/meter.ts';
+import { TEST_KEYS } from '../src/simulator/meter.ts';
 
 const arg = (name: string, fallback: string): string => {
   const i = process.argv.indexOf(`--${name}`);
@@ -62,14 +62,12 @@ async function startFleet(n: number, rtt: number): Promise<{ child: ChildProcess
 }
 
 const gw = (prefix: number, i: number) => `E${String(prefix * 1_000_000_000_000_000 + i).padStart(16, '0')}`;
-const gm = (prefix: number, i: number) => `G${String(prefix * 1_000_000_000_000_000 + i).padStart(16, '0')}`;
 
 async function provision(dir: string, prefix: number, ports: number[], env: NodeJS.ProcessEnv): Promise<void> {
   const devices = ['deviceIdentification,deviceType,protocolName,protocolVersion,host,port,transport,hls5Active,withListMax,mbusIdentificationNumber,mbusManufacturerIdentification,mbusVersion,mbusDeviceTypeIdentification,gatewayDeviceIdentification,channel,ownerOrganisationIdentification'];
   const keys = ['device_identification,secret_type,key,status'];
   ports.forEach((port, i) => {
     devices.push(`${gw(prefix, i)},SMART_METER_E,SMR,5.0.0,127.0.0.1,${port},WRAPPER,true,32,,,,,,,${ORG}`);
-    devices.push(`${gm(prefix, i)},SMART_METER_G,,,,,,,,${20_000_000 + i},${TEST_GMETER.manufacturer},${TEST_GMETER.version},${TEST_GMETER.deviceType},${gw(prefix, i)},1,${ORG}`);
     keys.push(`${gw(prefix, i)},E_METER_AUTHENTICATION_KEY,${TEST_KEYS.ak},ACTIVE`);
     keys.push(`${gw(prefix, i)},E_METER_ENCRYPTION_KEY_UNICAST,${TEST_KEYS.ek},ACTIVE`);
     keys.push(`${gw(prefix, i)},E_METER_MASTER_KEY,${TEST_KEYS.mk},ACTIVE`);
