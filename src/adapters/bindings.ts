@@ -16,6 +16,7 @@ import type { ConnectionThrottle } from '../platform/throttle.ts';
 import type { InstallationPort } from '../operations/define.ts';
 import { DlmsSession, type ConnectionOptions } from '../session/client.ts';
 import { MbusGateway } from '../session/mbus.ts';
+import { readProfile, type ProfileReadRequest } from '../session/profiles.ts';
 import { manufacturerValue } from '../cosem/mbus.ts';
 import { buildDsmr4TransferKey, buildSmr5TransferKey, mbusKeyDataSendParameter } from '../dlms/security/mbus-transfer-key.ts';
 import type { SecretStore } from '../secrets/store.ts';
@@ -98,6 +99,10 @@ export function inventoryPort(db: Db): InventoryPort {
     },
     nextKeyChangeCounter: (mbusId, atLeast) => nextMbusKeyChangeCounter(db, mbusId, atLeast),
     getTimezone: async (id) => (await getDeviceInstallation(db, id))?.timezone,
+    async getReadFlags(id) {
+      const d = await getDeviceInstallation(db, id);
+      return { periodicColumnSelection: d?.selectiveAccessPeriodicMeterReadsSupported ?? true, selectiveAccess: d?.selectiveAccessSupported ?? false };
+    },
     setTimezone: (id, timezone) => setDeviceTimezone(db, id, timezone),
   };
 }
@@ -174,6 +179,7 @@ export function linkFactory(db: Db, store: SecretStore, throttle: ConnectionThro
           setClock: traced('setClock', gateway.setClock),
           readObjectList: traced('readObjectList', gateway.readObjectList),
           readMeterValues: traced('readMeterValues', gateway.readMeterValues),
+          readProfile: traced('readProfile', (request: ProfileReadRequest) => readProfile(session, request)),
           release: async () => {
             signal?.removeEventListener('abort', abort);
             try {

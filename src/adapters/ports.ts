@@ -7,6 +7,7 @@ import type { ChannelElementValues, GMeterSecretType } from '../platform/operati
 import type { DlmsData } from '../dlms/axdr.ts';
 import type { MbusChannelIdentity, MbusChannelReading, ObjectListElement } from '../cosem/index.ts';
 import type { MeterValues, RegisterRef, RegisterReading } from '../session/registers.ts';
+import type { ProfileRead, ProfileReadRequest } from '../session/profiles.ts';
 
 
 /** The M-Bus transfer_key format a gateway protocol uses (docs/dlms.md#transfer-key-blob), or undefined when unsupported. */
@@ -67,6 +68,11 @@ export interface GatewayLink {
    * otherwise; any non-success result throws DATA_ACCESS_RESULT.
    */
   readMeterValues(request: { clock: boolean; registers: readonly RegisterRef[] }): Promise<MeterValues>;
+  /**
+   * A profile generic (class 7): capture_objects when asked for, the buffer with selective access, then the
+   * scaler_unit of the given registers (src/session/profiles.ts); any non-success result throws DATA_ACCESS_RESULT.
+   */
+  readProfile?(request: ProfileReadRequest): Promise<ProfileRead>;
   release(): Promise<void>;
 }
 
@@ -101,6 +107,12 @@ export interface InventoryPort {
   /** The device's time zone (IANA id) as SynchronizeTime records it (GXF keeps it on the DLMS device), or undefined. */
   getTimezone(deviceIdentification: string): Promise<string | undefined>;
   setTimezone(deviceIdentification: string, timezone: string): Promise<void>;
+  /**
+   * GXF's selective-access flags of a device (docs/gxf.md#selective-access-flags): `periodicColumnSelection`
+   * (selective_access_periodic_meter_reads_supported, default true) and `selectiveAccess` (selective_access_supported,
+   * default false). Absent = the defaults.
+   */
+  getReadFlags?(deviceIdentification: string): Promise<{ periodicColumnSelection: boolean; selectiveAccess: boolean }>;
 }
 
 export interface LinkFactory {
@@ -115,5 +127,5 @@ export interface ExecutorDeps {
   now?: () => Date;
 }
 
-export type { MeterValues, RegisterRef, RegisterReading };
+export type { MeterValues, RegisterRef, RegisterReading, ProfileRead, ProfileReadRequest };
 export type { ChannelElementValues, GMeterSecretType, MbusChannelIdentity, MbusChannelReading, ObjectListElement };

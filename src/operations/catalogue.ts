@@ -20,6 +20,8 @@ import synchronizeTime from './adhoc/synchronize-time.ts';
 import getAssociationLnObjects from './adhoc/get-association-ln-objects.ts';
 import getActualMeterReads from './monitoring/get-actual-meter-reads.ts';
 import getActualMeterReadsGas from './monitoring/get-actual-meter-reads-gas.ts';
+import getPeriodicMeterReads from './monitoring/get-periodic-meter-reads.ts';
+import getPeriodicMeterReadsGas from './monitoring/get-periodic-meter-reads-gas.ts';
 import retrievePushNotificationAlarm from './monitoring/retrieve-push-notification-alarm.ts';
 import deleteResponseData from './common/delete-response-data.ts';
 
@@ -39,6 +41,8 @@ export const CATALOGUE: readonly CatalogueEntry[] = [
   getAssociationLnObjects,
   getActualMeterReads,
   getActualMeterReadsGas,
+  getPeriodicMeterReads,
+  getPeriodicMeterReadsGas,
   retrievePushNotificationAlarm,
   deleteResponseData,
 ];

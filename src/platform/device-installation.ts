@@ -19,6 +19,8 @@ export interface DeviceInstallation {
   polyphase?: boolean;
   ipAddressIsStatic?: boolean;
   selectiveAccessSupported?: boolean;
+  /** GXF's selective_access_periodic_meter_reads_supported: the meter selects periodic-read columns (unset = true). */
+  selectiveAccessPeriodicMeterReadsSupported?: boolean;
   /** ISO 8601, as the client sent it (GXF's required Delivery_date). */
   deliveryDate?: string;
 }
@@ -37,6 +39,7 @@ const COLUMNS: readonly [Exclude<keyof DeviceInstallation, 'deviceModel'>, strin
   ['polyphase', 'polyphase'],
   ['ipAddressIsStatic', 'ip_address_is_static'],
   ['selectiveAccessSupported', 'selective_access_supported'],
+  ['selectiveAccessPeriodicMeterReadsSupported', 'selective_access_periodic_meter_reads_supported'],
   ['deliveryDate', 'delivery_date'],
 ];
 
@@ -74,5 +77,14 @@ export async function setDeviceTimezone(q: Queryable, deviceIdentification: stri
     `INSERT INTO device_installation (device_identification, timezone) VALUES ($1, $2)
      ON CONFLICT (device_identification) DO UPDATE SET timezone = EXCLUDED.timezone, updated_at = now()`,
     [deviceIdentification, timezone],
+  );
+}
+
+/** Sets GXF's selective_access_periodic_meter_reads_supported for a device; other fields stay. */
+export async function setPeriodicReadsColumnSelection(q: Queryable, deviceIdentification: string, supported: boolean): Promise<void> {
+  await q.query(
+    `INSERT INTO device_installation (device_identification, selective_access_periodic_meter_reads_supported) VALUES ($1, $2)
+     ON CONFLICT (device_identification) DO UPDATE SET selective_access_periodic_meter_reads_supported = EXCLUDED.selective_access_periodic_meter_reads_supported, updated_at = now()`,
+    [deviceIdentification, supported],
   );
 }

@@ -50,6 +50,7 @@ import {
   SetResponseNormal,
   actionResultName,
   dataAccessResultName,
+  type AccessSelection,
   type AttributeDescriptor,
   type GetDataResult,
   type MethodDescriptor,
@@ -339,10 +340,13 @@ export class DlmsSession {
   // -------------------------------------------------------------------------------------------------------------
   // Services
 
-  /** GET one attribute; a non-success result throws DATA_ACCESS_RESULT (1100) with details.result. */
-  async get(ref: AttributeRef): Promise<DlmsData> {
+  /**
+   * GET one attribute, with selective access when given (a profile buffer's range or entry descriptor,
+   * src/dlms/selective-access.ts); a non-success result throws DATA_ACCESS_RESULT (1100) with details.result.
+   */
+  async get(ref: AttributeRef, accessSelection?: AccessSelection): Promise<DlmsData> {
     const a = attr(ref);
-    const r = await this.getOne(a);
+    const r = await this.getOne(a, accessSelection);
     if (r.kind === 'error') throw dataAccessError(`GET ${describe(a, a.attributeId)}`, r.result);
     return r.data;
   }
@@ -376,9 +380,9 @@ export class DlmsSession {
     return out;
   }
 
-  private async getOne(a: AttributeDescriptor): Promise<GetDataResult> {
+  private async getOne(a: AttributeDescriptor, accessSelection?: AccessSelection): Promise<GetDataResult> {
     const inv = this.nextInvokeId();
-    let resp = await this.request(new GetRequestNormal({ invokeIdAndPriority: inv, attribute: a }).encode(), inv);
+    let resp = await this.request(new GetRequestNormal({ invokeIdAndPriority: inv, attribute: a, ...(accessSelection ? { accessSelection } : {}) }).encode(), inv);
     if (resp[0] === 0xc4 && resp[1] === 0x01) return decodeOr(() => GetResponseNormal.decode(resp)).result;
     if (resp[0] !== 0xc4 || resp[1] !== 0x02) throw illegalResponse(`GET ${describe(a, a.attributeId)} answered with 0x${resp.subarray(0, 2).toString('hex')}`);
     // Block transfer (docs/dlms.md#block-transfer): acknowledge block n with get-request-next(n), concatenate raw-data, decode once.

@@ -14,7 +14,7 @@
  */
 import { type DlmsData, Data, cosemDateTimeToDate, dateToCosemDateTime } from '../dlms/axdr.ts';
 import type { Obis } from '../dlms/obis.ts';
-import { ActionResult, DataAccessResult, type AttributeDescriptor, type GetDataResult, type MethodDescriptor } from '../dlms/apdu/common.ts';
+import { ActionResult, DataAccessResult, type AccessSelection, type AttributeDescriptor, type GetDataResult, type MethodDescriptor } from '../dlms/apdu/common.ts';
 import { unwrapDsmr4TransferKey, unwrapSmr5TransferKey } from '../dlms/security/mbus-transfer-key.ts';
 import { unwrapGlobalKeyTransfer, GlobalKeyId } from '../dlms/security/global-key-transfer.ts';
 import { isMeterfabricError } from '../errors.ts';
@@ -26,6 +26,9 @@ import {
   ExtendedRegisterClass,
   RegisterClass,
   mbusMasterValueObis,
+  mbusHourlyValueObis,
+  loadProfiles,
+  ProfileGenericClass,
   SecuritySetupClass,
   WellKnownObis,
   canRead,
@@ -53,7 +56,10 @@ import {
   type MethodName,
   type MethodParameter,
   type ObjectListElement,
+  type ProfileDefinition,
 } from '../cosem/index.ts';
+import { AccessSelector } from '../dlms/selective-access.ts';
+import { HOURLY_MBUS_SCALER_UNIT, hourlyMbusValue, profileAttributes, profileBuffer } from './profiles.ts';
 import { encryptionKeyStatus, type GMeterState, type MeterState } from './meter.ts';
 import { energyRegisters, mbusValue, type EnergyRegisters } from './registers.ts';
 import { encodeZonedDateTime } from '../dlms/date-time.ts';
@@ -63,6 +69,8 @@ export interface ObjectContext {
   meter: MeterState;
   clientSap: number;
   now: () => Date;
+  /** The GET's selective access (profile buffers), when it carried one. */
+  access?: AccessSelection;
 }
 
 export interface ActionOutcome {
@@ -243,6 +251,40 @@ function mbusMasterValue(channel: number): Served<InterfaceClass> {
   });
 }
 
+/** A load profile (class 7) computed from the clock (./profiles.ts). */
+function loadProfile(p: ProfileDefinition): Served<InterfaceClass> {
+  const attrs = (ctx: ObjectContext) => profileAttributes(ctx.meter, p, meterTime(ctx));
+  return serve({
+    object: cosemObject(ProfileGenericClass, p.obis),
+    get: {
+      buffer: (ctx) => {
+        const b = profileBuffer(ctx.meter, p, meterTime(ctx), ctx.access);
+        return 'refused' in b ? refuse(b.refused) : structureOf(b);
+      },
+      capture_objects: (ctx) => attrs(ctx).capture_objects(),
+      capture_period: (ctx) => attrs(ctx).capture_period(),
+      sort_method: (ctx) => attrs(ctx).sort_method(),
+      sort_object: (ctx) => attrs(ctx).sort_object(),
+      entries_in_use: (ctx) => attrs(ctx).entries_in_use(),
+      profile_entries: (ctx) => attrs(ctx).profile_entries(),
+    },
+  });
+}
+
+/** SMR 5's hourly M-Bus value 0-<ch>:24.2.2.255 (class 4), the value its gas profiles capture. */
+function hourlyMbusValueObject(channel: number): Served<InterfaceClass> {
+  const read = (ctx: ObjectContext) => hourlyMbusValue(ctx.meter, channel, meterTime(ctx));
+  return serve({
+    object: cosemObject(ExtendedRegisterClass, mbusHourlyValueObis(channel)),
+    get: {
+      value: (ctx) => read(ctx)?.value ?? refuse(DataAccessResult.OBJECT_UNAVAILABLE),
+      scaler_unit: () => HOURLY_MBUS_SCALER_UNIT,
+      status: () => Data.unsigned(0),
+      capture_time: (ctx) => read(ctx)?.captureTime ?? refuse(DataAccessResult.OBJECT_UNAVAILABLE),
+    },
+  });
+}
+
 const clock = serve({
   object: cosemObject(ClockClass, WellKnownObis.CLOCK),
   public: true,
@@ -308,7 +350,8 @@ const currentAssociation = serve({
 /** One table per class 72 version, built once and shared by every simulated meter. */
 function table(version: 0 | 1): ReadonlyMap<number, Served<InterfaceClass>> {
   const all = [invocationCounter, clock, logicalDeviceName, equipmentIdentifier, currentAssociation, securitySetup, ...[1, 2, 3, 4].map((ch) => mbusClientSetup(ch, version)),
-    ...energy, ...[1, 2, 3, 4].map(mbusMasterValue)];
+    ...energy, ...[1, 2, 3, 4].map(mbusMasterValue), ...loadProfiles(version === 1 ? 'smr5' : 'dsmr4').map(loadProfile),
+    ...(version === 1 ? [1, 2, 3, 4].map(hourlyMbusValueObject) : [])];
   return new Map(all.map((s) => [key(s.object.obis), s]));
 }
 
@@ -344,7 +387,9 @@ export function objectList(ctx: ObjectContext): ObjectListElement[] {
     if (ctx.clientSap !== 1 && !s.public) continue;
     const attrs = new Map(s.object.cls.attributes.map((a) => [a.id, a]));
     const methods = new Map(s.object.cls.methods.map((m) => [m.id, m]));
-    out.push(objectListElement(s.object, (id) => attributeAccess(ctx, s, attrs.get(id)!), (id) => methodAccess(ctx, s, methods.get(id)!)));
+    // A profile's buffer takes selective access by range (1) and entry (2) descriptor.
+    const selectors = s.object.cls.classId === ProfileGenericClass.classId ? (id: number) => (attrs.get(id)!.name === 'buffer' ? [AccessSelector.RANGE, AccessSelector.ENTRY] : []) : undefined;
+    out.push(objectListElement(s.object, (id) => attributeAccess(ctx, s, attrs.get(id)!), (id) => methodAccess(ctx, s, methods.get(id)!), selectors));
   }
   return out;
 }
@@ -360,7 +405,7 @@ function find(ctx: ObjectContext, classId: number, obis: Obis): Served<Interface
   return s && s.object.cls.classId === classId ? s : undefined;
 }
 
-export function getAttribute(ctx: ObjectContext, a: AttributeDescriptor): GetDataResult {
+export function getAttribute(ctx: ObjectContext, a: AttributeDescriptor, access?: AccessSelection): GetDataResult {
   const any = servedObjects(ctx.meter).get(key(a.instance));
   if (ctx.clientSap !== 1 && !any?.public) return err(DataAccessResult.READ_WRITE_DENIED);
   const s = find(ctx, a.classId, a.instance);
@@ -371,7 +416,9 @@ export function getAttribute(ctx: ObjectContext, a: AttributeDescriptor): GetDat
   const supply = (s.get as Record<string, ((ctx: ObjectContext, o: CosemObject) => unknown) | undefined>)[def.name];
   if (!supply) return err(DataAccessResult.OBJECT_UNDEFINED);
   if (!canRead(attributeAccess(ctx, s, def))) return err(DataAccessResult.READ_WRITE_DENIED);
-  const v = supply(ctx, s.object);
+  // Selective access is for profile buffers only (IEC 62056-6-2); elsewhere it is refused.
+  if (access && !(s.object.cls.classId === ProfileGenericClass.classId && def.name === 'buffer')) return err(DataAccessResult.OTHER_REASON);
+  const v = supply(access ? { ...ctx, access } : ctx, s.object);
   if (isRefused(v)) return err(v.refused);
   return ok(dataOf(def.type, v as never, `${s.object.cls.name} ${def.name}`)!);
 }

@@ -2,7 +2,8 @@
  * The README's first command, as a new user runs it: a clean clone of this repository, `npm ci`, `npm start`
  * (ports moved aside so the test can run next to a developer's own demo), and the demo's SetMbusUserKeyByChannel
  * round must reach OK on every simulated gateway; then the REST walk-through call, with the token the demo printed,
- * must reach OK too, and the printed console sign-in link must sign in once.
+ * must reach OK too, and the printed console sign-in link must sign in once; the walk-through's periodic reads (the
+ * SOAP envelope and the REST call as the README spells them) reach OK.
  */
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
@@ -82,6 +83,40 @@ test('README: a clean clone, `npm ci && npm start`, and the demo sets M-Bus user
       else await new Promise((res) => setTimeout(res, 250));
     }
     assert.equal(result.result, 'OK');
+
+    // The walk-through's periodic reads, as the README spells them: the SOAP envelope and the REST call.
+    const section = readme.slice(readme.indexOf('### Periodic reads on the demo'), readme.indexOf('## A complete session from a fresh start'));
+    const envelope = /<soapenv:Envelope[\s\S]*?<\/soapenv:Envelope>/.exec(section)?.[0];
+    assert.ok(envelope && envelope.includes(gateway), 'the README names the demo gateway in its periodic read');
+    const soapUrl = /curl -s (http:\/\/127\.0\.0\.1:8080\/\S+monitoringService\/)/.exec(section)![1]!.replace(':8080', `:${port}`);
+    const soapHeaders = { ...auth, 'Content-Type': 'text/xml; charset=utf-8', SOAPAction: '""' };
+    const accepted = await fetch(soapUrl, { method: 'POST', headers: soapHeaders, body: envelope });
+    const acceptedXml = await accepted.text();
+    assert.equal(accepted.status, 200, acceptedXml);
+    const soapUid = /<[^>]*CorrelationUid>([^<]+)</.exec(acceptedXml)![1]!;
+    let periodic = '';
+    for (let i = 0; i < 240; i++) {
+      const poll = `<soapenv:Envelope xmlns:soapenv="http://schemas.xmlsoap.org/soap/envelope/" xmlns:com="http://www.opensmartgridplatform.org/schemas/common/2014/10" xmlns:mon="http://www.opensmartgridplatform.org/schemas/smartmetering/sm-monitoring/2014/10"><soapenv:Header><com:OrganisationIdentification>demo-org</com:OrganisationIdentification><com:UserName>operator</com:UserName><com:ApplicationName>readme</com:ApplicationName></soapenv:Header><soapenv:Body><mon:PeriodicMeterReadsAsyncRequest><com:DeviceIdentification>${gateway}</com:DeviceIdentification><com:CorrelationUid>${soapUid}</com:CorrelationUid></mon:PeriodicMeterReadsAsyncRequest></soapenv:Body></soapenv:Envelope>`;
+      const r = await fetch(soapUrl, { method: 'POST', headers: soapHeaders, body: poll });
+      periodic = await r.text();
+      if (r.status === 200) break;
+      assert.match(periodic, /<[^>]*Code>405</, periodic);
+      await new Promise((res) => setTimeout(res, 250));
+    }
+    assert.match(periodic, /<[^>]*PeriodicMeterReadsResponse[^>]*><[^>]*PeriodType>INTERVAL</, periodic);
+    const rest = /curl -s -X POST [^\n]*\\\n\s*(http:\/\/127\.0\.0\.1:8080\/api\/v1\/devices\/\S+\/meter-reads\/periodic-gas) \\\n\s*-d '([^']+)'/.exec(section);
+    assert.ok(rest, 'the README shows the REST periodic read');
+    const gasSubmit = await fetch(rest[1]!.replace(':8080', `:${port}`), { method: 'POST', headers: { ...auth, 'Content-Type': 'application/json' }, body: rest[2] });
+    assert.equal(gasSubmit.status, 202);
+    const gasUid = ((await gasSubmit.json()) as { correlationUid: string }).correlationUid;
+    let gas: { result?: string; data?: { periodType?: string } } = {};
+    for (let i = 0; i < 240 && gas.result === undefined; i++) {
+      const r = await fetch(`http://127.0.0.1:${port}/api/v1/responses/${encodeURIComponent(gasUid)}`, { headers: auth });
+      if (r.status === 200) gas = (await r.json()) as typeof gas;
+      else await new Promise((res) => setTimeout(res, 250));
+    }
+    assert.equal(gas.result, 'OK', JSON.stringify(gas));
+    assert.equal(gas.data?.periodType, 'DAILY');
   } finally {
     if (child?.pid && child.exitCode === null) {
       process.kill(-child.pid, 'SIGTERM');

@@ -94,6 +94,22 @@ const SAMPLES: Record<string, { soap: string; rest?: Record<string, unknown>; da
     soap: `<ns:ActualMeterReadsGasRequest><ns:DeviceIdentification>${GMETER}</ns:DeviceIdentification></ns:ActualMeterReadsGasRequest>`,
     data: { logTime: '2016-05-07T09:09:09.090Z', consumption: { value: '300.001', unit: 'M3' }, captureTime: '2016-02-15T23:00:00.000Z' },
   },
+  REQUEST_PERIODIC_METER_DATA: {
+    soap: `<ns:PeriodicMeterReadsRequest><ns:DeviceIdentification>${GATEWAY}</ns:DeviceIdentification><ns:PeriodicReadsRequestData><ns:PeriodType>INTERVAL</ns:PeriodType><ns:BeginDate>2015-09-01T00:00:00Z</ns:BeginDate><ns:EndDate>2015-10-01T00:00:00Z</ns:EndDate></ns:PeriodicReadsRequestData></ns:PeriodicMeterReadsRequest>`,
+    rest: { periodType: 'INTERVAL', beginDate: '2015-09-01T00:00:00Z', endDate: '2015-10-01T00:00:00Z' },
+    data: {
+      periodType: 'INTERVAL',
+      periodicMeterReads: [
+        { logTime: '2015-09-01T00:00:00.000Z', activeEnergyImport: { value: '0.001', unit: 'KWH' }, activeEnergyExport: { value: '0.002', unit: 'KWH' }, amrProfileStatusCode: ['DATA_NOT_VALID'] },
+        { logTime: '2015-09-01T00:15:00.000Z', activeEnergyImport: { value: '0.002', unit: 'KWH' }, activeEnergyExport: { value: '0.004', unit: 'KWH' }, amrProfileStatusCode: [] },
+      ],
+    },
+  },
+  REQUEST_PERIODIC_METER_DATA_GAS: {
+    soap: `<ns:PeriodicMeterReadsGasRequest><ns:DeviceIdentification>${GMETER}</ns:DeviceIdentification><ns:PeriodicReadsRequestData><ns:PeriodType>DAILY</ns:PeriodType><ns:BeginDate>2022-05-02T00:00:00Z</ns:BeginDate><ns:EndDate>2022-05-03T00:00:00Z</ns:EndDate></ns:PeriodicReadsRequestData></ns:PeriodicMeterReadsGasRequest>`,
+    rest: { periodType: 'DAILY', beginDate: '2022-05-02T00:00:00Z', endDate: '2022-05-03T00:00:00Z', channel: 1 },
+    data: { periodType: 'DAILY', periodicMeterReadsGas: [{ logTime: '2022-05-02T22:00:00.000Z', consumption: { value: '300.001', unit: 'M3' }, captureTime: '2022-05-02T22:00:00.000Z', amrProfileStatusCode: ['DAYLIGHT_SAVING'] }] },
+  },
 };
 
 function envelope(namespace: string, body: string, org = 'test-org'): string {
