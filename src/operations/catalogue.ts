@@ -22,6 +22,11 @@ import getActualMeterReads from './monitoring/get-actual-meter-reads.ts';
 import getActualMeterReadsGas from './monitoring/get-actual-meter-reads-gas.ts';
 import retrievePushNotificationAlarm from './monitoring/retrieve-push-notification-alarm.ts';
 import deleteResponseData from './common/delete-response-data.ts';
+import findEvents from './monitoring/find-events.ts';
+import readAlarmRegister from './monitoring/read-alarm-register.ts';
+import clearAlarmRegister from './monitoring/clear-alarm-register.ts';
+import getSpecificAttributeValue from './adhoc/get-specific-attribute-value.ts';
+import getAllAttributeValues from './adhoc/get-all-attribute-values.ts';
 
 export const CATALOGUE: readonly CatalogueEntry[] = [
   addDevice,
@@ -41,6 +46,11 @@ export const CATALOGUE: readonly CatalogueEntry[] = [
   getActualMeterReadsGas,
   retrievePushNotificationAlarm,
   deleteResponseData,
+  findEvents,
+  readAlarmRegister,
+  clearAlarmRegister,
+  getSpecificAttributeValue,
+  getAllAttributeValues,
 ];
 
 /** The operations the platform queues and executes. */

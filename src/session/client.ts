@@ -52,6 +52,7 @@ import {
   dataAccessResultName,
   type AttributeDescriptor,
   type GetDataResult,
+  type AccessSelection,
   type MethodDescriptor,
 } from '../dlms/apdu/index.ts';
 import { connectClientTransport, type ClientTransportOptions } from '../transport/tcp.ts';
@@ -376,9 +377,14 @@ export class DlmsSession {
     return out;
   }
 
-  private async getOne(a: AttributeDescriptor): Promise<GetDataResult> {
+  /** GET one attribute with an access selection (a profile generic buffer by range or entry); the result as sent. */
+  async getSelected(ref: AttributeRef, accessSelection: AccessSelection): Promise<GetDataResult> {
+    return this.getOne(attr(ref), accessSelection);
+  }
+
+  private async getOne(a: AttributeDescriptor, accessSelection?: AccessSelection): Promise<GetDataResult> {
     const inv = this.nextInvokeId();
-    let resp = await this.request(new GetRequestNormal({ invokeIdAndPriority: inv, attribute: a }).encode(), inv);
+    let resp = await this.request(new GetRequestNormal({ invokeIdAndPriority: inv, attribute: a, ...(accessSelection ? { accessSelection } : {}) }).encode(), inv);
     if (resp[0] === 0xc4 && resp[1] === 0x01) return decodeOr(() => GetResponseNormal.decode(resp)).result;
     if (resp[0] !== 0xc4 || resp[1] !== 0x02) throw illegalResponse(`GET ${describe(a, a.attributeId)} answered with 0x${resp.subarray(0, 2).toString('hex')}`);
     // Block transfer (docs/dlms.md#block-transfer): acknowledge block n with get-request-next(n), concatenate raw-data, decode once.

@@ -32,6 +32,7 @@ import {
   StateError,
   type GetDataResult,
   type AttributeDescriptor,
+  type AccessSelection,
 } from '../dlms/apdu/index.ts';
 import { splitIntoDataBlocks } from '../dlms/apdu/block-transfer.ts';
 import { GENERAL_DED_CIPHERING_TAG, GENERAL_GLO_CIPHERING_TAG, GeneralGloCiphering, GloCipheredApdu, PLAIN_TAG_FOR } from '../dlms/apdu/ciphered.ts';
@@ -334,12 +335,12 @@ class MeterConnection {
   // Services
 
   /** GET of one attribute, unless the fault plan refuses it. */
-  private get(a: AttributeDescriptor): GetDataResult {
+  private get(a: AttributeDescriptor, accessSelection?: AccessSelection): GetDataResult {
     const fe = this.faults.getError;
     if (fe && fe.classId === a.classId && fe.attributeId === a.attributeId && fe.obis === a.instance.toString()) {
       return { kind: 'error', result: fe.result };
     }
-    return getAttribute(this.ctx(), a);
+    return getAttribute(accessSelection ? { ...this.ctx(), accessSelection } : this.ctx(), a);
   }
 
   private service(plain: Buffer, clientMaxPdu: number): { reply: Buffer; after?: () => void } | undefined {
@@ -349,7 +350,7 @@ class MeterConnection {
       if (tag === 0xc0 && choice === 0x01) {
         const req = GetRequestNormal.decode(plain);
         this.pendingBlocks = undefined;
-        const r = this.get(req.attribute);
+        const r = this.get(req.attribute, req.accessSelection);
         return { reply: this.getResponse(req.invokeIdAndPriority, r, clientMaxPdu) };
       }
       if (tag === 0xc0 && choice === 0x02) {
@@ -359,7 +360,7 @@ class MeterConnection {
       if (tag === 0xc0 && choice === 0x03) {
         const req = GetRequestWithList.decode(plain);
         if (!this.negotiated('multiple-references')) return { reply: exception(StateError.SERVICE_NOT_ALLOWED, ServiceError.SERVICE_NOT_SUPPORTED) };
-        const results: GetDataResult[] = req.attributes.map((x) => this.get(x.attribute));
+        const results: GetDataResult[] = req.attributes.map((x) => this.get(x.attribute, x.accessSelection));
         return { reply: new GetResponseWithList({ invokeIdAndPriority: req.invokeIdAndPriority, results }).encode() };
       }
       if (tag === 0xc1 && choice === 0x01) {

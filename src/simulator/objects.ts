@@ -14,7 +14,7 @@
  */
 import { type DlmsData, Data, cosemDateTimeToDate, dateToCosemDateTime } from '../dlms/axdr.ts';
 import type { Obis } from '../dlms/obis.ts';
-import { ActionResult, DataAccessResult, type AttributeDescriptor, type GetDataResult, type MethodDescriptor } from '../dlms/apdu/common.ts';
+import { ActionResult, DataAccessResult, type AccessSelection, type AttributeDescriptor, type GetDataResult, type MethodDescriptor } from '../dlms/apdu/common.ts';
 import { unwrapDsmr4TransferKey, unwrapSmr5TransferKey } from '../dlms/security/mbus-transfer-key.ts';
 import { unwrapGlobalKeyTransfer, GlobalKeyId } from '../dlms/security/global-key-transfer.ts';
 import { isMeterfabricError } from '../errors.ts';
@@ -26,6 +26,7 @@ import {
   ExtendedRegisterClass,
   RegisterClass,
   mbusMasterValueObis,
+  ALARM_REGISTERS,
   SecuritySetupClass,
   WellKnownObis,
   canRead,
@@ -57,12 +58,16 @@ import {
 import { encryptionKeyStatus, type GMeterState, type MeterState } from './meter.ts';
 import { energyRegisters, mbusValue, type EnergyRegisters } from './registers.ts';
 import { encodeZonedDateTime } from '../dlms/date-time.ts';
+import { eventLogsOf, type EventLogSupply } from './event-logs.ts';
+import { alarmRegisterNumbers, alarmRegisterValue, writeAlarmRegister } from './alarms.ts';
 import { Unit, scalerUnitToData } from '../dlms/scaler-unit.ts';
 
 export interface ObjectContext {
   meter: MeterState;
   clientSap: number;
   now: () => Date;
+  /** The access selection of the GET being answered (profile generic buffers). */
+  accessSelection?: AccessSelection;
 }
 
 export interface ActionOutcome {
@@ -305,10 +310,45 @@ const currentAssociation = serve({
   handledByConnection: ['reply_to_HLS_authentication'],
 });
 
+/** An event log (class 7, ./event-logs.ts): buffer with selective access by range or entry, fifo, no capture period. */
+function eventLog(supply: EventLogSupply): Served<InterfaceClass> {
+  return serve({
+    object: supply.definition.log,
+    get: {
+      buffer: (ctx) => {
+        const rows = supply.buffer(ctx.meter, meterTime(ctx), ctx.accessSelection);
+        return Array.isArray(rows) ? rows : refuse(rows.refused);
+      },
+      capture_objects: () => supply.captureObjects(),
+      capture_period: () => 0,
+      sort_method: () => 1,
+      entries_in_use: (ctx) => supply.entriesInUse(ctx.meter, meterTime(ctx)),
+      profile_entries: () => supply.log.capacity,
+    },
+  });
+}
+
+/** An alarm register (class 1, double-long-unsigned, ./alarms.ts): readable, and writable to clear it. */
+function alarmRegister(register: 1 | 2 | 3): Served<InterfaceClass> {
+  return serve({
+    object: ALARM_REGISTERS[register],
+    get: { value: (ctx) => Data.doubleLongUnsigned(alarmRegisterValue(ctx.meter, register)) },
+    set: {
+      value: (ctx, v) => {
+        if (v.type !== 'double-long-unsigned') return DataAccessResult.TYPE_UNMATCHED;
+        writeAlarmRegister(ctx.meter, register, v.value);
+        return DataAccessResult.SUCCESS;
+      },
+    },
+  });
+}
+
 /** One table per class 72 version, built once and shared by every simulated meter. */
 function table(version: 0 | 1): ReadonlyMap<number, Served<InterfaceClass>> {
+  const profile = version === 1 ? 'smr5' : 'dsmr4';
   const all = [invocationCounter, clock, logicalDeviceName, equipmentIdentifier, currentAssociation, securitySetup, ...[1, 2, 3, 4].map((ch) => mbusClientSetup(ch, version)),
-    ...energy, ...[1, 2, 3, 4].map(mbusMasterValue)];
+    ...energy, ...[1, 2, 3, 4].map(mbusMasterValue),
+    ...eventLogsOf(profile).map(eventLog), ...alarmRegisterNumbers({ profile } as MeterState).map((r) => alarmRegister(r as 1 | 2 | 3))];
   return new Map(all.map((s) => [key(s.object.obis), s]));
 }
 
