@@ -14,7 +14,7 @@ import { gatewayParams, pathDevice, requestOptions } from '../../api/rest/schema
 import { define } from '../define.ts';
 import { attributeText } from './attribute-text.ts';
 
-const obisText = z.string().regex(/^\d{1,3}-\d{1,3}:\d{1,3}\.\d{1,3}\.\d{1,3}\.\d{1,3}$/, 'A-B:C.D.E.F').describe('OBIS code, e.g. 0-0:42.0.0.255');
+const obisText = z.string().regex(/^\d{1,3}-\d{1,3}:\d{1,3}\.\d{1,3}\.\d{1,3}\.\d{1,3}$/, 'A-B:C.D.E.F').describe('OBIS code A-B:C.D.E.F, e.g. 0-0:96.1.1.255');
 
 export interface SpecificAttributeValueResult {
   attributeValueData: string;
