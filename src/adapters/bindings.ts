@@ -17,12 +17,15 @@ import type { InstallationPort } from '../operations/define.ts';
 import { DlmsSession, type ConnectionOptions } from '../session/client.ts';
 import { MbusGateway } from '../session/mbus.ts';
 import { readProfile, type ProfileReadRequest } from '../session/profiles.ts';
+import { getResults, readEventLog, setResult } from '../session/event-logs.ts';
+import type { EventLogDefinition } from '../cosem/index.ts';
+import type { DlmsData } from '../dlms/axdr.ts';
 import { manufacturerValue } from '../cosem/mbus.ts';
 import { buildDsmr4TransferKey, buildSmr5TransferKey, mbusKeyDataSendParameter } from '../dlms/security/mbus-transfer-key.ts';
 import type { SecretStore } from '../secrets/store.ts';
 import type { ClientKeyPair } from '../secrets/client-keys.ts';
 import type { SecretType } from '../secrets/types.ts';
-import { mbusClassVersion, type GatewayLink, type InventoryPort, type LinkFactory, type MbusDeviceRecord, type SecretPort } from './ports.ts';
+import { mbusClassVersion, type AttributeAddress, type GatewayLink, type InventoryPort, type LinkFactory, type MbusDeviceRecord, type SecretPort } from './ports.ts';
 import type { KeyBlobs } from './mbus-keys.ts';
 import { inSpan } from '../observability/tracing.ts';
 
@@ -180,6 +183,9 @@ export function linkFactory(db: Db, store: SecretStore, throttle: ConnectionThro
           readObjectList: traced('readObjectList', gateway.readObjectList),
           readMeterValues: traced('readMeterValues', gateway.readMeterValues),
           readProfile: traced('readProfile', (request: ProfileReadRequest) => readProfile(session, request)),
+          readEventLog: traced('readEventLog', (log: EventLogDefinition, window: { from: Date; to: Date; zone?: string }) => readEventLog(session, log, window)),
+          getAttributes: traced('getAttributes', (refs: AttributeAddress[]) => getResults(session, refs)),
+          setAttribute: traced('setAttribute', (ref: AttributeAddress, value: DlmsData) => setResult(session, ref, value)),
           release: async () => {
             signal?.removeEventListener('abort', abort);
             try {

@@ -8,6 +8,17 @@ import type { DlmsData } from '../dlms/axdr.ts';
 import type { MbusChannelIdentity, MbusChannelReading, ObjectListElement } from '../cosem/index.ts';
 import type { MeterValues, RegisterRef, RegisterReading } from '../session/registers.ts';
 import type { ProfileRead, ProfileReadRequest } from '../session/profiles.ts';
+import type { EventLogDefinition } from '../cosem/index.ts';
+import type { ProfileEntry } from '../dlms/profile.ts';
+import type { GetDataResult } from '../dlms/apdu/index.ts';
+import type { Obis } from '../dlms/obis.ts';
+
+/** A COSEM attribute by class, logical name and attribute id. */
+export interface AttributeAddress {
+  classId: number;
+  obis: Obis;
+  attributeId: number;
+}
 
 
 /** The M-Bus transfer_key format a gateway protocol uses (docs/dlms.md#transfer-key-blob), or undefined when unsupported. */
@@ -73,6 +84,12 @@ export interface GatewayLink {
    * scaler_unit of the given registers (src/session/profiles.ts); any non-success result throws DATA_ACCESS_RESULT.
    */
   readProfile?(request: ProfileReadRequest): Promise<ProfileRead>;
+  /** An event log's entries from..to: class 7 attribute 2 by a range on the clock's time, all columns (src/session/event-logs.ts). */
+  readEventLog(log: EventLogDefinition, window: { from: Date; to: Date; zone?: string }): Promise<ProfileEntry[]>;
+  /** GET of attributes; each result as the meter sent it (data or Data-Access-Result). */
+  getAttributes(refs: AttributeAddress[]): Promise<GetDataResult[]>;
+  /** SET of one attribute; the Data-Access-Result as the meter sent it (0 = success). */
+  setAttribute(ref: AttributeAddress, value: DlmsData): Promise<number>;
   release(): Promise<void>;
 }
 

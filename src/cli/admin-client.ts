@@ -48,7 +48,12 @@ export function tokenFor(o: ClientOptions): string | undefined {
 }
 
 export async function adminCall<T = any>(o: ClientOptions, method: string, path: string, body?: unknown): Promise<T> {
-  const target = new URL('/api/v1/admin' + path, o.url);
+  return apiCall<T>(o, method, '/api/v1/admin' + path, body);
+}
+
+/** A call of any route of the platform (path from the root, e.g. /api/v1/devices/…); errors carry `httpStatus`. */
+export async function apiCall<T = any>(o: ClientOptions, method: string, path: string, body?: unknown): Promise<T> {
+  const target = new URL(path, o.url);
   const payload = body === undefined ? undefined : JSON.stringify(body);
   const headers: Record<string, string> = { accept: 'application/json' };
   // State-changing requests always say application/json, with or without a body (the server refuses them otherwise).
@@ -76,8 +81,8 @@ export async function adminCall<T = any>(o: ClientOptions, method: string, path:
     throw new Error(`unexpected answer from ${o.url} (HTTP ${status})`);
   }
   if (status >= 400) {
-    if (json && typeof json.code === 'number') throw new MeterfabricError(json.code, json.message ?? 'error', { component: json.component ?? 'SHARED' });
-    throw new Error(`HTTP ${status}`);
+    if (json && typeof json.code === 'number') throw Object.assign(new MeterfabricError(json.code, json.message ?? 'error', { component: json.component ?? 'SHARED' }), { httpStatus: status });
+    throw Object.assign(new Error(`HTTP ${status}`), { httpStatus: status });
   }
   return json as T;
 }

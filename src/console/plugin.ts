@@ -6,6 +6,7 @@
  * and its own requests; ADMIN organisations see everything. Key material is never read: the secret store is used
  * only through list() and audit(), which return metadata.
  */
+import { registerMeterRoutes } from './meter.ts';
 import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { randomUUID } from 'node:crypto';
@@ -259,6 +260,14 @@ export async function consolePlugin(app: FastifyInstance, opts: ConsolePluginOpt
           organisationIdentification: s.organisationIdentification, userName: 'console', applicationName: 'meterfabric-console',
           deviceIdentification, messageType, payload, channel: 'REST',
         });
+
+      registerMeterRoutes(api, {
+        db, who, mayView, submitAs, unknownDevice, parse,
+        gatewayProtocol: async (id) => {
+          const d = await findDevice(db, id);
+          return d?.deviceType === 'SMART_METER_E' ? [d.protocolName, d.protocolVersion].filter(Boolean).join(' ') : undefined;
+        },
+      });
 
       api.post<{ Params: { id: string; channel: string } }>('/console/api/gateways/:id/channels/:channel/actions', async (request, reply) => {
         const s = who(request);

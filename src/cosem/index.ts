@@ -15,3 +15,4 @@ export { SecuritySetupClass, SecuritySetupClassV1, GlobalKeyId } from './classes
 export { DisconnectControlClass } from './classes/disconnect-control.ts';
 export { MbusClientClassV0, MbusClientClassV1, mbusClientClass } from './classes/mbus-client.ts';
 export * from './profiles.ts';
+export * from './event-logs.ts';

@@ -24,6 +24,11 @@ import getPeriodicMeterReads from './monitoring/get-periodic-meter-reads.ts';
 import getPeriodicMeterReadsGas from './monitoring/get-periodic-meter-reads-gas.ts';
 import retrievePushNotificationAlarm from './monitoring/retrieve-push-notification-alarm.ts';
 import deleteResponseData from './common/delete-response-data.ts';
+import findEvents from './monitoring/find-events.ts';
+import readAlarmRegister from './monitoring/read-alarm-register.ts';
+import clearAlarmRegister from './monitoring/clear-alarm-register.ts';
+import getSpecificAttributeValue from './adhoc/get-specific-attribute-value.ts';
+import getAllAttributeValues from './adhoc/get-all-attribute-values.ts';
 
 export const CATALOGUE: readonly CatalogueEntry[] = [
   addDevice,
@@ -45,6 +50,11 @@ export const CATALOGUE: readonly CatalogueEntry[] = [
   getPeriodicMeterReadsGas,
   retrievePushNotificationAlarm,
   deleteResponseData,
+  findEvents,
+  readAlarmRegister,
+  clearAlarmRegister,
+  getSpecificAttributeValue,
+  getAllAttributeValues,
 ];
 
 /** The operations the platform queues and executes. */

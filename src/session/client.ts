@@ -380,6 +380,11 @@ export class DlmsSession {
     return out;
   }
 
+  /** GET one attribute with an access selection (a profile generic buffer by range or entry); the result as sent. */
+  async getSelected(ref: AttributeRef, accessSelection: AccessSelection): Promise<GetDataResult> {
+    return this.getOne(attr(ref), accessSelection);
+  }
+
   private async getOne(a: AttributeDescriptor, accessSelection?: AccessSelection): Promise<GetDataResult> {
     const inv = this.nextInvokeId();
     let resp = await this.request(new GetRequestNormal({ invokeIdAndPriority: inv, attribute: a, ...(accessSelection ? { accessSelection } : {}) }).encode(), inv);

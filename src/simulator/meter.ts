@@ -47,6 +47,8 @@ export interface MeterState {
   icObjectPublishesNext: boolean;
   /** Equipment identifier (0-0:96.1.0.255). */
   equipmentId: string;
+  /** Alarm registers written by the client, by register number; unset ones hold their derived value (./alarms.ts). */
+  alarmRegisters?: Record<number, number>;
 }
 
 /** The test keys and titles (docs/dlms.md#roles-addresses-and-keys) and the worked example's G-meter (docs/dlms.md#worked-example). */
@@ -152,6 +154,7 @@ export function meterStateToJson(m: MeterState): Json {
     clockOffsetMs: m.clockOffsetMs,
     icObjectPublishesNext: m.icObjectPublishesNext,
     equipmentId: m.equipmentId,
+    ...(m.alarmRegisters ? { alarmRegisters: { ...m.alarmRegisters } } : {}),
     channels: m.channels.map((g) =>
       g
         ? {
@@ -208,5 +211,8 @@ export function meterStateFromJson(j: Json): MeterState {
   m.clockOffsetMs = typeof j.clockOffsetMs === 'number' ? j.clockOffsetMs : 0;
   m.icObjectPublishesNext = j.icObjectPublishesNext !== false;
   if (typeof j.equipmentId === 'string') m.equipmentId = j.equipmentId;
+  if (j.alarmRegisters && typeof j.alarmRegisters === 'object') {
+    m.alarmRegisters = Object.fromEntries(Object.entries(j.alarmRegisters as Json).filter(([, v]) => typeof v === 'number')) as Record<number, number>;
+  }
   return m;
 }

@@ -29,6 +29,7 @@ import {
   mbusHourlyValueObis,
   loadProfiles,
   ProfileGenericClass,
+  ALARM_REGISTERS,
   SecuritySetupClass,
   WellKnownObis,
   canRead,
@@ -63,6 +64,8 @@ import { HOURLY_MBUS_SCALER_UNIT, hourlyMbusValue, profileAttributes, profileBuf
 import { encryptionKeyStatus, type GMeterState, type MeterState } from './meter.ts';
 import { energyRegisters, mbusValue, type EnergyRegisters } from './registers.ts';
 import { encodeZonedDateTime } from '../dlms/date-time.ts';
+import { eventLogsOf, type EventLogSupply } from './event-logs.ts';
+import { alarmRegisterNumbers, alarmRegisterValue, writeAlarmRegister } from './alarms.ts';
 import { Unit, scalerUnitToData } from '../dlms/scaler-unit.ts';
 
 export interface ObjectContext {
@@ -347,11 +350,46 @@ const currentAssociation = serve({
   handledByConnection: ['reply_to_HLS_authentication'],
 });
 
+/** An event log (class 7, ./event-logs.ts): buffer with selective access by range or entry, fifo, no capture period. */
+function eventLog(supply: EventLogSupply): Served<InterfaceClass> {
+  return serve({
+    object: supply.definition.log,
+    get: {
+      buffer: (ctx) => {
+        const rows = supply.buffer(ctx.meter, meterTime(ctx), ctx.access);
+        return Array.isArray(rows) ? rows : refuse(rows.refused);
+      },
+      capture_objects: () => supply.captureObjects(),
+      capture_period: () => 0,
+      sort_method: () => 1,
+      entries_in_use: (ctx) => supply.entriesInUse(ctx.meter, meterTime(ctx)),
+      profile_entries: () => supply.log.capacity,
+    },
+  });
+}
+
+/** An alarm register (class 1, double-long-unsigned, ./alarms.ts): readable, and writable to clear it. */
+function alarmRegister(register: 1 | 2 | 3): Served<InterfaceClass> {
+  return serve({
+    object: ALARM_REGISTERS[register],
+    get: { value: (ctx) => Data.doubleLongUnsigned(alarmRegisterValue(ctx.meter, register)) },
+    set: {
+      value: (ctx, v) => {
+        if (v.type !== 'double-long-unsigned') return DataAccessResult.TYPE_UNMATCHED;
+        writeAlarmRegister(ctx.meter, register, v.value);
+        return DataAccessResult.SUCCESS;
+      },
+    },
+  });
+}
+
 /** One table per class 72 version, built once and shared by every simulated meter. */
 function table(version: 0 | 1): ReadonlyMap<number, Served<InterfaceClass>> {
+  const profile = version === 1 ? 'smr5' : 'dsmr4';
   const all = [invocationCounter, clock, logicalDeviceName, equipmentIdentifier, currentAssociation, securitySetup, ...[1, 2, 3, 4].map((ch) => mbusClientSetup(ch, version)),
-    ...energy, ...[1, 2, 3, 4].map(mbusMasterValue), ...loadProfiles(version === 1 ? 'smr5' : 'dsmr4').map(loadProfile),
-    ...(version === 1 ? [1, 2, 3, 4].map(hourlyMbusValueObject) : [])];
+    ...energy, ...[1, 2, 3, 4].map(mbusMasterValue), ...loadProfiles(profile).map(loadProfile),
+    ...(version === 1 ? [1, 2, 3, 4].map(hourlyMbusValueObject) : []),
+    ...eventLogsOf(profile).map(eventLog), ...alarmRegisterNumbers({ profile } as MeterState).map((r) => alarmRegister(r as 1 | 2 | 3))];
   return new Map(all.map((s) => [key(s.object.obis), s]));
 }
 

@@ -110,6 +110,27 @@ const SAMPLES: Record<string, { soap: string; rest?: Record<string, unknown>; da
     rest: { periodType: 'DAILY', beginDate: '2022-05-02T00:00:00Z', endDate: '2022-05-03T00:00:00Z', channel: 1 },
     data: { periodType: 'DAILY', periodicMeterReadsGas: [{ logTime: '2022-05-02T22:00:00.000Z', consumption: { value: '300.001', unit: 'M3' }, captureTime: '2022-05-02T22:00:00.000Z', amrProfileStatusCode: ['DAYLIGHT_SAVING'] }] },
   },
+  FIND_EVENTS: {
+    soap: `<ns:FindEventsRequest><ns:DeviceIdentification>${GATEWAY}</ns:DeviceIdentification><ns:FindEventsRequestData><ns:EventLogCategory>POWER_QUALITY_EXTENDED_EVENT_LOG</ns:EventLogCategory><ns:From>2015-09-01T00:00:00Z</ns:From><ns:Until>2015-09-05T00:00:00Z</ns:Until></ns:FindEventsRequestData></ns:FindEventsRequest>`,
+    rest: { eventLogCategory: 'POWER_QUALITY_EXTENDED_EVENT_LOG', from: '2015-09-01T00:00:00Z', until: '2015-09-05T00:00:00Z' },
+    data: { events: [{ timestamp: '2015-09-01T05:38:38.000Z', eventCode: 93, eventType: 'VOLTAGE_SAG_IN_PHASE_L1', eventLogCategory: 'POWER_QUALITY_EXTENDED_EVENT_LOG', eventDetails: [{ name: 'magnitude', value: '189.0 V' }, { name: 'duration', value: '34.9 s' }] }, { timestamp: '2015-09-02T05:38:38.000Z', eventCode: 71, eventType: 'METROLOGICAL_MAINTENANCE', eventLogCategory: 'COMMUNICATION_SESSION_LOG', eventCounter: 3 }] },
+  },
+  READ_ALARM_REGISTER: {
+    soap: `<ns:ReadAlarmRegisterRequest><ns:DeviceIdentification>${GATEWAY}</ns:DeviceIdentification></ns:ReadAlarmRegisterRequest>`,
+    data: { alarms: ['POWER_UP', 'FRAUD_ATTEMPT'], registers: [{ register: 1, value: 8196 }], unknownBits: [] },
+  },
+  CLEAR_ALARM_REGISTER: {
+    soap: `<ns:ClearAlarmRegisterRequest><ns:DeviceIdentification>${GATEWAY}</ns:DeviceIdentification></ns:ClearAlarmRegisterRequest>`,
+  },
+  GET_SPECIFIC_ATTRIBUTE_VALUE: {
+    soap: `<ns:GetSpecificAttributeValueRequest><ns:ClassId>1</ns:ClassId><ns:Attribute>2</ns:Attribute><ns:ObisCode><com:a>0</com:a><com:b>0</com:b><com:c>42</com:c><com:d>0</com:d><com:e>0</com:e><com:f>255</com:f></ns:ObisCode><ns:DeviceIdentification>${GATEWAY}</ns:DeviceIdentification></ns:GetSpecificAttributeValueRequest>`,
+    rest: { classId: 1, attribute: 2, obisCode: '0-0:42.0.0.255' },
+    data: { attributeValueData: 'DataObject: Choice=OCTET_STRING, ResultData isByteArray, value=[[B]: bytes[77, 70, 83]' },
+  },
+  GET_ALL_ATTRIBUTE_VALUES: {
+    soap: `<ns:GetAllAttributeValuesRequest><ns:DeviceIdentification>${GATEWAY}</ns:DeviceIdentification></ns:GetAllAttributeValuesRequest>`,
+    data: { output: '[{"classId":8,"version":0,"obisCode":"0-0:1.0.0.255","attributes":[{"id":1,"value":"0000010000ff"}]}]' },
+  },
 };
 
 function envelope(namespace: string, body: string, org = 'test-org'): string {
@@ -240,8 +261,8 @@ test('meterfabric operations lists every catalogue entry first, then GXF\'s othe
   for (const r of rows) assert.deepEqual(Object.keys(r).sort(), ['bundleable', 'functionGroup', 'implemented', 'messageType', 'restRoute', 'service', 'soapRequest']);
   const sync = rows.find((r) => r.messageType === 'SYNCHRONIZE_TIME');
   assert.deepEqual(sync, { messageType: 'SYNCHRONIZE_TIME', service: 'SmartMeteringAdhoc', soapRequest: 'SynchronizeTimeRequest', restRoute: 'POST /api/v1/devices/:deviceIdentification/clock/synchronize', functionGroup: 'OWNER', implemented: true, bundleable: true });
-  const notYet = rows.find((r) => r.soapRequest === 'GetAllAttributeValuesRequest');
-  assert.deepEqual(notYet, { messageType: null, service: 'SmartMeteringAdhoc', soapRequest: 'GetAllAttributeValuesRequest', restRoute: null, functionGroup: null, implemented: false, bundleable: true });
+  const notYet = rows.find((r) => r.soapRequest === 'GetGsmDiagnosticRequest');
+  assert.deepEqual(notYet, { messageType: null, service: 'SmartMeteringManagement', soapRequest: 'GetGsmDiagnosticRequest', restRoute: null, functionGroup: null, implemented: false, bundleable: true });
   // A poll is listed with its request; GetSystemEvent is GXF's one poll without a request of its own.
   assert.deepEqual(rows.filter((r) => r.soapRequest.endsWith('AsyncRequest') && !r.implemented).map((r) => r.soapRequest), ['GetSystemEventAsyncRequest']);
   assert.equal(rows.length, 57);

@@ -49,6 +49,9 @@ export function fakePorts(o: FakePortOptions = {}): { ports: OperationPorts; rec
       if (!o.meterValues) throw new Error('readMeterValues must not be called');
       return o.meterValues(request);
     },
+    readEventLog: refuse('readEventLog'),
+    getAttributes: refuse('getAttributes'),
+    setAttribute: refuse('setAttribute'),
     async release() {
       rec.calls.push('release');
     },

@@ -117,7 +117,8 @@ async function gatewaysPage() {
     message,
     gateways.length === 0 ? h('p', { class: 'muted' }, 'No gateways visible to this organisation.') : null,
     gateways.map((g) => h('section', { class: 'card gateway', 'data-gateway': g.deviceIdentification },
-      h('h3', {}, g.deviceIdentification, ' ', h('span', { class: 'muted' }, `${g.protocol} · ${g.transport} · ${g.address ?? 'no address'}`)),
+      h('h3', {}, g.deviceIdentification, ' ', h('span', { class: 'muted' }, `${g.protocol} · ${g.transport} · ${g.address ?? 'no address'}`), ' ',
+        h('a', { class: 'meter-link', href: `#/meters/${encodeURIComponent(g.deviceIdentification)}` }, 'meter page')),
       h('table', {},
         h('tr', {}, ['Channel', 'G-meter', 'User key', 'Last key status', 'Actions'].map((t) => h('th', {}, t))),
         g.channels.map((ch) => h('tr', { 'data-channel': ch.channel },
@@ -283,6 +284,99 @@ async function rekeyPage(params) {
   );
 }
 
+
+// ------------------------------------------------------------------ meter page
+
+const EVENTS_PER_PAGE = 20;
+const valueText = (v) => (v && typeof v === 'object' && 'value' in v && 'unit' in v ? `${v.value} ${v.unit}` : String(v ?? ''));
+
+async function meterPage(id) {
+  const path = `/meters/${encodeURIComponent(id)}`;
+  let meter = await api('GET', path);
+  let filter = '';
+  let page = 0;
+  const message = h('p', { id: 'meter-message' });
+  const reads = h('div', { id: 'meter-reads' });
+  const alarms = h('div', { id: 'meter-alarms' });
+  const events = h('div', { id: 'meter-events' });
+  const act = (body) => async () => {
+    try {
+      const r = await api('POST', `${path}/actions`, body);
+      put(message, 'Submitted ', h('a', { href: `#/requests/${encodeURIComponent(r.correlationUid)}` }, r.messageType), ' — the page shows the result when it arrives.');
+    } catch (err) { put(message, h('span', { class: 'error' }, err.message)); }
+  };
+  const stamp = (x) => h('p', { class: 'muted' }, `${x.result} · ${time(x.at)} · `, h('a', { href: `#/requests/${encodeURIComponent(x.correlationUid)}` }, 'request'));
+  const failed = (x) => (x.result !== 'OK' ? h('p', { class: 'error' }, x.error?.message ?? x.result) : null);
+
+  const renderReads = () => {
+    const x = meter.reads;
+    if (!x) return put(reads, h('p', { class: 'muted' }, 'No actual reads yet.'));
+    const d = x.data ?? {};
+    put(reads, stamp(x), failed(x), x.result === 'OK' ? h('table', {},
+      h('tr', {}, h('th', {}, 'Register'), h('th', {}, 'Value')),
+      Object.entries(d).map(([k, v]) => h('tr', { 'data-field': k }, h('td', {}, k), h('td', {}, k === 'logTime' ? time(v) : valueText(v))))) : null);
+  };
+  const renderAlarms = () => {
+    const x = meter.alarms;
+    if (!x) return put(alarms, h('p', { class: 'muted' }, 'The alarm register has not been read yet.'));
+    const set = x.data?.alarms ?? [];
+    put(alarms, stamp(x), failed(x), x.result === 'OK'
+      ? (set.length ? h('ul', { id: 'alarm-list' }, set.map((a) => h('li', {}, a))) : h('p', { id: 'alarm-list' }, 'No alarms set.'))
+      : null);
+  };
+  const renderEvents = () => {
+    const x = meter.events;
+    if (!x) return put(events, h('p', { class: 'muted' }, 'No events read yet.'));
+    if (x.result !== 'OK') return put(events, stamp(x), failed(x));
+    const all = x.data?.events ?? [];
+    const categories = [...new Set(all.map((e) => e.eventLogCategory))];
+    const shown = filter ? all.filter((e) => e.eventLogCategory === filter) : all;
+    const pages = Math.max(1, Math.ceil(shown.length / EVENTS_PER_PAGE));
+    page = Math.min(page, pages - 1);
+    const select = h('select', { id: 'event-filter', onchange: () => { filter = select.value; page = 0; renderEvents(); } },
+      h('option', { value: '' }, 'all categories'), categories.map((c) => h('option', { value: c, selected: c === filter }, c)));
+    put(events, stamp(x),
+      h('p', {}, 'Category ', select, ' ',
+        h('button', { id: 'events-prev', disabled: page === 0, onclick: () => { page--; renderEvents(); } }, '‹ newer'), ' ',
+        h('span', { id: 'events-page' }, `page ${page + 1} of ${pages} · ${shown.length} events`), ' ',
+        h('button', { id: 'events-next', disabled: page >= pages - 1, onclick: () => { page++; renderEvents(); } }, 'older ›')),
+      h('table', { id: 'events-table' },
+        h('tr', {}, ['Time', 'Code', 'Event', 'Log', 'Counter', 'Details'].map((t) => h('th', {}, t))),
+        [...shown].reverse().slice(page * EVENTS_PER_PAGE, (page + 1) * EVENTS_PER_PAGE).map((e) => h('tr', { class: 'event' },
+          h('td', {}, time(e.timestamp)), h('td', {}, e.eventCode), h('td', {}, e.eventType), h('td', {}, e.eventLogCategory),
+          h('td', {}, e.eventCounter ?? ''), h('td', {}, (e.eventDetails ?? []).map((d) => `${d.name} ${d.value}`).join(', '))))));
+  };
+
+  const now = new Date();
+  const category = h('select', { id: 'events-category' }, h('option', { value: '' }, 'every log of this meter'), meter.eventLogCategories.map((c) => h('option', { value: c }, c)));
+  const from = h('input', { id: 'events-from', value: new Date(now.getTime() - 7 * 86_400_000).toISOString() });
+  const until = h('input', { id: 'events-until', value: now.toISOString() });
+  show(
+    h('h2', {}, 'Meter ', id),
+    h('p', {},
+      h('button', { id: 'read-actual', onclick: act({ action: 'read-actual' }) }, 'read actual'), ' ',
+      h('button', { id: 'read-alarms', onclick: act({ action: 'read-alarms' }) }, 'read alarm register'), ' ',
+      h('button', { id: 'clear-alarms', onclick: act({ action: 'clear-alarms' }) }, 'clear alarm register')),
+    message,
+    h('section', { class: 'card' }, h('h3', {}, 'Latest reads'), reads),
+    h('section', { class: 'card' }, h('h3', {}, 'Alarm register'), alarms),
+    h('section', { class: 'card' }, h('h3', {}, 'Events'),
+      h('p', {}, category, ' from ', from, ' until ', until, ' ',
+        h('button', { id: 'find-events', onclick: () => act({ action: 'find-events', ...(category.value ? { eventLogCategory: category.value } : {}), from: from.value, until: until.value })() }, 'find events')),
+      events),
+  );
+  renderReads(); renderAlarms(); renderEvents();
+  poll(async () => {
+    const next = await api('GET', path);
+    const changed = (a, b) => (a?.correlationUid ?? null) !== (b?.correlationUid ?? null);
+    const was = meter;
+    meter = next;
+    if (changed(was.reads, next.reads)) renderReads();
+    if (changed(was.alarms, next.alarms)) renderAlarms();
+    if (changed(was.events, next.events)) renderEvents();
+  });
+}
+
 // ------------------------------------------------------------------ router
 
 async function signOut() {
@@ -309,6 +403,7 @@ async function route() {
   for (const a of nav.querySelectorAll('a')) a.classList.toggle('current', path.startsWith(a.getAttribute('href').slice(1)));
   try {
     if (path.startsWith('/requests/')) return await requestPage(decodeURIComponent(path.slice('/requests/'.length)));
+    if (path.startsWith('/meters/')) return await meterPage(decodeURIComponent(path.slice('/meters/'.length)));
     switch (path) {
       case '/requests': return await requestsPage(params);
       case '/organisations': return await organisationsPage();
