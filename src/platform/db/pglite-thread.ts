@@ -7,7 +7,8 @@
  * needs `navigator.locks` and `BroadcastChannel`, which Node 20 does not have, and the browser Worker interface), and
  * it serialises statements and parses their results on the calling thread, which is the work to move away.
  *
- * The protocol (`ThreadRequest` / `ThreadReply` in pglite-worker.ts): `query` (with `tx` for a statement of a
+ * The protocol (`ThreadRequest` / `ThreadReply` in pglite-worker.ts, both ways in batches: the calls of one turn of the
+ * event loop in one message, the replies ready before the database thread runs out of work in one): `query` (with `tx` for a statement of a
  * transaction; its first statement carries the `begin` text, so opening a transaction costs no message of its own),
  * `end` (commit or roll back), `exec`, `close`, and `stats` / `profile` for the benchmark. Database errors come back
  * with PostgreSQL's fields (SQLSTATE `code`, `constraint`, `detail`, …) as a `DatabaseError`, so callers that check
@@ -105,30 +106,51 @@ export async function openPgliteThread(dataDir: string | undefined, startParams:
     throw e;
   });
 
-  worker.on('message', (m: ThreadReply) => {
-    const p = pending.get(m.id);
-    if (!p) return;
-    pending.delete(m.id);
+  worker.on('message', (batch: ThreadReply[]) => {
+    for (const m of batch) {
+      const p = pending.get(m.id);
+      if (!p) continue;
+      pending.delete(m.id);
+      if (m.ok) p.resolve(m.value);
+      else p.reject(new DatabaseError(m.error));
+    }
     if (pending.size === 0 && !closing) worker.unref();
-    if (m.ok) p.resolve(m.value);
-    else p.reject(new DatabaseError(m.error));
   });
   worker.on('error', (e) => die(`error: ${e instanceof Error ? e.message : String(e)}`, e));
   worker.on('exit', (code) => die(closing ? 'closed' : `exit code ${code}`));
   worker.unref();
 
+  // Calls made in one turn of this thread go over in one message (one wake-up of the database thread, one
+  // structured clone), sent from a microtask after the turn's synchronous work.
+  let outbox: Record<string, unknown>[] = [];
+  const flush = () => {
+    const batch = outbox;
+    outbox = [];
+    if (dead) return;
+    try {
+      worker.postMessage(batch);
+    } catch {
+      // A value that cannot be cloned: send one by one, so that only its own call fails.
+      for (const request of batch) {
+        try {
+          worker.postMessage([request]);
+        } catch (e) {
+          const p = pending.get(request.id as number);
+          pending.delete(request.id as number);
+          p?.reject(e);
+        }
+      }
+      if (pending.size === 0 && !closing) worker.unref();
+    }
+  };
   const call = <T>(request: Record<string, unknown>): Promise<T> => {
     if (dead) return Promise.reject(dead);
     const id = ++nextId;
     return new Promise<T>((resolve, reject) => {
-      try {
-        worker.postMessage({ ...request, id });
-      } catch (e) {
-        reject(e);
-        return;
-      }
       if (pending.size === 0) worker.ref();
       pending.set(id, { resolve: resolve as (v: unknown) => void, reject });
+      outbox.push({ ...request, id });
+      if (outbox.length === 1) queueMicrotask(flush);
     });
   };
 

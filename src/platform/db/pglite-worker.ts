@@ -202,22 +202,45 @@ function eligible(job: Job): boolean {
   return job.tx === owner;
 }
 
+/**
+ * Replies go back in batches: one message (one wake-up of the other thread, one structured clone) for every reply
+ * ready before this thread runs out of work, or for every REPLY_BATCH replies while it still has work.
+ */
+const REPLY_BATCH = 32;
+let replies: ThreadReply[] = [];
+
+function reply(r: ThreadReply, now = false): void {
+  replies.push(r);
+  if (now || replies.length >= REPLY_BATCH || !jobs.some(eligible)) flushReplies();
+}
+
+function flushReplies(): void {
+  if (replies.length === 0) return;
+  const batch = replies;
+  replies = [];
+  port.postMessage(batch);
+}
+
 function pump(): void {
   if (running) return;
   const i = jobs.findIndex(eligible);
-  if (i < 0) return;
+  if (i < 0) {
+    flushReplies();
+    return;
+  }
   const job = jobs.splice(i, 1)[0]!;
   running = true;
   if (job.opens) owner = job.tx;
   void job
     .work()
     .then(
-      (value) => port.postMessage({ id: job.id, ok: true, value } satisfies ThreadReply),
-      (e: unknown) => port.postMessage({ id: job.id, ok: false, error: toThreadError(e) } satisfies ThreadReply),
+      (value): ThreadReply => ({ id: job.id, ok: true, value }),
+      (e: unknown): ThreadReply => ({ id: job.id, ok: false, error: toThreadError(e) }),
     )
-    .finally(() => {
+    .then((r) => {
       if (job.ends && owner === job.tx) owner = undefined;
       running = false;
+      reply(r);
       pump();
     });
 }
@@ -244,6 +267,12 @@ function threadStats(): { cpuMs: number | null; elu: { idle: number; active: num
   }
   const { idle, active } = performance.eventLoopUtilization();
   return { cpuMs, elu: { idle, active } };
+}
+
+/** Requests arrive in batches (all the calls the other thread made in one turn). */
+function handleBatch(batch: ThreadRequest[]): void {
+  for (const m of batch) handle(m);
+  pump();
 }
 
 function handle(m: ThreadRequest): void {
@@ -277,7 +306,7 @@ function handle(m: ThreadRequest): void {
       });
       break;
     case 'stats':
-      port.postMessage({ id: m.id, ok: true, value: threadStats() } satisfies ThreadReply);
+      reply({ id: m.id, ok: true, value: threadStats() }, true);
       return;
     case 'profile':
       void (async () => {
@@ -294,8 +323,8 @@ function handle(m: ThreadRequest): void {
         profiler!.disconnect();
         return profile;
       })().then(
-        (value) => port.postMessage({ id: m.id, ok: true, value } satisfies ThreadReply),
-        (e: unknown) => port.postMessage({ id: m.id, ok: false, error: toThreadError(e) } satisfies ThreadReply),
+        (value) => reply({ id: m.id, ok: true, value }, true),
+        (e: unknown) => reply({ id: m.id, ok: false, error: toThreadError(e) }, true),
       );
       return;
     case 'close':
@@ -306,18 +335,20 @@ function handle(m: ThreadRequest): void {
         work: async () => {
           await pg.close();
           // after the reply has been posted
-          setImmediate(() => port.close());
+          setImmediate(() => {
+            flushReplies();
+            port.close();
+          });
         },
       });
       break;
   }
-  pump();
 }
 
 pg = new PGlite(init.dataDir, { startParams: init.startParams });
 try {
   await pg.waitReady;
-  port.on('message', handle);
+  port.on('message', handleBatch);
   port.postMessage({ ready: true });
 } catch (e) {
   port.postMessage({ ready: false, error: toThreadError(e) });
