@@ -13,8 +13,9 @@
  * Prints per engine: wall time of the N requests (first submit until the last result is stored), the single-request
  * time (one request alone, measured first), the ratio of the wall time to the link bound (the single-request time:
  * every session in parallel) and to the throttle's bound (N / new-connections-per-second + single-request time),
- * platform CPU per operation — this process (Node; on the embedded database it includes PGlite) and the PostgreSQL
- * server's processes separately — and the peak RSS of this process. The client side (N HTTP POSTs, one count query
+ * platform CPU per operation — this process (Node; on the embedded database it includes PGlite), split by thread
+ * (the main thread, the embedded database's own thread, the rest), and the PostgreSQL server's processes separately —
+ * and the peak RSS of this process. The client side (N HTTP POSTs, one count query
  * every 100 ms) runs in this process too and is included in its CPU.
  */
 import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
