@@ -8,7 +8,7 @@ import assert from 'node:assert/strict';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { openDb, type Db } from '../../src/platform/db/db.ts';
+import { openDb, pgliteThreadFromEnv, type Db } from '../../src/platform/db/db.ts';
 import type { PgliteThreadDb } from '../../src/platform/db/pglite-thread.ts';
 import { isMeterfabricError, ErrorCode } from '../../src/errors.ts';
 
@@ -165,4 +165,11 @@ test('committed rows survive the thread dying; a dead thread fails every call wi
   } finally {
     rmSync(dir, { recursive: true, force: true });
   }
+});
+
+test('METERFABRIC_PGLITE_THREAD chooses the thread: worker by default, main on request, anything else refused', () => {
+  assert.equal(pgliteThreadFromEnv({}), 'worker');
+  assert.equal(pgliteThreadFromEnv({ METERFABRIC_PGLITE_THREAD: 'worker' }), 'worker');
+  assert.equal(pgliteThreadFromEnv({ METERFABRIC_PGLITE_THREAD: 'main' }), 'main');
+  assert.throws(() => pgliteThreadFromEnv({ METERFABRIC_PGLITE_THREAD: 'both' }), /METERFABRIC_PGLITE_THREAD must be worker or main/);
 });
