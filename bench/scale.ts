@@ -13,8 +13,9 @@
  * Prints per engine: wall time of the N requests (first submit until the last result is stored), the single-request
  * time (one request alone, measured first), the ratio of the wall time to the link bound (the single-request time:
  * every session in parallel) and to the throttle's bound (N / new-connections-per-second + single-request time),
- * platform CPU per operation — this process (Node; on the embedded database it includes PGlite) and the PostgreSQL
- * server's processes separately — and the peak RSS of this process. The client side (N HTTP POSTs, one count query
+ * platform CPU per operation — this process (Node; on the embedded database it includes PGlite), split by thread
+ * (the main thread, the embedded database's own thread, the rest), and the PostgreSQL server's processes separately —
+ * and the peak RSS of this process. The client side (N HTTP POSTs, one count query
  * every 100 ms) runs in this process too and is included in its CPU.
  */
 import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
@@ -58,6 +59,19 @@ function postgresCpuMs(postmaster: number): number {
   }
   return total;
 }
+
+/** CPU ms of the calling thread (Linux: ns on the CPU in /proc/thread-self/schedstat). */
+function threadCpuMs(): number {
+  try {
+    return Number(readFileSync('/proc/thread-self/schedstat', 'utf8').split(' ')[0]) / 1e6;
+  } catch {
+    return NaN;
+  }
+}
+
+/** The embedded database's own thread, when it runs in one (src/platform/db/pglite-thread.ts). */
+type DbThread = { threadStats(): Promise<{ cpuMs: number | null }>; startProfile(): Promise<void>; stopProfile(): Promise<object> };
+const dbThread = (db: unknown): DbThread | undefined => (typeof (db as Partial<DbThread>).threadStats === 'function' ? (db as DbThread) : undefined);
 
 function peakRssMb(): number {
   const m = /VmHWM:\s+(\d+) kB/.exec(readFileSync('/proc/self/status', 'utf8'));
@@ -144,9 +158,10 @@ async function waitDone(h: RunningHeadend, uids: string[]): Promise<void> {
  * With SCALE_CPU_PROFILE=<folder>, a V8 CPU profile of this process during the burst only (provisioning and the
  * single request left out) is written there as <engine>-n<N>.cpuprofile (bench/cpuprofile-top.ts summarises it).
  */
-async function startProfile(): Promise<{ stop(name: string): Promise<void> } | undefined> {
+async function startProfile(thread?: DbThread): Promise<{ stop(name: string): Promise<void> } | undefined> {
   const out = process.env.SCALE_CPU_PROFILE;
   if (!out) return undefined;
+  await thread?.startProfile();
   const { Session } = await import('node:inspector/promises');
   const session = new Session();
   session.connect();
@@ -158,6 +173,8 @@ async function startProfile(): Promise<{ stop(name: string): Promise<void> } | u
       const { profile } = await session.post('Profiler.stop');
       mkdirSync(out, { recursive: true });
       writeFileSync(join(out, `${name}.cpuprofile`), JSON.stringify(profile));
+      // the database thread's own profile, next to it
+      if (thread) writeFileSync(join(out, `${name}-db-thread.cpuprofile`), JSON.stringify(await thread.stopProfile()));
       session.disconnect();
     },
   };
@@ -236,9 +253,12 @@ async function run(engine: 'pglite' | 'postgres'): Promise<void> {
 
     const rssBefore = rssMb();
     burstPeakRss = rssBefore;
-    const profiler = await startProfile();
+    const thread = dbThread(h.db);
+    const profiler = await startProfile(thread);
     const stmt0 = postmaster ? await statementCounts(databaseUrl!) : undefined;
     const cpu0 = process.cpuUsage();
+    const main0 = threadCpuMs();
+    const dbThread0 = (await thread?.threadStats())?.cpuMs ?? NaN;
     const pg0 = postmaster ? postgresCpuMs(postmaster) : 0;
     const t0 = performance.now();
     // The client submits with SUBMITTERS requests open at a time, as an operator's client would.
@@ -253,6 +273,8 @@ async function run(engine: 'pglite' | 'postgres'): Promise<void> {
     await waitDone(h, uids);
     const wall = performance.now() - t0;
     const cpu = process.cpuUsage(cpu0);
+    const mainMs = threadCpuMs() - main0;
+    const dbThreadMs = thread ? ((await thread.threadStats()).cpuMs ?? NaN) - dbThread0 : NaN;
     const pgMs = postmaster ? postgresCpuMs(postmaster) - pg0 : 0;
     await profiler?.stop(`${engine}-n${N}`);
     const stmt1 = stmt0 ? await statementCounts(databaseUrl!) : undefined;
@@ -276,9 +298,14 @@ async function run(engine: 'pglite' | 'postgres'): Promise<void> {
     line(
       `wall ${(wall / 1000).toFixed(2)} s | single request ${(single / 1000).toFixed(2)} s | wall/link bound ${(wall / single).toFixed(2)}`
       + ` | throttle bound ${(throttleBound / 1000).toFixed(2)} s, wall/throttle bound ${(wall / throttleBound).toFixed(2)}`
-      + ` | CPU per op: Node ${(nodeMs / N).toFixed(2)} ms${engine === 'pglite' ? ' (PGlite included)' : ''}`
+      + ` | CPU per op: Node ${(nodeMs / N).toFixed(2)} ms${engine === 'pglite' ? ' (PGlite included, all threads)' : ''}`
       + `${engine === 'postgres' ? `, PostgreSQL ${(pgMs / N).toFixed(2)} ms` : ''} | peak RSS ${peakRssMb().toFixed(0)} MB`,
     );
+    // Node's process CPU above counts every thread; split it: the thread running sessions and HTTP, the embedded
+    // database's thread (when PGlite runs in one), and the rest (garbage collection, compiler and I/O helper threads).
+    line(`CPU per op by thread: main ${(mainMs / N).toFixed(2)} ms`
+      + (thread ? `, database thread ${(dbThreadMs / N).toFixed(2)} ms` : engine === 'pglite' ? ' (PGlite on the main thread)' : '')
+      + `, other threads ${((nodeMs - mainMs - (thread ? dbThreadMs : 0)) / N).toFixed(2)} ms`);
     if (stmt0 && stmt1) {
       line(`per op: ${((stmt1.commits - stmt0.commits) / N).toFixed(1)} commits`
         + (stmt1.statements === undefined ? ' (statements: the server has no pg_stat_statements)' : `, ${((stmt1.statements - stmt0.statements!) / N).toFixed(1)} statements`)

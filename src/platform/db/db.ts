@@ -1,6 +1,7 @@
 /**
  * The database port. The same SQL (PostgreSQL 15 level, `$n` parameters) runs on two engines:
- * - PGlite, PostgreSQL compiled to WASM running in-process (the embedded default: nothing to install);
+ * - PGlite, PostgreSQL compiled to WASM running in-process, in a thread of its own (the embedded default: nothing to
+ *   install; pglite-thread.ts);
  * - a PostgreSQL server named by a connection URL (production).
  */
 import { spawn } from 'node:child_process';
@@ -15,7 +16,7 @@ export interface QueryResult<R> {
 export interface QueryOptions {
   /**
    * Prepares the statement under this name on each PostgreSQL connection and reuses it (no parse and plan per call):
-   * for hot statements whose text never changes. Ignored on PGlite.
+   * for hot statements whose text never changes. On PGlite (in its thread) every statement text is kept prepared.
    */
   prepareAs?: string;
 }
@@ -47,11 +48,13 @@ export interface OpenDbOptions {
   dataDir?: string;
   /** Pool size for PostgreSQL. */
   poolSize?: number;
+  /** Where the embedded database runs (default: METERFABRIC_PGLITE_THREAD, else `worker`). */
+  pgliteThread?: PgliteThread;
 }
 
 export async function openDb(options: OpenDbOptions = {}): Promise<Db> {
   if (options.url) return openPostgres(options.url, options.poolSize ?? 10);
-  return openPglite(options.dataDir);
+  return openPglite(options.dataDir, options.pgliteThread);
 }
 
 async function openPostgres(url: string, max: number): Promise<Db> {
@@ -132,11 +135,29 @@ async function createPgliteDatabase(dataDir: string, startParams: string[]): Pro
   });
 }
 
-async function openPglite(dataDir?: string): Promise<Db> {
+/**
+ * Where the embedded database runs: `worker` (default) in its own thread (pglite-thread.ts), so that its CPU is not
+ * taken from the thread that runs meter sessions; `main` in the calling thread (PGlite's own query API), for
+ * comparison and as a fallback. Environment: METERFABRIC_PGLITE_THREAD.
+ */
+export type PgliteThread = 'worker' | 'main';
+
+export function pgliteThreadFromEnv(env: NodeJS.ProcessEnv = process.env): PgliteThread {
+  const v = env.METERFABRIC_PGLITE_THREAD;
+  if (v === undefined || v === '' || v === 'worker') return 'worker';
+  if (v === 'main') return 'main';
+  throw new Error(`METERFABRIC_PGLITE_THREAD must be worker or main, not ${JSON.stringify(v)}`);
+}
+
+async function openPglite(dataDir?: string, thread: PgliteThread = pgliteThreadFromEnv()): Promise<Db> {
   const { PGlite } = await import('@electric-sql/pglite');
   const onDisk = dataDir && dataDir !== 'memory://' ? dataDir : undefined;
   const startParams = [...PGlite.defaultStartParams, ...PGLITE_SETTINGS];
   if (onDisk && !existsSync(join(onDisk, 'PG_VERSION'))) await createPgliteDatabase(onDisk, startParams);
+  if (thread === 'worker') {
+    const { openPgliteThread } = await import('./pglite-thread.ts');
+    return openPgliteThread(onDisk, startParams);
+  }
   const pglite = new PGlite(onDisk, { startParams });
   await pglite.waitReady;
   // PGlite reports affectedRows 0 for SELECT, so a query's row count is whichever is larger.
