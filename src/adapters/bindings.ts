@@ -24,6 +24,9 @@ import type { SecretType } from '../secrets/types.ts';
 import { mbusClassVersion, type GatewayLink, type InventoryPort, type LinkFactory, type MbusDeviceRecord, type SecretPort } from './ports.ts';
 import type { KeyBlobs } from './mbus-keys.ts';
 import { inSpan } from '../observability/tracing.ts';
+import { associateRecovering } from './emeter-keys.ts';
+import { SecuritySetupClass, WellKnownObis } from '../cosem/index.ts';
+import type { DlmsData } from '../dlms/axdr.ts';
 
 /** The M-Bus key blobs of docs/dlms.md#m-bus-key-transfer, from the dlms security layer. */
 export const dlmsKeyBlobs: KeyBlobs = {
@@ -125,8 +128,6 @@ export function linkFactory(db: Db, store: SecretStore, throttle: ConnectionThro
       if (!d.host || !d.port) {
         throw new MeterfabricError(ErrorCode.INVALID_IP_ADDRESS, `Device ${gatewayId} has no network address`, { retryable: false });
       }
-      const [ak, ek] = await Promise.all([store.getActive(gatewayId, 'E_METER_AUTHENTICATION_KEY'), store.getActive(gatewayId, 'E_METER_ENCRYPTION_KEY_UNICAST')]);
-      if (!ak || !ek) throw new MeterfabricError(ErrorCode.KEY_NOT_PRESENT, `No active authentication and encryption keys for ${gatewayId}`, { retryable: false });
       const release = throttle ? await throttle.acquire(signal, { device: gatewayId }) : () => undefined;
       try {
         const connection: ConnectionOptions = {
@@ -137,15 +138,16 @@ export function linkFactory(db: Db, store: SecretStore, throttle: ConnectionThro
           responseTimeoutMs: options.responseTimeoutMs,
           withListMax: d.withListMax ?? 32,
         };
-        const session = await inSpan('dlms.associate', { 'meterfabric.device': gatewayId, 'meterfabric.transport': connection.framing }, () => DlmsSession.openManagement({
+        // The ACTIVE keys, then keys a cut-off key change may have left on the meter (./emeter-keys.ts).
+        const session = await associateRecovering(store, gatewayId, (keys) => inSpan('dlms.associate', { 'meterfabric.device': gatewayId, 'meterfabric.transport': connection.framing }, () => DlmsSession.openManagement({
           ...connection,
           deviceId: gatewayId,
           clientSystemTitle: clientSystemTitle(gatewayId),
-          ak: ak.key,
-          ek: ek.key,
+          ak: keys.ak,
+          ek: keys.ek,
           invocationCounters: counters,
           challengeLength: d.challengeLength ?? 16,
-        }));
+        })), { actor: 'meterfabric', reason: `key recovery at an association with ${gatewayId}` });
         // Learned from the AARE: lets ciphered pushes of this meter be deciphered (src/adapters/push-alarms.ts).
         const title = session.meterSystemTitle?.toString('hex').toUpperCase();
         if (title) {
@@ -174,6 +176,11 @@ export function linkFactory(db: Db, store: SecretStore, throttle: ConnectionThro
           setClock: traced('setClock', gateway.setClock),
           readObjectList: traced('readObjectList', gateway.readObjectList),
           readMeterValues: traced('readMeterValues', gateway.readMeterValues),
+          globalKeyTransfer: traced('globalKeyTransfer', async (parameter: DlmsData) => {
+            if (parameter.type !== 'array') throw new MeterfabricError(ErrorCode.VALIDATION_ERROR, 'global_key_transfer takes an array', { retryable: false });
+            await session.invoke(SecuritySetupClass, WellKnownObis.SECURITY_SETUP, 'global_key_transfer', parameter.value);
+          }),
+          switchKeys: (keys) => session.switchKeys(keys),
           release: async () => {
             signal?.removeEventListener('abort', abort);
             try {
@@ -199,6 +206,8 @@ export interface ExecutorComponents {
   /** Replaces the platform's in-process throttle (mode `shared` or `disabled`, src/platform/permits.ts). */
   throttle?: ConnectionThrottle;
   link?: LinkOptions;
+  /** Attempts and pause of one E-meter key change within one execution (./emeter-keys.ts). */
+  emeterKeys?: { attempts?: number; retryDelayMs?: number };
 }
 
 /** AddDevice's inventory writes and key store (src/operations/installation/add-device.ts). */

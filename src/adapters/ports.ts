@@ -67,6 +67,10 @@ export interface GatewayLink {
    * otherwise; any non-success result throws DATA_ACCESS_RESULT.
    */
   readMeterValues(request: { clock: boolean; registers: readonly RegisterRef[] }): Promise<MeterValues>;
+  /** class 64 method 2 (global_key_transfer) of 0-0:43.0.0.255 with its parameter; throws ACTION_RESULT when the meter refuses */
+  globalKeyTransfer(parameter: DlmsData): Promise<void>;
+  /** The open association uses these keys from its next APDU on (after a successful global_key_transfer). */
+  switchKeys(keys: { ak?: Buffer; ek?: Buffer }): void;
   release(): Promise<void>;
 }
 
