@@ -109,6 +109,11 @@ export async function associateRecovering<S>(store: EMeterKeyStore, deviceId: st
   throw first;
 }
 
+/** An authentication failure that is really the line closing during the association (HLS pass 3): worth another attempt. */
+function lineLost(e: unknown): boolean {
+  return isMeterfabricError(e) && e.code === ErrorCode.AUTHENTICATION_ERROR && isRetryable((e as { cause?: unknown }).cause);
+}
+
 /** One key change at a time per device in this process (across processes: the platform's exchange lock). */
 const deviceLocks = new Map<string, Promise<unknown>>();
 
@@ -204,7 +209,7 @@ export async function changeEMeterKeys(deps: ExecutorDeps & { emeterKeys: EMeter
         });
         return undefined;
       } catch (e) {
-        if (!isRetryable(e) || attempt >= attempts || req.signal?.aborted) throw e;
+        if (!(isRetryable(e) || lineLost(e)) || attempt >= attempts || req.signal?.aborted) throw e;
         await sleep(delayMs * attempt, req.signal);
       }
     }
