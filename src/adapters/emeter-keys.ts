@@ -209,7 +209,10 @@ export async function changeEMeterKeys(deps: ExecutorDeps & { emeterKeys: EMeter
         });
         return undefined;
       } catch (e) {
-        if (!(isRetryable(e) || lineLost(e)) || attempt >= attempts || req.signal?.aborted) throw e;
+        if (!(isRetryable(e) || lineLost(e)) || attempt >= attempts || req.signal?.aborted) {
+          // The line, not the keys: say so (and let the platform retry the request later).
+          throw lineLost(e) ? (e as { cause: unknown }).cause : e;
+        }
         await sleep(delayMs * attempt, req.signal);
       }
     }
