@@ -28,6 +28,8 @@ import type { SecretType } from '../secrets/types.ts';
 import { mbusClassVersion, type AttributeAddress, type GatewayLink, type InventoryPort, type LinkFactory, type MbusDeviceRecord, type SecretPort } from './ports.ts';
 import type { KeyBlobs } from './mbus-keys.ts';
 import { inSpan } from '../observability/tracing.ts';
+import { associateRecovering } from './emeter-keys.ts';
+import { SecuritySetupClass, WellKnownObis } from '../cosem/index.ts';
 
 /** The M-Bus key blobs of docs/dlms.md#m-bus-key-transfer, from the dlms security layer. */
 export const dlmsKeyBlobs: KeyBlobs = {
@@ -133,8 +135,6 @@ export function linkFactory(db: Db, store: SecretStore, throttle: ConnectionThro
       if (!d.host || !d.port) {
         throw new MeterfabricError(ErrorCode.INVALID_IP_ADDRESS, `Device ${gatewayId} has no network address`, { retryable: false });
       }
-      const [ak, ek] = await Promise.all([store.getActive(gatewayId, 'E_METER_AUTHENTICATION_KEY'), store.getActive(gatewayId, 'E_METER_ENCRYPTION_KEY_UNICAST')]);
-      if (!ak || !ek) throw new MeterfabricError(ErrorCode.KEY_NOT_PRESENT, `No active authentication and encryption keys for ${gatewayId}`, { retryable: false });
       const release = throttle ? await throttle.acquire(signal, { device: gatewayId }) : () => undefined;
       try {
         const connection: ConnectionOptions = {
@@ -145,15 +145,16 @@ export function linkFactory(db: Db, store: SecretStore, throttle: ConnectionThro
           responseTimeoutMs: options.responseTimeoutMs,
           withListMax: d.withListMax ?? 32,
         };
-        const session = await inSpan('dlms.associate', { 'meterfabric.device': gatewayId, 'meterfabric.transport': connection.framing }, () => DlmsSession.openManagement({
+        // The ACTIVE keys, then keys a cut-off key change may have left on the meter (./emeter-keys.ts).
+        const session = await associateRecovering(store, gatewayId, (keys) => inSpan('dlms.associate', { 'meterfabric.device': gatewayId, 'meterfabric.transport': connection.framing }, () => DlmsSession.openManagement({
           ...connection,
           deviceId: gatewayId,
           clientSystemTitle: clientSystemTitle(gatewayId),
-          ak: ak.key,
-          ek: ek.key,
+          ak: keys.ak,
+          ek: keys.ek,
           invocationCounters: counters,
           challengeLength: d.challengeLength ?? 16,
-        }));
+        })), { actor: 'meterfabric', reason: `key recovery at an association with ${gatewayId}` });
         // Learned from the AARE: lets ciphered pushes of this meter be deciphered (src/adapters/push-alarms.ts).
         const title = session.meterSystemTitle?.toString('hex').toUpperCase();
         if (title) {
@@ -186,6 +187,11 @@ export function linkFactory(db: Db, store: SecretStore, throttle: ConnectionThro
           readEventLog: traced('readEventLog', (log: EventLogDefinition, window: { from: Date; to: Date; zone?: string }) => readEventLog(session, log, window)),
           getAttributes: traced('getAttributes', (refs: AttributeAddress[]) => getResults(session, refs)),
           setAttribute: traced('setAttribute', (ref: AttributeAddress, value: DlmsData) => setResult(session, ref, value)),
+          globalKeyTransfer: traced('globalKeyTransfer', async (parameter: DlmsData) => {
+            if (parameter.type !== 'array') throw new MeterfabricError(ErrorCode.VALIDATION_ERROR, 'global_key_transfer takes an array', { retryable: false });
+            await session.invoke(SecuritySetupClass, WellKnownObis.SECURITY_SETUP, 'global_key_transfer', parameter.value);
+          }),
+          switchKeys: (keys) => session.switchKeys(keys),
           release: async () => {
             signal?.removeEventListener('abort', abort);
             try {
@@ -211,6 +217,8 @@ export interface ExecutorComponents {
   /** Replaces the platform's in-process throttle (mode `shared` or `disabled`, src/platform/permits.ts). */
   throttle?: ConnectionThrottle;
   link?: LinkOptions;
+  /** Attempts and pause of one E-meter key change within one execution (./emeter-keys.ts). */
+  emeterKeys?: { attempts?: number; retryDelayMs?: number };
 }
 
 /** AddDevice's inventory writes and key store (src/operations/installation/add-device.ts). */

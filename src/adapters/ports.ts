@@ -90,6 +90,10 @@ export interface GatewayLink {
   getAttributes(refs: AttributeAddress[]): Promise<GetDataResult[]>;
   /** SET of one attribute; the Data-Access-Result as the meter sent it (0 = success). */
   setAttribute(ref: AttributeAddress, value: DlmsData): Promise<number>;
+  /** class 64 method 2 (global_key_transfer) of 0-0:43.0.0.255 with its parameter; throws ACTION_RESULT when the meter refuses */
+  globalKeyTransfer(parameter: DlmsData): Promise<void>;
+  /** The open association uses these keys from its next APDU on (after a successful global_key_transfer). */
+  switchKeys(keys: { ak?: Buffer; ek?: Buffer }): void;
   release(): Promise<void>;
 }
 

@@ -15,6 +15,9 @@ import setKeyOnGMeter from './configuration/set-key-on-g-meter.ts';
 import getMbusEncryptionKeyStatus from './configuration/get-mbus-encryption-key-status.ts';
 import getMbusEncryptionKeyStatusByChannel from './configuration/get-mbus-encryption-key-status-by-channel.ts';
 import getPushNotificationAlarm from './configuration/get-push-notification-alarm.ts';
+import replaceKeys from './configuration/replace-keys.ts';
+import generateAndReplaceKeys from './configuration/generate-and-replace-keys.ts';
+import getKeys from './configuration/get-keys.ts';
 import scanMbusChannels from './adhoc/scan-mbus-channels.ts';
 import synchronizeTime from './adhoc/synchronize-time.ts';
 import getAssociationLnObjects from './adhoc/get-association-ln-objects.ts';
@@ -38,6 +41,9 @@ export const CATALOGUE: readonly CatalogueEntry[] = [
   decoupleMbusDeviceByChannel,
   setMbusUserKeyByChannel,
   setKeyOnGMeter,
+  replaceKeys,
+  generateAndReplaceKeys,
+  getKeys,
   getMbusEncryptionKeyStatus,
   getMbusEncryptionKeyStatusByChannel,
   getPushNotificationAlarm,

@@ -13,6 +13,7 @@ import type { XmlElement } from 'libxml2-wasm';
 import type { z } from 'zod';
 import type { ExecutorDeps } from '../adapters/ports.ts';
 import type { KeyBlobs, RequestInfo } from '../adapters/mbus-keys.ts';
+import type { EMeterKeyPort } from '../adapters/emeter-keys.ts';
 import type { StoredResponse } from '../platform/operations.ts';
 
 /** GXF's SmartMetering web services, by WSDL file name (src/api/soap/wsdl). */
@@ -69,6 +70,8 @@ export interface DeviceDescription {
 export interface OperationPorts extends ExecutorDeps {
   keyBlobs: KeyBlobs;
   installation: InstallationPort;
+  /** E-meter key changes and GetKeys (src/adapters/emeter-keys.ts). */
+  emeterKeys: EMeterKeyPort;
 }
 
 /** The request being executed. */

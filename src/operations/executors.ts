@@ -6,6 +6,8 @@ import type { OperationContext as PlatformContext, OperationExecutor, Platform }
 import { forRequest } from '../platform/throttle.ts';
 import { syncDeviceFunctionMapping } from '../platform/device-functions.ts';
 import { dlmsKeyBlobs, installationPort, inventoryPort, linkFactory, secretPort, type ExecutorComponents } from '../adapters/bindings.ts';
+import { emeterKeyPort } from '../adapters/emeter-keys.ts';
+import { getOrganisationPublicKey } from '../platform/organisation-keys.ts';
 import { inSpan, CORRELATION_UID } from '../observability/tracing.ts';
 import { DEVICE_OPERATIONS, deviceFunctionMapping } from './catalogue.ts';
 import type { OperationPorts } from './define.ts';
@@ -17,6 +19,7 @@ export function createExecutors(c: ExecutorComponents): OperationExecutor[] {
     inventory: inventoryPort(c.db),
     keyBlobs: dlmsKeyBlobs,
     installation: installationPort(c.db, c.secrets, c.clientKeys),
+    emeterKeys: emeterKeyPort(c.secrets, async (org) => (await getOrganisationPublicKey(c.db, org))?.publicKeyPem, c.emeterKeys),
   });
   return DEVICE_OPERATIONS.map((op) => ({
     messageType: op.messageType,

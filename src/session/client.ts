@@ -500,6 +500,9 @@ export class DlmsSession {
   switchKeys(keys: { ek?: Buffer; ak?: Buffer }): void {
     const c = this.ciphering;
     if (!c) throw sessionError(ErrorCode.INTERNAL_ERROR, 'the public client has no keys', { retryable: false });
+    // A new EK restarts the meter's own counter (it belongs to the key, docs/dlms.md#global-key-transfer-class-64):
+    // responses under the new key are checked against the counters seen under it only.
+    if (keys.ek && !keys.ek.equals(c.keys.ek)) c.lastMeterIc = -1;
     c.keys = { ek: keys.ek ?? c.keys.ek, ak: keys.ak ?? c.keys.ak };
   }
 

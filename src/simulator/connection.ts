@@ -52,6 +52,11 @@ export interface FaultPlan {
   latencyMs?: number;
   /** Close the connection (no answer) when the Nth APDU arrives. */
   dropAfterApdus?: number;
+  /**
+   * Process the Nth APDU completely (an ACTION takes effect, new keys included) and then close the connection
+   * without answering: the "applied, but the response was lost" window.
+   */
+  dropAfterProcessing?: number;
   /** Answer ACTION on this method with this Action-Result. */
   methodError?: { classId: number; obis: string; methodId: number; result: number };
   /** Answer GET of this attribute (alone or in a list) with this Data-Access-Result. */
@@ -127,6 +132,14 @@ class MeterConnection {
           }
           reply = r?.reply;
           after = r?.after;
+        }
+        if (f.dropAfterProcessing !== undefined && this.received >= f.dropAfterProcessing) {
+          if (after) {
+            after();
+            this.hooks.changed?.();
+          }
+          this.transport.destroy();
+          return;
         }
         if (f.latencyMs) await new Promise((res) => setTimeout(res, f.latencyMs));
         if (reply && this.transport.open) await this.transport.send(reply);

@@ -516,8 +516,15 @@ function globalKeyTransfer(m: MeterState, params: DlmsData): ActionOutcome {
     result: ActionResult.SUCCESS,
     afterResponse: () => {
       for (const k of keys) {
-        if (k.keyId === GlobalKeyId.GLOBAL_UNICAST_ENCRYPTION_KEY) m.keys.ek = k.key;
-        else if (k.keyId === GlobalKeyId.AUTHENTICATION_KEY) m.keys.ak = k.key;
+        if (k.keyId === GlobalKeyId.GLOBAL_UNICAST_ENCRYPTION_KEY) {
+          // A new global unicast key restarts both invocation counters that belong to it (DLMS UA Green Book,
+          // security setup: the counters are reset when a new key is set; docs/dlms.md#global-key-transfer-class-64).
+          if (!k.key.equals(m.keys.ek)) {
+            m.lastClientIc = 0;
+            m.meterIc = 1;
+          }
+          m.keys.ek = k.key;
+        } else if (k.keyId === GlobalKeyId.AUTHENTICATION_KEY) m.keys.ak = k.key;
         else if (k.keyId === GlobalKeyId.MASTER_KEY) m.keys.mk = k.key;
       }
     },

@@ -7,7 +7,8 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { execFile, spawn } from 'node:child_process';
-import { mkdtemp, readFile, rm, stat } from 'node:fs/promises';
+import { mkdtemp, readFile, rm, stat, writeFile } from 'node:fs/promises';
+import { generateKeyPairSync } from 'node:crypto';
 import { once } from 'node:events';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -44,6 +45,14 @@ test('serve writes admin.token; admin commands use it, --token or METERFABRIC_TO
     // The data folder's admin.token (default of --data is ./data, as for serve).
     const added = await cli(['org', 'add', 'cli-org', '--url', url, '--data', data]);
     assert.equal(added.code, 0, added.stderr);
+    // org set --public-key: the organisation's RSA public key, with which GetKeys encrypts the keys it returns.
+    const { publicKey } = generateKeyPairSync('rsa', { modulusLength: 2048, publicKeyEncoding: { type: 'spki', format: 'pem' }, privateKeyEncoding: { type: 'pkcs8', format: 'pem' } });
+    await writeFile(join(dir, 'cli-org.pub.pem'), publicKey);
+    const set = await cli(['org', 'set', 'cli-org', '--public-key', join(dir, 'cli-org.pub.pem'), '--url', url, '--data', data]);
+    assert.equal(set.code, 0, set.stderr);
+    assert.match(set.stdout, /cli-org: RSA public key registered \(2048 bits\)/);
+    const stored = await fetch(`${url}/api/v1/admin/organisations/cli-org/public-key`, { headers: { authorization: `Bearer ${adminToken}` } });
+    assert.equal(((await stored.json()) as { publicKey: string }).publicKey, publicKey);
     // No readable admin.token and no token: refused before anything is sent.
     const none = await cli(['org', 'list', '--url', url, '--data', join(dir, 'elsewhere')]);
     assert.notEqual(none.code, 0);

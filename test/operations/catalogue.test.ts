@@ -60,6 +60,20 @@ const SAMPLES: Record<string, { soap: string; rest?: Record<string, unknown>; da
       <ns:MbusDeviceIdentification>${GMETER}</ns:MbusDeviceIdentification><ns:SecretType>G_METER_ENCRYPTION_KEY</ns:SecretType></ns:SetKeyOnGMeterRequestData></ns:SetKeyOnGMeterRequest>`,
     rest: { secretType: 'G_METER_ENCRYPTION_KEY' },
   },
+  REPLACE_KEYS: {
+    soap: `<ns:ReplaceKeysRequest><ns:DeviceIdentification>${GATEWAY}</ns:DeviceIdentification><ns:SetKeysRequestData>
+      <ns:AuthenticationKey>${'AB'.repeat(128)}</ns:AuthenticationKey><ns:EncryptionKey>${'CD'.repeat(128)}</ns:EncryptionKey></ns:SetKeysRequestData></ns:ReplaceKeysRequest>`,
+    rest: { authenticationKey: 'AB'.repeat(128), encryptionKey: 'CD'.repeat(128) },
+  },
+  GENERATE_AND_REPLACE_KEYS: {
+    soap: `<ns:GenerateAndReplaceKeysRequest><ns:DeviceIdentification>${GATEWAY}</ns:DeviceIdentification></ns:GenerateAndReplaceKeysRequest>`,
+  },
+  GET_KEYS: {
+    soap: `<ns:GetKeysRequest><ns:DeviceIdentification>${GATEWAY}</ns:DeviceIdentification><ns:GetKeysData>
+      <ns:secretTypes>E_METER_AUTHENTICATION_KEY</ns:secretTypes><ns:secretTypes>E_METER_MASTER_KEY</ns:secretTypes></ns:GetKeysData></ns:GetKeysRequest>`,
+    rest: { secretTypes: ['E_METER_AUTHENTICATION_KEY', 'E_METER_MASTER_KEY'] },
+    data: { keys: [{ secretType: 'E_METER_MASTER_KEY', secretValue: '0A1B'.repeat(64) }, { secretType: 'E_METER_AUTHENTICATION_KEY', secretValue: '2C3D'.repeat(64) }] },
+  },
   GET_MBUS_ENCRYPTION_KEY_STATUS: {
     soap: `<ns:GetMbusEncryptionKeyStatusRequest><ns:DeviceIdentification>${GMETER}</ns:DeviceIdentification></ns:GetMbusEncryptionKeyStatusRequest>`,
     data: { mbusDeviceIdentification: GMETER, encryptionKeyStatus: 'ENCRYPTION_KEY_IN_USE' },

@@ -34,6 +34,10 @@ export function fakePorts(o: FakePortOptions = {}): { ports: OperationPorts; rec
     readEncryptionKeyStatus: refuse('readEncryptionKeyStatus'),
     writeChannelIdentity: refuse('writeChannelIdentity'),
     slaveDeinstall: refuse('slaveDeinstall'),
+    globalKeyTransfer: refuse('globalKeyTransfer'),
+    switchKeys: () => {
+      rec.calls.push('switchKeys');
+    },
     async setClock(dateTime) {
       rec.calls.push('setClock');
       rec.clock.push(Buffer.from(dateTime));

@@ -19,6 +19,7 @@ import { getDeviceInstallation } from '../../platform/device-installation.ts';
 import {
   PROTOCOL_INFOS, deleteDevice, disableUnusedOrganisation, listDevicesWithoutOwner, setDeviceOwner, setDeviceProtocol, setDevicePublicKey, setNetworkInformation,
 } from '../../platform/administration.ts';
+import { getOrganisationPublicKey, removeOrganisationPublicKey, setOrganisationPublicKey } from '../../platform/organisation-keys.ts';
 
 export const ADMIN_PREFIX = '/api/v1/admin';
 export { ORGANISATION_HEADER };
@@ -80,9 +81,10 @@ const networkBody = z.object({
 }).strict();
 const ownerBody = z.object({ organisationIdentification: z.string().min(1) }).strict();
 const protocolBody = z.object({ protocolName: z.string().min(1), protocolVersion: z.string().min(1) }).strict();
-const publicKeyBody = z.object({ publicKey: z.string().min(1).max(8192) }).strict();
+const devicePublicKeyBody = z.object({ publicKey: z.string().min(1).max(8192) }).strict();
 const authBody = z.object({ organisationIdentification: z.string().min(1), functionGroup: z.enum(FUNCTION_GROUPS) }).strict();
 const certBody = z.object({ csr: z.string().min(1) }).strict();
+const publicKeyBody = z.object({ publicKey: z.string().min(1).max(20_000).describe('PEM of an RSA public key of at least 2048 bits') }).strict();
 const limitQuery = z.coerce.number().int().min(1).max(1000);
 
 function parse<T>(schema: z.ZodType<T>, value: unknown): T {
@@ -131,6 +133,24 @@ export async function adminRoutes(app: FastifyInstance, o: AdminRoutesOptions): 
     if (!o.ca) throw new MeterfabricError(ErrorCode.CONFIGURATION_ERROR, 'This platform has no certificate authority configured', { component: 'SHARED', retryable: false });
     const certificate = await o.ca.issueOrganisationCertificate(request.params.id, csr);
     return { organisationIdentification: request.params.id, certificate, caCertificate: await o.ca.caCertificate() };
+  });
+
+  // ---- the organisation's RSA public key, with which GetKeys encrypts the keys it returns (README "E-meter keys")
+  app.put<{ Params: { id: string } }>('/organisations/:id/public-key', async (request) => {
+    const { publicKey } = parse(publicKeyBody, request.body);
+    const k = await setOrganisationPublicKey(db, request.params.id, publicKey);
+    return { organisationIdentification: k.organisationIdentification, publicKey: k.publicKeyPem, modulusBits: k.modulusBits, updatedAt: k.updatedAt };
+  });
+  app.get<{ Params: { id: string } }>('/organisations/:id/public-key', async (request) => {
+    await getOrganisation(db, request.params.id);
+    const k = await getOrganisationPublicKey(db, request.params.id);
+    if (!k) throw new MeterfabricError(ErrorCode.KEY_NOT_PRESENT, `No public key is registered for organisation ${request.params.id}`, { component: 'SHARED', retryable: false });
+    return { organisationIdentification: k.organisationIdentification, publicKey: k.publicKeyPem, modulusBits: k.modulusBits, updatedAt: k.updatedAt };
+  });
+  app.delete<{ Params: { id: string } }>('/organisations/:id/public-key', async (request, reply) => {
+    await getOrganisation(db, request.params.id);
+    await removeOrganisationPublicKey(db, request.params.id);
+    reply.code(204);
   });
 
   // ---- devices
@@ -203,7 +223,7 @@ export async function adminRoutes(app: FastifyInstance, o: AdminRoutesOptions): 
     return db.tx((q) => setDeviceProtocol(q, request.params.id, { protocol: body.protocolName, protocolVersion: body.protocolVersion }));
   });
   app.put<{ Params: { id: string } }>('/devices/:id/public-key', async (request) => {
-    const body = parse(publicKeyBody, request.body);
+    const body = parse(devicePublicKeyBody, request.body);
     await db.tx((q) => setDevicePublicKey(q, request.params.id, body.publicKey));
     return { deviceIdentification: request.params.id, publicKeyPresent: true };
   });

@@ -41,15 +41,22 @@ export function register(program: Command): void {
     .option('--webhook-url <url>', 'JSON webhook target ("" to clear)')
     .option('--allow-url <prefix>', 'allow notifications (ResponseUrl, webhooks) to URLs under this prefix; repeatable', collect, [])
     .option('--disallow-url <prefix>', 'remove a prefix from the allowed notification URLs; repeatable', collect, [])
-    .action(async (id: string, o: ClientOptions & { name?: string; notificationUrl?: string; webhookUrl?: string; allowUrl: string[]; disallowUrl: string[] }) => {
+    .option('--public-key <pemfile>', "register the organisation's RSA public key (PEM, >= 2048 bits): GetKeys encrypts the keys it returns with it")
+    .action(async (id: string, o: ClientOptions & { name?: string; notificationUrl?: string; webhookUrl?: string; allowUrl: string[]; disallowUrl: string[]; publicKey?: string }) => {
       const patch: Record<string, unknown> = {};
       if (o.name !== undefined) patch.name = o.name;
       if (o.notificationUrl !== undefined) patch.notificationUrl = o.notificationUrl || null;
       if (o.webhookUrl !== undefined) patch.webhookUrl = o.webhookUrl || null;
       if (o.allowUrl.length > 0) patch.allowUrls = o.allowUrl;
       if (o.disallowUrl.length > 0) patch.disallowUrls = o.disallowUrl;
-      await adminCall(o, 'PATCH', `/organisations/${encodeURIComponent(id)}`, patch);
-      console.log(`organisation ${id} updated`);
+      if (o.publicKey === undefined || Object.keys(patch).length > 0) {
+        await adminCall(o, 'PATCH', `/organisations/${encodeURIComponent(id)}`, patch);
+        console.log(`organisation ${id} updated`);
+      }
+      if (o.publicKey !== undefined) {
+        const k = await adminCall(o, 'PUT', `/organisations/${encodeURIComponent(id)}/public-key`, { publicKey: readFileSync(o.publicKey, 'utf8') });
+        console.log(`organisation ${id}: RSA public key registered (${k.modulusBits} bits)`);
+      }
     });
 
   for (const verb of ['enable', 'disable'] as const) {

@@ -340,7 +340,7 @@ test('SetKeyOnGMeter with an E-meter secret type is refused with 401', async () 
 });
 
 test('an operation the schemas know but this platform does not offer is refused with 407', async () => {
-  const reply = await post(app, envelopeWith(`<conf:GenerateAndReplaceKeysRequest><conf:DeviceIdentification>${GATEWAY}</conf:DeviceIdentification></conf:GenerateAndReplaceKeysRequest>`));
+  const reply = await post(app, envelopeWith(`<conf:SetActivityCalendarRequest><conf:DeviceIdentification>${GATEWAY}</conf:DeviceIdentification></conf:SetActivityCalendarRequest>`), 'configurationService');
   assertFunctionalFault(reply, { code: 407, message: 'UNSUPPORTED_DEVICE_ACTION', component: 'WS_SMART_METERING' });
 });
 
