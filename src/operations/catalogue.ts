@@ -22,6 +22,7 @@ import getActualMeterReads from './monitoring/get-actual-meter-reads.ts';
 import getActualMeterReadsGas from './monitoring/get-actual-meter-reads-gas.ts';
 import retrievePushNotificationAlarm from './monitoring/retrieve-push-notification-alarm.ts';
 import deleteResponseData from './common/delete-response-data.ts';
+import { bundleOperation } from './bundle/bundle.ts';
 
 export const CATALOGUE: readonly CatalogueEntry[] = [
   addDevice,
@@ -41,6 +42,8 @@ export const CATALOGUE: readonly CatalogueEntry[] = [
   getActualMeterReadsGas,
   retrievePushNotificationAlarm,
   deleteResponseData,
+  // Bundle: runs the operations above that declare a bundleAction (./bundle/bundle.ts); keep it last.
+  bundleOperation(() => DEVICE_OPERATIONS),
 ];
 
 /** The operations the platform queues and executes. */

@@ -5,6 +5,7 @@
 import type { OperationContext as PlatformContext, OperationExecutor, Platform } from '../platform/platform.ts';
 import { forRequest } from '../platform/throttle.ts';
 import { syncDeviceFunctionMapping } from '../platform/device-functions.ts';
+import { loadBundleProgress, saveBundleProgress } from '../platform/bundles.ts';
 import { dlmsKeyBlobs, installationPort, inventoryPort, linkFactory, secretPort, type ExecutorComponents } from '../adapters/bindings.ts';
 import { inSpan, CORRELATION_UID } from '../observability/tracing.ts';
 import { DEVICE_OPERATIONS, deviceFunctionMapping } from './catalogue.ts';
@@ -17,6 +18,7 @@ export function createExecutors(c: ExecutorComponents): OperationExecutor[] {
     inventory: inventoryPort(c.db),
     keyBlobs: dlmsKeyBlobs,
     installation: installationPort(c.db, c.secrets, c.clientKeys),
+    bundleProgress: { load: (uid) => loadBundleProgress(c.db, uid), save: (uid, outcomes) => saveBundleProgress(c.db, uid, outcomes) },
   });
   return DEVICE_OPERATIONS.map((op) => ({
     messageType: op.messageType,
