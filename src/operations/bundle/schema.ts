@@ -25,6 +25,8 @@ export interface Particle {
 }
 
 interface SchemaDoc {
+  /** Held for as long as its elements are used (an unreachable document is freed with its nodes). */
+  doc: XmlDocument;
   targetNamespace: string;
   prefixes: Map<string, string>;
   elements: Map<string, XmlElement>;
@@ -51,7 +53,7 @@ function schemas(): Map<string, SchemaDoc> {
       if (c.name === 'element') elements.set(name, c);
       else if (c.name === 'complexType' || c.name === 'simpleType') types.set(name, c);
     }
-    docs.set(targetNamespace, { targetNamespace, prefixes, elements, types });
+    docs.set(targetNamespace, { doc, targetNamespace, prefixes, elements, types });
   }
   return docs;
 }
