@@ -126,6 +126,7 @@ try {
   const cpu0 = process.cpuUsage();
   t = performance.now();
   const uids = await Promise.all(Array.from({ length: N }, (_, i) => post(h.url!, token, `/devices/${gw(i)}/bundle`, { actions: ACTIONS })));
+  const submitted = performance.now() - t;
   await waitDone(h, uids);
   const wall = performance.now() - t;
   const cpu = process.cpuUsage(cpu0);
@@ -133,7 +134,13 @@ try {
     `SELECT r.result_type || '/' || coalesce((SELECT string_agg(x->>'result', ',') FROM jsonb_array_elements(r.message_data->'data'->'responses') x), '-') AS result, count(*)::int AS n
        FROM response_data r WHERE r.correlation_uid = ANY($1::text[]) GROUP BY 1`, [uids]);
   const perBundle = ((await fleet.connections()) - connections0) / N;
+  // When the bundles finished, seconds after the first submit, and how many ran more than once.
+  const spread = (await h.db.query<{ f50: number; f100: number; again: number }>(
+    `SELECT percentile_cont(0.5) WITHIN GROUP (ORDER BY f) AS f50, max(f) AS f100, count(*) FILTER (WHERE attempts > 1)::int AS again
+       FROM (SELECT extract(epoch FROM completed_at - min(created_at) OVER ()) AS f, attempts FROM request WHERE correlation_uid = ANY($1::text[])) t`,
+    [uids])).rows[0]!;
   line(`results ${outcomes.rows.map((r) => `${r.result} ${r.n}`).join(', ')}`);
+  line(`all accepted after ${(submitted / 1000).toFixed(1)} s; finished after p50 ${Number(spread.f50).toFixed(1)} s, last ${Number(spread.f100).toFixed(1)} s; ran more than once: ${spread.again}`);
   line(`separate requests on one meter ${(separate / 1000).toFixed(2)} s | one bundle alone ${(single / 1000).toFixed(2)} s (link bound)`);
   // The throttle's bound: new connections per second (default 30) open the N associations, the last one then takes a bundle's time.
   const throttleBound = (N / (options.throttle?.newPerSecond ?? 30)) * 1000 + single;
