@@ -32,6 +32,7 @@ import readAlarmRegister from './monitoring/read-alarm-register.ts';
 import clearAlarmRegister from './monitoring/clear-alarm-register.ts';
 import getSpecificAttributeValue from './adhoc/get-specific-attribute-value.ts';
 import getAllAttributeValues from './adhoc/get-all-attribute-values.ts';
+import { bundleOperation } from './bundle/bundle.ts';
 
 export const CATALOGUE: readonly CatalogueEntry[] = [
   addDevice,
@@ -61,6 +62,8 @@ export const CATALOGUE: readonly CatalogueEntry[] = [
   clearAlarmRegister,
   getSpecificAttributeValue,
   getAllAttributeValues,
+  // Bundle: runs the operations above that declare a bundleAction (./bundle/bundle.ts); keep it last.
+  bundleOperation(() => DEVICE_OPERATIONS),
 ];
 
 /** The operations the platform queues and executes. */

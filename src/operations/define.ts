@@ -15,6 +15,7 @@ import type { ExecutorDeps } from '../adapters/ports.ts';
 import type { KeyBlobs, RequestInfo } from '../adapters/mbus-keys.ts';
 import type { EMeterKeyPort } from '../adapters/emeter-keys.ts';
 import type { StoredResponse } from '../platform/operations.ts';
+import type { BundleProgressPort } from './bundle/bundle.ts';
 
 /** GXF's SmartMetering web services, by WSDL file name (src/api/soap/wsdl). */
 export type GxfService =
@@ -72,6 +73,8 @@ export interface OperationPorts extends ExecutorDeps {
   installation: InstallationPort;
   /** E-meter key changes and GetKeys (src/adapters/emeter-keys.ts). */
   emeterKeys: EMeterKeyPort;
+  /** Where a bundle keeps its actions' outcomes between attempts (./bundle/bundle.ts); in memory when absent. */
+  bundleProgress?: BundleProgressPort;
 }
 
 /** The request being executed. */
@@ -122,7 +125,11 @@ export interface DeviceOperation<P = unknown, R = unknown> {
   /** The function group that may call it besides OWNER (OWNER when no other may). */
   functionGroup: FunctionGroup;
   contactsDevice: boolean;
-  /** The action element in GXF's bundle schema, when GXF lets it be bundled. */
+  /**
+   * The action element in GXF's bundle schema (bundle-ws-smartmetering.xsd), when GXF lets it be bundled: the
+   * Bundle operation (./bundle/bundle.ts) then runs it, reading the action through `soap.read` and answering with
+   * `soap.render`'s fields in the bundle's typed response (or an ActionResponse).
+   */
   bundleAction?: string;
   payload: z.ZodType<P>;
   soap: SoapMapping<P>;

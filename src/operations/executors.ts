@@ -5,6 +5,7 @@
 import type { OperationContext as PlatformContext, OperationExecutor, Platform } from '../platform/platform.ts';
 import { forRequest } from '../platform/throttle.ts';
 import { syncDeviceFunctionMapping } from '../platform/device-functions.ts';
+import { loadBundleProgress, saveBundleProgress } from '../platform/bundles.ts';
 import { dlmsKeyBlobs, installationPort, inventoryPort, linkFactory, secretPort, type ExecutorComponents } from '../adapters/bindings.ts';
 import { emeterKeyPort } from '../adapters/emeter-keys.ts';
 import { getOrganisationPublicKey } from '../platform/organisation-keys.ts';
@@ -20,6 +21,7 @@ export function createExecutors(c: ExecutorComponents): OperationExecutor[] {
     keyBlobs: dlmsKeyBlobs,
     installation: installationPort(c.db, c.secrets, c.clientKeys),
     emeterKeys: emeterKeyPort(c.secrets, async (org) => (await getOrganisationPublicKey(c.db, org))?.publicKeyPem, c.emeterKeys),
+    bundleProgress: { load: (uid) => loadBundleProgress(c.db, uid), save: (uid, outcomes) => saveBundleProgress(c.db, uid, outcomes) },
   });
   return DEVICE_OPERATIONS.map((op) => ({
     messageType: op.messageType,

@@ -37,6 +37,8 @@ export interface SimulatedMeterOptions extends MeterOptions {
 export class SimulatedMeter {
   /** Mutable at run time: the next APDUs see the new plan. */
   faults: FaultPlan;
+  /** Connections accepted since the start (each carries at most one association): for tests and benchmarks. */
+  acceptedConnections = 0;
   /** Plans for the next connections, one each, taken in order when a connection is accepted. */
   private readonly nextConnectionPlans: { plan: FaultPlan; served: (v: void) => void }[] = [];
 
@@ -58,6 +60,7 @@ export class SimulatedMeter {
       host: options.host ?? '127.0.0.1',
       framing,
       onConnection: (t) => {
+        if (holder.meter) holder.meter.acceptedConnections++;
         const hooks = { changed: options.onChange, now: options.now, generalGloResponses: options.generalGloResponses };
         const once = holder.meter?.nextConnectionPlans.shift();
         if (once) void serveConnection(t, state, once.plan, hooks).then(once.served);

@@ -104,6 +104,25 @@ const SAMPLES: Record<string, { soap: string; rest?: Record<string, unknown>; da
       activeEnergyExportTariffOne: { value: '20.002', unit: 'KWH' }, activeEnergyExportTariffTwo: { value: '20.003', unit: 'KWH' },
     },
   },
+  HANDLE_BUNDLED_ACTIONS: {
+    soap: `<ns:BundleRequest><ns:DeviceIdentification>${GATEWAY}</ns:DeviceIdentification><ns:Actions><ns:GetActualMeterReadsRequest/>
+      <ns:SynchronizeTimeRequest><adhoc:TimeZone xmlns:adhoc="http://www.opensmartgridplatform.org/schemas/smartmetering/sm-adhoc/2014/10">Europe/Amsterdam</adhoc:TimeZone></ns:SynchronizeTimeRequest>
+      <ns:GetOutagesRequest/></ns:Actions></ns:BundleRequest>`,
+    rest: { actions: [{ action: 'getActualMeterReads' }, { action: 'SYNCHRONIZE_TIME', timeZone: 'Europe/Amsterdam' }, { action: 'GetOutagesRequest' }] },
+    data: {
+      responses: [
+        { action: 'GetActualMeterReadsRequest', messageType: 'REQUEST_ACTUAL_METER_DATA', deviceIdentification: GATEWAY, result: 'OK', data: {
+          logTime: '2016-05-07T09:09:09.090Z',
+          activeEnergyImport: { value: '30.005', unit: 'KWH' }, activeEnergyExport: { value: '40.005', unit: 'KWH' },
+          activeEnergyImportTariffOne: { value: '10.002', unit: 'KWH' }, activeEnergyImportTariffTwo: { value: '20.003', unit: 'KWH' },
+          activeEnergyExportTariffOne: { value: '20.002', unit: 'KWH' }, activeEnergyExportTariffTwo: { value: '20.003', unit: 'KWH' },
+        } },
+        { action: 'SynchronizeTimeRequest', messageType: 'SYNCHRONIZE_TIME', deviceIdentification: GATEWAY, result: 'OK' },
+        { action: 'GetOutagesRequest', messageType: null, deviceIdentification: GATEWAY, result: 'NOT_OK',
+          fault: { code: 407, codeName: 'UNSUPPORTED_DEVICE_ACTION', component: 'PROTOCOL_DLMS', message: 'Unable to handle request', retryable: false } },
+      ],
+    },
+  },
   REQUEST_ACTUAL_METER_DATA_GAS: {
     soap: `<ns:ActualMeterReadsGasRequest><ns:DeviceIdentification>${GMETER}</ns:DeviceIdentification></ns:ActualMeterReadsGasRequest>`,
     data: { logTime: '2016-05-07T09:09:09.090Z', consumption: { value: '300.001', unit: 'M3' }, captureTime: '2016-02-15T23:00:00.000Z' },
@@ -185,9 +204,10 @@ for (const op of DEVICE_OPERATIONS) {
     const [request, pollName] = op.soap.wsdlOperations;
     assert.deepEqual(wsdlOp(op.service, request), { service: op.service, name: request, input: op.soap.request, inputNamespace: SERVICE_NAMESPACE[op.service], output: op.soap.asyncResponse });
     assert.deepEqual(wsdlOp(op.service, pollName), { service: op.service, name: pollName, input: op.soap.asyncRequest, inputNamespace: SERVICE_NAMESPACE[op.service], output: op.soap.response });
-    // Bundleable exactly when GXF's bundle schema has the action.
-    assert.equal(bundleActions().has(op.soap.request), op.bundleAction !== undefined);
-    if (op.bundleAction) assert.equal(op.bundleAction, op.soap.request);
+    // Bundleable when GXF's bundle schema has the action (named as the request, or GetActualMeterReadsRequest for
+    // ActualMeterReadsRequest and the like).
+    if (bundleActions().has(op.soap.request)) assert.equal(op.bundleAction, op.soap.request);
+    if (op.bundleAction) assert.ok(bundleActions().has(op.bundleAction), op.bundleAction);
 
     const request_ = envelope(SERVICE_NAMESPACE[op.service], sample.soap);
     assert.deepEqual(validateEnvelopeXml(request_), [], 'the sample request is valid against GXF\'s XSD');

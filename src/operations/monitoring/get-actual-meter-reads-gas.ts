@@ -25,6 +25,7 @@ export default define({
   service: 'SmartMeteringMonitoring',
   functionGroup: 'OWNER',
   contactsDevice: true,
+  bundleAction: 'GetActualMeterReadsGasRequest',
   // The request's device is the gas meter.
   payload: z.object({}),
   soap: {

@@ -41,6 +41,7 @@ export default define({
   service: 'SmartMeteringMonitoring',
   functionGroup: 'OWNER',
   contactsDevice: true,
+  bundleAction: 'GetActualMeterReadsRequest',
   payload: z.object({}),
   soap: {
     request: 'ActualMeterReadsRequest',
