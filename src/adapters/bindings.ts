@@ -12,6 +12,7 @@ import { nextMbusKeyChangeCounter } from '../platform/mbus-key-change-counters.t
 import type { Device } from '../platform/inventory.ts';
 import { getDeviceInstallation, saveDeviceInstallation, setDeviceTimezone, type DeviceInstallation } from '../platform/device-installation.ts';
 import { DbInvocationCounterStore } from '../platform/invocation-counters.ts';
+import { messageLogWriter, type MessageLogContext } from '../platform/message-log.ts';
 import type { ConnectionThrottle } from '../platform/throttle.ts';
 import type { InstallationPort } from '../operations/define.ts';
 import { DlmsSession, type ConnectionOptions } from '../session/client.ts';
@@ -116,8 +117,11 @@ export interface LinkOptions {
   responseTimeoutMs?: number;
 }
 
-/** Opens throttled, authenticated associations with gateways, using their stored keys and invocation counters. */
-export function linkFactory(db: Db, store: SecretStore, throttle: ConnectionThrottle | undefined, options: LinkOptions = {}): LinkFactory {
+/**
+ * Opens throttled, authenticated associations with gateways, using their stored keys and invocation counters. A
+ * gateway in debug mode (EnableDebugging) gets an APDU observer that writes its message log, with `context`.
+ */
+export function linkFactory(db: Db, store: SecretStore, throttle: ConnectionThrottle | undefined, options: LinkOptions = {}, context: MessageLogContext = {}): LinkFactory {
   const counters = new DbInvocationCounterStore(db as Queryable);
   return {
     async open(gatewayId, signal) {
@@ -128,6 +132,7 @@ export function linkFactory(db: Db, store: SecretStore, throttle: ConnectionThro
       const [ak, ek] = await Promise.all([store.getActive(gatewayId, 'E_METER_AUTHENTICATION_KEY'), store.getActive(gatewayId, 'E_METER_ENCRYPTION_KEY_UNICAST')]);
       if (!ak || !ek) throw new MeterfabricError(ErrorCode.KEY_NOT_PRESENT, `No active authentication and encryption keys for ${gatewayId}`, { retryable: false });
       const release = throttle ? await throttle.acquire(signal, { device: gatewayId }) : () => undefined;
+      const messageLog = d.inDebugMode ? messageLogWriter(db) : undefined;
       try {
         const connection: ConnectionOptions = {
           host: d.host,
@@ -136,6 +141,7 @@ export function linkFactory(db: Db, store: SecretStore, throttle: ConnectionThro
           connectTimeoutMs: options.connectTimeoutMs,
           responseTimeoutMs: options.responseTimeoutMs,
           withListMax: d.withListMax ?? 32,
+          ...(messageLog ? { apduObserver: messageLog.observer(gatewayId, context) } : {}),
         };
         const session = await inSpan('dlms.associate', { 'meterfabric.device': gatewayId, 'meterfabric.transport': connection.framing }, () => DlmsSession.openManagement({
           ...connection,
@@ -180,12 +186,14 @@ export function linkFactory(db: Db, store: SecretStore, throttle: ConnectionThro
               await gateway.release();
             } finally {
               release();
+              await messageLog?.flush();
             }
           },
         };
         return link;
       } catch (e) {
         release();
+        void messageLog?.flush();
         throw e;
       }
     },

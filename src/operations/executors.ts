@@ -12,7 +12,9 @@ import type { OperationPorts } from './define.ts';
 
 export function createExecutors(c: ExecutorComponents): OperationExecutor[] {
   const ports = (ctx: PlatformContext): OperationPorts => ({
-    links: linkFactory(c.db, c.secrets, forRequest(c.throttle ?? ctx.throttle, ctx.priority), c.link),
+    links: linkFactory(c.db, c.secrets, forRequest(c.throttle ?? ctx.throttle, ctx.priority), c.link, {
+      organisationIdentification: ctx.organisationIdentification, correlationUid: ctx.correlationUid, messageType: ctx.messageType,
+    }),
     secrets: secretPort(c.secrets),
     inventory: inventoryPort(c.db),
     keyBlobs: dlmsKeyBlobs,
