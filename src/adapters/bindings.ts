@@ -12,9 +12,10 @@ import { nextMbusKeyChangeCounter } from '../platform/mbus-key-change-counters.t
 import type { Device } from '../platform/inventory.ts';
 import { getDeviceInstallation, saveDeviceInstallation, setDeviceTimezone, type DeviceInstallation } from '../platform/device-installation.ts';
 import { DbInvocationCounterStore } from '../platform/invocation-counters.ts';
-import { messageLogWriter, type MessageLogContext } from '../platform/message-log.ts';
 import type { ConnectionThrottle } from '../platform/throttle.ts';
-import type { InstallationPort } from '../operations/define.ts';
+import type { InstallationPort, ManagementPort } from '../operations/define.ts';
+import { communicationMethod, setCommunicationSettings, setLifecycleStatus, updateProtocol } from '../platform/device-management.ts';
+import { findMessageLogs, messageLogWriter, setDebugMode, type MessageLogContext } from '../platform/message-log.ts';
 import { DlmsSession, type ConnectionOptions } from '../session/client.ts';
 import { MbusGateway } from '../session/mbus.ts';
 import { manufacturerValue } from '../cosem/mbus.ts';
@@ -232,5 +233,21 @@ export function installationPort(db: Db, secrets: SecretStore, clientKeys: Clien
     async storeActiveKey(id, type, key, ctx) {
       await secrets.storeActive(id, type as SecretType, key, ctx);
     },
+  };
+}
+
+/** The Management operations' inventory writes and the message log (src/operations/management). */
+export function managementPort(db: Db): ManagementPort {
+  return {
+    async setDebugMode(id, enabled) {
+      if (!(await setDebugMode(db, id, enabled))) {
+        throw new MeterfabricError(ErrorCode.UNKNOWN_DEVICE, `Device ${id} is unknown`, { component: 'DOMAIN_CORE', retryable: false });
+      }
+    },
+    findMessageLogs: (id, page) => findMessageLogs(db, { deviceIdentification: id, page }),
+    setCommunicationSettings: (id, settings) => db.tx((q) => setCommunicationSettings(q, id, settings)),
+    updateProtocol: (id, p) => db.tx((q) => updateProtocol(q, id, p)),
+    setLifecycleStatus: (id, status) => setLifecycleStatus(db, id, status),
+    communicationMethod: (id) => communicationMethod(db, id),
   };
 }

@@ -5,7 +5,7 @@
 import type { OperationContext as PlatformContext, OperationExecutor, Platform } from '../platform/platform.ts';
 import { forRequest } from '../platform/throttle.ts';
 import { syncDeviceFunctionMapping } from '../platform/device-functions.ts';
-import { dlmsKeyBlobs, installationPort, inventoryPort, linkFactory, secretPort, type ExecutorComponents } from '../adapters/bindings.ts';
+import { dlmsKeyBlobs, installationPort, inventoryPort, linkFactory, managementPort, secretPort, type ExecutorComponents } from '../adapters/bindings.ts';
 import { inSpan, CORRELATION_UID } from '../observability/tracing.ts';
 import { DEVICE_OPERATIONS, deviceFunctionMapping } from './catalogue.ts';
 import type { OperationPorts } from './define.ts';
@@ -19,6 +19,7 @@ export function createExecutors(c: ExecutorComponents): OperationExecutor[] {
     inventory: inventoryPort(c.db),
     keyBlobs: dlmsKeyBlobs,
     installation: installationPort(c.db, c.secrets, c.clientKeys),
+    management: managementPort(c.db),
   });
   return DEVICE_OPERATIONS.map((op) => ({
     messageType: op.messageType,

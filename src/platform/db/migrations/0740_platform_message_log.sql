@@ -20,3 +20,6 @@ CREATE TABLE dlms_message_log (
 );
 CREATE INDEX dlms_message_log_device ON dlms_message_log (device_identification, logged_at DESC, id DESC);
 CREATE INDEX dlms_message_log_logged ON dlms_message_log (logged_at);
+
+-- SetDeviceCommunicationSettings keeps GXF's UseSn with the other installation facts (meterfabric speaks LN).
+ALTER TABLE device_installation ADD COLUMN use_sn boolean;
