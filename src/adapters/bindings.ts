@@ -181,6 +181,7 @@ export function linkFactory(db: Db, store: SecretStore, throttle: ConnectionThro
           setClock: traced('setClock', gateway.setClock),
           readObjectList: traced('readObjectList', gateway.readObjectList),
           readMeterValues: traced('readMeterValues', gateway.readMeterValues),
+          readGsmDiagnostic: traced('readGsmDiagnostic', gateway.readGsmDiagnostic),
           release: async () => {
             signal?.removeEventListener('abort', abort);
             try {

@@ -7,6 +7,8 @@ import type { ChannelElementValues, GMeterSecretType } from '../platform/operati
 import type { DlmsData } from '../dlms/axdr.ts';
 import type { MbusChannelIdentity, MbusChannelReading, ObjectListElement } from '../cosem/index.ts';
 import type { MeterValues, RegisterRef, RegisterReading } from '../session/registers.ts';
+import type { GsmDiagnosticReading } from '../session/diagnostics.ts';
+import type { CommunicationMethod } from '../cosem/index.ts';
 
 
 /** The M-Bus transfer_key format a gateway protocol uses (docs/dlms.md#transfer-key-blob), or undefined when unsupported. */
@@ -67,6 +69,8 @@ export interface GatewayLink {
    * otherwise; any non-success result throws DATA_ACCESS_RESULT.
    */
   readMeterValues(request: { clock: boolean; registers: readonly RegisterRef[] }): Promise<MeterValues>;
+  /** Class 47 attributes 2..8 of the GSM diagnostic object of a communication method; any non-success throws DATA_ACCESS_RESULT. */
+  readGsmDiagnostic(method: CommunicationMethod): Promise<GsmDiagnosticReading>;
   release(): Promise<void>;
 }
 
@@ -115,5 +119,5 @@ export interface ExecutorDeps {
   now?: () => Date;
 }
 
-export type { MeterValues, RegisterRef, RegisterReading };
+export type { MeterValues, RegisterRef, RegisterReading, GsmDiagnosticReading, CommunicationMethod };
 export type { ChannelElementValues, GMeterSecretType, MbusChannelIdentity, MbusChannelReading, ObjectListElement };

@@ -14,3 +14,4 @@ export { PushSetupClass } from './classes/push-setup.ts';
 export { SecuritySetupClass, SecuritySetupClassV1, GlobalKeyId } from './classes/security-setup.ts';
 export { DisconnectControlClass } from './classes/disconnect-control.ts';
 export { MbusClientClassV0, MbusClientClassV1, mbusClientClass } from './classes/mbus-client.ts';
+export { GsmDiagnosticClass } from './classes/gsm-diagnostic.ts';

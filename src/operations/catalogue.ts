@@ -30,6 +30,7 @@ import findMessageLogs from './management/find-message-logs.ts';
 import setDeviceCommunicationSettings from './management/set-device-communication-settings.ts';
 import updateProtocol from './management/update-protocol.ts';
 import setDeviceLifecycleStatusByChannel from './management/set-device-lifecycle-status-by-channel.ts';
+import getGsmDiagnostic from './management/get-gsm-diagnostic.ts';
 
 export const CATALOGUE: readonly CatalogueEntry[] = [
   addDevice,
@@ -57,6 +58,7 @@ export const CATALOGUE: readonly CatalogueEntry[] = [
   setDeviceCommunicationSettings,
   updateProtocol,
   setDeviceLifecycleStatusByChannel,
+  getGsmDiagnostic,
 ];
 
 /** The synchronous reads of the platform's own data (GetDevices). */

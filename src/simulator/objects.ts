@@ -24,6 +24,8 @@ import {
   DataClass,
   EnergyRegisterObis,
   ExtendedRegisterClass,
+  GsmDiagnosticClass,
+  GsmDiagnosticObis,
   RegisterClass,
   mbusMasterValueObis,
   SecuritySetupClass,
@@ -305,10 +307,37 @@ const currentAssociation = serve({
   handledByConnection: ['reply_to_HLS_authentication'],
 });
 
+/**
+ * The GSM diagnostic objects (class 47) an SMR 5 meter serves, for GPRS and LTE (docs/gxf.md#device-management).
+ * Fixed values (src/simulator/README.md): operator "MFS Mobile", registered home network, circuit switched
+ * inactive, packet switched LTE (GPRS for the GPRS object), cell 77001 in location 2230, signal quality 13 (−87 dBm),
+ * bit error rate 99 (unknown), MCC 204, MNC 8, channel 1800, one adjacent cell 77002 at quality 9; capture_time is
+ * the meter's clock.
+ */
+function gsmDiagnostic(obis: Obis, packetSwitched: number): Served<InterfaceClass> {
+  return serve({
+    object: cosemObject(GsmDiagnosticClass, obis),
+    get: {
+      operator: () => 'MFS Mobile',
+      status: () => 1,
+      cs_attachment: () => 0,
+      ps_status: () => packetSwitched,
+      cell_info: () => [
+        Data.doubleLongUnsigned(77001), Data.longUnsigned(2230), Data.unsigned(13), Data.unsigned(99),
+        Data.longUnsigned(204), Data.longUnsigned(8), Data.doubleLongUnsigned(1800),
+      ],
+      adjacent_cells: () => [Data.structure([Data.doubleLongUnsigned(77002), Data.unsigned(9)])],
+      capture_time: (ctx) => encodeZonedDateTime(meterTime(ctx), 'Europe/Amsterdam'),
+    },
+  });
+}
+
+const gsm = [gsmDiagnostic(GsmDiagnosticObis.GPRS, 1), gsmDiagnostic(GsmDiagnosticObis.LTE, 5)];
+
 /** One table per class 72 version, built once and shared by every simulated meter. */
 function table(version: 0 | 1): ReadonlyMap<number, Served<InterfaceClass>> {
   const all = [invocationCounter, clock, logicalDeviceName, equipmentIdentifier, currentAssociation, securitySetup, ...[1, 2, 3, 4].map((ch) => mbusClientSetup(ch, version)),
-    ...energy, ...[1, 2, 3, 4].map(mbusMasterValue)];
+    ...energy, ...[1, 2, 3, 4].map(mbusMasterValue), ...(version === 1 ? gsm : [])];
   return new Map(all.map((s) => [key(s.object.obis), s]));
 }
 

@@ -3,7 +3,7 @@
  * REST over real HTTP, through the operation catalogue, against simulated meters over TCP. GetDevices paging and
  * authorisation; EnableDebugging → the DLMS message log of a key exchange and meter reads (ciphered as sent, no
  * key bytes), FindMessageLogs paging, DisableDebugging; SetDeviceCommunicationSettings, UpdateProtocol,
- * SetDeviceLifecycleStatusByChannel, DecoupleMbusDeviceAdministrative; an organisation without authorisation gets
+ * SetDeviceLifecycleStatusByChannel, GetGsmDiagnostic, DecoupleMbusDeviceAdministrative; an organisation without authorisation gets
  * GXF's 301, one with MANAGEMENT only the management functions.
  */
 import { test } from 'node:test';
@@ -11,7 +11,7 @@ import assert from 'node:assert/strict';
 import { addDevice, addOrganisation, findDevice, grantAuthorisation } from '../../src/platform/inventory.ts';
 import { findMessageLogs, isDebugging } from '../../src/platform/message-log.ts';
 import { getCommunicationSettings } from '../../src/platform/device-management.ts';
-import { getDeviceInstallation } from '../../src/platform/device-installation.ts';
+import { getDeviceInstallation, saveDeviceInstallation } from '../../src/platform/device-installation.ts';
 import { validateEnvelopeXml } from '../../src/api/soap/schema.ts';
 import { TEST_KEYS } from '../../src/simulator/meter.ts';
 import { SOAP_BASE, SOAP_NS, restOperation, xpathAll } from '../support/e2e.ts';
@@ -215,6 +215,30 @@ test('Management service: GetDevices, debugging and the message log, communicati
     assert.equal((await findDevice(db, GAS))!.lifecycleStatus, 'RETURNED_TO_INVENTORY');
     // MANAGEMENT alone does not hold SetDeviceLifecycleStatusByChannel (OWNER's).
     assert.equal(faultCode((await call(MGR, 'SetDeviceLifecycleStatusByChannel', lc(1, 'IN_USE'), GW)).xml), '301');
+
+    // ---- GetGsmDiagnostic: the object of the communication method AddDevice stated (LTE: 0-2:25.6.0.255).
+    await saveDeviceInstallation(db, GW, { communicationMethod: 'LTE' });
+    sim.state.clockOffsetMs = Date.UTC(2026, 0, 15, 10, 30, 0) - Date.now();
+    const gsm = await call(ORG, 'GetGsmDiagnostic', `${dev(GW)}<man:GetGsmDiagnosticRequestData/>`, GW);
+    assert.equal(gsm.status, 200, gsm.xml);
+    const g = (e: string) => xp(gsm.xml, `//man:GetGsmDiagnosticResponseData/${e}`);
+    assert.deepEqual([g('man:Operator'), g('man:ModemRegistrationStatus'), g('man:CircuitSwitchedStatus'), g('man:PacketSwitchedStatus')],
+      [['MFS Mobile'], ['REGISTERED_HOME_NETWORK'], ['INACTIVE'], ['LTE']]);
+    assert.deepEqual(['CellId', 'LocationId', 'SignalQuality', 'BitErrorRate', 'MobileCountryCode', 'MobileNetworkCode', 'ChannelNumber'].map((e) => g(`man:CellInfo/man:${e}`)[0]),
+      ['77001', '2230', 'MINUS_87_DBM', '99', '204', '8', '1800']);
+    assert.deepEqual([g('man:AdjacentCells/man:CellId'), g('man:AdjacentCells/man:SignalQuality')], [['77002'], ['MINUS_95_DBM']]);
+    const captured = Date.parse(g('man:CaptureTime')[0]!);
+    assert.ok(captured >= Date.UTC(2026, 0, 15, 10, 30, 0) && captured < Date.UTC(2026, 0, 15, 10, 31, 0), `the meter's clock: ${g('man:CaptureTime')[0]}`);
+    // REST, GPRS object: packet switched GPRS.
+    await saveDeviceInstallation(db, GW, { communicationMethod: 'GPRS' });
+    const gprs = await restOperation(url, `/devices/${GW}/gsm-diagnostic`, ORG, {}, auth[ORG]);
+    assert.equal(gprs.result, 'OK', JSON.stringify(gprs.body));
+    assert.equal(gprs.data.packetSwitchedStatus, 'GPRS');
+    // CDMA: the simulated SMR 5 meter has no such object → NOT OK with the meter's refusal; no method → 416.
+    await saveDeviceInstallation(db, GW, { communicationMethod: 'CDMA' });
+    assert.equal((await restOperation(url, `/devices/${GW}/gsm-diagnostic`, ORG, {}, auth[ORG])).result, 'NOT_OK');
+    assert.equal(faultCode((await call(OTHER, 'GetGsmDiagnostic', `${dev(GW2)}<man:GetGsmDiagnosticRequestData/>`, GW2)).xml), '416');
+    assert.equal(faultCode((await call(OTHER, 'GetGsmDiagnostic', `${dev(GW)}<man:GetGsmDiagnosticRequestData/>`, GW)).xml), '301');
 
     // ---- DecoupleMbusDeviceAdministrative (installation service): the inventory only; the meter keeps its channel.
     assert.equal(faultCode((await call(OTHER, 'DecoupleMBusDeviceAdministrative', `<inst:MbusDeviceIdentification>${GAS}</inst:MbusDeviceIdentification>`, GAS, 'installationService', 'DecoupleMbusDeviceAdministrative')).xml), '301');

@@ -124,6 +124,14 @@ Object.assign(SAMPLES, {
     soap: `<ns:UpdateProtocolRequest><ns:DeviceIdentification>${GATEWAY}</ns:DeviceIdentification><ns:UpdateProtocolData><ns:Protocol>SMR</ns:Protocol><ns:ProtocolVersion>5.1</ns:ProtocolVersion></ns:UpdateProtocolData></ns:UpdateProtocolRequest>`,
     rest: { protocol: 'SMR', protocolVersion: '5.1' },
   },
+  GET_GSM_DIAGNOSTIC: {
+    soap: `<ns:GetGsmDiagnosticRequest><ns:DeviceIdentification>${GATEWAY}</ns:DeviceIdentification><ns:GetGsmDiagnosticRequestData/></ns:GetGsmDiagnosticRequest>`,
+    data: {
+      operator: 'MFS Mobile', modemRegistrationStatus: 'REGISTERED_HOME_NETWORK', circuitSwitchedStatus: 'INACTIVE', packetSwitchedStatus: 'LTE',
+      cellInfo: { cellId: 77001, locationId: 2230, signalQuality: 'MINUS_87_DBM', bitErrorRate: 99, mobileCountryCode: 204, mobileNetworkCode: 8, channelNumber: 1800 },
+      adjacentCells: [{ cellId: 77002, signalQuality: 'MINUS_95_DBM' }], captureTime: '2026-12-02T10:00:00.000Z',
+    },
+  },
   SET_DEVICE_LIFECYCLE_STATUS_BY_CHANNEL: {
     soap: `<ns:SetDeviceLifecycleStatusByChannelRequest><ns:GatewayDeviceIdentification>${GATEWAY}</ns:GatewayDeviceIdentification><ns:SetDeviceLifecycleStatusByChannelRequestData>
       <ns:DeviceLifecycleStatus>IN_USE</ns:DeviceLifecycleStatus><ns:Channel>1</ns:Channel></ns:SetDeviceLifecycleStatusByChannelRequestData></ns:SetDeviceLifecycleStatusByChannelRequest>`,
