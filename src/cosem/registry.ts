@@ -24,12 +24,12 @@ export const INTERFACE_CLASSES: readonly InterfaceClass[] = Object.freeze([
   AssociationLnClassV2,
   ImageTransferClass,
   PushSetupClass,
+  GsmDiagnosticClass,
   SecuritySetupClass,
   SecuritySetupClassV1,
   DisconnectControlClass,
   MbusClientClassV0,
   MbusClientClassV1,
-  GsmDiagnosticClass,
 ]);
 
 /** The declared class, or undefined. Without a version, the lowest declared version. */
