@@ -13,7 +13,9 @@ import type { Device } from '../platform/inventory.ts';
 import { getDeviceInstallation, saveDeviceInstallation, setDeviceTimezone, type DeviceInstallation } from '../platform/device-installation.ts';
 import { DbInvocationCounterStore } from '../platform/invocation-counters.ts';
 import type { ConnectionThrottle } from '../platform/throttle.ts';
-import type { InstallationPort } from '../operations/define.ts';
+import type { InstallationPort, ManagementPort } from '../operations/define.ts';
+import { communicationMethod, setCommunicationSettings, setLifecycleStatus, updateProtocol } from '../platform/device-management.ts';
+import { findMessageLogs, messageLogWriter, setDebugMode, type MessageLogContext } from '../platform/message-log.ts';
 import { DlmsSession, type ConnectionOptions } from '../session/client.ts';
 import { MbusGateway } from '../session/mbus.ts';
 import { readProfile, type ProfileReadRequest } from '../session/profiles.ts';
@@ -126,8 +128,11 @@ export interface LinkOptions {
   responseTimeoutMs?: number;
 }
 
-/** Opens throttled, authenticated associations with gateways, using their stored keys and invocation counters. */
-export function linkFactory(db: Db, store: SecretStore, throttle: ConnectionThrottle | undefined, options: LinkOptions = {}): LinkFactory {
+/**
+ * Opens throttled, authenticated associations with gateways, using their stored keys and invocation counters. A
+ * gateway in debug mode (EnableDebugging) gets an APDU observer that writes its message log, with `context`.
+ */
+export function linkFactory(db: Db, store: SecretStore, throttle: ConnectionThrottle | undefined, options: LinkOptions = {}, context: MessageLogContext = {}): LinkFactory {
   const counters = new DbInvocationCounterStore(db as Queryable);
   return {
     async open(gatewayId, signal) {
@@ -136,6 +141,7 @@ export function linkFactory(db: Db, store: SecretStore, throttle: ConnectionThro
         throw new MeterfabricError(ErrorCode.INVALID_IP_ADDRESS, `Device ${gatewayId} has no network address`, { retryable: false });
       }
       const release = throttle ? await throttle.acquire(signal, { device: gatewayId }) : () => undefined;
+      const messageLog = d.inDebugMode ? messageLogWriter(db) : undefined;
       try {
         const connection: ConnectionOptions = {
           host: d.host,
@@ -144,6 +150,7 @@ export function linkFactory(db: Db, store: SecretStore, throttle: ConnectionThro
           connectTimeoutMs: options.connectTimeoutMs,
           responseTimeoutMs: options.responseTimeoutMs,
           withListMax: d.withListMax ?? 32,
+          ...(messageLog ? { apduObserver: messageLog.observer(gatewayId, context) } : {}),
         };
         // The ACTIVE keys, then keys a cut-off key change may have left on the meter (./emeter-keys.ts).
         const session = await associateRecovering(store, gatewayId, (keys) => inSpan('dlms.associate', { 'meterfabric.device': gatewayId, 'meterfabric.transport': connection.framing }, () => DlmsSession.openManagement({
@@ -192,18 +199,21 @@ export function linkFactory(db: Db, store: SecretStore, throttle: ConnectionThro
             await session.invoke(SecuritySetupClass, WellKnownObis.SECURITY_SETUP, 'global_key_transfer', parameter.value);
           }),
           switchKeys: (keys) => session.switchKeys(keys),
+          readGsmDiagnostic: traced('readGsmDiagnostic', gateway.readGsmDiagnostic),
           release: async () => {
             signal?.removeEventListener('abort', abort);
             try {
               await gateway.release();
             } finally {
               release();
+              await messageLog?.flush();
             }
           },
         };
         return link;
       } catch (e) {
         release();
+        void messageLog?.flush();
         throw e;
       }
     },
@@ -244,5 +254,21 @@ export function installationPort(db: Db, secrets: SecretStore, clientKeys: Clien
     async storeActiveKey(id, type, key, ctx) {
       await secrets.storeActive(id, type as SecretType, key, ctx);
     },
+  };
+}
+
+/** The Management operations' inventory writes and the message log (src/operations/management). */
+export function managementPort(db: Db): ManagementPort {
+  return {
+    async setDebugMode(id, enabled) {
+      if (!(await setDebugMode(db, id, enabled))) {
+        throw new MeterfabricError(ErrorCode.UNKNOWN_DEVICE, `Device ${id} is unknown`, { component: 'DOMAIN_CORE', retryable: false });
+      }
+    },
+    findMessageLogs: (id, page) => findMessageLogs(db, { deviceIdentification: id, page }),
+    setCommunicationSettings: (id, settings) => db.tx((q) => setCommunicationSettings(q, id, settings)),
+    updateProtocol: (id, p) => db.tx((q) => updateProtocol(q, id, p)),
+    setLifecycleStatus: (id, status) => setLifecycleStatus(db, id, status),
+    communicationMethod: (id) => communicationMethod(db, id),
   };
 }

@@ -19,6 +19,8 @@ export interface AttributeAddress {
   obis: Obis;
   attributeId: number;
 }
+import type { GsmDiagnosticReading } from '../session/diagnostics.ts';
+import type { CommunicationMethod } from '../cosem/index.ts';
 
 
 /** The M-Bus transfer_key format a gateway protocol uses (docs/dlms.md#transfer-key-blob), or undefined when unsupported. */
@@ -94,6 +96,8 @@ export interface GatewayLink {
   globalKeyTransfer(parameter: DlmsData): Promise<void>;
   /** The open association uses these keys from its next APDU on (after a successful global_key_transfer). */
   switchKeys(keys: { ak?: Buffer; ek?: Buffer }): void;
+  /** Class 47 attributes 2..8 of the GSM diagnostic object of a communication method; any non-success throws DATA_ACCESS_RESULT. */
+  readGsmDiagnostic(method: CommunicationMethod): Promise<GsmDiagnosticReading>;
   release(): Promise<void>;
 }
 
@@ -148,5 +152,5 @@ export interface ExecutorDeps {
   now?: () => Date;
 }
 
-export type { MeterValues, RegisterRef, RegisterReading, ProfileRead, ProfileReadRequest };
+export type { MeterValues, RegisterRef, RegisterReading, ProfileRead, ProfileReadRequest, GsmDiagnosticReading, CommunicationMethod };
 export type { ChannelElementValues, GMeterSecretType, MbusChannelIdentity, MbusChannelReading, ObjectListElement };

@@ -16,3 +16,4 @@ export { DisconnectControlClass } from './classes/disconnect-control.ts';
 export { MbusClientClassV0, MbusClientClassV1, mbusClientClass } from './classes/mbus-client.ts';
 export * from './profiles.ts';
 export * from './event-logs.ts';
+export { GsmDiagnosticClass } from './classes/gsm-diagnostic.ts';

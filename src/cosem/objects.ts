@@ -78,3 +78,15 @@ const MBUS_MASTER_VALUE_OBIS: readonly Obis[] = MBUS_CHANNELS.map((ch) => Obis.o
 export function mbusMasterValueObis(channel: number): Obis {
   return MBUS_MASTER_VALUE_OBIS[checkChannel(channel) - 1]!;
 }
+
+/**
+ * The GSM diagnostic object (class 47) of each communication method a gateway states (SMR 5 companion standard,
+ * "GSM/CDMA/LTE diagnostic"; GXF's GPRS_DIAGNOSTIC, CDMA_DIAGNOSTIC, LTE_DIAGNOSTIC).
+ */
+export const GsmDiagnosticObis = {
+  GPRS: Obis.parse('0-0:25.6.0.255'),
+  CDMA: Obis.parse('0-1:25.6.0.255'),
+  LTE: Obis.parse('0-2:25.6.0.255'),
+} as const;
+
+export type CommunicationMethod = keyof typeof GsmDiagnosticObis;

@@ -4,6 +4,7 @@ import { ClockClass } from './classes/clock.ts';
 import { DataClass } from './classes/data.ts';
 import { DisconnectControlClass } from './classes/disconnect-control.ts';
 import { ExtendedRegisterClass } from './classes/extended-register.ts';
+import { GsmDiagnosticClass } from './classes/gsm-diagnostic.ts';
 import { ImageTransferClass } from './classes/image-transfer.ts';
 import { MbusClientClassV0, MbusClientClassV1 } from './classes/mbus-client.ts';
 import { ProfileGenericClass } from './classes/profile-generic.ts';
@@ -23,6 +24,7 @@ export const INTERFACE_CLASSES: readonly InterfaceClass[] = Object.freeze([
   AssociationLnClassV2,
   ImageTransferClass,
   PushSetupClass,
+  GsmDiagnosticClass,
   SecuritySetupClass,
   SecuritySetupClassV1,
   DisconnectControlClass,

@@ -4,7 +4,7 @@
  * executors and `meterfabric operations` are derived from this list; nothing else enumerates operations.
  * Adding an operation: one file under src/operations/<service>/ and one line below (src/README.md).
  */
-import type { CatalogueEntry, DeviceOperation, FunctionGroup } from './define.ts';
+import type { CatalogueEntry, DeviceOperation, FunctionGroup, SyncOperation } from './define.ts';
 import addDevice from './installation/add-device.ts';
 import coupleMbusDevice from './installation/couple-mbus-device.ts';
 import decoupleMbusDevice from './installation/decouple-mbus-device.ts';
@@ -32,6 +32,15 @@ import readAlarmRegister from './monitoring/read-alarm-register.ts';
 import clearAlarmRegister from './monitoring/clear-alarm-register.ts';
 import getSpecificAttributeValue from './adhoc/get-specific-attribute-value.ts';
 import getAllAttributeValues from './adhoc/get-all-attribute-values.ts';
+import decoupleMbusDeviceAdministrative from './installation/decouple-mbus-device-administrative.ts';
+import getDevices from './management/get-devices.ts';
+import enableDebugging from './management/enable-debugging.ts';
+import disableDebugging from './management/disable-debugging.ts';
+import findMessageLogs from './management/find-message-logs.ts';
+import setDeviceCommunicationSettings from './management/set-device-communication-settings.ts';
+import updateProtocol from './management/update-protocol.ts';
+import setDeviceLifecycleStatusByChannel from './management/set-device-lifecycle-status-by-channel.ts';
+import getGsmDiagnostic from './management/get-gsm-diagnostic.ts';
 import { bundleOperation } from './bundle/bundle.ts';
 
 export const CATALOGUE: readonly CatalogueEntry[] = [
@@ -62,9 +71,21 @@ export const CATALOGUE: readonly CatalogueEntry[] = [
   clearAlarmRegister,
   getSpecificAttributeValue,
   getAllAttributeValues,
+  decoupleMbusDeviceAdministrative,
+  getDevices,
+  enableDebugging,
+  disableDebugging,
+  findMessageLogs,
+  setDeviceCommunicationSettings,
+  updateProtocol,
+  setDeviceLifecycleStatusByChannel,
+  getGsmDiagnostic,
   // Bundle: runs the operations above that declare a bundleAction (./bundle/bundle.ts); keep it last.
   bundleOperation(() => DEVICE_OPERATIONS),
 ];
+
+/** The synchronous reads of the platform's own data (GetDevices). */
+export const SYNC_OPERATIONS: readonly SyncOperation[] = CATALOGUE.filter((e): e is SyncOperation => e.kind === 'sync');
 
 /** The operations the platform queues and executes. */
 export const DEVICE_OPERATIONS: readonly DeviceOperation<any, any>[] = CATALOGUE.filter((e): e is DeviceOperation<any, any> => e.kind === 'device'); // eslint-disable-line @typescript-eslint/no-explicit-any

@@ -16,6 +16,8 @@ import type { KeyBlobs, RequestInfo } from '../adapters/mbus-keys.ts';
 import type { EMeterKeyPort } from '../adapters/emeter-keys.ts';
 import type { StoredResponse } from '../platform/operations.ts';
 import type { BundleProgressPort } from './bundle/bundle.ts';
+import type { Queryable } from '../platform/db/db.ts';
+import type { MessageLogPage } from '../platform/message-log.ts';
 
 /** GXF's SmartMetering web services, by WSDL file name (src/api/soap/wsdl). */
 export type GxfService =
@@ -67,6 +69,31 @@ export interface DeviceDescription {
   mbusDeviceTypeIdentification: number | null;
 }
 
+/** GXF's DLMS device settings that SetDeviceCommunicationSettings replaces (all seven, as GXF copies them). */
+export interface CommunicationSettings {
+  challengeLength: number;
+  withListMax: number;
+  selectiveAccessSupported: boolean;
+  ipAddressIsStatic: boolean;
+  useSn: boolean;
+  useHdlc: boolean;
+  polyphase: boolean;
+}
+
+/** What the Management operations change in the inventory (bound in src/adapters/bindings.ts). */
+export interface ManagementPort {
+  /** EnableDebugging / DisableDebugging: the device's debug flag (its connections are logged while it is set). */
+  setDebugMode(deviceIdentification: string, enabled: boolean): Promise<void>;
+  /** One page (from 0) of the device's DLMS message log, newest first. */
+  findMessageLogs(deviceIdentification: string, page: number): Promise<MessageLogPage>;
+  setCommunicationSettings(deviceIdentification: string, settings: CommunicationSettings): Promise<void>;
+  /** 'unknown' when the platform does not know the protocol (nothing changes), 'unchanged' when it is the current one. */
+  updateProtocol(deviceIdentification: string, p: { protocol: string; protocolVersion: string; protocolVariant?: string }): Promise<'updated' | 'unchanged' | 'unknown'>;
+  setLifecycleStatus(deviceIdentification: string, status: string): Promise<void>;
+  /** The device's communication method as AddDevice stated it (GPRS, CDMA, LTE), if any. */
+  communicationMethod(deviceIdentification: string): Promise<string | undefined>;
+}
+
 /** What an operation's execute() reaches the world through. */
 export interface OperationPorts extends ExecutorDeps {
   keyBlobs: KeyBlobs;
@@ -75,6 +102,7 @@ export interface OperationPorts extends ExecutorDeps {
   emeterKeys: EMeterKeyPort;
   /** Where a bundle keeps its actions' outcomes between attempts (./bundle/bundle.ts); in memory when absent. */
   bundleProgress?: BundleProgressPort;
+  management: ManagementPort;
 }
 
 /** The request being executed. */
@@ -103,7 +131,7 @@ export interface RestMapping<P> {
   url: string;
   operationId: string;
   summary: string;
-  tag: 'mbus' | 'devices' | 'adhoc' | 'monitoring';
+  tag: 'mbus' | 'devices' | 'adhoc' | 'monitoring' | 'management';
   params?: z.ZodObject;
   body: z.ZodObject;
   /** The device checked for authorisation and the payload. */
@@ -164,7 +192,37 @@ export interface ResponseDataOperation {
   restRoute: string;
 }
 
-export type CatalogueEntry = DeviceOperation<any, any> | ReadOperation | ResponseDataOperation; // eslint-disable-line @typescript-eslint/no-explicit-any
+/**
+ * A synchronous operation that reads the platform's own data (GXF's GetDevices): answered at once, on SOAP with
+ * its response element, on REST with JSON from a GET route.
+ */
+export interface SyncOperation<I = any, R = any> { // eslint-disable-line @typescript-eslint/no-explicit-any
+  kind: 'sync';
+  /** The platform function it is, for `meterfabric operations`. */
+  name: string;
+  service: GxfService;
+  soap: {
+    request: string;
+    response: string;
+    wsdlOperation: string;
+    read(request: XmlElement): I;
+    /** Body of the response element (prefix `p` = the operation's namespace). */
+    render(result: R, p: string): string;
+  };
+  rest: {
+    /** GET route under /api/v1 (fastify syntax). */
+    url: string;
+    operationId: string;
+    summary: string;
+    tag: RestMapping<unknown>['tag'];
+    querystring: z.ZodObject;
+    response: z.ZodType;
+    toInput(query: Record<string, unknown>): I;
+  };
+  run(db: Queryable, organisationIdentification: string, input: I): Promise<R>;
+}
+
+export type CatalogueEntry = DeviceOperation<any, any> | ReadOperation | ResponseDataOperation | SyncOperation; // eslint-disable-line @typescript-eslint/no-explicit-any
 
 export function define<P, R>(op: Omit<DeviceOperation<P, R>, 'kind'>): DeviceOperation<P, R> {
   return { kind: 'device', ...op };
@@ -176,4 +234,8 @@ export function defineRead(op: Omit<ReadOperation, 'kind'>): ReadOperation {
 
 export function defineResponseData(op: Omit<ResponseDataOperation, 'kind'>): ResponseDataOperation {
   return { kind: 'responseData', ...op };
+}
+
+export function defineSync<I, R>(op: Omit<SyncOperation<I, R>, 'kind'>): SyncOperation<I, R> {
+  return { kind: 'sync', ...op };
 }

@@ -36,6 +36,9 @@ export function operationRows(): OperationRow[] {
     } else if (op.kind === 'read') {
       served.add(op.soap.request);
       rows.push({ messageType: op.messageType, service: op.service, soapRequest: op.soap.request, restRoute: op.restRoute, functionGroup: op.functionGroup, implemented: true, bundleable: false });
+    } else if (op.kind === 'sync') {
+      served.add(op.soap.request);
+      rows.push({ messageType: op.name, service: op.service, soapRequest: op.soap.request, restRoute: `GET ${API_PREFIX}${op.rest.url}`, functionGroup: null, implemented: true, bundleable: false });
     } else {
       served.add(op.soap.request);
       rows.push({ messageType: null, service: op.service, soapRequest: op.soap.request, restRoute: op.restRoute, functionGroup: null, implemented: true, bundleable: false });

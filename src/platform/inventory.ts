@@ -59,6 +59,8 @@ export interface Device {
   channel: number | null;
   lifecycleStatus: string;
   active: boolean;
+  /** EnableDebugging: connections to it are written to the message log (src/platform/message-log.ts). */
+  inDebugMode?: boolean;
   createdAt: Date;
   updatedAt: Date;
 }
@@ -103,6 +105,7 @@ const deviceFromRow = (r: Row): Device => ({
   channel: (r.channel as number | null) ?? null,
   lifecycleStatus: r.lifecycle_status as string,
   active: r.active as boolean,
+  inDebugMode: r.in_debug_mode === true,
   createdAt: new Date(r.created_at as string),
   updatedAt: new Date(r.updated_at as string),
 });

@@ -31,6 +31,8 @@ export interface RetentionPolicy {
   retiredSecretsMs: number;
   /** Pushes received from meters (push_message, default 30 days). */
   pushMessagesMs: number;
+  /** The devices' DLMS message log (dlms_message_log, default 7 days; src/platform/message-log.ts). */
+  messageLogMs: number;
   /** Rows per delete statement (default 1000). */
   batchSize: number;
   /** Pause between two batches (default 50 ms). */
@@ -45,6 +47,7 @@ export const DEFAULT_RETENTION: Readonly<RetentionPolicy> = {
   secretAuditMs: 365 * DAY_MS,
   retiredSecretsMs: 365 * DAY_MS,
   pushMessagesMs: 30 * DAY_MS,
+  messageLogMs: 7 * DAY_MS,
   batchSize: 1000,
   pauseMs: 50,
   intervalMs: 60_000,
@@ -57,6 +60,7 @@ export const RETENTION_ENV = {
   secretAuditMs: 'METERFABRIC_RETENTION_SECRET_AUDIT_DAYS',
   retiredSecretsMs: 'METERFABRIC_RETENTION_RETIRED_KEYS_DAYS',
   pushMessagesMs: 'METERFABRIC_RETENTION_PUSH_MESSAGES_DAYS',
+  messageLogMs: 'METERFABRIC_RETENTION_MESSAGE_LOG_DAYS',
   batchSize: 'METERFABRIC_RETENTION_BATCH_SIZE',
   pauseMs: 'METERFABRIC_RETENTION_PAUSE_MS',
   intervalMs: 'METERFABRIC_RETENTION_INTERVAL_SECONDS',
@@ -123,6 +127,8 @@ export const PLATFORM_RETENTION_STEPS: readonly RetentionStep[] = [
   batchStep('audit', (p) => p.auditMs, `DELETE FROM audit_log WHERE id IN (SELECT id FROM audit_log WHERE at < $1 ORDER BY at LIMIT $2)`),
   batchStep('push messages', (p) => p.pushMessagesMs,
     `DELETE FROM push_message WHERE id IN (SELECT id FROM push_message WHERE received_at < $1 ORDER BY received_at LIMIT $2)`),
+  batchStep('message log', (p) => p.messageLogMs,
+    `DELETE FROM dlms_message_log WHERE id IN (SELECT id FROM dlms_message_log WHERE logged_at < $1 ORDER BY logged_at LIMIT $2)`),
   // Leftovers that count for nothing any more, whatever the periods: permits released or past their lease and
   // outside the one-second rate window (src/platform/permits.ts sweeps the same rows when it next acquires),
   // exchange locks past their expiry, console sessions past theirs, console sign-in links past theirs (used or

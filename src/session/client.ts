@@ -100,7 +100,16 @@ export interface ConnectionOptions {
   invokeIdAndPriority?: number;
   /** Test hook: replaces the TCP connect (e.g. a transport over an in-memory pair). */
   openTransport?: (o: ClientTransportOptions) => Promise<ApduTransport>;
+  /**
+   * Sees every APDU of the connection as it goes over the wire (ciphered APDUs as ciphered), in both directions,
+   * after it was sent or received; for the device message log (src/platform/message-log.ts). It must not throw
+   * or block. Absent (the default), the transport is used as it is.
+   */
+  apduObserver?: ApduObserver;
 }
+
+/** An observer of the APDUs of a connection: `incoming` = from the meter. */
+export type ApduObserver = (apdu: Buffer, incoming: boolean) => void;
 
 export interface ManagementOptions extends ConnectionOptions {
   /** Key for the invocation counter store (the gateway's device identification). */
@@ -585,7 +594,30 @@ async function openTransport(options: ConnectionOptions, clientAddress: number):
     connectTimeoutMs: options.connectTimeoutMs ?? 10_000,
   };
   const t = await (options.openTransport ?? connectClientTransport)(o);
-  return countedTransport(t);
+  return countedTransport(options.apduObserver ? observedTransport(t, options.apduObserver) : t);
+}
+
+/** Tells `observer` of every APDU sent and received; an observer that throws is ignored. */
+function observedTransport(t: ApduTransport, observer: ApduObserver): ApduTransport {
+  const see = (apdu: Buffer, incoming: boolean) => {
+    try {
+      observer(apdu, incoming);
+    } catch (e) {
+      log.warn({ err: e }, 'APDU observer failed');
+    }
+  };
+  const send = t.send.bind(t);
+  const receive = t.receive.bind(t);
+  t.send = async (apdu) => {
+    await send(apdu);
+    see(apdu, false);
+  };
+  t.receive = async (timeoutMs) => {
+    const apdu = await receive(timeoutMs);
+    see(apdu, true);
+    return apdu;
+  };
+  return t;
 }
 
 /** Keeps the open-connections gauge right whichever way the transport ends (close, destroy, or the peer). */

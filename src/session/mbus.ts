@@ -25,6 +25,8 @@ import {
 } from '../cosem/index.ts';
 import type { Obis } from '../dlms/obis.ts';
 import { readMeterValues, type MeterValues, type RegisterRef } from './registers.ts';
+import { readGsmDiagnostic, type GsmDiagnosticReading } from './diagnostics.ts';
+import { GsmDiagnosticObis, type CommunicationMethod } from '../cosem/index.ts';
 
 /** Class 72 is declared identically for versions 0 and 1 (ids, types); the version only codes attribute 6. */
 const MbusClient = mbusClientClass(1);
@@ -174,6 +176,9 @@ export class MbusGateway {
   }
   readMeterValues(request: { clock: boolean; registers: readonly RegisterRef[] }): Promise<MeterValues> {
     return readMeterValues(this.session, request);
+  }
+  readGsmDiagnostic(method: CommunicationMethod): Promise<GsmDiagnosticReading> {
+    return readGsmDiagnostic(this.session, GsmDiagnosticObis[method]);
   }
   release(): Promise<void> {
     return this.session.release();

@@ -24,6 +24,8 @@ import {
   DataClass,
   EnergyRegisterObis,
   ExtendedRegisterClass,
+  GsmDiagnosticClass,
+  GsmDiagnosticObis,
   RegisterClass,
   mbusMasterValueObis,
   mbusHourlyValueObis,
@@ -368,6 +370,31 @@ function eventLog(supply: EventLogSupply): Served<InterfaceClass> {
   });
 }
 
+/**
+ * The GSM diagnostic objects (class 47) an SMR 5 meter serves, for GPRS and LTE (docs/gxf.md#device-management).
+ * Fixed values (src/simulator/README.md): operator "MFS Mobile", registered home network, circuit switched
+ * inactive, packet switched LTE (GPRS for the GPRS object), cell 77001 in location 2230, signal quality 13 (−87 dBm),
+ * bit error rate 99 (unknown), MCC 204, MNC 8, channel 1800, one adjacent cell 77002 at quality 9; capture_time is
+ * the meter's clock.
+ */
+function gsmDiagnostic(obis: Obis, packetSwitched: number): Served<InterfaceClass> {
+  return serve({
+    object: cosemObject(GsmDiagnosticClass, obis),
+    get: {
+      operator: () => 'MFS Mobile',
+      status: () => 1,
+      cs_attachment: () => 0,
+      ps_status: () => packetSwitched,
+      cell_info: () => [
+        Data.doubleLongUnsigned(77001), Data.longUnsigned(2230), Data.unsigned(13), Data.unsigned(99),
+        Data.longUnsigned(204), Data.longUnsigned(8), Data.doubleLongUnsigned(1800),
+      ],
+      adjacent_cells: () => [Data.structure([Data.doubleLongUnsigned(77002), Data.unsigned(9)])],
+      capture_time: (ctx) => encodeZonedDateTime(meterTime(ctx), 'Europe/Amsterdam'),
+    },
+  });
+}
+
 /** An alarm register (class 1, double-long-unsigned, ./alarms.ts): readable, and writable to clear it. */
 function alarmRegister(register: 1 | 2 | 3): Served<InterfaceClass> {
   return serve({
@@ -383,12 +410,14 @@ function alarmRegister(register: 1 | 2 | 3): Served<InterfaceClass> {
   });
 }
 
+const gsm = [gsmDiagnostic(GsmDiagnosticObis.GPRS, 1), gsmDiagnostic(GsmDiagnosticObis.LTE, 5)];
+
 /** One table per class 72 version, built once and shared by every simulated meter. */
 function table(version: 0 | 1): ReadonlyMap<number, Served<InterfaceClass>> {
   const profile = version === 1 ? 'smr5' : 'dsmr4';
   const all = [invocationCounter, clock, logicalDeviceName, equipmentIdentifier, currentAssociation, securitySetup, ...[1, 2, 3, 4].map((ch) => mbusClientSetup(ch, version)),
     ...energy, ...[1, 2, 3, 4].map(mbusMasterValue), ...loadProfiles(profile).map(loadProfile),
-    ...(version === 1 ? [1, 2, 3, 4].map(hourlyMbusValueObject) : []),
+    ...(version === 1 ? [1, 2, 3, 4].map(hourlyMbusValueObject) : []), ...(version === 1 ? gsm : []),
     ...eventLogsOf(profile).map(eventLog), ...alarmRegisterNumbers({ profile } as MeterState).map((r) => alarmRegister(r as 1 | 2 | 3))];
   return new Map(all.map((s) => [key(s.object.obis), s]));
 }

@@ -32,6 +32,7 @@ export function fakePorts(o: FakePortOptions = {}): { ports: OperationPorts; rec
     setEncryptionKey: refuse('setEncryptionKey'),
     dataSend: refuse('dataSend'),
     readEncryptionKeyStatus: refuse('readEncryptionKeyStatus'),
+    readGsmDiagnostic: refuse('readGsmDiagnostic'),
     writeChannelIdentity: refuse('writeChannelIdentity'),
     slaveDeinstall: refuse('slaveDeinstall'),
     globalKeyTransfer: refuse('globalKeyTransfer'),

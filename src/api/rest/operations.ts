@@ -17,7 +17,7 @@ import {
 import { z } from 'zod';
 import { ErrorCode, isMeterfabricError, MeterfabricError } from '../../errors.ts';
 import { logger } from '../../observability/logger.ts';
-import { DEVICE_OPERATIONS } from '../../operations/catalogue.ts';
+import { DEVICE_OPERATIONS, SYNC_OPERATIONS } from '../../operations/catalogue.ts';
 import { API_PREFIX, gatewayParams } from './schemas.ts';
 import { restCallerOrganisation } from './caller.ts';
 import { dbAlarmReader, PUSH_NOTIFICATION_ALARM, type AlarmReader } from './alarms.ts';
@@ -159,7 +159,7 @@ export async function restOperationsPlugin(app: FastifyInstance, opts: RestOpera
           'Every route needs credentials: a client certificate from the platform CA (mutual TLS) or an API token ' +
           '(Authorization: Bearer, from `meterfabric org token ORG`). POST bodies are application/json, also when empty.',
       },
-      tags: [{ name: 'mbus' }, { name: 'devices' }, { name: 'adhoc' }, { name: 'monitoring' }, { name: 'responses' }, { name: 'alarms' }],
+      tags: [{ name: 'mbus' }, { name: 'devices' }, { name: 'adhoc' }, { name: 'monitoring' }, { name: 'management' }, { name: 'responses' }, { name: 'alarms' }],
       components: { securitySchemes: { apiToken: { type: 'http', scheme: 'bearer', description: 'API token from `meterfabric org token ORG`' } } },
       security: [{ apiToken: [] }],
     },
@@ -211,6 +211,27 @@ export async function restOperationsPlugin(app: FastifyInstance, opts: RestOpera
           .code(202)
           .header('location', `${API_PREFIX}/responses/${encodeURIComponent(correlationUid)}`)
           .send({ correlationUid });
+      },
+    });
+  }
+
+  // Synchronous reads of the platform's own data (GetDevices): answered at once.
+  for (const op of SYNC_OPERATIONS) {
+    r.route({
+      method: 'GET',
+      url: `${API_PREFIX}${op.rest.url}`,
+      schema: {
+        operationId: op.rest.operationId,
+        summary: op.rest.summary,
+        tags: [op.rest.tag],
+        headers: callerHeaders,
+        querystring: op.rest.querystring,
+        response: { 200: op.rest.response, ...errorResponses },
+      },
+      handler: async (request) => {
+        const organisationIdentification = caller(request);
+        if (!hasDb(platform)) throw new MeterfabricError(ErrorCode.CONFIGURATION_ERROR, `${op.rest.operationId} is not available on this server`, { component: 'WS_SMART_METERING' });
+        return op.run(platform.db, organisationIdentification, op.rest.toInput((request.query ?? {}) as Record<string, unknown>));
       },
     });
   }

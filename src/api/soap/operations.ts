@@ -8,7 +8,7 @@ import type { XmlElement } from 'libxml2-wasm';
 import { ErrorCode } from '../../errors.ts';
 import type { StoredResponse } from '../rest/platform-api.ts';
 import { CATALOGUE } from '../../operations/catalogue.ts';
-import type { GxfService, ResultFamily } from '../../operations/define.ts';
+import type { GxfService, ResultFamily, SyncOperation } from '../../operations/define.ts';
 import { functionalFault } from './faults.ts';
 import { el, escapeXml, NS } from './xml.ts';
 
@@ -52,7 +52,16 @@ export interface DeleteResponseDataOperation {
   response: string;
 }
 
-export type SoapOperation = SubmitOperation | PollOperation | DeleteResponseDataOperation;
+/** A synchronous read of the platform's own data (GetDevices), answered at once. */
+export interface SyncSoapOperation {
+  kind: 'sync';
+  namespace: string;
+  element: string;
+  response: string;
+  operation: SyncOperation;
+}
+
+export type SoapOperation = SubmitOperation | PollOperation | DeleteResponseDataOperation | SyncSoapOperation;
 
 /** The target namespace of each service's schema. */
 export const SERVICE_NAMESPACE: Record<GxfService, string> = {
@@ -83,6 +92,7 @@ export const OPERATIONS: readonly SoapOperation[] = CATALOGUE.flatMap((op): Soap
       render: op.soap.render, correlationUidNamespace: op.soap.correlationUid === 'common' ? NS.common : namespace,
     }];
   }
+  if (op.kind === 'sync') return [{ kind: 'sync', namespace, element: op.soap.request, response: op.soap.response, operation: op }];
   return [{ kind: 'deleteResponseData', namespace, element: op.soap.request, response: op.soap.response }];
 });
 

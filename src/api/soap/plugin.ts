@@ -5,7 +5,7 @@
  */
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import type { XmlElement } from 'libxml2-wasm';
-import { ErrorCode, isMeterfabricError } from '../../errors.ts';
+import { ErrorCode, isMeterfabricError, MeterfabricError } from '../../errors.ts';
 import { logger } from '../../observability/logger.ts';
 import { callerOf } from '../rest/caller.ts';
 import { statusOf } from '../problems.ts';
@@ -22,7 +22,9 @@ import {
   type PollOperation,
   type SoapOperation,
   type SubmitOperation,
+  type SyncSoapOperation,
 } from './operations.ts';
+import type { Queryable } from '../../platform/db/db.ts';
 import { validateElement, validateEnvelopeXml } from './schema.ts';
 import { schemaFiles, SERVICES, SOAP_BASE_PATH, wsdlFor, wsdlOperations, type ServiceName } from './wsdl.ts';
 import { childText, clark, el, NS } from './xml.ts';
@@ -136,6 +138,13 @@ export async function soapPlugin(app: FastifyInstance, opts: SoapPluginOptions):
     return responseElement(op.namespace, 'DeleteResponseDataResponse', el('common:Result', 'OK'));
   }
 
+  async function sync(op: SyncSoapOperation, payloadEl: XmlElement, h: SoapHeaders): Promise<string> {
+    const db = (platform as { db?: Queryable }).db;
+    if (!db) throw new MeterfabricError(ErrorCode.CONFIGURATION_ERROR, `${op.element} is not available on this server`, { component: 'WS_SMART_METERING' });
+    const result = await op.operation.run(db, h.organisationIdentification, op.operation.soap.read(payloadEl));
+    return responseElement(op.namespace, op.response, op.operation.soap.render(result, 'ns'));
+  }
+
   async function handle(request: FastifyRequest): Promise<Handled> {
     const raw = typeof request.body === 'string' ? Buffer.from(request.body) : request.body;
     if (!Buffer.isBuffer(raw) || raw.length === 0) {
@@ -178,6 +187,7 @@ export async function soapPlugin(app: FastifyInstance, opts: SoapPluginOptions):
       let payload: string;
       if (op.kind === 'submit') payload = await submit(op, parsed.payload, h);
       else if (op.kind === 'poll') payload = await pollResponse(op, parsed.payload, h);
+      else if (op.kind === 'sync') payload = await sync(op, parsed.payload, h);
       else payload = await deleteResponseData(op, parsed.payload, h);
       return { body: envelope(payload), fault: false };
     } catch (e) {

@@ -122,6 +122,10 @@ export function wsdlOperations(): WsdlOperation[] {
       const part = /<wsdl:part\s[^>]*?element="([^":]+):([^"]+)"/.exec(m[2]!);
       if (part) elementOf.set(m[1]!, { prefix: part[1]!, name: part[2]! });
     }
+    // The prefix of the service's own schema: the one most message parts use (the first may be the common schema's).
+    const counts = new Map<string, number>();
+    for (const { prefix } of elementOf.values()) counts.set(prefix, (counts.get(prefix) ?? 0) + 1);
+    const ownPrefix = [...counts].sort((a, b) => b[1] - a[1])[0]?.[0] ?? '';
     const portType = /<wsdl:portType[\s\S]*?<\/wsdl:portType>/.exec(text)?.[0] ?? '';
     for (const m of portType.matchAll(/<wsdl:operation\s+name="([^"]+)">([\s\S]*?)<\/wsdl:operation>/g)) {
       const input = /<wsdl:input\s[^>]*?message="[^":]+:([^"]+)"/.exec(m[2]!)?.[1];
@@ -129,7 +133,7 @@ export function wsdlOperations(): WsdlOperation[] {
       if (!input || !output) continue;
       // GXF's installation WSDL names two messages it never declares (the DecoupleMbusDeviceAdministrative poll):
       // their element is the one of that name in the service's schema.
-      const i = elementOf.get(input) ?? { prefix: elementOf.values().next().value?.prefix ?? '', name: input };
+      const i = elementOf.get(input) ?? { prefix: ownPrefix, name: input };
       out.push({
         service: file.replace(/\.wsdl$/, ''), name: m[1]!, input: i.name, inputNamespace: namespaces.get(i.prefix) ?? '',
         output: elementOf.get(output)?.name ?? output,

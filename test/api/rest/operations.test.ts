@@ -202,7 +202,7 @@ test('/openapi.json is an OpenAPI 3 document with every operation, its body sche
   assert.match(doc.openapi, /^3\./);
   const ids: string[] = [];
   for (const methods of Object.values(doc.paths) as Record<string, { operationId: string }>[]) for (const m of Object.values(methods)) ids.push(m.operationId);
-  assert.deepEqual(ids.sort(), [...REST_OPERATIONS.map((o) => o.operationId), 'getResponse', 'deleteResponse', 'getAlarm', 'listDeviceAlarms'].sort());
+  assert.deepEqual(ids.sort(), [...REST_OPERATIONS.map((o) => o.operationId), 'getDevices', 'getResponse', 'deleteResponse', 'getAlarm', 'listDeviceAlarms'].sort());
   const userKey = doc.paths['/api/v1/devices/{deviceIdentification}/mbus/channels/{channel}/user-key'].post;
   const channelParam = userKey.parameters.find((p: { name: string }) => p.name === 'channel');
   assert.equal(channelParam.in, 'path');
