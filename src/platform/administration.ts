@@ -12,6 +12,7 @@
  */
 import { createPublicKey } from 'node:crypto';
 import type { Db, Queryable } from './db/db.ts';
+import { searchMessageLogs } from './message-log.ts';
 import { ErrorCode, MeterfabricError, type Component } from '../errors.ts';
 import {
   FUNCTION_GROUPS, PROTOCOLS, addOrganisation, checkHost, findOrganisation, getDevice, getOrganisation, grantAuthorisation, listAuthorisations,
@@ -407,11 +408,24 @@ export interface MessageLogPage {
 }
 
 /**
- * FindMessageLogs (ADMIN): a page of the per-device message log. The platform keeps no per-device message log
- * yet, so every page is empty and no next page is available.
+ * FindMessageLogs (ADMIN): a page of the DLMS message log (./message-log.ts), which holds the APDUs of devices
+ * while their debugging is enabled (Management EnableDebugging).
  */
 export async function findMessageLogs(q: Queryable, caller: string, filter: MessageLogFilter): Promise<MessageLogPage> {
   await checkPlatformFunction(q, caller, 'GET_MESSAGES');
   if (!Number.isInteger(filter.page) || filter.page < 0) throw fail(ErrorCode.VALIDATION_ERROR, 'Page must be 0 or more');
-  return { messageLogs: [], nextPageAvailable: false };
+  const page = await searchMessageLogs(q, {
+    page: filter.page,
+    ...(filter.deviceIdentification ? { deviceIdentification: filter.deviceIdentification } : {}),
+    ...(filter.organisationIdentification ? { organisationIdentification: filter.organisationIdentification } : {}),
+    ...(filter.startTime ? { from: filter.startTime } : {}),
+    ...(filter.endTime ? { to: filter.endTime } : {}),
+  });
+  return {
+    nextPageAvailable: page.nextPageAvailable,
+    messageLogs: page.messageLogs.map((m) => ({
+      timestamp: new Date(m.timestamp), organisationIdentification: m.organisationIdentification, deviceIdentification: m.deviceIdentification,
+      decodedMessage: m.decodedMessage, encodedMessage: m.encodedMessage, incoming: m.incoming, valid: m.valid,
+    })),
+  };
 }

@@ -107,17 +107,47 @@ export async function findMessageLogs(
   );
   return {
     totalPages: Math.ceil(total / pageSize),
-    messageLogs: r.rows.map((x) => ({
-      timestamp: new Date(x.logged_at as string).toISOString(),
-      organisationIdentification: (x.organisation_identification as string | null) ?? '',
-      deviceIdentification: x.device_identification as string,
-      decodedMessage: x.decoded_message as string,
-      encodedMessage: x.encoded_message as string,
-      incoming: x.incoming as boolean,
-      valid: x.valid as boolean,
-      apduType: x.apdu_type as string,
-      size: Number(x.size),
-    })),
+    messageLogs: r.rows.map(messageLogRow),
+  };
+}
+
+/**
+ * The message log across devices, for the Admin service's FindMessageLogs: optional device, organisation and time
+ * filters, newest first, one page of `pageSize` rows plus whether another page follows.
+ */
+export async function searchMessageLogs(
+  q: Queryable,
+  o: { deviceIdentification?: string; organisationIdentification?: string; from?: Date; to?: Date; page: number; pageSize?: number },
+): Promise<{ messageLogs: MessageLog[]; nextPageAvailable: boolean }> {
+  const pageSize = o.pageSize ?? MESSAGE_LOG_PAGE_SIZE;
+  const where: string[] = [];
+  const params: unknown[] = [];
+  const add = (clause: string, value: unknown) => { params.push(value); where.push(clause.replace('?', `$${params.length}`)); };
+  if (o.deviceIdentification) add('device_identification = ?', o.deviceIdentification);
+  if (o.organisationIdentification) add('organisation_identification = ?', o.organisationIdentification);
+  if (o.from) add('logged_at >= ?', o.from);
+  if (o.to) add('logged_at <= ?', o.to);
+  params.push(pageSize + 1, o.page * pageSize);
+  const r = await q.query<Record<string, unknown>>(
+    `SELECT logged_at, organisation_identification, device_identification, decoded_message, encoded_message, incoming, valid, apdu_type, size
+       FROM dlms_message_log ${where.length ? `WHERE ${where.join(' AND ')}` : ''}
+      ORDER BY logged_at DESC, id DESC LIMIT $${params.length - 1} OFFSET $${params.length}`,
+    params,
+  );
+  return { messageLogs: r.rows.slice(0, pageSize).map(messageLogRow), nextPageAvailable: r.rows.length > pageSize };
+}
+
+function messageLogRow(x: Record<string, unknown>): MessageLog {
+  return {
+    timestamp: new Date(x.logged_at as string).toISOString(),
+    organisationIdentification: (x.organisation_identification as string | null) ?? '',
+    deviceIdentification: x.device_identification as string,
+    decodedMessage: x.decoded_message as string,
+    encodedMessage: x.encoded_message as string,
+    incoming: x.incoming as boolean,
+    valid: x.valid as boolean,
+    apduType: x.apdu_type as string,
+    size: Number(x.size),
   };
 }
 
