@@ -154,14 +154,14 @@ test('Bundle through SOAP and REST against the simulator: one association, reque
       actions: [
         { action: 'getActualMeterReads' },
         { action: 'SYNCHRONIZE_TIME', timeZone: 'Europe/Amsterdam' },
-        { action: 'FindEventsRequest' },
+        { action: 'GetOutagesRequest' },
         { action: 'getMbusEncryptionKeyStatusByChannel', channel: 1 },
       ],
     }, auth);
     assert.equal(rest.result, 'OK', JSON.stringify(rest.body));
     const responses = rest.data.responses as { action: string; result: string; data?: any; fault?: { code: number } }[];
     assert.deepEqual(responses.map((x) => [x.action, x.result]), [
-      ['GetActualMeterReadsRequest', 'OK'], ['SynchronizeTimeRequest', 'OK'], ['FindEventsRequest', 'NOT_OK'], ['GetMbusEncryptionKeyStatusByChannelRequest', 'OK'],
+      ['GetActualMeterReadsRequest', 'OK'], ['SynchronizeTimeRequest', 'OK'], ['GetOutagesRequest', 'NOT_OK'], ['GetMbusEncryptionKeyStatusByChannelRequest', 'OK'],
     ]);
     assert.equal(responses[0]!.data.activeEnergyImport.unit, 'KWH');
     assert.equal(responses[2]!.fault?.code, 407);

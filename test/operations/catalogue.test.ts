@@ -345,8 +345,8 @@ test('meterfabric operations lists every catalogue entry first, then GXF\'s othe
   for (const r of rows) assert.deepEqual(Object.keys(r).sort(), ['bundleable', 'functionGroup', 'implemented', 'messageType', 'restRoute', 'service', 'soapRequest']);
   const sync = rows.find((r) => r.messageType === 'SYNCHRONIZE_TIME');
   assert.deepEqual(sync, { messageType: 'SYNCHRONIZE_TIME', service: 'SmartMeteringAdhoc', soapRequest: 'SynchronizeTimeRequest', restRoute: 'POST /api/v1/devices/:deviceIdentification/clock/synchronize', functionGroup: 'OWNER', implemented: true, bundleable: true });
-  const notYet = rows.find((r) => r.soapRequest === 'GetGsmDiagnosticRequest');
-  assert.deepEqual(notYet, { messageType: null, service: 'SmartMeteringManagement', soapRequest: 'GetGsmDiagnosticRequest', restRoute: null, functionGroup: null, implemented: false, bundleable: true });
+  const notYet = rows.find((r) => r.soapRequest === 'ClearMBusStatusOnAllChannelsRequest');
+  assert.deepEqual(notYet, { messageType: null, service: 'SmartMeteringManagement', soapRequest: 'ClearMBusStatusOnAllChannelsRequest', restRoute: null, functionGroup: null, implemented: false, bundleable: true });
   // A poll is listed with its request; GetSystemEvent is GXF's one poll without a request of its own.
   assert.deepEqual(rows.filter((r) => r.soapRequest.endsWith('AsyncRequest') && !r.implemented).map((r) => r.soapRequest), ['GetSystemEventAsyncRequest']);
   assert.equal(rows.length, 57);
