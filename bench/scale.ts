@@ -168,7 +168,7 @@ async function startProfile(): Promise<{ stop(name: string): Promise<void> } | u
  * in its `postgres` database), statements executed in the bench's database, leaving out the bench's own
  * progress queries.
  */
-async function statementCounts(databaseUrl: string): Promise<{ commits: number; statements?: number }> {
+async function statementCounts(databaseUrl: string): Promise<{ commits: number; statements?: number; byQuery?: Map<string, { calls: number; query: string }> }> {
   const pg = (await import('pg')).default;
   const u = new URL(databaseUrl);
   const name = u.pathname.slice(1);
@@ -188,7 +188,13 @@ async function statementCounts(databaseUrl: string): Promise<{ commits: number; 
     } catch {
       statements = undefined;
     }
-    return { commits, statements };
+    let byQuery: Map<string, { calls: number; query: string }> | undefined;
+    if (statements !== undefined && process.env.SCALE_STATEMENTS) {
+      const rows = (await c.query<{ id: string; calls: string; query: string }>(
+        `SELECT s.queryid::text AS id, s.calls::text AS calls, s.query FROM pg_stat_statements s JOIN pg_database d ON d.oid = s.dbid WHERE d.datname = $1`, [name])).rows;
+      byQuery = new Map(rows.map((r) => [r.id, { calls: Number(r.calls), query: r.query }]));
+    }
+    return { commits, statements, byQuery };
   } finally {
     await c.end();
   }
@@ -283,6 +289,12 @@ async function run(engine: 'pglite' | 'postgres'): Promise<void> {
       line(`per op: ${((stmt1.commits - stmt0.commits) / N).toFixed(1)} commits`
         + (stmt1.statements === undefined ? ' (statements: the server has no pg_stat_statements)' : `, ${((stmt1.statements - stmt0.statements!) / N).toFixed(1)} statements`)
         + ' (the bench\'s own progress queries left out)');
+      // SCALE_STATEMENTS=1: which statements, per operation, most frequent first.
+      if (stmt0.byQuery && stmt1.byQuery) {
+        const rows = [...stmt1.byQuery].map(([id, v]) => ({ calls: v.calls - (stmt0.byQuery!.get(id)?.calls ?? 0), query: v.query }))
+          .filter((r) => r.calls > 0 && !r.query.includes('count(*)::int AS n FROM request')).sort((a, b) => b.calls - a.calls);
+        for (const r of rows) line(`  ${(r.calls / N).toFixed(2)}/op  ${r.query.replace(/\s+/g, ' ').slice(0, 150)}`);
+      }
     }
     // Memory per session: RSS growth during the burst over the sessions in flight at most (N, or the throttle's maxOpen).
     line(`RSS before the burst ${rssBefore.toFixed(0)} MB, highest during it ${burstPeakRss.toFixed(0)} MB: ≈ ${(((burstPeakRss - rssBefore) * 1024) / Math.min(N, maxOpen)).toFixed(0)} kB per session in flight`);
