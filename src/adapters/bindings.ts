@@ -66,17 +66,42 @@ function protocolOf(d: Device): string {
   return `${d.protocolName ?? ''} ${d.protocolVersion ?? ''}`.trim();
 }
 
-export function inventoryPort(db: Db): InventoryPort {
+/**
+ * Device rows read during one request's execution, each read once: the operation reads its gateway and the link
+ * reads it again to connect. Any inventory write through the request's ports forgets them.
+ */
+export interface DeviceReads {
+  find(id: string): Promise<Device | undefined>;
+  forget(): void;
+}
+
+export function deviceReads(db: Db): DeviceReads {
+  const rows = new Map<string, Promise<Device | undefined>>();
+  return {
+    find(id) {
+      let p = rows.get(id);
+      if (!p) {
+        p = findDevice(db, id);
+        rows.set(id, p);
+        p.catch(() => rows.delete(id));
+      }
+      return p;
+    },
+    forget: () => rows.clear(),
+  };
+}
+
+export function inventoryPort(db: Db, reads: DeviceReads = deviceReads(db)): InventoryPort {
   return {
     async getGateway(id) {
-      const d = await findDevice(db, id);
+      const d = await reads.find(id);
       if (!d || d.deviceType !== 'SMART_METER_E') {
         throw new MeterfabricError(ErrorCode.UNKNOWN_DEVICE, `SmartMeter with id "${id}" could not be found.`, { component: 'DOMAIN_SMART_METERING', retryable: false });
       }
       return { deviceIdentification: d.deviceIdentification, protocol: protocolOf(d) };
     },
     async getMbusDevice(id) {
-      const d = await findDevice(db, id);
+      const d = await reads.find(id);
       return d && d.deviceType === 'SMART_METER_G' ? toMbusRecord(d) : undefined;
     },
     async findMbusDeviceByIdentity(identificationNumber, manufacturer) {
@@ -85,6 +110,7 @@ export function inventoryPort(db: Db): InventoryPort {
     },
     mayActOn: (organisation, deviceIdentification, deviceFunction) => isAuthorised(db, organisation, deviceIdentification, deviceFunction),
     async setCoupling(mbusId, gateway, channel, primaryAddress) {
+      reads.forget();
       await db.tx(async (q) => {
         // Callers record what the meter reports on that channel, so any other device the inventory still has
         // there is stale (a replaced gas meter): it is decoupled, as DecoupleMbusDevice would leave it.
@@ -117,11 +143,13 @@ export interface LinkOptions {
 }
 
 /** Opens throttled, authenticated associations with gateways, using their stored keys and invocation counters. */
-export function linkFactory(db: Db, store: SecretStore, throttle: ConnectionThrottle | undefined, options: LinkOptions = {}): LinkFactory {
-  const counters = new DbInvocationCounterStore(db as Queryable);
+export function linkFactory(db: Db, store: SecretStore, throttle: ConnectionThrottle | undefined, options: LinkOptions = {}, reads?: DeviceReads): LinkFactory {
+  // A factory serves one request (src/operations/executors.ts), under its gateway's exchange lock.
+  const counters = new DbInvocationCounterStore(db as Queryable, { remember: reads !== undefined });
   return {
     async open(gatewayId, signal) {
-      const d = await getDevice(db, gatewayId);
+      const d = reads ? await reads.find(gatewayId) : await getDevice(db, gatewayId);
+      if (!d) throw new MeterfabricError(ErrorCode.UNKNOWN_DEVICE, `Device ${gatewayId} is unknown`, { component: 'DOMAIN_CORE' });
       if (!d.host || !d.port) {
         throw new MeterfabricError(ErrorCode.INVALID_IP_ADDRESS, `Device ${gatewayId} has no network address`, { retryable: false });
       }

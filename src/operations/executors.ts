@@ -5,19 +5,24 @@
 import type { OperationContext as PlatformContext, OperationExecutor, Platform } from '../platform/platform.ts';
 import { forRequest } from '../platform/throttle.ts';
 import { syncDeviceFunctionMapping } from '../platform/device-functions.ts';
-import { dlmsKeyBlobs, installationPort, inventoryPort, linkFactory, secretPort, type ExecutorComponents } from '../adapters/bindings.ts';
+import { deviceReads, dlmsKeyBlobs, installationPort, inventoryPort, linkFactory, secretPort, type ExecutorComponents } from '../adapters/bindings.ts';
 import { inSpan, CORRELATION_UID } from '../observability/tracing.ts';
 import { DEVICE_OPERATIONS, deviceFunctionMapping } from './catalogue.ts';
 import type { OperationPorts } from './define.ts';
 
 export function createExecutors(c: ExecutorComponents): OperationExecutor[] {
-  const ports = (ctx: PlatformContext): OperationPorts => ({
-    links: linkFactory(c.db, c.secrets, forRequest(c.throttle ?? ctx.throttle, ctx.priority), c.link),
-    secrets: secretPort(c.secrets),
-    inventory: inventoryPort(c.db),
-    keyBlobs: dlmsKeyBlobs,
-    installation: installationPort(c.db, c.secrets, c.clientKeys),
-  });
+  const ports = (ctx: PlatformContext): OperationPorts => {
+    // Device rows read once per execution, shared by the operation and its link; forgotten on inventory writes.
+    const reads = deviceReads(c.db);
+    const installation = installationPort(c.db, c.secrets, c.clientKeys);
+    return {
+      links: linkFactory(c.db, c.secrets, forRequest(c.throttle ?? ctx.throttle, ctx.priority), c.link, reads),
+      secrets: secretPort(c.secrets),
+      inventory: inventoryPort(c.db, reads),
+      keyBlobs: dlmsKeyBlobs,
+      installation: { ...installation, saveDevice: (...a) => { reads.forget(); return installation.saveDevice(...a); } },
+    };
+  };
   return DEVICE_OPERATIONS.map((op) => ({
     messageType: op.messageType,
     execute: (ctx) =>
