@@ -2,7 +2,11 @@
  * Many slow meter sessions at once (`npm run bench -- scale`): N simulated SMR 5 gateways, each answering after an
  * emulated round trip (`--rtt`, default 500 ms), one SetMbusUserKeyByChannel each through the REST API.
  *
- *   node --import tsx bench/scale.ts [--n 100] [--rtt 500] [--engine pglite|postgres|both] [--submitters 32]
+ *   node --import tsx bench/scale.ts [--n 100] [--rtt 500] [--engine pglite|postgres|both] [--submitters 32] [--workers N]
+ *
+ * `--workers N` (PostgreSQL only): the head-end in this process serves the API only, and N `meterfabric worker`
+ * processes (run from the sources, same environment, same data folder for the KEK) execute the requests; the CPU of
+ * each worker process is printed separately, and per operation for all of them together.
  *
  * The head-end runs in this process with the settings of `meterfabric serve` (platform options from the environment:
  * METERFABRIC_MAX_OPEN_CONNECTIONS, METERFABRIC_NEW_CONNECTIONS_PER_SECOND, …), its log going to a file; the
@@ -34,6 +38,7 @@ const N = Number(arg('n', '100'));
 const RTT = Number(arg('rtt', '500'));
 const ENGINE = arg('engine', process.env.TEST_DATABASE_URL ? 'both' : 'pglite');
 const SUBMITTERS = Number(arg('submitters', '32'));
+const WORKERS = Number(arg('workers', '0'));
 const ORG = 'scale-operator';
 const root = join(import.meta.dirname, '..');
 const cli = join(root, 'bin', 'meterfabric.mjs');
@@ -92,6 +97,24 @@ async function startFleet(n: number): Promise<{ child: ChildProcess; ports: numb
   });
   child.removeAllListeners('exit');
   return { child, ports };
+}
+
+/** A `meterfabric worker` process run from the sources; resolves once it says it is running. */
+async function startWorker(dataDir: string, databaseUrl: string, logFile: string): Promise<ChildProcess> {
+  const mainTs = join(root, 'src', 'cli', 'main.ts');
+  const script = `const m = await import(${JSON.stringify(mainTs)}); await m.main(['node', 'meterfabric', ...process.argv.slice(1)]);`;
+  const child = spawn(process.execPath, ['--import', 'tsx', '--input-type=module', '-e', script, 'worker', '--data', dataDir, '--log-file', logFile], {
+    env: { ...process.env, DATABASE_URL: databaseUrl },
+    stdio: ['ignore', 'pipe', 'inherit'],
+  });
+  await new Promise<void>((resolve, reject) => {
+    child.once('exit', (code) => reject(new Error(`worker exited with ${code}`)));
+    child.stdout!.on('data', (d: Buffer) => {
+      if (d.toString().includes('meterfabric worker running')) resolve();
+    });
+  });
+  child.removeAllListeners('exit');
+  return child;
 }
 
 const gw = (i: number) => `E${String(9_000_000_000_000_000 + i).padStart(16, '0')}`;
@@ -223,8 +246,12 @@ async function run(engine: 'pglite' | 'postgres'): Promise<void> {
   const fleet = await startFleet(N + 1);
   line(`${N + 1} simulated gateways listening`);
   const options = platformOptionsFromEnv();
-  const h = await startHeadend({ dataDir: join(dir, 'data'), databaseUrl, http: { host: '127.0.0.1', port: 0 }, push: false, platform: options });
+  const workers = engine === 'postgres' ? WORKERS : 0;
+  const h = await startHeadend({ dataDir: join(dir, 'data'), databaseUrl, http: { host: '127.0.0.1', port: 0 }, push: false, platform: options, workers: workers === 0 });
+  const workerProcesses: ChildProcess[] = [];
   try {
+    for (let w = 0; w < workers; w++) workerProcesses.push(await startWorker(join(dir, 'data'), databaseUrl!, join(dir, `worker-${w}.log`)));
+    if (workers) line(`${workers} meterfabric worker processes; this process serves the API only`);
     const env = { METERFABRIC_URL: h.url!, METERFABRIC_TOKEN: readFileSync(h.adminTokenPath!, 'utf8').trim() };
     line(`head-end on ${h.url} (${h.where})`);
     await meterfabric(['org', 'add', ORG], env);
@@ -245,6 +272,7 @@ async function run(engine: 'pglite' | 'postgres'): Promise<void> {
     const profiler = await startProfile();
     const stmt0 = postmaster ? await statementCounts(databaseUrl!) : undefined;
     const cpu0 = process.cpuUsage();
+    const workerCpu0 = workerProcesses.map((c) => procCpuMs(c.pid!));
     const pg0 = postmaster ? postgresCpuMs(postmaster) : 0;
     const t0 = performance.now();
     // The client submits with SUBMITTERS requests open at a time, as an operator's client would.
@@ -259,6 +287,7 @@ async function run(engine: 'pglite' | 'postgres'): Promise<void> {
     await waitDone(h, uids);
     const wall = performance.now() - t0;
     const cpu = process.cpuUsage(cpu0);
+    const workerCpu = workerProcesses.map((c, w) => procCpuMs(c.pid!) - workerCpu0[w]!);
     const pgMs = postmaster ? postgresCpuMs(postmaster) - pg0 : 0;
     await profiler?.stop(`${engine}-n${N}`);
     const stmt1 = stmt0 ? await statementCounts(databaseUrl!) : undefined;
@@ -285,6 +314,11 @@ async function run(engine: 'pglite' | 'postgres'): Promise<void> {
       + ` | CPU per op: Node ${(nodeMs / N).toFixed(2)} ms${engine === 'pglite' ? ' (PGlite included)' : ''}`
       + `${engine === 'postgres' ? `, PostgreSQL ${(pgMs / N).toFixed(2)} ms` : ''} | peak RSS ${peakRssMb().toFixed(0)} MB`,
     );
+    if (workers) {
+      const total = workerCpu.reduce((a, b) => a + b, 0);
+      line(`workers ${workers}: throughput ${(N / (wall / 1000)).toFixed(1)} ops/s | CPU per op, all workers ${(total / N).toFixed(2)} ms`
+        + ` | per process (ms of CPU in the burst): ${workerCpu.map((c) => c.toFixed(0)).join(', ')} | API process ${(nodeMs / N).toFixed(2)} ms/op`);
+    }
     if (stmt0 && stmt1) {
       line(`per op: ${((stmt1.commits - stmt0.commits) / N).toFixed(1)} commits`
         + (stmt1.statements === undefined ? ' (statements: the server has no pg_stat_statements)' : `, ${((stmt1.statements - stmt0.statements!) / N).toFixed(1)} statements`)
@@ -299,6 +333,10 @@ async function run(engine: 'pglite' | 'postgres'): Promise<void> {
     // Memory per session: RSS growth during the burst over the sessions in flight at most (N, or the throttle's maxOpen).
     line(`RSS before the burst ${rssBefore.toFixed(0)} MB, highest during it ${burstPeakRss.toFixed(0)} MB: ≈ ${(((burstPeakRss - rssBefore) * 1024) / Math.min(N, maxOpen)).toFixed(0)} kB per session in flight`);
   } finally {
+    await Promise.all(workerProcesses.map((c) => new Promise((resolve) => {
+      c.once('exit', resolve);
+      c.kill('SIGTERM');
+    })));
     await h.stop();
     fleet.child.kill('SIGTERM');
     rmSync(dir, { recursive: true, force: true });
