@@ -2,7 +2,11 @@
  * Many slow meter sessions at once (`npm run bench -- scale`): N simulated SMR 5 gateways, each answering after an
  * emulated round trip (`--rtt`, default 500 ms), one SetMbusUserKeyByChannel each through the REST API.
  *
- *   node --import tsx bench/scale.ts [--n 100] [--rtt 500] [--engine pglite|postgres|both] [--submitters 32]
+ *   node --import tsx bench/scale.ts [--n 100] [--rtt 500] [--engine pglite|postgres|both] [--submitters 32] [--workers N]
+ *
+ * `--workers N` (PostgreSQL only): the head-end in this process serves the API only, and N `meterfabric worker`
+ * processes (run from the sources, same environment, same data folder for the KEK) execute the requests; the CPU of
+ * each worker process is printed separately, and per operation for all of them together.
  *
  * The head-end runs in this process with the settings of `meterfabric serve` (platform options from the environment:
  * METERFABRIC_MAX_OPEN_CONNECTIONS, METERFABRIC_NEW_CONNECTIONS_PER_SECOND, …), its log going to a file; the
@@ -35,6 +39,7 @@ const N = Number(arg('n', '100'));
 const RTT = Number(arg('rtt', '500'));
 const ENGINE = arg('engine', process.env.TEST_DATABASE_URL ? 'both' : 'pglite');
 const SUBMITTERS = Number(arg('submitters', '32'));
+const WORKERS = Number(arg('workers', '0'));
 const ORG = 'scale-operator';
 const root = join(import.meta.dirname, '..');
 const cli = join(root, 'bin', 'meterfabric.mjs');
@@ -106,6 +111,24 @@ async function startFleet(n: number): Promise<{ child: ChildProcess; ports: numb
   });
   child.removeAllListeners('exit');
   return { child, ports };
+}
+
+/** A `meterfabric worker` process run from the sources; resolves once it says it is running. */
+async function startWorker(dataDir: string, databaseUrl: string, logFile: string): Promise<ChildProcess> {
+  const mainTs = join(root, 'src', 'cli', 'main.ts');
+  const script = `const m = await import(${JSON.stringify(mainTs)}); await m.main(['node', 'meterfabric', ...process.argv.slice(1)]);`;
+  const child = spawn(process.execPath, ['--import', 'tsx', '--input-type=module', '-e', script, 'worker', '--data', dataDir, '--log-file', logFile], {
+    env: { ...process.env, DATABASE_URL: databaseUrl },
+    stdio: ['ignore', 'pipe', 'inherit'],
+  });
+  await new Promise<void>((resolve, reject) => {
+    child.once('exit', (code) => reject(new Error(`worker exited with ${code}`)));
+    child.stdout!.on('data', (d: Buffer) => {
+      if (d.toString().includes('meterfabric worker running')) resolve();
+    });
+  });
+  child.removeAllListeners('exit');
+  return child;
 }
 
 const gw = (i: number) => `E${String(9_000_000_000_000_000 + i).padStart(16, '0')}`;
@@ -185,7 +208,7 @@ async function startProfile(thread?: DbThread): Promise<{ stop(name: string): Pr
  * in its `postgres` database), statements executed in the bench's database, leaving out the bench's own
  * progress queries.
  */
-async function statementCounts(databaseUrl: string): Promise<{ commits: number; statements?: number }> {
+async function statementCounts(databaseUrl: string): Promise<{ commits: number; statements?: number; byQuery?: Map<string, { calls: number; query: string }> }> {
   const pg = (await import('pg')).default;
   const u = new URL(databaseUrl);
   const name = u.pathname.slice(1);
@@ -205,7 +228,13 @@ async function statementCounts(databaseUrl: string): Promise<{ commits: number; 
     } catch {
       statements = undefined;
     }
-    return { commits, statements };
+    let byQuery: Map<string, { calls: number; query: string }> | undefined;
+    if (statements !== undefined && process.env.SCALE_STATEMENTS) {
+      const rows = (await c.query<{ id: string; calls: string; query: string }>(
+        `SELECT s.queryid::text AS id, s.calls::text AS calls, s.query FROM pg_stat_statements s JOIN pg_database d ON d.oid = s.dbid WHERE d.datname = $1`, [name])).rows;
+      byQuery = new Map(rows.map((r) => [r.id, { calls: Number(r.calls), query: r.query }]));
+    }
+    return { commits, statements, byQuery };
   } finally {
     await c.end();
   }
@@ -234,8 +263,12 @@ async function run(engine: 'pglite' | 'postgres'): Promise<void> {
   const fleet = await startFleet(N + 1);
   line(`${N + 1} simulated gateways listening`);
   const options = platformOptionsFromEnv();
-  const h = await startHeadend({ dataDir: join(dir, 'data'), databaseUrl, http: { host: '127.0.0.1', port: 0 }, push: false, platform: options });
+  const workers = engine === 'postgres' ? WORKERS : 0;
+  const h = await startHeadend({ dataDir: join(dir, 'data'), databaseUrl, http: { host: '127.0.0.1', port: 0 }, push: false, platform: options, workers: workers === 0 });
+  const workerProcesses: ChildProcess[] = [];
   try {
+    for (let w = 0; w < workers; w++) workerProcesses.push(await startWorker(join(dir, 'data'), databaseUrl!, join(dir, `worker-${w}.log`)));
+    if (workers) line(`${workers} meterfabric worker processes; this process serves the API only`);
     const env = { METERFABRIC_URL: h.url!, METERFABRIC_TOKEN: readFileSync(h.adminTokenPath!, 'utf8').trim() };
     line(`head-end on ${h.url} (${h.where})`);
     await meterfabric(['org', 'add', ORG], env);
@@ -259,6 +292,7 @@ async function run(engine: 'pglite' | 'postgres'): Promise<void> {
     const cpu0 = process.cpuUsage();
     const main0 = threadCpuMs();
     const dbThread0 = (await thread?.threadStats())?.cpuMs ?? NaN;
+    const workerCpu0 = workerProcesses.map((c) => procCpuMs(c.pid!));
     const pg0 = postmaster ? postgresCpuMs(postmaster) : 0;
     const t0 = performance.now();
     // The client submits with SUBMITTERS requests open at a time, as an operator's client would.
@@ -275,6 +309,7 @@ async function run(engine: 'pglite' | 'postgres'): Promise<void> {
     const cpu = process.cpuUsage(cpu0);
     const mainMs = threadCpuMs() - main0;
     const dbThreadMs = thread ? ((await thread.threadStats()).cpuMs ?? NaN) - dbThread0 : NaN;
+    const workerCpu = workerProcesses.map((c, w) => procCpuMs(c.pid!) - workerCpu0[w]!);
     const pgMs = postmaster ? postgresCpuMs(postmaster) - pg0 : 0;
     await profiler?.stop(`${engine}-n${N}`);
     const stmt1 = stmt0 ? await statementCounts(databaseUrl!) : undefined;
@@ -306,14 +341,29 @@ async function run(engine: 'pglite' | 'postgres'): Promise<void> {
     line(`CPU per op by thread: main ${(mainMs / N).toFixed(2)} ms`
       + (thread ? `, database thread ${(dbThreadMs / N).toFixed(2)} ms` : engine === 'pglite' ? ' (PGlite on the main thread)' : '')
       + `, other threads ${((nodeMs - mainMs - (thread ? dbThreadMs : 0)) / N).toFixed(2)} ms`);
+    if (workers) {
+      const total = workerCpu.reduce((a, b) => a + b, 0);
+      line(`workers ${workers}: throughput ${(N / (wall / 1000)).toFixed(1)} ops/s | CPU per op, all workers ${(total / N).toFixed(2)} ms`
+        + ` | per process (ms of CPU in the burst): ${workerCpu.map((c) => c.toFixed(0)).join(', ')} | API process ${(nodeMs / N).toFixed(2)} ms/op`);
+    }
     if (stmt0 && stmt1) {
       line(`per op: ${((stmt1.commits - stmt0.commits) / N).toFixed(1)} commits`
         + (stmt1.statements === undefined ? ' (statements: the server has no pg_stat_statements)' : `, ${((stmt1.statements - stmt0.statements!) / N).toFixed(1)} statements`)
         + ' (the bench\'s own progress queries left out)');
+      // SCALE_STATEMENTS=1: which statements, per operation, most frequent first.
+      if (stmt0.byQuery && stmt1.byQuery) {
+        const rows = [...stmt1.byQuery].map(([id, v]) => ({ calls: v.calls - (stmt0.byQuery!.get(id)?.calls ?? 0), query: v.query }))
+          .filter((r) => r.calls > 0 && !r.query.includes('count(*)::int AS n FROM request')).sort((a, b) => b.calls - a.calls);
+        for (const r of rows) line(`  ${(r.calls / N).toFixed(2)}/op  ${r.query.replace(/\s+/g, ' ').slice(0, 150)}`);
+      }
     }
     // Memory per session: RSS growth during the burst over the sessions in flight at most (N, or the throttle's maxOpen).
     line(`RSS before the burst ${rssBefore.toFixed(0)} MB, highest during it ${burstPeakRss.toFixed(0)} MB: ≈ ${(((burstPeakRss - rssBefore) * 1024) / Math.min(N, maxOpen)).toFixed(0)} kB per session in flight`);
   } finally {
+    await Promise.all(workerProcesses.map((c) => new Promise((resolve) => {
+      c.once('exit', resolve);
+      c.kill('SIGTERM');
+    })));
     await h.stop();
     fleet.child.kill('SIGTERM');
     rmSync(dir, { recursive: true, force: true });

@@ -74,17 +74,42 @@ function protocolOf(d: Device): string {
   return `${d.protocolName ?? ''} ${d.protocolVersion ?? ''}`.trim();
 }
 
-export function inventoryPort(db: Db): InventoryPort {
+/**
+ * Device rows read during one request's execution, each read once: the operation reads its gateway and the link
+ * reads it again to connect. Any inventory write through the request's ports forgets them.
+ */
+export interface DeviceReads {
+  find(id: string): Promise<Device | undefined>;
+  forget(): void;
+}
+
+export function deviceReads(db: Db): DeviceReads {
+  const rows = new Map<string, Promise<Device | undefined>>();
+  return {
+    find(id) {
+      let p = rows.get(id);
+      if (!p) {
+        p = findDevice(db, id);
+        rows.set(id, p);
+        p.catch(() => rows.delete(id));
+      }
+      return p;
+    },
+    forget: () => rows.clear(),
+  };
+}
+
+export function inventoryPort(db: Db, reads: DeviceReads = deviceReads(db)): InventoryPort {
   return {
     async getGateway(id) {
-      const d = await findDevice(db, id);
+      const d = await reads.find(id);
       if (!d || d.deviceType !== 'SMART_METER_E') {
         throw new MeterfabricError(ErrorCode.UNKNOWN_DEVICE, `SmartMeter with id "${id}" could not be found.`, { component: 'DOMAIN_SMART_METERING', retryable: false });
       }
       return { deviceIdentification: d.deviceIdentification, protocol: protocolOf(d) };
     },
     async getMbusDevice(id) {
-      const d = await findDevice(db, id);
+      const d = await reads.find(id);
       return d && d.deviceType === 'SMART_METER_G' ? toMbusRecord(d) : undefined;
     },
     async findMbusDeviceByIdentity(identificationNumber, manufacturer) {
@@ -93,6 +118,7 @@ export function inventoryPort(db: Db): InventoryPort {
     },
     mayActOn: (organisation, deviceIdentification, deviceFunction) => isAuthorised(db, organisation, deviceIdentification, deviceFunction),
     async setCoupling(mbusId, gateway, channel, primaryAddress) {
+      reads.forget();
       await db.tx(async (q) => {
         // Callers record what the meter reports on that channel, so any other device the inventory still has
         // there is stale (a replaced gas meter): it is decoupled, as DecoupleMbusDevice would leave it.
@@ -131,12 +157,16 @@ export interface LinkOptions {
 /**
  * Opens throttled, authenticated associations with gateways, using their stored keys and invocation counters. A
  * gateway in debug mode (EnableDebugging) gets an APDU observer that writes its message log, with `context`.
+ * With `reads`, the factory serves one request (src/operations/executors.ts), under its gateway's exchange lock.
  */
-export function linkFactory(db: Db, store: SecretStore, throttle: ConnectionThrottle | undefined, options: LinkOptions = {}, context: MessageLogContext = {}): LinkFactory {
-  const counters = new DbInvocationCounterStore(db as Queryable);
+export function linkFactory(
+  db: Db, store: SecretStore, throttle: ConnectionThrottle | undefined, options: LinkOptions = {}, context: MessageLogContext = {}, reads?: DeviceReads,
+): LinkFactory {
+  const counters = new DbInvocationCounterStore(db as Queryable, { remember: reads !== undefined });
   return {
     async open(gatewayId, signal) {
-      const d = await getDevice(db, gatewayId);
+      const d = reads ? await reads.find(gatewayId) : await getDevice(db, gatewayId);
+      if (!d) throw new MeterfabricError(ErrorCode.UNKNOWN_DEVICE, `Device ${gatewayId} is unknown`, { component: 'DOMAIN_CORE' });
       if (!d.host || !d.port) {
         throw new MeterfabricError(ErrorCode.INVALID_IP_ADDRESS, `Device ${gatewayId} has no network address`, { retryable: false });
       }
@@ -258,17 +288,19 @@ export function installationPort(db: Db, secrets: SecretStore, clientKeys: Clien
 }
 
 /** The Management operations' inventory writes and the message log (src/operations/management). */
-export function managementPort(db: Db): ManagementPort {
+/** The Management service's device writes; `onWrite` runs before each (a request's cached device rows are dropped). */
+export function managementPort(db: Db, onWrite: () => void = () => {}): ManagementPort {
   return {
     async setDebugMode(id, enabled) {
+      onWrite();
       if (!(await setDebugMode(db, id, enabled))) {
         throw new MeterfabricError(ErrorCode.UNKNOWN_DEVICE, `Device ${id} is unknown`, { component: 'DOMAIN_CORE', retryable: false });
       }
     },
     findMessageLogs: (id, page) => findMessageLogs(db, { deviceIdentification: id, page }),
-    setCommunicationSettings: (id, settings) => db.tx((q) => setCommunicationSettings(q, id, settings)),
-    updateProtocol: (id, p) => db.tx((q) => updateProtocol(q, id, p)),
-    setLifecycleStatus: (id, status) => setLifecycleStatus(db, id, status),
+    setCommunicationSettings: (id, settings) => { onWrite(); return db.tx((q) => setCommunicationSettings(q, id, settings)); },
+    updateProtocol: (id, p) => { onWrite(); return db.tx((q) => updateProtocol(q, id, p)); },
+    setLifecycleStatus: (id, status) => { onWrite(); return setLifecycleStatus(db, id, status); },
     communicationMethod: (id) => communicationMethod(db, id),
   };
 }

@@ -6,7 +6,7 @@ import type { OperationContext as PlatformContext, OperationExecutor, Platform }
 import { forRequest } from '../platform/throttle.ts';
 import { syncDeviceFunctionMapping } from '../platform/device-functions.ts';
 import { loadBundleProgress, saveBundleProgress } from '../platform/bundles.ts';
-import { dlmsKeyBlobs, installationPort, inventoryPort, linkFactory, managementPort, secretPort, type ExecutorComponents } from '../adapters/bindings.ts';
+import { deviceReads, dlmsKeyBlobs, installationPort, inventoryPort, linkFactory, managementPort, secretPort, type ExecutorComponents } from '../adapters/bindings.ts';
 import { emeterKeyPort } from '../adapters/emeter-keys.ts';
 import { getOrganisationPublicKey } from '../platform/organisation-keys.ts';
 import { inSpan, CORRELATION_UID } from '../observability/tracing.ts';
@@ -14,18 +14,23 @@ import { DEVICE_OPERATIONS, deviceFunctionMapping } from './catalogue.ts';
 import type { OperationPorts } from './define.ts';
 
 export function createExecutors(c: ExecutorComponents): OperationExecutor[] {
-  const ports = (ctx: PlatformContext): OperationPorts => ({
-    links: linkFactory(c.db, c.secrets, forRequest(c.throttle ?? ctx.throttle, ctx.priority), c.link, {
-      organisationIdentification: ctx.organisationIdentification, correlationUid: ctx.correlationUid, messageType: ctx.messageType,
-    }),
-    secrets: secretPort(c.secrets),
-    inventory: inventoryPort(c.db),
-    keyBlobs: dlmsKeyBlobs,
-    installation: installationPort(c.db, c.secrets, c.clientKeys),
-    emeterKeys: emeterKeyPort(c.secrets, async (org) => (await getOrganisationPublicKey(c.db, org))?.publicKeyPem, c.emeterKeys),
-    bundleProgress: { load: (uid) => loadBundleProgress(c.db, uid), save: (uid, outcomes) => saveBundleProgress(c.db, uid, outcomes) },
-    management: managementPort(c.db),
-  });
+  const ports = (ctx: PlatformContext): OperationPorts => {
+    // Device rows read once per execution, shared by the operation and its link; forgotten on inventory writes.
+    const reads = deviceReads(c.db);
+    const installation = installationPort(c.db, c.secrets, c.clientKeys);
+    return {
+      links: linkFactory(c.db, c.secrets, forRequest(c.throttle ?? ctx.throttle, ctx.priority), c.link, {
+        organisationIdentification: ctx.organisationIdentification, correlationUid: ctx.correlationUid, messageType: ctx.messageType,
+      }, reads),
+      secrets: secretPort(c.secrets),
+      inventory: inventoryPort(c.db, reads),
+      keyBlobs: dlmsKeyBlobs,
+      installation: { ...installation, saveDevice: (...a) => { reads.forget(); return installation.saveDevice(...a); } },
+      emeterKeys: emeterKeyPort(c.secrets, async (org) => (await getOrganisationPublicKey(c.db, org))?.publicKeyPem, c.emeterKeys),
+      bundleProgress: { load: (uid) => loadBundleProgress(c.db, uid), save: (uid, outcomes) => saveBundleProgress(c.db, uid, outcomes) },
+      management: managementPort(c.db, () => reads.forget()),
+    };
+  };
   return DEVICE_OPERATIONS.map((op) => ({
     messageType: op.messageType,
     execute: (ctx) =>

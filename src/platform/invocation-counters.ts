@@ -51,16 +51,35 @@ export async function raiseInvocationCounter(q: Queryable, key: string, value: n
   }
 }
 
-/** The same operations bound to one database, for the session layer's InvocationCounterStore. */
+/**
+ * The same operations bound to one database, for the session layer's InvocationCounterStore. With `remember`, the
+ * value last read or written through this instance answers `get` without a query: for an instance that lives as
+ * long as one request, whose gateway's exchange lock keeps every other writer of that counter out meanwhile
+ * (reserve and raise still go to the database, which alone decides whether a value may be used).
+ */
 export class DbInvocationCounterStore {
-  constructor(private readonly q: Queryable) {}
-  reserve(key: string, size: number, atLeast = 0): Promise<InvocationCounterBlock> {
-    return reserveInvocationCounters(this.q, key, size, atLeast);
+  readonly #known: Map<string, number | undefined> | undefined;
+  constructor(private readonly q: Queryable, options: { remember?: boolean } = {}) {
+    if (options.remember) this.#known = new Map();
   }
-  get(key: string): Promise<number | undefined> {
-    return getInvocationCounter(this.q, key);
+  async reserve(key: string, size: number, atLeast = 0): Promise<InvocationCounterBlock> {
+    const block = await reserveInvocationCounters(this.q, key, size, atLeast);
+    this.#known?.set(key, block.end);
+    return block;
   }
-  raise(key: string, value: number): Promise<void> {
-    return raiseInvocationCounter(this.q, key, value);
+  async get(key: string): Promise<number | undefined> {
+    if (this.#known?.has(key)) return this.#known.get(key);
+    const value = await getInvocationCounter(this.q, key);
+    this.#known?.set(key, value);
+    return value;
+  }
+  async raise(key: string, value: number): Promise<void> {
+    try {
+      await raiseInvocationCounter(this.q, key, value);
+      this.#known?.set(key, value);
+    } catch (e) {
+      this.#known?.delete(key);
+      throw e;
+    }
   }
 }

@@ -21,6 +21,7 @@
 import { randomUUID } from 'node:crypto';
 import { hostname } from 'node:os';
 import type { Db } from './db/db.ts';
+import { Batcher } from './batch.ts';
 import { ErrorCode, MeterfabricError } from '../errors.ts';
 import { logger as componentLogger, type Logger } from '../observability/logger.ts';
 import { noThrottle, permitDenied, type ConnectionThrottle, type PermitRequest, type ThrottleMode, type ThrottleOptions } from './throttle.ts';
@@ -96,6 +97,10 @@ export class SharedThrottle implements ConnectionThrottle {
   #renewTimer: NodeJS.Timeout | undefined;
   #renewing: Promise<void> | undefined;
   #closed = false;
+  /** false once the server refused the one-statement attempt (isolation level other than READ COMMITTED). */
+  #oneStatement = true;
+  /** Releases of concurrent callers, one statement per batch. */
+  readonly #releases: Batcher<string, undefined>;
 
   constructor(db: Db, opts: SharedThrottleOptions = {}) {
     this.#db = db;
@@ -108,6 +113,12 @@ export class SharedThrottle implements ConnectionThrottle {
     this.#pollMs = opts.pollMs ?? 200;
     this.holder = opts.holder ?? `${hostname()}/${process.pid}/${randomUUID().slice(0, 8)}`;
     this.#log = opts.logger ?? componentLogger('throttle');
+    this.#releases = new Batcher<string, undefined>(async (ids) => {
+      await this.#db.query('UPDATE connection_permit SET released_at = clock_timestamp() WHERE permit_id = ANY($1::uuid[]) AND released_at IS NULL', [ids], {
+        prepareAs: 'connection_permit_release',
+      });
+      return ids.map(() => undefined);
+    }, { maxInFlight: 2 });
   }
 
   /** Permits taken through this instance and not released yet. */
@@ -120,10 +131,23 @@ export class SharedThrottle implements ConnectionThrottle {
     this.#checkOpen();
     const permitId = randomUUID();
     const priority = request.priority === undefined ? null : Math.min(9, Math.max(0, Math.trunc(request.priority)));
+    const params = [permitId, this.holder, request.device ?? null, priority, this.leaseMs, this.maxOpen, this.newPerSecond];
+    let row: AttemptRow | undefined;
+    if (this.#oneStatement) {
+      // Lock and attempt in one statement (migration 0501), when the server runs it under READ COMMITTED.
+      try {
+        row = (await this.#db.query<AttemptRow>(
+          'SELECT * FROM connection_permit_attempt($1::uuid, $2, $3, $4::smallint, $5::float8, $6::int, $7::int)', params, { prepareAs: 'connection_permit_attempt' },
+        )).rows[0]!;
+      } catch (e) {
+        if ((e as { code?: unknown }).code !== '25001') throw e;
+        this.#oneStatement = false;
+      }
+    }
     // READ COMMITTED whatever the server's default: counting relies on a fresh snapshot after the lock (see ATTEMPT_SQL).
-    const row = await this.#db.tx(async (q) => {
+    row ??= await this.#db.tx(async (q) => {
       await q.query('SELECT id FROM connection_permit_lock WHERE id = 1 FOR UPDATE');
-      const r = await q.query<AttemptRow>(ATTEMPT_SQL, [permitId, this.holder, request.device ?? null, priority, this.leaseMs, this.maxOpen, this.newPerSecond]);
+      const r = await q.query<AttemptRow>(ATTEMPT_SQL, params);
       return r.rows[0]!;
     }, { isolation: 'READ COMMITTED' });
     if (row.permit_id) {
@@ -258,8 +282,8 @@ export class SharedThrottle implements ConnectionThrottle {
       if (done) return done;
       this.#held.delete(permitId);
       if (this.#held.size === 0) this.#stopRenewing();
-      const p: Promise<void> = this.#db
-        .query('UPDATE connection_permit SET released_at = clock_timestamp() WHERE permit_id = $1 AND released_at IS NULL', [permitId])
+      const p: Promise<void> = this.#releases
+        .submit(permitId)
         .then(
           () => undefined,
           (e: unknown) => void this.#log.warn({ err: e, permitId }, 'connection permit could not be released; its lease will run out'),

@@ -10,6 +10,7 @@
  */
 import { randomBytes, randomInt } from 'node:crypto';
 import type { Db, Queryable } from '../platform/db/db.ts';
+import { Batcher } from '../platform/batch.ts';
 import { ErrorCode, isMeterfabricError, MeterfabricError } from '../errors.ts';
 import { seal, unseal, rewrap, type Sealed } from './envelope.ts';
 import type { KekProvider } from './kek.ts';
@@ -122,6 +123,42 @@ interface SecretRow {
 }
 
 const SEALED_COLUMNS = 'id, device_identification, secret_type, status, origin, ciphertext, nonce, wrapped_key, kek_id, sent_at';
+
+/** One key read of a batch (getActive/getNew of concurrent callers, one statement). */
+interface ReadKey {
+  deviceId: string;
+  type: SecretType;
+  status: SecretStatus;
+}
+
+/** One lifecycle write of a batch: an item of `secret_write` (migration 0500). */
+interface WriteItem {
+  op: 'pending' | 'sent' | 'activate';
+  d: string;
+  t: SecretType;
+  id: number;
+  actor: string;
+  reason: string;
+  origin?: SecretOrigin;
+  action?: string;
+  kek?: number;
+  ct?: string;
+  nonce?: string;
+  wk?: string;
+}
+
+/** What `secret_write` answers for one item. */
+interface WriteOutcome {
+  outcome: 'ok' | 'reused' | 'state' | 'absent' | 'fenced';
+  status?: SecretStatus;
+  id?: number;
+  kek?: number;
+  ct?: string;
+  nonce?: string;
+  wk?: string;
+}
+
+const readKey = (deviceId: string, type: string, status: string) => `${status}\u0000${type}\u0000${deviceId}`;
 const SCOPE = 'secret';
 const LOCK_SALT = 7431100;
 
@@ -159,11 +196,25 @@ export class SecretStore {
   #cacheSize = 100_000;
   /** Bumped by every write; a read fills the cache only if no write happened while it was in flight. */
   #epoch = 0;
+  /** Key reads of concurrent callers, one statement per batch. */
+  readonly #reads: Batcher<ReadKey, SecretRow | undefined>;
+  /** Lifecycle writes of concurrent callers (pending, sent, activate), one statement and one commit per batch. */
+  readonly #writes: Batcher<WriteItem, WriteOutcome>;
+  /** Secret ids (the version bound into a key's associated data) for keys about to be sealed. */
+  readonly #ids: Batcher<null, number>;
 
   private constructor(db: Db, current: KekProvider, currentKekId: number) {
     this.#db = db;
     this.#current = current;
     this.#currentKekId = currentKekId;
+    this.#reads = new Batcher((keys) => this.#readBatch(keys), { maxInFlight: 2 });
+    this.#writes = new Batcher((items) => this.#writeBatch(items));
+    this.#ids = new Batcher(async (n) => {
+      const r = await this.#db.query<{ id: number }>(`SELECT nextval('secret_id_seq')::bigint AS id FROM generate_series(1, $1::int)`, [n.length], {
+        prepareAs: 'secret_next_ids',
+      });
+      return r.rows.map((x) => Number(x.id));
+    }, { maxInFlight: 2 });
   }
 
   /**
@@ -280,17 +331,41 @@ export class SecretStore {
     checkDeviceId(deviceId);
     checkSecretType(type);
     checkContext(ctx);
-    return this.#withLock(deviceId, type, async (q) => {
-      const row = await this.#selectByStatus(q, deviceId, type, 'NEW');
-      if (row) {
-        const key = await this.#open(row);
-        await this.#audit(q, deviceId, type, row.id, 'REUSE', 'NEW', 'NEW', ctx);
-        return { secretId: row.id, key, reused: true };
-      }
+    // One statement (migration 0500: lock, read the NEW key, else insert this one), written together with the
+    // writes of concurrent callers. The key is generated and sealed beforehand under a fresh id; when a NEW key
+    // exists it is returned instead (reused) and the fresh one is dropped, its id left unused.
+    for (let attempt = 1; ; attempt++) {
       const { key, origin } = await this.#generateKey(type);
-      const secretId = await this.#insertNew(q, deviceId, type, key, origin, ctx);
-      return { secretId, key, reused: false };
-    });
+      let kept = false;
+      try {
+        const kekId = this.#currentKekId;
+        const kek = this.#providers.get(kekId)!;
+        const id = await this.#ids.submit(null);
+        const sealed = await seal(kek, key, SCOPE, id, [deviceId, type]);
+        const r = await this.#write({
+          op: 'pending', d: deviceId, t: type, id, actor: ctx.actor, reason: ctx.reason, origin, action: 'GENERATE', kek: kekId,
+          ct: sealed.ciphertext.toString('hex'), nonce: sealed.nonce.toString('hex'), wk: sealed.wrappedKey.toString('hex'),
+        });
+        if (r.outcome === 'ok') {
+          kept = true;
+          return { secretId: id, key, reused: false };
+        }
+        if (r.outcome === 'reused') {
+          const row: SecretRow = {
+            id: Number(r.id), device_identification: deviceId, secret_type: type, status: 'NEW', origin: 'GENERATED',
+            ciphertext: Buffer.from(r.ct!, 'hex'), nonce: Buffer.from(r.nonce!, 'hex'), wrapped_key: Buffer.from(r.wk!, 'hex'), kek_id: Number(r.kek), sent_at: null,
+          };
+          return { secretId: row.id, key: await this.#open(row), reused: true };
+        }
+        // fenced: the KEK was rotated meanwhile. This process's own rotation: wait for its switch and seal again.
+        if (this.#kekSwitch) await this.#kekSwitch;
+        if (attempt >= 5 || kekId === this.#currentKekId) {
+          throw new MeterfabricError(ErrorCode.KEK_UNAVAILABLE, `KEK ${kek.reference} is no longer current (rotated by another process?)`, { component: 'SECRET_MANAGEMENT' });
+        }
+      } finally {
+        if (!kept) key.fill(0);
+      }
+    }
   }
 
   async getActive(deviceId: string, type: SecretType): Promise<SecretKey | undefined> {
@@ -322,7 +397,11 @@ export class SecretStore {
     checkDeviceId(deviceId);
     checkSecretType(type);
     checkContext(ctx);
-    await this.#withLock(deviceId, type, (q) => this.#activateLocked(q, deviceId, type, secretId, ctx));
+    this.#checkId(deviceId, type, secretId);
+    // One statement (migration 0500, the steps of #activateLocked), committed together with concurrent callers' writes.
+    const r = await this.#write({ op: 'activate', d: deviceId, t: type, id: secretId, actor: ctx.actor, reason: ctx.reason });
+    if (r.outcome === 'absent') throw notPresent(`no ${type} with id ${secretId} for device ${deviceId}`);
+    if (r.outcome === 'state') throw stateError(`${type} ${secretId} of ${deviceId} is ${r.status}; only the NEW key can be activated`, { status: r.status });
   }
 
   /**
@@ -361,12 +440,11 @@ export class SecretStore {
     checkDeviceId(deviceId);
     checkSecretType(type);
     checkContext(ctx);
-    await this.#withLock(deviceId, type, async (q) => {
-      const row = await this.#selectById(q, deviceId, type, secretId);
-      if (row.status === 'ACTIVE' || (row.status === 'NEW' && row.sent_at)) return;
-      if (row.status !== 'NEW') throw stateError(`${type} ${secretId} of ${deviceId} is ${row.status}; only a NEW key can be sent`, { status: row.status });
-      await this.#changeAudited(q, 'sent_at = now()', deviceId, type, secretId, 'MARK_SENT', 'NEW', 'NEW', ctx);
-    });
+    this.#checkId(deviceId, type, secretId);
+    // One statement (migration 0500), committed together with concurrent callers' writes and before this returns.
+    const r = await this.#write({ op: 'sent', d: deviceId, t: type, id: secretId, actor: ctx.actor, reason: ctx.reason });
+    if (r.outcome === 'absent') throw notPresent(`no ${type} with id ${secretId} for device ${deviceId}`);
+    if (r.outcome === 'state') throw stateError(`${type} ${secretId} of ${deviceId} is ${r.status}; only a NEW key can be sent`, { status: r.status });
   }
 
   /** Metadata of every version for the device, oldest first. Never key bytes. */
@@ -640,6 +718,80 @@ export class SecretStore {
 
   // ---------------------------------------------------------------- internals
 
+  /** One statement for the key reads of concurrent callers; a (device, type, status) with two rows fails only its callers. */
+  async #readBatch(keys: ReadKey[]): Promise<Array<SecretRow | undefined | Error>> {
+    const unique = [...new Map(keys.map((k) => [readKey(k.deviceId, k.type, k.status), k])).values()];
+    const r = await this.#db.query<SecretRow>(
+      `SELECT ${SEALED_COLUMNS.split(', ').map((c) => `s.${c}`).join(', ')}
+         FROM unnest($1::text[], $2::text[], $3::text[]) AS k(d, t, st)
+         JOIN secret s ON s.device_identification = k.d AND s.secret_type = k.t AND s.status = k.st`,
+      [unique.map((k) => k.deviceId), unique.map((k) => k.type), unique.map((k) => k.status)],
+      { prepareAs: 'secret_read_batch' },
+    );
+    const found = new Map<string, SecretRow[]>();
+    for (const row of r.rows) {
+      const k = readKey(row.device_identification, row.secret_type, row.status);
+      found.set(k, [...(found.get(k) ?? []), row]);
+    }
+    return keys.map((k) => {
+      const rows = found.get(readKey(k.deviceId, k.type, k.status));
+      if (rows && rows.length > 1) {
+        return new MeterfabricError(ErrorCode.SECRET_INVARIANT, `${rows.length} ${k.status} ${k.type} keys for ${k.deviceId}`, { component: 'SECRET_MANAGEMENT' });
+      }
+      return rows?.[0];
+    });
+  }
+
+  /** Submits one lifecycle write to the next batch; the cache forgets the pair before and after. */
+  async #write(item: WriteItem): Promise<WriteOutcome> {
+    this.#invalidate(item.d, item.t);
+    try {
+      return await this.#writes.submit(item);
+    } finally {
+      this.#invalidate(item.d, item.t);
+    }
+  }
+
+  /**
+   * Writes a batch in one statement and one transaction. Items go in the order of their lock keys (a stable sort:
+   * one pair's items keep their order), so two batches, of this process or another, never wait for each other's
+   * locks in a cycle. If the statement fails, every item runs alone, so the error reaches only its own caller.
+   */
+  async #writeBatch(items: WriteItem[]): Promise<Array<WriteOutcome | Error>> {
+    const order = items.map((item, i) => ({ item, i, k: `${item.d}/${item.t}` })).sort((a, b) => (a.k < b.k ? -1 : a.k > b.k ? 1 : a.i - b.i));
+    const out: Array<WriteOutcome | Error> = new Array(items.length);
+    if (items.length > 1) {
+      try {
+        const r = await this.#db.query<{ i: number; r: WriteOutcome }>(
+          `SELECT e.i::int AS i, secret_write(e.item) AS r FROM jsonb_array_elements($1::jsonb) WITH ORDINALITY AS e(item, i)`,
+          [JSON.stringify(order.map((o) => o.item))],
+          { prepareAs: 'secret_write_batch' },
+        );
+        for (const row of r.rows) out[order[Number(row.i) - 1]!.i] = row.r;
+        // The statement committed: an item without a result (never expected) is not run again.
+        for (let i = 0; i < out.length; i++) out[i] ??= new MeterfabricError(ErrorCode.INTERNAL_ERROR, 'secret store write returned no result', { component: 'SECRET_MANAGEMENT' });
+        return out;
+      } catch {
+        // Run them one by one below.
+      }
+    }
+    for (const o of order) {
+      try {
+        out[o.i] = await this.#retry(async () => {
+          const r = await this.#db.query<{ r: WriteOutcome }>('SELECT secret_write($1::jsonb) AS r', [JSON.stringify(o.item)], { prepareAs: 'secret_write_one' });
+          return r.rows[0]!.r;
+        });
+      } catch (e) {
+        out[o.i] = e instanceof Error ? e : new Error(String(e));
+      }
+    }
+    return out;
+  }
+
+  #checkId(deviceId: string, type: SecretType, secretId: number): void {
+    if (!Number.isSafeInteger(secretId) || secretId <= 0) throw notPresent(`no ${type} with id ${String(secretId).slice(0, 20)} for device ${deviceId}`);
+  }
+
   async #generateKey(type: SecretType): Promise<{ key: Buffer; origin: SecretOrigin }> {
     const hsm = this.#current.randomBytes?.bind(this.#current);
     if (isPasswordType(type)) {
@@ -793,7 +945,7 @@ export class SecretStore {
     if (this.#cache) row = this.#cache.get(cacheKey);
     if (row === undefined) {
       const epoch = this.#epoch;
-      row = (await this.#selectByStatus(this.#db, deviceId, type, status)) ?? null;
+      row = (await this.#reads.submit({ deviceId, type, status })) ?? null;
       if (this.#cache && epoch === this.#epoch) {
         if (this.#cache.size >= this.#cacheSize) this.#cache.delete(this.#cache.keys().next().value!);
         this.#cache.set(cacheKey, row);
