@@ -16,9 +16,9 @@ import type { Db } from '../../platform/db/db.ts';
 import type { FunctionGroup, PlatformFunctionGroup } from '../../platform/inventory.ts';
 import * as admin from '../../platform/administration.ts';
 import { callerOf } from '../rest/caller.ts';
-import { statusOf } from '../problems.ts';
 import { SOAP_MEDIA_TYPES } from '../security.ts';
 import { ADMIN_BASE_PATH, ADMIN_NS, ADMIN_OPERATIONS, ADMIN_SERVICE, adminSchemaFiles, adminWsdl, validateAdminElement, validateAdminEnvelopeXml } from './admin-wsdl.ts';
+import { soapHttpScope, XML_CONTENT_TYPE } from './http.ts';
 import { parseEnvelope, readHeaders } from './envelope.ts';
 import { faultForError, SoapFault, technicalFault, validationFault } from './faults.ts';
 import { child, childElements, childText, clark, el, NS } from './xml.ts';
@@ -32,7 +32,6 @@ export interface AdminSoapOptions {
 }
 
 const log = logger('api.soap.admin');
-const XML_CONTENT_TYPE = 'text/xml; charset=utf-8';
 const COMPONENT = 'WS_ADMIN';
 
 interface Answer {
@@ -215,28 +214,7 @@ export async function adminSoapPlugin(app: FastifyInstance, opts: AdminSoapOptio
     if (!ops.has(clark(ADMIN_NS, o.input))) throw new Error(`AdminDeviceManagement operation ${o.name} has no handler`);
   }
 
-  // Refusals of the security hook and of fastify (body too large) as SOAP faults, as on the SmartMetering services.
-  app.setErrorHandler((error, _request, reply) => {
-    let status = 500;
-    let fault: SoapFault;
-    if (isMeterfabricError(error)) {
-      status = statusOf(error.code);
-      if (status >= 500 || status === 422 || status === 404) status = 500;
-      fault = status === 500 ? faultOf(error) : new SoapFault('Client', error.message, faultOf(error).detailXml);
-    } else {
-      const code = (error as { statusCode?: number }).statusCode ?? 500;
-      if (code >= 400 && code < 500) {
-        status = code;
-        fault = new SoapFault('Client', (error as Error).message);
-      } else {
-        log.error({ err: error }, 'unexpected error in admin SOAP route');
-        fault = faultOf(error);
-      }
-    }
-    return reply.code(status).type(XML_CONTENT_TYPE).send(fault.toEnvelope());
-  });
-  app.addContentTypeParser('*', { parseAs: 'buffer' }, (_req, body, done) => done(null, body));
-  app.addContentTypeParser(['text/xml', 'application/xml', 'application/soap+xml'], { parseAs: 'buffer' }, (_req, body, done) => done(null, body));
+  soapHttpScope(app, faultOf, log);
 
   async function handle(request: FastifyRequest): Promise<{ body: string; fault: boolean; emptyList?: boolean }> {
     const raw = request.body;

@@ -5,12 +5,12 @@
  */
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import type { XmlElement } from 'libxml2-wasm';
-import { ErrorCode, isMeterfabricError, MeterfabricError } from '../../errors.ts';
+import { ErrorCode, MeterfabricError } from '../../errors.ts';
 import { logger } from '../../observability/logger.ts';
 import { callerOf } from '../rest/caller.ts';
-import { statusOf } from '../problems.ts';
 import { SOAP_MEDIA_TYPES } from '../security.ts';
 import type { PlatformApi, StoredResponse } from '../rest/platform-api.ts';
+import { soapHttpScope, XML_CONTENT_TYPE } from './http.ts';
 import { parseEnvelope, readHeaders, type SoapHeaders } from './envelope.ts';
 import { faultForError, faultFromThrown, functionalFault, SoapFault, technicalFault, validationFault } from './faults.ts';
 import {
@@ -38,7 +38,6 @@ export interface SoapPluginOptions {
 }
 
 const log = logger('api.soap');
-const XML_CONTENT_TYPE = 'text/xml; charset=utf-8';
 /** The request elements of every operation in GXF's SmartMetering WSDLs. */
 const GXF_OPERATIONS: ReadonlySet<string> = new Set(wsdlOperations().map((o) => clark(o.inputNamespace, o.input)));
 
@@ -54,35 +53,7 @@ interface Handled {
 export async function soapPlugin(app: FastifyInstance, opts: SoapPluginOptions): Promise<void> {
   const { platform } = opts;
 
-  // What the security hook refuses (no credentials, wrong host, content type or origin) and what fastify refuses
-  // before the handler (a body too large) is answered as a SOAP fault with the HTTP status of the refusal.
-  app.setErrorHandler((error, _request, reply) => {
-    let status = 500;
-    let fault: SoapFault;
-    if (isMeterfabricError(error)) {
-      status = statusOf(error.code);
-      if (status >= 500 || status === 422 || status === 404) status = 500;
-      // A refusal of the caller: a Client fault saying why, with GXF's FunctionalFault detail (code) as usual.
-      fault = status === 500 ? faultFromThrown(error) : new SoapFault('Client', error.message, faultFromThrown(error).detailXml);
-    } else {
-      const code = (error as { statusCode?: number }).statusCode ?? 500;
-      if (code >= 400 && code < 500) {
-        status = code;
-        fault = new SoapFault('Client', (error as Error).message);
-      } else {
-        log.error({ err: error }, 'unexpected error in SOAP route');
-        fault = faultFromThrown(error);
-      }
-    }
-    return reply.code(status).type(XML_CONTENT_TYPE).send(fault.toEnvelope());
-  });
-
-  // The security hook admits only text/xml and application/soap+xml (a SOAP fault with 415 otherwise); the body
-  // reaches the handler as bytes.
-  app.addContentTypeParser('*', { parseAs: 'buffer' }, (_req, body, done) => done(null, body));
-  app.addContentTypeParser(['text/xml', 'application/xml', 'application/soap+xml'], { parseAs: 'buffer' }, (_req, body, done) =>
-    done(null, body),
-  );
+  soapHttpScope(app, faultFromThrown, log);
 
   async function submit(op: SubmitOperation, payloadEl: XmlElement, h: SoapHeaders): Promise<string> {
     const { deviceIdentification, payload } = op.read(payloadEl);
