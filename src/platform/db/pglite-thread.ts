@@ -23,22 +23,12 @@ import { extname } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { ErrorCode, MeterfabricError } from '../../errors.ts';
 import type { Db, Queryable, QueryResult, TxOptions } from './db.ts';
-import type { ThreadError, ThreadInit, ThreadReply } from './pglite-worker.ts';
+import type { PostgresErrorFields, ThreadError, ThreadInit, ThreadReply } from './pglite-worker.ts';
 
 /** A PostgreSQL error raised by the embedded database, with the fields pg's DatabaseError has. */
+// The fields are declared once (PostgresErrorFields) and copied in by the constructor.
+export interface DatabaseError extends PostgresErrorFields {}
 export class DatabaseError extends Error {
-  code?: string;
-  severity?: string;
-  detail?: string;
-  hint?: string;
-  position?: string;
-  where?: string;
-  schema?: string;
-  table?: string;
-  column?: string;
-  dataType?: string;
-  constraint?: string;
-  routine?: string;
   constructor(e: ThreadError) {
     super(e.message);
     this.name = 'DatabaseError';

@@ -155,25 +155,17 @@ export type ThreadReply =
   | { id: number; ok: true; value: unknown }
   | { id: number; ok: false; error: ThreadError };
 
+const ERROR_FIELDS = ['code', 'severity', 'detail', 'hint', 'position', 'where', 'schema', 'table', 'column', 'dataType', 'constraint', 'routine'] as const;
+
+/** PostgreSQL's error fields, as pg's DatabaseError has them (the SQLSTATE in `code`, the constraint, …). */
+export type PostgresErrorFields = Partial<Record<(typeof ERROR_FIELDS)[number], string>>;
+
 /** A database error as it crosses the thread: PostgreSQL's fields, so callers can check the SQLSTATE and constraint. */
-export interface ThreadError {
+export interface ThreadError extends PostgresErrorFields {
   message: string;
   name?: string;
-  code?: string;
-  severity?: string;
-  detail?: string;
-  hint?: string;
-  position?: string;
-  where?: string;
-  schema?: string;
-  table?: string;
-  column?: string;
-  dataType?: string;
-  constraint?: string;
-  routine?: string;
 }
 
-const ERROR_FIELDS = ['code', 'severity', 'detail', 'hint', 'position', 'where', 'schema', 'table', 'column', 'dataType', 'constraint', 'routine'] as const;
 
 function toThreadError(e: unknown): ThreadError {
   const src = (e ?? {}) as Record<string, unknown>;
