@@ -7,9 +7,9 @@
  */
 import { readFileSync, readdirSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
-import { XmlBufferInputProvider, XmlDocument, XmlElement, XmlValidateError, XsdValidator, xmlRegisterInputProvider } from 'libxml2-wasm';
+import { XmlDocument, XmlElement, type XsdValidator } from 'libxml2-wasm';
 import { VERSION } from '../../version.ts';
-import { SAFE_PARSE, type ValidationIssue } from './schema.ts';
+import { compileSchemas, SAFE_PARSE, validateWith, type ValidationIssue } from './schema.ts';
 import { escapeXml, NS } from './xml.ts';
 
 /** GXF's admin web service root and the device management service under it (docs/gxf-admin.md). */
@@ -55,30 +55,10 @@ export const ADMIN_OPERATIONS: readonly { name: string; input: string; output: s
 
 let validator: XsdValidator | undefined;
 
-/** The compiled validator of the admin schemas; compiled on first use, then shared. */
-function adminValidator(): XsdValidator {
-  if (validator) return validator;
-  const files: Record<string, Uint8Array> = {};
-  for (const [name, bytes] of adminSchemaFiles) files[SCHEME + name] = bytes;
-  xmlRegisterInputProvider(new XmlBufferInputProvider(files));
-  const doc = XmlDocument.fromBuffer(files[SCHEME + 'devicemanagement-ws-admin.xsd']!, { url: SCHEME + 'devicemanagement-ws-admin.xsd' });
-  try {
-    validator = XsdValidator.fromDoc(doc);
-  } finally {
-    doc.dispose();
-  }
-  return validator;
-}
-
-/** Validates one element (a body payload or a fault detail) against the admin schemas. */
+/** Validates one element (a body payload or a fault detail) against the admin schemas (compiled on first use). */
 export function validateAdminElement(element: XmlElement): ValidationIssue[] {
-  try {
-    adminValidator().validate(element);
-    return [];
-  } catch (e) {
-    if (e instanceof XmlValidateError) return e.details.map((d) => ({ message: d.message.trim(), line: d.line }));
-    throw e;
-  }
+  validator ??= compileSchemas(SCHEME, adminSchemaFiles, 'devicemanagement-ws-admin.xsd');
+  return validateWith(validator, element);
 }
 
 /**

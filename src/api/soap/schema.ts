@@ -39,30 +39,26 @@ const ROOT_SCHEMA = `<xsd:schema xmlns:xsd="http://www.w3.org/2001/XMLSchema" ta
   <xsd:import namespace="${NS.notification}" schemaLocation="notification-ws-smartmetering.xsd"/>
 </xsd:schema>`;
 
-let validator: XsdValidator | undefined;
-
-/** The compiled validator for all GXF smart-metering schemas; compiled on first use, then shared. */
-export function gxfValidator(): XsdValidator {
-  if (validator) return validator;
-  const files: Record<string, Uint8Array> = {};
-  for (const name of readdirSync(SCHEMA_DIR)) {
-    if (name.endsWith('.xsd')) files[SCHEME + name] = readFileSync(SCHEMA_DIR + name);
-  }
-  files[SCHEME + 'root.xsd'] = new TextEncoder().encode(ROOT_SCHEMA);
-  xmlRegisterInputProvider(new XmlBufferInputProvider(files));
-  const schemaDoc = XmlDocument.fromBuffer(files[SCHEME + 'root.xsd']!, { url: SCHEME + 'root.xsd' });
+/**
+ * Compiles schema files (name → bytes) that import each other by file name into one validator, starting from
+ * `root`; `scheme` is the private URL scheme the files are registered under.
+ */
+export function compileSchemas(scheme: string, files: Iterable<[string, Uint8Array]>, root: string): XsdValidator {
+  const byUrl: Record<string, Uint8Array> = {};
+  for (const [name, bytes] of files) byUrl[scheme + name] = bytes;
+  xmlRegisterInputProvider(new XmlBufferInputProvider(byUrl));
+  const doc = XmlDocument.fromBuffer(byUrl[scheme + root]!, { url: scheme + root });
   try {
-    validator = XsdValidator.fromDoc(schemaDoc);
+    return XsdValidator.fromDoc(doc);
   } finally {
-    schemaDoc.dispose();
+    doc.dispose();
   }
-  return validator;
 }
 
-/** Validates one element (a SOAP body payload or a fault detail) in place; returns the problems found. */
-export function validateElement(element: XmlElement): ValidationIssue[] {
+/** Validates one element in place with `validator`; returns the problems found. */
+export function validateWith(validator: XsdValidator, element: XmlElement): ValidationIssue[] {
   try {
-    gxfValidator().validate(element);
+    validator.validate(element);
     return [];
   } catch (e) {
     if (e instanceof XmlValidateError) {
@@ -70,6 +66,24 @@ export function validateElement(element: XmlElement): ValidationIssue[] {
     }
     throw e;
   }
+}
+
+let validator: XsdValidator | undefined;
+
+/** The compiled validator for all GXF smart-metering schemas; compiled on first use, then shared. */
+export function gxfValidator(): XsdValidator {
+  if (validator) return validator;
+  const files: [string, Uint8Array][] = readdirSync(SCHEMA_DIR)
+    .filter((name) => name.endsWith('.xsd'))
+    .map((name) => [name, readFileSync(SCHEMA_DIR + name)]);
+  files.push(['root.xsd', new TextEncoder().encode(ROOT_SCHEMA)]);
+  validator = compileSchemas(SCHEME, files, 'root.xsd');
+  return validator;
+}
+
+/** Validates one element (a SOAP body payload or a fault detail) in place; returns the problems found. */
+export function validateElement(element: XmlElement): ValidationIssue[] {
+  return validateWith(gxfValidator(), element);
 }
 
 /**
