@@ -12,7 +12,7 @@ import { z } from 'zod';
 import { coupledMbusDevice, withLink } from '../../adapters/mbus-keys.ts';
 import { captureStep, nextCaptureTime } from '../../dlms/profile.ts';
 import { gasProfile, isGasColumn, profileFamily } from '../../cosem/index.ts';
-import { record, sub, text } from '../../api/soap/mapping.ts';
+import { record } from '../../api/soap/mapping.ts';
 import { gatewayParams, pathDevice } from '../../api/rest/schemas.ts';
 import { ErrorCode, MeterfabricError } from '../../errors.ts';
 import { define } from '../define.ts';
@@ -23,13 +23,13 @@ import {
   captureTimeCell,
   cellValue,
   dateTimeElement,
-  isoOf,
   meterValueElement,
   periodicBody,
   periodicPayload,
   periodicWindow,
-  periodTypeElement,
   readPeriodicProfile,
+  readPeriodicRequest,
+  renderPeriodicResult,
   type PeriodType,
 } from './periodic-reads.ts';
 
@@ -72,18 +72,10 @@ export default define({
     wsdlOperations: ['GetPeriodicMeterReadsGas', 'GetPeriodicMeterReadsGasResponse'],
     family: 'strict',
     read: (r) => {
-      const d = sub(r, 'PeriodicReadsRequestData');
-      return {
-        deviceIdentification: text(r, 'DeviceIdentification'),
-        payload: { periodType: text(d, 'PeriodType') as PeriodType, beginDate: isoOf(text(d, 'BeginDate')), endDate: isoOf(text(d, 'EndDate')) } as GasPayload,
-      };
+      const { deviceIdentification, payload } = readPeriodicRequest(r);
+      return { deviceIdentification, payload: payload as GasPayload };
     },
-    render: (stored, p) => {
-      const d = record(stored.data, 'data');
-      const reads = d.periodicMeterReadsGas;
-      if (!Array.isArray(reads)) throw new MeterfabricError(ErrorCode.INTERNAL_ERROR, 'stored periodic gas reads are not a list');
-      return periodTypeElement(p, d.periodType) + reads.map((e) => renderEntry(e, p)).join('');
-    },
+    render: (stored, p) => renderPeriodicResult(stored, 'periodicMeterReadsGas', p, renderEntry),
   },
   rest: {
     url: '/devices/:deviceIdentification/meter-reads/periodic-gas',

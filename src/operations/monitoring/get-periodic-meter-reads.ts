@@ -8,7 +8,7 @@
  */
 import { withLink } from '../../adapters/mbus-keys.ts';
 import { electricityProfile, isElectricityColumn, profileFamily, type EnergyField } from '../../cosem/index.ts';
-import { record, sub, text } from '../../api/soap/mapping.ts';
+import { record } from '../../api/soap/mapping.ts';
 import { gatewayParams, pathDevice } from '../../api/rest/schemas.ts';
 import { ErrorCode, MeterfabricError } from '../../errors.ts';
 import { define } from '../define.ts';
@@ -22,9 +22,9 @@ import {
   periodicBody,
   periodicPayload,
   periodicWindow,
-  periodTypeElement,
   readPeriodicProfile,
-  isoOf,
+  readPeriodicRequest,
+  renderPeriodicResult,
   type PeriodType,
 } from './periodic-reads.ts';
 
@@ -77,18 +77,10 @@ export default define({
     wsdlOperations: ['GetPeriodicMeterReads', 'GetPeriodicMeterReadsResponse'],
     family: 'strict',
     read: (r) => {
-      const d = sub(r, 'PeriodicReadsRequestData');
-      return {
-        deviceIdentification: text(r, 'DeviceIdentification'),
-        payload: { periodType: text(d, 'PeriodType') as PeriodType, beginDate: isoOf(text(d, 'BeginDate')), endDate: isoOf(text(d, 'EndDate')) },
-      };
+      const { deviceIdentification, payload } = readPeriodicRequest(r);
+      return { deviceIdentification, payload: payload };
     },
-    render: (stored, p) => {
-      const d = record(stored.data, 'data');
-      const reads = d.periodicMeterReads;
-      if (!Array.isArray(reads)) throw new MeterfabricError(ErrorCode.INTERNAL_ERROR, 'stored periodic reads are not a list');
-      return periodTypeElement(p, d.periodType) + reads.map((e) => renderEntry(e, p)).join('');
-    },
+    render: (stored, p) => renderPeriodicResult(stored, 'periodicMeterReads', p, renderEntry),
   },
   rest: {
     url: '/devices/:deviceIdentification/meter-reads/periodic',

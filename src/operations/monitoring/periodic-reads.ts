@@ -25,7 +25,8 @@ import { decimalToString, decodeScalerUnit, meterReadValue, registerRaw, type Sc
 import { CLOCK_TIME, ExtendedRegisterClass, type PeriodType, type ProfileColumn, type ProfileDefinition } from '../../cosem/index.ts';
 import { ErrorCode, MeterfabricError } from '../../errors.ts';
 import type { GatewayLink, RegisterRef } from '../../adapters/ports.ts';
-import { el, IncompleteResultError, record } from '../../api/soap/mapping.ts';
+import type { XmlElement } from 'libxml2-wasm';
+import { el, IncompleteResultError, record, sub, text } from '../../api/soap/mapping.ts';
 import { requestOptions } from '../../api/rest/schemas.ts';
 import { dateTimeElement, meterValueElement, protocolError, type MeterValue } from './meter-reads.ts';
 
@@ -175,6 +176,23 @@ export function amrElement(p: string, flags: unknown): string {
 export function periodTypeElement(p: string, v: unknown): string {
   if (typeof v !== 'string' || !periodType.safeParse(v).success) throw new IncompleteResultError(`${p}:PeriodType`);
   return el(`${p}:PeriodType`, v);
+}
+
+/** The device and window of a PeriodicMeterReads(Gas)Request: both carry the same PeriodicReadsRequestData. */
+export function readPeriodicRequest(r: XmlElement): { deviceIdentification: string; payload: PeriodicPayload } {
+  const d = sub(r, 'PeriodicReadsRequestData');
+  return {
+    deviceIdentification: text(r, 'DeviceIdentification'),
+    payload: { periodType: text(d, 'PeriodType') as PeriodType, beginDate: isoOf(text(d, 'BeginDate')), endDate: isoOf(text(d, 'EndDate')) },
+  };
+}
+
+/** The PeriodType element then one element per stored entry under `field`, as both periodic responses render. */
+export function renderPeriodicResult(stored: { data?: unknown }, field: string, p: string, renderEntry: (e: unknown, p: string) => string): string {
+  const d = record(stored.data, 'data');
+  const reads = d[field];
+  if (!Array.isArray(reads)) throw new MeterfabricError(ErrorCode.INTERNAL_ERROR, `stored ${field} is not a list`);
+  return periodTypeElement(p, d.periodType) + reads.map((e) => renderEntry(e, p)).join('');
 }
 
 export { dateTimeElement, meterValueElement, record };
