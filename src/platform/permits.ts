@@ -4,7 +4,7 @@
  *
  * - A permit is a row, held by one process (`holder`), with a lease (`expires_at`) that the holder renews while the
  *   connection stays open; a process killed with its connections open frees its permits when the leases run out.
- * - Acquiring locks the single `connection_permit_lock` row, then counts and inserts in one statement. The lock
+ * - Acquiring locks the single `connection_permit_lock` row, then counts and inserts (one function call). The lock
  *   serialises acquirers of all processes, so two of them can never both take the last permit; releases and
  *   renewals do not take it (they only ever lower the count, and a count that is a moment too high only denies).
  * - Limits (`maxOpen` open permits, `newPerSecond` acquisitions in any sliding second) are counted on the
@@ -48,33 +48,10 @@ interface AttemptRow {
   permit_id: string | null;
 }
 
-// Statement 2 of the acquire transaction. It runs after the lock row is held, and under READ COMMITTED a new
-// statement takes a new snapshot, so it sees every permit committed by earlier lock holders. (Locking inside the
-// same statement would count on a snapshot taken before the lock was granted.) The DELETE sweeps rows that count
-// for nothing any more; the counts below exclude them anyway, since all CTEs share one snapshot.
-const ATTEMPT_SQL = `
-WITH clock AS (SELECT clock_timestamp() AS t),
-swept AS (
-  DELETE FROM connection_permit p USING clock
-   WHERE (p.released_at IS NOT NULL OR p.expires_at <= clock.t) AND p.acquired_at <= clock.t - interval '1 second'
-),
-usage AS (
-  SELECT count(*) FILTER (WHERE p.released_at IS NULL AND p.expires_at > clock.t)::int AS open,
-         count(*) FILTER (WHERE p.acquired_at > clock.t - interval '1 second')::int AS recent,
-         min(p.acquired_at) FILTER (WHERE p.acquired_at > clock.t - interval '1 second') AS oldest
-    FROM connection_permit p CROSS JOIN clock
-),
-granted AS (
-  INSERT INTO connection_permit (permit_id, holder, device_identification, priority, acquired_at, expires_at)
-  SELECT $1::uuid, $2, $3, $4::smallint, clock.t, clock.t + $5::float8 * interval '1 millisecond'
-    FROM usage, clock
-   WHERE usage.open < $6::int AND usage.recent < $7::int
-  RETURNING permit_id
-)
-SELECT usage.open, usage.recent,
-       (extract(epoch FROM usage.oldest + interval '1 second' - clock.t) * 1000)::float8 AS rate_free_in_ms,
-       (SELECT permit_id::text FROM granted) AS permit_id
-  FROM usage, clock`;
+// Lock, sweep, count and insert, as one call of the function of migration 0501. Under READ COMMITTED each statement
+// inside the function takes a new snapshot, so the count after the lock sees every permit committed by earlier lock
+// holders; the function refuses (SQLSTATE 25001) under any other isolation level.
+const ATTEMPT_SQL = 'SELECT * FROM connection_permit_attempt($1::uuid, $2, $3, $4::smallint, $5::float8, $6::int, $7::int)';
 
 export class SharedThrottle implements ConnectionThrottle {
   readonly maxOpen: number;
@@ -134,22 +111,16 @@ export class SharedThrottle implements ConnectionThrottle {
     const params = [permitId, this.holder, request.device ?? null, priority, this.leaseMs, this.maxOpen, this.newPerSecond];
     let row: AttemptRow | undefined;
     if (this.#oneStatement) {
-      // Lock and attempt in one statement (migration 0501), when the server runs it under READ COMMITTED.
+      // One statement, when the server's default isolation is READ COMMITTED.
       try {
-        row = (await this.#db.query<AttemptRow>(
-          'SELECT * FROM connection_permit_attempt($1::uuid, $2, $3, $4::smallint, $5::float8, $6::int, $7::int)', params, { prepareAs: 'connection_permit_attempt' },
-        )).rows[0]!;
+        row = (await this.#db.query<AttemptRow>(ATTEMPT_SQL, params, { prepareAs: 'connection_permit_attempt' })).rows[0]!;
       } catch (e) {
         if ((e as { code?: unknown }).code !== '25001') throw e;
         this.#oneStatement = false;
       }
     }
-    // READ COMMITTED whatever the server's default: counting relies on a fresh snapshot after the lock (see ATTEMPT_SQL).
-    row ??= await this.#db.tx(async (q) => {
-      await q.query('SELECT id FROM connection_permit_lock WHERE id = 1 FOR UPDATE');
-      const r = await q.query<AttemptRow>(ATTEMPT_SQL, params);
-      return r.rows[0]!;
-    }, { isolation: 'READ COMMITTED' });
+    // Otherwise the same call in a transaction that asks for READ COMMITTED whatever the server's default.
+    row ??= await this.#db.tx(async (q) => (await q.query<AttemptRow>(ATTEMPT_SQL, params)).rows[0]!, { isolation: 'READ COMMITTED' });
     if (row.permit_id) {
       this.#held.add(row.permit_id);
       this.#startRenewing();
