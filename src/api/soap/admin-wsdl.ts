@@ -7,10 +7,10 @@
  */
 import { readFileSync, readdirSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
-import { XmlDocument, XmlElement, type XsdValidator } from 'libxml2-wasm';
+import type { XmlElement, XsdValidator } from 'libxml2-wasm';
 import { VERSION } from '../../version.ts';
-import { compileSchemas, SAFE_PARSE, validateWith, type ValidationIssue } from './schema.ts';
-import { escapeXml, NS } from './xml.ts';
+import { compileSchemas, validateEnvelopeXml, validateWith, type ValidationIssue } from './schema.ts';
+import { escapeXml } from './xml.ts';
 
 /** GXF's admin web service root and the device management service under it (docs/gxf-admin.md). */
 export const ADMIN_BASE_PATH = '/osgp-adapter-ws-admin/admin';
@@ -66,18 +66,5 @@ export function validateAdminElement(element: XmlElement): ValidationIssue[] {
  * TechnicalFault detail. Used by the tests and by `validateResponses`.
  */
 export function validateAdminEnvelopeXml(xml: string): ValidationIssue[] {
-  const doc = XmlDocument.fromString(xml, { option: SAFE_PARSE });
-  try {
-    const ns = { s: NS.soapEnv };
-    const payload = doc.get('/s:Envelope/s:Body/*[1]', ns);
-    if (!(payload instanceof XmlElement)) return [{ message: 'no element in soap Body' }];
-    if (payload.namespaceUri === NS.soapEnv && payload.name === 'Fault') {
-      const detail = doc.get('/s:Envelope/s:Body/s:Fault/detail/*[1]', ns);
-      if (detail instanceof XmlElement && detail.namespaceUri === NS.common) return validateAdminElement(detail);
-      return [];
-    }
-    return validateAdminElement(payload);
-  } finally {
-    doc.dispose();
-  }
+  return validateEnvelopeXml(xml, validateAdminElement);
 }

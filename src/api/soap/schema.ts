@@ -89,9 +89,10 @@ export function validateElement(element: XmlElement): ValidationIssue[] {
 /**
  * Validates a whole SOAP envelope as produced by this interface: the body payload, or for a fault the element
  * inside <detail> when it is one of GXF's (FunctionalFault, TechnicalFault). Returns the problems found.
- * Used by the tests and the benchmark to hold every response to the XSDs.
+ * Used by the tests and the benchmark to hold every response to the XSDs; `validate` picks the schemas (the Admin
+ * service passes its own).
  */
-export function validateEnvelopeXml(xml: string | Uint8Array): ValidationIssue[] {
+export function validateEnvelopeXml(xml: string | Uint8Array, validate: (element: XmlElement) => ValidationIssue[] = validateElement): ValidationIssue[] {
   const doc = typeof xml === 'string' ? XmlDocument.fromString(xml, { option: SAFE_PARSE }) : XmlDocument.fromBuffer(xml, { option: SAFE_PARSE });
   try {
     const ns = { s: NS.soapEnv };
@@ -99,10 +100,10 @@ export function validateEnvelopeXml(xml: string | Uint8Array): ValidationIssue[]
     if (!(payload instanceof XmlElement)) return [{ message: 'no element in soap Body' }];
     if (payload.namespaceUri === NS.soapEnv && payload.name === 'Fault') {
       const detail = doc.get('/s:Envelope/s:Body/s:Fault/detail/*[1]', ns);
-      if (detail instanceof XmlElement && detail.namespaceUri === NS.common) return validateElement(detail);
+      if (detail instanceof XmlElement && detail.namespaceUri === NS.common) return validate(detail);
       return [];
     }
-    return validateElement(payload);
+    return validate(payload);
   } finally {
     doc.dispose();
   }
