@@ -15,11 +15,9 @@ import { logger } from '../../observability/logger.ts';
 import type { Db } from '../../platform/db/db.ts';
 import type { FunctionGroup, PlatformFunctionGroup } from '../../platform/inventory.ts';
 import * as admin from '../../platform/administration.ts';
-import { callerOf } from '../rest/caller.ts';
 import { SOAP_MEDIA_TYPES } from '../security.ts';
 import { ADMIN_BASE_PATH, ADMIN_NS, ADMIN_OPERATIONS, ADMIN_SERVICE, adminSchemaFiles, adminWsdl, validateAdminElement, validateAdminEnvelopeXml } from './admin-wsdl.ts';
-import { soapHttpScope, XML_CONTENT_TYPE } from './http.ts';
-import { parseEnvelope, readHeaders } from './envelope.ts';
+import { answerEnvelope, soapHttpScope, XML_CONTENT_TYPE, type SoapAnswer } from './http.ts';
 import { faultForError, SoapFault, technicalFault, validationFault } from './faults.ts';
 import { child, childElements, childText, clark, el, NS } from './xml.ts';
 
@@ -216,42 +214,21 @@ export async function adminSoapPlugin(app: FastifyInstance, opts: AdminSoapOptio
 
   soapHttpScope(app, faultOf, log);
 
-  async function handle(request: FastifyRequest): Promise<{ body: string; fault: boolean; emptyList?: boolean }> {
-    const raw = request.body;
-    if (!Buffer.isBuffer(raw) || raw.length === 0) {
-      return { body: new SoapFault('Client', 'Malformed request: expected a SOAP 1.1 envelope as text/xml').toEnvelope(), fault: true };
-    }
-    let parsed;
-    try {
-      parsed = parseEnvelope(raw);
-    } catch (e) {
-      return { body: faultOf(e).toEnvelope(), fault: true };
-    }
-    try {
-      // As on the SmartMetering services: headers, caller vs organisation, XSD, then the operation.
-      const h = readHeaders(parsed.headers);
-      const caller = callerOf(request).organisationIdentification;
-      if (caller !== h.organisationIdentification) {
-        throw faultForError({ code: ErrorCode.UNAUTHORIZED, component: COMPONENT, message: `Organisation [${h.organisationIdentification}] is not the authenticated organisation` });
-      }
-      const issues = validateAdminElement(parsed.payload);
+  function handle(request: FastifyRequest): Promise<SoapAnswer> {
+    // As on the SmartMetering services: headers, caller vs organisation, then XSD and the operation.
+    return answerEnvelope(request, { faultOf, component: COMPONENT, log }, async (payload, h) => {
+      const caller = h.organisationIdentification;
+      const issues = validateAdminElement(payload);
       if (issues.length > 0) throw validationFault(issues.map((i) => i.message));
-      const op = ops.get(clark(parsed.payload.namespaceUri, parsed.payload.name));
+      const op = ops.get(clark(payload.namespaceUri, payload.name));
       if (!op) {
         // XSD-valid yet no operation: an element of the admin schema that is not a request.
-        throw faultForError({ code: ErrorCode.UNSUPPORTED_DEVICE_ACTION, component: COMPONENT, message: `${parsed.payload.name} is not an operation of this service` });
+        throw faultForError({ code: ErrorCode.UNSUPPORTED_DEVICE_ACTION, component: COMPONENT, message: `${payload.name} is not an operation of this service` });
       }
-      const answer = await op(parsed.payload, caller);
-      log.info({ element: parsed.payload.name, organisation: caller }, 'admin soap request done');
+      const answer = await op(payload, caller);
+      log.info({ element: payload.name, organisation: caller }, 'admin soap request done');
       return { body: envelope(answer.body), fault: false, ...(answer.emptyList ? { emptyList: true } : {}) };
-    } catch (e) {
-      const fault = faultOf(e);
-      if (!(e instanceof SoapFault) && !isMeterfabricError(e)) log.error({ err: e, element: parsed.payload.name }, 'unexpected error in admin SOAP handler');
-      else log.info({ element: parsed.payload.name, fault: fault.faultstring }, 'admin soap fault');
-      return { body: fault.toEnvelope(), fault: true };
-    } finally {
-      parsed.doc.dispose();
-    }
+    });
   }
 
   async function post(request: FastifyRequest, reply: FastifyReply): Promise<void> {

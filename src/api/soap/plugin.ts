@@ -7,12 +7,11 @@ import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import type { XmlElement } from 'libxml2-wasm';
 import { ErrorCode, MeterfabricError } from '../../errors.ts';
 import { logger } from '../../observability/logger.ts';
-import { callerOf } from '../rest/caller.ts';
 import { SOAP_MEDIA_TYPES } from '../security.ts';
 import type { PlatformApi, StoredResponse } from '../rest/platform-api.ts';
-import { soapHttpScope, XML_CONTENT_TYPE } from './http.ts';
-import { parseEnvelope, readHeaders, type SoapHeaders } from './envelope.ts';
-import { faultForError, faultFromThrown, functionalFault, SoapFault, technicalFault, validationFault } from './faults.ts';
+import { answerEnvelope, soapHttpScope, XML_CONTENT_TYPE, type SoapAnswer } from './http.ts';
+import type { SoapHeaders } from './envelope.ts';
+import { faultForError, faultFromThrown, functionalFault, technicalFault, validationFault } from './faults.ts';
 import {
   asyncResponse,
   correlationTypeMismatch,
@@ -43,11 +42,6 @@ const GXF_OPERATIONS: ReadonlySet<string> = new Set(wsdlOperations().map((o) => 
 
 function envelope(payload: string): string {
   return `<SOAP-ENV:Envelope xmlns:SOAP-ENV="${NS.soapEnv}"><SOAP-ENV:Header/><SOAP-ENV:Body>${payload}</SOAP-ENV:Body></SOAP-ENV:Envelope>`;
-}
-
-interface Handled {
-  body: string;
-  fault: boolean;
 }
 
 export async function soapPlugin(app: FastifyInstance, opts: SoapPluginOptions): Promise<void> {
@@ -116,34 +110,13 @@ export async function soapPlugin(app: FastifyInstance, opts: SoapPluginOptions):
     return responseElement(op.namespace, op.response, op.operation.soap.render(result, 'ns'));
   }
 
-  async function handle(request: FastifyRequest): Promise<Handled> {
-    const raw = typeof request.body === 'string' ? Buffer.from(request.body) : request.body;
-    if (!Buffer.isBuffer(raw) || raw.length === 0) {
-      return { body: new SoapFault('Client', 'Malformed request: expected a SOAP 1.1 envelope as text/xml').toEnvelope(), fault: true };
-    }
-    let parsed;
-    try {
-      parsed = parseEnvelope(raw);
-    } catch (e) {
-      return { body: faultFromThrown(e).toEnvelope(), fault: true };
-    }
-    try {
-      // Order as GXF's interceptors (docs/gxf.md#soap-headers): headers, caller vs organisation, XSD, then the endpoint.
-      const h = readHeaders(parsed.headers);
-      // The organisation in the header must be the authenticated one (certificate CN or API token), as GXF's 301.
-      const caller = callerOf(request);
-      if (caller.organisationIdentification !== h.organisationIdentification) {
-        throw faultForError({
-          code: ErrorCode.UNAUTHORIZED,
-          component: 'WS_SMART_METERING',
-          message: `Organisation [${h.organisationIdentification}] is not the authenticated organisation`,
-        });
-      }
-      const qname = clark(parsed.payload.namespaceUri, parsed.payload.name);
+  function handle(request: FastifyRequest): Promise<SoapAnswer> {
+    return answerEnvelope(request, { faultOf: faultFromThrown, component: 'WS_SMART_METERING', log }, async (payloadEl, h) => {
+      const qname = clark(payloadEl.namespaceUri, payloadEl.name);
       const op = OPERATIONS_BY_QNAME.get(qname);
       // An operation of GXF's WSDLs that the catalogue does not serve is answered as unsupported, whatever its body.
       if (op || !GXF_OPERATIONS.has(qname)) {
-        const issues = validateElement(parsed.payload);
+        const issues = validateElement(payloadEl);
         if (issues.length > 0) throw validationFault(issues.map((i) => i.message));
       }
       if (!op) {
@@ -152,26 +125,16 @@ export async function soapPlugin(app: FastifyInstance, opts: SoapPluginOptions):
           message: 'UNSUPPORTED_DEVICE_ACTION',
           component: 'WS_SMART_METERING',
           innerException: 'MeterfabricError',
-          innerMessage: `The operation of ${parsed.payload.name} is not supported by this platform`,
+          innerMessage: `The operation of ${payloadEl.name} is not supported by this platform`,
         });
       }
       let payload: string;
-      if (op.kind === 'submit') payload = await submit(op, parsed.payload, h);
-      else if (op.kind === 'poll') payload = await pollResponse(op, parsed.payload, h);
-      else if (op.kind === 'sync') payload = await sync(op, parsed.payload, h);
-      else payload = await deleteResponseData(op, parsed.payload, h);
+      if (op.kind === 'submit') payload = await submit(op, payloadEl, h);
+      else if (op.kind === 'poll') payload = await pollResponse(op, payloadEl, h);
+      else if (op.kind === 'sync') payload = await sync(op, payloadEl, h);
+      else payload = await deleteResponseData(op, payloadEl, h);
       return { body: envelope(payload), fault: false };
-    } catch (e) {
-      const fault = faultFromThrown(e);
-      if (!(e instanceof SoapFault) && !(e instanceof Error && e.name === 'MeterfabricError')) {
-        log.error({ err: e, element: parsed.payload.name }, 'unexpected error in SOAP handler');
-      } else {
-        log.info({ element: parsed.payload.name, fault: fault.faultstring }, 'soap fault');
-      }
-      return { body: fault.toEnvelope(), fault: true };
-    } finally {
-      parsed.doc.dispose();
-    }
+    });
   }
 
   async function post(request: FastifyRequest, reply: FastifyReply): Promise<void> {
