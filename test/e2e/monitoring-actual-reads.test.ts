@@ -7,7 +7,7 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { addOrganisation } from '../../src/platform/inventory.ts';
 import { testGMeter } from '../../src/simulator/meter.ts';
-import { SOAP_BASE, SOAP_NS, restOperation, xpathAll } from '../support/e2e.ts';
+import { restOperation, soapClient, xpathAll } from '../support/e2e.ts';
 import { withHttpHeadend } from '../support/http-headend.ts';
 
 const ORG = 'grid-operator';
@@ -39,29 +39,12 @@ function expectedEnergy(meterTime: number) {
   };
 }
 
-function envelope(body: string): string {
-  return `<s:Envelope xmlns:s="${SOAP_NS.s}" xmlns:c="${SOAP_NS.c}" xmlns:mon="${SOAP_NS.mon}"><s:Header><c:OrganisationIdentification>${ORG}</c:OrganisationIdentification><c:UserName>operator</c:UserName><c:ApplicationName>e2e</c:ApplicationName></s:Header><s:Body>${body}</s:Body></s:Envelope>`;
-}
-
 test('GetActualMeterReads and GetActualMeterReadsGas through SOAP and REST against simulated SMR 5 and DSMR 4.2.2 meters', async () => {
   await withHttpHeadend(async ({ db, url, gateway, gMeter, auth: authOf }) => {
     await addOrganisation(db, { identification: ORG });
     const auth = await authOf(ORG);
-    const soap = async (body: string) => {
-      const res = await fetch(`${url}${SOAP_BASE}/monitoringService/`, { method: 'POST', headers: { 'content-type': 'text/xml; charset=utf-8', soapaction: '""', ...auth }, body: envelope(body) });
-      return { status: res.status, xml: await res.text() };
-    };
-    const call = async (op: string, device: string) => {
-      const accepted = await soap(`<mon:${op}Request><mon:DeviceIdentification>${device}</mon:DeviceIdentification></mon:${op}Request>`);
-      assert.equal(accepted.status, 200, accepted.xml);
-      const uid = xpathAll(accepted.xml, '//c:CorrelationUid')[0]!;
-      for (let i = 0; i < 600; i++) {
-        const r = await soap(`<mon:${op}AsyncRequest><c:DeviceIdentification>${device}</c:DeviceIdentification><c:CorrelationUid>${uid}</c:CorrelationUid></mon:${op}AsyncRequest>`);
-        if (!(r.status === 500 && xpathAll(r.xml, '//c:FunctionalFault/c:Code')[0] === '405')) return r;
-        await new Promise((res) => setTimeout(res, 50));
-      }
-      throw new Error(`no response for ${op}`);
-    };
+    const soap = soapClient(url, authOf, ORG);
+    const call = (op: string, device: string) => soap.call('monitoringService', 'mon', op, `<mon:DeviceIdentification>${device}</mon:DeviceIdentification>`);
 
     const smr5 = await gateway(GW, ORG, { protocol: 'SMR 5.0.0' });
     const dsmr4 = await gateway(GW4, ORG, { protocol: 'DSMR 4.2.2', channels: [{ ...testGMeter(), identification: '12056732' }] });

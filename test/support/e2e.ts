@@ -96,3 +96,54 @@ export async function restOperation(url: string, path: string, org: string, body
   }
   throw new Error(`no response for ${path}`);
 }
+
+export interface SoapAnswer {
+  status: number;
+  xml: string;
+}
+
+/** The SOAP envelope a GXF client sends: GXF's header fields, every SOAP_NS prefix declared. */
+export function soapEnvelope(body: string, org: string): string {
+  const ns = Object.entries(SOAP_NS).filter(([k]) => k !== 's').map(([k, v]) => `xmlns:${k}="${v}"`).join(' ');
+  return `<s:Envelope xmlns:s="${SOAP_NS.s}" ${ns}><s:Header><c:OrganisationIdentification>${org}</c:OrganisationIdentification><c:UserName>operator</c:UserName><c:ApplicationName>e2e</c:ApplicationName></s:Header><s:Body>${body}</s:Body></s:Envelope>`;
+}
+
+/**
+ * A SOAP client of the SmartMetering services at `url` for end-to-end tests. `authOf` gives an organisation's
+ * Authorization header (asked once per organisation). `post` sends one body; `call` follows GXF's async pattern:
+ * `<Op>Request`, then `<Op>AsyncRequest` (or `asyncOp`) until the response exists (fault 405 means not yet); a refused
+ * request comes back as it was answered.
+ */
+export function soapClient(url: string, authOf: (org: string) => Promise<Record<string, string>>, defaultOrg: string) {
+  const headers = new Map<string, Promise<Record<string, string>>>();
+  async function post(service: string, body: string, org = defaultOrg): Promise<SoapAnswer> {
+    if (!headers.has(org)) headers.set(org, authOf(org));
+    const res = await fetch(`${url}${SOAP_BASE}/${service}/`, {
+      method: 'POST',
+      headers: { 'content-type': 'text/xml; charset=utf-8', soapaction: '""', ...(await headers.get(org)) },
+      body: soapEnvelope(body, org),
+    });
+    return { status: res.status, xml: await res.text() };
+  }
+  async function call(
+    service: string,
+    prefix: string,
+    op: string,
+    body: string,
+    opts: { org?: string; asyncOp?: string } = {},
+  ): Promise<SoapAnswer & { correlationUid?: string }> {
+    const org = opts.org ?? defaultOrg;
+    const accepted = await post(service, `<${prefix}:${op}Request>${body}</${prefix}:${op}Request>`, org);
+    if (accepted.status !== 200) return accepted;
+    const device = xpathText(accepted.xml, '//c:DeviceIdentification')!;
+    const correlationUid = xpathText(accepted.xml, '//c:CorrelationUid')!;
+    const asyncOp = opts.asyncOp ?? op;
+    for (let i = 0; i < 600; i++) {
+      const r = await post(service, `<${prefix}:${asyncOp}AsyncRequest><c:DeviceIdentification>${device}</c:DeviceIdentification><c:CorrelationUid>${correlationUid}</c:CorrelationUid></${prefix}:${asyncOp}AsyncRequest>`, org);
+      if (!(r.status === 500 && xpathText(r.xml, '//c:FunctionalFault/c:Code') === '405')) return { ...r, correlationUid };
+      await new Promise((res) => setTimeout(res, 50));
+    }
+    throw new Error(`no response for ${op} ${correlationUid}`);
+  }
+  return { post, call };
+}
