@@ -5,7 +5,7 @@
 import { MeterfabricError, ErrorCode } from '../errors.ts';
 import type { Db, Queryable } from '../platform/db/db.ts';
 import {
-  decoupleOthersOnChannel, findDevice, findMbusDeviceByIdentity, getDevice, isAuthorised, listDevices, mayOverwriteDevice, replaceDevice,
+  decoupleOthersOnChannel, findDevice, findDeviceAndSystemTitle, findMbusDeviceByIdentity, getDevice, isAuthorised, listDevices, mayOverwriteDevice, replaceDevice,
   setCoupling as setDeviceCoupling, addDevice as addInventoryDevice, setMbusPrimaryAddress, recordMeterSystemTitle,
 } from '../platform/inventory.ts';
 import { nextMbusKeyChangeCounter } from '../platform/mbus-key-change-counters.ts';
@@ -79,17 +79,17 @@ function protocolOf(d: Device): string {
  * reads it again to connect. Any inventory write through the request's ports forgets them.
  */
 export interface DeviceReads {
-  find(id: string): Promise<Device | undefined>;
+  find(id: string): Promise<(Device & { meterSystemTitle?: string | null }) | undefined>;
   forget(): void;
 }
 
 export function deviceReads(db: Db): DeviceReads {
-  const rows = new Map<string, Promise<Device | undefined>>();
+  const rows = new Map<string, Promise<(Device & { meterSystemTitle: string | null }) | undefined>>();
   return {
     find(id) {
       let p = rows.get(id);
       if (!p) {
-        p = findDevice(db, id);
+        p = findDeviceAndSystemTitle(db, id);
         rows.set(id, p);
         p.catch(() => rows.delete(id));
       }
@@ -162,10 +162,11 @@ export interface LinkOptions {
 export function linkFactory(
   db: Db, store: SecretStore, throttle: ConnectionThrottle | undefined, options: LinkOptions = {}, context: MessageLogContext = {}, reads?: DeviceReads,
 ): LinkFactory {
-  const counters = new DbInvocationCounterStore(db as Queryable, { remember: reads !== undefined });
+  // One request's link (under its gateway's exchange lock): the counter read reserves the session's first block of 8.
+  const counters = new DbInvocationCounterStore(db as Queryable, { remember: reads !== undefined, prefetch: 8 });
   return {
     async open(gatewayId, signal) {
-      const d = reads ? await reads.find(gatewayId) : await getDevice(db, gatewayId);
+      const d: (Device & { meterSystemTitle?: string | null }) | undefined = reads ? await reads.find(gatewayId) : await getDevice(db, gatewayId);
       if (!d) throw new MeterfabricError(ErrorCode.UNKNOWN_DEVICE, `Device ${gatewayId} is unknown`, { component: 'DOMAIN_CORE' });
       if (!d.host || !d.port) {
         throw new MeterfabricError(ErrorCode.INVALID_IP_ADDRESS, `Device ${gatewayId} has no network address`, { retryable: false });
@@ -194,7 +195,8 @@ export function linkFactory(
         })), { actor: 'meterfabric', reason: `key recovery at an association with ${gatewayId}` });
         // Learned from the AARE: lets ciphered pushes of this meter be deciphered (src/adapters/push-alarms.ts).
         const title = session.meterSystemTitle?.toString('hex').toUpperCase();
-        if (title) {
+        // Written only when it changed (the row read for this request already holds it).
+        if (title && title !== d.meterSystemTitle) {
           await recordMeterSystemTitle(db, gatewayId, title).catch(() => undefined);
         }
         // An abort during the association (time limit reached) must not let the exchange go on.
