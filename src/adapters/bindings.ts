@@ -80,11 +80,14 @@ function protocolOf(d: Device): string {
  */
 export interface DeviceReads {
   find(id: string): Promise<(Device & { meterSystemTitle?: string | null }) | undefined>;
+  /** The device's installation row (time zone, read flags), read once as well. */
+  installation?(id: string): Promise<DeviceInstallation | undefined>;
   forget(): void;
 }
 
 export function deviceReads(db: Db): DeviceReads {
   const rows = new Map<string, Promise<(Device & { meterSystemTitle: string | null }) | undefined>>();
+  const installations = new Map<string, Promise<DeviceInstallation | undefined>>();
   return {
     find(id) {
       let p = rows.get(id);
@@ -95,7 +98,19 @@ export function deviceReads(db: Db): DeviceReads {
       }
       return p;
     },
-    forget: () => rows.clear(),
+    installation(id) {
+      let p = installations.get(id);
+      if (!p) {
+        p = getDeviceInstallation(db, id);
+        installations.set(id, p);
+        p.catch(() => installations.delete(id));
+      }
+      return p;
+    },
+    forget: () => {
+      rows.clear();
+      installations.clear();
+    },
   };
 }
 
@@ -131,12 +146,15 @@ export function inventoryPort(db: Db, reads: DeviceReads = deviceReads(db)): Inv
       return (await listDevices(db, { gatewayDeviceIdentification: gateway })).map(toMbusRecord);
     },
     nextKeyChangeCounter: (mbusId, atLeast) => nextMbusKeyChangeCounter(db, mbusId, atLeast),
-    getTimezone: async (id) => (await getDeviceInstallation(db, id))?.timezone,
+    getTimezone: async (id) => (await (reads.installation ? reads.installation(id) : getDeviceInstallation(db, id)))?.timezone,
     async getReadFlags(id) {
-      const d = await getDeviceInstallation(db, id);
+      const d = await (reads.installation ? reads.installation(id) : getDeviceInstallation(db, id));
       return { periodicColumnSelection: d?.selectiveAccessPeriodicMeterReadsSupported ?? true, selectiveAccess: d?.selectiveAccessSupported ?? false };
     },
-    setTimezone: (id, timezone) => setDeviceTimezone(db, id, timezone),
+    setTimezone: (id, timezone) => {
+      reads.forget();
+      return setDeviceTimezone(db, id, timezone);
+    },
   };
 }
 
