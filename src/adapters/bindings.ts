@@ -5,7 +5,7 @@
 import { MeterfabricError, ErrorCode } from '../errors.ts';
 import type { Db, Queryable } from '../platform/db/db.ts';
 import {
-  decoupleOthersOnChannel, findDevice, findMbusDeviceByIdentity, getDevice, isAuthorised, listDevices, mayOverwriteDevice, replaceDevice,
+  decoupleOthersOnChannel, findDevice, findDeviceAndSystemTitle, findMbusDeviceByIdentity, getDevice, isAuthorised, listDevices, mayOverwriteDevice, replaceDevice,
   setCoupling as setDeviceCoupling, addDevice as addInventoryDevice, setMbusPrimaryAddress, recordMeterSystemTitle,
 } from '../platform/inventory.ts';
 import { nextMbusKeyChangeCounter } from '../platform/mbus-key-change-counters.ts';
@@ -79,23 +79,38 @@ function protocolOf(d: Device): string {
  * reads it again to connect. Any inventory write through the request's ports forgets them.
  */
 export interface DeviceReads {
-  find(id: string): Promise<Device | undefined>;
+  find(id: string): Promise<(Device & { meterSystemTitle?: string | null }) | undefined>;
+  /** The device's installation row (time zone, read flags), read once as well. */
+  installation?(id: string): Promise<DeviceInstallation | undefined>;
   forget(): void;
 }
 
 export function deviceReads(db: Db): DeviceReads {
-  const rows = new Map<string, Promise<Device | undefined>>();
+  const rows = new Map<string, Promise<(Device & { meterSystemTitle: string | null }) | undefined>>();
+  const installations = new Map<string, Promise<DeviceInstallation | undefined>>();
   return {
     find(id) {
       let p = rows.get(id);
       if (!p) {
-        p = findDevice(db, id);
+        p = findDeviceAndSystemTitle(db, id);
         rows.set(id, p);
         p.catch(() => rows.delete(id));
       }
       return p;
     },
-    forget: () => rows.clear(),
+    installation(id) {
+      let p = installations.get(id);
+      if (!p) {
+        p = getDeviceInstallation(db, id);
+        installations.set(id, p);
+        p.catch(() => installations.delete(id));
+      }
+      return p;
+    },
+    forget: () => {
+      rows.clear();
+      installations.clear();
+    },
   };
 }
 
@@ -131,12 +146,15 @@ export function inventoryPort(db: Db, reads: DeviceReads = deviceReads(db)): Inv
       return (await listDevices(db, { gatewayDeviceIdentification: gateway })).map(toMbusRecord);
     },
     nextKeyChangeCounter: (mbusId, atLeast) => nextMbusKeyChangeCounter(db, mbusId, atLeast),
-    getTimezone: async (id) => (await getDeviceInstallation(db, id))?.timezone,
+    getTimezone: async (id) => (await (reads.installation ? reads.installation(id) : getDeviceInstallation(db, id)))?.timezone,
     async getReadFlags(id) {
-      const d = await getDeviceInstallation(db, id);
+      const d = await (reads.installation ? reads.installation(id) : getDeviceInstallation(db, id));
       return { periodicColumnSelection: d?.selectiveAccessPeriodicMeterReadsSupported ?? true, selectiveAccess: d?.selectiveAccessSupported ?? false };
     },
-    setTimezone: (id, timezone) => setDeviceTimezone(db, id, timezone),
+    setTimezone: (id, timezone) => {
+      reads.forget();
+      return setDeviceTimezone(db, id, timezone);
+    },
   };
 }
 
@@ -162,10 +180,11 @@ export interface LinkOptions {
 export function linkFactory(
   db: Db, store: SecretStore, throttle: ConnectionThrottle | undefined, options: LinkOptions = {}, context: MessageLogContext = {}, reads?: DeviceReads,
 ): LinkFactory {
-  const counters = new DbInvocationCounterStore(db as Queryable, { remember: reads !== undefined });
+  // One request's link (under its gateway's exchange lock): the counter read reserves the session's first block of 8.
+  const counters = new DbInvocationCounterStore(db as Queryable, { remember: reads !== undefined, prefetch: 8 });
   return {
     async open(gatewayId, signal) {
-      const d = reads ? await reads.find(gatewayId) : await getDevice(db, gatewayId);
+      const d: (Device & { meterSystemTitle?: string | null }) | undefined = reads ? await reads.find(gatewayId) : await getDevice(db, gatewayId);
       if (!d) throw new MeterfabricError(ErrorCode.UNKNOWN_DEVICE, `Device ${gatewayId} is unknown`, { component: 'DOMAIN_CORE' });
       if (!d.host || !d.port) {
         throw new MeterfabricError(ErrorCode.INVALID_IP_ADDRESS, `Device ${gatewayId} has no network address`, { retryable: false });
@@ -194,7 +213,8 @@ export function linkFactory(
         })), { actor: 'meterfabric', reason: `key recovery at an association with ${gatewayId}` });
         // Learned from the AARE: lets ciphered pushes of this meter be deciphered (src/adapters/push-alarms.ts).
         const title = session.meterSystemTitle?.toString('hex').toUpperCase();
-        if (title) {
+        // Written only when it changed (the row read for this request already holds it).
+        if (title && title !== d.meterSystemTitle) {
           await recordMeterSystemTitle(db, gatewayId, title).catch(() => undefined);
         }
         // An abort during the association (time limit reached) must not let the exchange go on.

@@ -412,6 +412,12 @@ export async function findDevice(q: Queryable, deviceIdentification: string): Pr
   return r.rows[0] ? deviceFromRow(r.rows[0]) : undefined;
 }
 
+/** findDevice, with the system title the meter named in its last AARE (hex, upper case; null: none known). */
+export async function findDeviceAndSystemTitle(q: Queryable, deviceIdentification: string): Promise<(Device & { meterSystemTitle: string | null }) | undefined> {
+  const r = await q.query('SELECT * FROM device WHERE device_identification = $1', [deviceIdentification]);
+  return r.rows[0] ? { ...deviceFromRow(r.rows[0]), meterSystemTitle: (r.rows[0].meter_system_title as string | null) ?? null } : undefined;
+}
+
 export async function getDevice(q: Queryable, deviceIdentification: string): Promise<Device> {
   const d = await findDevice(q, deviceIdentification);
   if (!d) throw new MeterfabricError(ErrorCode.UNKNOWN_DEVICE, `Device ${deviceIdentification} is unknown`, { component: 'DOMAIN_CORE' });

@@ -180,6 +180,9 @@ function isRetryableDbError(e: unknown): boolean {
   return code === '40001' || code === '40P01' || code === '23505';
 }
 
+/** Secret ids drawn from the sequence beyond those needed now, for the next keys sealed by this process. */
+const ID_PREFETCH = 32;
+
 /** Passwords are generated as 16 characters from this alphabet (LLS/PPP passwords travel as text). */
 const PASSWORD_ALPHABET = 'ABCDEFGHJKLMNPQRSTUVWXYZabcdefghijkmnopqrstuvwxyz23456789';
 
@@ -202,6 +205,11 @@ export class SecretStore {
   readonly #writes: Batcher<WriteItem, WriteOutcome>;
   /** Secret ids (the version bound into a key's associated data) for keys about to be sealed. */
   readonly #ids: Batcher<null, number>;
+  /**
+   * Ids drawn from the sequence ahead of need (ID_PREFETCH with each draw), so most keys are sealed without a
+   * statement of their own; ids are unique whoever draws them, and an id never used only leaves a gap.
+   */
+  readonly #idPool: number[] = [];
 
   private constructor(db: Db, current: KekProvider, currentKekId: number) {
     this.#db = db;
@@ -210,10 +218,12 @@ export class SecretStore {
     this.#reads = new Batcher((keys) => this.#readBatch(keys), { maxInFlight: 2 });
     this.#writes = new Batcher((items) => this.#writeBatch(items));
     this.#ids = new Batcher(async (n) => {
-      const r = await this.#db.query<{ id: number }>(`SELECT nextval('secret_id_seq')::bigint AS id FROM generate_series(1, $1::int)`, [n.length], {
+      const r = await this.#db.query<{ id: number }>(`SELECT nextval('secret_id_seq')::bigint AS id FROM generate_series(1, $1::int)`, [n.length + ID_PREFETCH], {
         prepareAs: 'secret_next_ids',
       });
-      return r.rows.map((x) => Number(x.id));
+      const ids = r.rows.map((x) => Number(x.id));
+      this.#idPool.push(...ids.slice(n.length));
+      return ids.slice(0, n.length);
     }, { maxInFlight: 2 });
   }
 
@@ -340,7 +350,7 @@ export class SecretStore {
       try {
         const kekId = this.#currentKekId;
         const kek = this.#providers.get(kekId)!;
-        const id = await this.#ids.submit(null);
+        const id = this.#idPool.shift() ?? (await this.#ids.submit(null));
         const sealed = await seal(kek, key, SCOPE, id, [deviceId, type]);
         const r = await this.#write({
           op: 'pending', d: deviceId, t: type, id, actor: ctx.actor, reason: ctx.reason, origin, action: 'GENERATE', kek: kekId,

@@ -1,6 +1,6 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { splitSql } from '../../src/platform/db/db.ts';
+import { PreparedNames, openDb, splitSql } from '../../src/platform/db/db.ts';
 import { engines, engineOptions, freshDb } from '../support/db.ts';
 
 test('splitSql keeps $$ bodies whole and drops comment-only chunks', () => {
@@ -29,3 +29,44 @@ for (const engine of engines) {
     }
   });
 }
+
+test('PreparedNames: one name per text with parameters, none without, at most max, a new generation after DDL', () => {
+  const n = new PreparedNames(2);
+  assert.equal(n.of('SELECT 1', []), undefined);
+  assert.equal(n.of('SELECT 1', undefined), undefined);
+  const a = n.of('SELECT $1::int', [1]);
+  assert.ok(a);
+  assert.equal(n.of('SELECT $1::int', [2]), a);
+  const b = n.of('SELECT $1::text', ['x']);
+  assert.ok(b && b !== a);
+  assert.equal(n.of('SELECT $1::bigint', [3]), undefined, 'beyond max: unnamed');
+  n.invalidate();
+  const a2 = n.of('SELECT $1::int', [1]);
+  assert.ok(a2 && a2 !== a && a2 !== b);
+});
+
+test('PostgreSQL: statements are prepared once per connection and still right after DDL here or elsewhere', engineOptions('postgres'), async () => {
+  const { db, url, dispose } = await freshDb('postgres');
+  const other = await openDb({ url, poolSize: 1 });
+  try {
+    await db.exec('CREATE TABLE prep_t (id int PRIMARY KEY, a text)');
+    await db.query('INSERT INTO prep_t VALUES ($1, $2)', [1, 'x']);
+    const select = 'SELECT * FROM prep_t WHERE id = $1';
+    for (let i = 0; i < 3; i++) assert.deepEqual((await db.query(select, [1])).rows, [{ id: 1, a: 'x' }]);
+    await db.tx(async (q) => assert.equal((await q.query(select, [1])).rowCount, 1));
+    // One connection: the statement is prepared there once, under one name.
+    for (let i = 0; i < 3; i++) await other.query(select, [1]);
+    const prepared = await other.query<{ name: string }>('SELECT name FROM pg_prepared_statements WHERE statement = $1', [select]);
+    assert.equal(prepared.rowCount, 1);
+    assert.match(prepared.rows[0]!.name, /^mf\d+_\d+$/);
+    // DDL through this Db: new names, the new column is seen.
+    await db.exec('ALTER TABLE prep_t ADD COLUMN b int DEFAULT 7');
+    assert.deepEqual((await db.query(select, [1])).rows, [{ id: 1, a: 'x', b: 7 }]);
+    // DDL through another process's connection: the refused plan is run again unnamed.
+    await other.exec('ALTER TABLE prep_t ADD COLUMN c int DEFAULT 8');
+    for (let i = 0; i < 3; i++) assert.deepEqual((await db.query(select, [1])).rows, [{ id: 1, a: 'x', b: 7, c: 8 }]);
+  } finally {
+    await other.close();
+    await dispose();
+  }
+});

@@ -137,6 +137,21 @@ test('the statement cache follows DDL and its bound', async () => {
   });
 });
 
+test('a statement text crosses once; a call that cannot be sent fails alone, and its text still reaches later calls', async () => {
+  await withDb(async (db) => {
+    const insert = 'INSERT INTO t VALUES ($1, $2)';
+    const select = 'SELECT name FROM t WHERE id = $1';
+    // In one turn: the first use of `insert` carries a value that cannot be cloned, the second is fine.
+    const [bad, good] = await Promise.allSettled([db.query(insert, [1, () => 'x']), db.query(insert, [2, 'b'])]);
+    assert.equal(bad.status, 'rejected');
+    assert.equal(good.status, 'fulfilled');
+    for (let i = 0; i < 3; i++) assert.deepEqual((await db.query(select, [2])).rows, [{ name: 'b' }]);
+    await db.query(insert, [3, 'c']);
+    assert.equal(await count(db), 2);
+    await db.tx(async (q) => assert.deepEqual((await q.query(select, [3])).rows, [{ name: 'c' }]));
+  });
+});
+
 test('committed rows survive the thread dying; a dead thread fails every call with a clear error', async () => {
   const dir = mkdtempSync(join(tmpdir(), 'mf-pglite-thread-'));
   try {

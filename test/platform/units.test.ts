@@ -56,6 +56,39 @@ for (const engine of engines) {
     }
   });
 
+  test(`one request's counter store: the read reserves the first block, a raise goes with the next reservation on ${engine}`, engineOptions(engine), async () => {
+    const { db, dispose } = await freshDb(engine);
+    const stored = async (key: string) => (await db.query<{ v: number }>('SELECT reserved_until::int AS v FROM invocation_counter WHERE counter_key = $1', [key])).rows[0]?.v;
+    try {
+      // First contact: nothing stored; the meter's counter (raise) is written by the reservation, not on its own.
+      const first = new DbInvocationCounterStore(db, { remember: true, prefetch: 8 });
+      assert.equal(await first.get('E2/1'), undefined);
+      await first.raise('E2/1', 1000);
+      assert.equal(await stored('E2/1'), undefined, 'the raise alone writes nothing');
+      await assert.rejects(first.raise('E2/1', 999), (e: MeterfabricError) => e.code === 808);
+      assert.deepEqual(await first.reserve('E2/1', 8), { first: 1000, end: 1008 });
+      assert.equal(await stored('E2/1'), 1008);
+      // Next request: the read moves the stored mark by a block before anything is used, the reservation takes it.
+      const next = new DbInvocationCounterStore(db, { remember: true, prefetch: 8 });
+      assert.equal(await next.get('E2/1'), 1008);
+      assert.equal(await stored('E2/1'), 1016, 'persisted before use');
+      assert.deepEqual(await next.reserve('E2/1', 8), { first: 1008, end: 1016 });
+      assert.deepEqual(await next.reserve('E2/1', 8), { first: 1016, end: 1024 }, 'later blocks from the database');
+      assert.equal(await stored('E2/1'), 1024);
+      // A meter counter above the prefetched block: that block is skipped, never handed out.
+      const third = new DbInvocationCounterStore(db, { remember: true, prefetch: 8 });
+      assert.equal(await third.get('E2/1'), 1024);
+      await third.raise('E2/1', 1028);
+      assert.deepEqual(await third.reserve('E2/1', 8), { first: 1032, end: 1040 });
+      // A block of another size is not taken from the prefetch either.
+      const fourth = new DbInvocationCounterStore(db, { remember: true, prefetch: 8 });
+      assert.equal(await fourth.get('E2/1'), 1040);
+      assert.deepEqual(await fourth.reserve('E2/1', 3), { first: 1048, end: 1051 });
+    } finally {
+      await dispose();
+    }
+  });
+
   test(`responses past retention are purged on ${engine}`, engineOptions(engine), async (t) => {
     const { db, platform } = await seededPlatform(t, engine, { pollingIntervalSeconds: 0.5 });
     platform.executors.register({ messageType: 'SCAN_MBUS_CHANNELS', execute: async () => ({ channels: [] }) });

@@ -44,6 +44,11 @@ for (const engine of engines) {
       assert.equal(statements.filter((s) => s.includes('nextval')).length, 1);
       assert.equal(new Set(pending.map((p) => p.secretId)).size, n);
       assert.ok(pending.every((p) => !p.reused));
+      // That draw took ids ahead of need: the next keys are sealed without a statement for their ids, all distinct.
+      statements.length = 0;
+      const more = await Promise.all(Array.from({ length: n }, (_, i) => store.getOrGeneratePending(gmeter(100 + i), T, ctx)));
+      assert.equal(statements.filter((s) => s.includes('nextval')).length, 0);
+      assert.equal(new Set([...pending, ...more].map((p) => p.secretId)).size, 2 * n);
       // Each caller's key is the one stored under its own device.
       const stored = await Promise.all(devices.map((d) => store.getNew(d, T)));
       stored.forEach((s, i) => {

@@ -65,13 +65,26 @@ async function openPostgres(url: string, max: number): Promise<Db> {
   pool.on('error', () => {
     /* an idle client lost its connection; the pool replaces it */
   });
+  const names = new PreparedNames();
+  /** One statement, prepared by name on the connection (see PreparedNames); once more unnamed if the server dropped its plan. */
+  const run = async (c: { query: (config: { name?: string; text: string; values?: unknown[] }) => Promise<{ rows: unknown[]; rowCount: number | null }> },
+    sql: string, params: unknown[] | undefined, explicit: string | undefined, inTx: boolean) => {
+    const name = explicit ?? names.of(sql, params);
+    if (!name) return c.query({ text: sql, values: params });
+    try {
+      return await c.query({ name, text: sql, values: params });
+    } catch (e) {
+      // Changed by DDL of another process since it was prepared: not retried inside a transaction (it is aborted).
+      if (inTx || (e as { code?: string }).code !== '0A000') throw e;
+      names.invalidate();
+      return c.query({ text: sql, values: params });
+    }
+  };
   const db: Db & { pool: unknown } = {
     engine: 'postgres',
     pool,
     async query<R>(sql: string, params?: unknown[], options?: QueryOptions) {
-      const r = options?.prepareAs
-        ? await pool.query({ name: options.prepareAs, text: sql, values: params as unknown[] })
-        : await pool.query(sql, params as unknown[]);
+      const r = await run(pool, sql, params, options?.prepareAs, false);
       return { rows: r.rows as R[], rowCount: r.rowCount ?? 0 };
     },
     async tx<T>(fn: (q: Queryable) => Promise<T>, options?: TxOptions) {
@@ -79,8 +92,8 @@ async function openPostgres(url: string, max: number): Promise<Db> {
       try {
         await client.query(options?.isolation ? `BEGIN ISOLATION LEVEL ${options.isolation}` : 'BEGIN');
         const q: Queryable = {
-          async query<R>(sql: string, params?: unknown[]) {
-            const r = await client.query(sql, params as unknown[]);
+          async query<R>(sql: string, params?: unknown[], qo?: QueryOptions) {
+            const r = await run(client, sql, params, qo?.prepareAs, true);
             return { rows: r.rows as R[], rowCount: r.rowCount ?? 0 };
           },
         };
@@ -95,6 +108,7 @@ async function openPostgres(url: string, max: number): Promise<Db> {
       }
     },
     async exec(sql: string) {
+      names.invalidate();
       await pool.query(sql);
     },
     async close() {
@@ -102,6 +116,35 @@ async function openPostgres(url: string, max: number): Promise<Db> {
     },
   };
   return db;
+}
+
+/**
+ * Names for statements with parameters, so that each pooled PostgreSQL connection parses and plans a statement text
+ * once and later only binds and executes it (the pg driver sends Parse only for a name it has not prepared on that
+ * connection). Statements without parameters stay unnamed (they may hold several commands). At most `max` texts
+ * are named; later texts run unnamed, so SQL built with varying text cannot fill the connections' memory.
+ * DDL through `exec` starts a new generation of names: a table changed since is never executed with an old plan's
+ * row description (PostgreSQL would refuse it with 0A000).
+ */
+export class PreparedNames {
+  readonly #names = new Map<string, string>();
+  #generation = 0;
+  constructor(private readonly max = 1000) {}
+
+  of(sql: string, params: unknown[] | undefined): string | undefined {
+    if (!params || params.length === 0) return undefined;
+    let name = this.#names.get(sql);
+    if (name === undefined && this.#names.size < this.max) {
+      name = `mf${this.#generation}_${this.#names.size}`;
+      this.#names.set(sql, name);
+    }
+    return name;
+  }
+
+  invalidate(): void {
+    this.#names.clear();
+    this.#generation++;
+  }
 }
 
 /**

@@ -25,6 +25,9 @@ import { ErrorCode, MeterfabricError } from '../../errors.ts';
 import type { Db, Queryable, QueryResult, TxOptions } from './db.ts';
 import type { PostgresErrorFields, ThreadError, ThreadInit, ThreadReply } from './pglite-worker.ts';
 
+/** Statement texts numbered for the database thread at most (src/platform/README.md). */
+const MAX_TEXTS = 2000;
+
 /** A PostgreSQL error raised by the embedded database, with the fields pg's DatabaseError has. */
 // The fields are declared once (PostgresErrorFields) and copied in by the constructor.
 export interface DatabaseError extends PostgresErrorFields {}
@@ -120,8 +123,10 @@ export async function openPgliteThread(dataDir: string | undefined, startParams:
     try {
       worker.postMessage(batch);
     } catch {
-      // A value that cannot be cloned: send one by one, so that only its own call fails.
+      // A value that cannot be cloned: send one by one, so that only its own call fails (each with its text, as the
+      // call that was to introduce a text's number may be the one that fails).
       for (const request of batch) {
+        if (typeof request.sid === 'number') request.sql = sqlOf[request.sid];
         try {
           worker.postMessage([request]);
         } catch (e) {
@@ -144,10 +149,22 @@ export async function openPgliteThread(dataDir: string | undefined, startParams:
     });
   };
 
+  // Statement texts cross to the database thread once: the first call of a text sends it with a number, later
+  // calls only the number (up to MAX_TEXTS texts; later ones always go as text).
+  const sids = new Map<string, number>();
+  const sqlOf: string[] = [];
+  const statementOf = (sql: string): { sql?: string; sid?: number } => {
+    const sid = sids.get(sql);
+    if (sid !== undefined) return { sid };
+    if (sqlOf.length >= MAX_TEXTS) return { sql };
+    sids.set(sql, sqlOf.length);
+    sqlOf.push(sql);
+    return { sql, sid: sqlOf.length - 1 };
+  };
   const db: PgliteThreadDb = {
     engine: 'pglite',
     query<R>(sql: string, params?: unknown[]) {
-      return call<QueryResult<R>>({ t: 'query', sql, params });
+      return call<QueryResult<R>>({ t: 'query', ...statementOf(sql), params });
     },
     async tx<T>(fn: (q: Queryable) => Promise<T>, options?: TxOptions) {
       const tx = ++nextTx;
@@ -156,7 +173,7 @@ export async function openPgliteThread(dataDir: string | undefined, startParams:
         query<R>(sql: string, params?: unknown[]) {
           const begin = begun ? undefined : options?.isolation ? `BEGIN ISOLATION LEVEL ${options.isolation}` : 'BEGIN';
           begun = true;
-          return call<QueryResult<R>>({ t: 'query', sql, params, tx, begin });
+          return call<QueryResult<R>>({ t: 'query', ...statementOf(sql), params, tx, begin });
         },
       };
       let result: T;

@@ -144,7 +144,8 @@ async function simple(sql: string, syncToFs: boolean): Promise<{ command?: strin
 // ---------------------------------------------------------------- scheduling
 
 export type ThreadRequest =
-  | { t: 'query'; id: number; sql: string; params?: unknown[]; tx?: number; begin?: string }
+  /** `sql` with `sid`: the text, numbered for later calls; `sid` alone: a text sent before under that number. */
+  | { t: 'query'; id: number; sql?: string; sid?: number; params?: unknown[]; tx?: number; begin?: string }
   | { t: 'end'; id: number; tx: number; commit: boolean }
   | { t: 'exec'; id: number; sql: string }
   | { t: 'stats'; id: number }
@@ -267,18 +268,24 @@ function handleBatch(batch: ThreadRequest[]): void {
   pump();
 }
 
+/** Statement texts by the number the other thread gave them. */
+const texts: string[] = [];
+
 function handle(m: ThreadRequest): void {
   switch (m.t) {
     case 'query': {
       const inTx = m.tx !== undefined;
+      if (m.sid !== undefined && m.sql !== undefined) texts[m.sid] = m.sql;
+      const sql = m.sql ?? (m.sid !== undefined ? texts[m.sid] : undefined);
       jobs.push({
         id: m.id,
         tx: m.tx,
         opens: m.begin !== undefined,
         ends: false,
         work: async () => {
+          if (sql === undefined) throw new Error(`statement number ${m.sid} was never sent to the database thread`);
           if (m.begin !== undefined) await simple(m.begin, false);
-          return statement(m.sql, m.params ?? [], inTx);
+          return statement(sql, m.params ?? [], inTx);
         },
       });
       break;
