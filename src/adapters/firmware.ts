@@ -1,0 +1,166 @@
+/**
+ * Firmware on E-meters and M-Bus devices (docs/firmware.md): GetFirmwareVersion, GetFirmwareVersionGas and
+ * UpdateFirmware's logic over the gateway link, the firmware file store and the stored transfer progress.
+ *
+ * UpdateFirmware, beyond GXF (which re-initiates unless its stored hash and the meter's status say otherwise, and
+ * loses its place when the process ends): the progress is stored before initiate and after every confirmed block,
+ * so a restarted process continues where the meter stands; a dropped line is retried within the request from the
+ * meter's first missing block; one image transfer per device at a time (the key changes' per-device lock, and the
+ * platform's exchange lock across processes).
+ */
+import { ErrorCode, MeterfabricError, isRetryable } from '../errors.ts';
+import { firmwareVersionObjects, firmwareVersionText, isSmr5, mbusSimpleVersionInfo, type FirmwareModuleType } from '../cosem/index.ts';
+import { transferImage, type ImageTransferProgress, type ImageTransferReport, type ImageTransferStep } from '../session/image-transfer.ts';
+import { coupledMbusDevice, functional, withLink, type RequestInfo } from './mbus-keys.ts';
+import { withDeviceLock } from './emeter-keys.ts';
+import type { ExecutorDeps, GatewayLink } from './ports.ts';
+
+export interface FirmwareFileRecord {
+  identification: string;
+  content: Buffer;
+  hash: string;
+  /** hex */
+  imageIdentifier?: string;
+  manufacturer?: string;
+  modelCode?: string;
+}
+
+export interface StoredTransfer {
+  firmwareIdentification: string;
+  hash: string;
+  step: ImageTransferStep;
+  blockSize?: number;
+  blocks?: number;
+  nextBlock: number;
+  correlationUid?: string;
+}
+
+/** What the firmware operations need beyond the executors' common ports (bound in ./bindings.ts). */
+export interface FirmwarePort {
+  findFile(identification: string): Promise<FirmwareFileRecord | undefined>;
+  /** The device model AddDevice stated (manufacturer, model code), if any. */
+  deviceModel(deviceIdentification: string): Promise<{ manufacturer?: string; modelCode?: string } | undefined>;
+  getProgress(deviceIdentification: string): Promise<StoredTransfer | undefined>;
+  saveProgress(deviceIdentification: string, p: StoredTransfer): Promise<void>;
+  clearProgress(deviceIdentification: string): Promise<void>;
+  /** Attempts within one execution after a dropped line (default 4), the pause before the n-th (n × this, default 500 ms). */
+  attempts?: number;
+  retryDelayMs?: number;
+  /** Pause between status reads while the meter verifies or activates (default 1000 ms). */
+  pollIntervalMs?: number;
+  /** Store the progress every n blocks (default 1). */
+  progressEvery?: number;
+  /** Hash of a file as the store computes it (src/platform/firmware.ts firmwareHash). */
+  hashOf(content: Buffer): string;
+}
+
+export interface FirmwareVersion {
+  version: string;
+  firmwareModuleType: FirmwareModuleType;
+}
+
+/** GetFirmwareVersion: the firmware version objects of the meter's protocol, one GET (with-list where allowed). */
+export async function readFirmwareVersions(link: GatewayLink, protocol: string): Promise<FirmwareVersion[]> {
+  const objects = firmwareVersionObjects(protocol);
+  const results = await link.getAttributes(objects.map((o) => ({ classId: o.object.cls.classId, obis: o.object.obis, attributeId: 2 })));
+  if (results.length !== objects.length) throw new MeterfabricError(ErrorCode.ILLEGAL_RESPONSE, `${results.length} results for ${objects.length} firmware version objects`, { retryable: true });
+  return objects.map((o, i) => {
+    const r = results[i]!;
+    if (r.kind !== 'data') throw new MeterfabricError(ErrorCode.DATA_ACCESS_RESULT, `GET firmware version ${o.object.obis.toString()}: Data-Access-Result ${r.result}`, { retryable: false, details: { result: r.result } });
+    if (r.data.type !== 'octet-string' && r.data.type !== 'visible-string') throw new MeterfabricError(ErrorCode.ILLEGAL_RESPONSE, `firmware version ${o.object.obis.toString()} is ${r.data.type}`, { retryable: false });
+    const bytes = r.data.type === 'octet-string' ? r.data.value : Buffer.from(r.data.value, 'latin1');
+    return { version: firmwareVersionText(bytes), firmwareModuleType: o.type };
+  });
+}
+
+export async function getFirmwareVersions(deps: ExecutorDeps, req: RequestInfo): Promise<{ firmwareVersions: FirmwareVersion[] }> {
+  const gateway = await deps.inventory.getGateway(req.deviceIdentification);
+  return { firmwareVersions: await withLink(deps, gateway.deviceIdentification, req.signal, (link) => readFirmwareVersions(link, gateway.protocol)) };
+}
+
+/** GetFirmwareVersionGas: the M-Bus device's simple version info through its gateway (SMR 5 only), as lowercase hex. */
+export async function getFirmwareVersionGas(deps: ExecutorDeps, req: RequestInfo): Promise<{ firmwareVersion: { version: string; firmwareModuleType: 'SIMPLE_VERSION_INFO' } }> {
+  const { gateway, channel } = await coupledMbusDevice(deps, req.deviceIdentification);
+  const g = await deps.inventory.getGateway(gateway);
+  if (!isSmr5(g.protocol)) throw functional(ErrorCode.OPERATION_NOT_SUPPORTED_BY_PLATFORM_FOR_PROTOCOL, `Simple Version Info not supported by protocol ${g.protocol}`);
+  const o = mbusSimpleVersionInfo(channel);
+  const [r] = await withLink(deps, gateway, req.signal, (link) => link.getAttributes([{ classId: o.cls.classId, obis: o.obis, attributeId: 2 }]));
+  if (!r || r.kind !== 'data') throw new MeterfabricError(ErrorCode.DATA_ACCESS_RESULT, `GET simple version info ${o.obis.toString()}: Data-Access-Result ${r?.kind === 'error' ? r.result : 'none'}`, { retryable: false });
+  if (r.data.type !== 'octet-string') throw new MeterfabricError(ErrorCode.ILLEGAL_RESPONSE, `simple version info is ${r.data.type}`, { retryable: false });
+  return { firmwareVersion: { version: r.data.value.toString('hex'), firmwareModuleType: 'SIMPLE_VERSION_INFO' } };
+}
+
+export interface UpdateFirmwareResult {
+  firmwareIdentification: string;
+  firmwareVersions: FirmwareVersion[];
+}
+
+/** What one UpdateFirmware execution did (for the fault campaign and the log). */
+export interface UpdateFirmwareTrace {
+  attempts: number;
+  reports: ImageTransferReport[];
+}
+
+function sleep(ms: number): Promise<void> {
+  return new Promise((r) => setTimeout(r, ms));
+}
+
+/**
+ * UpdateFirmware on an E-meter: the stored file (701 when unknown, 704 when the meter's model is not the file's),
+ * transferred with class 18 and activated; the answer holds the firmware versions read after activation.
+ */
+export async function updateFirmware(deps: ExecutorDeps & { firmware: FirmwarePort }, req: RequestInfo, firmwareIdentification: string, trace?: UpdateFirmwareTrace): Promise<UpdateFirmwareResult> {
+  const port = deps.firmware;
+  if (await deps.inventory.getMbusDevice(req.deviceIdentification)) {
+    throw functional(ErrorCode.OPERATION_NOT_SUPPORTED_BY_PLATFORM_FOR_PROTOCOL, `Firmware of M-Bus device ${req.deviceIdentification} cannot be updated yet (docs/firmware.md#m-bus-firmware)`, 'DOMAIN_SMART_METERING');
+  }
+  const gateway = await deps.inventory.getGateway(req.deviceIdentification);
+  const id = gateway.deviceIdentification;
+  const file = await port.findFile(firmwareIdentification);
+  if (!file) throw functional(ErrorCode.UNKNOWN_FIRMWARE, `No firmware file found with Identification ${firmwareIdentification}`, 'DOMAIN_SMART_METERING');
+  if (file.manufacturer !== undefined || file.modelCode !== undefined) {
+    const model = await port.deviceModel(id);
+    if (!model?.manufacturer && !model?.modelCode) throw functional(ErrorCode.UNKNOWN_DEVICEMODEL, `Device ${id} has no device model`, 'DOMAIN_SMART_METERING');
+    if (model.manufacturer !== file.manufacturer || model.modelCode !== file.modelCode) {
+      throw functional(ErrorCode.FIRMWARE_DOES_NOT_SUPPORT_DEVICE_MODEL, `DeviceModel ${model.manufacturer ?? ''} ${model.modelCode ?? ''} of smartmeter ${id} is not supported by firmware file ${file.identification}`, 'DOMAIN_SMART_METERING');
+    }
+  }
+  if (!file.imageIdentifier) throw functional(ErrorCode.IMAGE_TRANSFER_FAILED, `Firmware file ${file.identification} has no image identifier (meterfabric firmware add --image-identifier HEX)`);
+  if (port.hashOf(file.content) !== file.hash) throw functional(ErrorCode.IMAGE_TRANSFER_FAILED, `Firmware file '${file.identification}' does not match its stored hash (${file.hash})`);
+  const image = file.content;
+  const imageIdentifier = Buffer.from(file.imageIdentifier, 'hex');
+  const attempts = port.attempts ?? 4;
+  const delayMs = port.retryDelayMs ?? 500;
+  return withDeviceLock(id, async () => {
+    for (let attempt = 1; ; attempt++) {
+      if (trace) trace.attempts = attempt;
+      try {
+        return await withLink(deps, id, req.signal, async (link) => {
+          const stored = await port.getProgress(id);
+          const same = stored && stored.hash === file.hash && stored.firmwareIdentification === file.identification;
+          const report = {} as ImageTransferReport;
+          trace?.reports.push(report);
+          const save = (p: ImageTransferProgress) => port.saveProgress(id, { firmwareIdentification: file.identification, hash: file.hash, ...p, correlationUid: req.correlationUid });
+          await transferImage(link, {
+            report,
+            image,
+            imageIdentifier,
+            ...(same ? { resumeFrom: stored.step } : {}),
+            progress: save,
+            progressEvery: port.progressEvery ?? 1,
+            pollIntervalMs: port.pollIntervalMs ?? 1000,
+          });
+          await port.clearProgress(id);
+          return { firmwareIdentification: file.identification, firmwareVersions: await readFirmwareVersions(link, gateway.protocol) };
+        });
+      } catch (e) {
+        if (!isRetryable(e) || attempt >= attempts || req.signal?.aborted) {
+          // A transfer the meter refused or could not verify starts over next time.
+          if (!isRetryable(e) && (e as { code?: number }).code === ErrorCode.IMAGE_TRANSFER_FAILED) await port.clearProgress(id).catch(() => undefined);
+          throw e;
+        }
+        await sleep(delayMs * attempt);
+      }
+    }
+  });
+}
