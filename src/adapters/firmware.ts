@@ -150,7 +150,6 @@ export async function updateFirmware(deps: ExecutorDeps & { firmware: FirmwarePo
             progressEvery: port.progressEvery ?? 1,
             pollIntervalMs: port.pollIntervalMs ?? 1000,
           });
-          await port.clearProgress(id);
           return { firmwareIdentification: file.identification, firmwareVersions: await readFirmwareVersions(link, gateway.protocol) };
         });
       } catch (e) {

@@ -113,7 +113,7 @@ export async function listFirmwareFiles(q: Queryable, limit = 1000): Promise<Fir
 // ---- image transfer progress --------------------------------------------------------------------------------
 
 /** Where an image transfer stands (docs/firmware.md#resume). */
-export type TransferStep = 'initiating' | 'transferring' | 'verifying' | 'activating';
+export type TransferStep = 'initiating' | 'transferring' | 'verifying' | 'activating' | 'activated';
 
 export interface TransferProgress {
   deviceIdentification: string;

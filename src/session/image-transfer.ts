@@ -55,7 +55,7 @@ export function sessionLink(session: DlmsSession): ImageTransferLink {
 }
 
 /** The step an image transfer is at, as it is stored for a resume. */
-export type ImageTransferStep = 'initiating' | 'transferring' | 'verifying' | 'activating';
+export type ImageTransferStep = 'initiating' | 'transferring' | 'verifying' | 'activating' | 'activated';
 
 export interface ImageTransferProgress {
   step: ImageTransferStep;
@@ -128,6 +128,8 @@ export const RESUMABLE: Record<ImageTransferStep, ReadonlySet<number>> = {
   transferring: new Set([S.INITIATED]),
   verifying: new Set([S.INITIATED, S.VERIFICATION_INITIATED, S.VERIFICATION_SUCCESSFUL, S.VERIFICATION_FAILED]),
   activating: new Set([S.VERIFICATION_SUCCESSFUL, S.ACTIVATION_INITIATED, S.ACTIVATION_SUCCESSFUL, S.ACTIVATION_FAILED]),
+  // The image is active already (the answer was lost): nothing to send.
+  activated: new Set([S.ACTIVATION_SUCCESSFUL]),
 };
 
 /** Runs (or continues) the transfer of one image up to its activation. */
@@ -207,5 +209,6 @@ export async function transferImage(link: ImageTransferLink, o: ImageTransferOpt
   }
   if (s === ImageTransferStatus.ACTIVATION_INITIATED) s = await pollWhile(ImageTransferStatus.ACTIVATION_INITIATED, s);
   if (s !== ImageTransferStatus.ACTIVATION_SUCCESSFUL) throw failed(`The image was not activated (image_transfer_status ${s})`, { status: s });
+  await o.progress?.({ step: 'activated', blockSize: report.blockSize || undefined, blocks: report.blocks || undefined, nextBlock: report.blocks });
   return report;
 }

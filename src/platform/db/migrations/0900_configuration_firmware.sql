@@ -14,8 +14,8 @@ CREATE TABLE firmware_file (
   created_at timestamptz NOT NULL DEFAULT now()
 );
 
--- One image transfer per device: written before the first block leaves, updated as blocks are confirmed, removed
--- when the image is active. A restarted process continues from here and from what the meter reports.
+-- The last image transfer per device: written before initiate, updated as blocks are confirmed, step 'activated'
+-- once the image is active. A restarted process continues from here and from what the meter reports.
 CREATE TABLE firmware_transfer (
   device_identification text PRIMARY KEY REFERENCES device (device_identification) ON DELETE CASCADE,
   firmware_identification text NOT NULL REFERENCES firmware_file (identification),
