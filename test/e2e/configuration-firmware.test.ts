@@ -10,6 +10,7 @@ import { addOrganisation } from '../../src/platform/inventory.ts';
 import { validateEnvelopeXml } from '../../src/api/soap/schema.ts';
 import { SOAP_BASE, SOAP_NS, restOperation, xpathAll } from '../support/e2e.ts';
 import { withHttpHeadend } from '../support/http-headend.ts';
+import type { SimulatedMeter } from '../../src/simulator/simulator.ts';
 
 const ORG = 'fw-operator';
 const OTHER = 'fw-other';
@@ -66,7 +67,7 @@ test('GetFirmwareVersion, GetFirmwareVersionGas and UpdateFirmware through SOAP,
     assert.equal(stored.hash, createHash('sha256').update(image).digest('hex').replace(/^0+/, ''));
     await upload('FW-MODEL', { imageIdentifier: '01', manufacturer: 'XYZ', modelCode: 'M1' });
 
-    const sims = [];
+    const sims: SimulatedMeter[] = [];
     for (const m of METERS) sims.push(await gateway(m.id, ORG, { protocol: m.protocol, hdlc: m.hdlc }));
     await gMeter(GAS, ORG, { coupled: { gateway: METERS[0]!.id, channel: 1 } });
     await gMeter(GAS_DSMR, ORG, { coupled: { gateway: METERS[2]!.id, channel: 1 }, identification: '12056732' });
