@@ -18,3 +18,4 @@ export * from './profiles.ts';
 export * from './event-logs.ts';
 export { GsmDiagnosticClass } from './classes/gsm-diagnostic.ts';
 export * from './firmware.ts';
+export * from './mbus-firmware.ts';
