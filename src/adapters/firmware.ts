@@ -9,7 +9,7 @@
  * platform's exchange lock across processes).
  */
 import { ErrorCode, MeterfabricError, isRetryable } from '../errors.ts';
-import { firmwareVersionObjects, firmwareVersionText, isSmr5, mbusSimpleVersionInfo, type FirmwareModuleType } from '../cosem/index.ts';
+import { firmwareVersionObjects, firmwareVersionText, isMbusFirmware, isSmr5, mbusSimpleVersionInfo, personaliseMbusFirmware, type FirmwareModuleType } from '../cosem/index.ts';
 import { transferImage, type ImageTransferProgress, type ImageTransferReport, type ImageTransferStep } from '../session/image-transfer.ts';
 import { coupledMbusDevice, functional, withLink, type RequestInfo } from './mbus-keys.ts';
 import { withDeviceLock } from './emeter-keys.ts';
@@ -92,7 +92,7 @@ export async function getFirmwareVersionGas(deps: ExecutorDeps, req: RequestInfo
 
 export interface UpdateFirmwareResult {
   firmwareIdentification: string;
-  firmwareVersions: FirmwareVersion[];
+  firmwareVersions: { version: string; firmwareModuleType: FirmwareModuleType | 'SIMPLE_VERSION_INFO' }[];
 }
 
 /** What one UpdateFirmware execution did (for the fault campaign and the log). */
@@ -105,30 +105,89 @@ function sleep(ms: number): Promise<void> {
   return new Promise((r) => setTimeout(r, ms));
 }
 
+/** Reads the simple version info of a channel (class 4 value, octet-string) as lowercase hex. */
+async function readSimpleVersionInfo(link: GatewayLink, channel: number): Promise<string> {
+  const o = mbusSimpleVersionInfo(channel);
+  const [r] = await link.getAttributes([{ classId: o.cls.classId, obis: o.obis, attributeId: 2 }]);
+  if (!r || r.kind !== 'data') throw new MeterfabricError(ErrorCode.DATA_ACCESS_RESULT, `GET simple version info ${o.obis.toString()}: Data-Access-Result ${r?.kind === 'error' ? r.result : 'none'}`, { retryable: false });
+  if (r.data.type !== 'octet-string') throw new MeterfabricError(ErrorCode.ILLEGAL_RESPONSE, `simple version info is ${r.data.type}`, { retryable: false });
+  return r.data.value.toString('hex');
+}
+
+/** What is sent to which gateway, and how it ends. */
+interface Shipment {
+  gateway: string;
+  protocol: string;
+  image: Buffer;
+  imageIdentifier: Buffer;
+  verify: boolean;
+  /** The versions to answer with, read on the same association after activation. */
+  versions(link: GatewayLink): Promise<ReadVersion[]>;
+}
+
+type ReadVersion = { version: string; firmwareModuleType: FirmwareModuleType | 'SIMPLE_VERSION_INFO' };
+
+async function checkModel(port: FirmwarePort, deviceId: string, file: FirmwareFileRecord): Promise<void> {
+  if (file.manufacturer === undefined && file.modelCode === undefined) return;
+  const model = await port.deviceModel(deviceId);
+  if (!model?.manufacturer && !model?.modelCode) throw functional(ErrorCode.UNKNOWN_DEVICEMODEL, `Device ${deviceId} has no device model`, 'DOMAIN_SMART_METERING');
+  if (model.manufacturer !== file.manufacturer || model.modelCode !== file.modelCode) {
+    throw functional(ErrorCode.FIRMWARE_DOES_NOT_SUPPORT_DEVICE_MODEL, `DeviceModel ${model.manufacturer ?? ''} ${model.modelCode ?? ''} of smartmeter ${deviceId} is not supported by firmware file ${file.identification}`, 'DOMAIN_SMART_METERING');
+  }
+}
+
+/** An M-Bus device's firmware (SMR 5): the file personalised for the device, through its gateway's image transfer. */
+async function mbusShipment(deps: ExecutorDeps & { firmware: FirmwarePort }, mbusId: string, file: FirmwareFileRecord): Promise<Shipment> {
+  const { mbus, gateway, channel } = await coupledMbusDevice(deps, mbusId);
+  const g = await deps.inventory.getGateway(gateway);
+  if (!isSmr5(g.protocol)) throw functional(ErrorCode.OPERATION_NOT_SUPPORTED_BY_PLATFORM_FOR_PROTOCOL, `M-Bus firmware needs an SMR 5 gateway; ${gateway} is ${g.protocol}`);
+  if (!isMbusFirmware(file.content)) throw functional(ErrorCode.IMAGE_TRANSFER_FAILED, `Firmware file ${file.identification} is no M-Bus firmware file`);
+  if (!mbus.identificationNumber || !/^[0-9]{8}$/.test(mbus.identificationNumber)) throw functional(ErrorCode.IMAGE_TRANSFER_FAILED, `M-Bus device ${mbusId} has no identification number`);
+  const key = await deps.secrets.getActive(mbusId, 'G_METER_FIRMWARE_UPDATE_AUTHENTICATION_KEY');
+  if (!key) throw functional(ErrorCode.KEY_NOT_PRESENT, `No key of type G_METER_FIRMWARE_UPDATE_AUTHENTICATION found for device ${mbusId}`);
+  let p;
+  try {
+    p = personaliseMbusFirmware(file.content, mbus.identificationNumber, key.key);
+  } catch (e) {
+    throw functional(ErrorCode.IMAGE_TRANSFER_FAILED, e instanceof Error ? e.message : String(e));
+  } finally {
+    key.key.fill(0);
+  }
+  return {
+    gateway, protocol: g.protocol, image: p.image, imageIdentifier: p.imageIdentifier, verify: false,
+    versions: async (link) => [{ version: await readSimpleVersionInfo(link, channel), firmwareModuleType: 'SIMPLE_VERSION_INFO' }],
+  };
+}
+
 /**
- * UpdateFirmware on an E-meter: the stored file (701 when unknown, 704 when the meter's model is not the file's),
- * transferred with class 18 and activated; the answer holds the firmware versions read after activation.
+ * UpdateFirmware: the stored file (701 when unknown, 601/704 when the device's model is not the file's),
+ * transferred with class 18 and activated; the answer holds the firmware versions read after activation. An E-meter
+ * gets the file as it is (verified before activation); an M-Bus device on an SMR 5 gateway gets the file
+ * personalised and authenticated with its firmware update key (./../cosem/mbus-firmware.ts), activated without
+ * verify, through its gateway.
  */
 export async function updateFirmware(deps: ExecutorDeps & { firmware: FirmwarePort }, req: RequestInfo, firmwareIdentification: string, trace?: UpdateFirmwareTrace): Promise<UpdateFirmwareResult> {
   const port = deps.firmware;
-  if (await deps.inventory.getMbusDevice(req.deviceIdentification)) {
-    throw functional(ErrorCode.OPERATION_NOT_SUPPORTED_BY_PLATFORM_FOR_PROTOCOL, `Firmware of M-Bus device ${req.deviceIdentification} cannot be updated yet (docs/firmware.md#m-bus-firmware)`, 'DOMAIN_SMART_METERING');
-  }
-  const gateway = await deps.inventory.getGateway(req.deviceIdentification);
-  const id = gateway.deviceIdentification;
+  const isMbus = Boolean(await deps.inventory.getMbusDevice(req.deviceIdentification));
+  const gatewayRecord = isMbus ? undefined : await deps.inventory.getGateway(req.deviceIdentification);
   const file = await port.findFile(firmwareIdentification);
   if (!file) throw functional(ErrorCode.UNKNOWN_FIRMWARE, `No firmware file found with Identification ${firmwareIdentification}`, 'DOMAIN_SMART_METERING');
-  if (file.manufacturer !== undefined || file.modelCode !== undefined) {
-    const model = await port.deviceModel(id);
-    if (!model?.manufacturer && !model?.modelCode) throw functional(ErrorCode.UNKNOWN_DEVICEMODEL, `Device ${id} has no device model`, 'DOMAIN_SMART_METERING');
-    if (model.manufacturer !== file.manufacturer || model.modelCode !== file.modelCode) {
-      throw functional(ErrorCode.FIRMWARE_DOES_NOT_SUPPORT_DEVICE_MODEL, `DeviceModel ${model.manufacturer ?? ''} ${model.modelCode ?? ''} of smartmeter ${id} is not supported by firmware file ${file.identification}`, 'DOMAIN_SMART_METERING');
-    }
-  }
-  if (!file.imageIdentifier) throw functional(ErrorCode.IMAGE_TRANSFER_FAILED, `Firmware file ${file.identification} has no image identifier (meterfabric firmware add --image-identifier HEX)`);
+  await checkModel(port, req.deviceIdentification, file);
   if (port.hashOf(file.content) !== file.hash) throw functional(ErrorCode.IMAGE_TRANSFER_FAILED, `Firmware file '${file.identification}' does not match its stored hash (${file.hash})`);
-  const image = file.content;
-  const imageIdentifier = Buffer.from(file.imageIdentifier, 'hex');
+  let shipment: Shipment;
+  if (isMbus) {
+    shipment = await mbusShipment(deps, req.deviceIdentification, file);
+  } else {
+    if (!file.imageIdentifier) throw functional(ErrorCode.IMAGE_TRANSFER_FAILED, `Firmware file ${file.identification} has no image identifier (meterfabric firmware add --image-identifier HEX)`);
+    const g = gatewayRecord!;
+    shipment = {
+      gateway: g.deviceIdentification, protocol: g.protocol, image: file.content, imageIdentifier: Buffer.from(file.imageIdentifier, 'hex'), verify: true,
+      versions: (link) => readFirmwareVersions(link, g.protocol),
+    };
+  }
+  const id = shipment.gateway;
+  // The progress names the exact bytes sent (an M-Bus image differs per device).
+  const hash = port.hashOf(shipment.image);
   const attempts = port.attempts ?? 4;
   const delayMs = port.retryDelayMs ?? 500;
   return withDeviceLock(id, async () => {
@@ -137,20 +196,21 @@ export async function updateFirmware(deps: ExecutorDeps & { firmware: FirmwarePo
       try {
         return await withLink(deps, id, req.signal, async (link) => {
           const stored = await port.getProgress(id);
-          const same = stored && stored.hash === file.hash && stored.firmwareIdentification === file.identification;
+          const same = stored && stored.hash === hash && stored.firmwareIdentification === file.identification;
           const report = {} as ImageTransferReport;
           trace?.reports.push(report);
-          const save = (p: ImageTransferProgress) => port.saveProgress(id, { firmwareIdentification: file.identification, hash: file.hash, ...p, correlationUid: req.correlationUid });
+          const save = (p: ImageTransferProgress) => port.saveProgress(id, { firmwareIdentification: file.identification, hash, ...p, correlationUid: req.correlationUid });
           await transferImage(link, {
             report,
-            image,
-            imageIdentifier,
+            image: shipment.image,
+            imageIdentifier: shipment.imageIdentifier,
+            verify: shipment.verify,
             ...(same ? { resumeFrom: stored.step } : {}),
             progress: save,
             progressEvery: port.progressEvery ?? 1,
             pollIntervalMs: port.pollIntervalMs ?? 1000,
           });
-          return { firmwareIdentification: file.identification, firmwareVersions: await readFirmwareVersions(link, gateway.protocol) };
+          return { firmwareIdentification: file.identification, firmwareVersions: await shipment.versions(link) };
         });
       } catch (e) {
         if (!isRetryable(e) || attempt >= attempts || req.signal?.aborted) {

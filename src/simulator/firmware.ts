@@ -124,7 +124,7 @@ export const imageTransfer = {
     const f = firmwareOf(m);
     const shown = f.status;
     if (f.status === ImageTransferStatus.VERIFICATION_INITIATED) f.status = complete(f) ? ImageTransferStatus.VERIFICATION_SUCCESSFUL : ImageTransferStatus.VERIFICATION_FAILED;
-    else if (f.status === ImageTransferStatus.ACTIVATION_INITIATED) activateNow(f);
+    else if (f.status === ImageTransferStatus.ACTIVATION_INITIATED) activateNow(m, f);
     return shown;
   },
   toActivateInfo: (m: MeterState) => {
@@ -191,18 +191,28 @@ export const imageTransfer = {
   activate: (m: MeterState): BlockOutcome => {
     const f = firmwareOf(m);
     if (f.status === ImageTransferStatus.ACTIVATION_SUCCESSFUL || f.status === ImageTransferStatus.ACTIVATION_INITIATED) return { result: ActionResult.SUCCESS };
-    if (f.status !== ImageTransferStatus.VERIFICATION_SUCCESSFUL) return { result: ActionResult.OTHER_REASON };
+    // Without a verify before (an M-Bus device image), the meter checks that every block is there itself.
+    const verified = f.status === ImageTransferStatus.VERIFICATION_SUCCESSFUL || (f.status === ImageTransferStatus.INITIATED && complete(f));
+    if (!verified) return { result: ActionResult.OTHER_REASON };
     f.status = ImageTransferStatus.ACTIVATION_INITIATED;
     return { result: ActionResult.TEMPORARY_FAILURE };
   },
 };
 
-function activateNow(f: FirmwareState): void {
+function activateNow(m: MeterState, f: FirmwareState): void {
   const image = Buffer.concat(f.blocks.filter((b): b is Buffer => b !== undefined));
   const identifier = f.identifier!.toString('latin1');
   f.active = { identifier, sha256: createHash('sha256').update(image).digest('hex') };
-  f.versions.ACTIVE_FIRMWARE = identifier;
   f.status = ImageTransferStatus.ACTIVATION_SUCCESSFUL;
+  // An M-Bus device image (identifier: manufacturer ‖ "MBUS" ‖ identification number LE ‖ …) goes to the G-meter of
+  // that identification: its simple version info becomes the header's image version (bytes 7..10, MSB first).
+  if (f.identifier!.length >= 11 && f.identifier!.subarray(3, 7).toString('latin1') === 'MBUS') {
+    const identification = Buffer.from(f.identifier!.subarray(7, 11)).reverse().toString('hex');
+    const g = m.channels.find((c) => c?.identification === identification);
+    if (g && image.length >= 11) g.firmwareVersion = Buffer.from(image.subarray(7, 11)).reverse().toString('hex');
+    return;
+  }
+  f.versions.ACTIVE_FIRMWARE = identifier;
 }
 
 export { FIRMWARE_VERSION_OBJECTS, mbusSimpleVersionInfo };

@@ -1,7 +1,8 @@
 /**
  * GetFirmwareVersion, GetFirmwareVersionGas and UpdateFirmware end to end: GXF SOAP over real HTTP (and REST, and
  * the bundle), the firmware file uploaded over the REST admin API, real DLMS associations over TCP with class 18
- * image transfer, against simulated SMR 5.0.0 (WRAPPER), SMR 5.5 (HDLC) and DSMR 4.2.2 (HDLC) meters.
+ * image transfer, against simulated SMR 5.0.0 (WRAPPER), SMR 5.5 (HDLC) and DSMR 4.2.2 (HDLC) meters, and an SMR 5
+ * gas meter's firmware (personalised, GMAC under its firmware update key) through its gateway.
  */
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
@@ -11,6 +12,8 @@ import { validateEnvelopeXml } from '../../src/api/soap/schema.ts';
 import { SOAP_BASE, SOAP_NS, restOperation, xpathAll } from '../support/e2e.ts';
 import { withHttpHeadend } from '../support/http-headend.ts';
 import type { SimulatedMeter } from '../../src/simulator/simulator.ts';
+import { TEST_GMETER } from '../../src/simulator/meter.ts';
+import { personaliseMbusFirmware } from '../../src/cosem/mbus-firmware.ts';
 
 const ORG = 'fw-operator';
 const OTHER = 'fw-other';
@@ -29,7 +32,7 @@ const GAS = 'G0051004000000071';
 const GAS_DSMR = 'G0051004000000073';
 
 test('GetFirmwareVersion, GetFirmwareVersionGas and UpdateFirmware through SOAP, REST and the bundle against SMR 5.x and DSMR 4.2.2 meters', { timeout: 115_000 }, async () => {
-  await withHttpHeadend(async ({ db, url, gateway, gMeter, auth: authOf }) => {
+  await withHttpHeadend(async ({ h, db, url, gateway, gMeter, auth: authOf }) => {
     await addOrganisation(db, { identification: ORG });
     await addOrganisation(db, { identification: OTHER });
     const auth = await authOf(ORG);
@@ -125,6 +128,23 @@ test('GetFirmwareVersion, GetFirmwareVersionGas and UpdateFirmware through SOAP,
     assert.equal(again.result, 'OK', JSON.stringify(again.body));
     assert.equal(again.data.firmwareVersions[0].version, 'MFS6 0600');
     assert.equal(sims[2]!.state.firmware!.received, 14, 'the image was active already: nothing sent again');
+
+    // M-Bus firmware (SMR 5): GXF's test file (identification ffffffff), personalised for the gas meter and
+    // authenticated with its firmware update key, sent through its gateway without verify; the gas meter's simple
+    // version info becomes the file's image version. A gas meter on a DSMR 4.2.2 gateway: NOT OK 416.
+    const mbusFile = Buffer.from('534d523500230011004000310000001000020801e91effffffff500303000000000000831c9d5aa5b4ffbfd057035a8a7896a4abe7afa36687fbc48944bcee0343eed3a75aab882ec1cf57820adfd4394e262d5fa821c678e71c05c47e1c69c4bfffe1fd', 'hex');
+    const put = await fetch(`${url}/api/v1/admin/firmware`, { method: 'POST', headers: { 'content-type': 'application/json', ...admin }, body: JSON.stringify({ identification: 'FW-GAS-1', content: mbusFile.toString('base64') }) });
+    assert.equal(put.status, 201, await put.clone().text());
+    const fwKey = Buffer.from('F9AA0123456789012345D7AFCCD41BD1', 'hex');
+    await h.secrets.storeActive(GAS, 'G_METER_FIRMWARE_UPDATE_AUTHENTICATION_KEY', fwKey, { actor: 'test', reason: 'fixture' });
+    const mbusUpdate = await conf('UpdateFirmware', GAS, '<conf:FirmwareIdentification>FW-GAS-1</conf:FirmwareIdentification>');
+    assert.equal(xpathAll(mbusUpdate.xml, '//conf:UpdateFirmwareResponse/conf:Result')[0], 'OK', mbusUpdate.xml);
+    const sent = personaliseMbusFirmware(mbusFile, TEST_GMETER.identification, fwKey);
+    assert.deepEqual(sims[0]!.state.firmware!.active, { identifier: sent.imageIdentifier.toString('latin1'), sha256: createHash('sha256').update(sent.image).digest('hex') });
+    const gasAfter = await restOperation(url, `/devices/${GAS}/firmware/version-gas`, ORG, {}, auth);
+    assert.equal(gasAfter.data.firmwareVersion.version, '00400011');
+    const dsmrMbus = await conf('UpdateFirmware', GAS_DSMR, '<conf:FirmwareIdentification>FW-GAS-1</conf:FirmwareIdentification>');
+    assert.equal(xpathAll(dsmrMbus.xml, '//c:FunctionalFault/c:Code')[0], '416', dsmrMbus.xml);
 
     // Another organisation is refused, on REST and SOAP.
     const refused = await restOperation(url, `/devices/${METERS[0]!.id}/firmware/update`, OTHER, { firmwareIdentification: 'FW-E-0600' }, other);

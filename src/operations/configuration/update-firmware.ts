@@ -1,8 +1,9 @@
 /**
  * UpdateFirmware (docs/firmware.md#updatefirmware): the stored firmware file named by FirmwareIdentification
- * (`meterfabric firmware add`) transferred to the E-meter with class 18 image transfer and activated, resumable
- * after a dropped line or a restarted process (src/adapters/firmware.ts). GXF answers only Result; the stored
- * result (REST) also holds the firmware versions read after activation.
+ * (`meterfabric firmware add`) transferred with class 18 image transfer and activated, resumable after a dropped
+ * line or a restarted process (src/adapters/firmware.ts): to an E-meter as it is, or to an M-Bus device on an SMR 5
+ * gateway personalised and authenticated with its firmware update key (docs/firmware.md#m-bus-firmware). GXF
+ * answers only Result; the stored result (REST) also holds the firmware versions read after activation.
  */
 import { z } from 'zod';
 import { updateFirmware } from '../../adapters/firmware.ts';
@@ -33,7 +34,7 @@ export default define({
   rest: {
     url: '/devices/:deviceIdentification/firmware/update',
     operationId: 'updateFirmware',
-    summary: 'Transfer a stored firmware image to this E-meter and activate it, resuming after interruptions (UpdateFirmware)',
+    summary: 'Transfer a stored firmware image to this E-meter (or SMR 5 M-Bus device) and activate it, resuming after interruptions (UpdateFirmware)',
     tag: 'devices',
     params: gatewayParams,
     body: z.object({ firmwareIdentification, ...requestOptions }).strict(),
