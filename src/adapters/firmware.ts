@@ -9,6 +9,8 @@
  * platform's exchange lock across processes).
  */
 import { ErrorCode, MeterfabricError, isRetryable } from '../errors.ts';
+import { attributeAddress, type CosemObject } from '../cosem/model.ts';
+import type { Obis } from '../dlms/obis.ts';
 import { firmwareVersionObjects, firmwareVersionText, isMbusFirmware, isSmr5, mbusSimpleVersionInfo, personaliseMbusFirmware, type FirmwareModuleType } from '../cosem/index.ts';
 import { transferImage, type ImageTransferProgress, type ImageTransferReport, type ImageTransferStep } from '../session/image-transfer.ts';
 import { coupledMbusDevice, functional, withLink, type RequestInfo } from './mbus-keys.ts';
@@ -54,6 +56,12 @@ export interface FirmwarePort {
   hashOf(content: Buffer): string;
 }
 
+/** Attribute `value` of a data or register object, as a GET reference. */
+function valueOf(o: CosemObject): { classId: number; obis: Obis; attributeId: number } {
+  const a = attributeAddress(o, 'value');
+  return { classId: a.classId, obis: a.instance, attributeId: a.attributeId };
+}
+
 export interface FirmwareVersion {
   version: string;
   firmwareModuleType: FirmwareModuleType;
@@ -62,7 +70,7 @@ export interface FirmwareVersion {
 /** GetFirmwareVersion: the firmware version objects of the meter's protocol, one GET (with-list where allowed). */
 export async function readFirmwareVersions(link: GatewayLink, protocol: string): Promise<FirmwareVersion[]> {
   const objects = firmwareVersionObjects(protocol);
-  const results = await link.getAttributes(objects.map((o) => ({ classId: o.object.cls.classId, obis: o.object.obis, attributeId: 2 })));
+  const results = await link.getAttributes(objects.map((o) => valueOf(o.object)));
   if (results.length !== objects.length) throw new MeterfabricError(ErrorCode.ILLEGAL_RESPONSE, `${results.length} results for ${objects.length} firmware version objects`, { retryable: true });
   return objects.map((o, i) => {
     const r = results[i]!;
@@ -83,11 +91,8 @@ export async function getFirmwareVersionGas(deps: ExecutorDeps, req: RequestInfo
   const { gateway, channel } = await coupledMbusDevice(deps, req.deviceIdentification);
   const g = await deps.inventory.getGateway(gateway);
   if (!isSmr5(g.protocol)) throw functional(ErrorCode.OPERATION_NOT_SUPPORTED_BY_PLATFORM_FOR_PROTOCOL, `Simple Version Info not supported by protocol ${g.protocol}`);
-  const o = mbusSimpleVersionInfo(channel);
-  const [r] = await withLink(deps, gateway, req.signal, (link) => link.getAttributes([{ classId: o.cls.classId, obis: o.obis, attributeId: 2 }]));
-  if (!r || r.kind !== 'data') throw new MeterfabricError(ErrorCode.DATA_ACCESS_RESULT, `GET simple version info ${o.obis.toString()}: Data-Access-Result ${r?.kind === 'error' ? r.result : 'none'}`, { retryable: false });
-  if (r.data.type !== 'octet-string') throw new MeterfabricError(ErrorCode.ILLEGAL_RESPONSE, `simple version info is ${r.data.type}`, { retryable: false });
-  return { firmwareVersion: { version: r.data.value.toString('hex'), firmwareModuleType: 'SIMPLE_VERSION_INFO' } };
+  const version = await withLink(deps, gateway, req.signal, (link) => readSimpleVersionInfo(link, channel));
+  return { firmwareVersion: { version, firmwareModuleType: 'SIMPLE_VERSION_INFO' } };
 }
 
 export interface UpdateFirmwareResult {
@@ -108,7 +113,7 @@ function sleep(ms: number): Promise<void> {
 /** Reads the simple version info of a channel (class 4 value, octet-string) as lowercase hex. */
 async function readSimpleVersionInfo(link: GatewayLink, channel: number): Promise<string> {
   const o = mbusSimpleVersionInfo(channel);
-  const [r] = await link.getAttributes([{ classId: o.cls.classId, obis: o.obis, attributeId: 2 }]);
+  const [r] = await link.getAttributes([valueOf(o)]);
   if (!r || r.kind !== 'data') throw new MeterfabricError(ErrorCode.DATA_ACCESS_RESULT, `GET simple version info ${o.obis.toString()}: Data-Access-Result ${r?.kind === 'error' ? r.result : 'none'}`, { retryable: false });
   if (r.data.type !== 'octet-string') throw new MeterfabricError(ErrorCode.ILLEGAL_RESPONSE, `simple version info is ${r.data.type}`, { retryable: false });
   return r.data.value.toString('hex');
