@@ -1,7 +1,7 @@
 /**
  * Randomised fault campaign for UpdateFirmware: real database (firmware files, transfer progress), real DLMS
- * associations over loopback TCP to simulated SMR 5 and DSMR 4.2.2 meters (wrapper and HDLC), class 18 image
- * transfer. Each run requests an update and injects one fault at a random block or step:
+ * associations over loopback TCP to simulated SMR 5 and DSMR 4.2.2 meters (wrapper and HDLC) and an SMR 5 gas
+ * meter (its firmware personalised and sent through its gateway), class 18 image transfer. Each run requests an update and injects one fault at a random block or step:
  * - on the meter, at a random block: the line dropped when the block arrives (`block-drop`), after the meter kept
  *   it (`block-drop-after`), garbage answered after it was kept (`block-garbage`), or the meter restarting and
  *   losing the block before (`block-crash`: the meter then asks for it again);
@@ -23,7 +23,8 @@ import { addDevice, addOrganisation } from '../../src/platform/inventory.ts';
 import { SecretStore } from '../../src/secrets/store.ts';
 import { SoftwareKekProvider } from '../../src/secrets/kek.ts';
 import { SimulatedMeter } from '../../src/simulator/simulator.ts';
-import { TEST_KEYS } from '../../src/simulator/meter.ts';
+import { TEST_GMETER, TEST_KEYS } from '../../src/simulator/meter.ts';
+import { personaliseMbusFirmware } from '../../src/cosem/mbus-firmware.ts';
 import { defaultFirmware, type ImageBlockFault } from '../../src/simulator/firmware.ts';
 import { firmwarePort, inventoryPort, linkFactory, secretPort } from '../../src/adapters/bindings.ts';
 import { updateFirmware, type FirmwarePort, type UpdateFirmwareTrace } from '../../src/adapters/firmware.ts';
@@ -83,10 +84,22 @@ function crashingPort(port: FirmwarePort, at: number, after: boolean, seen: stri
   return { ...port, saveProgress: wrap('saveProgress', port.saveProgress), clearProgress: wrap('clearProgress', port.clearProgress) };
 }
 
+/** An image as stored, and as the meter receives it (an M-Bus image is personalised for its device). */
+interface ImageSpec {
+  identification: string;
+  sent: Buffer;
+  identifier: Buffer;
+  /** An M-Bus image: the simple version info the gas meter on channel 1 shows once it is active. */
+  simpleVersion?: string;
+}
+
 interface Meter {
   id: string;
   sim: SimulatedMeter;
   protocol: string;
+  images: ImageSpec[];
+  /** The gateway whose image transfer object is used (its own id for an E-meter). */
+  gateway: string;
   /** The image last requested, and whether its request ended OK. */
   wanted?: number;
 }
@@ -114,9 +127,23 @@ export async function runFirmwareCampaign(o: CampaignOptions): Promise<CampaignR
   };
   // Four images of 10..25 blocks (the last block short), stored once.
   const images = [0, 1, 2, 3].map((n) => ({ identification: `FW-${n}`, content: image(n, BLOCK_SIZE * (10 + n * 5) - 7 * n - 3), imageIdentifier: Buffer.from(`MFS-IMG-${n}`).toString('hex') }));
+  const eImages: ImageSpec[] = images.map((f) => ({ identification: f.identification, sent: f.content, identifier: Buffer.from(f.imageIdentifier, 'hex') }));
+  // SMR 5 M-Bus firmware files for the gas meter on the first gateway: GXF's header layout, any identification.
+  const gasKey = Buffer.from('F9AA0123456789012345D7AFCCD41BD1', 'hex');
+  const gasFiles = [0, 1].map((n) => {
+    const body = image(10 + n, BLOCK_SIZE * (8 + n * 4) - 5);
+    const header = Buffer.from('534d523500230011004000000000001000020801e91effffffff500303000000000000', 'hex');
+    header.writeUInt32LE(0x00400011 + n, 7);
+    header.writeUInt32LE(body.length, 11);
+    return { identification: `FW-GAS-${n}`, content: Buffer.concat([header, body, Buffer.alloc(16)]) };
+  });
+  const gasImages: ImageSpec[] = gasFiles.map((f) => {
+    const p = personaliseMbusFirmware(f.content, TEST_GMETER.identification, gasKey);
+    return { identification: f.identification, sent: p.image, identifier: p.imageIdentifier, simpleVersion: (0x00400011 + Number(f.identification.slice(-1))).toString(16).padStart(8, '0') };
+  });
   try {
     await addOrganisation(db, { identification: 'fault-org' });
-    for (const f of images) await addFirmwareFile(db, f);
+    for (const f of [...images, ...gasFiles]) await addFirmwareFile(db, f);
     const layout = [
       { protocol: 'SMR 5.0.0', profile: 'smr5' as const, framing: 'wrapper' as const },
       { protocol: 'SMR 5.5', profile: 'smr5' as const, framing: 'hdlc' as const },
@@ -135,8 +162,16 @@ export async function runFirmwareCampaign(o: CampaignOptions): Promise<CampaignR
       const ctx = { actor: 'test', reason: 'fixture' };
       await store.storeActive(id, 'E_METER_AUTHENTICATION_KEY', Buffer.from(TEST_KEYS.ak, 'hex'), ctx);
       await store.storeActive(id, 'E_METER_ENCRYPTION_KEY_UNICAST', Buffer.from(TEST_KEYS.ek, 'hex'), ctx);
-      meters.push({ id, sim, protocol: l.protocol });
+      meters.push({ id, sim, protocol: l.protocol, images: eImages, gateway: id });
     }
+    // The SMR 5.0.0 gateway's channel 1 holds the test gas meter: its firmware goes through that gateway.
+    const gas = 'G0051004000001900';
+    await addDevice(db, {
+      deviceIdentification: gas, deviceType: 'SMART_METER_G', mbusIdentificationNumber: TEST_GMETER.identification, mbusManufacturerIdentification: TEST_GMETER.manufacturer,
+      mbusVersion: TEST_GMETER.version, mbusDeviceTypeIdentification: TEST_GMETER.deviceType, gatewayDeviceIdentification: meters[0]!.id, channel: 1, ownerOrganisationIdentification: 'fault-org',
+    });
+    await store.storeActive(gas, 'G_METER_FIRMWARE_UPDATE_AUTHENTICATION_KEY', gasKey, { actor: 'test', reason: 'fixture' });
+    meters.push({ id: gas, sim: meters[0]!.sim, protocol: 'SMR 5.0.0 M-Bus device', images: gasImages, gateway: meters[0]!.id });
     const ports = (db_: Db, fw: FirmwarePort) => ({
       links: linkFactory(db_, store, undefined, { connectTimeoutMs: 1000, responseTimeoutMs: 1000 }),
       secrets: secretPort(store),
@@ -154,10 +189,10 @@ export async function runFirmwareCampaign(o: CampaignOptions): Promise<CampaignR
       const f = m.sim.state.firmware!;
       const before = { resent: f.resent };
       // The meter holds part of this very image: a request that initiates again (and so starts from block 0) throws that away.
-      const meterHad = f.status === 1 && f.identifier?.equals(Buffer.from(images[n]!.imageIdentifier, 'hex')) && f.blocks.some(Boolean);
+      const meterHad = f.status === 1 && f.identifier?.equals(m.images[n]!.identifier) && f.blocks.some(Boolean);
       let outcome: string;
       try {
-        await updateFirmware(ports(db, fw), { correlationUid: uid, organisationIdentification: 'fault-org', deviceIdentification: m.id, messageType: 'UPDATE_FIRMWARE' }, images[n]!.identification, trace);
+        await updateFirmware(ports(db, fw), { correlationUid: uid, organisationIdentification: 'fault-org', deviceIdentification: m.id, messageType: 'UPDATE_FIRMWARE' }, m.images[n]!.identification, trace);
         outcome = 'OK';
       } catch (e) {
         outcome = describe(e);
@@ -180,8 +215,8 @@ export async function runFirmwareCampaign(o: CampaignOptions): Promise<CampaignR
       const m = meters[(run - 1) % meters.length]!;
       const fwState = m.sim.state.firmware!;
       // The next image for this meter, unless a retry is pending.
-      const n = ((m.wanted ?? -1) + 1) % images.length;
-      const blocks = Math.ceil(images[n]!.content.length / BLOCK_SIZE);
+      const n = ((m.wanted ?? -1) + 1) % m.images.length;
+      const blocks = Math.ceil(m.images[n]!.sent.length / BLOCK_SIZE);
       const kind = pick(['block-drop', 'block-drop-after', 'block-garbage', 'block-crash', 'apdu-drop', 'apdu-drop-after', 'apdu-drop-every-connection', 'process-ends-before-write', 'process-ends-after-write'] as const);
       // APDUs of one connection: AARQ, HLS pass 3, then GETs/ACTIONs: status, enabled, (set enabled), initiate, status, block size, first-missing, blocks, ...
       const apdu = 3 + Math.floor(random() * (blocks + 12));
@@ -212,17 +247,18 @@ export async function runFirmwareCampaign(o: CampaignOptions): Promise<CampaignR
       (m.sim as unknown as { nextConnectionPlans: unknown[] }).nextConnectionPlans.length = 0;
       if (kind.startsWith('process-ends')) step = `${kind} (${(seen[0] ?? 'none reached').replace(/^save /, '')})`;
       // Restart (new ports on the same database) and the next request: the same image again unless it ended OK.
-      const nextImage = outcome === 'OK' ? (n + 1) % images.length : n;
+      const nextImage = outcome === 'OK' ? (n + 1) % m.images.length : n;
       const next = await request(m, basePort(), nextImage, `next-${run}`, outcome !== 'OK');
       if (next !== 'OK' && !next.startsWith('NOT OK')) r.unfinished++;
       if (outcome !== 'OK' && !outcome.startsWith('NOT OK') && outcome !== 'process ended') r.unfinished++;
       m.wanted = next === 'OK' ? nextImage : nextImage - 1;
       r.blocksResentAsked += fwState.lost - lostBefore;
-      const want = images[nextImage]!;
+      const want = m.images[nextImage]!;
       const active = fwState.active;
-      const right = next === 'OK' && active?.identifier === Buffer.from(want.imageIdentifier, 'hex').toString('latin1') && active.sha256 === createHash('sha256').update(want.content).digest('hex');
+      const right = next === 'OK' && active?.identifier === want.identifier.toString('latin1') && active.sha256 === createHash('sha256').update(want.sent).digest('hex') &&
+        (want.simpleVersion === undefined || m.sim.state.channels[0]?.firmwareVersion === want.simpleVersion);
       if (!right) r.wrongImage++;
-      const progress = await getTransferProgress(db, m.id);
+      const progress = await getTransferProgress(db, m.gateway);
       if (next === 'OK' && progress?.step !== 'activated') r.wrongImage++;
       bump(r.faults, kind);
       const row = r.outcomes.get(kind) ?? new Map<string, number>();
@@ -231,7 +267,7 @@ export async function runFirmwareCampaign(o: CampaignOptions): Promise<CampaignR
       o.log?.(`${run} ${m.protocol} ${step}: ${outcome}; next ${next}${right ? ', new image active' : ', WRONG IMAGE'} (${Math.round(performance.now() - t0)} ms)`);
     }
   } finally {
-    await Promise.all(meters.map((m) => m.sim.close()));
+    await Promise.all([...new Set(meters.map((m) => m.sim))].map((sim) => sim.close()));
     await dispose();
     r.ms = performance.now() - started;
     r.cpuUserMs = process.cpuUsage(cpu0).user / 1000;
