@@ -3,7 +3,7 @@
  * UpdateFirmware's logic over the gateway link, the firmware file store and the stored transfer progress.
  *
  * UpdateFirmware, beyond GXF (which re-initiates unless its stored hash and the meter's status say otherwise, and
- * loses its place when the process ends): the progress is stored before initiate and after every confirmed block,
+ * loses its place when the process ends): the progress is stored before initiate, at every step and every 16 blocks,
  * so a restarted process continues where the meter stands; a dropped line is retried within the request from the
  * meter's first missing block; one image transfer per device at a time (the key changes' per-device lock, and the
  * platform's exchange lock across processes).
@@ -50,7 +50,7 @@ export interface FirmwarePort {
   retryDelayMs?: number;
   /** Pause between status reads while the meter verifies or activates (default 1000 ms). */
   pollIntervalMs?: number;
-  /** Store the progress every n blocks (default 1). */
+  /** Store the progress every n blocks (default 16; every step is stored regardless). */
   progressEvery?: number;
   /** Hash of a file as the store computes it (src/platform/firmware.ts firmwareHash). */
   hashOf(content: Buffer): string;
@@ -212,7 +212,8 @@ export async function updateFirmware(deps: ExecutorDeps & { firmware: FirmwarePo
             verify: shipment.verify,
             ...(same ? { resumeFrom: stored.step } : {}),
             progress: save,
-            progressEvery: port.progressEvery ?? 1,
+            // Where to continue is the meter's attribute 4, not this number: a write every 16 blocks is plenty.
+            progressEvery: port.progressEvery ?? 16,
             pollIntervalMs: port.pollIntervalMs ?? 1000,
           });
           return { firmwareIdentification: file.identification, firmwareVersions: await shipment.versions(link) };

@@ -178,7 +178,8 @@ export async function runFirmwareCampaign(o: CampaignOptions): Promise<CampaignR
       inventory: inventoryPort(db_),
       firmware: fw,
     });
-    const basePort = () => firmwarePort(db, { attempts: 3, retryDelayMs: 2, pollIntervalMs: 0 });
+    // Progress stored after every block: more moments for the process to end at.
+    const basePort = () => firmwarePort(db, { attempts: 3, retryDelayMs: 2, pollIntervalMs: 0, progressEvery: 1 });
     const bump = (m: Map<string, number>, k: string) => m.set(k, (m.get(k) ?? 0) + 1);
     const describe = (e: unknown) => (e instanceof Crash ? 'process ended' : isMeterfabricError(e) ? `NOT OK ${e.codeName}` : `NOT OK ${(e as Error).message}`);
 
