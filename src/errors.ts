@@ -56,6 +56,10 @@ export const ErrorCode = {
   KEY_NOT_PRESENT: 806,
   INVALID_KEY_FORMAT: 807,
   ATTEMPT_TO_LOWER_INVOCATION_COUNTER: 808,
+  UNKNOWN_DEVICEMODEL: 601,
+  UNKNOWN_FIRMWARE: 701,
+  EXISTING_FIRMWARE: 702,
+  FIRMWARE_DOES_NOT_SUPPORT_DEVICE_MODEL: 704,
 
   // 1000..1099: DLMS codecs (sans-IO)
   DECODE_ERROR: 1000,
@@ -78,6 +82,8 @@ export const ErrorCode = {
   MISDIRECTED_REQUEST: 1400,
   UNSUPPORTED_MEDIA_TYPE: 1401,
   FOREIGN_ORIGIN: 1402,
+  // 1500..1519: firmware (image transfer, docs/firmware.md)
+  IMAGE_TRANSFER_FAILED: 1500,
 } as const;
 
 export type ErrorCodeName = keyof typeof ErrorCode;

@@ -20,6 +20,10 @@ import { DlmsSession, type ConnectionOptions } from '../session/client.ts';
 import { MbusGateway } from '../session/mbus.ts';
 import { readProfile, type ProfileReadRequest } from '../session/profiles.ts';
 import { getResults, readEventLog, setResult } from '../session/event-logs.ts';
+import { actionResult } from '../session/image-transfer.ts';
+import type { FirmwarePort } from './firmware.ts';
+import { clearTransferProgress, findFirmwareFile, firmwareHash, getTransferProgress, saveTransferProgress } from '../platform/firmware.ts';
+import type { MethodAddress } from './ports.ts';
 import type { EventLogDefinition } from '../cosem/index.ts';
 import type { DlmsData } from '../dlms/axdr.ts';
 import { manufacturerValue } from '../cosem/mbus.ts';
@@ -244,6 +248,7 @@ export function linkFactory(
           readEventLog: traced('readEventLog', (log: EventLogDefinition, window: { from: Date; to: Date; zone?: string }) => readEventLog(session, log, window)),
           getAttributes: traced('getAttributes', (refs: AttributeAddress[]) => getResults(session, refs)),
           setAttribute: traced('setAttribute', (ref: AttributeAddress, value: DlmsData) => setResult(session, ref, value)),
+          action: traced('action', (ref: MethodAddress, parameter: DlmsData) => actionResult(session, ref, parameter)),
           globalKeyTransfer: traced('globalKeyTransfer', async (parameter: DlmsData) => {
             if (parameter.type !== 'array') throw new MeterfabricError(ErrorCode.VALIDATION_ERROR, 'global_key_transfer takes an array', { retryable: false });
             await session.invoke(SecuritySetupClass, WellKnownObis.SECURITY_SETUP, 'global_key_transfer', parameter.value);
@@ -279,6 +284,8 @@ export interface ExecutorComponents {
   link?: LinkOptions;
   /** Attempts and pause of one E-meter key change within one execution (./emeter-keys.ts). */
   emeterKeys?: { attempts?: number; retryDelayMs?: number };
+  /** Retries and pacing of UpdateFirmware within one execution (./firmware.ts). */
+  firmware?: FirmwareOptions;
 }
 
 /** AddDevice's inventory writes and key store (src/operations/installation/add-device.ts). */
@@ -322,5 +329,23 @@ export function managementPort(db: Db, onWrite: () => void = () => {}): Manageme
     updateProtocol: (id, p) => { onWrite(); return db.tx((q) => updateProtocol(q, id, p)); },
     setLifecycleStatus: (id, status) => { onWrite(); return setLifecycleStatus(db, id, status); },
     communicationMethod: (id) => communicationMethod(db, id),
+  };
+}
+
+export type FirmwareOptions = Pick<FirmwarePort, 'attempts' | 'retryDelayMs' | 'pollIntervalMs' | 'progressEvery'>;
+
+/** The firmware file store and transfer progress (src/platform/firmware.ts) as UpdateFirmware's port (./firmware.ts). */
+export function firmwarePort(db: Db, o: FirmwareOptions = {}): FirmwarePort {
+  return {
+    ...o,
+    findFile: async (identification) => findFirmwareFile(db, identification),
+    async deviceModel(id) {
+      const d = await getDeviceInstallation(db, id);
+      return d?.deviceModel ? { manufacturer: d.deviceModel.manufacturer, ...(d.deviceModel.modelCode ? { modelCode: d.deviceModel.modelCode } : {}) } : undefined;
+    },
+    getProgress: (id) => getTransferProgress(db, id),
+    saveProgress: (id, p) => saveTransferProgress(db, { deviceIdentification: id, ...p }),
+    clearProgress: (id) => clearTransferProgress(db, id),
+    hashOf: firmwareHash,
   };
 }

@@ -19,6 +19,12 @@ export interface AttributeAddress {
   obis: Obis;
   attributeId: number;
 }
+/** A COSEM method by class, logical name and method id. */
+export interface MethodAddress {
+  classId: number;
+  obis: Obis;
+  methodId: number;
+}
 import type { GsmDiagnosticReading } from '../session/diagnostics.ts';
 import type { CommunicationMethod } from '../cosem/index.ts';
 
@@ -96,6 +102,8 @@ export interface GatewayLink {
   globalKeyTransfer(parameter: DlmsData): Promise<void>;
   /** The open association uses these keys from its next APDU on (after a successful global_key_transfer). */
   switchKeys(keys: { ak?: Buffer; ek?: Buffer }): void;
+  /** ACTION of a method with its parameter; the Action-Result as the meter sent it (0 = success). */
+  action(ref: MethodAddress, parameter: DlmsData): Promise<number>;
   /** Class 47 attributes 2..8 of the GSM diagnostic object of a communication method; any non-success throws DATA_ACCESS_RESULT. */
   readGsmDiagnostic(method: CommunicationMethod): Promise<GsmDiagnosticReading>;
   release(): Promise<void>;

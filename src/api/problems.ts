@@ -107,11 +107,13 @@ export function statusOf(code: number): number {
     case ErrorCode.UNKNOWN_ORGANISATION:
     case ErrorCode.UNKNOWN_DEVICE:
     case ErrorCode.UNKNOWN_CORRELATION_UID:
+    case ErrorCode.UNKNOWN_FIRMWARE:
       return 404;
     case ErrorCode.EXISTING_ORGANISATION:
     case ErrorCode.EXISTING_DEVICE:
     case ErrorCode.GIVEN_MBUS_DEVICE_ALREADY_COUPLED:
     case ErrorCode.EXISTING_DEVICE_AUTHORIZATIONS:
+    case ErrorCode.EXISTING_FIRMWARE:
       return 409;
     case ErrorCode.CONFIGURATION_ERROR:
       return 501;

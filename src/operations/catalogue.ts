@@ -18,6 +18,9 @@ import getPushNotificationAlarm from './configuration/get-push-notification-alar
 import replaceKeys from './configuration/replace-keys.ts';
 import generateAndReplaceKeys from './configuration/generate-and-replace-keys.ts';
 import getKeys from './configuration/get-keys.ts';
+import getFirmwareVersion from './configuration/get-firmware-version.ts';
+import getFirmwareVersionGas from './configuration/get-firmware-version-gas.ts';
+import updateFirmware from './configuration/update-firmware.ts';
 import scanMbusChannels from './adhoc/scan-mbus-channels.ts';
 import synchronizeTime from './adhoc/synchronize-time.ts';
 import getAssociationLnObjects from './adhoc/get-association-ln-objects.ts';
@@ -54,6 +57,9 @@ export const CATALOGUE: readonly CatalogueEntry[] = [
   replaceKeys,
   generateAndReplaceKeys,
   getKeys,
+  getFirmwareVersion,
+  getFirmwareVersionGas,
+  updateFirmware,
   getMbusEncryptionKeyStatus,
   getMbusEncryptionKeyStatusByChannel,
   getPushNotificationAlarm,

@@ -14,6 +14,7 @@ import type { z } from 'zod';
 import type { ExecutorDeps } from '../adapters/ports.ts';
 import type { KeyBlobs, RequestInfo } from '../adapters/mbus-keys.ts';
 import type { EMeterKeyPort } from '../adapters/emeter-keys.ts';
+import type { FirmwarePort } from '../adapters/firmware.ts';
 import type { StoredResponse } from '../platform/operations.ts';
 import type { BundleProgressPort } from './bundle/bundle.ts';
 import type { Queryable } from '../platform/db/db.ts';
@@ -103,6 +104,8 @@ export interface OperationPorts extends ExecutorDeps {
   /** Where a bundle keeps its actions' outcomes between attempts (./bundle/bundle.ts); in memory when absent. */
   bundleProgress?: BundleProgressPort;
   management: ManagementPort;
+  /** Firmware files and image transfer progress (src/adapters/firmware.ts). */
+  firmware: FirmwarePort;
 }
 
 /** The request being executed. */
@@ -124,6 +127,13 @@ export interface SoapMapping<P> {
   read(request: XmlElement): { deviceIdentification: string; payload: P };
   /** Body of the response element (prefix `p` = the operation's namespace, `common` = GXF's common namespace). */
   render(stored: StoredResponse, p: string): string;
+  /** The fields of GXF's typed bundle response when they differ from `render`'s (e.g. a list named otherwise). */
+  bundleRender?(stored: StoredResponse, p: string): string;
+  /**
+   * GXF's WSDL has no operation for it (its XSD and bundle schema have the elements): served only as a bundle
+   * action and on REST; a SOAP request element of its own is answered like any operation GXF does not declare.
+   */
+  bundleOnly?: true;
 }
 
 export interface RestMapping<P> {

@@ -7,6 +7,7 @@ import { forRequest } from '../platform/throttle.ts';
 import { syncDeviceFunctionMapping } from '../platform/device-functions.ts';
 import { loadBundleProgress, saveBundleProgress } from '../platform/bundles.ts';
 import { deviceReads, dlmsKeyBlobs, installationPort, inventoryPort, linkFactory, managementPort, secretPort, type ExecutorComponents } from '../adapters/bindings.ts';
+import { firmwarePort } from '../adapters/bindings.ts';
 import { emeterKeyPort } from '../adapters/emeter-keys.ts';
 import { getOrganisationPublicKey } from '../platform/organisation-keys.ts';
 import { inSpan, CORRELATION_UID } from '../observability/tracing.ts';
@@ -29,6 +30,7 @@ export function createExecutors(c: ExecutorComponents): OperationExecutor[] {
       emeterKeys: emeterKeyPort(c.secrets, async (org) => (await getOrganisationPublicKey(c.db, org))?.publicKeyPem, c.emeterKeys),
       bundleProgress: { load: (uid) => loadBundleProgress(c.db, uid), save: (uid, outcomes) => saveBundleProgress(c.db, uid, outcomes) },
       management: managementPort(c.db, () => reads.forget()),
+      firmware: firmwarePort(c.db, c.firmware),
     };
   };
   return DEVICE_OPERATIONS.map((op) => ({

@@ -41,6 +41,7 @@ import type { ApduTransport } from '../transport/transport.ts';
 import { getAttribute, invokeMethod, setAttribute, type ObjectContext } from './objects.ts';
 import { AssociationLnClass, WellKnownObis } from '../cosem/index.ts';
 import type { MeterState } from './meter.ts';
+import type { LineFault } from './firmware.ts';
 
 /** What the simulated meter supports: `40 1E 1D` (docs/dlms.md#initiate-and-conformance). */
 export const METER_CONFORMANCE = Conformance.fromValue(0x401e1d);
@@ -132,6 +133,13 @@ class MeterConnection {
           }
           reply = r?.reply;
           after = r?.after;
+          // An image transfer fault (./firmware.ts): the line closes, with or without the block kept, or garbage answers.
+          if (r?.line === 'drop' || r?.line === 'drop-after') {
+            this.hooks.changed?.();
+            this.transport.destroy();
+            return;
+          }
+          if (r?.line === 'garbage') reply = GARBAGE;
         }
         if (f.dropAfterProcessing !== undefined && this.received >= f.dropAfterProcessing) {
           if (after) {
@@ -167,7 +175,7 @@ class MeterConnection {
     return { meter: this.meter, clientSap: this.sap, now: this.hooks.now ?? (() => new Date()) };
   }
 
-  private handle(apdu: Buffer): { reply?: Buffer; after?: () => void } | 'close' | undefined {
+  private handle(apdu: Buffer): { reply?: Buffer; after?: () => void; line?: LineFault } | 'close' | undefined {
     const tag = apdu[0];
     if (tag === 0x60) return { reply: this.onAarq(apdu) };
     if (tag === 0x62) {
@@ -216,7 +224,7 @@ class MeterConnection {
     if (a.kind === 'awaiting-hls') return { reply: this.protect(this.onHlsPass3(plain, a), protection, a.dedicatedKey) };
     const r = this.service(plain, a.clientMaxPdu);
     if (!r) return undefined;
-    return { reply: this.protect(r.reply, protection, a.dedicatedKey), after: r.after };
+    return { reply: this.protect(r.reply, protection, a.dedicatedKey), after: r.after, line: r.line };
   }
 
   private get keys(): CipheringKeys {
@@ -356,7 +364,7 @@ class MeterConnection {
     return getAttribute(this.ctx(), a, access);
   }
 
-  private service(plain: Buffer, clientMaxPdu: number): { reply: Buffer; after?: () => void } | undefined {
+  private service(plain: Buffer, clientMaxPdu: number): { reply: Buffer; after?: () => void; line?: LineFault } | undefined {
     try {
       const tag = plain[0];
       const choice = plain[1];
@@ -393,7 +401,7 @@ class MeterConnection {
         const out = invokeMethod(this.ctx(), m, req.parameters);
         if (out.result === ActionResult.SUCCESS) this.hooks.changed?.();
         const returnParameters = out.returnData ? { kind: 'data' as const, data: out.returnData } : undefined;
-        return { reply: new ActionResponseNormal({ invokeIdAndPriority: inv, result: out.result, returnParameters }).encode(), after: out.afterResponse };
+        return { reply: new ActionResponseNormal({ invokeIdAndPriority: inv, result: out.result, returnParameters }).encode(), after: out.afterResponse, line: out.line };
       }
       return { reply: exception(StateError.SERVICE_NOT_ALLOWED, ServiceError.SERVICE_NOT_SUPPORTED) };
     } catch {

@@ -5,6 +5,7 @@
  */
 import { randomBytes } from 'node:crypto';
 import { ErrorCode, MeterfabricError } from '../errors.ts';
+import type { FirmwareState } from './firmware.ts';
 
 export type MeterProfile = 'smr5' | 'dsmr4';
 
@@ -23,6 +24,8 @@ export interface GMeterState {
   transferredKey?: Buffer;
   /** The key the E-meter was given by set_encryption_key. */
   setKey?: Buffer;
+  /** Simple version info (SMR 5, 4 bytes as hex); derived from version and device type when absent (./firmware.ts). */
+  firmwareVersion?: string;
 }
 
 export interface MeterKeys {
@@ -49,6 +52,8 @@ export interface MeterState {
   equipmentId: string;
   /** Alarm registers written by the client, by register number; unset ones hold their derived value (./alarms.ts). */
   alarmRegisters?: Record<number, number>;
+  /** Firmware versions and image transfer (./firmware.ts); created on first use. */
+  firmware?: FirmwareState;
 }
 
 /** The test keys and titles (docs/dlms.md#roles-addresses-and-keys) and the worked example's G-meter (docs/dlms.md#worked-example). */

@@ -69,6 +69,8 @@ import { encodeZonedDateTime } from '../dlms/date-time.ts';
 import { eventLogsOf, type EventLogSupply } from './event-logs.ts';
 import { alarmRegisterNumbers, alarmRegisterValue, writeAlarmRegister } from './alarms.ts';
 import { Unit, scalerUnitToData } from '../dlms/scaler-unit.ts';
+import { FIRMWARE_VERSION_OBJECTS, mbusSimpleVersionInfo } from '../cosem/index.ts';
+import { firmwareOf, imageTransfer, simpleVersionInfo, type LineFault } from './firmware.ts';
 
 export interface ObjectContext {
   meter: MeterState;
@@ -83,6 +85,8 @@ export interface ActionOutcome {
   returnData?: DlmsData;
   /** Runs after the response went out (security setup key switch: the response still uses the old key). */
   afterResponse?: () => void;
+  /** A fault on the line instead of the answer (image transfer faults, ./firmware.ts). */
+  line?: LineFault;
 }
 
 /** A Data-Access-Result instead of a value. */
@@ -412,13 +416,56 @@ function alarmRegister(register: 1 | 2 | 3): Served<InterfaceClass> {
 
 const gsm = [gsmDiagnostic(GsmDiagnosticObis.GPRS, 1), gsmDiagnostic(GsmDiagnosticObis.LTE, 5)];
 
+/** The firmware version objects (class 1, octet-string text; ./firmware.ts). */
+function firmwareVersions(smr5: boolean): Served<InterfaceClass>[] {
+  return FIRMWARE_VERSION_OBJECTS.filter((o) => smr5 || !o.smr5Only).map((o) => serve({
+    object: o.object,
+    get: { value: (ctx) => Data.octetString(Buffer.from(firmwareOf(ctx.meter).versions[o.type], 'utf8')) },
+  }));
+}
+
+/** An M-Bus device's simple version info (SMR 5, class 4 value octet-string; ./firmware.ts); empty channel: undefined object. */
+function simpleVersion(channel: number): Served<InterfaceClass> {
+  return serve({
+    object: mbusSimpleVersionInfo(channel),
+    get: {
+      value: (ctx) => {
+        const g = ctx.meter.channels[channel - 1];
+        return g ? Data.octetString(simpleVersionInfo(g)) : refuse(DataAccessResult.OBJECT_UNDEFINED);
+      },
+      scaler_unit: () => [Data.integer(0), Data.enum(Unit.COUNT)],
+    },
+  });
+}
+
+/** Image transfer, class 18 (./firmware.ts). */
+const imageTransferObject = serve({
+  object: imageTransfer.object,
+  get: {
+    image_block_size: (ctx) => imageTransfer.blockSize(ctx.meter),
+    image_transferred_blocks_status: (ctx) => imageTransfer.blocksStatus(ctx.meter),
+    image_first_not_transferred_block_number: (ctx) => imageTransfer.firstNotTransferred(ctx.meter),
+    image_transfer_enabled: (ctx) => imageTransfer.enabled(ctx.meter),
+    image_transfer_status: (ctx) => imageTransfer.status(ctx.meter),
+    image_to_activate_info: (ctx) => imageTransfer.toActivateInfo(ctx.meter).map((i) => Data.structure([Data.doubleLongUnsigned(i.size), Data.octetString(i.identifier), Data.octetString(i.signature)])),
+  },
+  set: { image_transfer_enabled: (ctx, v) => imageTransfer.setEnabled(ctx.meter, v) },
+  act: {
+    image_transfer_initiate: (ctx, p) => imageTransfer.initiate(ctx.meter, Data.structure(p)),
+    image_block_transfer: (ctx, p) => imageTransfer.block(ctx.meter, Data.structure(p)),
+    image_verify: (ctx) => imageTransfer.verify(ctx.meter),
+    image_activate: (ctx) => imageTransfer.activate(ctx.meter),
+  },
+});
+
 /** One table per class 72 version, built once and shared by every simulated meter. */
 function table(version: 0 | 1): ReadonlyMap<number, Served<InterfaceClass>> {
   const profile = version === 1 ? 'smr5' : 'dsmr4';
   const all = [invocationCounter, clock, logicalDeviceName, equipmentIdentifier, currentAssociation, securitySetup, ...[1, 2, 3, 4].map((ch) => mbusClientSetup(ch, version)),
     ...energy, ...[1, 2, 3, 4].map(mbusMasterValue), ...loadProfiles(profile).map(loadProfile),
     ...(version === 1 ? [1, 2, 3, 4].map(hourlyMbusValueObject) : []), ...(version === 1 ? gsm : []),
-    ...eventLogsOf(profile).map(eventLog), ...alarmRegisterNumbers({ profile } as MeterState).map((r) => alarmRegister(r as 1 | 2 | 3))];
+    ...eventLogsOf(profile).map(eventLog), ...alarmRegisterNumbers({ profile } as MeterState).map((r) => alarmRegister(r as 1 | 2 | 3)),
+    ...firmwareVersions(version === 1), imageTransferObject, ...(version === 1 ? [1, 2, 3, 4].map(simpleVersion) : [])];
   return new Map(all.map((s) => [key(s.object.obis), s]));
 }
 

@@ -74,6 +74,19 @@ const SAMPLES: Record<string, { soap: string; rest?: Record<string, unknown>; da
     rest: { secretTypes: ['E_METER_AUTHENTICATION_KEY', 'E_METER_MASTER_KEY'] },
     data: { keys: [{ secretType: 'E_METER_MASTER_KEY', secretValue: '0A1B'.repeat(64) }, { secretType: 'E_METER_AUTHENTICATION_KEY', secretValue: '2C3D'.repeat(64) }] },
   },
+  GET_FIRMWARE_VERSION: {
+    soap: `<ns:GetFirmwareVersionRequest><ns:DeviceIdentification>${GATEWAY}</ns:DeviceIdentification></ns:GetFirmwareVersionRequest>`,
+    data: { firmwareVersions: [{ version: 'MFS5 0503', firmwareModuleType: 'ACTIVE_FIRMWARE' }, { version: 'MFS-MBUS 1.0', firmwareModuleType: 'M_BUS_DRIVER_ACTIVE_FIRMWARE' }] },
+  },
+  GET_FIRMWARE_VERSION_GAS: {
+    soap: `<ns:GetFirmwareVersionGasRequest><ns:DeviceIdentification>${GMETER}</ns:DeviceIdentification></ns:GetFirmwareVersionGasRequest>`,
+    data: { firmwareVersion: { version: '00500301', firmwareModuleType: 'SIMPLE_VERSION_INFO' } },
+  },
+  UPDATE_FIRMWARE: {
+    soap: `<ns:UpdateFirmwareRequest><ns:DeviceIdentification>${GATEWAY}</ns:DeviceIdentification><ns:FirmwareIdentification>FW-E-0503</ns:FirmwareIdentification></ns:UpdateFirmwareRequest>`,
+    rest: { firmwareIdentification: 'FW-E-0503' },
+    data: { firmwareIdentification: 'FW-E-0503', firmwareVersions: [{ version: 'FW-E-0503', firmwareModuleType: 'ACTIVE_FIRMWARE' }] },
+  },
   GET_MBUS_ENCRYPTION_KEY_STATUS: {
     soap: `<ns:GetMbusEncryptionKeyStatusRequest><ns:DeviceIdentification>${GMETER}</ns:DeviceIdentification></ns:GetMbusEncryptionKeyStatusRequest>`,
     data: { mbusDeviceIdentification: GMETER, encryptionKeyStatus: 'ENCRYPTION_KEY_IN_USE' },
@@ -243,7 +256,18 @@ test('GXF has 108 SmartMetering operations in its 8 WSDLs', () => {
 });
 
 for (const op of DEVICE_OPERATIONS) {
-  test(`${op.messageType}: SOAP ${op.soap.request} and its poll are GXF's operations, served with XSD-valid answers`, async () => {
+  if (op.soap.bundleOnly) {
+    test(`${op.messageType}: not in GXF's WSDL, a bundle action only; its own SOAP request is answered with the 407 fault`, async () => {
+      assert.equal(wsdl.some((o) => o.input === op.soap.request), false);
+      assert.equal(op.bundleAction, op.soap.request);
+      assert.ok(bundleActions().has(op.soap.request));
+      const request_ = envelope(SERVICE_NAMESPACE[op.service], SAMPLES[op.messageType]!.soap);
+      assert.deepEqual(validateEnvelopeXml(request_), [], 'the sample request is valid against GXF\'s XSD');
+      const r = await post(soap, request_, servicePath(op.service));
+      assert.equal(r.status, 500, r.body);
+      assert.equal(r.text('/s:Envelope/s:Body/s:Fault/detail/c:FunctionalFault/c:Code'), '407');
+    });
+  } else test(`${op.messageType}: SOAP ${op.soap.request} and its poll are GXF's operations, served with XSD-valid answers`, async () => {
     const sample = SAMPLES[op.messageType]!;
     const [request, pollName] = op.soap.wsdlOperations;
     // GXF's installation WSDL names the answer of DecoupleMbusDeviceAdministrative by an undeclared message
@@ -314,7 +338,7 @@ test('pushed-alarm reads and DeleteResponseData are GXF\'s operations, served on
 });
 
 test('every other operation of GXF\'s WSDLs is answered with GXF\'s 407 fault', async () => {
-  const served = new Set(CATALOGUE.flatMap((o) => (o.kind === 'device' ? [o.soap.request, o.soap.asyncRequest] : [o.soap.request])));
+  const served = new Set(CATALOGUE.flatMap((o) => (o.kind === 'device' ? (o.soap.bundleOnly ? [] : [o.soap.request, o.soap.asyncRequest]) : [o.soap.request])));
   const others = wsdl.filter((o) => !served.has(o.input));
   assert.equal(others.length + served.size, 108);
   for (const o of others) {
@@ -349,6 +373,6 @@ test('meterfabric operations lists every catalogue entry first, then GXF\'s othe
   assert.deepEqual(notYet, { messageType: null, service: 'SmartMeteringManagement', soapRequest: 'ClearMBusStatusOnAllChannelsRequest', restRoute: null, functionGroup: null, implemented: false, bundleable: true });
   // A poll is listed with its request; GetSystemEvent is GXF's one poll without a request of its own.
   assert.deepEqual(rows.filter((r) => r.soapRequest.endsWith('AsyncRequest') && !r.implemented).map((r) => r.soapRequest), ['GetSystemEventAsyncRequest']);
-  assert.equal(rows.length, 57);
+  assert.equal(rows.length, 58);
   assert.equal(ENDPOINT, '/osgp-adapter-ws-smartmetering/smartMetering');
 });

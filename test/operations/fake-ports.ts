@@ -36,6 +36,7 @@ export function fakePorts(o: FakePortOptions = {}): { ports: OperationPorts; rec
     writeChannelIdentity: refuse('writeChannelIdentity'),
     slaveDeinstall: refuse('slaveDeinstall'),
     globalKeyTransfer: refuse('globalKeyTransfer'),
+    action: refuse('action'),
     switchKeys: () => {
       rec.calls.push('switchKeys');
     },

@@ -20,6 +20,7 @@ import {
   PROTOCOL_INFOS, deleteDevice, disableUnusedOrganisation, listDevicesWithoutOwner, setDeviceOwner, setDeviceProtocol, setDevicePublicKey, setNetworkInformation,
 } from '../../platform/administration.ts';
 import { getOrganisationPublicKey, removeOrganisationPublicKey, setOrganisationPublicKey } from '../../platform/organisation-keys.ts';
+import { addFirmwareFile, getFirmwareFileInfo, listFirmwareFiles } from '../../platform/firmware.ts';
 
 export const ADMIN_PREFIX = '/api/v1/admin';
 export { ORGANISATION_HEADER };
@@ -86,6 +87,15 @@ const authBody = z.object({ organisationIdentification: z.string().min(1), funct
 const certBody = z.object({ csr: z.string().min(1) }).strict();
 const publicKeyBody = z.object({ publicKey: z.string().min(1).max(20_000).describe('PEM of an RSA public key of at least 2048 bits') }).strict();
 const limitQuery = z.coerce.number().int().min(1).max(1000);
+const firmwareBody = z.object({
+  identification: z.string().min(1).max(40).describe("GXF's FirmwareIdentification: the name UpdateFirmware requests use"),
+  content: z.string().min(1).describe('the firmware file, base64'),
+  imageIdentifier: z.string().regex(/^([0-9a-fA-F]{2}){1,64}$/, '1 to 64 bytes as hex').optional().describe('image_identifier sent with image_transfer_initiate (hex)'),
+  manufacturer: z.string().min(1).max(4).optional(),
+  modelCode: z.string().min(1).max(255).optional(),
+}).strict();
+/** Largest firmware upload accepted over the admin API (base64 in JSON): 64 MiB of file. */
+const FIRMWARE_BODY_LIMIT = Math.ceil((64 * 1024 * 1024 * 4) / 3) + 4096;
 
 function parse<T>(schema: z.ZodType<T>, value: unknown): T {
   const r = schema.safeParse(value ?? {});
@@ -151,6 +161,24 @@ export async function adminRoutes(app: FastifyInstance, o: AdminRoutesOptions): 
     await getOrganisation(db, request.params.id);
     await removeOrganisationPublicKey(db, request.params.id);
     reply.code(204);
+  });
+
+  // ---- firmware files (docs/firmware.md#file-store; `meterfabric firmware add`)
+  app.post('/firmware', { bodyLimit: FIRMWARE_BODY_LIMIT }, async (request, reply) => {
+    const body = parse(firmwareBody, request.body);
+    const content = Buffer.from(body.content, 'base64');
+    if (content.toString('base64').replace(/=+$/, '') !== body.content.replace(/\s+/g, '').replace(/=+$/, '')) {
+      throw new MeterfabricError(ErrorCode.VALIDATION_ERROR, 'content: not base64', { component: 'SHARED', retryable: false });
+    }
+    const f = await addFirmwareFile(db, { identification: body.identification, content, imageIdentifier: body.imageIdentifier, manufacturer: body.manufacturer, modelCode: body.modelCode });
+    reply.code(201);
+    return f;
+  });
+  app.get('/firmware', async () => ({ firmwareFiles: await listFirmwareFiles(db) }));
+  app.get<{ Params: { id: string } }>('/firmware/:id', async (request) => {
+    const f = await getFirmwareFileInfo(db, request.params.id);
+    if (!f) throw new MeterfabricError(ErrorCode.UNKNOWN_FIRMWARE, `No firmware file found with Identification ${request.params.id}`, { component: 'SHARED', retryable: false });
+    return f;
   });
 
   // ---- devices

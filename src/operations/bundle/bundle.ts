@@ -241,7 +241,7 @@ function typedResponse(op: DeviceOperation<unknown, unknown>, element: string, p
   if (!model) return undefined;
   let inner: string;
   try {
-    inner = op.soap.render({ ...stored, messageType: op.messageType, deviceIdentification: o.deviceIdentification, result: 'OK', data: o.data }, 'd');
+    inner = (op.soap.bundleRender ?? op.soap.render)({ ...stored, messageType: op.messageType, deviceIdentification: o.deviceIdentification, result: 'OK', data: o.data }, 'd');
   } catch (e) {
     if (e instanceof IncompleteResultError) return undefined;
     throw e;
