@@ -137,6 +137,7 @@ export function inventoryPort(db: Db, reads: DeviceReads = deviceReads(db)): Inv
       return { periodicColumnSelection: d?.selectiveAccessPeriodicMeterReadsSupported ?? true, selectiveAccess: d?.selectiveAccessSupported ?? false };
     },
     setTimezone: (id, timezone) => setDeviceTimezone(db, id, timezone),
+    isPolyphase: async (id) => (await getDeviceInstallation(db, id))?.polyphase ?? false,
   };
 }
 

@@ -117,8 +117,11 @@ export interface SoapMapping<P> {
   asyncResponse: string;
   asyncRequest: string;
   response: string;
-  /** GXF's WSDL operation names: the request, then the poll (typos included). */
-  wsdlOperations: readonly [string, string];
+  /**
+   * GXF's WSDL operation names: the request, then the poll (typos included). Absent for an operation GXF's XSDs
+   * declare but its WSDL does not list (bundle-only in GXF: GetActualPowerQuality).
+   */
+  wsdlOperations?: readonly [string, string];
   family: ResultFamily;
   /** Reads the (already XSD-valid) request element; throws SoapFault or MeterfabricError to refuse it. */
   read(request: XmlElement): { deviceIdentification: string; payload: P };
