@@ -9,6 +9,7 @@ import assert from 'node:assert/strict';
 import { addOrganisation } from '../../src/platform/inventory.ts';
 import { setCommunicationSettings } from '../../src/platform/device-management.ts';
 import { powerQualityObjects, type PqFamily } from '../../src/cosem/power-quality.ts';
+import { validateEnvelopeXml } from '../../src/api/soap/schema.ts';
 import { SOAP_BASE, SOAP_NS, restOperation, xpathAll } from '../support/e2e.ts';
 import { withHttpHeadend } from '../support/http-headend.ts';
 
@@ -34,8 +35,10 @@ const current = (f: PqFamily, tag: string, t: number) => (7 * SEED + 31 * index(
 const power = (f: PqFamily, tag: string, t: number) => (3 * SEED + 17 * index(f, tag) + 11 * minutes(t)) % 3000;
 const count = (f: PqFamily, tag: string, t: number) => ((SEED + index(f, tag)) % 10) + Math.floor(minutes(t) / 1440);
 
+const B = 'http://www.opensmartgridplatform.org/schemas/smartmetering/sm-bundle/2014/10';
+
 function envelope(body: string): string {
-  return `<s:Envelope xmlns:s="${SOAP_NS.s}" xmlns:c="${SOAP_NS.c}" xmlns:mon="${SOAP_NS.mon}"><s:Header><c:OrganisationIdentification>${ORG}</c:OrganisationIdentification><c:UserName>operator</c:UserName><c:ApplicationName>e2e</c:ApplicationName></s:Header><s:Body>${body}</s:Body></s:Envelope>`;
+  return `<s:Envelope xmlns:s="${SOAP_NS.s}" xmlns:c="${SOAP_NS.c}" xmlns:mon="${SOAP_NS.mon}" xmlns:b="${B}"><s:Header><c:OrganisationIdentification>${ORG}</c:OrganisationIdentification><c:UserName>operator</c:UserName><c:ApplicationName>e2e</c:ApplicationName></s:Header><s:Body>${body}</s:Body></s:Envelope>`;
 }
 
 test('GetActualPowerQuality and GetPowerQualityProfile through SOAP and REST against simulated SMR 5 and DSMR 4.2.2 meters', async () => {
@@ -180,6 +183,35 @@ test('GetActualPowerQuality and GetPowerQualityProfile through SOAP and REST aga
     assert.equal(empty.status, 200, empty.xml);
     assert.equal(xpathAll(empty.xml, `${datas}/mon:CaptureObjects/c:CaptureObject`).length, 9);
     assert.equal(xpathAll(empty.xml, `${datas}/mon:ProfileEntries/c:ProfileEntry`).length, 0);
+
+    // Both as bundle actions on the SMR 5 meter: typed, XSD-valid answers in request order.
+    const bundleSoap = async (body: string) => {
+      const res = await fetch(`${url}${SOAP_BASE}/bundleService/`, { method: 'POST', headers: { 'content-type': 'text/xml; charset=utf-8', soapaction: '""', ...auth }, body: envelope(body) });
+      const xml = await res.text();
+      assert.deepEqual(validateEnvelopeXml(xml), [], xml);
+      return { status: res.status, xml };
+    };
+    const acceptedBundle = await bundleSoap(`<b:BundleRequest><b:DeviceIdentification>${GW}</b:DeviceIdentification><b:Actions>` +
+      '<b:GetActualPowerQualityRequest><mon:ProfileType>PRIVATE</mon:ProfileType></b:GetActualPowerQualityRequest>' +
+      '<b:GetPowerQualityProfileRequest><mon:ProfileType>PUBLIC</mon:ProfileType><mon:BeginDate>2026-01-15T09:00:00Z</mon:BeginDate><mon:EndDate>2026-01-15T09:15:00Z</mon:EndDate></b:GetPowerQualityProfileRequest>' +
+      '</b:Actions></b:BundleRequest>');
+    assert.equal(acceptedBundle.status, 200, acceptedBundle.xml);
+    const buid = xpathAll(acceptedBundle.xml, '//c:CorrelationUid')[0]!;
+    let bundled = { status: 0, xml: '' };
+    for (let i = 0; i < 600; i++) {
+      bundled = await bundleSoap(`<b:BundleAsyncRequest><c:DeviceIdentification>${GW}</c:DeviceIdentification><c:CorrelationUid>${buid}</c:CorrelationUid></b:BundleAsyncRequest>`);
+      if (!(bundled.status === 500 && xpathAll(bundled.xml, '//c:FunctionalFault/c:Code')[0] === '405')) break;
+      await new Promise((res) => setTimeout(res, 50));
+    }
+    assert.equal(bundled.status, 200, bundled.xml);
+    const bundledNames = xpathAll(bundled.xml, '//mon:ActualPowerQualityData/mon:PowerQualityObjects/mon:PowerQualityObject/mon:Name');
+    assert.deepEqual(bundledNames.slice(0, 3), ['CLOCK', 'INSTANTANEOUS_CURRENT_L1', 'AVERAGE_CURRENT_L1'], bundled.xml);
+    // PUBLIC on SMR 5: the definable load profile (2 entries) and power-quality profile 2 (voltages, 2 entries).
+    assert.deepEqual(xpathAll(bundled.xml, '//mon:PowerQualityProfileDatas/mon:LogicalName/mon:c'), [], 'LogicalName children are common:');
+    assert.deepEqual(xpathAll(bundled.xml, '//mon:PowerQualityProfileDatas/mon:LogicalName/c:c'), ['94', '99']);
+    assert.equal(xpathAll(bundled.xml, '//mon:PowerQualityProfileDatas[2]/mon:ProfileEntries/c:ProfileEntry').length, 2);
+    assert.deepEqual(xpathAll(bundled.xml, '//mon:PowerQualityProfileDatas[2]/mon:ProfileEntries/c:ProfileEntry[1]/c:ProfileEntryValue/c:FloatValue'),
+      ['AVERAGE_VOLTAGE_L1', 'INSTANTANEOUS_VOLTAGE_L1'].map((t) => tenthsText(voltage('smr5', t, t0))));
 
     // A meter answering the buffer GET with hardware-fault: NOT OK naming the profile; a fault on SOAP.
     dsmr4.faults = { getError: { classId: 7, obis: '0-1:94.31.6.255', attributeId: 2, result: 1 } };
