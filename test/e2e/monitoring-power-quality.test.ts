@@ -221,6 +221,17 @@ test('GetActualPowerQuality and GetPowerQualityProfile through SOAP and REST aga
     const refusedSoap = await pqProfileSoap(GW4, 'PUBLIC', '2026-07-01T06:00:00Z', '2026-07-01T06:15:00Z');
     assert.equal(refusedSoap.status, 500, refusedSoap.xml);
     assert.match(refusedSoap.xml, /Fault/);
+    // A meter answering the profile reads with garbage: NOT OK.
+    dsmr4.faults = { garbageFrom: 3 };
+    const garbage = await restOperation(url, `/devices/${GW4}/power-quality/profile`, ORG, { profileType: 'PUBLIC', beginDate: '2026-07-01T06:00:00Z', endDate: '2026-07-01T06:15:00Z' }, auth);
+    assert.equal(garbage.result, 'NOT_OK', JSON.stringify(garbage.body));
     dsmr4.faults = {};
+
+    // A meter refusing one attribute of the actual read (instantaneous voltage L1): NOT OK naming it.
+    smr5.faults = { getError: { classId: 3, obis: '1-0:32.7.0.255', attributeId: 2, result: 1 } };
+    const refusedActual = await restOperation(url, `/devices/${GW}/power-quality/actual`, ORG, { profileType: 'PUBLIC' }, auth);
+    assert.equal(refusedActual.result, 'NOT_OK', JSON.stringify(refusedActual.body));
+    assert.match(refusedActual.error?.message ?? '', /1-0:32\.7\.0\.255/, JSON.stringify(refusedActual.body));
+    smr5.faults = {};
   });
 });
