@@ -47,6 +47,8 @@ test('power-quality profile 2 by range descriptor: 10-minute entries from..to in
 test('GetActualPowerQuality object sets: single-phase meters get the L1 and total objects only', () => {
   assert.deepEqual(actualPowerQualityObjects('smr5', 'PUBLIC', false).map((o) => o.tag), ['INSTANTANEOUS_VOLTAGE_L1', 'AVERAGE_VOLTAGE_L1', 'NUMBER_OF_POWER_FAILURES', 'NUMBER_OF_LONG_POWER_FAILURES', 'NUMBER_OF_VOLTAGE_SAGS_FOR_L1', 'NUMBER_OF_VOLTAGE_SWELLS_FOR_L1']);
   assert.equal(actualPowerQualityObjects('smr5', 'PUBLIC', true).length, 14);
+  // GXF's GetActualPowerQuality feature: DSMR 2.2 (DSMR 4.2.2's set) polyphase PUBLIC answers 15 objects, CLOCK first.
+  assert.equal(1 + actualPowerQualityObjects('dsmr4', 'PUBLIC', true).length, 15);
   assert.equal(actualPowerQualityObjects('dsmr4', 'PRIVATE', true).length, 27);
   assert.deepEqual(actualPowerQualityObjects('dsmr4', 'PRIVATE', false).filter((o) => o.tag.startsWith('AVERAGE_ACTIVE_POWER')).map((o) => o.obis.toString()), ['1-0:21.24.0.255', '1-0:22.24.0.255']);
   assert.deepEqual(actualPowerQualityObjects('smr5', 'PRIVATE', false).filter((o) => o.tag.startsWith('AVERAGE_ACTIVE_POWER')).map((o) => o.obis.toString()), ['1-0:21.4.0.255', '1-0:22.4.0.255']);
