@@ -159,6 +159,7 @@ export function inventoryPort(db: Db, reads: DeviceReads = deviceReads(db)): Inv
       reads.forget();
       return setDeviceTimezone(db, id, timezone);
     },
+    isPolyphase: async (id) => (await (reads.installation ? reads.installation(id) : getDeviceInstallation(db, id)))?.polyphase ?? false,
   };
 }
 

@@ -146,6 +146,8 @@ export interface InventoryPort {
    * default false). Absent = the defaults.
    */
   getReadFlags?(deviceIdentification: string): Promise<{ periodicColumnSelection: boolean; selectiveAccess: boolean }>;
+  /** Whether the device is polyphase (GXF's dlms_device.polyphase, default false); absent = false. */
+  isPolyphase?(deviceIdentification: string): Promise<boolean>;
 }
 
 export interface LinkFactory {

@@ -44,6 +44,8 @@ import setDeviceCommunicationSettings from './management/set-device-communicatio
 import updateProtocol from './management/update-protocol.ts';
 import setDeviceLifecycleStatusByChannel from './management/set-device-lifecycle-status-by-channel.ts';
 import getGsmDiagnostic from './management/get-gsm-diagnostic.ts';
+import getActualPowerQuality from './monitoring/get-actual-power-quality.ts';
+import getPowerQualityProfile from './monitoring/get-power-quality-profile.ts';
 import { bundleOperation } from './bundle/bundle.ts';
 
 export const CATALOGUE: readonly CatalogueEntry[] = [
@@ -86,6 +88,8 @@ export const CATALOGUE: readonly CatalogueEntry[] = [
   updateProtocol,
   setDeviceLifecycleStatusByChannel,
   getGsmDiagnostic,
+  getActualPowerQuality,
+  getPowerQualityProfile,
   // Bundle: runs the operations above that declare a bundleAction (./bundle/bundle.ts); keep it last.
   bundleOperation(() => DEVICE_OPERATIONS),
 ];

@@ -120,8 +120,11 @@ export interface SoapMapping<P> {
   asyncResponse: string;
   asyncRequest: string;
   response: string;
-  /** GXF's WSDL operation names: the request, then the poll (typos included). */
-  wsdlOperations: readonly [string, string];
+  /**
+   * GXF's WSDL operation names: the request, then the poll (typos included). Absent for an operation GXF's XSDs
+   * declare but its WSDL does not list (bundle-only in GXF: GetActualPowerQuality).
+   */
+  wsdlOperations?: readonly [string, string];
   family: ResultFamily;
   /** Reads the (already XSD-valid) request element; throws SoapFault or MeterfabricError to refuse it. */
   read(request: XmlElement): { deviceIdentification: string; payload: P };
@@ -129,11 +132,6 @@ export interface SoapMapping<P> {
   render(stored: StoredResponse, p: string): string;
   /** The fields of GXF's typed bundle response when they differ from `render`'s (e.g. a list named otherwise). */
   bundleRender?(stored: StoredResponse, p: string): string;
-  /**
-   * GXF's WSDL has no operation for it (its XSD and bundle schema have the elements): served only as a bundle
-   * action and on REST; a SOAP request element of its own is answered like any operation GXF does not declare.
-   */
-  bundleOnly?: true;
 }
 
 export interface RestMapping<P> {

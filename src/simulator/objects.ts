@@ -71,6 +71,8 @@ import { alarmRegisterNumbers, alarmRegisterValue, writeAlarmRegister } from './
 import { Unit, scalerUnitToData } from '../dlms/scaler-unit.ts';
 import { FIRMWARE_VERSION_OBJECTS, mbusSimpleVersionInfo } from '../cosem/index.ts';
 import { firmwareOf, imageTransfer, simpleVersionInfo, type LineFault } from './firmware.ts';
+import { powerQualityObjects, powerQualityProfiles, type PqObject, type PqProfile } from '../cosem/power-quality.ts';
+import { meterScalerUnit, pqFamilyOf, pqProfileAttributes, pqProfileBuffer, pqValue } from './power-quality.ts';
 
 export interface ObjectContext {
   meter: MeterState;
@@ -294,6 +296,38 @@ function hourlyMbusValueObject(channel: number): Served<InterfaceClass> {
   });
 }
 
+/** A power-quality register (class 3) or counter (class 1) whose value follows the clock (./power-quality.ts). */
+function powerQualityObject(o: PqObject): Served<InterfaceClass> {
+  if (o.classId === DataClass.classId) {
+    return serve({ object: cosemObject(DataClass, o.obis), get: { value: (ctx) => pqValue(ctx.meter, o, meterTime(ctx)) } });
+  }
+  const su = structureOf(scalerUnitToData(meterScalerUnit(o)));
+  return serve({
+    object: cosemObject(RegisterClass, o.obis),
+    get: { value: (ctx) => pqValue(ctx.meter, o, meterTime(ctx)), scaler_unit: () => su },
+  });
+}
+
+/** A power-quality profile (class 7) computed from the clock (./power-quality.ts). */
+function powerQualityProfile(p: PqProfile): Served<InterfaceClass> {
+  const attrs = (ctx: ObjectContext) => pqProfileAttributes(ctx.meter, p, meterTime(ctx));
+  return serve({
+    object: cosemObject(ProfileGenericClass, p.obis),
+    get: {
+      buffer: (ctx) => {
+        const b = pqProfileBuffer(ctx.meter, p, meterTime(ctx), ctx.access);
+        return 'refused' in b ? refuse(b.refused) : structureOf(b);
+      },
+      capture_objects: (ctx) => attrs(ctx).capture_objects(),
+      capture_period: (ctx) => attrs(ctx).capture_period(),
+      sort_method: (ctx) => attrs(ctx).sort_method(),
+      sort_object: (ctx) => attrs(ctx).sort_object(),
+      entries_in_use: (ctx) => attrs(ctx).entries_in_use(),
+      profile_entries: (ctx) => attrs(ctx).profile_entries(),
+    },
+  });
+}
+
 const clock = serve({
   object: cosemObject(ClockClass, WellKnownObis.CLOCK),
   public: true,
@@ -465,7 +499,8 @@ function table(version: 0 | 1): ReadonlyMap<number, Served<InterfaceClass>> {
     ...energy, ...[1, 2, 3, 4].map(mbusMasterValue), ...loadProfiles(profile).map(loadProfile),
     ...(version === 1 ? [1, 2, 3, 4].map(hourlyMbusValueObject) : []), ...(version === 1 ? gsm : []),
     ...eventLogsOf(profile).map(eventLog), ...alarmRegisterNumbers({ profile } as MeterState).map((r) => alarmRegister(r as 1 | 2 | 3)),
-    ...firmwareVersions(version === 1), imageTransferObject, ...(version === 1 ? [1, 2, 3, 4].map(simpleVersion) : [])];
+    ...firmwareVersions(version === 1), imageTransferObject, ...(version === 1 ? [1, 2, 3, 4].map(simpleVersion) : []),
+    ...powerQualityObjects(pqFamilyOf({ profile } as MeterState)).map(powerQualityObject), ...powerQualityProfiles(pqFamilyOf({ profile } as MeterState)).map(powerQualityProfile)];
   return new Map(all.map((s) => [key(s.object.obis), s]));
 }
 

@@ -1,7 +1,8 @@
 /**
  * The console's meter page in a real browser: latest actual reads, the alarm register read and cleared, and the
  * events of every log of an SMR 5.0.0 meter in a window, with paging and a category filter; the expected events come
- * from the simulator's published rule (docs/monitoring.md#simulated-event-history). Screenshot in test-artifacts/console/.
+ * from the simulator's published rule (docs/monitoring.md#simulated-event-history); the 15-minute profile of a chosen day
+ * as an SVG chart. Screenshots in test-artifacts/console/.
  */
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
@@ -93,6 +94,19 @@ test('in chromium: the meter page shows reads, the alarm register before and aft
     const rows = await page.locator('#events-table tr.event').allInnerTexts();
     assert.equal(rows.length, fraud.length);
     assert.ok(rows.every((r) => r.includes('FRAUD_DETECTION_LOG')), rows.join('\n'));
+
+    // The 15-minute E profile of a chosen day as an SVG bar chart: 97 entries 00:00..24:00, 96 intervals, each the
+    // import of 15 minutes by the simulator's rule (10 Wh a minute: 0.150 kWh).
+    await page.fill('#interval-day', '2026-01-14');
+    await page.click('#read-interval');
+    await page.locator('#interval-chart rect.bar').first().waitFor();
+    assert.match(await page.locator('#interval-summary').innerText(), /^97 entries from /);
+    const bars = await page.locator('#interval-chart rect.bar').evaluateAll((els) => els.map((e) => [e.getAttribute('data-time'), e.getAttribute('data-kwh')]));
+    assert.equal(bars.length, 96);
+    assert.deepEqual(bars[0], ['2026-01-14T00:00:00.000Z', '0.150']);
+    assert.deepEqual(bars[95], ['2026-01-14T23:45:00.000Z', '0.150']);
+    assert.ok(bars.every(([, kwh]) => kwh === '0.150'), JSON.stringify(bars));
+    await page.locator('#meter-interval').screenshot({ path: join(ARTIFACTS, '11-interval-chart.png') });
     assert.deepEqual(pageErrors, []);
   } finally {
     await context?.close();

@@ -106,9 +106,10 @@ test('GetFirmwareVersion, GetFirmwareVersionGas and UpdateFirmware through SOAP,
     const model = await conf('UpdateFirmware', METERS[0]!.id, '<conf:FirmwareIdentification>FW-MODEL</conf:FirmwareIdentification>');
     assert.equal(xpathAll(model.xml, '//c:FunctionalFault/c:Code')[0], '601', model.xml);
 
-    // GetFirmwareVersionGas has no SOAP operation of its own in GXF's WSDL: 407; it is a bundle action.
-    const own = await post('configurationService', `<conf:GetFirmwareVersionGasRequest><conf:DeviceIdentification>${GAS}</conf:DeviceIdentification></conf:GetFirmwareVersionGasRequest>`);
-    assert.equal(xpathAll(own.xml, '//c:FunctionalFault/c:Code')[0], '407', own.xml);
+    // GetFirmwareVersionGas: not in GXF's WSDL, yet served by its Configuration endpoint, and a bundle action.
+    const own = await call('configurationService', 'conf', 'GetFirmwareVersionGas', GAS);
+    assert.equal(own.status, 200, own.xml);
+    assert.deepEqual(local(own.xml, '//GetFirmwareVersionGasResponse/FirmwareVersion/Version'), ['00500301'], own.xml);
     const bundle = await call('bundleService', 'b', 'Bundle', METERS[0]!.id,
       `<b:Actions><b:GetFirmwareVersionRequest/><b:GetFirmwareVersionGasRequest><conf:DeviceIdentification>${GAS}</conf:DeviceIdentification></b:GetFirmwareVersionGasRequest></b:Actions>`);
     assert.equal(bundle.status, 200, bundle.xml);

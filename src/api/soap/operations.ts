@@ -78,7 +78,6 @@ export const SERVICE_NAMESPACE: Record<GxfService, string> = {
 export const OPERATIONS: readonly SoapOperation[] = CATALOGUE.flatMap((op): SoapOperation[] => {
   const namespace = SERVICE_NAMESPACE[op.service];
   if (op.kind === 'device') {
-    if (op.soap.bundleOnly) return [];
     return [
       { kind: 'submit', namespace, element: op.soap.request, asyncResponse: op.soap.asyncResponse, messageType: op.messageType, read: op.soap.read },
       {

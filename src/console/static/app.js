@@ -290,6 +290,47 @@ async function rekeyPage(params) {
 const EVENTS_PER_PAGE = 20;
 const valueText = (v) => (v && typeof v === 'object' && 'value' in v && 'unit' in v ? `${v.value} ${v.unit}` : String(v ?? ''));
 
+const SVG_NS = 'http://www.w3.org/2000/svg';
+function svg(tag, attrs = {}, ...children) {
+  const el = document.createElementNS(SVG_NS, tag);
+  for (const [k, v] of Object.entries(attrs)) if (v !== undefined && v !== null) el.setAttribute(k, String(v));
+  for (const c of children.flat(Infinity)) if (c !== null && c !== undefined) el.append(c instanceof Node ? c : document.createTextNode(String(c)));
+  return el;
+}
+/** Whole Wh of a kWh decimal text ("12345.678" → 12345678), exact for GXF's three decimals. */
+const wattHours = (text) => {
+  const [i, f = ''] = String(text).split('.');
+  return Number(i) * 1000 + Number((f + '000').slice(0, 3));
+};
+const kwhText = (wh) => `${Math.floor(wh / 1000)}.${String(wh % 1000).padStart(3, '0')}`;
+
+/**
+ * The 15-minute E profile of one day as plain SVG: one bar per interval, its height the import energy of that
+ * interval (the difference of two consecutive ActiveEnergyImport readings), hours along the bottom.
+ */
+function intervalChart(entries) {
+  const bars = [];
+  for (let i = 1; i < entries.length; i++) {
+    const a = entries[i - 1].activeEnergyImport;
+    const b = entries[i].activeEnergyImport;
+    if (!a || !b) continue;
+    bars.push({ start: entries[i - 1].logTime, wh: wattHours(b.value) - wattHours(a.value) });
+  }
+  if (!bars.length) return h('p', { id: 'interval-chart', class: 'muted' }, 'No 15-minute entries in this day.');
+  const W = 960; const H = 220; const left = 50; const bottom = 20; const top = 10;
+  const max = Math.max(1, ...bars.map((x) => x.wh));
+  const bw = (W - left) / 96;
+  const day0 = Date.parse(bars[0].start.slice(0, 10) + 'T00:00:00Z');
+  const xOf = (iso) => left + ((Date.parse(iso) - day0) / 900_000) * bw;
+  const yOf = (wh) => top + (H - top - bottom) * (1 - wh / max);
+  return svg('svg', { id: 'interval-chart', viewBox: `0 0 ${W} ${H}`, width: W, height: H, role: 'img', 'aria-label': 'import energy per 15 minutes' },
+    svg('line', { class: 'axis', x1: left, y1: H - bottom, x2: W, y2: H - bottom }),
+    svg('text', { class: 'axis-label', x: 2, y: top + 10 }, `${kwhText(max)} kWh`),
+    [0, 3, 6, 9, 12, 15, 18, 21].map((hr) => svg('text', { class: 'axis-label', x: left + hr * 4 * bw, y: H - 4 }, `${String(hr).padStart(2, '0')}:00`)),
+    bars.map((x) => svg('rect', { class: 'bar', x: xOf(x.start).toFixed(1), y: yOf(Math.max(0, x.wh)).toFixed(1), width: (bw * 0.8).toFixed(1), height: (H - bottom - yOf(Math.max(0, x.wh))).toFixed(1), 'data-time': x.start, 'data-kwh': kwhText(Math.max(0, x.wh)) },
+      svg('title', {}, `${x.start} ${kwhText(x.wh)} kWh`))));
+}
+
 async function meterPage(id) {
   const path = `/meters/${encodeURIComponent(id)}`;
   let meter = await api('GET', path);
@@ -299,6 +340,7 @@ async function meterPage(id) {
   const reads = h('div', { id: 'meter-reads' });
   const alarms = h('div', { id: 'meter-alarms' });
   const events = h('div', { id: 'meter-events' });
+  const interval = h('div', { id: 'meter-interval' });
   const act = (body) => async () => {
     try {
       const r = await api('POST', `${path}/actions`, body);
@@ -322,6 +364,14 @@ async function meterPage(id) {
     const set = x.data?.alarms ?? [];
     put(alarms, stamp(x), failed(x), x.result === 'OK'
       ? (set.length ? h('ul', { id: 'alarm-list' }, set.map((a) => h('li', {}, a))) : h('p', { id: 'alarm-list' }, 'No alarms set.'))
+      : null);
+  };
+  const renderInterval = () => {
+    const x = meter.interval;
+    if (!x || (x.result === 'OK' && x.data?.periodType !== 'INTERVAL')) return put(interval, h('p', { class: 'muted' }, 'No 15-minute profile read yet.'));
+    const entries = x.data?.periodicMeterReads ?? [];
+    put(interval, stamp(x), failed(x), x.result === 'OK'
+      ? [h('p', { id: 'interval-summary' }, entries.length ? `${entries.length} entries from ${time(entries[0].logTime)} to ${time(entries.at(-1).logTime)}` : 'No entries.'), intervalChart(entries)]
       : null);
   };
   const renderEvents = () => {
@@ -351,6 +401,7 @@ async function meterPage(id) {
   const category = h('select', { id: 'events-category' }, h('option', { value: '' }, 'every log of this meter'), meter.eventLogCategories.map((c) => h('option', { value: c }, c)));
   const from = h('input', { id: 'events-from', value: new Date(now.getTime() - 7 * 86_400_000).toISOString() });
   const until = h('input', { id: 'events-until', value: now.toISOString() });
+  const day = h('input', { id: 'interval-day', type: 'date', value: new Date(now.getTime() - 86_400_000).toISOString().slice(0, 10) });
   show(
     h('h2', {}, 'Meter ', id),
     h('p', {},
@@ -359,13 +410,16 @@ async function meterPage(id) {
       h('button', { id: 'clear-alarms', onclick: act({ action: 'clear-alarms' }) }, 'clear alarm register')),
     message,
     h('section', { class: 'card' }, h('h3', {}, 'Latest reads'), reads),
+    h('section', { class: 'card' }, h('h3', {}, '15-minute profile (UTC day)'),
+      h('p', {}, day, ' ', h('button', { id: 'read-interval', onclick: () => act({ action: 'read-interval', day: day.value })() }, 'read the day')),
+      interval),
     h('section', { class: 'card' }, h('h3', {}, 'Alarm register'), alarms),
     h('section', { class: 'card' }, h('h3', {}, 'Events'),
       h('p', {}, category, ' from ', from, ' until ', until, ' ',
         h('button', { id: 'find-events', onclick: () => act({ action: 'find-events', ...(category.value ? { eventLogCategory: category.value } : {}), from: from.value, until: until.value })() }, 'find events')),
       events),
   );
-  renderReads(); renderAlarms(); renderEvents();
+  renderReads(); renderAlarms(); renderEvents(); renderInterval();
   poll(async () => {
     const next = await api('GET', path);
     const changed = (a, b) => (a?.correlationUid ?? null) !== (b?.correlationUid ?? null);
@@ -374,6 +428,7 @@ async function meterPage(id) {
     if (changed(was.reads, next.reads)) renderReads();
     if (changed(was.alarms, next.alarms)) renderAlarms();
     if (changed(was.events, next.events)) renderEvents();
+    if (changed(was.interval, next.interval)) renderInterval();
   });
 }
 

@@ -25,8 +25,6 @@ export default define({
     asyncResponse: 'GetFirmwareVersionGasAsyncResponse',
     asyncRequest: 'GetFirmwareVersionGasAsyncRequest',
     response: 'GetFirmwareVersionGasResponse',
-    wsdlOperations: ['GetFirmwareVersionGas', 'GetGetFirmwareVersionGasResponse'],
-    bundleOnly: true,
     family: 'lenient',
     read: (r) => ({ deviceIdentification: text(r, 'DeviceIdentification'), payload: {} }),
     render: (stored, p) => {
