@@ -17,3 +17,4 @@ export { MbusClientClassV0, MbusClientClassV1, mbusClientClass } from './classes
 export * from './profiles.ts';
 export * from './event-logs.ts';
 export { GsmDiagnosticClass } from './classes/gsm-diagnostic.ts';
+export * from './configuration.ts';
