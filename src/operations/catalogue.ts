@@ -41,6 +41,14 @@ import setDeviceCommunicationSettings from './management/set-device-communicatio
 import updateProtocol from './management/update-protocol.ts';
 import setDeviceLifecycleStatusByChannel from './management/set-device-lifecycle-status-by-channel.ts';
 import getGsmDiagnostic from './management/get-gsm-diagnostic.ts';
+import getAdministrativeStatus from './configuration/get-administrative-status.ts';
+import setAdministrativeStatus from './configuration/set-administrative-status.ts';
+import setPushSetupAlarm from './configuration/set-push-setup-alarm.ts';
+import setPushSetupSms from './configuration/set-push-setup-sms.ts';
+import setPushSetupLastGasp from './configuration/set-push-setup-last-gasp.ts';
+import setPushSetupUdp from './configuration/set-push-setup-udp.ts';
+import setAlarmNotifications from './configuration/set-alarm-notifications.ts';
+import setClockConfiguration from './configuration/set-clock-configuration.ts';
 import { bundleOperation } from './bundle/bundle.ts';
 
 export const CATALOGUE: readonly CatalogueEntry[] = [
@@ -80,6 +88,14 @@ export const CATALOGUE: readonly CatalogueEntry[] = [
   updateProtocol,
   setDeviceLifecycleStatusByChannel,
   getGsmDiagnostic,
+  getAdministrativeStatus,
+  setAdministrativeStatus,
+  setPushSetupAlarm,
+  setPushSetupSms,
+  setPushSetupLastGasp,
+  setPushSetupUdp,
+  setAlarmNotifications,
+  setClockConfiguration,
   // Bundle: runs the operations above that declare a bundleAction (./bundle/bundle.ts); keep it last.
   bundleOperation(() => DEVICE_OPERATIONS),
 ];
