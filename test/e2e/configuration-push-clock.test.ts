@@ -122,6 +122,33 @@ test('administrative status, push setups, alarm notifications and clock configur
     assert.equal(result(clock4, 'SetClockConfiguration'), 'OK', clock4.xml);
     assert.equal(held(dsmr4, 8, '0000010000FF', 3), '10FF88');
 
+    // --- Bundle: the actions of GXF's bundle schema, AdministrativeStatusType standing in for Enabled
+    const B = 'http://www.opensmartgridplatform.org/schemas/smartmetering/sm-bundle/2014/10';
+    const bundleSoap = async (body: string) => {
+      const res = await fetch(`${url}${SOAP_BASE}/bundleService/`, {
+        method: 'POST', headers: { 'content-type': 'text/xml; charset=utf-8', soapaction: '""', ...auth[ORG] },
+        body: envelope(body, ORG).replace('<s:Envelope ', `<s:Envelope xmlns:b="${B}" `),
+      });
+      return { status: res.status, xml: await res.text() };
+    };
+    const accepted = await bundleSoap(`<b:BundleRequest><b:DeviceIdentification>${GW55}</b:DeviceIdentification><b:Actions>` +
+      '<b:SetAdministrativeStatusRequest><conf:AdministrativeStatusType>UNDEFINED</conf:AdministrativeStatusType></b:SetAdministrativeStatusRequest>' +
+      '<b:GetAdministrativeStatusRequest/>' +
+      '<b:SetPushSetupSmsRequest><conf:PushSetupSms><conf:Host>bundle</conf:Host><conf:Port>7</conf:Port></conf:PushSetupSms></b:SetPushSetupSmsRequest>' +
+      '</b:Actions></b:BundleRequest>');
+    assert.equal(accepted.status, 200, accepted.xml);
+    const bundleUid = xpathAll(accepted.xml, '//c:CorrelationUid')[0]!;
+    let bundled = { status: 0, xml: '' };
+    for (let i = 0; i < 600; i++) {
+      bundled = await bundleSoap(`<b:BundleAsyncRequest><c:DeviceIdentification>${GW55}</c:DeviceIdentification><c:CorrelationUid>${bundleUid}</c:CorrelationUid></b:BundleAsyncRequest>`);
+      if (!(bundled.status === 500 && bundled.xml.includes('>405<'))) break;
+      await new Promise((res) => setTimeout(res, 50));
+    }
+    assert.equal(bundled.status, 200, bundled.xml);
+    assert.match(bundled.xml, /AdministrativeStatusResponse>.*AdministrativeStatusType[^>]*>UNDEFINED</s, bundled.xml);
+    assert.equal(held(smr55, 1, '00015E1F00FF', 2), '1600');
+    assert.equal(held(smr55, 40, '0002190900FF', 3), '0203' + '1600' + '0908' + ascii('bundle:7') + '1600');
+
     // --- REST: the same operations; another organisation is refused
     const restAdmin = await restOperation(url, `/devices/${GW4}/administrative-status`, ORG, { enabled: 'UNDEFINED' }, auth[ORG]);
     assert.equal(restAdmin.result, 'OK', JSON.stringify(restAdmin.body));
