@@ -49,6 +49,7 @@ import setPushSetupLastGasp from './configuration/set-push-setup-last-gasp.ts';
 import setPushSetupUdp from './configuration/set-push-setup-udp.ts';
 import setAlarmNotifications from './configuration/set-alarm-notifications.ts';
 import setClockConfiguration from './configuration/set-clock-configuration.ts';
+import setRandomisationSettings from './configuration/set-randomisation-settings.ts';
 import { bundleOperation } from './bundle/bundle.ts';
 
 export const CATALOGUE: readonly CatalogueEntry[] = [
@@ -96,6 +97,7 @@ export const CATALOGUE: readonly CatalogueEntry[] = [
   setPushSetupUdp,
   setAlarmNotifications,
   setClockConfiguration,
+  setRandomisationSettings,
   // Bundle: runs the operations above that declare a bundleAction (./bundle/bundle.ts); keep it last.
   bundleOperation(() => DEVICE_OPERATIONS),
 ];

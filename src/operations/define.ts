@@ -119,6 +119,11 @@ export interface SoapMapping<P> {
   response: string;
   /** GXF's WSDL operation names: the request, then the poll (typos included). */
   wsdlOperations: readonly [string, string];
+  /**
+   * True when GXF's WSDL declares the messages but no operation for them (its XSD, endpoint and bundle schema have
+   * it): served all the same, and bundleable; `wsdlOperations` then names what the operations would be.
+   */
+  notInWsdl?: true;
   family: ResultFamily;
   /** Reads the (already XSD-valid) request element; throws SoapFault or MeterfabricError to refuse it. */
   read(request: XmlElement): { deviceIdentification: string; payload: P };

@@ -70,7 +70,7 @@ import { encodeZonedDateTime } from '../dlms/date-time.ts';
 import { eventLogsOf, type EventLogSupply } from './event-logs.ts';
 import { alarmRegisterNumbers, alarmRegisterValue, writeAlarmRegister } from './alarms.ts';
 import { Unit, scalerUnitToData } from '../dlms/scaler-unit.ts';
-import { ADMINISTRATIVE_IN_OUT, ALARM_FILTERS, PUSH_SETUP_ALARM, PUSH_SETUP_SMS, PUSH_SETUP_UDP, RANDOMISATION_SETTINGS, pushObjectListOf, sendDestinationAndMethodOf } from '../cosem/configuration.ts';
+import { ADMINISTRATIVE_IN_OUT, ALARM_FILTERS, CONFIGURATION_OBJECT, configurationFlags, PUSH_SETUP_ALARM, PUSH_SETUP_SMS, PUSH_SETUP_UDP, RANDOMISATION_SETTINGS, pushObjectListOf, sendDestinationAndMethodOf } from '../cosem/configuration.ts';
 import { CONFIGURATION_DEFAULTS, defaultRandomisationSettings, defaultSendDestination, storeValue, storedValue } from './configuration.ts';
 
 export interface ObjectContext {
@@ -491,8 +491,23 @@ function pushSetup(object: CosemObject<typeof PushSetupClass>, udp: boolean): Se
   });
 }
 
+/**
+ * The configuration object: DSMR 4 structure{enum 1 (always on), bit-string 0x5200} (flags 1, 3, 6), SMR 5
+ * bit-string 0x1220 (flags 3, 6, 10) until written; a write must keep the profile's layout.
+ */
+const configurationObject = (version: 0 | 1) =>
+  configurationData(CONFIGURATION_OBJECT, () => (version === 1 ? Data.bitString(Buffer.from('1220', 'hex'), 16) : Data.structure([Data.enum(1), Data.bitString(Buffer.from('5200', 'hex'), 16)])), (v) => {
+    try {
+      configurationFlags(v);
+    } catch {
+      return DataAccessResult.TYPE_UNMATCHED;
+    }
+    return (v.type === 'bit-string') === (version === 1) ? DataAccessResult.SUCCESS : DataAccessResult.TYPE_UNMATCHED;
+  });
+
 const configurationObjects = (version: 0 | 1): Served<InterfaceClass>[] => [
   administrativeInOut,
+  configurationObject(version),
   pushSetup(PUSH_SETUP_ALARM, false),
   pushSetup(PUSH_SETUP_SMS, false),
   ...(version === 1 ? [pushSetup(PUSH_SETUP_UDP, true)] : []),

@@ -122,6 +122,24 @@ test('administrative status, push setups, alarm notifications and clock configur
     assert.equal(result(clock4, 'SetClockConfiguration'), 'OK', clock4.xml);
     assert.equal(held(dsmr4, 8, '0000010000FF', 3), '10FF88');
 
+    // --- SetRandomisationSettings: the configuration object's direct attach flag (bit 10 on SMR 5), then the settings unless attached directly
+    const randomisation = (d: number, w: number, f: number, n: number) => `<conf:SetRandomisationSettingsData><conf:directAttach>${d}</conf:directAttach><conf:randomisationStartWindow>${w}</conf:randomisationStartWindow><conf:multiplicationFactor>${f}</conf:multiplicationFactor><conf:numberOfRetries>${n}</conf:numberOfRetries></conf:SetRandomisationSettingsData>`;
+    const attach = await call('SetRandomisationSettings', GW55, randomisation(1, 1, 1, 1));
+    assert.equal(result(attach, 'SetRandomisationSettings'), 'OK', attach.xml);
+    assert.equal(held(smr55, 1, '00015E1F03FF', 2), '04101220', 'flags 3, 6, 10');
+    assert.equal(held(smr55, 1, '00015E1F0CFF', 2), undefined, 'attached directly: no randomisation written');
+    const spread = await call('SetRandomisationSettings', GW55, randomisation(0, 5, 3, 1));
+    assert.equal(result(spread, 'SetRandomisationSettings'), 'OK', spread.xml);
+    assert.equal(held(smr55, 1, '00015E1F03FF', 2), '04101200', 'flag 10 cleared, the others kept');
+    assert.equal(held(smr55, 1, '00015E1F0CFF', 2), '0203' + '0600000005' + '120003' + '120001');
+    const attach4 = await call('SetRandomisationSettings', GW4, randomisation(1, 1, 1, 1));
+    assert.equal(result(attach4, 'SetRandomisationSettings'), 'NOT OK', attach4.xml);
+    assert.equal(held(dsmr4, 1, '00015E1F03FF', 2), undefined, 'DSMR 4.2.2 has no direct attach flag: nothing written');
+    const spread4 = await call('SetRandomisationSettings', GW4, randomisation(0, 10, 4, 1));
+    assert.equal(result(spread4, 'SetRandomisationSettings'), 'OK', spread4.xml);
+    assert.equal(held(dsmr4, 1, '00015E1F03FF', 2), '0202' + '1601' + '04105200', 'written back unchanged');
+    assert.equal(held(dsmr4, 1, '00015E1F0CFF', 2), '0203' + '060000000A' + '120004' + '120001');
+
     // --- Bundle: the actions of GXF's bundle schema, AdministrativeStatusType standing in for Enabled
     const B = 'http://www.opensmartgridplatform.org/schemas/smartmetering/sm-bundle/2014/10';
     const bundleSoap = async (body: string) => {

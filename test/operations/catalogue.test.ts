@@ -252,6 +252,12 @@ Object.assign(SAMPLES, {
       </ns:SetClockConfigurationData></ns:SetClockConfigurationRequest>`,
     rest: { timeZoneOffset: -60, daylightSavingsBegin: 'FFFF03FE0702000000FFC400', daylightSavingsEnd: 'FFFF0AFE0703000000FF8880', daylightSavingsEnabled: true },
   },
+  SET_RANDOMISATION_SETTINGS: {
+    soap: `<ns:SetRandomisationSettingsRequest><ns:DeviceIdentification>${GATEWAY}</ns:DeviceIdentification><ns:SetRandomisationSettingsData>
+      <ns:directAttach>0</ns:directAttach><ns:randomisationStartWindow>5</ns:randomisationStartWindow><ns:multiplicationFactor>3</ns:multiplicationFactor><ns:numberOfRetries>1</ns:numberOfRetries>
+      </ns:SetRandomisationSettingsData></ns:SetRandomisationSettingsRequest>`,
+    rest: { directAttach: 0, randomisationStartWindow: 5, multiplicationFactor: 3, numberOfRetries: 1 },
+  },
 });
 
 function envelope(namespace: string, body: string, org = 'test-org'): string {
@@ -293,8 +299,15 @@ for (const op of DEVICE_OPERATIONS) {
     // GXF's installation WSDL names the answer of DecoupleMbusDeviceAdministrative by an undeclared message
     // (DecoupleMbus…, where the element is DecoupleMBus…): compared without case.
     const w = wsdlOp(op.service, request);
+    if (op.soap.notInWsdl) {
+      // Declared by GXF's XSD and bundle schema, not as an operation of its WSDL (SetRandomisationSettings).
+      assert.equal(w, undefined);
+      assert.equal(wsdlOp(op.service, pollName), undefined);
+      assert.ok(op.bundleAction, 'an operation outside the WSDL is one GXF bundles');
+    } else {
     assert.deepEqual({ ...w, output: w?.output.toLowerCase() }, { service: op.service, name: request, input: op.soap.request, inputNamespace: SERVICE_NAMESPACE[op.service], output: op.soap.asyncResponse.toLowerCase() });
     assert.deepEqual(wsdlOp(op.service, pollName), { service: op.service, name: pollName, input: op.soap.asyncRequest, inputNamespace: SERVICE_NAMESPACE[op.service], output: op.soap.response });
+    }
     // Bundleable when GXF's bundle schema has the action (named as the request, or GetActualMeterReadsRequest for
     // ActualMeterReadsRequest and the like).
     if (bundleActions().has(op.soap.request)) assert.equal(op.bundleAction, op.soap.request);
@@ -358,7 +371,7 @@ test('pushed-alarm reads and DeleteResponseData are GXF\'s operations, served on
 });
 
 test('every other operation of GXF\'s WSDLs is answered with GXF\'s 407 fault', async () => {
-  const served = new Set(CATALOGUE.flatMap((o) => (o.kind === 'device' ? [o.soap.request, o.soap.asyncRequest] : [o.soap.request])));
+  const served = new Set(CATALOGUE.flatMap((o) => (o.kind === 'device' ? (o.soap.notInWsdl ? [] : [o.soap.request, o.soap.asyncRequest]) : [o.soap.request])));
   const others = wsdl.filter((o) => !served.has(o.input));
   assert.equal(others.length + served.size, 108);
   for (const o of others) {
@@ -393,6 +406,7 @@ test('meterfabric operations lists every catalogue entry first, then GXF\'s othe
   assert.deepEqual(notYet, { messageType: null, service: 'SmartMeteringManagement', soapRequest: 'ClearMBusStatusOnAllChannelsRequest', restRoute: null, functionGroup: null, implemented: false, bundleable: true });
   // A poll is listed with its request; GetSystemEvent is GXF's one poll without a request of its own.
   assert.deepEqual(rows.filter((r) => r.soapRequest.endsWith('AsyncRequest') && !r.implemented).map((r) => r.soapRequest), ['GetSystemEventAsyncRequest']);
-  assert.equal(rows.length, 57);
+  // One row per request of GXF's WSDLs (polls listed with their request), plus the operations served outside the WSDL.
+  assert.equal(rows.length, 57 + CATALOGUE.filter((o) => o.kind === 'device' && o.soap.notInWsdl).length);
   assert.equal(ENDPOINT, '/osgp-adapter-ws-smartmetering/smartMetering');
 });
