@@ -19,3 +19,4 @@ export * from './event-logs.ts';
 export { GsmDiagnosticClass } from './classes/gsm-diagnostic.ts';
 export * from './firmware.ts';
 export * from './mbus-firmware.ts';
+export * from './configuration.ts';

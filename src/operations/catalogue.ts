@@ -46,6 +46,15 @@ import setDeviceLifecycleStatusByChannel from './management/set-device-lifecycle
 import getGsmDiagnostic from './management/get-gsm-diagnostic.ts';
 import getActualPowerQuality from './monitoring/get-actual-power-quality.ts';
 import getPowerQualityProfile from './monitoring/get-power-quality-profile.ts';
+import getAdministrativeStatus from './configuration/get-administrative-status.ts';
+import setAdministrativeStatus from './configuration/set-administrative-status.ts';
+import setPushSetupAlarm from './configuration/set-push-setup-alarm.ts';
+import setPushSetupSms from './configuration/set-push-setup-sms.ts';
+import setPushSetupLastGasp from './configuration/set-push-setup-last-gasp.ts';
+import setPushSetupUdp from './configuration/set-push-setup-udp.ts';
+import setAlarmNotifications from './configuration/set-alarm-notifications.ts';
+import setClockConfiguration from './configuration/set-clock-configuration.ts';
+import setRandomisationSettings from './configuration/set-randomisation-settings.ts';
 import { bundleOperation } from './bundle/bundle.ts';
 
 export const CATALOGUE: readonly CatalogueEntry[] = [
@@ -90,6 +99,15 @@ export const CATALOGUE: readonly CatalogueEntry[] = [
   getGsmDiagnostic,
   getActualPowerQuality,
   getPowerQualityProfile,
+  getAdministrativeStatus,
+  setAdministrativeStatus,
+  setPushSetupAlarm,
+  setPushSetupSms,
+  setPushSetupLastGasp,
+  setPushSetupUdp,
+  setAlarmNotifications,
+  setClockConfiguration,
+  setRandomisationSettings,
   // Bundle: runs the operations above that declare a bundleAction (./bundle/bundle.ts); keep it last.
   bundleOperation(() => DEVICE_OPERATIONS),
 ];

@@ -76,3 +76,26 @@ export function newMbusDeviceChannel(alarm: string): number | undefined {
   const m = /^NEW_M_BUS_DEVICE_DISCOVERED_CHANNEL_([1-4])$/.exec(alarm);
   return m ? Number(m[1]) : undefined;
 }
+
+/** The alarm register (1..3) and bit of a GXF AlarmType name, or undefined for a name no register has. */
+export function alarmBitOf(alarm: string): { register: AlarmRegister; bit: number } | undefined {
+  for (const [register, map] of [[1, REGISTER_1], [2, REGISTER_2], [3, REGISTER_3]] as const) {
+    for (const [bit, name] of Object.entries(map)) if (name === alarm) return { register, bit: Number(bit) };
+  }
+  return undefined;
+}
+
+/**
+ * A new alarm filter value (GXF SetAlarmNotificationsCommandExecutor; docs/gxf.md#setalarmnotifications): `current`
+ * with the bit of every requested alarm of this register set (enabled) or cleared; alarms of other registers are
+ * left out.
+ */
+export function alarmFilterValue(register: AlarmRegister, current: number, requested: readonly { alarmType: string; enabled: boolean }[]): number {
+  let value = current >>> 0;
+  for (const r of requested) {
+    const at = alarmBitOf(r.alarmType);
+    if (!at || at.register !== register) continue;
+    value = r.enabled ? (value | (1 << at.bit)) >>> 0 : (value & ~(1 << at.bit)) >>> 0;
+  }
+  return value;
+}

@@ -54,6 +54,8 @@ export interface MeterState {
   alarmRegisters?: Record<number, number>;
   /** Firmware versions and image transfer (./firmware.ts); created on first use. */
   firmware?: FirmwareState;
+  /** Configuration attributes written by the client, A-XDR hex by "class/logical name/attribute" (./configuration.ts). */
+  configuration?: Record<string, string>;
 }
 
 /** The test keys and titles (docs/dlms.md#roles-addresses-and-keys) and the worked example's G-meter (docs/dlms.md#worked-example). */
@@ -160,6 +162,7 @@ export function meterStateToJson(m: MeterState): Json {
     icObjectPublishesNext: m.icObjectPublishesNext,
     equipmentId: m.equipmentId,
     ...(m.alarmRegisters ? { alarmRegisters: { ...m.alarmRegisters } } : {}),
+    ...(m.configuration ? { configuration: { ...m.configuration } } : {}),
     channels: m.channels.map((g) =>
       g
         ? {
@@ -218,6 +221,9 @@ export function meterStateFromJson(j: Json): MeterState {
   if (typeof j.equipmentId === 'string') m.equipmentId = j.equipmentId;
   if (j.alarmRegisters && typeof j.alarmRegisters === 'object') {
     m.alarmRegisters = Object.fromEntries(Object.entries(j.alarmRegisters as Json).filter(([, v]) => typeof v === 'number')) as Record<number, number>;
+  }
+  if (j.configuration && typeof j.configuration === 'object') {
+    m.configuration = Object.fromEntries(Object.entries(j.configuration as Json).filter(([, v]) => typeof v === 'string' && /^(?:[0-9A-F]{2})+$/.test(v))) as Record<string, string>;
   }
   return m;
 }

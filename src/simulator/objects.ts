@@ -31,6 +31,7 @@ import {
   mbusHourlyValueObis,
   loadProfiles,
   ProfileGenericClass,
+  PushSetupClass,
   ALARM_REGISTERS,
   SecuritySetupClass,
   WellKnownObis,
@@ -73,6 +74,8 @@ import { FIRMWARE_VERSION_OBJECTS, mbusSimpleVersionInfo } from '../cosem/index.
 import { firmwareOf, imageTransfer, simpleVersionInfo, type LineFault } from './firmware.ts';
 import { powerQualityObjects, powerQualityProfiles, type PqObject, type PqProfile } from '../cosem/power-quality.ts';
 import { meterScalerUnit, pqFamilyOf, pqProfileAttributes, pqProfileBuffer, pqValue } from './power-quality.ts';
+import { ADMINISTRATIVE_IN_OUT, ALARM_FILTERS, CONFIGURATION_OBJECT, configurationFlags, PUSH_SETUP_ALARM, PUSH_SETUP_SMS, PUSH_SETUP_UDP, RANDOMISATION_SETTINGS, pushObjectListOf, sendDestinationAndMethodOf } from '../cosem/configuration.ts';
+import { CONFIGURATION_DEFAULTS, defaultRandomisationSettings, defaultSendDestination, storeValue, storedValue } from './configuration.ts';
 
 export interface ObjectContext {
   meter: MeterState;
@@ -334,10 +337,18 @@ const clock = serve({
   get: {
     // DSMR meters send local time with deviation −60 (winter) / −120 (summer) (docs/dlms.md#a-xdr-data); this one UTC.
     time: (ctx) => dateToCosemDateTime(new Date(ctx.now().getTime() + ctx.meter.clockOffsetMs), { deviation: 0, clockStatus: 0 }),
-    time_zone: () => 0,
+    time_zone: (ctx, o) => { const v = storedValue(ctx.meter, o, 3); return v?.type === 'long' ? v.value : CONFIGURATION_DEFAULTS.timeZone; },
     status: () => 0,
+    daylight_savings_begin: (ctx, o) => storedOctets(ctx, o, 5) ?? Buffer.from(CONFIGURATION_DEFAULTS.daylightSavingsBegin, 'hex'),
+    daylight_savings_end: (ctx, o) => storedOctets(ctx, o, 6) ?? Buffer.from(CONFIGURATION_DEFAULTS.daylightSavingsEnd, 'hex'),
+    daylight_savings_enabled: (ctx, o) => { const v = storedValue(ctx.meter, o, 8); return v?.type === 'boolean' ? v.value : CONFIGURATION_DEFAULTS.daylightSavingsEnabled; },
   },
   set: {
+    // Time zone and daylight saving are kept as written (./configuration.ts); the simulated time itself stays UTC.
+    time_zone: (ctx, v, o) => (v < -720 || v > 720 ? DataAccessResult.OTHER_REASON : (storeValue(ctx.meter, o, 3, Data.long(v)), DataAccessResult.SUCCESS)),
+    daylight_savings_begin: (ctx, v, o) => (v.length !== 12 ? DataAccessResult.OTHER_REASON : (storeValue(ctx.meter, o, 5, Data.octetString(v)), DataAccessResult.SUCCESS)),
+    daylight_savings_end: (ctx, v, o) => (v.length !== 12 ? DataAccessResult.OTHER_REASON : (storeValue(ctx.meter, o, 6, Data.octetString(v)), DataAccessResult.SUCCESS)),
+    daylight_savings_enabled: (ctx, v, o) => (storeValue(ctx.meter, o, 8, Data.boolean(v)), DataAccessResult.SUCCESS),
     // The meter's time follows what was set: an offset to the host clock (or the test's now()).
     time: (ctx, value) => {
       if (value.length !== 12) return DataAccessResult.TYPE_UNMATCHED;
@@ -448,6 +459,100 @@ function alarmRegister(register: 1 | 2 | 3): Served<InterfaceClass> {
   });
 }
 
+function storedOctets(ctx: ObjectContext, o: CosemObject, attributeId: number): Buffer | undefined {
+  const v = storedValue(ctx.meter, o, attributeId);
+  return v?.type === 'octet-string' ? v.value : undefined;
+}
+
+/** A class 1 configuration value kept in ./configuration.ts: readable, and writable with a value `accepts` takes. */
+function configurationData(object: CosemObject<typeof DataClass>, initial: (m: MeterState) => DlmsData, accepts: (v: DlmsData) => number): Served<InterfaceClass> {
+  return serve({
+    object,
+    get: { value: (ctx) => storedValue(ctx.meter, object, 2) ?? initial(ctx.meter) },
+    set: {
+      value: (ctx, v) => {
+        const result = accepts(v);
+        if (result === DataAccessResult.SUCCESS) storeValue(ctx.meter, object, 2, v);
+        return result;
+      },
+    },
+  });
+}
+
+const administrativeInOut = configurationData(ADMINISTRATIVE_IN_OUT, () => Data.enum(CONFIGURATION_DEFAULTS.administrativeStatus), (v) =>
+  v.type !== 'enum' ? DataAccessResult.TYPE_UNMATCHED : v.value > 2 ? DataAccessResult.OTHER_REASON : DataAccessResult.SUCCESS);
+
+const alarmFilter = (n: 1 | 2 | 3) => configurationData(ALARM_FILTERS[n], () => Data.doubleLongUnsigned(0), (v) => (v.type === 'double-long-unsigned' ? DataAccessResult.SUCCESS : DataAccessResult.TYPE_UNMATCHED));
+
+const randomisationSettings = configurationData(RANDOMISATION_SETTINGS, defaultRandomisationSettings, (v) => {
+  const [w, f, r] = v.type === 'structure' && v.value.length === 3 ? v.value : [];
+  return w?.type === 'double-long-unsigned' && f?.type === 'long-unsigned' && r?.type === 'long-unsigned' ? DataAccessResult.SUCCESS : DataAccessResult.TYPE_UNMATCHED;
+});
+
+/** A push setup (class 40): attributes 2..7 kept as written; a malformed object list or destination is type-unmatched. */
+function pushSetup(object: CosemObject<typeof PushSetupClass>, udp: boolean): Served<InterfaceClass> {
+  const list = (ctx: ObjectContext, id: number, initial: DlmsData[]) => {
+    const v = storedValue(ctx.meter, object, id);
+    return v?.type === 'array' || v?.type === 'structure' ? v.value : initial;
+  };
+  const num = (ctx: ObjectContext, id: number, initial: number) => {
+    const v = storedValue(ctx.meter, object, id);
+    return v && 'value' in v && typeof v.value === 'number' ? v.value : initial;
+  };
+  const keep = (ctx: ObjectContext, id: number, v: DlmsData, check?: (v: DlmsData) => unknown): number => {
+    try {
+      check?.(v);
+    } catch {
+      return DataAccessResult.TYPE_UNMATCHED;
+    }
+    storeValue(ctx.meter, object, id, v);
+    return DataAccessResult.SUCCESS;
+  };
+  return serve({
+    object,
+    get: {
+      push_object_list: (ctx) => list(ctx, 2, []),
+      send_destination_and_method: (ctx) => list(ctx, 3, (defaultSendDestination(ctx.meter, udp) as { value: DlmsData[] }).value),
+      communication_window: (ctx) => list(ctx, 4, []),
+      randomisation_start_interval: (ctx) => num(ctx, 5, 0),
+      number_of_retries: (ctx) => num(ctx, 6, CONFIGURATION_DEFAULTS.pushRetries),
+      repetition_delay: (ctx) => num(ctx, 7, CONFIGURATION_DEFAULTS.pushRepetitionDelay),
+    },
+    set: {
+      push_object_list: (ctx, v) => keep(ctx, 2, Data.array(v), pushObjectListOf),
+      send_destination_and_method: (ctx, v) => keep(ctx, 3, Data.structure(v), sendDestinationAndMethodOf),
+      communication_window: (ctx, v) => keep(ctx, 4, Data.array(v)),
+      randomisation_start_interval: (ctx, v) => keep(ctx, 5, Data.longUnsigned(v)),
+      number_of_retries: (ctx, v) => keep(ctx, 6, Data.unsigned(v)),
+      repetition_delay: (ctx, v) => keep(ctx, 7, Data.longUnsigned(v)),
+    },
+  });
+}
+
+/**
+ * The configuration object: DSMR 4 structure{enum 1 (always on), bit-string 0x5200} (flags 1, 3, 6), SMR 5
+ * bit-string 0x1220 (flags 3, 6, 10) until written; a write must keep the profile's layout.
+ */
+const configurationObject = (version: 0 | 1) =>
+  configurationData(CONFIGURATION_OBJECT, () => (version === 1 ? Data.bitString(Buffer.from('1220', 'hex'), 16) : Data.structure([Data.enum(1), Data.bitString(Buffer.from('5200', 'hex'), 16)])), (v) => {
+    try {
+      configurationFlags(v);
+    } catch {
+      return DataAccessResult.TYPE_UNMATCHED;
+    }
+    return (v.type === 'bit-string') === (version === 1) ? DataAccessResult.SUCCESS : DataAccessResult.TYPE_UNMATCHED;
+  });
+
+const configurationObjects = (version: 0 | 1): Served<InterfaceClass>[] => [
+  administrativeInOut,
+  configurationObject(version),
+  pushSetup(PUSH_SETUP_ALARM, false),
+  pushSetup(PUSH_SETUP_SMS, false),
+  ...(version === 1 ? [pushSetup(PUSH_SETUP_UDP, true)] : []),
+  ...(version === 1 ? ([1, 2, 3] as const) : ([1] as const)).map(alarmFilter),
+  randomisationSettings,
+];
+
 const gsm = [gsmDiagnostic(GsmDiagnosticObis.GPRS, 1), gsmDiagnostic(GsmDiagnosticObis.LTE, 5)];
 
 /** The firmware version objects (class 1, octet-string text; ./firmware.ts). */
@@ -500,7 +605,8 @@ function table(version: 0 | 1): ReadonlyMap<number, Served<InterfaceClass>> {
     ...(version === 1 ? [1, 2, 3, 4].map(hourlyMbusValueObject) : []), ...(version === 1 ? gsm : []),
     ...eventLogsOf(profile).map(eventLog), ...alarmRegisterNumbers({ profile } as MeterState).map((r) => alarmRegister(r as 1 | 2 | 3)),
     ...firmwareVersions(version === 1), imageTransferObject, ...(version === 1 ? [1, 2, 3, 4].map(simpleVersion) : []),
-    ...powerQualityObjects(pqFamilyOf({ profile } as MeterState)).map(powerQualityObject), ...powerQualityProfiles(pqFamilyOf({ profile } as MeterState)).map(powerQualityProfile)];
+    ...powerQualityObjects(pqFamilyOf({ profile } as MeterState)).map(powerQualityObject), ...powerQualityProfiles(pqFamilyOf({ profile } as MeterState)).map(powerQualityProfile),
+    ...configurationObjects(version)];
   return new Map(all.map((s) => [key(s.object.obis), s]));
 }
 

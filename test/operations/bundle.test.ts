@@ -39,12 +39,14 @@ test('every bundleable catalogue operation names one action, and its request ele
     seen.add(op.bundleAction);
     // What the bundle fills in (src/operations/bundle/bundle.ts readAction): the device, the data wrapper of the
     // action's type, or a field the action carries under the same name. A required part of the request that is
-    // none of these needs its own mapping.
+    // none of these needs its own mapping. A field of the same simple type under another name stands in for it
+    // (SetAdministrativeStatus: AdministrativeStatusType for Enabled).
     const data = actionDataType(op.bundleAction)!;
     const fields = new Set(typeParticles(data).map((p) => p.name));
+    const types = new Set(typeParticles(data).flatMap((p) => (p.type ? [`${p.type.ns} ${p.type.name}`] : [])));
     for (const p of elementParticles(SERVICE_NAMESPACE[op.service], op.soap.request)) {
       const fillable = p.optional || p.name === 'DeviceIdentification' || p.name === 'GatewayDeviceIdentification' ||
-        (p.type?.ns === data.ns && p.type.name === data.name) || fields.has(p.name);
+        (p.type?.ns === data.ns && p.type.name === data.name) || fields.has(p.name) || (p.type !== undefined && types.has(`${p.type.ns} ${p.type.name}`));
       assert.ok(fillable, `${op.soap.request}/${p.name} cannot be made from ${op.bundleAction}`);
     }
   }

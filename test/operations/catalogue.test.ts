@@ -246,6 +246,56 @@ Object.assign(SAMPLES, {
   },
 });
 
+// Configuration: administrative status, push setups, alarm notifications, clock configuration.
+Object.assign(SAMPLES, {
+  GET_ADMINISTRATIVE_STATUS: {
+    soap: `<ns:GetAdministrativeStatusRequest><ns:DeviceIdentification>${GATEWAY}</ns:DeviceIdentification></ns:GetAdministrativeStatusRequest>`,
+    data: { administrativeStatusType: 'ON' },
+  },
+  SET_ADMINISTRATIVE_STATUS: {
+    soap: `<ns:SetAdministrativeStatusRequest><ns:DeviceIdentification>${GATEWAY}</ns:DeviceIdentification><ns:Enabled>OFF</ns:Enabled></ns:SetAdministrativeStatusRequest>`,
+    rest: { enabled: 'OFF' },
+  },
+  SET_PUSH_SETUP_ALARM: {
+    soap: `<ns:SetPushSetupAlarmRequest><ns:DeviceIdentification>${GATEWAY}</ns:DeviceIdentification><ns:SetPushSetupAlarmRequestData><ns:PushSetupAlarm>
+      <ns:Host>localhost2</ns:Host><ns:Port>4321</ns:Port>
+      <ns:PushObjectList><ns:ClassId>1</ns:ClassId><ns:LogicalName><com:a>0</com:a><com:b>0</com:b><com:c>96</com:c><com:d>1</com:d><com:e>1</com:e><com:f>255</com:f></ns:LogicalName><ns:AttributeIndex>2</ns:AttributeIndex><ns:DataIndex>0</ns:DataIndex></ns:PushObjectList>
+      </ns:PushSetupAlarm></ns:SetPushSetupAlarmRequestData></ns:SetPushSetupAlarmRequest>`,
+    rest: { host: 'localhost2', port: 4321, pushObjectList: [{ classId: 1, obisCode: '0-0:96.1.1.255', attributeIndex: 2, dataIndex: 0 }] },
+  },
+  SET_PUSH_SETUP_SMS: {
+    soap: `<ns:SetPushSetupSmsRequest><ns:DeviceIdentification>${GATEWAY}</ns:DeviceIdentification><ns:SetPushSetupSmsRequestData><ns:PushSetupSms><ns:Host>localhost</ns:Host><ns:Port>9598</ns:Port></ns:PushSetupSms></ns:SetPushSetupSmsRequestData></ns:SetPushSetupSmsRequest>`,
+    rest: { host: 'localhost', port: 9598 },
+  },
+  SET_PUSH_SETUP_LAST_GASP: {
+    soap: `<ns:SetPushSetupLastGaspRequest><ns:DeviceIdentification>${GATEWAY}</ns:DeviceIdentification><ns:SetPushSetupLastGaspRequestData><ns:PushSetupLastGasp><ns:Host>localhost</ns:Host><ns:Port>9599</ns:Port></ns:PushSetupLastGasp></ns:SetPushSetupLastGaspRequestData></ns:SetPushSetupLastGaspRequest>`,
+    rest: { host: 'localhost', port: 9599 },
+  },
+  SET_PUSH_SETUP_UDP: {
+    soap: `<ns:SetPushSetupUdpRequest><ns:DeviceIdentification>${GATEWAY}</ns:DeviceIdentification></ns:SetPushSetupUdpRequest>`,
+  },
+  SET_ALARM_NOTIFICATIONS: {
+    soap: `<ns:SetAlarmNotificationsRequest><ns:DeviceIdentification>${GATEWAY}</ns:DeviceIdentification><ns:SetAlarmNotificationsRequestData><ns:AlarmNotifications>
+      <ns:AlarmNotification><ns:AlarmType>CLOCK_INVALID</ns:AlarmType><ns:Enabled>true</ns:Enabled></ns:AlarmNotification>
+      <ns:AlarmNotification><ns:AlarmType>POWER_UP</ns:AlarmType><ns:Enabled>false</ns:Enabled></ns:AlarmNotification>
+      </ns:AlarmNotifications></ns:SetAlarmNotificationsRequestData></ns:SetAlarmNotificationsRequest>`,
+    rest: { alarmNotifications: [{ alarmType: 'CLOCK_INVALID', enabled: true }, { alarmType: 'POWER_UP', enabled: false }] },
+    data: { filters: [{ filter: 1, before: 4, after: 1 }] },
+  },
+  SET_CLOCK_CONFIGURATION: {
+    soap: `<ns:SetClockConfigurationRequest><ns:DeviceIdentification>${GATEWAY}</ns:DeviceIdentification><ns:SetClockConfigurationData>
+      <ns:TimeZoneOffset>-60</ns:TimeZoneOffset><ns:DaylightSavingsBegin>FFFF03FE0702000000FFC400</ns:DaylightSavingsBegin><ns:DaylightSavingsEnd>FFFF0AFE0703000000FF8880</ns:DaylightSavingsEnd><ns:DaylightSavingsEnabled>true</ns:DaylightSavingsEnabled>
+      </ns:SetClockConfigurationData></ns:SetClockConfigurationRequest>`,
+    rest: { timeZoneOffset: -60, daylightSavingsBegin: 'FFFF03FE0702000000FFC400', daylightSavingsEnd: 'FFFF0AFE0703000000FF8880', daylightSavingsEnabled: true },
+  },
+  SET_RANDOMISATION_SETTINGS: {
+    soap: `<ns:SetRandomisationSettingsRequest><ns:DeviceIdentification>${GATEWAY}</ns:DeviceIdentification><ns:SetRandomisationSettingsData>
+      <ns:directAttach>0</ns:directAttach><ns:randomisationStartWindow>5</ns:randomisationStartWindow><ns:multiplicationFactor>3</ns:multiplicationFactor><ns:numberOfRetries>1</ns:numberOfRetries>
+      </ns:SetRandomisationSettingsData></ns:SetRandomisationSettingsRequest>`,
+    rest: { directAttach: 0, randomisationStartWindow: 5, multiplicationFactor: 3, numberOfRetries: 1 },
+  },
+});
+
 function envelope(namespace: string, body: string, org = 'test-org'): string {
   return `<soapenv:Envelope xmlns:soapenv="http://schemas.xmlsoap.org/soap/envelope/" xmlns:com="http://www.opensmartgridplatform.org/schemas/common/2014/10" xmlns:ns="${namespace}">
   <soapenv:Header><com:OrganisationIdentification>${org}</com:OrganisationIdentification><com:UserName>tester</com:UserName><com:ApplicationName>catalogue-test</com:ApplicationName></soapenv:Header>

@@ -28,7 +28,7 @@ import { gatewayParams, pathDevice, requestOptions } from '../../api/rest/schema
 import type { GatewayLink, LinkFactory } from '../../adapters/ports.ts';
 import type { StoredResponse } from '../../platform/operations.ts';
 import { define, type DeviceOperation, type GxfService, type OperationContext, type OperationPorts } from '../define.ts';
-import { actionDataType, BUNDLE_ACTIONS, bundleResponseElement, elementParticles, responseFields } from './schema.ts';
+import { actionDataType, BUNDLE_ACTIONS, bundleResponseElement, elementParticles, responseFields, typeParticles } from './schema.ts';
 import { serializeElement } from './xml.ts';
 
 export const HANDLE_BUNDLED_ACTIONS = 'HANDLE_BUNDLED_ACTIONS';
@@ -164,12 +164,18 @@ function readAction(op: DeviceOperation<unknown, unknown>, action: XmlElement, b
   const base = { action: action.name, messageType: op.messageType, deviceIdentification: actionDevice };
   const ns = SERVICE_NS[op.service];
   const dataType = actionDataType(action.name);
+  const actionParticles = dataType ? typeParticles(dataType) : [];
   const parts = elementParticles(ns, op.soap.request).map((p) => {
     if (dataType && p.type?.ns === dataType.ns && p.type.name === dataType.name) {
       return `<r:${p.name}>${children.map((c) => serializeElement(c)).join('')}</r:${p.name}>`;
     }
     const c = named(p.name);
     if (c) return serializeElement(c, ns);
+    // The action may name a simple value differently from the request (SetAdministrativeStatus: AdministrativeStatusType
+    // for Enabled): the action's element of the same simple type stands in for it.
+    const same = p.type && actionParticles.find((a) => a.type?.ns === p.type!.ns && a.type.name === p.type!.name && a.name !== p.name);
+    const stand = same ? named(same.name) : undefined;
+    if (stand && childElements(stand).length === 0) return el(`r:${p.name}`, stand.content.trim());
     if (p.name === 'GatewayDeviceIdentification') return el(`r:${p.name}`, bundleDevice);
     if (p.name === 'DeviceIdentification') return el(`r:${p.name}`, actionDevice);
     return '';

@@ -1,0 +1,109 @@
+/**
+ * The configuration objects of a DSMR 4.2.2 / SMR 5.x E-meter that the Configuration service writes
+ * (docs/gxf.md#configuration-objects), and the A-XDR values of class 40 push setups (IEC 62056-6-2, "Push setup",
+ * attributes 2 and 3; DSMR 4.2.2 P3 / SMR 5.0 P3 "Push setup" objects). Logical names as the DSMR/SMR P3 companion
+ * specifications list them and as GXF's object profiles use them (OSGP/open-smart-grid-platform,
+ * osgp-adapter-protocol-dlms, `dlmsprofiles`).
+ */
+import { Data, type DlmsData } from '../dlms/axdr.ts';
+import { Obis } from '../dlms/obis.ts';
+import { decodeError, encodeError } from '../dlms/bytes.ts';
+import { cosemObject } from './model.ts';
+import { DataClass } from './classes/data.ts';
+import { PushSetupClass } from './classes/push-setup.ts';
+
+/** Administrative in/out (class 1, enum): 0 UNDEFINED, 1 OFF, 2 ON. */
+export const ADMINISTRATIVE_IN_OUT = cosemObject(DataClass, '0-1:94.31.0.255');
+export const ADMINISTRATIVE_STATUS = ['UNDEFINED', 'OFF', 'ON'] as const;
+export type AdministrativeStatus = (typeof ADMINISTRATIVE_STATUS)[number];
+
+/** Push setups: alarm and SMS on DSMR 4.2.2 and SMR 5.x, the UDP (last gasp) push on SMR 5.5. */
+export const PUSH_SETUP_ALARM = cosemObject(PushSetupClass, '0-1:25.9.0.255');
+export const PUSH_SETUP_SMS = cosemObject(PushSetupClass, '0-2:25.9.0.255');
+export const PUSH_SETUP_UDP = cosemObject(PushSetupClass, '0-3:25.9.0.255');
+
+/** Alarm filters 1, 2 (SMR 5.2+) and 3 (SMR 5.5): class 1, double-long-unsigned, one bit per alarm register bit. */
+export const ALARM_FILTERS = Object.freeze({
+  1: cosemObject(DataClass, '0-0:97.98.10.255'),
+  2: cosemObject(DataClass, '0-0:97.98.11.255'),
+  3: cosemObject(DataClass, '0-0:97.98.12.255'),
+});
+
+/** Transport service of send_destination_and_method (IEC 62056-6-2 class 40 attribute 3). */
+export const TransportService = { TCP: 0, UDP: 1, FTP: 2, SMTP: 3, SMS: 4, HDLC: 5, M_BUS: 6, ZIG_BEE: 7, DLMS_GATEWAY: 8 } as const;
+/** Message type of send_destination_and_method: 0 A-XDR encoded xDLMS APDU, 128 manufacturer specific. */
+export const PushMessageType = { A_XDR_APDU: 0, MANUFACTURER_SPECIFIC: 128 } as const;
+
+export interface SendDestinationAndMethod {
+  transportService: number;
+  /** ASCII "host:port" for TCP and UDP. */
+  destination: string;
+  message: number;
+}
+
+/** structure{enum transport_service, octet-string destination, enum message}. */
+export function sendDestinationAndMethodData(v: SendDestinationAndMethod): DlmsData {
+  if (!Number.isInteger(v.transportService) || v.transportService < 0 || v.transportService > 255) throw encodeError(`transport_service ${v.transportService}`);
+  if (!Number.isInteger(v.message) || v.message < 0 || v.message > 255) throw encodeError(`message ${v.message}`);
+  return Data.structure([Data.enum(v.transportService), Data.octetString(Buffer.from(v.destination, 'ascii')), Data.enum(v.message)]);
+}
+
+export function sendDestinationAndMethodOf(d: DlmsData): SendDestinationAndMethod {
+  const [t, dest, m] = d.type === 'structure' && d.value.length === 3 ? d.value : [];
+  if (t?.type !== 'enum' || dest?.type !== 'octet-string' || m?.type !== 'enum') throw decodeError('send_destination_and_method: structure{enum, octet-string, enum} expected');
+  return { transportService: t.value, destination: dest.value.toString('ascii'), message: m.value };
+}
+
+/** One entry of push_object_list: the attribute (and element, data_index; 0 = all) pushed. */
+export interface PushObject {
+  classId: number;
+  obis: Obis;
+  attributeIndex: number;
+  dataIndex: number;
+}
+
+/** array of structure{long-unsigned class_id, octet-string(6) logical_name, integer attribute_index, long-unsigned data_index}. */
+export function pushObjectListData(list: readonly PushObject[]): DlmsData {
+  return Data.array(list.map((o) => Data.structure([Data.longUnsigned(o.classId), Data.octetString(o.obis.bytes), Data.integer(o.attributeIndex), Data.longUnsigned(o.dataIndex)])));
+}
+
+export function pushObjectListOf(d: DlmsData): PushObject[] {
+  if (d.type !== 'array') throw decodeError('push_object_list: array expected');
+  return d.value.map((e, i) => {
+    const [c, ln, a, di] = e.type === 'structure' && e.value.length === 4 ? e.value : [];
+    if (c?.type !== 'long-unsigned' || ln?.type !== 'octet-string' || ln.value.length !== 6 || a?.type !== 'integer' || di?.type !== 'long-unsigned') {
+      throw decodeError(`push_object_list element ${i}: structure{long-unsigned, octet-string(6), integer, long-unsigned} expected`);
+    }
+    return { classId: c.value, obis: Obis.fromBytes(ln.value), attributeIndex: a.value, dataIndex: di.value };
+  });
+}
+
+/** Randomisation settings (class 1): structure{double-long-unsigned start window, long-unsigned multiplication factor, long-unsigned retries}. */
+export const RANDOMISATION_SETTINGS = cosemObject(DataClass, '0-1:94.31.12.255');
+
+/**
+ * Configuration object (class 1, 0-1:94.31.3.255) attribute 2: on DSMR 4.2.2 and SMR 4.3 structure{enum
+ * gprs_operation_mode, bit-string(16) flags}, on SMR 5.x bit-string(16) flags alone. Flag n is bit n counted from the
+ * most significant bit of the first byte (DSMR 4.2.2 P3 / SMR 5.0 P3 "Configuration object").
+ */
+export const CONFIGURATION_OBJECT = cosemObject(DataClass, '0-1:94.31.3.255');
+
+/** The flags of a configuration object value, and how to rebuild the value with other flags. */
+export function configurationFlags(d: DlmsData): { flags: Buffer; rebuild: (flags: Buffer) => DlmsData } {
+  if (d.type === 'bit-string' && d.bitLength === 16) return { flags: Buffer.from(d.value), rebuild: (f) => Data.bitString(f, 16) };
+  if (d.type === 'structure' && d.value.length === 2) {
+    const [mode, bits] = d.value;
+    if (mode?.type === 'enum' && bits?.type === 'bit-string' && bits.bitLength === 16) return { flags: Buffer.from(bits.value), rebuild: (f) => Data.structure([mode, Data.bitString(f, 16)]) };
+  }
+  throw decodeError(`configuration object: bit-string(16) or structure{enum, bit-string(16)} expected, got ${d.type}`);
+}
+
+/** Flag n (0 = most significant bit of the first byte) set or cleared. */
+export function withFlag(flags: Buffer, n: number, on: boolean): Buffer {
+  const out = Buffer.from(flags);
+  const mask = 0x80 >> (n & 7);
+  out[n >> 3] = on ? out[n >> 3]! | mask : out[n >> 3]! & ~mask;
+  return out;
+}
+
+export const flagOf = (flags: Buffer, n: number): boolean => (flags[n >> 3]! & (0x80 >> (n & 7))) !== 0;
