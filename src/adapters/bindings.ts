@@ -217,6 +217,7 @@ export function linkFactory(
           readEncryptionKeyStatus: traced('readEncryptionKeyStatus', gateway.readEncryptionKeyStatus),
           writeChannelIdentity: traced('writeChannelIdentity', gateway.writeIdentity),
           slaveDeinstall: traced('slaveDeinstall', gateway.slaveDeinstall),
+          resetMbusAlarm: traced('resetMbusAlarm', gateway.resetAlarm),
           setClock: traced('setClock', gateway.setClock),
           readObjectList: traced('readObjectList', gateway.readObjectList),
           readMeterValues: traced('readMeterValues', gateway.readMeterValues),

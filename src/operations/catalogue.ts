@@ -41,6 +41,7 @@ import setDeviceCommunicationSettings from './management/set-device-communicatio
 import updateProtocol from './management/update-protocol.ts';
 import setDeviceLifecycleStatusByChannel from './management/set-device-lifecycle-status-by-channel.ts';
 import getGsmDiagnostic from './management/get-gsm-diagnostic.ts';
+import clearMbusStatusOnAllChannels from './management/clear-mbus-status-on-all-channels.ts';
 import { bundleOperation } from './bundle/bundle.ts';
 
 export const CATALOGUE: readonly CatalogueEntry[] = [
@@ -80,6 +81,7 @@ export const CATALOGUE: readonly CatalogueEntry[] = [
   updateProtocol,
   setDeviceLifecycleStatusByChannel,
   getGsmDiagnostic,
+  clearMbusStatusOnAllChannels,
   // Bundle: runs the operations above that declare a bundleAction (./bundle/bundle.ts); keep it last.
   bundleOperation(() => DEVICE_OPERATIONS),
 ];

@@ -23,6 +23,8 @@ export interface GMeterState {
   transferredKey?: Buffer;
   /** The key the E-meter was given by set_encryption_key. */
   setKey?: Buffer;
+  /** The status bits the G-meter reported (0-<ch>:24.2.6.255); absent = 0. reset_alarm clears the masked bits. */
+  mbusStatus?: number;
 }
 
 export interface MeterKeys {
@@ -49,6 +51,8 @@ export interface MeterState {
   equipmentId: string;
   /** Alarm registers written by the client, by register number; unset ones hold their derived value (./alarms.ts). */
   alarmRegisters?: Record<number, number>;
+  /** Clear status mask per channel (0-<ch>:94.31.10.255) as last written; absent = 0. */
+  mbusClearStatusMask?: Record<number, number>;
 }
 
 /** The test keys and titles (docs/dlms.md#roles-addresses-and-keys) and the worked example's G-meter (docs/dlms.md#worked-example). */
@@ -155,6 +159,7 @@ export function meterStateToJson(m: MeterState): Json {
     icObjectPublishesNext: m.icObjectPublishesNext,
     equipmentId: m.equipmentId,
     ...(m.alarmRegisters ? { alarmRegisters: { ...m.alarmRegisters } } : {}),
+    ...(m.mbusClearStatusMask ? { mbusClearStatusMask: { ...m.mbusClearStatusMask } } : {}),
     channels: m.channels.map((g) =>
       g
         ? {
@@ -166,6 +171,7 @@ export function meterStateToJson(m: MeterState): Json {
             defaultKey: b2h(g.defaultKey),
             transferredKey: b2h(g.transferredKey),
             setKey: b2h(g.setKey),
+            ...(g.mbusStatus ? { mbusStatus: g.mbusStatus } : {}),
           }
         : null,
     ),
@@ -196,6 +202,7 @@ export function meterStateFromJson(j: Json): MeterState {
       defaultKey: Buffer.from(String(g.defaultKey), 'hex'),
       transferredKey: opt('transferredKey'),
       setKey: opt('setKey'),
+      ...(typeof g.mbusStatus === 'number' ? { mbusStatus: g.mbusStatus } : {}),
     } satisfies GMeterState;
   });
   const m = createMeterState({
@@ -213,6 +220,9 @@ export function meterStateFromJson(j: Json): MeterState {
   if (typeof j.equipmentId === 'string') m.equipmentId = j.equipmentId;
   if (j.alarmRegisters && typeof j.alarmRegisters === 'object') {
     m.alarmRegisters = Object.fromEntries(Object.entries(j.alarmRegisters as Json).filter(([, v]) => typeof v === 'number')) as Record<number, number>;
+  }
+  if (j.mbusClearStatusMask && typeof j.mbusClearStatusMask === 'object') {
+    m.mbusClearStatusMask = Object.fromEntries(Object.entries(j.mbusClearStatusMask as Json).filter(([, v]) => typeof v === 'number')) as Record<number, number>;
   }
   return m;
 }
