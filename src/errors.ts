@@ -78,6 +78,8 @@ export const ErrorCode = {
   MISDIRECTED_REQUEST: 1400,
   UNSUPPORTED_MEDIA_TYPE: 1401,
   FOREIGN_ORIGIN: 1402,
+  // 1580..1599: fleet view and bulk jobs (src/platform/fleet.ts, src/platform/bulk-jobs.ts)
+  UNKNOWN_BULK_JOB: 1580,
 } as const;
 
 export type ErrorCodeName = keyof typeof ErrorCode;

@@ -91,7 +91,7 @@ test('ClearMBusStatusOnAllChannels through SOAP, REST and a Bundle against SMR 5
     assert.equal(xp(refused.xml, '//man:ClearMBusStatusOnAllChannelsResponse/man:Result')[0], 'NOT OK', refused.xml);
     const refusedRest = await restOperation(url, `/devices/${GW50}/mbus/status/clear`, ORG, {}, auth[ORG]);
     assert.equal(refusedRest.result, 'NOT_OK');
-    assert.equal(refusedRest.error.code, 416, JSON.stringify(refusedRest.body));
+    assert.equal(refusedRest.error!.code, 416, JSON.stringify(refusedRest.body));
     assert.equal(sim50.state.channels[0]?.mbusStatus, 3);
     assert.equal(sim50.acceptedConnections, before, 'not contacted');
   });
