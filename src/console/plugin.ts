@@ -31,7 +31,7 @@ import { holdsAnyAuthorisation, listAuthorisationsOf, listCoupledMbusDevices, li
 import { latestOkResponsesAroundGateway, responsesOf } from '../platform/responses.ts';
 import { addConsoleRekeyItem, consoleRekeyOwner, createConsoleRekey, listConsoleRekeyItems } from '../platform/console-rekeys.ts';
 import { BulkJobs } from '../platform/bulk-jobs.ts';
-import { requestAttempts, requestNotifications } from '../platform/fleet.ts';
+import { refreshFleetStatistics, requestAttempts, requestNotifications } from '../platform/fleet.ts';
 import { bulkRequest, registerFleetRoutes, type Viewer } from './fleet.ts';
 
 export interface ConsolePluginOptions {
@@ -41,6 +41,8 @@ export interface ConsolePluginOptions {
   sessionTtlMs?: number;
   /** The bulk job runner (default: one of the plugin's own, resumed when the server is ready, stopped when it closes). */
   bulk?: BulkJobs;
+  /** How often the fleet view's planner statistics are refreshed (default 5 minutes). */
+  statisticsIntervalMs?: number;
 }
 
 export const COOKIE = 'mf_console';
@@ -131,6 +133,16 @@ export async function consolePlugin(app: FastifyInstance, opts: ConsolePluginOpt
     });
     bulk = own;
   }
+  // Fresh planner statistics for the fleet view (src/platform/fleet.ts refreshFleetStatistics).
+  let statistics: NodeJS.Timeout | undefined;
+  app.addHook('onReady', async () => {
+    await refreshFleetStatistics(db).catch((e) => platform.log.warn({ err: e }, 'fleet statistics not refreshed'));
+    statistics = setInterval(() => void refreshFleetStatistics(db).catch(() => undefined), opts.statisticsIntervalMs ?? 5 * 60_000);
+    statistics.unref();
+  });
+  app.addHook('onClose', async () => {
+    if (statistics) clearInterval(statistics);
+  });
 
   await app.register(async (scope) => {
     scope.setErrorHandler((error: FastifyError | MeterfabricError, _request, reply) => {

@@ -16,6 +16,7 @@ import { requires, chromiumPath } from '../support/servers.ts';
 import { startConsole, ORG_A, ORG_B, GW_A } from './helpers.ts';
 import { seedFleet } from '../support/fleet.ts';
 import { issueApiToken } from '../../src/platform/tokens.ts';
+import { refreshFleetStatistics } from '../../src/platform/fleet.ts';
 
 const ARTIFACTS = join(process.cwd(), 'test-artifacts', 'console');
 const LIMIT_MS = 300;
@@ -43,6 +44,8 @@ test('in chromium with 10,000 devices: fleet search, filters and paging answer i
   try {
     await seedFleet(f.h.db, ORG_A, 'EA', 9_900);
     await seedFleet(f.h.db, ORG_B, 'EB', 98);
+    // What the console does when it starts and every 5 minutes (the embedded database has no autovacuum).
+    await refreshFleetStatistics(f.h.db);
     const count = await f.h.db.query<{ n: number }>('SELECT count(*)::int AS n FROM device');
     assert.equal(Number(count.rows[0]!.n), 10_002);
     await f.app.listen({ host: '127.0.0.1', port: 0 });
@@ -106,6 +109,7 @@ test('in chromium with 10,000 devices: fleet search, filters and paging answer i
     await page.screenshot({ path: join(ARTIFACTS, '10-fleet-filtered.png'), fullPage: true });
     timings.push(...await fleetTimings(page));
 
+    console.log(`# ${JSON.stringify(timings.map((t) => [t.url.replace(/^.*fleet\/devices/, ''), Math.round(t.ttfbMs), Math.round(t.serverMs)]))}`);
     assert.ok(timings.length >= 9, `every call measured: ${timings.length}`);
     for (const t of timings) {
       assert.ok(t.ttfbMs >= 0 && t.ttfbMs < LIMIT_MS, `${t.url} answered in ${t.ttfbMs.toFixed(1)} ms (browser, request sent → first byte)`);
