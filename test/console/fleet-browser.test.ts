@@ -93,7 +93,8 @@ test('in chromium with 10,000 devices: fleet search, filters and paging answer i
 
     // Search by prefix, then filters.
     await page.goto(`${base}/console/#/fleet`);
-    await total.waitFor();
+    // The first page again (the previous page's table stays until the new one is drawn).
+    await page.waitForFunction((gw) => document.querySelector('#fleet-table tbody tr')?.getAttribute('data-device') === gw, GW_A);
     await page.fill('#fleet-q', 'EA0098');
     await page.click('#fleet-search');
     await page.waitForFunction(() => document.querySelector('#fleet-total')?.getAttribute('data-total') === '100');
