@@ -1,9 +1,11 @@
 /**
  * Bundles at scale (`npm run bench -- bundle`): N simulated SMR 5 gateways answering every APDU after an emulated
  * round trip (`--rtt`, default 500 ms; bench/_scale-fleet.ts), one bundle each through the REST API with
- * GetActualMeterReads + SynchronizeTime (+ FindEvents when the catalogue has it), all submitted at once.
+ * GetActualMeterReads + FindEvents (the standard event log of the last day) + SynchronizeTime, all submitted at
+ * once; then the same bundle again for the N gateways as one bulk job (POST /api/v1/bulk-jobs, operation `bundle`,
+ * src/platform/bulk-jobs.ts), timed from the job's creation until its progress is complete.
  *
- *   node --import tsx bench/bundle.ts [--n 100] [--rtt 500]
+ *   node --import tsx bench/bundle.ts [--n 100] [--rtt 500] [--no-bulk]
  *
  * The head-end runs in this process on the embedded database with the settings of `meterfabric serve` (platform
  * options from the environment), its log going to a file. Every gateway first gets one SynchronizeTime, so that the
@@ -14,7 +16,7 @@
  */
 import { spawn, type ChildProcess } from 'node:child_process';
 import { mkdtempSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { cpus, loadavg, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { startHeadend, type RunningHeadend } from '../src/runtime/headend.ts';
 import { platformOptionsFromEnv } from '../src/cli/commands/serve.ts';
@@ -33,10 +35,14 @@ const RTT = Number(arg('rtt', '500'));
 const ORG = 'bundle-operator';
 const gw = (i: number) => `E${String(8_000_000_000_000_000 + i).padStart(16, '0')}`;
 
-const ACTIONS: Record<string, unknown>[] = [{ action: 'getActualMeterReads' }, { action: 'synchronizeTime', timeZone: 'Europe/Amsterdam' }];
-if (DEVICE_OPERATIONS.some((o) => o.bundleAction === 'FindEventsRequest')) {
-  ACTIONS.push({ action: 'FindEventsRequest', eventLogCategory: 'STANDARD_EVENT_LOG', from: new Date(Date.now() - 86_400_000).toISOString(), until: new Date().toISOString() });
-}
+const BULK = !process.argv.includes('--no-bulk');
+const WINDOW = { from: new Date(Date.now() - 86_400_000).toISOString(), until: new Date().toISOString() };
+const ACTIONS: Record<string, unknown>[] = [
+  { action: 'getActualMeterReads' },
+  { action: 'FindEventsRequest', eventLogCategory: 'STANDARD_EVENT_LOG', ...WINDOW },
+  { action: 'synchronizeTime', timeZone: 'Europe/Amsterdam' },
+];
+if (!DEVICE_OPERATIONS.some((o) => o.bundleAction === 'FindEventsRequest')) throw new Error('FindEvents is not bundleable in this catalogue');
 
 async function startFleet(n: number): Promise<{ child: ChildProcess; ports: number[]; connections(): Promise<number> }> {
   const child = spawn(process.execPath, ['--import', 'tsx', join(import.meta.dirname, '_scale-fleet.ts'), '--n', String(n), '--rtt', String(RTT)], {
@@ -113,6 +119,7 @@ try {
   // The same actions as separate requests on gateway N, one after the other (one association each).
   let t = performance.now();
   await waitDone(h, [await post(h.url!, token, `/devices/${gw(N)}/meter-reads/actual`, {})]);
+  await waitDone(h, [await post(h.url!, token, `/devices/${gw(N)}/events`, { eventLogCategory: 'STANDARD_EVENT_LOG', ...WINDOW })]);
   await waitDone(h, [await post(h.url!, token, `/devices/${gw(N)}/clock/synchronize`, { timeZone: 'Europe/Amsterdam' })]);
   const separate = performance.now() - t;
 
@@ -147,6 +154,33 @@ try {
   line(`${N} bundles: wall ${(wall / 1000).toFixed(2)} s | wall/link bound ${(wall / single).toFixed(2)} | throttle bound ${(throttleBound / 1000).toFixed(2)} s,`
     + ` wall/throttle bound ${(wall / throttleBound).toFixed(2)} | associations per bundle ${perBundle.toFixed(2)}`
     + ` | CPU per bundle (Node, PGlite included) ${((cpu.user + cpu.system) / 1000 / N).toFixed(2)} ms`);
+  const load = loadavg();
+  line(`machine: ${cpus().length} cores, load average ${load.map((l) => l.toFixed(1)).join(' ')} (shared and loaded: wall times are noisy, CPU is process.cpuUsage())`);
+
+  if (BULK) {
+    // The same bundle for the N gateways as one bulk job: one POST, the platform submits them (bulk-jobs.ts).
+    const bulkConnections0 = await fleet.connections();
+    const bulkCpu0 = process.cpuUsage();
+    t = performance.now();
+    const res = await fetch(`${h.url!}/api/v1/bulk-jobs`, {
+      method: 'POST', headers: { 'content-type': 'application/json', authorization: `Bearer ${token}` },
+      body: JSON.stringify({ operation: 'bundle', body: { actions: ACTIONS }, devices: Array.from({ length: N }, (_, i) => gw(i)) }),
+    });
+    const job = (await res.json()) as { id: string };
+    if (res.status !== 202) throw new Error(`bulk job: ${res.status} ${JSON.stringify(job)}`);
+    let progress: { counts: Record<string, number>; complete: boolean };
+    for (;;) {
+      const r = await fetch(`${h.url!}/api/v1/bulk-jobs/${job.id}?limit=1`, { headers: { authorization: `Bearer ${token}` } });
+      progress = ((await r.json()) as { progress: typeof progress }).progress;
+      if (progress.complete) break;
+      await new Promise((res) => setTimeout(res, 100));
+    }
+    const bulkWall = performance.now() - t;
+    const bulkCpu = process.cpuUsage(bulkCpu0);
+    const bulkPerBundle = ((await fleet.connections()) - bulkConnections0) / N;
+    line(`${N} bundles as one bulk job: wall ${(bulkWall / 1000).toFixed(2)} s | wall/link bound ${(bulkWall / single).toFixed(2)} | OK ${progress.counts.OK}, NOT_OK ${progress.counts.NOT_OK}`
+      + ` | associations per bundle ${bulkPerBundle.toFixed(2)} | CPU per bundle ${((bulkCpu.user + bulkCpu.system) / 1000 / N).toFixed(2)} ms`);
+  }
 } finally {
   await h.stop().catch(() => undefined);
   if (fleet.child.exitCode === null) fleet.child.kill('SIGTERM');

@@ -84,6 +84,8 @@ export const ErrorCode = {
   FOREIGN_ORIGIN: 1402,
   // 1500..1519: firmware (image transfer, docs/firmware.md)
   IMAGE_TRANSFER_FAILED: 1500,
+  // 1580..1599: fleet view and bulk jobs (src/platform/fleet.ts, src/platform/bulk-jobs.ts)
+  UNKNOWN_BULK_JOB: 1580,
 } as const;
 
 export type ErrorCodeName = keyof typeof ErrorCode;

@@ -34,6 +34,7 @@ import type { SecretType } from '../secrets/types.ts';
 import { mbusClassVersion, type AttributeAddress, type GatewayLink, type InventoryPort, type LinkFactory, type MbusDeviceRecord, type SecretPort } from './ports.ts';
 import type { KeyBlobs } from './mbus-keys.ts';
 import { inSpan } from '../observability/tracing.ts';
+import { recordContact } from '../platform/fleet.ts';
 import { associateRecovering } from './emeter-keys.ts';
 import { SecuritySetupClass, WellKnownObis } from '../cosem/index.ts';
 
@@ -222,6 +223,8 @@ export function linkFactory(
         if (title && title !== d.meterSystemTitle) {
           await recordMeterSystemTitle(db, gatewayId, title).catch(() => undefined);
         }
+        // The fleet view's last contact (src/platform/fleet.ts); not awaited: the exchange does not wait for it.
+        void recordContact(db, gatewayId).catch(() => undefined);
         // An abort during the association (time limit reached) must not let the exchange go on.
         if (signal?.aborted) {
           session.destroy();
@@ -242,6 +245,7 @@ export function linkFactory(
           readEncryptionKeyStatus: traced('readEncryptionKeyStatus', gateway.readEncryptionKeyStatus),
           writeChannelIdentity: traced('writeChannelIdentity', gateway.writeIdentity),
           slaveDeinstall: traced('slaveDeinstall', gateway.slaveDeinstall),
+          resetMbusAlarm: traced('resetMbusAlarm', gateway.resetAlarm),
           setClock: traced('setClock', gateway.setClock),
           readObjectList: traced('readObjectList', gateway.readObjectList),
           readMeterValues: traced('readMeterValues', gateway.readMeterValues),

@@ -77,6 +77,8 @@ export interface GatewayLink {
   /** class 72 attributes 5..9 (SET), coded for the gateway's class 72 version */
   writeChannelIdentity(channel: number, identity: MbusChannelIdentity): Promise<void>;
   slaveDeinstall(channel: number): Promise<void>;
+  /** class 72 method 4 (reset_alarm) with integer(0); throws ACTION_RESULT when the meter refuses */
+  resetMbusAlarm(channel: number): Promise<void>;
   /** class 8 attribute 2 of 0-0:1.0.0.255 (SET) with a 12-byte COSEM date-time; throws when the meter answers anything but success */
   setClock(dateTime: Buffer): Promise<void>;
   /** class 15 attribute 2 (object_list) of the current association 0-0:40.0.0.255, as the meter sends it */

@@ -108,6 +108,7 @@ export function statusOf(code: number): number {
     case ErrorCode.UNKNOWN_DEVICE:
     case ErrorCode.UNKNOWN_CORRELATION_UID:
     case ErrorCode.UNKNOWN_FIRMWARE:
+    case ErrorCode.UNKNOWN_BULK_JOB:
       return 404;
     case ErrorCode.EXISTING_ORGANISATION:
     case ErrorCode.EXISTING_DEVICE:

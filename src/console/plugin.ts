@@ -30,12 +30,19 @@ import {
 import { holdsAnyAuthorisation, listAuthorisationsOf, listCoupledMbusDevices, listDeviceIdentifications } from '../platform/inventory.ts';
 import { latestOkResponsesAroundGateway, responsesOf } from '../platform/responses.ts';
 import { addConsoleRekeyItem, consoleRekeyOwner, createConsoleRekey, listConsoleRekeyItems } from '../platform/console-rekeys.ts';
+import { BulkJobs } from '../platform/bulk-jobs.ts';
+import { refreshFleetStatistics, requestAttempts, requestNotifications } from '../platform/fleet.ts';
+import { bulkRequest, registerFleetRoutes, type Viewer } from './fleet.ts';
 
 export interface ConsolePluginOptions {
   platform: Platform;
   secrets: SecretStore;
   /** Session lifetime (default 8 h). */
   sessionTtlMs?: number;
+  /** The bulk job runner (default: one of the plugin's own, resumed when the server is ready, stopped when it closes). */
+  bulk?: BulkJobs;
+  /** How often the fleet view's planner statistics are refreshed (default 5 minutes). */
+  statisticsIntervalMs?: number;
 }
 
 export const COOKIE = 'mf_console';
@@ -106,6 +113,36 @@ export async function consolePlugin(app: FastifyInstance, opts: ConsolePluginOpt
   const { platform, secrets } = opts;
   const db = platform.db;
   const ttlMs = opts.sessionTtlMs ?? DEFAULT_SESSION_TTL_MS;
+  let bulk = opts.bulk;
+  if (!bulk) {
+    const own = new BulkJobs(db, platform.requests, {
+      prepare: (job, device) => {
+        try {
+          return bulkRequest({ operation: (job.selection as { operation: string }).operation, payload: job.payload }, device);
+        } catch (e) {
+          throw isMeterfabricError(e) ? e : invalid(`bulk job ${job.id}: the body makes no request`);
+        }
+      },
+      onError: (e, id) => platform.log.error({ err: e, bulkJob: id }, 'bulk job stopped; it is taken up again at the next start'),
+    });
+    app.addHook('onReady', async () => {
+      await own.resume();
+    });
+    app.addHook('onClose', async () => {
+      await own.stop();
+    });
+    bulk = own;
+  }
+  // Fresh planner statistics for the fleet view (src/platform/fleet.ts refreshFleetStatistics).
+  let statistics: NodeJS.Timeout | undefined;
+  app.addHook('onReady', async () => {
+    await refreshFleetStatistics(db).catch((e) => platform.log.warn({ err: e }, 'fleet statistics not refreshed'));
+    statistics = setInterval(() => void refreshFleetStatistics(db).catch(() => undefined), opts.statisticsIntervalMs ?? 5 * 60_000);
+    statistics.unref();
+  });
+  app.addHook('onClose', async () => {
+    if (statistics) clearInterval(statistics);
+  });
 
   await app.register(async (scope) => {
     scope.setErrorHandler((error: FastifyError | MeterfabricError, _request, reply) => {
@@ -162,6 +199,19 @@ export async function consolePlugin(app: FastifyInstance, opts: ConsolePluginOpt
       return { signedOut: true };
     });
 
+    // ------------------------------------------------------------ the fleet view and bulk jobs over the REST API
+    // (/api/v1, credentials only: a bearer token or a client certificate, no console cookie).
+    await scope.register(async (rest) => {
+      rest.addHook('preHandler', async (request) => {
+        const caller = request.caller;
+        if (!caller) throw new MeterfabricError(ErrorCode.AUTHENTICATION_REQUIRED, 'Authentication required: a client certificate from the platform CA or an API token (Authorization: Bearer)', { component: 'WS_SMART_METERING', retryable: false });
+        const org = await getOrganisation(db, caller.organisationIdentification);
+        if (!org.enabled) throw new MeterfabricError(ErrorCode.DISABLED_ORGANISATION, `Organisation ${org.identification} is disabled`, { component: 'WS_SMART_METERING', retryable: false });
+        (request as FastifyRequest & { fleetViewer?: Viewer }).fleetViewer = { organisationIdentification: org.identification, admin: org.platformFunctionGroup === 'ADMIN', userName: 'api' };
+      });
+      registerFleetRoutes(rest, '/api/v1', { db, bulk: bulk!, viewer: (request) => (request as FastifyRequest & { fleetViewer?: Viewer }).fleetViewer! });
+    });
+
     // ------------------------------------------------------------ everything below needs a session
     await scope.register(async (api) => {
       // These routes accept the session cookie besides the credentials the security hook checks.
@@ -202,6 +252,9 @@ export async function consolePlugin(app: FastifyInstance, opts: ConsolePluginOpt
       };
 
       api.get('/console/api/session', async (request) => sessionView(who(request)));
+
+      // ---------------------------------------------------------- fleet view and bulk jobs (./fleet.ts)
+      registerFleetRoutes(api, '/console/api', { db, bulk: bulk!, viewer: (request) => ({ ...who(request), userName: 'console' }) });
 
       // ---------------------------------------------------------- gateways
       const gatewayView = async (gw: Device) => {
@@ -318,6 +371,8 @@ export async function consolePlugin(app: FastifyInstance, opts: ConsolePluginOpt
           },
           response: response ? { result: response.result, data: response.data ?? null, error: errorSummary(response), createdAt: response.createdAt } : null,
           timeline: timeline.map((e) => ({ at: e.at, event: e.event, result: e.result, errorCode: e.errorCode, detail: e.detail })),
+          attempts: await requestAttempts(db, r.correlationUid),
+          notifications: await requestNotifications(db, r.correlationUid),
         };
       });
 

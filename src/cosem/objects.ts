@@ -90,3 +90,23 @@ export const GsmDiagnosticObis = {
 } as const;
 
 export type CommunicationMethod = keyof typeof GsmDiagnosticObis;
+
+const MBUS_STATUS_OBIS: readonly Obis[] = MBUS_CHANNELS.map((ch) => Obis.of(0, ch, 24, 2, 6, 255));
+const MBUS_CLEAR_STATUS_MASK_OBIS: readonly Obis[] = MBUS_CHANNELS.map((ch) => Obis.of(0, ch, 94, 31, 10, 255));
+
+/**
+ * `0-<ch>:24.2.6.255`: the status the M-Bus device of a channel reported (class 4, attribute 2, a bit field), SMR 5.1
+ * companion standard; GXF reads it as READ_MBUS_STATUS (OSGP/open-smart-grid-platform, dlmsprofile-smr500.json).
+ */
+export function mbusStatusObis(channel: number): Obis {
+  return MBUS_STATUS_OBIS[checkChannel(channel) - 1]!;
+}
+
+/**
+ * `0-<ch>:94.31.10.255`: the clear status mask of a channel (class 1, attribute 2, double-long-unsigned): the bits of
+ * the M-Bus status that the next reset_alarm of the channel's M-Bus client clears (GXF's CLEAR_MBUS_STATUS,
+ * dlmsprofile-smr51.json).
+ */
+export function mbusClearStatusMaskObis(channel: number): Obis {
+  return MBUS_CLEAR_STATUS_MASK_OBIS[checkChannel(channel) - 1]!;
+}

@@ -55,6 +55,7 @@ import setPushSetupUdp from './configuration/set-push-setup-udp.ts';
 import setAlarmNotifications from './configuration/set-alarm-notifications.ts';
 import setClockConfiguration from './configuration/set-clock-configuration.ts';
 import setRandomisationSettings from './configuration/set-randomisation-settings.ts';
+import clearMbusStatusOnAllChannels from './management/clear-mbus-status-on-all-channels.ts';
 import { bundleOperation } from './bundle/bundle.ts';
 
 export const CATALOGUE: readonly CatalogueEntry[] = [
@@ -108,6 +109,7 @@ export const CATALOGUE: readonly CatalogueEntry[] = [
   setAlarmNotifications,
   setClockConfiguration,
   setRandomisationSettings,
+  clearMbusStatusOnAllChannels,
   // Bundle: runs the operations above that declare a bundleAction (./bundle/bundle.ts); keep it last.
   bundleOperation(() => DEVICE_OPERATIONS),
 ];

@@ -124,6 +124,12 @@ export const PLATFORM_RETENTION_STEPS: readonly RetentionStep[] = [
     `DELETE FROM notification WHERE id IN (SELECT id FROM notification WHERE created_at < $1 ORDER BY created_at LIMIT $2)`),
   batchStep('console rekeys', (p) => p.requestsMs,
     `DELETE FROM console_rekey WHERE id IN (SELECT id FROM console_rekey WHERE created_at < $1 ORDER BY created_at LIMIT $2)`),
+  batchStep('request attempts', (p) => p.requestsMs,
+    `DELETE FROM request_attempt WHERE (correlation_uid, attempt) IN (
+       SELECT correlation_uid, attempt FROM request_attempt WHERE started_at < $1 ORDER BY started_at LIMIT $2)`),
+  // A job still submitting stays, however old (it is resumed at the next start); its items go with it.
+  batchStep('bulk jobs', (p) => p.requestsMs,
+    `DELETE FROM bulk_job WHERE id IN (SELECT id FROM bulk_job WHERE created_at < $1 AND state <> 'SUBMITTING' ORDER BY created_at LIMIT $2)`),
   batchStep('audit', (p) => p.auditMs, `DELETE FROM audit_log WHERE id IN (SELECT id FROM audit_log WHERE at < $1 ORDER BY at LIMIT $2)`),
   batchStep('push messages', (p) => p.pushMessagesMs,
     `DELETE FROM push_message WHERE id IN (SELECT id FROM push_message WHERE received_at < $1 ORDER BY received_at LIMIT $2)`),

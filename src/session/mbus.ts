@@ -95,6 +95,11 @@ export async function slaveDeinstall(session: DlmsSession, channel: number): Pro
   }
 }
 
+/** Method 4 (reset_alarm) with integer(0), as GXF calls it (ClearMBusStatusOnAllChannels); non-success throws ACTION_RESULT. */
+export async function resetMbusAlarm(session: DlmsSession, channel: number): Promise<void> {
+  await session.invoke(MbusClient, channelObis(channel), 'reset_alarm', { type: 'integer', value: 0 });
+}
+
 /** Method 6 with its parameter (array of structure{DIB, VIB, data}, docs/dlms.md#data-send), built once by the caller. */
 export async function dataSend(session: DlmsSession, channel: number, parameter: DlmsData): Promise<void> {
   if (parameter.type !== 'array') throw sessionError(ErrorCode.ENCODE_ERROR, `data_send takes an array, got ${parameter.type}`, { retryable: false });
@@ -164,6 +169,9 @@ export class MbusGateway {
   }
   slaveDeinstall(channel: number): Promise<void> {
     return slaveDeinstall(this.session, channel);
+  }
+  resetAlarm(channel: number): Promise<void> {
+    return resetMbusAlarm(this.session, channel);
   }
   setClock(dateTime: Buffer): Promise<void> {
     return setClock(this.session, dateTime);

@@ -26,6 +26,8 @@ export interface GMeterState {
   setKey?: Buffer;
   /** Simple version info (SMR 5, 4 bytes as hex); derived from version and device type when absent (./firmware.ts). */
   firmwareVersion?: string;
+  /** The status bits the G-meter reported (0-<ch>:24.2.6.255); absent = 0. reset_alarm clears the masked bits. */
+  mbusStatus?: number;
 }
 
 export interface MeterKeys {
@@ -56,6 +58,8 @@ export interface MeterState {
   firmware?: FirmwareState;
   /** Configuration attributes written by the client, A-XDR hex by "class/logical name/attribute" (./configuration.ts). */
   configuration?: Record<string, string>;
+  /** Clear status mask per channel (0-<ch>:94.31.10.255) as last written; absent = 0. */
+  mbusClearStatusMask?: Record<number, number>;
 }
 
 /** The test keys and titles (docs/dlms.md#roles-addresses-and-keys) and the worked example's G-meter (docs/dlms.md#worked-example). */
@@ -163,6 +167,7 @@ export function meterStateToJson(m: MeterState): Json {
     equipmentId: m.equipmentId,
     ...(m.alarmRegisters ? { alarmRegisters: { ...m.alarmRegisters } } : {}),
     ...(m.configuration ? { configuration: { ...m.configuration } } : {}),
+    ...(m.mbusClearStatusMask ? { mbusClearStatusMask: { ...m.mbusClearStatusMask } } : {}),
     channels: m.channels.map((g) =>
       g
         ? {
@@ -174,6 +179,7 @@ export function meterStateToJson(m: MeterState): Json {
             defaultKey: b2h(g.defaultKey),
             transferredKey: b2h(g.transferredKey),
             setKey: b2h(g.setKey),
+            ...(g.mbusStatus ? { mbusStatus: g.mbusStatus } : {}),
           }
         : null,
     ),
@@ -204,6 +210,7 @@ export function meterStateFromJson(j: Json): MeterState {
       defaultKey: Buffer.from(String(g.defaultKey), 'hex'),
       transferredKey: opt('transferredKey'),
       setKey: opt('setKey'),
+      ...(typeof g.mbusStatus === 'number' ? { mbusStatus: g.mbusStatus } : {}),
     } satisfies GMeterState;
   });
   const m = createMeterState({
@@ -224,6 +231,9 @@ export function meterStateFromJson(j: Json): MeterState {
   }
   if (j.configuration && typeof j.configuration === 'object') {
     m.configuration = Object.fromEntries(Object.entries(j.configuration as Json).filter(([, v]) => typeof v === 'string' && /^(?:[0-9A-F]{2})+$/.test(v))) as Record<string, string>;
+  }
+  if (j.mbusClearStatusMask && typeof j.mbusClearStatusMask === 'object') {
+    m.mbusClearStatusMask = Object.fromEntries(Object.entries(j.mbusClearStatusMask as Json).filter(([, v]) => typeof v === 'number')) as Record<number, number>;
   }
   return m;
 }

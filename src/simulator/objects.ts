@@ -28,6 +28,8 @@ import {
   GsmDiagnosticObis,
   RegisterClass,
   mbusMasterValueObis,
+  mbusStatusObis,
+  mbusClearStatusMaskObis,
   mbusHourlyValueObis,
   loadProfiles,
   ProfileGenericClass,
@@ -189,7 +191,12 @@ function mbusClientSetup(channel: number, version: 0 | 1): Served<InterfaceClass
     act: {
       slave_install: (ctx) => needsDevice(ctx, () => ({ result: ActionResult.SUCCESS })),
       capture: (ctx) => needsDevice(ctx, () => ({ result: ActionResult.SUCCESS })),
-      reset_alarm: (ctx) => needsDevice(ctx, () => ({ result: ActionResult.SUCCESS })),
+      // Clears the status bits the channel's clear status mask names (0-<ch>:94.31.10.255; ClearMBusStatusOnAllChannels).
+      reset_alarm: (ctx) => needsDevice(ctx, (d) => {
+        const mask = ctx.meter.mbusClearStatusMask?.[channel] ?? 0;
+        d.mbusStatus = ((d.mbusStatus ?? 0) & ~mask) >>> 0;
+        return { result: ActionResult.SUCCESS };
+      }),
       synchronize_clock: (ctx) => needsDevice(ctx, () => ({ result: ActionResult.SUCCESS })),
       // integer(0), or unsigned(0) on GXF's retry (docs/dlms.md#m-bus-client-class-72)
       slave_deinstall: (ctx) => {
@@ -220,6 +227,7 @@ function meterTime(ctx: ObjectContext): Date {
 
 const structureOf = (d: DlmsData): DlmsData[] => (d as { value: DlmsData[] }).value;
 const WH = structureOf(scalerUnitToData({ scaler: 0, unit: Unit.WATT_HOUR }));
+const COUNT = structureOf(scalerUnitToData({ scaler: 0, unit: Unit.COUNT }));
 const M3_LITRES = structureOf(scalerUnitToData({ scaler: -3, unit: Unit.CUBIC_METRE }));
 
 /** An energy register (class 3, Wh, scaler 0) whose value follows the clock (./registers.ts). */
@@ -479,6 +487,34 @@ function configurationData(object: CosemObject<typeof DataClass>, initial: (m: M
   });
 }
 
+/** SMR 5.1's M-Bus status of a channel (class 4, 0-<ch>:24.2.6.255): the coupled G-meter's status bits, 0 when empty. */
+function mbusStatusObject(channel: number): Served<InterfaceClass> {
+  return serve({
+    object: cosemObject(ExtendedRegisterClass, mbusStatusObis(channel)),
+    get: {
+      value: (ctx) => Data.doubleLongUnsigned(ctx.meter.channels[channel - 1]?.mbusStatus ?? 0),
+      scaler_unit: () => COUNT,
+      status: () => Data.unsigned(0),
+      capture_time: (ctx) => encodeZonedDateTime(meterTime(ctx), 'Europe/Amsterdam'),
+    },
+  });
+}
+
+/** SMR 5.1's clear status mask of a channel (class 1, 0-<ch>:94.31.10.255): readable and writable (double-long-unsigned). */
+function mbusClearStatusMaskObject(channel: number): Served<InterfaceClass> {
+  return serve({
+    object: cosemObject(DataClass, mbusClearStatusMaskObis(channel)),
+    get: { value: (ctx) => Data.doubleLongUnsigned(ctx.meter.mbusClearStatusMask?.[channel] ?? 0) },
+    set: {
+      value: (ctx, v) => {
+        if (v.type !== 'double-long-unsigned') return DataAccessResult.TYPE_UNMATCHED;
+        ctx.meter.mbusClearStatusMask = { ...ctx.meter.mbusClearStatusMask, [channel]: v.value };
+        return DataAccessResult.SUCCESS;
+      },
+    },
+  });
+}
+
 const administrativeInOut = configurationData(ADMINISTRATIVE_IN_OUT, () => Data.enum(CONFIGURATION_DEFAULTS.administrativeStatus), (v) =>
   v.type !== 'enum' ? DataAccessResult.TYPE_UNMATCHED : v.value > 2 ? DataAccessResult.OTHER_REASON : DataAccessResult.SUCCESS);
 
@@ -603,6 +639,7 @@ function table(version: 0 | 1): ReadonlyMap<number, Served<InterfaceClass>> {
   const all = [invocationCounter, clock, logicalDeviceName, equipmentIdentifier, currentAssociation, securitySetup, ...[1, 2, 3, 4].map((ch) => mbusClientSetup(ch, version)),
     ...energy, ...[1, 2, 3, 4].map(mbusMasterValue), ...loadProfiles(profile).map(loadProfile),
     ...(version === 1 ? [1, 2, 3, 4].map(hourlyMbusValueObject) : []), ...(version === 1 ? gsm : []),
+    ...(version === 1 ? [1, 2, 3, 4].flatMap((ch) => [mbusStatusObject(ch), mbusClearStatusMaskObject(ch)]) : []),
     ...eventLogsOf(profile).map(eventLog), ...alarmRegisterNumbers({ profile } as MeterState).map((r) => alarmRegister(r as 1 | 2 | 3)),
     ...firmwareVersions(version === 1), imageTransferObject, ...(version === 1 ? [1, 2, 3, 4].map(simpleVersion) : []),
     ...powerQualityObjects(pqFamilyOf({ profile } as MeterState)).map(powerQualityObject), ...powerQualityProfiles(pqFamilyOf({ profile } as MeterState)).map(powerQualityProfile),

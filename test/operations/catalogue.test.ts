@@ -230,6 +230,10 @@ Object.assign(SAMPLES, {
     soap: `<ns:UpdateProtocolRequest><ns:DeviceIdentification>${GATEWAY}</ns:DeviceIdentification><ns:UpdateProtocolData><ns:Protocol>SMR</ns:Protocol><ns:ProtocolVersion>5.1</ns:ProtocolVersion></ns:UpdateProtocolData></ns:UpdateProtocolRequest>`,
     rest: { protocol: 'SMR', protocolVersion: '5.1' },
   },
+  CLEAR_MBUS_STATUS_ON_ALL_CHANNELS: {
+    soap: `<ns:ClearMBusStatusOnAllChannelsRequest><ns:DeviceIdentification>${GATEWAY}</ns:DeviceIdentification><ns:ClearMBusStatusOnAllChannelsRequestData/></ns:ClearMBusStatusOnAllChannelsRequest>`,
+    data: { channels: [{ channel: 1, status: 5, cleared: true }, { channel: 2, status: 0, cleared: false }, { channel: 3, status: 0, cleared: false }, { channel: 4, status: 0, cleared: false }] },
+  },
   GET_GSM_DIAGNOSTIC: {
     soap: `<ns:GetGsmDiagnosticRequest><ns:DeviceIdentification>${GATEWAY}</ns:DeviceIdentification><ns:GetGsmDiagnosticRequestData/></ns:GetGsmDiagnosticRequest>`,
     data: {
@@ -437,8 +441,8 @@ test('meterfabric operations lists every catalogue entry first, then GXF\'s othe
   for (const r of rows) assert.deepEqual(Object.keys(r).sort(), ['bundleable', 'functionGroup', 'implemented', 'messageType', 'restRoute', 'service', 'soapRequest']);
   const sync = rows.find((r) => r.messageType === 'SYNCHRONIZE_TIME');
   assert.deepEqual(sync, { messageType: 'SYNCHRONIZE_TIME', service: 'SmartMeteringAdhoc', soapRequest: 'SynchronizeTimeRequest', restRoute: 'POST /api/v1/devices/:deviceIdentification/clock/synchronize', functionGroup: 'OWNER', implemented: true, bundleable: true });
-  const notYet = rows.find((r) => r.soapRequest === 'ClearMBusStatusOnAllChannelsRequest');
-  assert.deepEqual(notYet, { messageType: null, service: 'SmartMeteringManagement', soapRequest: 'ClearMBusStatusOnAllChannelsRequest', restRoute: null, functionGroup: null, implemented: false, bundleable: true });
+  const notYet = rows.find((r) => r.soapRequest === 'SendNotificationRequest');
+  assert.deepEqual(notYet, { messageType: null, service: 'SmartMeteringNotification', soapRequest: 'SendNotificationRequest', restRoute: null, functionGroup: null, implemented: false, bundleable: false });
   // A poll is listed with its request; GetSystemEvent is GXF's one poll without a request of its own.
   assert.deepEqual(rows.filter((r) => r.soapRequest.endsWith('AsyncRequest') && !r.implemented).map((r) => r.soapRequest), ['GetSystemEventAsyncRequest']);
   // GXF's 57 requests, and the requests GXF declares for bundles only (GetActualPowerQuality).

@@ -35,6 +35,7 @@ export function fakePorts(o: FakePortOptions = {}): { ports: OperationPorts; rec
     readGsmDiagnostic: refuse('readGsmDiagnostic'),
     writeChannelIdentity: refuse('writeChannelIdentity'),
     slaveDeinstall: refuse('slaveDeinstall'),
+    resetMbusAlarm: refuse('resetMbusAlarm'),
     globalKeyTransfer: refuse('globalKeyTransfer'),
     action: refuse('action'),
     switchKeys: () => {

@@ -7,6 +7,7 @@ import { readFileSync } from 'node:fs';
 import { publicEncrypt, constants } from 'node:crypto';
 import { ErrorCode, MeterfabricError } from '../../errors.ts';
 import { addClientOptions, adminCall, printTable, type ClientOptions } from '../admin-client.ts';
+import { registerKeyRotate } from './bulk.ts';
 
 /** Splits a shipment into parts of at most `rows` data rows (CSV keeps its header line in every part). */
 export function splitShipment(text: string, format: 'csv' | 'json', rows: number): string[] {
@@ -41,6 +42,7 @@ export function checkKeyHex(hex: string): void {
 
 export function register(program: Command): void {
   const key = program.command('key').description('key statuses, audit and shipment import (metadata only; talks to a running platform)');
+  registerKeyRotate(key);
 
   addClientOptions(key.command('list <deviceIdentification>'))
     .description('the keys of a device: type, status, version, when sent/activated (never the key)')

@@ -151,27 +151,98 @@ function requestRow(r) {
   );
 }
 
+const REQUEST_FILTERS = ['device', 'messageType', 'status', 'result'];
+
 async function requestsPage(params) {
-  const device = params.get('device') ?? '';
-  const filter = h('input', { id: 'device-filter', placeholder: 'device identification', value: device });
+  const inputs = {
+    device: h('input', { id: 'device-filter', placeholder: 'device identification', value: params.get('device') ?? '' }),
+    messageType: h('input', { id: 'type-filter', placeholder: 'operation (e.g. GENERATE_AND_REPLACE_KEYS)', value: params.get('messageType') ?? '' }),
+    status: h('select', { id: 'status-filter' }, ['', 'QUEUED', 'RUNNING', 'RETRY', 'DONE'].map((v) => h('option', { value: v, selected: v === (params.get('status') ?? '') }, v || 'any status'))),
+    result: h('select', { id: 'result-filter' }, ['', 'OK', 'NOT_OK', 'NOT_FOUND'].map((v) => h('option', { value: v, selected: v === (params.get('result') ?? '') }, v || 'any result'))),
+  };
+  const before = params.get('before') ?? '';
+  const query = new URLSearchParams();
+  for (const k of REQUEST_FILTERS) if (params.get(k)) query.set(k, params.get(k));
   const body = h('tbody');
+  const pager = h('p', { id: 'requests-pager' });
+  const chart = h('div', { id: 'rpm-chart', class: 'card' });
+  let ticks = 0;
   const load = async () => {
-    const { requests } = await api('GET', `/requests?limit=200${device ? `&device=${encodeURIComponent(device)}` : ''}`);
-    put(body, ...requests.map(requestRow));
+    const q = new URLSearchParams(query);
+    q.set('limit', '50');
+    if (before) q.set('before', before);
+    // The chart changes by the minute: read every 10 s, the list every second.
+    const [page, rpm] = await Promise.all([api('GET', `/fleet/requests?${q}`), ticks++ % 10 === 0 ? api('GET', '/fleet/requests-per-minute?minutes=30') : null]);
+    put(body, ...page.requests.map(requestRow));
+    const older = new URLSearchParams(query);
+    if (page.next) older.set('before', page.next);
+    put(pager,
+      before ? h('a', { href: `#/requests?${query}`, id: 'requests-newest' }, '« newest') : null, ' ',
+      page.next ? h('a', { href: `#/requests?${older}`, id: 'requests-next' }, 'older ›') : h('span', { class: 'muted' }, 'no older requests'));
+    if (rpm) put(chart, h('h3', {}, 'Finished requests per minute (last 30 minutes)'), rpmChart(rpm.points, 30));
   };
   await load();
   show(
     h('h2', {}, 'Requests'),
-    h('form', { onsubmit: (e) => { e.preventDefault(); location.hash = `#/requests?device=${encodeURIComponent(filter.value.trim())}`; } }, 'Filter by device ', filter, ' ', h('button', {}, 'Filter')),
+    chart,
+    h('form', { id: 'requests-filter', onsubmit: (e) => {
+      e.preventDefault();
+      const q = new URLSearchParams();
+      for (const k of REQUEST_FILTERS) if (inputs[k].value.trim()) q.set(k, inputs[k].value.trim());
+      location.hash = `#/requests?${q}`;
+    } }, 'Filter ', inputs.device, ' ', inputs.messageType, ' ', inputs.status, ' ', inputs.result, ' ', h('button', {}, 'Filter')),
     h('table', {}, h('thead', {}, h('tr', {}, ['Accepted', 'Operation', 'Device', 'Status', 'Result', 'Error', 'Attempts'].map((t) => h('th', {}, t)))), body),
+    pager,
   );
-  poll(load);
+  // The newest page follows new requests; an older page stays as it is.
+  if (!before) poll(load);
+}
+
+const SVG = 'http://www.w3.org/2000/svg';
+function svg(tag, attrs = {}, ...children) {
+  const el = document.createElementNS(SVG, tag);
+  for (const [k, v] of Object.entries(attrs)) el.setAttribute(k, String(v));
+  for (const c of children.flat()) if (c) el.append(c instanceof Node ? c : document.createTextNode(String(c)));
+  return el;
+}
+const RESULT_COLOURS = { OK: '#19803a', NOT_OK: '#b3261e', NOT_FOUND: '#8a5a00' };
+
+/** A stacked bar per minute (OK, NOT_OK, NOT_FOUND) over the last `minutes` minutes. */
+function rpmChart(points, minutes) {
+  const now = Math.floor(Date.now() / 60_000);
+  const byMinute = new Map();
+  for (const p of points) {
+    const m = Math.floor(Date.parse(p.minute) / 60_000);
+    const row = byMinute.get(m) ?? {};
+    row[p.result] = (row[p.result] ?? 0) + p.n;
+    byMinute.set(m, row);
+  }
+  const max = Math.max(1, ...[...byMinute.values()].map((r) => Object.values(r).reduce((a, b) => a + b, 0)));
+  const W = 12, H = 80;
+  const bars = [];
+  for (let i = 0; i < minutes; i++) {
+    const m = now - minutes + 1 + i;
+    const row = byMinute.get(m) ?? {};
+    let y = H;
+    for (const result of ['OK', 'NOT_OK', 'NOT_FOUND']) {
+      const n = row[result] ?? 0;
+      if (!n) continue;
+      const height = (n / max) * H;
+      y -= height;
+      bars.push(svg('rect', { x: i * W, y, width: W - 2, height, fill: RESULT_COLOURS[result], 'data-result': result, 'data-n': n },
+        svg('title', {}, `${new Date(m * 60_000).toLocaleTimeString()} ${result} ${n}`)));
+    }
+  }
+  const total = (r) => points.filter((p) => p.result === r).reduce((a, p) => a + p.n, 0);
+  return h('div', {},
+    svg('svg', { width: minutes * W, height: H, viewBox: `0 0 ${minutes * W} ${H}`, class: 'chart', role: 'img' }, bars),
+    h('p', { class: 'muted' }, `max ${max}/min · `, ['OK', 'NOT_OK', 'NOT_FOUND'].map((r) => h('span', { class: r }, `${r} ${total(r)} `))));
 }
 
 async function requestPage(cid) {
   const view = h('div');
   const load = async () => {
-    const { request: r, response, timeline } = await api('GET', `/requests/${encodeURIComponent(cid)}`);
+    const { request: r, response, timeline, attempts = [], notifications = [] } = await api('GET', `/requests/${encodeURIComponent(cid)}`);
     put(view,
       h('div', { class: 'card' },
         h('div', {}, 'Correlation id: ', h('code', {}, r.correlationUid)),
@@ -183,12 +254,146 @@ async function requestPage(cid) {
       h('h3', {}, 'Timeline'),
       h('table', {}, h('tr', {}, ['Time', 'Event', 'Result', 'Code', 'Detail'].map((t) => h('th', {}, t))),
         timeline.map((e) => h('tr', {}, h('td', {}, time(e.at)), h('td', {}, e.event), h('td', { class: e.result ?? '' }, e.result ?? ''), h('td', {}, e.errorCode ?? ''), h('td', {}, e.detail ?? '')))),
+      h('h3', {}, 'Attempts'),
+      attempts.length === 0 ? h('p', { class: 'muted' }, 'Not started yet.') :
+        h('table', { id: 'attempts' }, h('tr', {}, ['#', 'Started', 'Ended', 'Outcome', 'Code', 'Next attempt due'].map((t) => h('th', {}, t))),
+          attempts.map((a) => h('tr', { 'data-attempt': a.attempt }, h('td', {}, a.attempt), h('td', {}, time(a.startedAt)), h('td', {}, a.endedAt ? time(a.endedAt) : 'running'),
+            h('td', { class: a.outcome ?? 'RUNNING' }, a.outcome ?? ''), h('td', {}, a.errorCode ?? ''), h('td', {}, a.nextAttemptAt ? time(a.nextAttemptAt) : '')))),
+      h('h3', {}, 'Notifications'),
+      notifications.length === 0 ? h('p', { class: 'muted' }, 'No notification (none configured, or not done yet).') :
+        h('table', { id: 'notifications' }, h('tr', {}, ['Kind', 'Target', 'State', 'Attempts', 'Written', 'Delivered', 'Next try', 'Last error'].map((t) => h('th', {}, t))),
+          notifications.map((n) => h('tr', {}, h('td', {}, n.kind), h('td', {}, n.target), h('td', { class: n.state === 'DELIVERED' ? 'OK' : n.state === 'PENDING' ? 'PENDING' : 'NOT_OK' }, n.state),
+            h('td', {}, n.attempts), h('td', {}, time(n.createdAt)), h('td', {}, time(n.deliveredAt)), h('td', {}, time(n.nextAttemptAt)), h('td', {}, n.lastError ?? '')))),
     );
-    return r.status === 'DONE';
+    return r.status === 'DONE' && notifications.every((n) => n.state !== 'PENDING');
   };
   const done = await load();
   show(h('h2', {}, 'Request'), view);
   if (!done) poll(async () => { if (await load()) stopPolling(); });
+}
+
+// ------------------------------------------------------------------ fleet
+
+const FLEET_FILTERS = ['q', 'type', 'owner', 'protocol', 'coupled', 'lastResult'];
+const FLEET_PAGE = 50;
+
+async function fleetPage(params) {
+  const select = (id, name, values) => h('select', { id, name }, values.map(([v, label]) => h('option', { value: v, selected: v === (params.get(name) ?? '') }, label)));
+  const inputs = {
+    q: h('input', { id: 'fleet-q', name: 'q', placeholder: 'identification starts with…', value: params.get('q') ?? '' }),
+    type: select('fleet-type', 'type', [['', 'any type'], ['SMART_METER_E', 'E-meter (gateway)'], ['SMART_METER_G', 'G-meter']]),
+    owner: h('input', { id: 'fleet-owner', name: 'owner', placeholder: 'owner', value: params.get('owner') ?? '', size: 12 }),
+    protocol: h('input', { id: 'fleet-protocol', name: 'protocol', placeholder: 'protocol (SMR 5.1)', value: params.get('protocol') ?? '', size: 12 }),
+    coupled: select('fleet-coupled', 'coupled', [['', 'coupled or not'], ['true', 'coupled'], ['false', 'uncoupled G-meters']]),
+    lastResult: select('fleet-last-result', 'lastResult', [['', 'any last result'], ['OK', 'last OK'], ['NOT_OK', 'last NOT_OK'], ['NOT_FOUND', 'last NOT_FOUND'], ['NONE', 'no request yet']]),
+  };
+  const filter = new URLSearchParams();
+  for (const k of FLEET_FILTERS) if (params.get(k)) filter.set(k, params.get(k));
+  const q = new URLSearchParams(filter);
+  q.set('limit', String(FLEET_PAGE));
+  if (params.get('after')) q.set('after', params.get('after'));
+  if (params.get('before')) q.set('before', params.get('before'));
+  const started = performance.now();
+  const page = await api('GET', `/fleet/devices?${q}`);
+  const tookMs = Math.round(performance.now() - started);
+  const boxes = new Map();
+  const to = (k, v) => { const n = new URLSearchParams(filter); n.set(k, v); return `#/fleet?${n}`; };
+  const row = (d) => {
+    const box = h('input', { type: 'checkbox', value: d.deviceIdentification, class: 'pick' });
+    boxes.set(d.deviceIdentification, box);
+    return h('tr', { 'data-device': d.deviceIdentification },
+      h('td', {}, box),
+      h('td', {}, d.deviceType === 'SMART_METER_E' ? h('a', { href: `#/meters/${encodeURIComponent(d.deviceIdentification)}` }, d.deviceIdentification) : d.deviceIdentification),
+      h('td', {}, d.deviceType === 'SMART_METER_E' ? 'E' : 'G'),
+      h('td', {}, d.protocol),
+      h('td', {}, d.owner ?? ''),
+      h('td', {}, d.gatewayDeviceIdentification ? `${d.gatewayDeviceIdentification} ch ${d.channel}` : (d.deviceType === 'SMART_METER_G' ? h('span', { class: 'muted' }, 'uncoupled') : '')),
+      h('td', {}, time(d.lastContactAt)),
+      h('td', { class: d.lastResult ?? '' }, d.lastResult ? h('a', { href: `#/requests/${encodeURIComponent(d.lastCorrelationUid)}` }, `${d.lastResult} ${d.lastMessageType ?? ''}`) : h('span', { class: 'muted' }, '—')),
+      h('td', {}, time(d.lastRequestAt)));
+  };
+  const bulkError = h('p', { class: 'error', id: 'bulk-error' });
+  const { operations } = await api('GET', '/bulk-operations');
+  const opSelect = h('select', { id: 'bulk-operation' }, operations.map((o) => h('option', { value: o.operation, selected: o.operation === 'generateAndReplaceKeys', title: o.summary }, `${o.operation} (${o.messageType})`)));
+  const bodyInput = h('input', { id: 'bulk-body', value: '{}', size: 40, title: 'the REST body of the operation (JSON), the same for every device' });
+  const startBulk = async () => {
+    bulkError.textContent = '';
+    let body;
+    try { body = JSON.parse(bodyInput.value || '{}'); } catch { bulkError.textContent = 'The body is not JSON.'; return; }
+    const picked = [...boxes.entries()].filter(([, b]) => b.checked).map(([id]) => id);
+    const selection = picked.length ? { devices: picked } : { filter: Object.fromEntries([...filter.entries()].map(([k, v]) => [k, k === 'coupled' ? v === 'true' : v])) };
+    try {
+      const job = await api('POST', '/bulk-jobs', { operation: opSelect.value, body, ...selection });
+      location.hash = `#/bulk?id=${encodeURIComponent(job.id)}`;
+    } catch (e) { bulkError.textContent = e.message; }
+  };
+  show(
+    h('h2', {}, 'Fleet'),
+    h('form', { id: 'fleet-filter', class: 'card', onsubmit: (e) => {
+      e.preventDefault();
+      const n = new URLSearchParams();
+      for (const k of FLEET_FILTERS) if (inputs[k].value.trim()) n.set(k, inputs[k].value.trim());
+      location.hash = `#/fleet?${n}`;
+    } }, inputs.q, ' ', inputs.type, ' ', inputs.owner, ' ', inputs.protocol, ' ', inputs.coupled, ' ', inputs.lastResult, ' ', h('button', { id: 'fleet-search', class: 'primary' }, 'Search')),
+    h('p', {},
+      h('span', { id: 'fleet-total', 'data-total': page.total }, `${page.total}${page.totalCapped ? '+' : ''} devices`), ` · ${tookMs} ms · `,
+      page.previous ? h('a', { id: 'fleet-prev', href: to('before', page.previous) }, '‹ previous') : h('span', { class: 'muted' }, '‹ previous'), ' ',
+      page.next ? h('a', { id: 'fleet-next', href: to('after', page.next) }, 'next ›') : h('span', { class: 'muted' }, 'next ›')),
+    h('table', { id: 'fleet-table' },
+      h('thead', {}, h('tr', {}, ['', 'Device', 'Type', 'Protocol', 'Owner', 'Coupled to', 'Last contact', 'Last result', 'Last request'].map((t) => h('th', {}, t)))),
+      h('tbody', {}, page.devices.map(row))),
+    h('section', { class: 'card' },
+      h('h3', {}, 'Bulk job'),
+      h('p', {}, 'Runs one operation on the ticked devices of this page, or, with none ticked, on every device the filter selects. The platform queues and throttles the requests; the job\'s progress is kept on the server.'),
+      h('p', {}, opSelect, ' body ', bodyInput, ' ', h('button', { id: 'bulk-start', class: 'primary', onclick: startBulk }, 'Start bulk job')),
+      bulkError),
+  );
+}
+
+// ------------------------------------------------------------------ bulk jobs
+
+const BULK_ORDER = ['OK', 'NOT_OK', 'NOT_FOUND', 'REFUSED', 'RETRY', 'RUNNING', 'QUEUED', 'PENDING'];
+
+function bulkProgressView(job) {
+  const p = job.progress;
+  const pct = (n) => (p.total ? (100 * n) / p.total : 0);
+  const bad = p.counts.NOT_OK + p.counts.NOT_FOUND + p.counts.REFUSED;
+  return h('div', { class: 'card bulk-progress', id: job.id ? 'bulk-progress' : undefined, 'data-complete': String(p.complete), 'data-finished': p.finished },
+    h('div', {}, h('strong', {}, `${job.operation} (${job.messageType})`), ` · ${job.state} · ${Math.round(pct(p.finished))}% finished of ${p.total}`),
+    h('div', { class: 'progress' },
+      h('div', { class: 'done', style: { width: `${pct(p.counts.OK)}%` } }),
+      h('div', { class: 'failed', style: { width: `${pct(bad)}%` } }),
+      h('div', { class: 'running', style: { width: `${pct(p.counts.QUEUED + p.counts.RUNNING + p.counts.RETRY)}%` } })),
+    h('p', { class: 'counts' }, BULK_ORDER.map((s) => h('span', { class: `${s} count`, 'data-state': s }, `${s} ${p.counts[s]} `))));
+}
+
+async function bulkPage(params) {
+  const id = params.get('id');
+  if (!id) {
+    const { jobs } = await api('GET', '/bulk-jobs');
+    show(h('h2', {}, 'Bulk jobs'),
+      h('p', {}, 'Start one from the ', h('a', { href: '#/fleet' }, 'fleet'), ' page.'),
+      jobs.length === 0 ? h('p', { class: 'muted' }, 'No bulk jobs yet.') :
+        jobs.map((j) => h('div', {}, h('a', { href: `#/bulk?id=${encodeURIComponent(j.id)}` }, `${time(j.createdAt)} · ${j.id}`), bulkProgressView({ ...j, id: undefined }))));
+    return;
+  }
+  const state = params.get('state') ?? '';
+  const holder = h('div');
+  const load = async () => {
+    const job = await api('GET', `/bulk-jobs/${encodeURIComponent(id)}?limit=100${state ? `&state=${state}` : ''}`);
+    put(holder,
+      bulkProgressView(job),
+      job.state === 'SUBMITTING' ? h('button', { id: 'bulk-cancel', onclick: async () => { await api('POST', `/bulk-jobs/${encodeURIComponent(id)}/cancel`); await load(); } }, 'stop submitting') : null,
+      h('p', {}, 'Show ', ['', ...BULK_ORDER].map((s) => [h('a', { href: `#/bulk?id=${encodeURIComponent(id)}${s ? `&state=${s}` : ''}`, class: s === state ? 'current' : '' }, s || 'all'), ' '])),
+      h('table', { id: 'bulk-items' }, h('tr', {}, ['#', 'Device', 'State', 'Code', 'Request'].map((t) => h('th', {}, t))),
+        job.items.map((i) => h('tr', {}, h('td', {}, i.seq + 1), h('td', {}, i.deviceIdentification), h('td', { class: i.state }, i.state), h('td', {}, i.errorCode ?? ''),
+          h('td', {}, i.correlationUid ? h('a', { href: `#/requests/${encodeURIComponent(i.correlationUid)}` }, 'timeline') : '')))),
+    );
+    return job.progress.complete;
+  };
+  const complete = await load();
+  show(h('h2', {}, 'Bulk job'), holder);
+  if (!complete) poll(async () => { if (await load()) stopPolling(); });
 }
 
 // ------------------------------------------------------------------ organisations
@@ -464,6 +669,8 @@ async function route() {
       case '/organisations': return await organisationsPage();
       case '/audit': return await auditPage();
       case '/rekey': return await rekeyPage(params);
+      case '/fleet': return await fleetPage(params);
+      case '/bulk': return await bulkPage(params);
       default: return await gatewaysPage();
     }
   } catch (err) {
