@@ -41,6 +41,8 @@ import setDeviceCommunicationSettings from './management/set-device-communicatio
 import updateProtocol from './management/update-protocol.ts';
 import setDeviceLifecycleStatusByChannel from './management/set-device-lifecycle-status-by-channel.ts';
 import getGsmDiagnostic from './management/get-gsm-diagnostic.ts';
+import getConfigurationObject from './configuration/get-configuration-object.ts';
+import setConfigurationObject from './configuration/set-configuration-object.ts';
 import { bundleOperation } from './bundle/bundle.ts';
 
 export const CATALOGUE: readonly CatalogueEntry[] = [
@@ -80,6 +82,8 @@ export const CATALOGUE: readonly CatalogueEntry[] = [
   updateProtocol,
   setDeviceLifecycleStatusByChannel,
   getGsmDiagnostic,
+  getConfigurationObject,
+  setConfigurationObject,
   // Bundle: runs the operations above that declare a bundleAction (./bundle/bundle.ts); keep it last.
   bundleOperation(() => DEVICE_OPERATIONS),
 ];

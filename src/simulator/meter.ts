@@ -5,6 +5,7 @@
  */
 import { randomBytes } from 'node:crypto';
 import { ErrorCode, MeterfabricError } from '../errors.ts';
+import type { DlmsData } from '../dlms/axdr.ts';
 
 export type MeterProfile = 'smr5' | 'dsmr4';
 
@@ -49,6 +50,8 @@ export interface MeterState {
   equipmentId: string;
   /** Alarm registers written by the client, by register number; unset ones hold their derived value (./alarms.ts). */
   alarmRegisters?: Record<number, number>;
+  /** The configuration object 0-1:94.31.3.255 attribute 2 as last written; unset: the profile's initial value (./configuration-object.ts). */
+  configurationObject?: DlmsData;
 }
 
 /** The test keys and titles (docs/dlms.md#roles-addresses-and-keys) and the worked example's G-meter (docs/dlms.md#worked-example). */

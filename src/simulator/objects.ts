@@ -69,6 +69,8 @@ import { encodeZonedDateTime } from '../dlms/date-time.ts';
 import { eventLogsOf, type EventLogSupply } from './event-logs.ts';
 import { alarmRegisterNumbers, alarmRegisterValue, writeAlarmRegister } from './alarms.ts';
 import { Unit, scalerUnitToData } from '../dlms/scaler-unit.ts';
+import { CONFIGURATION_OBJECT_OBIS } from '../cosem/configuration-object.ts';
+import { readConfigurationObject, writeConfigurationObject } from './configuration-object.ts';
 
 export interface ObjectContext {
   meter: MeterState;
@@ -412,13 +414,21 @@ function alarmRegister(register: 1 | 2 | 3): Served<InterfaceClass> {
 
 const gsm = [gsmDiagnostic(GsmDiagnosticObis.GPRS, 1), gsmDiagnostic(GsmDiagnosticObis.LTE, 5)];
 
+/** The configuration object (./configuration-object.ts): its layout follows the meter's profile. */
+const configurationObject = serve({
+  object: cosemObject(DataClass, CONFIGURATION_OBJECT_OBIS),
+  get: { value: (ctx) => readConfigurationObject(ctx.meter) },
+  set: { value: (ctx, v) => writeConfigurationObject(ctx.meter, v) },
+});
+
 /** One table per class 72 version, built once and shared by every simulated meter. */
 function table(version: 0 | 1): ReadonlyMap<number, Served<InterfaceClass>> {
   const profile = version === 1 ? 'smr5' : 'dsmr4';
   const all = [invocationCounter, clock, logicalDeviceName, equipmentIdentifier, currentAssociation, securitySetup, ...[1, 2, 3, 4].map((ch) => mbusClientSetup(ch, version)),
     ...energy, ...[1, 2, 3, 4].map(mbusMasterValue), ...loadProfiles(profile).map(loadProfile),
     ...(version === 1 ? [1, 2, 3, 4].map(hourlyMbusValueObject) : []), ...(version === 1 ? gsm : []),
-    ...eventLogsOf(profile).map(eventLog), ...alarmRegisterNumbers({ profile } as MeterState).map((r) => alarmRegister(r as 1 | 2 | 3))];
+    ...eventLogsOf(profile).map(eventLog), ...alarmRegisterNumbers({ profile } as MeterState).map((r) => alarmRegister(r as 1 | 2 | 3)),
+    configurationObject];
   return new Map(all.map((s) => [key(s.object.obis), s]));
 }
 

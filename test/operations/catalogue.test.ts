@@ -210,6 +210,20 @@ Object.assign(SAMPLES, {
   },
 });
 
+// Configuration object, special days, activity calendar
+Object.assign(SAMPLES, {
+  GET_CONFIGURATION_OBJECT: {
+    soap: `<ns:GetConfigurationObjectRequest><ns:DeviceIdentification>${GATEWAY}</ns:DeviceIdentification></ns:GetConfigurationObjectRequest>`,
+    data: { gprsOperationMode: 'ALWAYS_ON', configurationFlags: [{ configurationFlagType: 'PO_ENABLE', enabled: true }, { configurationFlagType: 'DISCOVER_ON_OPEN_COVER', enabled: false }] },
+  },
+  SET_CONFIGURATION_OBJECT: {
+    soap: `<ns:SetConfigurationObjectRequest><ns:DeviceIdentification>${GATEWAY}</ns:DeviceIdentification><ns:SetConfigurationObjectRequestData><ns:ConfigurationObject>
+      <ns:GprsOperationMode>TRIGGERED</ns:GprsOperationMode><ns:ConfigurationFlags><ns:ConfigurationFlag><ns:ConfigurationFlagType>PO_ENABLE</ns:ConfigurationFlagType><ns:Enabled>false</ns:Enabled></ns:ConfigurationFlag></ns:ConfigurationFlags>
+      </ns:ConfigurationObject></ns:SetConfigurationObjectRequestData></ns:SetConfigurationObjectRequest>`,
+    rest: { gprsOperationMode: 'TRIGGERED', configurationFlags: [{ configurationFlagType: 'PO_ENABLE', enabled: false }] },
+  },
+});
+
 function envelope(namespace: string, body: string, org = 'test-org'): string {
   return `<soapenv:Envelope xmlns:soapenv="http://schemas.xmlsoap.org/soap/envelope/" xmlns:com="http://www.opensmartgridplatform.org/schemas/common/2014/10" xmlns:ns="${namespace}">
   <soapenv:Header><com:OrganisationIdentification>${org}</com:OrganisationIdentification><com:UserName>tester</com:UserName><com:ApplicationName>catalogue-test</com:ApplicationName></soapenv:Header>
