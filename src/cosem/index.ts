@@ -17,3 +17,5 @@ export { MbusClientClassV0, MbusClientClassV1, mbusClientClass } from './classes
 export * from './profiles.ts';
 export * from './event-logs.ts';
 export { GsmDiagnosticClass } from './classes/gsm-diagnostic.ts';
+export { SpecialDaysTableClass } from './classes/special-days-table.ts';
+export { ActivityCalendarClass } from './classes/activity-calendar.ts';

@@ -11,6 +11,8 @@ import { ProfileGenericClass } from './classes/profile-generic.ts';
 import { PushSetupClass } from './classes/push-setup.ts';
 import { RegisterClass } from './classes/register.ts';
 import { SecuritySetupClass, SecuritySetupClassV1 } from './classes/security-setup.ts';
+import { SpecialDaysTableClass } from './classes/special-days-table.ts';
+import { ActivityCalendarClass } from './classes/activity-calendar.ts';
 import type { InterfaceClass } from './model.ts';
 
 export const INTERFACE_CLASSES: readonly InterfaceClass[] = Object.freeze([
@@ -30,6 +32,8 @@ export const INTERFACE_CLASSES: readonly InterfaceClass[] = Object.freeze([
   DisconnectControlClass,
   MbusClientClassV0,
   MbusClientClassV1,
+  SpecialDaysTableClass,
+  ActivityCalendarClass,
 ]);
 
 /** The declared class, or undefined. Without a version, the lowest declared version. */

@@ -43,6 +43,7 @@ import setDeviceLifecycleStatusByChannel from './management/set-device-lifecycle
 import getGsmDiagnostic from './management/get-gsm-diagnostic.ts';
 import getConfigurationObject from './configuration/get-configuration-object.ts';
 import setConfigurationObject from './configuration/set-configuration-object.ts';
+import setSpecialDays from './configuration/set-special-days.ts';
 import { bundleOperation } from './bundle/bundle.ts';
 
 export const CATALOGUE: readonly CatalogueEntry[] = [
@@ -84,6 +85,7 @@ export const CATALOGUE: readonly CatalogueEntry[] = [
   getGsmDiagnostic,
   getConfigurationObject,
   setConfigurationObject,
+  setSpecialDays,
   // Bundle: runs the operations above that declare a bundleAction (./bundle/bundle.ts); keep it last.
   bundleOperation(() => DEVICE_OPERATIONS),
 ];

@@ -52,6 +52,8 @@ export interface MeterState {
   alarmRegisters?: Record<number, number>;
   /** The configuration object 0-1:94.31.3.255 attribute 2 as last written; unset: the profile's initial value (./configuration-object.ts). */
   configurationObject?: DlmsData;
+  /** The special days table's entries (class 11 attribute 2; ./calendar.ts); unset: empty. */
+  specialDays?: DlmsData[];
 }
 
 /** The test keys and titles (docs/dlms.md#roles-addresses-and-keys) and the worked example's G-meter (docs/dlms.md#worked-example). */

@@ -71,6 +71,9 @@ import { alarmRegisterNumbers, alarmRegisterValue, writeAlarmRegister } from './
 import { Unit, scalerUnitToData } from '../dlms/scaler-unit.ts';
 import { CONFIGURATION_OBJECT_OBIS } from '../cosem/configuration-object.ts';
 import { readConfigurationObject, writeConfigurationObject } from './configuration-object.ts';
+import { SpecialDaysTableClass } from '../cosem/classes/special-days-table.ts';
+import { SPECIAL_DAYS_TABLE_OBIS } from '../cosem/calendar.ts';
+import { deleteSpecialDay, insertSpecialDay, readSpecialDays, writeSpecialDays } from './calendar.ts';
 
 export interface ObjectContext {
   meter: MeterState;
@@ -421,6 +424,17 @@ const configurationObject = serve({
   set: { value: (ctx, v) => writeConfigurationObject(ctx.meter, v) },
 });
 
+/** The special days table (./calendar.ts). */
+const specialDaysTable = serve({
+  object: cosemObject(SpecialDaysTableClass, SPECIAL_DAYS_TABLE_OBIS),
+  get: { entries: (ctx) => readSpecialDays(ctx.meter) },
+  set: { entries: (ctx, v) => writeSpecialDays(ctx.meter, v) },
+  act: {
+    insert: (ctx, entry) => ({ result: insertSpecialDay(ctx.meter, Data.structure(entry)) }),
+    delete: (ctx, index) => ({ result: deleteSpecialDay(ctx.meter, index) }),
+  },
+});
+
 /** One table per class 72 version, built once and shared by every simulated meter. */
 function table(version: 0 | 1): ReadonlyMap<number, Served<InterfaceClass>> {
   const profile = version === 1 ? 'smr5' : 'dsmr4';
@@ -428,7 +442,7 @@ function table(version: 0 | 1): ReadonlyMap<number, Served<InterfaceClass>> {
     ...energy, ...[1, 2, 3, 4].map(mbusMasterValue), ...loadProfiles(profile).map(loadProfile),
     ...(version === 1 ? [1, 2, 3, 4].map(hourlyMbusValueObject) : []), ...(version === 1 ? gsm : []),
     ...eventLogsOf(profile).map(eventLog), ...alarmRegisterNumbers({ profile } as MeterState).map((r) => alarmRegister(r as 1 | 2 | 3)),
-    configurationObject];
+    configurationObject, specialDaysTable];
   return new Map(all.map((s) => [key(s.object.obis), s]));
 }
 

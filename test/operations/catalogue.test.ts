@@ -222,6 +222,11 @@ Object.assign(SAMPLES, {
       </ns:ConfigurationObject></ns:SetConfigurationObjectRequestData></ns:SetConfigurationObjectRequest>`,
     rest: { gprsOperationMode: 'TRIGGERED', configurationFlags: [{ configurationFlagType: 'PO_ENABLE', enabled: false }] },
   },
+  SET_SPECIAL_DAYS: {
+    soap: `<ns:SetSpecialDaysRequest><ns:DeviceIdentification>${GATEWAY}</ns:DeviceIdentification><ns:SpecialDaysRequestData>
+      <ns:SpecialDays><ns:specialDayDate>07EA0C19FF</ns:specialDayDate><ns:dayId>1</ns:dayId></ns:SpecialDays></ns:SpecialDaysRequestData></ns:SetSpecialDaysRequest>`,
+    rest: { specialDays: [{ specialDayDate: '07EA0C19FF', dayId: 1 }] },
+  },
 });
 
 function envelope(namespace: string, body: string, org = 'test-org'): string {
