@@ -2,7 +2,7 @@
  * Binds the executors' ports to the real components: DLMS sessions (src/session), the secret store
  * (src/secrets) and the device inventory (src/platform); the executors are the catalogue's (src/operations/executors.ts).
  */
-import { MeterfabricError, ErrorCode } from '../errors.ts';
+import { MeterfabricError, ErrorCode, isMeterfabricError } from '../errors.ts';
 import type { Db, Queryable } from '../platform/db/db.ts';
 import {
   decoupleOthersOnChannel, findDevice, findMbusDeviceByIdentity, getDevice, isAuthorised, listDevices, mayOverwriteDevice, replaceDevice,
@@ -27,7 +27,7 @@ import { buildDsmr4TransferKey, buildSmr5TransferKey, mbusKeyDataSendParameter }
 import type { SecretStore } from '../secrets/store.ts';
 import type { ClientKeyPair } from '../secrets/client-keys.ts';
 import type { SecretType } from '../secrets/types.ts';
-import { mbusClassVersion, type AttributeAddress, type GatewayLink, type InventoryPort, type LinkFactory, type MbusDeviceRecord, type SecretPort } from './ports.ts';
+import { mbusClassVersion, type AttributeAddress, type MethodAddress, type GatewayLink, type InventoryPort, type LinkFactory, type MbusDeviceRecord, type SecretPort } from './ports.ts';
 import type { KeyBlobs } from './mbus-keys.ts';
 import { inSpan } from '../observability/tracing.ts';
 import { associateRecovering } from './emeter-keys.ts';
@@ -224,6 +224,16 @@ export function linkFactory(
           readEventLog: traced('readEventLog', (log: EventLogDefinition, window: { from: Date; to: Date; zone?: string }) => readEventLog(session, log, window)),
           getAttributes: traced('getAttributes', (refs: AttributeAddress[]) => getResults(session, refs)),
           setAttribute: traced('setAttribute', (ref: AttributeAddress, value: DlmsData) => setResult(session, ref, value)),
+          invokeMethod: traced('invokeMethod', async (ref: MethodAddress, parameter?: DlmsData) => {
+            try {
+              await session.action(ref, parameter);
+              return 0;
+            } catch (e) {
+              const result = isMeterfabricError(e) && e.code === ErrorCode.ACTION_RESULT ? (e.details as { result?: number } | undefined)?.result : undefined;
+              if (typeof result === 'number') return result;
+              throw e;
+            }
+          }),
           globalKeyTransfer: traced('globalKeyTransfer', async (parameter: DlmsData) => {
             if (parameter.type !== 'array') throw new MeterfabricError(ErrorCode.VALIDATION_ERROR, 'global_key_transfer takes an array', { retryable: false });
             await session.invoke(SecuritySetupClass, WellKnownObis.SECURITY_SETUP, 'global_key_transfer', parameter.value);

@@ -19,6 +19,13 @@ export interface AttributeAddress {
   obis: Obis;
   attributeId: number;
 }
+
+/** A COSEM method by class, logical name and method id. */
+export interface MethodAddress {
+  classId: number;
+  obis: Obis;
+  methodId: number;
+}
 import type { GsmDiagnosticReading } from '../session/diagnostics.ts';
 import type { CommunicationMethod } from '../cosem/index.ts';
 
@@ -92,6 +99,8 @@ export interface GatewayLink {
   getAttributes(refs: AttributeAddress[]): Promise<GetDataResult[]>;
   /** SET of one attribute; the Data-Access-Result as the meter sent it (0 = success). */
   setAttribute(ref: AttributeAddress, value: DlmsData): Promise<number>;
+  /** ACTION of one method with its parameter (none: null-data); the Action-Result as the meter sent it (0 = success). */
+  invokeMethod(ref: MethodAddress, parameter?: DlmsData): Promise<number>;
   /** class 64 method 2 (global_key_transfer) of 0-0:43.0.0.255 with its parameter; throws ACTION_RESULT when the meter refuses */
   globalKeyTransfer(parameter: DlmsData): Promise<void>;
   /** The open association uses these keys from its next APDU on (after a successful global_key_transfer). */

@@ -21,10 +21,12 @@ export const INTERFACE_CLASSES: readonly InterfaceClass[] = Object.freeze([
   ExtendedRegisterClass,
   ProfileGenericClass,
   ClockClass,
+  SpecialDaysTableClass,
   AssociationLnClassV0,
   AssociationLnClass,
   AssociationLnClassV2,
   ImageTransferClass,
+  ActivityCalendarClass,
   PushSetupClass,
   GsmDiagnosticClass,
   SecuritySetupClass,
@@ -32,8 +34,6 @@ export const INTERFACE_CLASSES: readonly InterfaceClass[] = Object.freeze([
   DisconnectControlClass,
   MbusClientClassV0,
   MbusClientClassV1,
-  SpecialDaysTableClass,
-  ActivityCalendarClass,
 ]);
 
 /** The declared class, or undefined. Without a version, the lowest declared version. */

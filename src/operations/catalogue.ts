@@ -44,6 +44,7 @@ import getGsmDiagnostic from './management/get-gsm-diagnostic.ts';
 import getConfigurationObject from './configuration/get-configuration-object.ts';
 import setConfigurationObject from './configuration/set-configuration-object.ts';
 import setSpecialDays from './configuration/set-special-days.ts';
+import setActivityCalendar from './configuration/set-activity-calendar.ts';
 import { bundleOperation } from './bundle/bundle.ts';
 
 export const CATALOGUE: readonly CatalogueEntry[] = [
@@ -86,6 +87,7 @@ export const CATALOGUE: readonly CatalogueEntry[] = [
   getConfigurationObject,
   setConfigurationObject,
   setSpecialDays,
+  setActivityCalendar,
   // Bundle: runs the operations above that declare a bundleAction (./bundle/bundle.ts); keep it last.
   bundleOperation(() => DEVICE_OPERATIONS),
 ];

@@ -6,6 +6,7 @@
 import { randomBytes } from 'node:crypto';
 import { ErrorCode, MeterfabricError } from '../errors.ts';
 import type { DlmsData } from '../dlms/axdr.ts';
+import type { CalendarState } from './calendar.ts';
 
 export type MeterProfile = 'smr5' | 'dsmr4';
 
@@ -54,6 +55,8 @@ export interface MeterState {
   configurationObject?: DlmsData;
   /** The special days table's entries (class 11 attribute 2; ./calendar.ts); unset: empty. */
   specialDays?: DlmsData[];
+  /** The activity calendar (class 20; ./calendar.ts); unset: empty. */
+  activityCalendar?: CalendarState;
 }
 
 /** The test keys and titles (docs/dlms.md#roles-addresses-and-keys) and the worked example's G-meter (docs/dlms.md#worked-example). */

@@ -72,8 +72,9 @@ import { Unit, scalerUnitToData } from '../dlms/scaler-unit.ts';
 import { CONFIGURATION_OBJECT_OBIS } from '../cosem/configuration-object.ts';
 import { readConfigurationObject, writeConfigurationObject } from './configuration-object.ts';
 import { SpecialDaysTableClass } from '../cosem/classes/special-days-table.ts';
-import { SPECIAL_DAYS_TABLE_OBIS } from '../cosem/calendar.ts';
-import { deleteSpecialDay, insertSpecialDay, readSpecialDays, writeSpecialDays } from './calendar.ts';
+import { ActivityCalendarClass } from '../cosem/classes/activity-calendar.ts';
+import { ACTIVITY_CALENDAR_OBIS, SPECIAL_DAYS_TABLE_OBIS } from '../cosem/calendar.ts';
+import { activatePassiveCalendar, calendarOf, deleteSpecialDay, insertSpecialDay, readSpecialDays, writePassiveTable, writeSpecialDays } from './calendar.ts';
 
 export interface ObjectContext {
   meter: MeterState;
@@ -435,6 +436,34 @@ const specialDaysTable = serve({
   },
 });
 
+/** The activity calendar (./calendar.ts). */
+const activityCalendar = serve({
+  object: cosemObject(ActivityCalendarClass, ACTIVITY_CALENDAR_OBIS),
+  get: {
+    calendar_name_active: (ctx) => calendarOf(ctx.meter).active.name,
+    season_profile_active: (ctx) => calendarOf(ctx.meter).active.seasons,
+    week_profile_table_active: (ctx) => calendarOf(ctx.meter).active.weeks,
+    day_profile_table_active: (ctx) => calendarOf(ctx.meter).active.days,
+    calendar_name_passive: (ctx) => calendarOf(ctx.meter).passive.name,
+    season_profile_passive: (ctx) => calendarOf(ctx.meter).passive.seasons,
+    week_profile_table_passive: (ctx) => calendarOf(ctx.meter).passive.weeks,
+    day_profile_table_passive: (ctx) => calendarOf(ctx.meter).passive.days,
+    activate_passive_calendar_time: (ctx) => calendarOf(ctx.meter).activateTime,
+  },
+  set: {
+    calendar_name_passive: (ctx, v) => ((calendarOf(ctx.meter).passive.name = Buffer.from(v)), DataAccessResult.SUCCESS),
+    season_profile_passive: (ctx, v) => writePassiveTable(ctx.meter, 'seasons', v),
+    week_profile_table_passive: (ctx, v) => writePassiveTable(ctx.meter, 'weeks', v),
+    day_profile_table_passive: (ctx, v) => writePassiveTable(ctx.meter, 'days', v),
+    activate_passive_calendar_time: (ctx, v) => {
+      if (v.length !== 12) return DataAccessResult.TYPE_UNMATCHED;
+      calendarOf(ctx.meter).activateTime = Buffer.from(v);
+      return DataAccessResult.SUCCESS;
+    },
+  },
+  act: { activate_passive_calendar: (ctx) => ({ result: activatePassiveCalendar(ctx.meter) }) },
+});
+
 /** One table per class 72 version, built once and shared by every simulated meter. */
 function table(version: 0 | 1): ReadonlyMap<number, Served<InterfaceClass>> {
   const profile = version === 1 ? 'smr5' : 'dsmr4';
@@ -442,7 +471,7 @@ function table(version: 0 | 1): ReadonlyMap<number, Served<InterfaceClass>> {
     ...energy, ...[1, 2, 3, 4].map(mbusMasterValue), ...loadProfiles(profile).map(loadProfile),
     ...(version === 1 ? [1, 2, 3, 4].map(hourlyMbusValueObject) : []), ...(version === 1 ? gsm : []),
     ...eventLogsOf(profile).map(eventLog), ...alarmRegisterNumbers({ profile } as MeterState).map((r) => alarmRegister(r as 1 | 2 | 3)),
-    configurationObject, specialDaysTable];
+    configurationObject, specialDaysTable, activityCalendar];
   return new Map(all.map((s) => [key(s.object.obis), s]));
 }
 

@@ -227,6 +227,18 @@ Object.assign(SAMPLES, {
       <ns:SpecialDays><ns:specialDayDate>07EA0C19FF</ns:specialDayDate><ns:dayId>1</ns:dayId></ns:SpecialDays></ns:SpecialDaysRequestData></ns:SetSpecialDaysRequest>`,
     rest: { specialDays: [{ specialDayDate: '07EA0C19FF', dayId: 1 }] },
   },
+  SET_ACTIVITY_CALENDAR: {
+    soap: `<ns:SetActivityCalendarRequest><ns:DeviceIdentification>${GATEWAY}</ns:DeviceIdentification><ns:ActivityCalendarData><ns:ActivityCalendar>
+      <ns:CalendarName>Cal1</ns:CalendarName><ns:ActivatePassiveCalendarTime>FFFFFFFFFFFFFFFFFF8000FF</ns:ActivatePassiveCalendarTime>
+      <ns:SeasonProfile><ns:Season><ns:SeasonProfileName>1</ns:SeasonProfileName><ns:SeasonStart>FFFF0101FF000000FF8000FF</ns:SeasonStart><ns:WeekProfile>
+      <ns:WeekProfileName>1</ns:WeekProfileName>${['Monday', 'Tuesday', 'Wednesday', 'Thursday', 'Friday', 'Saturday', 'Sunday'].map((d) => `<ns:${d}><ns:DayId>1</ns:DayId><ns:DaySchedule><ns:DayProfileAction><ns:StartTime>00000000</ns:StartTime><ns:ScriptSelector>1</ns:ScriptSelector></ns:DayProfileAction></ns:DaySchedule></ns:${d}>`).join('')}
+      </ns:WeekProfile></ns:Season></ns:SeasonProfile></ns:ActivityCalendar></ns:ActivityCalendarData></ns:SetActivityCalendarRequest>`,
+    rest: {
+      calendarName: 'Cal1', activatePassiveCalendarTime: 'FFFFFFFFFFFFFFFFFF8000FF',
+      seasons: [{ seasonProfileName: '1', seasonStart: 'FFFF0101FF000000FF8000FF', weekProfile: { weekProfileName: '1',
+        ...Object.fromEntries(['monday', 'tuesday', 'wednesday', 'thursday', 'friday', 'saturday', 'sunday'].map((d) => [d, { dayId: 1, daySchedule: [{ startTime: '00000000', scriptSelector: 1 }] }])) } }],
+    },
+  },
 });
 
 function envelope(namespace: string, body: string, org = 'test-org'): string {

@@ -57,6 +57,7 @@ export function fakePorts(o: FakePortOptions = {}): { ports: OperationPorts; rec
     readEventLog: refuse('readEventLog'),
     getAttributes: refuse('getAttributes'),
     setAttribute: refuse('setAttribute'),
+    invokeMethod: refuse('invokeMethod'),
     async release() {
       rec.calls.push('release');
     },
