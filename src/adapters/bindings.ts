@@ -23,7 +23,6 @@ import { getResults, readEventLog, setResult } from '../session/event-logs.ts';
 import { actionResult } from '../session/image-transfer.ts';
 import type { FirmwarePort } from './firmware.ts';
 import { clearTransferProgress, findFirmwareFile, firmwareHash, getTransferProgress, saveTransferProgress } from '../platform/firmware.ts';
-import type { MethodAddress } from './ports.ts';
 import type { EventLogDefinition } from '../cosem/index.ts';
 import type { DlmsData } from '../dlms/axdr.ts';
 import { manufacturerValue } from '../cosem/mbus.ts';
@@ -31,7 +30,7 @@ import { buildDsmr4TransferKey, buildSmr5TransferKey, mbusKeyDataSendParameter }
 import type { SecretStore } from '../secrets/store.ts';
 import type { ClientKeyPair } from '../secrets/client-keys.ts';
 import type { SecretType } from '../secrets/types.ts';
-import { mbusClassVersion, type AttributeAddress, type GatewayLink, type InventoryPort, type LinkFactory, type MbusDeviceRecord, type SecretPort } from './ports.ts';
+import { mbusClassVersion, type AttributeAddress, type MethodAddress, type GatewayLink, type InventoryPort, type LinkFactory, type MbusDeviceRecord, type SecretPort } from './ports.ts';
 import type { KeyBlobs } from './mbus-keys.ts';
 import { inSpan } from '../observability/tracing.ts';
 import { recordContact } from '../platform/fleet.ts';

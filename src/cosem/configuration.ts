@@ -81,29 +81,6 @@ export function pushObjectListOf(d: DlmsData): PushObject[] {
 /** Randomisation settings (class 1): structure{double-long-unsigned start window, long-unsigned multiplication factor, long-unsigned retries}. */
 export const RANDOMISATION_SETTINGS = cosemObject(DataClass, '0-1:94.31.12.255');
 
-/**
- * Configuration object (class 1, 0-1:94.31.3.255) attribute 2: on DSMR 4.2.2 and SMR 4.3 structure{enum
- * gprs_operation_mode, bit-string(16) flags}, on SMR 5.x bit-string(16) flags alone. Flag n is bit n counted from the
- * most significant bit of the first byte (DSMR 4.2.2 P3 / SMR 5.0 P3 "Configuration object").
- */
+/** Configuration object (class 1, 0-1:94.31.3.255); its layouts and flags are in ./configuration-object.ts. */
 export const CONFIGURATION_OBJECT = cosemObject(DataClass, '0-1:94.31.3.255');
 
-/** The flags of a configuration object value, and how to rebuild the value with other flags. */
-export function configurationFlags(d: DlmsData): { flags: Buffer; rebuild: (flags: Buffer) => DlmsData } {
-  if (d.type === 'bit-string' && d.bitLength === 16) return { flags: Buffer.from(d.value), rebuild: (f) => Data.bitString(f, 16) };
-  if (d.type === 'structure' && d.value.length === 2) {
-    const [mode, bits] = d.value;
-    if (mode?.type === 'enum' && bits?.type === 'bit-string' && bits.bitLength === 16) return { flags: Buffer.from(bits.value), rebuild: (f) => Data.structure([mode, Data.bitString(f, 16)]) };
-  }
-  throw decodeError(`configuration object: bit-string(16) or structure{enum, bit-string(16)} expected, got ${d.type}`);
-}
-
-/** Flag n (0 = most significant bit of the first byte) set or cleared. */
-export function withFlag(flags: Buffer, n: number, on: boolean): Buffer {
-  const out = Buffer.from(flags);
-  const mask = 0x80 >> (n & 7);
-  out[n >> 3] = on ? out[n >> 3]! | mask : out[n >> 3]! & ~mask;
-  return out;
-}
-
-export const flagOf = (flags: Buffer, n: number): boolean => (flags[n >> 3]! & (0x80 >> (n & 7))) !== 0;

@@ -20,3 +20,5 @@ export { GsmDiagnosticClass } from './classes/gsm-diagnostic.ts';
 export * from './firmware.ts';
 export * from './mbus-firmware.ts';
 export * from './configuration.ts';
+export { SpecialDaysTableClass } from './classes/special-days-table.ts';
+export { ActivityCalendarClass } from './classes/activity-calendar.ts';

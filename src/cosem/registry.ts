@@ -11,6 +11,8 @@ import { ProfileGenericClass } from './classes/profile-generic.ts';
 import { PushSetupClass } from './classes/push-setup.ts';
 import { RegisterClass } from './classes/register.ts';
 import { SecuritySetupClass, SecuritySetupClassV1 } from './classes/security-setup.ts';
+import { SpecialDaysTableClass } from './classes/special-days-table.ts';
+import { ActivityCalendarClass } from './classes/activity-calendar.ts';
 import type { InterfaceClass } from './model.ts';
 
 export const INTERFACE_CLASSES: readonly InterfaceClass[] = Object.freeze([
@@ -19,10 +21,12 @@ export const INTERFACE_CLASSES: readonly InterfaceClass[] = Object.freeze([
   ExtendedRegisterClass,
   ProfileGenericClass,
   ClockClass,
+  SpecialDaysTableClass,
   AssociationLnClassV0,
   AssociationLnClass,
   AssociationLnClassV2,
   ImageTransferClass,
+  ActivityCalendarClass,
   PushSetupClass,
   GsmDiagnosticClass,
   SecuritySetupClass,

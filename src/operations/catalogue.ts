@@ -56,6 +56,10 @@ import setAlarmNotifications from './configuration/set-alarm-notifications.ts';
 import setClockConfiguration from './configuration/set-clock-configuration.ts';
 import setRandomisationSettings from './configuration/set-randomisation-settings.ts';
 import clearMbusStatusOnAllChannels from './management/clear-mbus-status-on-all-channels.ts';
+import getConfigurationObject from './configuration/get-configuration-object.ts';
+import setConfigurationObject from './configuration/set-configuration-object.ts';
+import setSpecialDays from './configuration/set-special-days.ts';
+import setActivityCalendar from './configuration/set-activity-calendar.ts';
 import { bundleOperation } from './bundle/bundle.ts';
 
 export const CATALOGUE: readonly CatalogueEntry[] = [
@@ -110,6 +114,10 @@ export const CATALOGUE: readonly CatalogueEntry[] = [
   setClockConfiguration,
   setRandomisationSettings,
   clearMbusStatusOnAllChannels,
+  getConfigurationObject,
+  setConfigurationObject,
+  setSpecialDays,
+  setActivityCalendar,
   // Bundle: runs the operations above that declare a bundleAction (./bundle/bundle.ts); keep it last.
   bundleOperation(() => DEVICE_OPERATIONS),
 ];

@@ -6,6 +6,8 @@
 import { randomBytes } from 'node:crypto';
 import { ErrorCode, MeterfabricError } from '../errors.ts';
 import type { FirmwareState } from './firmware.ts';
+import type { DlmsData } from '../dlms/axdr.ts';
+import type { CalendarState } from './calendar.ts';
 
 export type MeterProfile = 'smr5' | 'dsmr4';
 
@@ -60,6 +62,12 @@ export interface MeterState {
   configuration?: Record<string, string>;
   /** Clear status mask per channel (0-<ch>:94.31.10.255) as last written; absent = 0. */
   mbusClearStatusMask?: Record<number, number>;
+  /** The configuration object 0-1:94.31.3.255 attribute 2 as last written; unset: the profile's initial value (./configuration-object.ts). */
+  configurationObject?: DlmsData;
+  /** The special days table's entries (class 11 attribute 2; ./calendar.ts); unset: empty. */
+  specialDays?: DlmsData[];
+  /** The activity calendar (class 20; ./calendar.ts); unset: empty. */
+  activityCalendar?: CalendarState;
 }
 
 /** The test keys and titles (docs/dlms.md#roles-addresses-and-keys) and the worked example's G-meter (docs/dlms.md#worked-example). */

@@ -76,8 +76,14 @@ import { FIRMWARE_VERSION_OBJECTS, mbusSimpleVersionInfo } from '../cosem/index.
 import { firmwareOf, imageTransfer, simpleVersionInfo, type LineFault } from './firmware.ts';
 import { powerQualityObjects, powerQualityProfiles, type PqObject, type PqProfile } from '../cosem/power-quality.ts';
 import { meterScalerUnit, pqFamilyOf, pqProfileAttributes, pqProfileBuffer, pqValue } from './power-quality.ts';
-import { ADMINISTRATIVE_IN_OUT, ALARM_FILTERS, CONFIGURATION_OBJECT, configurationFlags, PUSH_SETUP_ALARM, PUSH_SETUP_SMS, PUSH_SETUP_UDP, RANDOMISATION_SETTINGS, pushObjectListOf, sendDestinationAndMethodOf } from '../cosem/configuration.ts';
+import { ADMINISTRATIVE_IN_OUT, ALARM_FILTERS, PUSH_SETUP_ALARM, PUSH_SETUP_SMS, PUSH_SETUP_UDP, RANDOMISATION_SETTINGS, pushObjectListOf, sendDestinationAndMethodOf } from '../cosem/configuration.ts';
 import { CONFIGURATION_DEFAULTS, defaultRandomisationSettings, defaultSendDestination, storeValue, storedValue } from './configuration.ts';
+import { CONFIGURATION_OBJECT_OBIS } from '../cosem/configuration-object.ts';
+import { readConfigurationObject, writeConfigurationObject } from './configuration-object.ts';
+import { SpecialDaysTableClass } from '../cosem/classes/special-days-table.ts';
+import { ActivityCalendarClass } from '../cosem/classes/activity-calendar.ts';
+import { ACTIVITY_CALENDAR_OBIS, SPECIAL_DAYS_TABLE_OBIS } from '../cosem/calendar.ts';
+import { activatePassiveCalendar, calendarOf, deleteSpecialDay, insertSpecialDay, readSpecialDays, writePassiveTable, writeSpecialDays } from './calendar.ts';
 
 export interface ObjectContext {
   meter: MeterState;
@@ -565,23 +571,8 @@ function pushSetup(object: CosemObject<typeof PushSetupClass>, udp: boolean): Se
   });
 }
 
-/**
- * The configuration object: DSMR 4 structure{enum 1 (always on), bit-string 0x5200} (flags 1, 3, 6), SMR 5
- * bit-string 0x1220 (flags 3, 6, 10) until written; a write must keep the profile's layout.
- */
-const configurationObject = (version: 0 | 1) =>
-  configurationData(CONFIGURATION_OBJECT, () => (version === 1 ? Data.bitString(Buffer.from('1220', 'hex'), 16) : Data.structure([Data.enum(1), Data.bitString(Buffer.from('5200', 'hex'), 16)])), (v) => {
-    try {
-      configurationFlags(v);
-    } catch {
-      return DataAccessResult.TYPE_UNMATCHED;
-    }
-    return (v.type === 'bit-string') === (version === 1) ? DataAccessResult.SUCCESS : DataAccessResult.TYPE_UNMATCHED;
-  });
-
 const configurationObjects = (version: 0 | 1): Served<InterfaceClass>[] => [
   administrativeInOut,
-  configurationObject(version),
   pushSetup(PUSH_SETUP_ALARM, false),
   pushSetup(PUSH_SETUP_SMS, false),
   ...(version === 1 ? [pushSetup(PUSH_SETUP_UDP, true)] : []),
@@ -633,6 +624,52 @@ const imageTransferObject = serve({
   },
 });
 
+/** The configuration object (./configuration-object.ts): its layout follows the meter's profile. */
+const configurationObject = serve({
+  object: cosemObject(DataClass, CONFIGURATION_OBJECT_OBIS),
+  get: { value: (ctx) => readConfigurationObject(ctx.meter) },
+  set: { value: (ctx, v) => writeConfigurationObject(ctx.meter, v) },
+});
+
+/** The special days table (./calendar.ts). */
+const specialDaysTable = serve({
+  object: cosemObject(SpecialDaysTableClass, SPECIAL_DAYS_TABLE_OBIS),
+  get: { entries: (ctx) => readSpecialDays(ctx.meter) },
+  set: { entries: (ctx, v) => writeSpecialDays(ctx.meter, v) },
+  act: {
+    insert: (ctx, entry) => ({ result: insertSpecialDay(ctx.meter, Data.structure(entry)) }),
+    delete: (ctx, index) => ({ result: deleteSpecialDay(ctx.meter, index) }),
+  },
+});
+
+/** The activity calendar (./calendar.ts). */
+const activityCalendar = serve({
+  object: cosemObject(ActivityCalendarClass, ACTIVITY_CALENDAR_OBIS),
+  get: {
+    calendar_name_active: (ctx) => calendarOf(ctx.meter).active.name,
+    season_profile_active: (ctx) => calendarOf(ctx.meter).active.seasons,
+    week_profile_table_active: (ctx) => calendarOf(ctx.meter).active.weeks,
+    day_profile_table_active: (ctx) => calendarOf(ctx.meter).active.days,
+    calendar_name_passive: (ctx) => calendarOf(ctx.meter).passive.name,
+    season_profile_passive: (ctx) => calendarOf(ctx.meter).passive.seasons,
+    week_profile_table_passive: (ctx) => calendarOf(ctx.meter).passive.weeks,
+    day_profile_table_passive: (ctx) => calendarOf(ctx.meter).passive.days,
+    activate_passive_calendar_time: (ctx) => calendarOf(ctx.meter).activateTime,
+  },
+  set: {
+    calendar_name_passive: (ctx, v) => ((calendarOf(ctx.meter).passive.name = Buffer.from(v)), DataAccessResult.SUCCESS),
+    season_profile_passive: (ctx, v) => writePassiveTable(ctx.meter, 'seasons', v),
+    week_profile_table_passive: (ctx, v) => writePassiveTable(ctx.meter, 'weeks', v),
+    day_profile_table_passive: (ctx, v) => writePassiveTable(ctx.meter, 'days', v),
+    activate_passive_calendar_time: (ctx, v) => {
+      if (v.length !== 12) return DataAccessResult.TYPE_UNMATCHED;
+      calendarOf(ctx.meter).activateTime = Buffer.from(v);
+      return DataAccessResult.SUCCESS;
+    },
+  },
+  act: { activate_passive_calendar: (ctx) => ({ result: activatePassiveCalendar(ctx.meter) }) },
+});
+
 /** One table per class 72 version, built once and shared by every simulated meter. */
 function table(version: 0 | 1): ReadonlyMap<number, Served<InterfaceClass>> {
   const profile = version === 1 ? 'smr5' : 'dsmr4';
@@ -643,7 +680,8 @@ function table(version: 0 | 1): ReadonlyMap<number, Served<InterfaceClass>> {
     ...eventLogsOf(profile).map(eventLog), ...alarmRegisterNumbers({ profile } as MeterState).map((r) => alarmRegister(r as 1 | 2 | 3)),
     ...firmwareVersions(version === 1), imageTransferObject, ...(version === 1 ? [1, 2, 3, 4].map(simpleVersion) : []),
     ...powerQualityObjects(pqFamilyOf({ profile } as MeterState)).map(powerQualityObject), ...powerQualityProfiles(pqFamilyOf({ profile } as MeterState)).map(powerQualityProfile),
-    ...configurationObjects(version)];
+    ...configurationObjects(version),
+    configurationObject, specialDaysTable, activityCalendar];
   return new Map(all.map((s) => [key(s.object.obis), s]));
 }
 

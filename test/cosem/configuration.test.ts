@@ -57,15 +57,3 @@ test('alarm filter: requested bits set or cleared, other registers ignored, the 
   assert.equal(alarmFilterValue(1, 0, [{ alarmType: 'PHASE_OUTAGE_TEST_INDICATION', enabled: true }]), 0x80000000);
   assert.equal(alarmFilterValue(3, 0x03, [{ alarmType: 'LAST_GASP', enabled: false }]), 0x02);
 });
-
-test('configuration object flags: SMR 5 bit-string(16), DSMR 4 structure{enum, bit-string(16)}, bit 0 = most significant', async () => {
-  const { configurationFlags, withFlag, flagOf } = await import('../../src/cosem/configuration.ts');
-  const smr5 = configurationFlags(decodeDataExact(Buffer.from('04101220', 'hex')));
-  assert.equal(flagOf(smr5.flags, 10), true);
-  assert.equal(flagOf(smr5.flags, 3), true);
-  assert.equal(encodeData(smr5.rebuild(withFlag(smr5.flags, 10, false))).toString('hex').toUpperCase(), '04101200');
-  const dsmr4 = configurationFlags(decodeDataExact(Buffer.from('020216010410' + '5200', 'hex')));
-  assert.equal(encodeData(dsmr4.rebuild(withFlag(dsmr4.flags, 10, true))).toString('hex').toUpperCase(), '02021601041052' + '20');
-  assert.equal(encodeData(dsmr4.rebuild(withFlag(dsmr4.flags, 1, false))).toString('hex').toUpperCase(), '02021601041012' + '00');
-  assert.throws(() => configurationFlags(Data.unsigned(1)), (e: unknown) => isMeterfabricError(e) && e.code === 1000);
-});

@@ -53,7 +53,7 @@ test('classes 1, 3, 8, 15 and 64 are declared with the attributes and methods th
   assert.equal(methodOf(AssociationLnClass, 1).returns, 'octet-string');
   assert.equal(methodOf(SecuritySetupClass, 'global_key_transfer').id, 2);
   assert.equal(attributeOf(SecuritySetupClass, 'server_system_title').id, 5);
-  assert.deepEqual([...new Set(INTERFACE_CLASSES.map((c) => c.classId))], [1, 3, 4, 7, 8, 15, 18, 40, 47, 64, 70, 72]);
+  assert.deepEqual([...new Set(INTERFACE_CLASSES.map((c) => c.classId))], [1, 3, 4, 7, 8, 11, 15, 18, 20, 40, 47, 64, 70, 72]);
   assert.equal(findInterfaceClass(72, 1), MbusClientClassV1);
   assert.equal(findInterfaceClass(72), MbusClientClassV0);
   assert.equal(findInterfaceClass(9), undefined);

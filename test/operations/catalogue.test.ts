@@ -300,6 +300,37 @@ Object.assign(SAMPLES, {
   },
 });
 
+// Configuration object, special days, activity calendar
+Object.assign(SAMPLES, {
+  GET_CONFIGURATION_OBJECT: {
+    soap: `<ns:GetConfigurationObjectRequest><ns:DeviceIdentification>${GATEWAY}</ns:DeviceIdentification></ns:GetConfigurationObjectRequest>`,
+    data: { gprsOperationMode: 'ALWAYS_ON', configurationFlags: [{ configurationFlagType: 'PO_ENABLE', enabled: true }, { configurationFlagType: 'DISCOVER_ON_OPEN_COVER', enabled: false }] },
+  },
+  SET_CONFIGURATION_OBJECT: {
+    soap: `<ns:SetConfigurationObjectRequest><ns:DeviceIdentification>${GATEWAY}</ns:DeviceIdentification><ns:SetConfigurationObjectRequestData><ns:ConfigurationObject>
+      <ns:GprsOperationMode>TRIGGERED</ns:GprsOperationMode><ns:ConfigurationFlags><ns:ConfigurationFlag><ns:ConfigurationFlagType>PO_ENABLE</ns:ConfigurationFlagType><ns:Enabled>false</ns:Enabled></ns:ConfigurationFlag></ns:ConfigurationFlags>
+      </ns:ConfigurationObject></ns:SetConfigurationObjectRequestData></ns:SetConfigurationObjectRequest>`,
+    rest: { gprsOperationMode: 'TRIGGERED', configurationFlags: [{ configurationFlagType: 'PO_ENABLE', enabled: false }] },
+  },
+  SET_SPECIAL_DAYS: {
+    soap: `<ns:SetSpecialDaysRequest><ns:DeviceIdentification>${GATEWAY}</ns:DeviceIdentification><ns:SpecialDaysRequestData>
+      <ns:SpecialDays><ns:specialDayDate>07EA0C19FF</ns:specialDayDate><ns:dayId>1</ns:dayId></ns:SpecialDays></ns:SpecialDaysRequestData></ns:SetSpecialDaysRequest>`,
+    rest: { specialDays: [{ specialDayDate: '07EA0C19FF', dayId: 1 }] },
+  },
+  SET_ACTIVITY_CALENDAR: {
+    soap: `<ns:SetActivityCalendarRequest><ns:DeviceIdentification>${GATEWAY}</ns:DeviceIdentification><ns:ActivityCalendarData><ns:ActivityCalendar>
+      <ns:CalendarName>Cal1</ns:CalendarName><ns:ActivatePassiveCalendarTime>FFFFFFFFFFFFFFFFFF8000FF</ns:ActivatePassiveCalendarTime>
+      <ns:SeasonProfile><ns:Season><ns:SeasonProfileName>1</ns:SeasonProfileName><ns:SeasonStart>FFFF0101FF000000FF8000FF</ns:SeasonStart><ns:WeekProfile>
+      <ns:WeekProfileName>1</ns:WeekProfileName>${['Monday', 'Tuesday', 'Wednesday', 'Thursday', 'Friday', 'Saturday', 'Sunday'].map((d) => `<ns:${d}><ns:DayId>1</ns:DayId><ns:DaySchedule><ns:DayProfileAction><ns:StartTime>00000000</ns:StartTime><ns:ScriptSelector>1</ns:ScriptSelector></ns:DayProfileAction></ns:DaySchedule></ns:${d}>`).join('')}
+      </ns:WeekProfile></ns:Season></ns:SeasonProfile></ns:ActivityCalendar></ns:ActivityCalendarData></ns:SetActivityCalendarRequest>`,
+    rest: {
+      calendarName: 'Cal1', activatePassiveCalendarTime: 'FFFFFFFFFFFFFFFFFF8000FF',
+      seasons: [{ seasonProfileName: '1', seasonStart: 'FFFF0101FF000000FF8000FF', weekProfile: { weekProfileName: '1',
+        ...Object.fromEntries(['monday', 'tuesday', 'wednesday', 'thursday', 'friday', 'saturday', 'sunday'].map((d) => [d, { dayId: 1, daySchedule: [{ startTime: '00000000', scriptSelector: 1 }] }])) } }],
+    },
+  },
+});
+
 function envelope(namespace: string, body: string, org = 'test-org'): string {
   return `<soapenv:Envelope xmlns:soapenv="http://schemas.xmlsoap.org/soap/envelope/" xmlns:com="http://www.opensmartgridplatform.org/schemas/common/2014/10" xmlns:ns="${namespace}">
   <soapenv:Header><com:OrganisationIdentification>${org}</com:OrganisationIdentification><com:UserName>tester</com:UserName><com:ApplicationName>catalogue-test</com:ApplicationName></soapenv:Header>

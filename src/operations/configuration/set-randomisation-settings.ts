@@ -12,14 +12,15 @@
  */
 import { z } from 'zod';
 import { withLink } from '../../adapters/mbus-keys.ts';
-import { CONFIGURATION_OBJECT, RANDOMISATION_SETTINGS, configurationFlags, withFlag } from '../../cosem/index.ts';
+import { CONFIGURATION_OBJECT, RANDOMISATION_SETTINGS } from '../../cosem/index.ts';
+import { configurationProfileOf, decodeConfigurationObject, encodeConfigurationObject } from '../../cosem/configuration-object.ts';
 import { Data } from '../../dlms/axdr.ts';
 import { dataAccessResultName } from '../../dlms/apdu/common.ts';
 import { resultWithDescription, sub, text, validation } from '../../api/soap/mapping.ts';
 import { gatewayParams, pathDevice, requestOptions } from '../../api/rest/schemas.ts';
 import { define } from '../define.ts';
 import { protocolError } from '../monitoring/meter-reads.ts';
-import { attribute, hasConfigurationObjects, isSmr5, notSupported, requireProtocol, setOrFail } from './configuration-objects.ts';
+import { attribute, hasConfigurationObjects, notSupported, requireProtocol, setOrFail } from './configuration-objects.ts';
 
 const payload = z.object({
   directAttach: z.number().int().min(-0x80000000).max(0x7fffffff),
@@ -31,7 +32,7 @@ type Payload = z.infer<typeof payload>;
 
 /** The configuration object's DIRECT_ATTACH_AT_POWER_ON flag: bit 10 on SMR 4.3 and SMR 5.x, none on DSMR 4.2.2. */
 export function directAttachBit(protocol: string): number | undefined {
-  return isSmr5(protocol) || /^SMR 4\.3/.test(protocol) ? 10 : undefined;
+  return configurationProfileOf(protocol)?.bits.DIRECT_ATTACH_AT_POWER_ON;
 }
 
 export default define({
@@ -83,9 +84,10 @@ export default define({
     await withLink(ports, device.deviceIdentification, ctx.signal, async (link) => {
       const [r] = await link.getAttributes([attribute(CONFIGURATION_OBJECT, 2)]);
       if (r?.kind !== 'data') throw protocolError(`Reading the configuration object was not SUCCESS: ${r ? dataAccessResultName(r.result) : 'no result'}`);
-      const { flags, rebuild } = configurationFlags(r.data);
-      const next = bit === undefined ? flags : withFlag(flags, bit, attach);
-      await setOrFail(link, CONFIGURATION_OBJECT, 2, rebuild(next), "Attribute 'directAttach' of the Randomisation Settings");
+      const { layout } = configurationProfileOf(device.protocol)!;
+      const value = decodeConfigurationObject(r.data, layout);
+      if (bit !== undefined) value.bits[bit] = attach;
+      await setOrFail(link, CONFIGURATION_OBJECT, 2, encodeConfigurationObject(value, layout), "Attribute 'directAttach' of the Randomisation Settings");
       if (!attach) {
         const settings = Data.structure([Data.doubleLongUnsigned(p.randomisationStartWindow), Data.longUnsigned(p.multiplicationFactor), Data.longUnsigned(p.numberOfRetries)]);
         await setOrFail(link, RANDOMISATION_SETTINGS, 2, settings, "Attribute 'randomisationSettings' of the Randomisation Settings");

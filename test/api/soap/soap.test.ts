@@ -340,7 +340,7 @@ test('SetKeyOnGMeter with an E-meter secret type is refused with 401', async () 
 });
 
 test('an operation the schemas know but this platform does not offer is refused with 407', async () => {
-  const reply = await post(app, envelopeWith(`<conf:SetActivityCalendarRequest><conf:DeviceIdentification>${GATEWAY}</conf:DeviceIdentification></conf:SetActivityCalendarRequest>`), 'configurationService');
+  const reply = await post(app, envelopeWith(`<mon:GetThdFingerprintRequest xmlns:mon="http://www.opensmartgridplatform.org/schemas/smartmetering/sm-monitoring/2014/10"><mon:DeviceIdentification>${GATEWAY}</mon:DeviceIdentification></mon:GetThdFingerprintRequest>`), 'monitoringService');
   assertFunctionalFault(reply, { code: 407, message: 'UNSUPPORTED_DEVICE_ACTION', component: 'WS_SMART_METERING' });
 });
 
