@@ -381,8 +381,14 @@ export class DlmsSession {
       }
       const inv = this.nextInvokeId();
       const resp = await this.request(new GetRequestWithList({ invokeIdAndPriority: inv, attributes: chunk.map((attribute) => ({ attribute })) }).encode(), inv);
-      if (resp[0] !== 0xc4 || resp[1] !== 0x03) throw illegalResponse(`get-request-with-list answered with 0x${resp.subarray(0, 2).toString('hex')}`);
-      const list = decodeOr(() => GetResponseWithList.decode(resp));
+      let listApdu = resp;
+      if (resp[0] === 0xc4 && resp[1] === 0x02) {
+        // A long answer comes in blocks whose raw data is the answer's list of results (IEC 62056-5-3 GET service).
+        const raw = await this.readBlocks(resp);
+        if (raw.kind === 'error') throw illegalResponse(`get-request-with-list answered by a block transfer that failed: ${raw.result}`);
+        listApdu = Buffer.concat([Buffer.from([0xc4, 0x03, inv]), raw.data]);
+      } else if (resp[0] !== 0xc4 || resp[1] !== 0x03) throw illegalResponse(`get-request-with-list answered with 0x${resp.subarray(0, 2).toString('hex')}`);
+      const list = decodeOr(() => GetResponseWithList.decode(listApdu));
       if (list.results.length !== chunk.length) throw illegalResponse(`get-response-with-list has ${list.results.length} results for ${chunk.length} attributes`);
       out.push(...list.results);
     }
@@ -399,7 +405,16 @@ export class DlmsSession {
     let resp = await this.request(new GetRequestNormal({ invokeIdAndPriority: inv, attribute: a, ...(accessSelection ? { accessSelection } : {}) }).encode(), inv);
     if (resp[0] === 0xc4 && resp[1] === 0x01) return decodeOr(() => GetResponseNormal.decode(resp)).result;
     if (resp[0] !== 0xc4 || resp[1] !== 0x02) throw illegalResponse(`GET ${describe(a, a.attributeId)} answered with 0x${resp.subarray(0, 2).toString('hex')}`);
-    // Block transfer (docs/dlms.md#block-transfer): acknowledge block n with get-request-next(n), concatenate raw-data, decode once.
+    const raw = await this.readBlocks(resp);
+    return raw.kind === 'error' ? raw : { kind: 'data', data: decodeOr(() => decodeDataExact(raw.data)) };
+  }
+
+  /**
+   * Block transfer (docs/dlms.md#block-transfer) from its first get-response-with-datablock: acknowledge block n with
+   * get-request-next(n) and concatenate the raw data; a Data-Access-Result in a block ends it.
+   */
+  private async readBlocks(first: Buffer): Promise<{ kind: 'data'; data: Buffer } | { kind: 'error'; result: number }> {
+    let resp = first;
     const blocks: Buffer[] = [];
     let size = 0;
     let expected = 1;
@@ -416,7 +431,7 @@ export class DlmsSession {
       if (resp[0] !== 0xc4 || resp[1] !== 0x02) throw illegalResponse('block transfer interrupted by a different response');
       expected++;
     }
-    return { kind: 'data', data: decodeOr(() => decodeDataExact(Buffer.concat(blocks, size))) };
+    return { kind: 'data', data: Buffer.concat(blocks, size) };
   }
 
   // -------------------------------------------------------------------------------------------------------------

@@ -382,7 +382,7 @@ class MeterConnection {
         const req = GetRequestWithList.decode(plain);
         if (!this.negotiated('multiple-references')) return { reply: exception(StateError.SERVICE_NOT_ALLOWED, ServiceError.SERVICE_NOT_SUPPORTED) };
         const results: GetDataResult[] = req.attributes.map((x) => this.get(x.attribute, x.accessSelection));
-        return { reply: new GetResponseWithList({ invokeIdAndPriority: req.invokeIdAndPriority, results }).encode() };
+        return { reply: this.getListResponse(req.invokeIdAndPriority, results, clientMaxPdu) };
       }
       if (tag === 0xc1 && choice === 0x01) {
         const req = SetRequestNormal.decode(plain);
@@ -422,6 +422,17 @@ class MeterConnection {
     if (normal.length <= limit || r.kind !== 'data' || !this.negotiated('block-transfer-with-get')) return normal;
     // Each block's header (tag, choice, invoke id, last-block, block number, choice, length) fits in 16 bytes.
     const blocks = splitIntoDataBlocks({ invokeIdAndPriority, raw: encodeData(r.data), maxBlockSize: Math.min(0xffff, Math.max(16, limit - 16)) });
+    this.pendingBlocks = { blocks, sent: 0 };
+    return this.nextBlock(invokeIdAndPriority, 0);
+  }
+
+  /** get-response-with-list, or block transfer of its list of results when it exceeds the client's PDU size. */
+  private getListResponse(invokeIdAndPriority: number, results: GetDataResult[], clientMaxPdu: number): Buffer {
+    const whole = new GetResponseWithList({ invokeIdAndPriority, results }).encode();
+    const limit = clientMaxPdu - (this.association.kind === 'public' ? 0 : 30);
+    if (whole.length <= limit || !this.negotiated('block-transfer-with-get')) return whole;
+    // The raw data is what follows the tag, choice and invoke id: the list of Get-Data-Results.
+    const blocks = splitIntoDataBlocks({ invokeIdAndPriority, raw: whole.subarray(3), maxBlockSize: Math.min(0xffff, Math.max(16, limit - 16)) });
     this.pendingBlocks = { blocks, sent: 0 };
     return this.nextBlock(invokeIdAndPriority, 0);
   }
