@@ -198,11 +198,12 @@ async function requestsPage(params) {
   if (!before) poll(load);
 }
 
-const SVG = 'http://www.w3.org/2000/svg';
+/** An SVG element: attributes (null/undefined left out) and children (nodes or text; null, undefined, false left out). */
+const SVG_NS = 'http://www.w3.org/2000/svg';
 function svg(tag, attrs = {}, ...children) {
-  const el = document.createElementNS(SVG, tag);
-  for (const [k, v] of Object.entries(attrs)) el.setAttribute(k, String(v));
-  for (const c of children.flat()) if (c) el.append(c instanceof Node ? c : document.createTextNode(String(c)));
+  const el = document.createElementNS(SVG_NS, tag);
+  for (const [k, v] of Object.entries(attrs)) if (v !== undefined && v !== null) el.setAttribute(k, String(v));
+  for (const c of children.flat(Infinity)) if (c !== null && c !== undefined && c !== false) el.append(c instanceof Node ? c : document.createTextNode(String(c)));
   return el;
 }
 const RESULT_COLOURS = { OK: '#19803a', NOT_OK: '#b3261e', NOT_FOUND: '#8a5a00' };
@@ -495,13 +496,6 @@ async function rekeyPage(params) {
 const EVENTS_PER_PAGE = 20;
 const valueText = (v) => (v && typeof v === 'object' && 'value' in v && 'unit' in v ? `${v.value} ${v.unit}` : String(v ?? ''));
 
-const SVG_NS = 'http://www.w3.org/2000/svg';
-function svg(tag, attrs = {}, ...children) {
-  const el = document.createElementNS(SVG_NS, tag);
-  for (const [k, v] of Object.entries(attrs)) if (v !== undefined && v !== null) el.setAttribute(k, String(v));
-  for (const c of children.flat(Infinity)) if (c !== null && c !== undefined) el.append(c instanceof Node ? c : document.createTextNode(String(c)));
-  return el;
-}
 /** Whole Wh of a kWh decimal text ("12345.678" → 12345678), exact for GXF's three decimals. */
 const wattHours = (text) => {
   const [i, f = ''] = String(text).split('.');
