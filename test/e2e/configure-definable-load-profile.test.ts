@@ -6,13 +6,15 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { addOrganisation } from '../../src/platform/inventory.ts';
-import { restOperation, soapClient, xpathText } from '../support/e2e.ts';
+import { validateEnvelopeXml } from '../../src/api/soap/schema.ts';
+import { restOperation, soapClient, xpathAll, xpathText } from '../support/e2e.ts';
 import { withHttpHeadend } from '../support/http-headend.ts';
 
 const ORG = 'grid-operator';
 const OTHER = 'other-operator';
 const GW5 = 'E0051004000000081';
 const GW4 = 'E0051004000000082';
+const B = 'http://www.opensmartgridplatform.org/schemas/smartmetering/sm-bundle/2014/10';
 
 const captureObject = (classId: number, [a, b, c, d, e, f]: number[], attribute = 2) =>
   `<c:CaptureObject><c:ClassId>${classId}</c:ClassId><c:LogicalName><c:a>${a}</c:a><c:b>${b}</c:b><c:c>${c}</c:c><c:d>${d}</c:d><c:e>${e}</c:e><c:f>${f}</c:f></c:LogicalName><c:AttributeIndex>${attribute}</c:AttributeIndex><c:DataIndex>0</c:DataIndex></c:CaptureObject>`;
@@ -67,6 +69,22 @@ test('ConfigureDefinableLoadProfile through SOAP and REST against simulated SMR 
     assert.equal(xpathText(s4.xml, '//conf:ConfigureDefinableLoadProfileResponse/conf:Result'), 'OK', s4.xml);
     assert.deepEqual(dsmr4.state.definableLoadProfile!.captureObjects!.map(obisOf), ['0-0:1.0.0.255', '0-0:96.7.9.255']);
     assert.equal(dsmr4.state.definableLoadProfile!.capturePeriod, undefined);
+
+    // Bundle action ConfigureDefinableLoadProfileRequest (GXF's bundle schema has it)
+    const accepted = await soap.post('bundleService', `<b:BundleRequest xmlns:b="${B}"><b:DeviceIdentification>${GW4}</b:DeviceIdentification><b:Actions><b:ConfigureDefinableLoadProfileRequest><conf:CaptureObjects>${captureObject(1, [0, 0, 96, 7, 21, 255])}</conf:CaptureObjects><conf:CapturePeriod>120</conf:CapturePeriod></b:ConfigureDefinableLoadProfileRequest></b:Actions></b:BundleRequest>`);
+    assert.equal(accepted.status, 200, accepted.xml);
+    const uid = xpathText(accepted.xml, '//c:CorrelationUid')!;
+    let b = accepted;
+    for (let i = 0; i < 600; i++) {
+      b = await soap.post('bundleService', `<b:BundleAsyncRequest xmlns:b="${B}"><c:DeviceIdentification>${GW4}</c:DeviceIdentification><c:CorrelationUid>${uid}</c:CorrelationUid></b:BundleAsyncRequest>`);
+      if (!(b.status === 500 && xpathText(b.xml, '//c:FunctionalFault/c:Code') === '405')) break;
+      await new Promise((res) => setTimeout(res, 50));
+    }
+    assert.equal(b.status, 200, b.xml);
+    assert.deepEqual(validateEnvelopeXml(b.xml), [], b.xml);
+    assert.deepEqual(xpathAll(b.xml, "//*[local-name()='AllResponses']/*/c:Result"), ['OK'], b.xml);
+    assert.deepEqual(dsmr4.state.definableLoadProfile!.captureObjects!.map(obisOf), ['0-0:1.0.0.255', '0-0:96.7.21.255']);
+    assert.equal(dsmr4.state.definableLoadProfile!.capturePeriod, 120);
 
     // REST: the same operation; another organisation is refused (REST 403, SOAP fault 301)
     const r5 = await restOperation(url, `/devices/${GW5}/definable-load-profile`, ORG, { capturePeriod: 600, captureObjects: [{ classId: 1, obisCode: '0-0:96.7.9.255', attributeIndex: 2 }] }, auth);
