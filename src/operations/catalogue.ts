@@ -60,6 +60,7 @@ import getConfigurationObject from './configuration/get-configuration-object.ts'
 import setConfigurationObject from './configuration/set-configuration-object.ts';
 import setSpecialDays from './configuration/set-special-days.ts';
 import setActivityCalendar from './configuration/set-activity-calendar.ts';
+import configureDefinableLoadProfile from './configuration/configure-definable-load-profile.ts';
 import { bundleOperation } from './bundle/bundle.ts';
 
 export const CATALOGUE: readonly CatalogueEntry[] = [
@@ -118,6 +119,7 @@ export const CATALOGUE: readonly CatalogueEntry[] = [
   setConfigurationObject,
   setSpecialDays,
   setActivityCalendar,
+  configureDefinableLoadProfile,
   // Bundle: runs the operations above that declare a bundleAction (./bundle/bundle.ts); keep it last.
   bundleOperation(() => DEVICE_OPERATIONS),
 ];

@@ -8,6 +8,7 @@ import { ErrorCode, MeterfabricError } from '../errors.ts';
 import type { FirmwareState } from './firmware.ts';
 import type { DlmsData } from '../dlms/axdr.ts';
 import type { CalendarState } from './calendar.ts';
+import type { DefinableLoadProfileState } from './power-quality.ts';
 
 export type MeterProfile = 'smr5' | 'dsmr4';
 
@@ -64,6 +65,8 @@ export interface MeterState {
   mbusClearStatusMask?: Record<number, number>;
   /** The configuration object 0-1:94.31.3.255 attribute 2 as last written; unset: the profile's initial value (./configuration-object.ts). */
   configurationObject?: DlmsData;
+  /** The definable load profile's capture objects and period as written (./power-quality.ts); unset: the defaults. */
+  definableLoadProfile?: DefinableLoadProfileState;
   /** The special days table's entries (class 11 attribute 2; ./calendar.ts); unset: empty. */
   specialDays?: DlmsData[];
   /** The activity calendar (class 20; ./calendar.ts); unset: empty. */

@@ -76,6 +76,7 @@ import { FIRMWARE_VERSION_OBJECTS, mbusSimpleVersionInfo } from '../cosem/index.
 import { firmwareOf, imageTransfer, simpleVersionInfo, type LineFault } from './firmware.ts';
 import { powerQualityObjects, powerQualityProfiles, type PqObject, type PqProfile } from '../cosem/power-quality.ts';
 import { meterScalerUnit, pqFamilyOf, pqProfileAttributes, pqProfileBuffer, pqValue } from './power-quality.ts';
+import { writeDefinableCaptureObjects, writeDefinableCapturePeriod } from './power-quality.ts';
 import { ADMINISTRATIVE_IN_OUT, ALARM_FILTERS, PUSH_SETUP_ALARM, PUSH_SETUP_SMS, PUSH_SETUP_UDP, RANDOMISATION_SETTINGS, pushObjectListOf, sendDestinationAndMethodOf } from '../cosem/configuration.ts';
 import { CONFIGURATION_DEFAULTS, defaultRandomisationSettings, defaultSendDestination, storeValue, storedValue } from './configuration.ts';
 import { CONFIGURATION_OBJECT_OBIS } from '../cosem/configuration-object.ts';
@@ -342,6 +343,15 @@ function powerQualityProfile(p: PqProfile): Served<InterfaceClass> {
       entries_in_use: (ctx) => attrs(ctx).entries_in_use(),
       profile_entries: (ctx) => attrs(ctx).profile_entries(),
     },
+    // The definable load profile takes capture_objects and capture_period (ConfigureDefinableLoadProfile).
+    ...(p.tag === 'DEFINABLE_LOAD_PROFILE'
+      ? {
+          set: {
+            capture_objects: (ctx: ObjectContext, v: DlmsData[]) => writeDefinableCaptureObjects(ctx.meter, v, meterTime(ctx)),
+            capture_period: (ctx: ObjectContext, v: number) => writeDefinableCapturePeriod(ctx.meter, v),
+          },
+        }
+      : {}),
   });
 }
 

@@ -19,9 +19,10 @@
 import { type DlmsData, Data } from '../dlms/axdr.ts';
 import { DataAccessResult, type AccessSelection } from '../dlms/apdu/common.ts';
 import { encodeZonedDateTime } from '../dlms/date-time.ts';
-import { bufferSelectionFrom, bufferToData, captureObjectsToData, selectBuffer, timeWindow, type BufferSelection } from '../dlms/selective-access.ts';
+import { bufferSelectionFrom, bufferToData, captureObject, captureObjectsFromData, captureObjectsToData, sameCaptureObject, selectBuffer, timeWindow, type BufferSelection, type CaptureObjectDefinition } from '../dlms/selective-access.ts';
 import { isMeterfabricError } from '../errors.ts';
 import { CLOCK_TIME } from '../cosem/objects.ts';
+import { ClockClass, WellKnownObis } from '../cosem/index.ts';
 import { METER_VOLTAGE_SCALER_UNIT, powerQualityObjects, pqCaptureObjects, type PqFamily, type PqObject, type PqProfile } from '../cosem/power-quality.ts';
 import type { ScalerUnit } from '../dlms/scaler-unit.ts';
 import type { MeterState } from './meter.ts';
@@ -67,10 +68,41 @@ export function pqValue(meter: MeterState, o: PqObject, at: Date): DlmsData {
   return Data.doubleLongUnsigned(raw);
 }
 
-function entryTimesIn(p: PqProfile, now: Date, from?: Date, to?: Date): Date[] {
+/**
+ * The definable load profile (0-1:94.31.6.255) as the client wrote it (ConfigureDefinableLoadProfile; see
+ * docs/gxf.md#configuredefinableloadprofile): attribute 3 and 4 replace the profile's defaults. Writing the
+ * capture_objects empties the buffer (IEC 62056-6-2 profile generic: a change of capture_objects clears it), so the
+ * buffer then holds only entries from the write on. Columns of objects this simulator does not compute are null-data.
+ */
+export interface DefinableLoadProfileState {
+  captureObjects?: CaptureObjectDefinition[];
+  capturePeriod?: number;
+  /** Meter time (ms) of the last capture_objects write. */
+  clearedAt?: number;
+}
+
+interface Effective {
+  columns: CaptureObjectDefinition[];
+  capturePeriod: number;
+  profileEntries: number;
+  since: number;
+}
+
+function effective(meter: MeterState, p: PqProfile): Effective {
+  const w = p.tag === 'DEFINABLE_LOAD_PROFILE' ? meter.definableLoadProfile : undefined;
+  return {
+    columns: w?.captureObjects ?? pqCaptureObjects(p),
+    capturePeriod: w?.capturePeriod ?? p.capturePeriod,
+    profileEntries: p.profileEntries,
+    since: Math.max(READS_EPOCH_MS, w?.clearedAt ?? 0),
+  };
+}
+
+function entryTimesIn(p: Effective, now: Date, from?: Date, to?: Date): Date[] {
+  if (p.capturePeriod <= 0) return [];
   const ms = p.capturePeriod * 1000;
   const newest = Math.floor(now.getTime() / ms) * ms;
-  const oldest = Math.max(newest - (p.profileEntries - 1) * ms, Math.ceil(READS_EPOCH_MS / ms) * ms);
+  const oldest = Math.max(newest - (p.profileEntries - 1) * ms, Math.ceil(p.since / ms) * ms);
   const first = from ? Math.max(oldest, Math.ceil(from.getTime() / ms) * ms) : oldest;
   const last = to ? Math.min(newest, Math.floor(to.getTime() / ms) * ms) : newest;
   const out: Date[] = [];
@@ -80,17 +112,29 @@ function entryTimesIn(p: PqProfile, now: Date, from?: Date, to?: Date): Date[] {
 
 /** One entry of a power-quality profile at entry time `t`. */
 export function pqProfileEntry(meter: MeterState, p: PqProfile, t: Date): DlmsData[] {
-  return [Data.octetString(encodeZonedDateTime(t, PROFILE_ZONE)), ...p.captured.map((o) => pqValue(meter, o, t))];
+  return columnValues(meter, effective(meter, p).columns, t);
+}
+
+const CLOCK_COLUMN = captureObject(ClockClass.classId, WellKnownObis.CLOCK, 2);
+
+function columnValues(meter: MeterState, columns: readonly CaptureObjectDefinition[], t: Date): DlmsData[] {
+  const objects = powerQualityObjects(pqFamilyOf(meter));
+  return columns.map((c) => {
+    if (sameCaptureObject(c, CLOCK_COLUMN)) return Data.octetString(encodeZonedDateTime(t, PROFILE_ZONE));
+    const o = c.attributeIndex === 2 && c.dataIndex === 0 ? objects.find((x) => x.classId === c.classId && x.obis.equals(c.logicalName)) : undefined;
+    return o ? pqValue(meter, o, t) : Data.nullData();
+  });
 }
 
 /** The buffer as a GET with this access selection returns it (range and entry descriptors as the load profiles). */
 export function pqProfileBuffer(meter: MeterState, p: PqProfile, now: Date, access?: AccessSelection): DlmsData | { refused: number } {
   try {
     const selection: BufferSelection | undefined = access ? bufferSelectionFrom(access) : undefined;
+    const e = effective(meter, p);
     const window = selection?.kind === 'range' ? timeWindow(selection.range, CLOCK_TIME) : null;
-    const times = window ? entryTimesIn(p, now, window.from, window.to) : entryTimesIn(p, now);
-    const rows = times.map((t) => pqProfileEntry(meter, p, t));
-    return bufferToData(selectBuffer(rows, pqCaptureObjects(p), selection).rows);
+    const times = window ? entryTimesIn(e, now, window.from, window.to) : entryTimesIn(e, now);
+    const rows = times.map((t) => columnValues(meter, e.columns, t));
+    return bufferToData(selectBuffer(rows, e.columns, selection).rows);
   } catch (e) {
     if (isMeterfabricError(e) && typeof e.details?.result === 'number') return { refused: e.details.result };
     if (isMeterfabricError(e)) return { refused: DataAccessResult.OTHER_REASON };
@@ -99,12 +143,31 @@ export function pqProfileBuffer(meter: MeterState, p: PqProfile, now: Date, acce
 }
 
 export function pqProfileAttributes(meter: MeterState, p: PqProfile, now: Date) {
+  const e = effective(meter, p);
   return {
-    capture_objects: () => (captureObjectsToData(pqCaptureObjects(p)) as { value: DlmsData[] }).value,
-    capture_period: () => p.capturePeriod,
+    capture_objects: () => (captureObjectsToData(e.columns) as { value: DlmsData[] }).value,
+    capture_period: () => e.capturePeriod,
     sort_method: () => 1,
     sort_object: () => [Data.longUnsigned(0), Data.octetString(Buffer.alloc(6)), Data.integer(0), Data.longUnsigned(0)],
-    entries_in_use: () => entryTimesIn(p, now).length,
+    entries_in_use: () => entryTimesIn(e, now).length,
     profile_entries: () => p.profileEntries,
   };
+}
+
+/** SET of the definable load profile's capture_objects (attribute 3): any well-formed list is kept. */
+export function writeDefinableCaptureObjects(meter: MeterState, value: DlmsData[], now: Date): number {
+  let list: CaptureObjectDefinition[];
+  try {
+    list = captureObjectsFromData(Data.array(value));
+  } catch {
+    return DataAccessResult.TYPE_UNMATCHED;
+  }
+  meter.definableLoadProfile = { ...meter.definableLoadProfile, captureObjects: list, clearedAt: now.getTime() };
+  return DataAccessResult.SUCCESS;
+}
+
+/** SET of the definable load profile's capture_period (attribute 4, seconds; 0 = no automatic capture). */
+export function writeDefinableCapturePeriod(meter: MeterState, value: number): number {
+  meter.definableLoadProfile = { ...meter.definableLoadProfile, capturePeriod: value };
+  return DataAccessResult.SUCCESS;
 }

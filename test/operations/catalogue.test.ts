@@ -329,6 +329,12 @@ Object.assign(SAMPLES, {
         ...Object.fromEntries(['monday', 'tuesday', 'wednesday', 'thursday', 'friday', 'saturday', 'sunday'].map((d) => [d, { dayId: 1, daySchedule: [{ startTime: '00000000', scriptSelector: 1 }] }])) } }],
     },
   },
+  CONFIGURE_DEFINABLE_LOAD_PROFILE: {
+    soap: `<ns:ConfigureDefinableLoadProfileRequest><ns:DeviceIdentification>${GATEWAY}</ns:DeviceIdentification><ns:DefinableLoadProfileConfigurationData>
+      <ns:CaptureObjects><com:CaptureObject><com:ClassId>1</com:ClassId><com:LogicalName><com:a>0</com:a><com:b>0</com:b><com:c>96</com:c><com:d>7</com:d><com:e>21</com:e><com:f>255</com:f></com:LogicalName><com:AttributeIndex>2</com:AttributeIndex><com:DataIndex>0</com:DataIndex></com:CaptureObject></ns:CaptureObjects>
+      <ns:CapturePeriod>300</ns:CapturePeriod></ns:DefinableLoadProfileConfigurationData></ns:ConfigureDefinableLoadProfileRequest>`,
+    rest: { captureObjects: [{ classId: 1, obisCode: '0-0:96.7.21.255', attributeIndex: 2, dataIndex: 0 }], capturePeriod: 300 },
+  },
 });
 
 function envelope(namespace: string, body: string, org = 'test-org'): string {

@@ -53,3 +53,31 @@ test('GetActualPowerQuality object sets: single-phase meters get the L1 and tota
   assert.deepEqual(actualPowerQualityObjects('dsmr4', 'PRIVATE', false).filter((o) => o.tag.startsWith('AVERAGE_ACTIVE_POWER')).map((o) => o.obis.toString()), ['1-0:21.24.0.255', '1-0:22.24.0.255']);
   assert.deepEqual(actualPowerQualityObjects('smr5', 'PRIVATE', false).filter((o) => o.tag.startsWith('AVERAGE_ACTIVE_POWER')).map((o) => o.obis.toString()), ['1-0:21.4.0.255', '1-0:22.4.0.255']);
 });
+
+test('definable load profile after a write of capture_objects and capture_period: new columns, new period, buffer emptied at the write', async () => {
+  const { writeDefinableCaptureObjects, writeDefinableCapturePeriod, pqProfileAttributes } = await import('../../src/simulator/power-quality.ts');
+  const m = createMeterState({ profile: 'smr5' });
+  const dlp = powerQualityProfiles('smr5')[0]!;
+  assert.equal(dlp.tag, 'DEFINABLE_LOAD_PROFILE');
+  const written = new Date(Date.UTC(2026, 0, 15, 9, 2));
+  // clock time, the L1 voltage sag counter 1-0:32.32.0.255 (served), and 1-0:1.8.1.255 attribute 2 (not computed here: null-data)
+  const list = Data.array([
+    Data.structure([Data.longUnsigned(8), Data.octetString(h('0000010000ff')), Data.integer(2), Data.longUnsigned(0)]),
+    Data.structure([Data.longUnsigned(1), Data.octetString(h('0100202000ff')), Data.integer(2), Data.longUnsigned(0)]),
+    Data.structure([Data.longUnsigned(3), Data.octetString(h('0100010801ff')), Data.integer(2), Data.longUnsigned(0)]),
+  ]) as DlmsData & { value: DlmsData[] };
+  assert.equal(writeDefinableCaptureObjects(m, [Data.longUnsigned(1)], written), 12 /* type-unmatched */);
+  assert.equal(m.definableLoadProfile, undefined);
+  assert.equal(writeDefinableCaptureObjects(m, list.value, written), 0);
+  assert.equal(writeDefinableCapturePeriod(m, 600), 0);
+  const attrs = pqProfileAttributes(m, dlp, NOW);
+  assert.equal(encodeData(Data.array(attrs.capture_objects())).toString('hex'), encodeData(list).toString('hex'));
+  assert.equal(attrs.capture_period(), 600);
+  // 10-minute entries from 09:10 (the first after the write) to 10:30
+  assert.equal(attrs.entries_in_use(), 9);
+  const rows = (pqProfileBuffer(m, dlp, NOW) as { value: DlmsData[] }).value as { value: DlmsData[] }[];
+  assert.equal(rows.length, 9);
+  assert.deepEqual(rows[0]!.value.map((d) => d.type), ['octet-string', 'double-long-unsigned', 'null-data']);
+  // the unchanged meter keeps the defaults
+  assert.equal(pqProfileAttributes(meter, dlp, NOW).capture_period(), 900);
+});

@@ -8,7 +8,7 @@ export const ProfileGenericClass = defineClass({
   attributes: [
     LOGICAL_NAME,
     { id: 2, name: 'buffer', type: 'array', access: 'read', description: 'array of structure (one per entry); selective access by range or entry' },
-    { id: 3, name: 'capture_objects', type: 'array', access: 'read', description: 'array of structure{class_id, logical_name, attribute_index, data_index}' },
+    { id: 3, name: 'capture_objects', type: 'array', access: 'read-write', description: 'array of structure{class_id, logical_name, attribute_index, data_index}' },
     { id: 4, name: 'capture_period', type: 'double-long-unsigned', access: 'read-write', description: 'seconds, 0 = no automatic capture' },
     { id: 5, name: 'sort_method', type: 'enum', access: 'read' },
     { id: 6, name: 'sort_object', type: 'structure', access: 'read' },
