@@ -280,23 +280,27 @@ function mbusMasterValue(channel: number): Served<InterfaceClass> {
   });
 }
 
+/** The GET side of a profile generic (class 7) whose attributes and buffer are computed from the meter and its clock. */
+function profileGetters(attributes: (ctx: ObjectContext) => ReturnType<typeof profileAttributes>, buffer: (ctx: ObjectContext) => DlmsData | { refused: number }) {
+  return {
+    buffer: (ctx: ObjectContext) => {
+      const b = buffer(ctx);
+      return 'refused' in b ? refuse(b.refused) : structureOf(b);
+    },
+    capture_objects: (ctx: ObjectContext) => attributes(ctx).capture_objects(),
+    capture_period: (ctx: ObjectContext) => attributes(ctx).capture_period(),
+    sort_method: (ctx: ObjectContext) => attributes(ctx).sort_method(),
+    sort_object: (ctx: ObjectContext) => attributes(ctx).sort_object(),
+    entries_in_use: (ctx: ObjectContext) => attributes(ctx).entries_in_use(),
+    profile_entries: (ctx: ObjectContext) => attributes(ctx).profile_entries(),
+  };
+}
+
 /** A load profile (class 7) computed from the clock (./profiles.ts). */
 function loadProfile(p: ProfileDefinition): Served<InterfaceClass> {
-  const attrs = (ctx: ObjectContext) => profileAttributes(ctx.meter, p, meterTime(ctx));
   return serve({
     object: cosemObject(ProfileGenericClass, p.obis),
-    get: {
-      buffer: (ctx) => {
-        const b = profileBuffer(ctx.meter, p, meterTime(ctx), ctx.access);
-        return 'refused' in b ? refuse(b.refused) : structureOf(b);
-      },
-      capture_objects: (ctx) => attrs(ctx).capture_objects(),
-      capture_period: (ctx) => attrs(ctx).capture_period(),
-      sort_method: (ctx) => attrs(ctx).sort_method(),
-      sort_object: (ctx) => attrs(ctx).sort_object(),
-      entries_in_use: (ctx) => attrs(ctx).entries_in_use(),
-      profile_entries: (ctx) => attrs(ctx).profile_entries(),
-    },
+    get: profileGetters((ctx) => profileAttributes(ctx.meter, p, meterTime(ctx)), (ctx) => profileBuffer(ctx.meter, p, meterTime(ctx), ctx.access)),
   });
 }
 
@@ -328,21 +332,9 @@ function powerQualityObject(o: PqObject): Served<InterfaceClass> {
 
 /** A power-quality profile (class 7) computed from the clock (./power-quality.ts). */
 function powerQualityProfile(p: PqProfile): Served<InterfaceClass> {
-  const attrs = (ctx: ObjectContext) => pqProfileAttributes(ctx.meter, p, meterTime(ctx));
   return serve({
     object: cosemObject(ProfileGenericClass, p.obis),
-    get: {
-      buffer: (ctx) => {
-        const b = pqProfileBuffer(ctx.meter, p, meterTime(ctx), ctx.access);
-        return 'refused' in b ? refuse(b.refused) : structureOf(b);
-      },
-      capture_objects: (ctx) => attrs(ctx).capture_objects(),
-      capture_period: (ctx) => attrs(ctx).capture_period(),
-      sort_method: (ctx) => attrs(ctx).sort_method(),
-      sort_object: (ctx) => attrs(ctx).sort_object(),
-      entries_in_use: (ctx) => attrs(ctx).entries_in_use(),
-      profile_entries: (ctx) => attrs(ctx).profile_entries(),
-    },
+    get: profileGetters((ctx) => pqProfileAttributes(ctx.meter, p, meterTime(ctx)), (ctx) => pqProfileBuffer(ctx.meter, p, meterTime(ctx), ctx.access)),
     // The definable load profile takes capture_objects and capture_period (ConfigureDefinableLoadProfile).
     ...(p.tag === 'DEFINABLE_LOAD_PROFILE'
       ? {
