@@ -28,6 +28,8 @@ export interface ServerOptions {
   baseUrl?: string;
   /** More ADMIN-only routes under /api/v1/admin (key status and audit from the secret store). */
   adminExtraRoutes?: (app: FastifyInstance) => void | Promise<void>;
+  /** OpenAPI paths of REST routes registered outside this server's REST scope (the fleet view and bulk jobs). */
+  openApiPaths?: () => Record<string, Record<string, unknown>>;
   logger?: boolean;
 }
 
@@ -65,7 +67,7 @@ export async function buildServer(o: ServerOptions): Promise<FastifyInstance> {
       ...(o.adminExtraRoutes ? { extraRoutes: o.adminExtraRoutes } : {}),
     });
     const { restOperationsPlugin } = await import('./rest/operations.ts');
-    await scope.register(restOperationsPlugin, { platform: o.platform });
+    await scope.register(restOperationsPlugin, { platform: o.platform, ...(o.openApiPaths ? { extraPaths: o.openApiPaths } : {}) });
   });
 
   await app.register(soapPlugin, { platform: o.platform, ...(o.baseUrl ? { baseUrl: o.baseUrl } : {}) });

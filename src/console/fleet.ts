@@ -87,6 +87,63 @@ const itemQuery = z.object({
   limit: z.coerce.number().int().min(1).max(1000).optional(),
 }).strict();
 
+const cidParams = z.object({ cid: z.string().min(1).max(200) });
+const jobParams = z.object({ id: z.string().min(1).max(64) });
+
+/**
+ * The routes of this file, declared once: registration takes its paths from here and the REST API's
+ * /openapi.json its description (fleetOpenApiPaths).
+ */
+const ROUTES = {
+  devices: { method: 'get', path: '/fleet/devices', operationId: 'searchFleet', tag: 'fleet', query: deviceQuery,
+    summary: 'Devices the caller may see, filtered (q, type, owner, protocol, coupled, lastResult) and keyset-paged (after/before), each with its last contact and last result' },
+  requests: { method: 'get', path: '/fleet/requests', operationId: 'listFleetRequests', tag: 'fleet', query: requestQuery,
+    summary: 'The caller\'s requests, newest first, filtered by device, message type, status, result and time; paged with the cursor in `before`' },
+  requestsPerMinute: { method: 'get', path: '/fleet/requests-per-minute', operationId: 'requestsPerMinute', tag: 'fleet', query: chartQuery,
+    summary: 'Finished requests per minute and result over the last `minutes` (default 60)' },
+  attempts: { method: 'get', path: '/fleet/requests/:cid/attempts', operationId: 'requestAttempts', tag: 'fleet', params: cidParams,
+    summary: 'A request\'s attempts (start, end, error, next retry) and the notifications sent for it; 404 (code 405) when unknown or another organisation\'s' },
+  bulkOperations: { method: 'get', path: '/bulk-operations', operationId: 'listBulkOperations', tag: 'bulk',
+    summary: 'The operations a bulk job may run: those whose REST route names only the device' },
+  startBulk: { method: 'post', path: '/bulk-jobs', operationId: 'startBulkJob', tag: 'bulk', body: bulkBody, status: 202,
+    summary: 'Run one operation with one REST body over a device list or a fleet filter (give one of devices or filter); 202 with the job and its progress' },
+  listBulk: { method: 'get', path: '/bulk-jobs', operationId: 'listBulkJobs', tag: 'bulk',
+    summary: 'The caller\'s 50 most recent bulk jobs with their progress' },
+  getBulk: { method: 'get', path: '/bulk-jobs/:id', operationId: 'getBulkJob', tag: 'bulk', params: jobParams, query: itemQuery,
+    summary: 'One bulk job, its progress and its devices\' requests (filter by state, page with after); 404 (code 1580) when unknown' },
+  cancelBulk: { method: 'post', path: '/bulk-jobs/:id/cancel', operationId: 'cancelBulkJob', tag: 'bulk', params: jobParams,
+    summary: 'Stop submitting the job\'s remaining devices; requests already queued run to their end' },
+} as const satisfies Record<string, {
+  method: 'get' | 'post'; path: string; operationId: string; tag: 'fleet' | 'bulk'; summary: string;
+  query?: z.ZodObject; params?: z.ZodObject; body?: z.ZodType; status?: number;
+}>;
+
+/** The OpenAPI 3.0 paths of the routes above under `prefix` (merged into the REST API's /openapi.json). */
+export function fleetOpenApiPaths(prefix: string): Record<string, Record<string, unknown>> {
+  const json = (schema: z.ZodType) => z.toJSONSchema(schema, { io: 'input', target: 'openapi-3.0' }) as {
+    properties?: Record<string, unknown>; required?: string[];
+  };
+  const parameters = (schema: z.ZodObject | undefined, where: 'query' | 'path') => {
+    if (!schema) return [];
+    const s = json(schema);
+    return Object.entries(s.properties ?? {}).map(([name, p]) => ({ name, in: where, required: where === 'path' || (s.required ?? []).includes(name), schema: p }));
+  };
+  const problem = { description: 'A problem (application/json: type, title, status, code, codeName, component, detail)' };
+  const paths: Record<string, Record<string, unknown>> = {};
+  for (const r of Object.values(ROUTES) as Array<(typeof ROUTES)[keyof typeof ROUTES] & { query?: z.ZodObject; params?: z.ZodObject; body?: z.ZodType; status?: number }>) {
+    const path = `${prefix}${r.path}`.replace(/:([A-Za-z]+)/g, '{$1}');
+    (paths[path] ??= {})[r.method] = {
+      operationId: r.operationId,
+      summary: r.summary,
+      tags: [r.tag],
+      parameters: [...parameters(r.params, 'path'), ...parameters(r.query, 'query')],
+      ...(r.body ? { requestBody: { required: true, content: { 'application/json': { schema: json(r.body) } } } } : {}),
+      responses: { [String(r.status ?? 200)]: { description: 'OK (application/json)' }, 400: problem, 401: problem, 403: problem, 404: problem },
+    };
+  }
+  return paths;
+}
+
 const REQUEST_OPTIONS = ['priority', 'scheduleTime', 'maxScheduleTime', 'bypassRetry', 'responseUrl'];
 
 /** The operations a bulk job may run: those whose REST route names the device and nothing else. */
@@ -122,7 +179,7 @@ export function registerFleetRoutes(api: FastifyInstance, prefix: string, d: Fle
   const viewerOf = (v: Viewer) => (v.admin ? undefined : v.organisationIdentification);
   const mayView = (v: Viewer, job: BulkJob) => v.admin || job.organisationIdentification === v.organisationIdentification;
 
-  api.get(`${prefix}/fleet/devices`, async (request, reply) => {
+  api.get(`${prefix}${ROUTES.devices.path}`, async (request, reply) => {
     const started = process.hrtime.bigint();
     const q = parse(deviceQuery, request.query ?? {});
     const page = await searchFleet(db, {
@@ -133,7 +190,7 @@ export function registerFleetRoutes(api: FastifyInstance, prefix: string, d: Fle
     return page;
   });
 
-  api.get(`${prefix}/fleet/requests`, async (request, reply) => {
+  api.get(`${prefix}${ROUTES.requests.path}`, async (request, reply) => {
     const started = process.hrtime.bigint();
     const q = parse(requestQuery, request.query ?? {});
     if (q.before !== undefined && !/^.+\|.+$/.test(q.before)) throw invalid('before: not a cursor of this list');
@@ -149,13 +206,13 @@ export function registerFleetRoutes(api: FastifyInstance, prefix: string, d: Fle
     return page;
   });
 
-  api.get(`${prefix}/fleet/requests-per-minute`, async (request) => {
+  api.get(`${prefix}${ROUTES.requestsPerMinute.path}`, async (request) => {
     const q = parse(chartQuery, request.query ?? {});
     return { minutes: q.minutes ?? 60, points: await requestsPerMinute(db, { viewer: viewerOf(d.viewer(request)), minutes: q.minutes ?? 60 }) };
   });
 
   // ------------------------------------------------------------------ bulk jobs
-  api.get(`${prefix}/bulk-operations`, async () => ({
+  api.get(`${prefix}${ROUTES.bulkOperations.path}`, async () => ({
     operations: [...BULK_OPERATIONS.values()].map((op) => ({ operation: op.rest.operationId, messageType: op.messageType, summary: op.rest.summary })),
   }));
 
@@ -169,7 +226,7 @@ export function registerFleetRoutes(api: FastifyInstance, prefix: string, d: Fle
     };
   };
 
-  api.post(`${prefix}/bulk-jobs`, async (request, reply) => {
+  api.post(`${prefix}${ROUTES.startBulk.path}`, async (request, reply) => {
     const v = d.viewer(request);
     const b = parse(bulkBody, request.body ?? {});
     const op = BULK_OPERATIONS.get(b.operation);
@@ -198,7 +255,7 @@ export function registerFleetRoutes(api: FastifyInstance, prefix: string, d: Fle
     return reply.code(202).send(await jobView(job));
   });
 
-  api.get(`${prefix}/bulk-jobs`, async (request) => {
+  api.get(`${prefix}${ROUTES.listBulk.path}`, async (request) => {
     const v = d.viewer(request);
     const jobs = await listBulkJobs(db, { ...(v.admin ? {} : { organisationIdentification: v.organisationIdentification }), limit: 50 });
     return { jobs: await Promise.all(jobs.map(jobView)) };
@@ -210,21 +267,21 @@ export function registerFleetRoutes(api: FastifyInstance, prefix: string, d: Fle
     return job;
   };
 
-  api.get<{ Params: { id: string } }>(`${prefix}/bulk-jobs/:id`, async (request) => {
+  api.get<{ Params: { id: string } }>(`${prefix}${ROUTES.getBulk.path}`, async (request) => {
     const job = await visibleJob(request);
     const q = parse(itemQuery, request.query ?? {});
     const items = await listBulkItems(db, job.id, { ...(q.state ? { state: q.state } : {}), ...(q.after !== undefined ? { afterSeq: q.after } : {}), limit: q.limit ?? 100 });
     return { ...(await jobView(job)), items };
   });
 
-  api.post<{ Params: { id: string } }>(`${prefix}/bulk-jobs/:id/cancel`, async (request) => {
+  api.post<{ Params: { id: string } }>(`${prefix}${ROUTES.cancelBulk.path}`, async (request) => {
     const job = await visibleJob(request);
     await bulk.cancel(job.id);
     return jobView((await getBulkJob(db, job.id))!);
   });
 
   // A request's attempts and notifications (the console's request page adds them to its timeline).
-  api.get<{ Params: { cid: string } }>(`${prefix}/fleet/requests/:cid/attempts`, async (request) => {
+  api.get<{ Params: { cid: string } }>(`${prefix}${ROUTES.attempts.path}`, async (request) => {
     const v = d.viewer(request);
     const owner = request.params.cid.length <= 200 ? await requestOrganisation(db, request.params.cid) : undefined;
     if (owner === undefined || (!v.admin && owner !== v.organisationIdentification)) {

@@ -18,6 +18,8 @@ import { PlatformCa } from '../platform/ca.ts';
 import { buildServer } from '../api/server.ts';
 import { keyAdminRoutes } from '../api/rest/keys.ts';
 import { consoleAdminRoutes } from '../console/admin.ts';
+import { fleetOpenApiPaths } from '../console/fleet.ts';
+import { API_PREFIX } from '../api/rest/schemas.ts';
 import { requestAdminRoutes } from '../api/rest/admin-requests.ts';
 import { SecretStore } from '../secrets/store.ts';
 import { openDefaultKek, SoftwareKekProvider, KEK_FILE_NAME, type KekProvider } from '../secrets/kek.ts';
@@ -209,7 +211,7 @@ export async function startHeadend(o: HeadendOptions): Promise<RunningHeadend> {
           keyAdminRoutes(secrets, clientKeys)(a);
           consoleAdminRoutes(db)(a);
           requestAdminRoutes(platform)(a);
-        }, ...(tls ? { tls } : {}) });
+        }, openApiPaths: () => fleetOpenApiPaths(API_PREFIX), ...(tls ? { tls } : {}) });
       await app.register((await import('../console/plugin.ts')).consolePlugin, { platform, secrets });
       traceHttp(app);
       // A newcomer's first clicks, public because they disclose nothing: the root leads to the console, the REST

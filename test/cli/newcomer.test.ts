@@ -71,6 +71,7 @@ test('serve: / leads to the console, /api/v1/ answers, the WSDL carries the vers
     assert.equal(body.console, '/console/');
     const openapi = (await (await fetch(`${url}${body.openapi}`)).json()) as { paths: Record<string, unknown> };
     assert.ok(Object.keys(openapi.paths).some((p) => p.includes('/mbus/channels/') && p.endsWith('/user-key')), 'the REST operations are loaded from dist/');
+    assert.ok(openapi.paths['/api/v1/fleet/devices'] && openapi.paths['/api/v1/bulk-jobs/{id}'], 'the fleet view and bulk jobs are described');
 
     const wsdl = await (await fetch(`${url}/osgp-adapter-ws-smartmetering/smartMetering/configurationService/?wsdl`)).text();
     assert.doesNotMatch(wsdl, /\$\{display\.version\}/);

@@ -29,6 +29,8 @@ export interface RestOperationsOptions {
   platform: PlatformApi;
   /** Lists a device's stored alarms; default: read from the platform's database when it has one (`platform.db`). */
   alarms?: AlarmReader;
+  /** More paths for /openapi.json: REST routes registered elsewhere (the fleet view and bulk jobs, src/console/fleet.ts). */
+  extraPaths?: () => Record<string, Record<string, unknown>>;
 }
 
 export { API_PREFIX };
@@ -159,7 +161,7 @@ export async function restOperationsPlugin(app: FastifyInstance, opts: RestOpera
           'Every route needs credentials: a client certificate from the platform CA (mutual TLS) or an API token ' +
           '(Authorization: Bearer, from `meterfabric org token ORG`). POST bodies are application/json, also when empty.',
       },
-      tags: [{ name: 'mbus' }, { name: 'devices' }, { name: 'adhoc' }, { name: 'monitoring' }, { name: 'management' }, { name: 'responses' }, { name: 'alarms' }],
+      tags: [{ name: 'mbus' }, { name: 'devices' }, { name: 'adhoc' }, { name: 'monitoring' }, { name: 'management' }, { name: 'responses' }, { name: 'alarms' }, { name: 'fleet' }, { name: 'bulk' }],
       components: { securitySchemes: { apiToken: { type: 'http', scheme: 'bearer', description: 'API token from `meterfabric org token ORG`' } } },
       security: [{ apiToken: [] }],
     },
@@ -321,7 +323,10 @@ export async function restOperationsPlugin(app: FastifyInstance, opts: RestOpera
     },
   });
 
-  app.get('/openapi.json', { schema: { hide: true }, config: { public: true } }, async () => app.swagger());
+  app.get('/openapi.json', { schema: { hide: true }, config: { public: true } }, async () => {
+    const doc = app.swagger() as { paths?: Record<string, unknown> };
+    return opts.extraPaths ? { ...doc, paths: { ...doc.paths, ...opts.extraPaths() } } : doc;
+  });
 }
 
 function hasDb(platform: PlatformApi): platform is PlatformApi & { db: Queryable } {
