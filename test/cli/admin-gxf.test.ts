@@ -4,25 +4,13 @@
  */
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import type { AddressInfo } from 'node:net';
-import { freshDb } from '../support/db.ts';
-import { Platform } from '../../src/platform/platform.ts';
-import { buildServer } from '../../src/api/server.ts';
-import { issueApiToken } from '../../src/platform/tokens.ts';
+import { startAdminApi } from '../support/admin-api.ts';
 import { addDevice, addOrganisation, findDevice, findOrganisation, listAuthorisations } from '../../src/platform/inventory.ts';
 import { buildProgram } from '../../src/cli/main.ts';
 
 test('meterfabric device owner, ownerless, protocol, network --bts-id/--cell-id, remove and org remove', async (t) => {
-  const { db, dispose } = await freshDb('pglite');
-  const platform = await Platform.start({ db, workers: false });
-  const app = await buildServer({ platform });
-  await app.listen({ host: '127.0.0.1', port: 0 });
-  t.after(async () => {
-    await app.close();
-    await platform.stop();
-    await dispose();
-  });
-  const client = ['--url', `http://127.0.0.1:${(app.server.address() as AddressInfo).port}`, '--token', (await issueApiToken(db, 'OSGP')).token];
+  const { db, url, adminToken } = await startAdminApi(t, 'pglite');
+  const client = ['--url', url, '--token', adminToken];
   const printed: string[] = [];
   t.mock.method(console, 'log', (...args: unknown[]) => printed.push(args.join(' ')));
   const run = async (...args: string[]) => {

@@ -5,32 +5,14 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { generateKeyPairSync } from 'node:crypto';
-import type { AddressInfo } from 'node:net';
-import { engines, engineOptions, freshDb } from '../../support/db.ts';
-import { Platform } from '../../../src/platform/platform.ts';
-import { buildServer } from '../../../src/api/server.ts';
+import { engines, engineOptions } from '../../support/db.ts';
+import { startAdminApi } from '../../support/admin-api.ts';
 import { issueApiToken } from '../../../src/platform/tokens.ts';
 import { findDevice, findOrganisation, listAuthorisations } from '../../../src/platform/inventory.ts';
 
 for (const engine of engines) {
   test(`REST admin: owner, ownerless devices, removal, protocol, public key, network cell, organisation removal on ${engine}`, engineOptions(engine), async (t) => {
-    const { db, dispose } = await freshDb(engine);
-    const platform = await Platform.start({ db, workers: false });
-    const app = await buildServer({ platform });
-    await app.listen({ host: '127.0.0.1', port: 0 });
-    t.after(async () => {
-      await app.close();
-      await platform.stop();
-      await dispose();
-    });
-    const base = `http://127.0.0.1:${(app.server.address() as AddressInfo).port}/api/v1/admin`;
-    const admin = { authorization: `Bearer ${(await issueApiToken(db, 'OSGP')).token}` };
-    const call = async (method: string, path: string, body?: unknown, headers: Record<string, string> = admin) => {
-      const res = await fetch(base + path, {
-        method, headers: { ...(method !== 'GET' ? { 'content-type': 'application/json' } : {}), ...headers }, ...(body !== undefined ? { body: JSON.stringify(body) } : {}),
-      });
-      return { status: res.status, body: (await res.json()) as any };
-    };
+    const { db, call } = await startAdminApi(t, engine);
 
     assert.equal((await call('POST', '/organisations', { identification: 'org-a' })).status, 201);
     assert.equal((await call('POST', '/organisations', { identification: 'org-b' })).status, 201);

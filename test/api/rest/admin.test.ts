@@ -6,6 +6,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { AddressInfo } from 'node:net';
 import { engines, engineOptions, freshDb } from '../../support/db.ts';
+import { startAdminApi } from '../../support/admin-api.ts';
 import { Platform } from '../../../src/platform/platform.ts';
 import { buildServer } from '../../../src/api/server.ts';
 import { PlatformCa, createKeyAndCsr, certificateCn } from '../../../src/platform/ca.ts';
@@ -22,16 +23,7 @@ async function call(base: string, method: string, path: string, body?: unknown, 
 
 for (const engine of engines) {
   test(`REST admin API over loopback HTTP, with API tokens, on ${engine}`, engineOptions(engine), async (t) => {
-    const { db, dispose } = await freshDb(engine);
-    const platform = await Platform.start({ db, workers: false });
-    const app = await buildServer({ platform });
-    await app.listen({ host: '127.0.0.1', port: 0 });
-    t.after(async () => {
-      await app.close();
-      await platform.stop();
-      await dispose();
-    });
-    const base = `http://127.0.0.1:${(app.server.address() as AddressInfo).port}`;
+    const { db, platform, url: base } = await startAdminApi(t, engine);
 
     // Without credentials nothing, loopback or not, with or without an organisation header.
     assert.equal((await call(base, 'GET', '/organisations', undefined, {})).status, 401);
