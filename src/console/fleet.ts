@@ -6,7 +6,9 @@
  *
  * A bulk job runs one operation of the catalogue — any whose REST route names only the device
  * (`/devices/:deviceIdentification/...`), e.g. GenerateAndReplaceKeys (`generateAndReplaceKeys`) or Bundle
- * (`bundle`) — with one REST body for every chosen device (src/platform/bulk-jobs.ts).
+ * (`bundle`) — with one REST body for every chosen device (src/platform/bulk-jobs.ts). The stored firmware files
+ * the caller may send (`firmware-files`, docs/firmware.md#from-the-cli-and-the-console) feed the pickers of the
+ * console and the check of `meterfabric firmware update`.
  */
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import { z } from 'zod';
