@@ -6,7 +6,9 @@
  *
  * A bulk job runs one operation of the catalogue — any whose REST route names only the device
  * (`/devices/:deviceIdentification/...`), e.g. GenerateAndReplaceKeys (`generateAndReplaceKeys`) or Bundle
- * (`bundle`) — with one REST body for every chosen device (src/platform/bulk-jobs.ts).
+ * (`bundle`) — with one REST body for every chosen device (src/platform/bulk-jobs.ts). The stored firmware files
+ * the caller may send (`firmware-files`, docs/firmware.md#from-the-cli-and-the-console) feed the pickers of the
+ * console and the check of `meterfabric firmware update`.
  */
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import { z } from 'zod';
@@ -21,6 +23,8 @@ import {
 import {
   BULK_STATES, MAX_BULK_DEVICES, bulkJobProgress, getBulkJob, listBulkItems, listBulkJobs, type BulkJob, type BulkJobs,
 } from '../platform/bulk-jobs.ts';
+import { listUsableFirmwareFiles } from '../platform/firmware.ts';
+import { findDevice } from '../platform/inventory.ts';
 
 export interface Viewer {
   organisationIdentification: string;
@@ -70,6 +74,7 @@ const requestQuery = z.object({
   before: z.string().max(200).optional(),
   limit: z.coerce.number().int().min(1).max(200).optional(),
 }).strict();
+const firmwareQuery = z.object({ device: deviceId.optional() }).strict();
 const chartQuery = z.object({ minutes: z.coerce.number().int().min(1).max(1440).optional() }).strict();
 const bodyFilter = z.object({
   q: filterShape.q, type: filterShape.type, owner: filterShape.owner, protocol: filterShape.protocol,
@@ -209,6 +214,18 @@ export function registerFleetRoutes(api: FastifyInstance, prefix: string, d: Fle
   api.get(`${prefix}${ROUTES.requestsPerMinute.path}`, async (request) => {
     const q = parse(chartQuery, request.query ?? {});
     return { minutes: q.minutes ?? 60, points: await requestsPerMinute(db, { viewer: viewerOf(d.viewer(request)), minutes: q.minutes ?? 60 }) };
+  });
+
+  // ------------------------------------------------------------------ firmware files
+  // The stored firmware files the caller may send with UpdateFirmware (read-only; storing one is the admin API's):
+  // with ?device=, only those that fit that device (unknown, 404, unless the caller may see it).
+  api.get(`${prefix}/firmware-files`, async (request) => {
+    const v = d.viewer(request);
+    const q = parse(firmwareQuery, request.query ?? {});
+    if (q.device === undefined) return { firmwareFiles: await listUsableFirmwareFiles(db, { ...(v.admin ? {} : { viewer: v.organisationIdentification }) }) };
+    const device = (await visibleOf(db, viewerOf(v), [q.device])).has(q.device) ? await findDevice(db, q.device) : undefined;
+    if (!device) throw new MeterfabricError(ErrorCode.UNKNOWN_DEVICE, `Device ${q.device} is unknown`, { component: 'DOMAIN_CORE', retryable: false });
+    return { firmwareFiles: await listUsableFirmwareFiles(db, { device: device.deviceIdentification, withImageIdentifier: device.deviceType === 'SMART_METER_E' }) };
   });
 
   // ------------------------------------------------------------------ bulk jobs

@@ -110,6 +110,37 @@ export async function listFirmwareFiles(q: Queryable, limit = 1000): Promise<Fir
   return r.rows.map(info);
 }
 
+/**
+ * The files an organisation may send (the console's and CLI's pickers, src/console/fleet.ts): every file made for no
+ * device model, and those made for a model that a device the organisation holds an authorisation on has
+ * (device_installation, AddDevice's DeviceModel); `viewer` undefined (ADMIN) sees every file. With `device`, only
+ * the files UpdateFirmware accepts for that device's model, and, for an E-meter (`withImageIdentifier`), only
+ * those with an image identifier.
+ */
+export async function listUsableFirmwareFiles(
+  q: Queryable,
+  o: { viewer?: string; device?: string; withImageIdentifier?: boolean; limit?: number },
+): Promise<FirmwareFileInfo[]> {
+  const params: unknown[] = [Math.min(Math.max(o.limit ?? 1000, 1), 1000)];
+  const p = (v: unknown) => {
+    params.push(v);
+    return `$${params.length}`;
+  };
+  const where: string[] = [];
+  const model = (devices: string) =>
+    `f.manufacturer IS NULL OR EXISTS (SELECT 1 FROM device_installation i WHERE i.device_identification IN (${devices})
+       AND i.device_model_manufacturer = f.manufacturer AND i.device_model_code = f.model_code)`;
+  if (o.device !== undefined) where.push(`(${model(p(o.device))})`);
+  else if (o.viewer !== undefined) where.push(`(${model(`SELECT a.device_identification FROM device_authorisation a WHERE a.organisation_identification = ${p(o.viewer)}`)})`);
+  if (o.withImageIdentifier) where.push('f.image_identifier IS NOT NULL');
+  const r = await q.query<Row>(
+    `SELECT identification, size, hash, hash_type, image_identifier, manufacturer, model_code, created_at FROM firmware_file f
+      ${where.length ? `WHERE ${where.join(' AND ')}` : ''} ORDER BY identification LIMIT $1`,
+    params,
+  );
+  return r.rows.map(info);
+}
+
 // ---- image transfer progress --------------------------------------------------------------------------------
 
 /** Where an image transfer stands (docs/firmware.md#resume). */

@@ -1,7 +1,11 @@
-/** `meterfabric firmware …`: the firmware file store (docs/firmware.md#file-store), through the REST admin API of a running platform. */
+/**
+ * `meterfabric firmware …`: the firmware file store (docs/firmware.md#file-store), through the REST admin API of a
+ * running platform, and `firmware update` (./bulk.ts), UpdateFirmware on one meter or a fleet as a bulk job.
+ */
 import type { Command } from 'commander';
 import { readFileSync } from 'node:fs';
 import { addClientOptions, adminCall, printTable, type ClientOptions } from '../admin-client.ts';
+import { registerFirmwareUpdate } from './bulk.ts';
 
 export function register(program: Command): void {
   const fw = program.command('firmware').description('firmware files for UpdateFirmware (talks to a running platform)');
@@ -28,4 +32,6 @@ export function register(program: Command): void {
     const { firmwareFiles } = await adminCall(o, 'GET', '/firmware');
     printTable(firmwareFiles.map((f: Record<string, unknown>) => ({ ...f, model: f.manufacturer ? `${f.manufacturer} ${f.modelCode}` : '' })), ['identification', 'size', 'hash', 'imageIdentifier', 'model']);
   });
+
+  registerFirmwareUpdate(fw);
 }

@@ -317,10 +317,28 @@ async function fleetPage(params) {
   const { operations } = await api('GET', '/bulk-operations');
   const opSelect = h('select', { id: 'bulk-operation' }, operations.map((o) => h('option', { value: o.operation, selected: o.operation === 'generateAndReplaceKeys', title: o.summary }, `${o.operation} (${o.messageType})`)));
   const bodyInput = h('input', { id: 'bulk-body', value: '{}', size: 40, title: 'the REST body of the operation (JSON), the same for every device' });
+  // UpdateFirmware takes its one field from a picker of the stored files the organisation may send.
+  const { firmwareFiles } = await api('GET', '/firmware-files');
+  const firmwarePick = h('select', { id: 'bulk-firmware', title: 'the stored firmware file to send' },
+    firmwareFiles.length ? firmwareFiles.map((f) => h('option', { value: f.identification }, firmwareLabel(f))) : h('option', { value: '' }, 'no firmware file stored'));
+  const bodyLabel = h('span', {}, ' body ', bodyInput);
+  const firmwareLabelEl = h('span', {}, ' firmware ', firmwarePick);
+  const showBody = () => {
+    const firmware = opSelect.value === 'updateFirmware';
+    bodyLabel.hidden = firmware;
+    firmwareLabelEl.hidden = !firmware;
+  };
+  opSelect.addEventListener('change', showBody);
+  showBody();
   const startBulk = async () => {
     bulkError.textContent = '';
     let body;
-    try { body = JSON.parse(bodyInput.value || '{}'); } catch { bulkError.textContent = 'The body is not JSON.'; return; }
+    if (opSelect.value === 'updateFirmware') {
+      if (!firmwarePick.value) { bulkError.textContent = 'No firmware file to send (an administrator stores them: meterfabric firmware add).'; return; }
+      body = { firmwareIdentification: firmwarePick.value };
+    } else {
+      try { body = JSON.parse(bodyInput.value || '{}'); } catch { bulkError.textContent = 'The body is not JSON.'; return; }
+    }
     const picked = [...boxes.entries()].filter(([, b]) => b.checked).map(([id]) => id);
     const selection = picked.length ? { devices: picked } : { filter: Object.fromEntries([...filter.entries()].map(([k, v]) => [k, k === 'coupled' ? v === 'true' : v])) };
     try {
@@ -346,10 +364,13 @@ async function fleetPage(params) {
     h('section', { class: 'card' },
       h('h3', {}, 'Bulk job'),
       h('p', {}, 'Runs one operation on the ticked devices of this page, or, with none ticked, on every device the filter selects. The platform queues and throttles the requests; the job\'s progress is kept on the server.'),
-      h('p', {}, opSelect, ' body ', bodyInput, ' ', h('button', { id: 'bulk-start', class: 'primary', onclick: startBulk }, 'Start bulk job')),
+      h('p', {}, opSelect, bodyLabel, firmwareLabelEl, ' ', h('button', { id: 'bulk-start', class: 'primary', onclick: startBulk }, 'Start bulk job')),
       bulkError),
   );
 }
+
+/** A firmware file as a picker shows it: identification, size, the device model it is for. */
+const firmwareLabel = (f) => `${f.identification} (${f.size} bytes${f.manufacturer ? `, ${f.manufacturer} ${f.modelCode}` : ''})`;
 
 // ------------------------------------------------------------------ bulk jobs
 
@@ -540,10 +561,16 @@ async function meterPage(id) {
   const alarms = h('div', { id: 'meter-alarms' });
   const events = h('div', { id: 'meter-events' });
   const interval = h('div', { id: 'meter-interval' });
+  const keyRotation = h('div', { id: 'key-rotation' });
+  const firmwareUpdate = h('div', { id: 'firmware-update' });
   const act = (body) => async () => {
     try {
       const r = await api('POST', `${path}/actions`, body);
       put(message, 'Submitted ', h('a', { href: `#/requests/${encodeURIComponent(r.correlationUid)}` }, r.messageType), ' — the page shows the result when it arrives.');
+      if (body.action === 'rotate-keys' || body.action === 'update-firmware') {
+        meter = await api('GET', path);
+        renderChanges();
+      }
     } catch (err) { put(message, h('span', { class: 'error' }, err.message)); }
   };
   const stamp = (x) => h('p', { class: 'muted' }, `${x.result} · ${time(x.at)} · `, h('a', { href: `#/requests/${encodeURIComponent(x.correlationUid)}` }, 'request'));
@@ -596,6 +623,29 @@ async function meterPage(id) {
           h('td', {}, e.eventCounter ?? ''), h('td', {}, (e.eventDetails ?? []).map((d) => `${d.name} ${d.value}`).join(', '))))));
   };
 
+  /** A key rotation or firmware update from submission to its final result (and the image transfer's blocks). */
+  const changeView = (x, what) => {
+    if (!x) return h('p', { class: 'muted' }, `No ${what} requested by this organisation yet.`);
+    const state = x.status === 'DONE' ? x.result : x.status;
+    const t = x.transfer;
+    return h('div', { class: 'change', 'data-state': state, 'data-correlation-uid': x.correlationUid },
+      h('p', {}, h('span', { class: `${state} change-state` }, state), ` · requested ${time(x.createdAt)}`, x.completedAt ? ` · done ${time(x.completedAt)}` : '',
+        ` · attempts ${x.attempts}, retries ${x.retries} · `, h('a', { href: `#/requests/${encodeURIComponent(x.correlationUid)}` }, 'request')),
+      t && x.status !== 'DONE' ? h('div', { class: 'transfer' },
+        h('div', {}, `${t.firmwareIdentification}: ${t.step}${t.blocks ? `, block ${t.nextBlock} of ${t.blocks}` : ''}`),
+        t.blocks ? h('div', { class: 'progress' }, h('div', { class: 'running', style: { width: `${(100 * t.nextBlock) / t.blocks}%` } })) : null) : null,
+      x.error ? h('p', { class: 'error' }, `${x.error.code} ${x.error.codeName}: ${x.error.message}`) : null,
+      x.result === 'OK' && x.data?.firmwareVersions ? h('table', { class: 'firmware-versions' }, h('tr', {}, h('th', {}, 'Module'), h('th', {}, 'Version')),
+        x.data.firmwareVersions.map((v) => h('tr', {}, h('td', {}, v.firmwareModuleType), h('td', {}, v.version)))) : null);
+  };
+  const renderChanges = () => {
+    put(keyRotation, changeView(meter.keyRotation, 'key rotation'));
+    put(firmwareUpdate, changeView(meter.firmwareUpdate, 'firmware update'));
+  };
+  const { firmwareFiles } = await api('GET', `/firmware-files?device=${encodeURIComponent(id)}`);
+  const firmwarePick = h('select', { id: 'firmware-file' },
+    firmwareFiles.length ? firmwareFiles.map((f) => h('option', { value: f.identification }, firmwareLabel(f))) : h('option', { value: '' }, 'no firmware file fits this meter'));
+
   const now = new Date();
   const category = h('select', { id: 'events-category' }, h('option', { value: '' }, 'every log of this meter'), meter.eventLogCategories.map((c) => h('option', { value: c }, c)));
   const from = h('input', { id: 'events-from', value: new Date(now.getTime() - 7 * 86_400_000).toISOString() });
@@ -613,12 +663,20 @@ async function meterPage(id) {
       h('p', {}, day, ' ', h('button', { id: 'read-interval', onclick: () => act({ action: 'read-interval', day: day.value })() }, 'read the day')),
       interval),
     h('section', { class: 'card' }, h('h3', {}, 'Alarm register'), alarms),
+    h('section', { class: 'card', id: 'meter-changes' }, h('h3', {}, 'Keys and firmware'),
+      h('p', {}, h('button', { id: 'rotate-keys', onclick: act({ action: 'rotate-keys' }) }, 'Rotate keys'), ' ',
+        h('span', { class: 'muted' }, 'new authentication and encryption keys, made by the platform and never shown (GenerateAndReplaceKeys)')),
+      keyRotation,
+      h('p', {}, firmwarePick, ' ', h('button', { id: 'update-firmware', disabled: firmwareFiles.length === 0,
+        onclick: () => act({ action: 'update-firmware', firmwareIdentification: firmwarePick.value })() }, 'Update firmware'), ' ',
+        h('span', { class: 'muted' }, 'transfers the image, verifies and activates it (UpdateFirmware)')),
+      firmwareUpdate),
     h('section', { class: 'card' }, h('h3', {}, 'Events'),
       h('p', {}, category, ' from ', from, ' until ', until, ' ',
         h('button', { id: 'find-events', onclick: () => act({ action: 'find-events', ...(category.value ? { eventLogCategory: category.value } : {}), from: from.value, until: until.value })() }, 'find events')),
       events),
   );
-  renderReads(); renderAlarms(); renderEvents(); renderInterval();
+  renderReads(); renderAlarms(); renderEvents(); renderInterval(); renderChanges();
   poll(async () => {
     const next = await api('GET', path);
     const changed = (a, b) => (a?.correlationUid ?? null) !== (b?.correlationUid ?? null);
@@ -628,6 +686,7 @@ async function meterPage(id) {
     if (changed(was.alarms, next.alarms)) renderAlarms();
     if (changed(was.events, next.events)) renderEvents();
     if (changed(was.interval, next.interval)) renderInterval();
+    if (JSON.stringify([was.keyRotation, was.firmwareUpdate]) !== JSON.stringify([next.keyRotation, next.firmwareUpdate])) renderChanges();
   });
 }
 
