@@ -11,6 +11,7 @@ import {
 import { nextMbusKeyChangeCounter } from '../platform/mbus-key-change-counters.ts';
 import type { Device } from '../platform/inventory.ts';
 import { getDeviceInstallation, saveDeviceInstallation, setDeviceTimezone, type DeviceInstallation } from '../platform/device-installation.ts';
+import { setHlsActive } from '../platform/device-installation.ts';
 import { DbInvocationCounterStore } from '../platform/invocation-counters.ts';
 import type { ConnectionThrottle } from '../platform/throttle.ts';
 import type { InstallationPort, ManagementPort } from '../operations/define.ts';
@@ -160,6 +161,10 @@ export function inventoryPort(db: Db, reads: DeviceReads = deviceReads(db)): Inv
       return setDeviceTimezone(db, id, timezone);
     },
     isPolyphase: async (id) => (await (reads.installation ? reads.installation(id) : getDeviceInstallation(db, id)))?.polyphase ?? false,
+    async setHlsActive(id, flags, audit) {
+      reads.forget();
+      await db.tx((q) => setHlsActive(q, id, flags, audit));
+    },
   };
 }
 

@@ -150,6 +150,11 @@ export interface InventoryPort {
   getReadFlags?(deviceIdentification: string): Promise<{ periodicColumnSelection: boolean; selectiveAccess: boolean }>;
   /** Whether the device is polyphase (GXF's dlms_device.polyphase, default false); absent = false. */
   isPolyphase?(deviceIdentification: string): Promise<boolean>;
+  /**
+   * Records the HLS3/4/5 flags read from the meter's configuration object (GXF's dlms_device hls*_active), with an
+   * audit row when one changed; a flag left undefined stays as stored. Absent = not recorded.
+   */
+  setHlsActive?(deviceIdentification: string, flags: { hls3Active?: boolean; hls4Active?: boolean; hls5Active?: boolean }, audit: { correlationUid?: string; organisationIdentification?: string; messageType?: string }): Promise<void>;
 }
 
 export interface LinkFactory {

@@ -88,3 +88,54 @@ export async function setPeriodicReadsColumnSelection(q: Queryable, deviceIdenti
     [deviceIdentification, supported],
   );
 }
+
+/** GXF's hls3_active, hls4_active and hls5_active of a device; an absent field is left as stored. */
+export interface HlsActive {
+  hls3Active?: boolean;
+  hls4Active?: boolean;
+  hls5Active?: boolean;
+}
+
+/**
+ * Records the HLS flags the meter's configuration object holds (hls5Active on the device row, hls3/hls4 with what
+ * was stated at AddDevice), and writes one DEVICE_UPDATED audit row naming each value that changed. Nothing is
+ * written when nothing changed. Answers the changes.
+ */
+export async function setHlsActive(
+  q: Queryable,
+  deviceIdentification: string,
+  flags: HlsActive,
+  audit: { correlationUid?: string; organisationIdentification?: string; messageType?: string },
+): Promise<string[]> {
+  const before = await q.query<{ hls5_active: boolean; hls3_active: boolean | null; hls4_active: boolean | null }>(
+    `SELECT d.hls5_active, i.hls3_active, i.hls4_active FROM device d
+       LEFT JOIN device_installation i ON i.device_identification = d.device_identification
+      WHERE d.device_identification = $1 FOR UPDATE OF d`,
+    [deviceIdentification],
+  );
+  const row = before.rows[0];
+  if (!row) return [];
+  const changes: string[] = [];
+  const was = { hls3Active: row.hls3_active, hls4Active: row.hls4_active, hls5Active: row.hls5_active };
+  for (const k of ['hls3Active', 'hls4Active', 'hls5Active'] as const) {
+    if (flags[k] !== undefined && flags[k] !== was[k]) changes.push(`${k} ${was[k] ?? 'unset'} -> ${flags[k]}`);
+  }
+  if (changes.length === 0) return [];
+  if (flags.hls5Active !== undefined && flags.hls5Active !== row.hls5_active) {
+    await q.query('UPDATE device SET hls5_active = $2 WHERE device_identification = $1', [deviceIdentification, flags.hls5Active]);
+  }
+  if ((flags.hls3Active !== undefined && flags.hls3Active !== row.hls3_active) || (flags.hls4Active !== undefined && flags.hls4Active !== row.hls4_active)) {
+    await q.query(
+      `INSERT INTO device_installation (device_identification, hls3_active, hls4_active) VALUES ($1, $2, $3)
+       ON CONFLICT (device_identification) DO UPDATE SET hls3_active = COALESCE($2, device_installation.hls3_active),
+         hls4_active = COALESCE($3, device_installation.hls4_active), updated_at = now()`,
+      [deviceIdentification, flags.hls3Active ?? null, flags.hls4Active ?? null],
+    );
+  }
+  await q.query(
+    `INSERT INTO audit_log (event, correlation_uid, organisation_identification, device_identification, message_type, detail)
+     VALUES ('DEVICE_UPDATED', $1, $2, $3, $4, $5)`,
+    [audit.correlationUid ?? null, audit.organisationIdentification ?? null, deviceIdentification, audit.messageType ?? null, `from the configuration object: ${changes.join(', ')}`],
+  );
+  return changes;
+}

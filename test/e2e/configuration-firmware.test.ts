@@ -117,6 +117,14 @@ test('GetFirmwareVersion, GetFirmwareVersionGas and UpdateFirmware through SOAP,
     assert.deepEqual(local(bundle.xml, '//GetFirmwareVersionGasResponse/FirmwareVersion/Version'), ['00500301'], bundle.xml);
     assert.deepEqual(local(bundle.xml, '//GetFirmwareVersionGasResponse/FirmwareVersion/FirmwareModuleType'), ['SIMPLE_VERSION_INFO']);
 
+    // GetFirmwareVersionGas through SOAP (a bundle on the DSMR 4.2.2 gateway) for its gas meter: refused, as DSMR 4.2.2
+    // has no simple version info (416), while GetFirmwareVersion in the same bundle answers.
+    const dsmrBundle = await call('bundleService', 'b', 'Bundle', METERS[2]!.id,
+      `<b:Actions><b:GetFirmwareVersionRequest/><b:GetFirmwareVersionGasRequest><conf:DeviceIdentification>${GAS_DSMR}</conf:DeviceIdentification></b:GetFirmwareVersionGasRequest></b:Actions>`);
+    assert.equal(dsmrBundle.status, 200, dsmrBundle.xml);
+    assert.deepEqual(local(dsmrBundle.xml, '//GetFirmwareVersionResponse/FirmwareVersions/FirmwareModuleType'), METERS[2]!.modules, dsmrBundle.xml);
+    assert.deepEqual(local(dsmrBundle.xml, '//FaultResponse/Code'), ['416'], dsmrBundle.xml);
+
     // REST: the gas meter's version (SMR 5), NOT OK on DSMR 4.2.2 (no simple version info: 416), and UpdateFirmware.
     const gas = await restOperation(url, `/devices/${GAS}/firmware/version-gas`, ORG, {}, auth);
     assert.deepEqual(gas.data, { firmwareVersion: { version: '00500301', firmwareModuleType: 'SIMPLE_VERSION_INFO' } }, JSON.stringify(gas.body));

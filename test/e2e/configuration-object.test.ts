@@ -6,7 +6,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { addOrganisation } from '../../src/platform/inventory.ts';
-import { encodeData } from '../../src/dlms/axdr.ts';
+import { decodeDataExact, encodeData } from '../../src/dlms/axdr.ts';
 import { restOperation, soapClient, xpathAll, xpathText } from '../support/e2e.ts';
 import { withHttpHeadend } from '../support/http-headend.ts';
 
@@ -77,5 +77,37 @@ test('Get/SetConfigurationObject through SOAP and REST against simulated DSMR 4.
     assert.equal(foreign.status, 403, JSON.stringify(foreign.body));
     const foreignSoap = await soap.call('configurationService', 'conf', 'GetConfigurationObject', `<conf:DeviceIdentification>${GW5}</conf:DeviceIdentification>`, { org: OTHER });
     assert.equal(xpathText(foreignSoap.xml, '//c:FunctionalFault/c:Code'), '301', foreignSoap.xml);
+
+    // HLS flags: after GetConfigurationObject (and a successful Set) the device's stored hls3/4/5 active follow the
+    // meter's HLS_3/4/5_ON_P3_ENABLE, with a DEVICE_UPDATED audit row naming the change (docs/gxf.md#hls-flags-after-the-configuration-object).
+    const hls = async (device: string) => (await db.query<{ hls3: boolean | null; hls4: boolean | null; hls5: boolean }>(
+      `SELECT i.hls3_active AS hls3, i.hls4_active AS hls4, d.hls5_active AS hls5 FROM device d
+         LEFT JOIN device_installation i ON i.device_identification = d.device_identification WHERE d.device_identification = $1`, [device])).rows[0];
+    const audits = async (device: string) => (await db.query<{ correlation_uid: string; message_type: string; detail: string }>(
+      `SELECT correlation_uid, message_type, detail FROM audit_log WHERE event = 'DEVICE_UPDATED' AND device_identification = $1 ORDER BY id`, [device])).rows;
+    assert.deepEqual(await hls(GW4), { hls3: false, hls4: false, hls5: true }, 'the GETs above recorded the DSMR 4.2.2 meter: HLS 5 only');
+    // The meter's object changes behind the platform's back: HLS 3 and 4 on P3, HLS 5 off (flags 3, 4, 5: 1C 00).
+    dsmr4.state.configurationObject = decodeDataExact(Buffer.from('02021601041' + '01C00', 'hex'));
+    const before4 = (await audits(GW4)).length;
+    const gh = await get(GW4);
+    assert.deepEqual(enabledFlags(gh.xml), ['PO_ENABLE', 'HLS_3_ON_P3_ENABLE', 'HLS_4_ON_P3_ENABLE'], gh.xml);
+    assert.deepEqual(await hls(GW4), { hls3: true, hls4: true, hls5: false });
+    const rows4 = (await audits(GW4)).slice(before4);
+    assert.equal(rows4.length, 1, JSON.stringify(rows4));
+    assert.equal(rows4[0]!.correlation_uid, gh.correlationUid);
+    assert.equal(rows4[0]!.message_type, 'GET_CONFIGURATION_OBJECT');
+    assert.match(rows4[0]!.detail, /hls3Active false -> true, hls4Active false -> true, hls5Active true -> false/);
+    const same = await get(GW4);
+    assert.equal(xpathText(same.xml, '//conf:GetConfigurationObjectResponse/conf:Result'), 'OK', same.xml);
+    assert.equal((await audits(GW4)).length, before4 + 1, 'nothing changed: no audit row');
+    // SMR 5 defines only HLS_5_ON_P3: a Set that clears it clears hls5Active; hls3/4 stay as stored (never stated).
+    const off5 = await set(GW5, `<conf:ConfigurationFlags>${flagXml('HLS_5_ON_P3_ENABLE', false)}</conf:ConfigurationFlags>`);
+    assert.equal(xpathText(off5.xml, '//conf:SetConfigurationObjectResponse/conf:Result'), 'OK', off5.xml);
+    assert.deepEqual(await hls(GW5), { hls3: null, hls4: null, hls5: false });
+    assert.deepEqual((await audits(GW5)).map((r) => [r.message_type, r.detail]), [['SET_CONFIGURATION_OBJECT', 'from the configuration object: hls5Active true -> false']]);
+    // A refused Set (an enabled flag SMR 5 lacks) changes nothing.
+    const refused5 = await set(GW5, `<conf:ConfigurationFlags>${flagXml('HLS_5_ON_P3_ENABLE', true)}${flagXml('HLS_3_ON_P3_ENABLE', true)}</conf:ConfigurationFlags>`);
+    assert.equal(refused5.status, 500, refused5.xml);
+    assert.equal((await hls(GW5))!.hls5, false);
   });
 });

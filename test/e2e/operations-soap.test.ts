@@ -91,6 +91,18 @@ test('GXF SOAP: every M-Bus operation against simulated gateways, with GXF resul
       const r = await setUserKey(url, gw);
       assert.equal(lenientResult(r.xml, 'SetMbusUserKeyByChannel'), 'OK', r.xml);
       await meterHoldsActive(sim, gm);
+      // SetKeyOnGMeter (user key) and the key status reads on this protocol too: the meter holds the new ACTIVE key
+      const before = (await hh.secrets.getActive(gm, 'G_METER_ENCRYPTION_KEY'))!.key;
+      const rotated = await setKeyOnGMeter(url, gm, 'G_METER_ENCRYPTION_KEY');
+      assert.equal(lenientResult(rotated.xml, 'SetKeyOnGMeter'), 'OK', `${protocol}: ${rotated.xml}`);
+      await meterHoldsActive(sim, gm);
+      assert.ok(!(await hh.secrets.getActive(gm, 'G_METER_ENCRYPTION_KEY'))!.key.equals(before), `${protocol}: a new key`);
+      const st = await call(url, 'configurationService', 'conf', 'GetMbusEncryptionKeyStatus', `<conf:DeviceIdentification>${gm}</conf:DeviceIdentification>`);
+      assert.equal(one(st.xml, '//conf:EncryptionKeyStatus'), 'ENCRYPTION_KEY_IN_USE', `${protocol}: ${st.xml}`);
+      const byCh = (channel: number) => call(url, 'configurationService', 'conf', 'GetMbusEncryptionKeyStatusByChannel',
+        `<conf:GatewayDeviceIdentification>${gw}</conf:GatewayDeviceIdentification><conf:GetMbusEncryptionKeyStatusByChannelRequestData><conf:Channel>${channel}</conf:Channel></conf:GetMbusEncryptionKeyStatusByChannelRequestData>`);
+      assert.equal(one((await byCh(1)).xml, '//conf:EncryptionKeyStatus'), 'ENCRYPTION_KEY_IN_USE', protocol);
+      assert.equal(one((await byCh(2)).xml, '//conf:EncryptionKeyStatus'), 'NO_ENCRYPTION_KEY', protocol);
     }
     const r5 = await setUserKey(url, GW);
     assert.equal(lenientResult(r5.xml, 'SetMbusUserKeyByChannel'), 'OK', r5.xml);

@@ -53,14 +53,15 @@ export interface HttpHeadend {
   gMeter(id: string, owner: string, opts?: GMeterOptions): Promise<void>;
 }
 
-export async function withHttpHeadend(fn: (f: HttpHeadend) => Promise<void>): Promise<void> {
+/** `opts.push`: also listen for meter pushes (TCP and UDP on free ports; `h.push`). */
+export async function withHttpHeadend(fn: (f: HttpHeadend) => Promise<void>, opts: { push?: boolean } = {}): Promise<void> {
   const dataDir = mkdtempSync(join(tmpdir(), 'mf-e2e-'));
   const { db, dispose } = await freshDb('pglite');
   const sims: SimulatedMeter[] = [];
   let h: RunningHeadend | undefined;
   try {
     h = await startHeadend({
-      dataDir, db, kek: SoftwareKekProvider.generate(), clientKeyBits: 1024, http: { host: '127.0.0.1', port: 0 }, push: false,
+      dataDir, db, kek: SoftwareKekProvider.generate(), clientKeyBits: 1024, http: { host: '127.0.0.1', port: 0 }, push: opts.push ? { host: '127.0.0.1', port: 0 } : false,
       platform: { retry: { maxRetries: 1, baseDelayMs: 100 }, pollingIntervalSeconds: 0.5, lockRetryMs: 50 },
       link: { connectTimeoutMs: 2000, responseTimeoutMs: 2000 },
     });

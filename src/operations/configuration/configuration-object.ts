@@ -56,3 +56,17 @@ export function configurationObjectXml(data: unknown, p: string): string {
   });
   return `<${p}:ConfigurationObject>${mode}${items.length ? `<${p}:ConfigurationFlags>${items.join('')}</${p}:ConfigurationFlags>` : ''}</${p}:ConfigurationObject>`;
 }
+
+/**
+ * The device's HLS flags as the configuration object holds them (HLS_3/4/5_ON_P3_ENABLE, as GXF's
+ * AbstractConfigurationObjectService#updateHlsActive takes them); a flag the protocol does not define stays undefined.
+ */
+export function hlsActiveOf(flags: readonly { configurationFlagType: string; enabled: boolean }[]): { hls3Active?: boolean; hls4Active?: boolean; hls5Active?: boolean } {
+  const of = (t: string) => flags.find((f) => f.configurationFlagType === t)?.enabled;
+  const r: { hls3Active?: boolean; hls4Active?: boolean; hls5Active?: boolean } = {};
+  const h3 = of('HLS_3_ON_P3_ENABLE'); const h4 = of('HLS_4_ON_P3_ENABLE'); const h5 = of('HLS_5_ON_P3_ENABLE');
+  if (h3 !== undefined) r.hls3Active = h3;
+  if (h4 !== undefined) r.hls4Active = h4;
+  if (h5 !== undefined) r.hls5Active = h5;
+  return r;
+}

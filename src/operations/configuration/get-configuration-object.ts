@@ -10,7 +10,7 @@ import { flagsOf } from '../../cosem/configuration-object.ts';
 import { el, resultText, text } from '../../api/soap/mapping.ts';
 import { gatewayParams, optionsOnly, pathDevice } from '../../api/rest/schemas.ts';
 import { define } from '../define.ts';
-import { configurationObjectXml, configurationProfile, gprsModeName, readConfigurationObject } from './configuration-object.ts';
+import { configurationObjectXml, configurationProfile, gprsModeName, hlsActiveOf, readConfigurationObject } from './configuration-object.ts';
 
 export default define({
   messageType: 'GET_CONFIGURATION_OBJECT',
@@ -43,6 +43,9 @@ export default define({
     const profile = configurationProfile(device.protocol);
     const value = await withLink(ports, device.deviceIdentification, ctx.signal, (link) => readConfigurationObject(link, profile));
     const mode = profile.layout === 'structure' ? gprsModeName(value.gprsOperationMode) : undefined;
-    return { ...(mode ? { gprsOperationMode: mode } : {}), configurationFlags: flagsOf(value, profile) };
+    const configurationFlags = flagsOf(value, profile);
+    // As GXF after a GET: the device's stored HLS flags follow the meter (docs/gxf.md#hls-flags-after-the-configuration-object).
+    await ports.inventory.setHlsActive?.(device.deviceIdentification, hlsActiveOf(configurationFlags), ctx);
+    return { ...(mode ? { gprsOperationMode: mode } : {}), configurationFlags };
   },
 });

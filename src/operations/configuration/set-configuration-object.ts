@@ -9,14 +9,14 @@
  */
 import { z } from 'zod';
 import { withLink } from '../../adapters/mbus-keys.ts';
-import { encodeConfigurationObject } from '../../cosem/configuration-object.ts';
+import { encodeConfigurationObject, flagsOf } from '../../cosem/configuration-object.ts';
 import { dataAccessResultName } from '../../dlms/apdu/common.ts';
 import { ErrorCode, MeterfabricError } from '../../errors.ts';
 import { resultWithDescription, sub, text, validation } from '../../api/soap/mapping.ts';
 import { child, childElements } from '../../api/soap/xml.ts';
 import { gatewayParams, pathDevice, requestOptions } from '../../api/rest/schemas.ts';
 import { define } from '../define.ts';
-import { CONFIGURATION_OBJECT_REF, configurationFlag, configurationProfile, gprsOperationMode, readConfigurationObject } from './configuration-object.ts';
+import { CONFIGURATION_OBJECT_REF, configurationFlag, configurationProfile, gprsOperationMode, hlsActiveOf, readConfigurationObject } from './configuration-object.ts';
 
 const payload = z.object({
   gprsOperationMode: gprsOperationMode.optional(),
@@ -84,7 +84,7 @@ export default define({
         throw new MeterfabricError(ErrorCode.OPERATION_NOT_SUPPORTED_BY_PLATFORM_FOR_PROTOCOL, `ConfigurationFlagType ${f.configurationFlagType} not known for protocol ${device.protocol}`, { retryable: false });
       }
     }
-    await withLink(ports, device.deviceIdentification, ctx.signal, async (link) => {
+    const written = await withLink(ports, device.deviceIdentification, ctx.signal, async (link) => {
       const current = await readConfigurationObject(link, profile);
       const bits = [...current.bits];
       for (const f of p.configurationFlags ?? []) {
@@ -94,7 +94,10 @@ export default define({
       const mode = profile.layout === 'structure' ? (p.gprsOperationMode ? GPRS_MODE_NUMBER[p.gprsOperationMode] : current.gprsOperationMode) : undefined;
       const result = await link.setAttribute(CONFIGURATION_OBJECT_REF, encodeConfigurationObject({ gprsOperationMode: mode, bits }, profile.layout));
       if (result !== 0) throw new MeterfabricError(ErrorCode.DATA_ACCESS_RESULT, `Set configuration object reported result is: ${dataAccessResultName(result)}`, { retryable: false });
+      return bits;
     });
+    // As GXF after a successful SET: the device's stored HLS flags follow what the meter now holds.
+    await ports.inventory.setHlsActive?.(device.deviceIdentification, hlsActiveOf(flagsOf({ bits: written }, profile)), ctx);
     return undefined;
   },
 });
