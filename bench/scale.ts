@@ -19,14 +19,15 @@
  * every session in parallel) and to the throttle's bound (N / new-connections-per-second + single-request time),
  * platform CPU per operation — this process (Node; on the embedded database it includes PGlite), split by thread
  * (the main thread, the embedded database's own thread, the rest), and the PostgreSQL server's processes separately —
- * and the peak RSS of this process. The client side (N HTTP POSTs, one count query
- * every 100 ms) runs in this process too and is included in its CPU.
+ * and the peak RSS of this process. The operator's client (bench/_scale-client.ts: N HTTP POSTs, then one fetch of
+ * each result when its webhook notification arrives, as a GXF client does) runs in its own process: its CPU is not
+ * the platform's and is printed separately, with the notifications and result fetches per operation.
  */
 import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
 import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { startHeadend, type RunningHeadend } from '../src/runtime/headend.ts';
+import { startHeadend } from '../src/runtime/headend.ts';
 import { platformOptionsFromEnv } from '../src/cli/commands/serve.ts';
 import { logFileDestination, setRootLogDestination } from '../src/observability/logger.ts';
 import { TEST_KEYS, TEST_GMETER } from '../src/simulator/meter.ts';
@@ -153,29 +154,43 @@ function provisioningFiles(dir: string, ports: number[]): { devices: string; key
   return { devices: d, keys: k };
 }
 
-async function submit(url: string, token: string, i: number): Promise<string> {
-  const res = await fetch(`${url}/api/v1/devices/${gw(i)}/mbus/channels/1/user-key`, {
-    method: 'POST',
-    headers: { 'content-type': 'application/json', 'x-organisation-identification': ORG, authorization: `Bearer ${token}` },
-    body: '{}',
+/** What the client process answers to one run (bench/_scale-client.ts). */
+interface ClientRun { wallMs: number; submittedMs: number; results: Record<string, number>; notified: number; fetches: number; correlationUids: string[]; cpuMs: number }
+
+/** The operator's REST client in its own process; `run` submits one request per gateway and resolves once every result was fetched. */
+async function startClient(url: string, token: string): Promise<{ child: ChildProcess; webhook: string; run(gateways: string[]): Promise<ClientRun> }> {
+  const child = spawn(process.execPath, ['--import', 'tsx', join(import.meta.dirname, '_scale-client.ts'), '--url', url, '--token', token, '--org', ORG, '--submitters', String(SUBMITTERS)], {
+    stdio: ['pipe', 'pipe', 'inherit'],
   });
-  const body = (await res.json()) as { correlationUid?: string };
-  if (res.status !== 202 || !body.correlationUid) throw new Error(`submit ${gw(i)}: ${res.status} ${JSON.stringify(body)}`);
-  return body.correlationUid;
+  const waiting: Array<(line: string) => void> = [];
+  let out = '';
+  child.stdout!.on('data', (d: Buffer) => {
+    out += d.toString();
+    for (let i = out.indexOf('\n'); i >= 0; i = out.indexOf('\n')) {
+      const line = out.slice(0, i);
+      out = out.slice(i + 1);
+      waiting.shift()?.(line);
+    }
+  });
+  const nextLine = () => new Promise<string>((resolve, reject) => {
+    waiting.push(resolve);
+    child.once('exit', (code) => reject(new Error(`client exited with ${code}`)));
+  });
+  const webhook = (JSON.parse(await nextLine()) as { webhook: string }).webhook;
+  return {
+    child,
+    webhook,
+    async run(gateways) {
+      const answer = nextLine();
+      child.stdin!.write(JSON.stringify({ run: gateways }) + '\n');
+      return JSON.parse(await answer) as ClientRun;
+    },
+  };
 }
 
-/** Current RSS of this process in MB, and the highest seen by waitDone's samples. */
+/** Current RSS of this process in MB, and the highest seen by the burst's samples. */
 const rssMb = () => process.memoryUsage.rss() / 1024 / 1024;
 let burstPeakRss = 0;
-
-async function waitDone(h: RunningHeadend, uids: string[]): Promise<void> {
-  for (;;) {
-    burstPeakRss = Math.max(burstPeakRss, rssMb());
-    const r = await h.db.query<{ n: number }>(`SELECT count(*)::int AS n FROM request WHERE status = 'DONE' AND correlation_uid = ANY($1::text[])`, [uids]);
-    if (r.rows[0]!.n === uids.length) return;
-    await new Promise((res) => setTimeout(res, 100));
-  }
-}
 
 /**
  * With SCALE_CPU_PROFILE=<folder>, a V8 CPU profile of this process during the burst only (provisioning and the
@@ -224,7 +239,7 @@ async function statementCounts(databaseUrl: string): Promise<{ commits: number; 
     try {
       statements = Number((await c.query<{ n: string }>(
         `SELECT coalesce(sum(calls), 0) AS n FROM pg_stat_statements s JOIN pg_database d ON d.oid = s.dbid
-          WHERE d.datname = $1 AND s.query NOT LIKE '%count(*)::int AS n FROM request%'`, [name])).rows[0]!.n);
+          WHERE d.datname = $1`, [name])).rows[0]!.n);
     } catch {
       statements = undefined;
     }
@@ -266,6 +281,7 @@ async function run(engine: 'pglite' | 'postgres'): Promise<void> {
   const workers = engine === 'postgres' ? WORKERS : 0;
   const h = await startHeadend({ dataDir: join(dir, 'data'), databaseUrl, http: { host: '127.0.0.1', port: 0 }, push: false, platform: options, workers: workers === 0 });
   const workerProcesses: ChildProcess[] = [];
+  let client: Awaited<ReturnType<typeof startClient>> | undefined;
   try {
     for (let w = 0; w < workers; w++) workerProcesses.push(await startWorker(join(dir, 'data'), databaseUrl!, join(dir, `worker-${w}.log`)));
     if (workers) line(`${workers} meterfabric worker processes; this process serves the API only`);
@@ -273,16 +289,16 @@ async function run(engine: 'pglite' | 'postgres'): Promise<void> {
     line(`head-end on ${h.url} (${h.where})`);
     await meterfabric(['org', 'add', ORG], env);
     const token = (await meterfabric(['org', 'token', ORG], env)).split('\n').pop()!;
+    // The client's webhook is the organisation's notification target for REST requests (it joins its allowlist).
+    client = await startClient(h.url!, token);
+    await meterfabric(['org', 'set', ORG, '--webhook-url', client.webhook], env);
     const files = provisioningFiles(dir, fleet.ports);
     await meterfabric(['device', 'import', files.devices], env);
     await meterfabric(['key', 'import', files.keys], env);
     line(`provisioned ${N + 1} gateways and G-meters through the CLI; throttle ${JSON.stringify(options.throttle ?? {})} (unset = defaults)`);
 
     // The single-request time: gateway N alone.
-    const t1 = performance.now();
-    const one = await submit(h.url!, token, N);
-    await waitDone(h, [one]);
-    const single = performance.now() - t1;
+    const single = (await client.run([gw(N)])).wallMs;
 
     const rssBefore = rssMb();
     burstPeakRss = rssBefore;
@@ -294,18 +310,13 @@ async function run(engine: 'pglite' | 'postgres'): Promise<void> {
     const dbThread0 = (await thread?.threadStats())?.cpuMs ?? NaN;
     const workerCpu0 = workerProcesses.map((c) => procCpuMs(c.pid!));
     const pg0 = postmaster ? postgresCpuMs(postmaster) : 0;
-    const t0 = performance.now();
-    // The client submits with SUBMITTERS requests open at a time, as an operator's client would.
-    const uids: string[] = new Array(N);
-    let next = 0;
-    await Promise.all(Array.from({ length: Math.min(SUBMITTERS, N) }, async () => {
-      while (next < N) {
-        const i = next++;
-        uids[i] = await submit(h.url!, token, i);
-      }
-    }));
-    await waitDone(h, uids);
-    const wall = performance.now() - t0;
+    const sampler = setInterval(() => (burstPeakRss = Math.max(burstPeakRss, rssMb())), 100);
+    // The client submits with SUBMITTERS requests open at a time, as an operator's client would, and fetches each
+    // result once its notification arrived.
+    const burst = await client.run(Array.from({ length: N }, (_, i) => gw(i)));
+    clearInterval(sampler);
+    const wall = burst.wallMs;
+    const uids = burst.correlationUids;
     const cpu = process.cpuUsage(cpu0);
     const mainMs = threadCpuMs() - main0;
     const dbThreadMs = thread ? ((await thread.threadStats()).cpuMs ?? NaN) - dbThread0 : NaN;
@@ -320,7 +331,9 @@ async function run(engine: 'pglite' | 'postgres'): Promise<void> {
     const maxOpen = options.throttle?.maxOpen ?? 1000;
     const throttleBound = (N / perSecond) * 1000 + single + (N > maxOpen ? Math.ceil(N / maxOpen - 1) * single : 0);
     const nodeMs = (cpu.user + cpu.system) / 1000;
-    line(`results ${results.rows.map((r) => `${r.result} ${r.n}`).join(', ')}`);
+    line(`results ${results.rows.map((r) => `${r.result} ${r.n}`).join(', ')}; as fetched by the client: ${JSON.stringify(burst.results)}`);
+    line(`client process (not platform CPU): ${(burst.cpuMs / N).toFixed(2)} ms CPU per op; per op ${(burst.notified / N).toFixed(2)} notifications received,`
+      + ` ${(burst.fetches / N).toFixed(2)} result fetches; all ${N} submitted after ${(burst.submittedMs / 1000).toFixed(2)} s`);
     // Where the time went: when the requests finished (seconds after the first submit) and how many ran more than once.
     const spread = await h.db.query<{ p50: number; p90: number; p100: number; again: number; audits: number }>(
       `SELECT percentile_cont(0.5) WITHIN GROUP (ORDER BY e) AS p50, percentile_cont(0.9) WITHIN GROUP (ORDER BY e) AS p90, max(e) AS p100,
@@ -349,11 +362,11 @@ async function run(engine: 'pglite' | 'postgres'): Promise<void> {
     if (stmt0 && stmt1) {
       line(`per op: ${((stmt1.commits - stmt0.commits) / N).toFixed(1)} commits`
         + (stmt1.statements === undefined ? ' (statements: the server has no pg_stat_statements)' : `, ${((stmt1.statements - stmt0.statements!) / N).toFixed(1)} statements`)
-        + ' (the bench\'s own progress queries left out)');
+        + ' (the bench makes no queries during the burst)');
       // SCALE_STATEMENTS=1: which statements, per operation, most frequent first.
       if (stmt0.byQuery && stmt1.byQuery) {
         const rows = [...stmt1.byQuery].map(([id, v]) => ({ calls: v.calls - (stmt0.byQuery!.get(id)?.calls ?? 0), query: v.query }))
-          .filter((r) => r.calls > 0 && !r.query.includes('count(*)::int AS n FROM request')).sort((a, b) => b.calls - a.calls);
+          .filter((r) => r.calls > 0).sort((a, b) => b.calls - a.calls);
         for (const r of rows) line(`  ${(r.calls / N).toFixed(2)}/op  ${r.query.replace(/\s+/g, ' ').slice(0, 150)}`);
       }
     }
@@ -364,6 +377,7 @@ async function run(engine: 'pglite' | 'postgres'): Promise<void> {
       c.once('exit', resolve);
       c.kill('SIGTERM');
     })));
+    client?.child.kill('SIGTERM');
     await h.stop();
     fleet.child.kill('SIGTERM');
     rmSync(dir, { recursive: true, force: true });

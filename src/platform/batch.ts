@@ -83,3 +83,21 @@ export class Batcher<I, R> {
     }
   }
 }
+
+const perQueryable = new WeakMap<object, Map<string, unknown>>();
+
+/**
+ * The Batcher named `name` of one database handle (a Db, or a transaction's client: a batch never mixes them), made
+ * on first use. For single-row reads and idempotent writes that concurrent operations issue at about the same time:
+ * they share one statement instead of one each (the statement count per operation falls with the load).
+ */
+export function batcherOf<I, R>(q: object, name: string, run: (items: I[]) => Promise<Array<R | Error>>): Batcher<I, R> {
+  let byName = perQueryable.get(q);
+  if (!byName) perQueryable.set(q, (byName = new Map()));
+  let b = byName.get(name) as Batcher<I, R> | undefined;
+  if (!b) {
+    b = new Batcher<I, R>(run);
+    byName.set(name, b);
+  }
+  return b;
+}

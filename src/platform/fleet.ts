@@ -6,6 +6,7 @@
  * own requests); undefined is the whole platform (ADMIN).
  */
 import type { Queryable } from './db/db.ts';
+import { batcherOf } from './batch.ts';
 
 export type DeviceType = 'SMART_METER_E' | 'SMART_METER_G';
 export type LastResultFilter = 'OK' | 'NOT_OK' | 'NOT_FOUND' | 'NONE';
@@ -214,12 +215,16 @@ export async function refreshFleetStatistics(q: Queryable): Promise<void> {
 
 /** A successful association with the device: its last contact (written by the link, src/adapters/bindings.ts). */
 export async function recordContact(q: Queryable, deviceIdentification: string): Promise<void> {
-  await q.query(
-    `INSERT INTO device_activity (device_identification, last_contact_at)
-     SELECT device_identification, now() FROM device WHERE device_identification = $1
-     ON CONFLICT (device_identification) DO UPDATE SET last_contact_at = EXCLUDED.last_contact_at`,
-    [deviceIdentification],
-  );
+  // Contacts made at the same time are recorded by one statement.
+  await batcherOf<string, void>(q, 'device.contact', async (ids) => {
+    await q.query(
+      `INSERT INTO device_activity (device_identification, last_contact_at)
+       SELECT device_identification, now() FROM device WHERE device_identification = ANY($1::text[])
+       ON CONFLICT (device_identification) DO UPDATE SET last_contact_at = EXCLUDED.last_contact_at`,
+      [[...new Set(ids)]],
+    );
+    return ids.map((): void => undefined);
+  }).submit(deviceIdentification);
 }
 
 // ------------------------------------------------------------------------------------------------ requests

@@ -5,6 +5,7 @@
 import type { Queryable } from './db/db.ts';
 import { ErrorCode, MeterfabricError } from '../errors.ts';
 import { normaliseAllowList, parseHttpUrl } from './outbound.ts';
+import { batcherOf } from './batch.ts';
 
 export const FUNCTION_GROUPS = [
   'OWNER', 'INSTALLATION', 'AD_HOC', 'MANAGEMENT', 'FIRMWARE', 'SCHEDULING', 'TARIFF_SCHEDULING', 'CONFIGURATION',
@@ -399,23 +400,38 @@ export async function mayOverwriteDevice(q: Queryable, organisationIdentificatio
 }
 
 /** The gas meter with this M-Bus identity (at most one: unique index device_mbus_identity). */
+/** A G-meter by its M-Bus identity; lookups made at the same time share one statement. */
 export async function findMbusDeviceByIdentity(q: Queryable, identificationNumber: string, manufacturerIdentification: string): Promise<Device | undefined> {
-  const r = await q.query(
-    `SELECT * FROM device WHERE device_type = 'SMART_METER_G' AND mbus_identification_number = $1 AND mbus_manufacturer_identification = $2`,
-    [identificationNumber, manufacturerIdentification],
-  );
-  return r.rows[0] ? deviceFromRow(r.rows[0]) : undefined;
+  const row = await batcherOf<[string, string], Record<string, unknown> | undefined>(q, 'device.mbusIdentity', async (items) => {
+    const r = await q.query(
+      `SELECT d.*, x.i::int AS batch_index FROM unnest($1::text[], $2::text[]) WITH ORDINALITY AS x(n, m, i)
+         JOIN device d ON d.device_type = 'SMART_METER_G' AND d.mbus_identification_number = x.n AND d.mbus_manufacturer_identification = x.m`,
+      [items.map((i) => i[0]), items.map((i) => i[1])],
+    );
+    const byIndex = new Map(r.rows.map((row) => [Number(row.batch_index) - 1, row]));
+    return items.map((_, i) => byIndex.get(i));
+  }).submit([identificationNumber, manufacturerIdentification]);
+  return row ? deviceFromRow(row) : undefined;
+}
+
+/** The device row; reads made at the same time share one statement. */
+async function deviceRow(q: Queryable, deviceIdentification: string): Promise<Record<string, unknown> | undefined> {
+  return batcherOf<string, Record<string, unknown> | undefined>(q, 'device.row', async (ids) => {
+    const r = await q.query('SELECT * FROM device WHERE device_identification = ANY($1::text[])', [[...new Set(ids)]]);
+    const byId = new Map(r.rows.map((row) => [row.device_identification as string, row]));
+    return ids.map((id) => byId.get(id));
+  }).submit(deviceIdentification);
 }
 
 export async function findDevice(q: Queryable, deviceIdentification: string): Promise<Device | undefined> {
-  const r = await q.query('SELECT * FROM device WHERE device_identification = $1', [deviceIdentification]);
-  return r.rows[0] ? deviceFromRow(r.rows[0]) : undefined;
+  const row = await deviceRow(q, deviceIdentification);
+  return row ? deviceFromRow(row) : undefined;
 }
 
 /** findDevice, with the system title the meter named in its last AARE (hex, upper case; null: none known). */
 export async function findDeviceAndSystemTitle(q: Queryable, deviceIdentification: string): Promise<(Device & { meterSystemTitle: string | null }) | undefined> {
-  const r = await q.query('SELECT * FROM device WHERE device_identification = $1', [deviceIdentification]);
-  return r.rows[0] ? { ...deviceFromRow(r.rows[0]), meterSystemTitle: (r.rows[0].meter_system_title as string | null) ?? null } : undefined;
+  const row = await deviceRow(q, deviceIdentification);
+  return row ? { ...deviceFromRow(row), meterSystemTitle: (row.meter_system_title as string | null) ?? null } : undefined;
 }
 
 export async function getDevice(q: Queryable, deviceIdentification: string): Promise<Device> {
@@ -519,15 +535,19 @@ export async function listAuthorisations(q: Queryable, deviceIdentification: str
  * for that device maps to the function. OWNER holds every function, whether or not a mapping row names it.
  */
 export async function isAuthorised(q: Queryable, organisationIdentification: string, deviceIdentification: string, deviceFunction: string): Promise<boolean> {
-  const r = await q.query(
-    `SELECT 1 FROM device_authorisation a
-      WHERE a.organisation_identification = $1 AND a.device_identification = $2
-        AND (a.function_group = 'OWNER' OR EXISTS (
-          SELECT 1 FROM device_function_mapping m WHERE m.function_group = a.function_group AND m.device_function = $3))
-      LIMIT 1`,
-    [organisationIdentification, deviceIdentification, deviceFunction],
-  );
-  return r.rowCount > 0;
+  // Checks made at the same time (concurrent operations) share one statement.
+  return batcherOf<[string, string, string], boolean>(q, 'device.authorised', async (items) => {
+    const r = await q.query<{ i: number }>(
+      `SELECT x.i::int AS i FROM unnest($1::text[], $2::text[], $3::text[]) WITH ORDINALITY AS x(o, d, f, i)
+        WHERE EXISTS (SELECT 1 FROM device_authorisation a
+          WHERE a.organisation_identification = x.o AND a.device_identification = x.d
+            AND (a.function_group = 'OWNER' OR EXISTS (
+              SELECT 1 FROM device_function_mapping m WHERE m.function_group = a.function_group AND m.device_function = x.f)))`,
+      [items.map((i) => i[0]), items.map((i) => i[1]), items.map((i) => i[2])],
+    );
+    const yes = new Set(r.rows.map((row) => Number(row.i) - 1));
+    return items.map((_, i) => yes.has(i));
+  }).submit([organisationIdentification, deviceIdentification, deviceFunction]);
 }
 
 // ---------------------------------------------------------------- device facts learned from meters, and views
@@ -539,9 +559,16 @@ export async function setMbusPrimaryAddress(q: Queryable, mbusDeviceIdentificati
 
 /** Records the system title a meter named in its AARE (hex, upper case); no write when it is already known. */
 export async function recordMeterSystemTitle(q: Queryable, deviceIdentification: string, systemTitleHex: string): Promise<void> {
-  await q.query('UPDATE device SET meter_system_title = $2 WHERE device_identification = $1 AND meter_system_title IS DISTINCT FROM $2', [
-    deviceIdentification, systemTitleHex,
-  ]);
+  // Titles learned at the same time are written by one statement (one meter per device in a batch: the last wins).
+  await batcherOf<[string, string], void>(q, 'device.systemTitle', async (items) => {
+    const last = new Map(items);
+    await q.query(
+      `UPDATE device d SET meter_system_title = x.t FROM unnest($1::text[], $2::text[]) AS x(id, t)
+        WHERE d.device_identification = x.id AND d.meter_system_title IS DISTINCT FROM x.t`,
+      [[...last.keys()], [...last.values()]],
+    );
+    return items.map((): void => undefined);
+  }).submit([deviceIdentification, systemTitleHex]);
 }
 
 /** The devices that named this system title (hex, upper case); more than one is a configuration error. */

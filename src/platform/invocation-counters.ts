@@ -5,6 +5,24 @@
  */
 import type { Queryable } from './db/db.ts';
 import { ErrorCode, MeterfabricError } from '../errors.ts';
+import { batcherOf } from './batch.ts';
+
+/**
+ * Runs `all` once for the whole batch; `one` per item when a key repeats in the batch (one statement must not
+ * change a row twice) or when the batch's statement failed (so one item's error is only its caller's).
+ */
+export async function perKey<I extends { key: string }, R>(items: I[], all: (items: I[]) => Promise<R[]>, one: (item: I) => Promise<R>): Promise<Array<R | Error>> {
+  if (new Set(items.map((i) => i.key)).size === items.length) {
+    try {
+      return await all(items);
+    } catch (e) {
+      if (items.length === 1) return [e instanceof Error ? e : new Error(String(e))];
+    }
+  }
+  const out: Array<R | Error> = [];
+  for (const i of items) out.push(await one(i).catch((e: unknown) => (e instanceof Error ? e : new Error(String(e)))));
+  return out;
+}
 
 export interface InvocationCounterBlock {
   /** First value the caller may use. */
@@ -19,14 +37,19 @@ export interface InvocationCounterBlock {
  */
 export async function reserveInvocationCounters(q: Queryable, key: string, size: number, atLeast = 0): Promise<InvocationCounterBlock> {
   if (!Number.isSafeInteger(size) || size < 1) throw new MeterfabricError(ErrorCode.VALIDATION_ERROR, 'block size must be a positive integer', { component: 'SHARED' });
-  const r = await q.query<{ reserved_until: number | string }>(
-    `INSERT INTO invocation_counter (counter_key, reserved_until) VALUES ($1, $2::bigint + $3::bigint)
+  // Reservations of the same size made at the same time (concurrent sessions) are written by one statement, which
+  // commits before any of them is handed out.
+  const sql = `INSERT INTO invocation_counter (counter_key, reserved_until) SELECT k, a + $3::bigint FROM unnest($1::text[], $2::bigint[]) AS x(k, a)
      ON CONFLICT (counter_key) DO UPDATE
-       SET reserved_until = GREATEST(invocation_counter.reserved_until, $2::bigint) + $3::bigint, updated_at = now()
-     RETURNING reserved_until`,
-    [key, atLeast, size],
-  );
-  const end = Number(r.rows[0]!.reserved_until);
+       SET reserved_until = GREATEST(invocation_counter.reserved_until + $3::bigint, EXCLUDED.reserved_until), updated_at = now()
+     RETURNING counter_key, reserved_until`;
+  const run = async (items: Array<{ key: string; atLeast: number }>) => {
+    const r = await q.query<{ counter_key: string; reserved_until: number | string }>(sql, [items.map((i) => i.key), items.map((i) => String(i.atLeast)), size]);
+    const byKey = new Map(r.rows.map((row) => [row.counter_key, Number(row.reserved_until)]));
+    return items.map((i) => byKey.get(i.key)!);
+  };
+  const end = await batcherOf<{ key: string; atLeast: number }, number>(q, `counter.reserve.${size}`, (items) =>
+    perKey(items, run, async (i) => (await run([i]))[0]!)).submit({ key, atLeast });
   return { first: end - size, end };
 }
 
@@ -91,12 +114,22 @@ export class DbInvocationCounterStore {
     if (this.#known?.has(key)) return this.#known.get(key);
     let value: number | undefined;
     if (this.#prefetch > 0) {
-      const r = await this.q.query<{ reserved_until: number | string }>(
-        `UPDATE invocation_counter SET reserved_until = reserved_until + $2::bigint, updated_at = now() WHERE counter_key = $1 RETURNING reserved_until`,
-        [key, this.#prefetch],
-      );
-      if (r.rows[0]) {
-        const end = Number(r.rows[0].reserved_until);
+      // Reads of concurrent sessions share one statement (committed before any block is handed out).
+      const q = this.q;
+      const size = this.#prefetch;
+      const run = async (items: Array<{ key: string }>) => {
+        const r = await q.query<{ counter_key: string; reserved_until: number | string }>(
+          `UPDATE invocation_counter SET reserved_until = reserved_until + $2::bigint, updated_at = now() WHERE counter_key = ANY($1::text[])
+           RETURNING counter_key, reserved_until`,
+          [items.map((i) => i.key), size],
+        );
+        const byKey = new Map(r.rows.map((row) => [row.counter_key, Number(row.reserved_until)]));
+        return items.map((i) => byKey.get(i.key));
+      };
+      const found = await batcherOf<{ key: string }, number | undefined>(q, `counter.prefetch.${size}`, (items) =>
+        perKey(items, run, async (i) => (await run([i]))[0])).submit({ key });
+      if (found !== undefined) {
+        const end = found;
         this.#blocks.set(key, { first: end - this.#prefetch, end });
         value = end - this.#prefetch;
       }

@@ -12,6 +12,7 @@ import type { Db, Queryable } from './db/db.ts';
 import type { Logger } from '../observability/logger.ts';
 import { scrubText } from '../observability/logger.ts';
 import { checkAllowed, postNotification } from './outbound.ts';
+import { Batcher } from './batch.ts';
 
 export const NOTIFICATION_NS = 'http://www.opensmartgridplatform.org/schemas/smartmetering/sm-notification/2014/10';
 /** Outgoing notification headers use this namespace, without /2014/10 (docs/gxf.md#notifications). */
@@ -87,6 +88,8 @@ interface DueRow {
   result_type: string;
   message_data: { error?: { message?: string; code?: number; codeName?: string } } | null;
   fetched_at: Date | null;
+  /** Whether the response still exists (false: deleted, nothing to notify). */
+  has_response: boolean;
 }
 
 export class NotificationSender {
@@ -96,6 +99,13 @@ export class NotificationSender {
   #timer: NodeJS.Timeout | undefined;
   #running: Promise<void> | undefined;
   #stopped = false;
+  /** Set by wake() while a round runs: run the next one at once. */
+  #again = false;
+  /**
+   * Deliveries that succeeded, marked DELIVERED (and counted on the response) together: one statement for the
+   * notifications delivered at about the same time, not a transaction each.
+   */
+  readonly #delivered: Batcher<{ id: number; correlationUid: string }, void>;
 
   constructor(db: Db, log: Logger, opts: NotificationOptions = {}) {
     this.#db = db;
@@ -107,19 +117,47 @@ export class NotificationSender {
       timeoutMs: opts.timeoutMs ?? 30_000,
       pollMs: opts.pollMs ?? 1000,
     };
+    this.#delivered = new Batcher<{ id: number; correlationUid: string }, void>(async (items) => {
+      await this.#db.query(
+        `WITH d AS (
+           UPDATE notification SET state = 'DELIVERED', delivered_at = now(), last_error = NULL WHERE id = ANY($1::bigint[]) RETURNING correlation_uid
+         ), c AS (SELECT correlation_uid, count(*)::int AS n FROM d GROUP BY correlation_uid)
+         UPDATE response_data r SET number_of_notifications_sent = r.number_of_notifications_sent + c.n FROM c WHERE r.correlation_uid = c.correlation_uid`,
+        [items.map((i) => i.id)],
+      );
+      return items.map((): void => undefined);
+    });
   }
 
   start(): void {
-    const tick = () => {
-      if (this.#stopped) return;
-      this.#running = this.sendDue()
-        .then(() => undefined)
-        .catch((e) => this.#log.warn({ err: e }, 'notification round failed'))
-        .finally(() => {
-          if (!this.#stopped) this.#timer = setTimeout(tick, this.#opts.pollMs);
-        });
-    };
-    this.#timer = setTimeout(tick, 0);
+    this.#timer = setTimeout(() => this.#tick(), 0);
+  }
+
+  #tick(): void {
+    if (this.#stopped) return;
+    this.#timer = undefined;
+    this.#again = false;
+    this.#running = this.sendDue()
+      .then(() => undefined)
+      .catch((e) => this.#log.warn({ err: e }, 'notification round failed'))
+      .finally(() => {
+        this.#running = undefined;
+        if (!this.#stopped) this.#timer = setTimeout(() => this.#tick(), this.#again ? 0 : this.#opts.pollMs);
+      });
+  }
+
+  /**
+   * New outbox rows were committed in this process: send them now rather than at the next poll (a round already
+   * running is followed by another at once).
+   */
+  wake(): void {
+    if (this.#stopped || this.#timer === undefined && this.#running === undefined) return;
+    if (this.#running) {
+      this.#again = true;
+      return;
+    }
+    clearTimeout(this.#timer);
+    this.#timer = setTimeout(() => this.#tick(), 0);
   }
 
   async stop(): Promise<void> {
@@ -128,7 +166,10 @@ export class NotificationSender {
     await this.#running;
   }
 
-  /** Claims due notifications (SKIP LOCKED, so several workers never send the same one at once) and sends them. */
+  /**
+   * Claims due notifications (SKIP LOCKED, so several workers never send the same one at once) with their responses
+   * and organisations' allowlists, in one statement, and sends them.
+   */
   async sendDue(limit = 100): Promise<number> {
     // The claim pushes next_attempt_at out by the delivery timeout: a sender that dies mid-delivery leaves the row
     // to be picked up again after that lease.
@@ -139,21 +180,21 @@ export class NotificationSender {
           ORDER BY n.next_attempt_at
           LIMIT $1
           FOR UPDATE SKIP LOCKED
+       ), claimed AS (
+         UPDATE notification n SET next_attempt_at = now() + ($2::int * interval '1 millisecond'), attempts = n.attempts + 1
+           FROM due WHERE n.id = due.id
+         RETURNING n.id, n.correlation_uid, n.kind, n.target_url, n.attempts, n.last_error, n.created_at
        )
-       UPDATE notification n SET next_attempt_at = now() + ($2::int * interval '1 millisecond'), attempts = n.attempts + 1
-         FROM due WHERE n.id = due.id
-       RETURNING n.id, n.correlation_uid, n.kind, n.target_url, n.attempts, n.last_error, n.created_at`,
+       SELECT c.*, r.organisation_identification, r.device_identification, r.message_type, r.result_type, r.message_data, r.fetched_at,
+              o.allowed_urls, r.correlation_uid IS NOT NULL AS has_response
+         FROM claimed c LEFT JOIN response_data r ON r.correlation_uid = c.correlation_uid
+         LEFT JOIN organisation o ON o.identification = r.organisation_identification`,
       [limit, this.#opts.timeoutMs * 2],
     );
     let sent = 0;
     await Promise.all(
       claimed.rows.map(async (row) => {
-        const r = await this.#db.query<DueRow>(
-          `SELECT r.organisation_identification, r.device_identification, r.message_type, r.result_type, r.message_data, r.fetched_at, o.allowed_urls
-             FROM response_data r LEFT JOIN organisation o ON o.identification = r.organisation_identification WHERE r.correlation_uid = $1`,
-          [row.correlation_uid],
-        );
-        const resp = r.rows[0];
+        const resp = row.has_response ? row : undefined;
         // Deleted: nothing to notify. Fetched: the caller has it, so a resend is pointless; the first delivery
         // (no failed attempt before it) still goes out.
         const resend = row.last_error !== null;
@@ -180,10 +221,7 @@ export class NotificationSender {
         try {
           await this.#deliver(row.kind, target, content);
           sent++;
-          await this.#db.tx(async (q) => {
-            await q.query(`UPDATE notification SET state = 'DELIVERED', delivered_at = now(), last_error = NULL WHERE id = $1`, [row.id]);
-            await q.query('UPDATE response_data SET number_of_notifications_sent = number_of_notifications_sent + 1 WHERE correlation_uid = $1', [row.correlation_uid]);
-          });
+          await this.#delivered.submit({ id: Number(row.id), correlationUid: row.correlation_uid });
         } catch (e) {
           const message = e instanceof Error ? e.message : String(e);
           const created = new Date(row.created_at).getTime();

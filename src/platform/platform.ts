@@ -20,6 +20,7 @@ import { makeCorrelationUid } from './correlation.ts';
 import { WorkQueue, completeJobs, completeJobsSql, insertJobsSql, type QueueJob } from './queue.ts';
 import { Throttle, throttledRetryAfterMs, type ThrottleOptions } from './throttle.ts';
 import { NotificationSender, type NotificationOptions } from './notifications.ts';
+import { batcherOf } from './batch.ts';
 import { DEFAULT_RETENTION, PLATFORM_RETENTION_STEPS, RetentionTask, type RetentionPolicy, type RetentionStep } from './retention.ts';
 
 export type { RequestChannel, SubmitRequest, StoredResponse };
@@ -418,13 +419,20 @@ export class RequestApi {
 
   /** 405 when absent or owned by another organisation (docs/gxf.md#where-meterfabric-differs item 10); does not delete; stops resends. */
   async getResponse(correlationUid: string, organisationIdentification: string): Promise<StoredResponse> {
-    const r = await this.platform.db.query<ResponseRow>(
-      `UPDATE response_data SET fetched_at = COALESCE(fetched_at, now())
-        WHERE correlation_uid = $1 AND organisation_identification = $2 RETURNING *`,
-      [correlationUid, organisationIdentification],
-    );
-    if (!r.rows[0]) throw unknownCorrelationUid();
-    return responseFromRow(r.rows[0]);
+    // Fetches arriving together (clients notified of results finished together) share one statement.
+    const db = this.platform.db;
+    const row = await batcherOf<[string, string], ResponseRow | undefined>(db, 'response.fetch', async (items) => {
+      const r = await db.query<ResponseRow>(
+        `UPDATE response_data r SET fetched_at = COALESCE(r.fetched_at, now())
+           FROM (SELECT DISTINCT * FROM unnest($1::text[], $2::text[]) AS x(c, o)) x
+          WHERE r.correlation_uid = x.c AND r.organisation_identification = x.o RETURNING r.*`,
+        [items.map((i) => i[0]), items.map((i) => i[1])],
+      );
+      const byKey = new Map(r.rows.map((row) => [`${row.correlation_uid}\n${row.organisation_identification}`, row]));
+      return items.map(([c, o]) => byKey.get(`${c}\n${o}`));
+    }).submit([correlationUid, organisationIdentification]);
+    if (!row) throw unknownCorrelationUid();
+    return responseFromRow(row);
   }
 
   /** The stored response without marking it fetched, or undefined. */
@@ -584,7 +592,11 @@ export class Platform {
     this.db = opts.db;
     this.log = opts.logger ?? componentLogger('platform');
     this.throttle = new Throttle(opts.throttle);
-    this.#finished = new GroupCommit<FinishRow>((rows) => this.#writeFinished(rows));
+    this.#finished = new GroupCommit<FinishRow>(async (rows) => {
+      await this.#writeFinished(rows);
+      // Their notifications are committed: send them now, not at the sender's next poll.
+      this.#notifications?.wake();
+    });
     this.requests = new RequestApi(this);
     this.#opts = {
       workers: opts.workers ?? true,

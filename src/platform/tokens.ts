@@ -10,6 +10,7 @@ import { createHash, randomBytes } from 'node:crypto';
 import { closeSync, linkSync, openSync, readFileSync, rmSync, writeSync } from 'node:fs';
 import type { Queryable } from './db/db.ts';
 import { getOrganisation } from './inventory.ts';
+import { batcherOf } from './batch.ts';
 import { ErrorCode, MeterfabricError } from '../errors.ts';
 
 /** Prefix of API tokens; `mfc_` tokens issued for the console before are accepted too. */
@@ -56,12 +57,18 @@ export async function revokeApiTokens(db: Queryable, organisationIdentification:
 /** The organisation of a valid, unrevoked API token; AUTHENTICATION_ERROR otherwise. */
 export async function organisationOfToken(db: Queryable, token: string): Promise<string> {
   if (!looksLike(token, ACCEPTED_PREFIXES)) throw invalidToken();
-  const r = await db.query<{ organisation_identification: string }>(
-    "SELECT organisation_identification FROM api_token WHERE token_hash = $1 AND purpose = 'API' AND revoked_at IS NULL AND (expires_at IS NULL OR expires_at > now())",
-    [tokenHash(token)],
-  );
-  if (!r.rows[0]) throw invalidToken();
-  return r.rows[0].organisation_identification;
+  // Checked against the database on every request (no cache: a revoked token stops working at once); the checks of
+  // requests arriving together share one statement.
+  const org = await batcherOf<string, string | undefined>(db, 'token.api', async (hashes) => {
+    const r = await db.query<{ token_hash: string; organisation_identification: string }>(
+      "SELECT token_hash, organisation_identification FROM api_token WHERE token_hash = ANY($1::text[]) AND purpose = 'API' AND revoked_at IS NULL AND (expires_at IS NULL OR expires_at > now())",
+      [[...new Set(hashes)]],
+    );
+    const byHash = new Map(r.rows.map((row) => [row.token_hash, row.organisation_identification]));
+    return hashes.map((h) => byHash.get(h));
+  }).submit(tokenHash(token));
+  if (!org) throw invalidToken();
+  return org;
 }
 
 /** Uses up a one-time sign-in token and returns its organisation; AUTHENTICATION_ERROR when it is not (or no longer) valid. */
