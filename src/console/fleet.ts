@@ -108,6 +108,8 @@ const ROUTES = {
     summary: 'Finished requests per minute and result over the last `minutes` (default 60)' },
   attempts: { method: 'get', path: '/fleet/requests/:cid/attempts', operationId: 'requestAttempts', tag: 'fleet', params: cidParams,
     summary: 'A request\'s attempts (start, end, error, next retry) and the notifications sent for it; 404 (code 405) when unknown or another organisation\'s' },
+  firmwareFiles: { method: 'get', path: '/firmware-files', operationId: 'listFirmwareFiles', tag: 'fleet', query: firmwareQuery,
+    summary: 'The stored firmware files the caller may send with UpdateFirmware (descriptions, never the bytes); with device, only those that fit it (404 when unknown)' },
   bulkOperations: { method: 'get', path: '/bulk-operations', operationId: 'listBulkOperations', tag: 'bulk',
     summary: 'The operations a bulk job may run: those whose REST route names only the device' },
   startBulk: { method: 'post', path: '/bulk-jobs', operationId: 'startBulkJob', tag: 'bulk', body: bulkBody, status: 202,
@@ -219,7 +221,7 @@ export function registerFleetRoutes(api: FastifyInstance, prefix: string, d: Fle
   // ------------------------------------------------------------------ firmware files
   // The stored firmware files the caller may send with UpdateFirmware (read-only; storing one is the admin API's):
   // with ?device=, only those that fit that device (unknown, 404, unless the caller may see it).
-  api.get(`${prefix}/firmware-files`, async (request) => {
+  api.get(`${prefix}${ROUTES.firmwareFiles.path}`, async (request) => {
     const v = d.viewer(request);
     const q = parse(firmwareQuery, request.query ?? {});
     if (q.device === undefined) return { firmwareFiles: await listUsableFirmwareFiles(db, { ...(v.admin ? {} : { viewer: v.organisationIdentification }) }) };
