@@ -5,13 +5,11 @@
  */
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { mkdirSync, mkdtempSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { mkdirSync } from 'node:fs';
 import { join } from 'node:path';
-import { chromium, type BrowserContext } from 'playwright-core';
-import { requires, chromiumPath } from '../support/servers.ts';
+import { requires } from '../support/servers.ts';
+import { openConsoleBrowser, type ConsoleBrowser } from './in-browser.ts';
 import { startConsole, knownKeyEncodings, ORG_A, GW_A, GM_A } from './helpers.ts';
-import { issueApiToken } from '../../src/platform/tokens.ts';
 import { issueSignInToken } from '../../src/platform/tokens.ts';
 
 const ARTIFACTS = join(process.cwd(), 'test-artifacts', 'console');
@@ -19,26 +17,10 @@ const ARTIFACTS = join(process.cwd(), 'test-artifacts', 'console');
 test('in chromium: sign in, set the user key on channel 1, see OK, run a fleet rekey to 100 %, sign in through a one-time link', { ...requires('chromium'), timeout: 90_000 }, async () => {
   mkdirSync(ARTIFACTS, { recursive: true });
   const f = await startConsole('pglite');
-  const profile = mkdtempSync(join(tmpdir(), 'meterfabric-chromium-'));
-  let context: BrowserContext | undefined;
+  let browser: ConsoleBrowser | undefined;
   try {
-    await f.app.listen({ host: '127.0.0.1', port: 0 });
-    const address = f.app.server.address();
-    const base = `http://127.0.0.1:${typeof address === 'object' && address ? address.port : 0}`;
-    const { token } = await issueApiToken(f.h.db, ORG_A);
-
-    // A persistent context is how playwright takes a fresh --user-data-dir.
-    context = await chromium.launchPersistentContext(profile, {
-      executablePath: chromiumPath(),
-      headless: true,
-      args: ['--headless', '--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run', '--disable-background-networking',
-        '--disable-component-update', '--disable-sync'],
-      viewport: { width: 1280, height: 900 },
-    });
-    const page = context.pages()[0] ?? (await context.newPage());
-    page.setDefaultTimeout(20_000);
-    const pageErrors: string[] = [];
-    page.on('pageerror', (e) => pageErrors.push(e.message));
+    browser = await openConsoleBrowser(f, ORG_A, { timeoutMs: 20_000 });
+    const { page, base, token, pageErrors } = browser;
 
     await page.goto(`${base}/console/`);
     await page.fill('#token', token);
@@ -93,8 +75,7 @@ test('in chromium: sign in, set the user key on channel 1, see OK, run a fleet r
     await page.waitForFunction(() => /works once/.test(document.querySelector('#signin-error')?.textContent ?? ''));
     assert.deepEqual(pageErrors, []);
   } finally {
-    await context?.close();
+    await browser?.close();
     await f.stop();
-    rmSync(profile, { recursive: true, force: true });
   }
 });

@@ -8,14 +8,13 @@
  */
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { mkdirSync, mkdtempSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { mkdirSync } from 'node:fs';
 import { join } from 'node:path';
-import { chromium, type BrowserContext, type Page } from 'playwright-core';
-import { requires, chromiumPath } from '../support/servers.ts';
+import type { Page } from 'playwright-core';
+import { requires } from '../support/servers.ts';
+import { openConsoleBrowser, type ConsoleBrowser } from './in-browser.ts';
 import { startConsole, ORG_A, ORG_B, GW_A } from './helpers.ts';
 import { seedFleet } from '../support/fleet.ts';
-import { issueApiToken } from '../../src/platform/tokens.ts';
 import { refreshFleetStatistics } from '../../src/platform/fleet.ts';
 
 const ARTIFACTS = join(process.cwd(), 'test-artifacts', 'console');
@@ -39,8 +38,7 @@ async function fleetTimings(page: Page): Promise<Timing[]> {
 test('in chromium with 10,000 devices: fleet search, filters and paging answer in under 300 ms; a bulk rekey from the fleet page to 100 %', { ...requires('chromium'), timeout: 110_000 }, async () => {
   mkdirSync(ARTIFACTS, { recursive: true });
   const f = await startConsole('pglite');
-  const profile = mkdtempSync(join(tmpdir(), 'meterfabric-chromium-'));
-  let context: BrowserContext | undefined;
+  let browser: ConsoleBrowser | undefined;
   try {
     await seedFleet(f.h.db, ORG_A, 'EA', 9_900);
     await seedFleet(f.h.db, ORG_B, 'EB', 98);
@@ -48,21 +46,8 @@ test('in chromium with 10,000 devices: fleet search, filters and paging answer i
     await refreshFleetStatistics(f.h.db);
     const count = await f.h.db.query<{ n: number }>('SELECT count(*)::int AS n FROM device');
     assert.equal(Number(count.rows[0]!.n), 10_002);
-    await f.app.listen({ host: '127.0.0.1', port: 0 });
-    const address = f.app.server.address();
-    const base = `http://127.0.0.1:${typeof address === 'object' && address ? address.port : 0}`;
-    const { token } = await issueApiToken(f.h.db, ORG_A);
-
-    context = await chromium.launchPersistentContext(profile, {
-      executablePath: chromiumPath(),
-      headless: true,
-      args: ['--headless', '--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run', '--disable-background-networking', '--disable-component-update', '--disable-sync'],
-      viewport: { width: 1400, height: 1000 },
-    });
-    const page = context.pages()[0] ?? (await context.newPage());
-    page.setDefaultTimeout(20_000);
-    const pageErrors: string[] = [];
-    page.on('pageerror', (e) => pageErrors.push(e.message));
+    browser = await openConsoleBrowser(f, ORG_A, { viewport: { width: 1400, height: 1000 }, timeoutMs: 20_000 });
+    const { page, base, token, pageErrors } = browser;
 
     await page.goto(`${base}/console/#/fleet`);
     await page.fill('#token', token);
@@ -144,8 +129,7 @@ test('in chromium with 10,000 devices: fleet search, filters and paging answer i
     assert.match(await page.locator(`tr[data-device="${GW_A}"]`).innerText(), /OK GENERATE_AND_REPLACE_KEYS/);
     assert.deepEqual(pageErrors, []);
   } finally {
-    await context?.close();
-    rmSync(profile, { recursive: true, force: true });
+    await browser?.close();
     await f.stop();
   }
 });

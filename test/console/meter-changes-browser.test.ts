@@ -6,13 +6,11 @@
  */
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { mkdirSync, mkdtempSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { mkdirSync } from 'node:fs';
 import { join } from 'node:path';
-import { chromium, type BrowserContext } from 'playwright-core';
-import { requires, chromiumPath } from '../support/servers.ts';
+import { requires } from '../support/servers.ts';
+import { openConsoleBrowser, type ConsoleBrowser } from './in-browser.ts';
 import { startConsole, ORG_A, GW_A } from './helpers.ts';
-import { issueApiToken } from '../../src/platform/tokens.ts';
 import { addFirmwareFile } from '../../src/platform/firmware.ts';
 import { TEST_KEYS } from '../../src/simulator/meter.ts';
 
@@ -22,8 +20,7 @@ const GW_A2 = 'E0051004000000203';
 test('in chromium: the meter page rotates the keys and updates the firmware, each shown until OK; the fleet page picks a firmware file for a bulk job', { ...requires('chromium'), timeout: 110_000 }, async () => {
   mkdirSync(ARTIFACTS, { recursive: true });
   const f = await startConsole('pglite');
-  const profile = mkdtempSync(join(tmpdir(), 'meterfabric-chromium-'));
-  let context: BrowserContext | undefined;
+  let browser: ConsoleBrowser | undefined;
   try {
     const sim = f.h.meters[0]!;
     const sim2 = await f.h.addGateway(GW_A2, ORG_A);
@@ -31,20 +28,8 @@ test('in chromium: the meter page rotates the keys and updates the firmware, eac
       await addFirmwareFile(f.h.db, { identification: id, content: Buffer.from(Array.from({ length: 20_000 }, (_, i) => (i * seed) & 0xff)), imageIdentifier: Buffer.from(id).toString('hex') });
     }
     await addFirmwareFile(f.h.db, { identification: 'FW-NO-IMAGE-ID', content: Buffer.from('x') });
-    await f.app.listen({ host: '127.0.0.1', port: 0 });
-    const address = f.app.server.address();
-    const base = `http://127.0.0.1:${typeof address === 'object' && address ? address.port : 0}`;
-    const { token } = await issueApiToken(f.h.db, ORG_A);
-    context = await chromium.launchPersistentContext(profile, {
-      executablePath: chromiumPath(),
-      headless: true,
-      args: ['--headless', '--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run', '--disable-background-networking', '--disable-component-update', '--disable-sync'],
-      viewport: { width: 1280, height: 900 },
-    });
-    const page = context.pages()[0] ?? (await context.newPage());
-    page.setDefaultTimeout(30_000);
-    const pageErrors: string[] = [];
-    page.on('pageerror', (e) => pageErrors.push(e.message));
+    browser = await openConsoleBrowser(f, ORG_A);
+    const { page, base, token, pageErrors } = browser;
 
     await page.goto(`${base}/console/`);
     await page.fill('#token', token);
@@ -104,8 +89,7 @@ test('in chromium: the meter page rotates the keys and updates the firmware, eac
     await page.screenshot({ path: join(ARTIFACTS, '21-fleet-firmware-bulk.png'), fullPage: true });
     assert.deepEqual(pageErrors, []);
   } finally {
-    await context?.close();
-    rmSync(profile, { recursive: true, force: true });
+    await browser?.close();
     await f.stop();
   }
 });

@@ -6,13 +6,11 @@
  */
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { mkdirSync, mkdtempSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { mkdirSync } from 'node:fs';
 import { join } from 'node:path';
-import { chromium, type BrowserContext } from 'playwright-core';
-import { requires, chromiumPath } from '../support/servers.ts';
+import { requires } from '../support/servers.ts';
+import { openConsoleBrowser, type ConsoleBrowser } from './in-browser.ts';
 import { startConsole, ORG_A, GW_A } from './helpers.ts';
-import { issueApiToken } from '../../src/platform/tokens.ts';
 import { simulatedEventsBetween } from '../../src/simulator/event-logs.ts';
 import { derivedAlarmRegister } from '../../src/simulator/alarms.ts';
 import { meterSeed } from '../../src/simulator/registers.ts';
@@ -28,26 +26,13 @@ const SMR50_LOGS: EventLogCategory[] = ['STANDARD_EVENT_LOG', 'FRAUD_DETECTION_L
 test('in chromium: the meter page shows reads, the alarm register before and after clearing, and pages and filters events', { ...requires('chromium'), timeout: 120_000 }, async () => {
   mkdirSync(ARTIFACTS, { recursive: true });
   const f = await startConsole('pglite');
-  const profile = mkdtempSync(join(tmpdir(), 'meterfabric-chromium-'));
-  let context: BrowserContext | undefined;
+  let browser: ConsoleBrowser | undefined;
   try {
     const sim = f.h.meters[0]!;
     sim.state.clockOffsetMs = T - Date.now();
     const seed = meterSeed(sim.state);
-    await f.app.listen({ host: '127.0.0.1', port: 0 });
-    const address = f.app.server.address();
-    const base = `http://127.0.0.1:${typeof address === 'object' && address ? address.port : 0}`;
-    const { token } = await issueApiToken(f.h.db, ORG_A);
-    context = await chromium.launchPersistentContext(profile, {
-      executablePath: chromiumPath(),
-      headless: true,
-      args: ['--headless', '--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run', '--disable-background-networking', '--disable-component-update', '--disable-sync'],
-      viewport: { width: 1280, height: 900 },
-    });
-    const page = context.pages()[0] ?? (await context.newPage());
-    page.setDefaultTimeout(30_000);
-    const pageErrors: string[] = [];
-    page.on('pageerror', (e) => pageErrors.push(e.message));
+    browser = await openConsoleBrowser(f, ORG_A);
+    const { page, base, token, pageErrors } = browser;
 
     await page.goto(`${base}/console/`);
     await page.fill('#token', token);
@@ -109,8 +94,7 @@ test('in chromium: the meter page shows reads, the alarm register before and aft
     await page.locator('#meter-interval').screenshot({ path: join(ARTIFACTS, '11-interval-chart.png') });
     assert.deepEqual(pageErrors, []);
   } finally {
-    await context?.close();
-    rmSync(profile, { recursive: true, force: true });
+    await browser?.close();
     await f.stop();
   }
 });
