@@ -7,7 +7,7 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import type { InjectOptions, LightMyRequestResponse } from 'fastify';
 import { engines, engineOptions } from '../support/db.ts';
-import { startConsole, knownKeyEncodings, ORG_A, ORG_B, ADMIN, GW_A, GW_B, GM_A, type ConsoleFixture } from './helpers.ts';
+import { startConsole, knownKeyEncodings, ORG_A, ORG_B, ADMIN, GW_A, GW_B, GM_A, type ConsoleFixture, until } from './helpers.ts';
 import { issueApiToken } from '../../src/platform/tokens.ts';
 import { issueSignInToken } from '../../src/platform/tokens.ts';
 
@@ -28,16 +28,6 @@ async function signIn(f: ConsoleFixture, org: string): Promise<string> {
   assert.equal(res.statusCode, 200, res.body);
   const set = String(res.headers['set-cookie']);
   return set.split(';')[0]!;
-}
-
-async function until<T>(fn: () => Promise<T>, ok: (v: T) => boolean, what: string, ms = 20_000): Promise<T> {
-  const deadline = Date.now() + ms;
-  for (;;) {
-    const v = await fn();
-    if (ok(v)) return v;
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}: ${JSON.stringify(v)}`);
-    await new Promise((r) => setTimeout(r, 100));
-  }
 }
 
 for (const engine of engines) {

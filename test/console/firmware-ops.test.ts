@@ -8,8 +8,7 @@
  */
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import type { InjectOptions, LightMyRequestResponse } from 'fastify';
-import { startConsole, ORG_A, ORG_B, ADMIN, GW_A, GW_B, type ConsoleFixture } from './helpers.ts';
+import { startConsole, ORG_A, ORG_B, ADMIN, GW_A, GW_B, callAs, until } from './helpers.ts';
 import { issueApiToken } from '../../src/platform/tokens.ts';
 import { addFirmwareFile } from '../../src/platform/firmware.ts';
 import { saveDeviceInstallation } from '../../src/platform/device-installation.ts';
@@ -19,21 +18,7 @@ import { ErrorCode } from '../../src/errors.ts';
 const GW_A2 = 'E0051004000000203';
 const GW_A3 = 'E0051004000000204';
 
-async function call(f: ConsoleFixture, opts: InjectOptions & { token?: string }): Promise<LightMyRequestResponse> {
-  const { token, ...rest } = opts;
-  const json = rest.method && rest.method !== 'GET' ? { 'content-type': 'application/json' } : {};
-  return f.app.inject({ ...rest, headers: { ...json, ...(rest.headers ?? {}), ...(token ? { authorization: `Bearer ${token}` } : {}) } });
-}
-
-async function until<T>(fn: () => Promise<T>, ok: (v: T) => boolean, what: string, ms = 60_000): Promise<T> {
-  const deadline = Date.now() + ms;
-  for (;;) {
-    const v = await fn();
-    if (ok(v)) return v;
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}: ${JSON.stringify(v)}`);
-    await new Promise((r) => setTimeout(r, 100));
-  }
-}
+const call = callAs;
 
 const ids = (body: { firmwareFiles: { identification: string }[] }) => body.firmwareFiles.map((x) => x.identification);
 

@@ -7,27 +7,12 @@
  */
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import type { InjectOptions, LightMyRequestResponse } from 'fastify';
 import { engines, engineOptions } from '../support/db.ts';
-import { startConsole, ORG_A, ORG_B, ADMIN, GW_A, GW_B, GM_A, GM_B, type ConsoleFixture } from './helpers.ts';
+import { startConsole, ORG_A, ORG_B, ADMIN, GW_A, GW_B, GM_A, GM_B, callAs, until } from './helpers.ts';
 import { issueApiToken } from '../../src/platform/tokens.ts';
 import { seedFleet } from '../support/fleet.ts';
 
-async function call(f: ConsoleFixture, opts: InjectOptions & { token?: string }): Promise<LightMyRequestResponse> {
-  const { token, ...rest } = opts;
-  const json = rest.method && rest.method !== 'GET' ? { 'content-type': 'application/json' } : {};
-  return f.app.inject({ ...rest, headers: { ...json, ...(rest.headers ?? {}), ...(token ? { authorization: `Bearer ${token}` } : {}) } });
-}
-
-async function until<T>(fn: () => Promise<T>, ok: (v: T) => boolean, what: string, ms = 60_000): Promise<T> {
-  const deadline = Date.now() + ms;
-  for (;;) {
-    const v = await fn();
-    if (ok(v)) return v;
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}: ${JSON.stringify(v)}`);
-    await new Promise((r) => setTimeout(r, 100));
-  }
-}
+const call = callAs;
 
 for (const engine of engines) {
   test(`${engine}: fleet view — keyset paging, filters, per-organisation scope on the console and REST APIs; a bulk rekey to OK with its timeline`, engineOptions(engine), async () => {

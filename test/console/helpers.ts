@@ -2,7 +2,7 @@
  * A head-end with the console mounted on a Fastify app: organisations A and B (USER) and OPS (ADMIN), a simulated
  * gateway per USER organisation with its G-meter coupled on channel 1.
  */
-import Fastify, { type FastifyInstance } from 'fastify';
+import Fastify, { type FastifyInstance, type InjectOptions, type LightMyRequestResponse } from 'fastify';
 import { startHeadend, type Headend } from '../support/headend.ts';
 import type { Engine } from '../support/db.ts';
 import { addOrganisation, setCoupling } from '../../src/platform/inventory.ts';
@@ -65,4 +65,22 @@ export async function knownKeyEncodings(h: Headend): Promise<string[]> {
     for (const k of [await h.secrets.getActive(gm, 'G_METER_ENCRYPTION_KEY'), await h.secrets.getNew(gm, 'G_METER_ENCRYPTION_KEY')]) if (k) keys.push(k.key);
   }
   return keys.flatMap((k) => [k.toString('hex'), k.toString('hex').toUpperCase(), k.toString('base64'), k.toString('base64url')]);
+}
+
+/** A call to the fixture's app (inject), with JSON content type on non-GET and an API token when given. */
+export async function callAs(f: ConsoleFixture, opts: InjectOptions & { token?: string }): Promise<LightMyRequestResponse> {
+  const { token, ...rest } = opts;
+  const json = rest.method && rest.method !== 'GET' ? { 'content-type': 'application/json' } : {};
+  return f.app.inject({ ...rest, headers: { ...json, ...(rest.headers ?? {}), ...(token ? { authorization: `Bearer ${token}` } : {}) } });
+}
+
+/** Re-runs fn every 100 ms until ok(value), failing with the last value after `ms`. */
+export async function until<T>(fn: () => Promise<T>, ok: (v: T) => boolean, what: string, ms = 60_000): Promise<T> {
+  const deadline = Date.now() + ms;
+  for (;;) {
+    const v = await fn();
+    if (ok(v)) return v;
+    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}: ${JSON.stringify(v)}`);
+    await new Promise((r) => setTimeout(r, 100));
+  }
 }
