@@ -25,6 +25,8 @@ import {
   Rlre,
   Rlrq,
   SetRequestNormal,
+  SetRequestWithList,
+  SetResponseWithList,
   SetResponseNormal,
   attributeDescriptor,
   decodeApdu,
@@ -245,6 +247,18 @@ test('ACTION reply_to_HLS_authentication with return data (docs/dlms.md#hls5-gma
 test('SET primary_address := 9 and its response (docs/dlms.md#xdlms-services, constructed)', () => {
   roundTrip(h('C1 01 C1 00 48 00 01 18 01 00 FF 05 00 11 09'), new SetRequestNormal({ attribute: attributeDescriptor(72, MBUS1, 5), value: Data.unsigned(9) }));
   roundTrip(h('C5 01 C1 00'), new SetResponseNormal({ result: 0 }));
+});
+
+test('SET with list: two class-3 values in one request, one result per attribute (IEC 62056-5-3 Set-Request-With-List, constructed)', () => {
+  // long-unsigned 1000 to 1-0:11.35.124.255 attr 2, double-long-unsigned 60 to 0-1:94.31.22.255 attr 2.
+  const req = h('C1 04 C1 02 0003 01000B237CFF 02 00 0003 00015E1F16FF 02 00 02 12 03E8 06 0000003C');
+  roundTrip(req, new SetRequestWithList({
+    attributes: [{ attribute: attributeDescriptor(3, '1-0:11.35.124.255', 2) }, { attribute: attributeDescriptor(3, '0-1:94.31.22.255', 2) }],
+    values: [Data.longUnsigned(1000), Data.doubleLongUnsigned(60)],
+  }));
+  roundTrip(h('C5 05 C1 02 00 03'), new SetResponseWithList({ results: [0, 3] }));
+  assert.throws(() => decodeApdu(h('C1 04 C1 02 0003 01000B237CFF 02 00 0003 00015E1F16FF 02 00 01 12 03E8')), /2 attributes but 1 values/);
+  assert.throws(() => decodeApdu(h('C5 05 C1 03 00 00')), /3 results declared/);
 });
 
 test('block transfer: get-response-with-datablock and get-request-next (docs/dlms.md#block-transfer, constructed)', () => {

@@ -19,7 +19,9 @@ import {
   GetResponseWithDataBlock,
   GetResponseWithList,
   SetRequestNormal,
+  SetRequestWithList,
   SetResponseNormal,
+  SetResponseWithList,
 } from './services.ts';
 
 export * from './acse.ts';
@@ -46,7 +48,9 @@ export type Apdu =
   | GetResponseWithDataBlock
   | GetResponseWithList
   | SetRequestNormal
+  | SetRequestWithList
   | SetResponseNormal
+  | SetResponseWithList
   | ActionRequestNormal
   | ActionResponseNormal
   | GloCipheredApdu
@@ -85,9 +89,9 @@ export function decodeApdu(buf: Buffer): Apdu {
     case ApduTag.GET_RESPONSE:
       return byChoice<Apdu>(buf, 'get-response', { 1: GetResponseNormal.decode, 2: GetResponseWithDataBlock.decode, 3: GetResponseWithList.decode });
     case ApduTag.SET_REQUEST:
-      return byChoice<Apdu>(buf, 'set-request', { 1: SetRequestNormal.decode });
+      return byChoice<Apdu>(buf, 'set-request', { 1: SetRequestNormal.decode, 4: SetRequestWithList.decode });
     case ApduTag.SET_RESPONSE:
-      return byChoice<Apdu>(buf, 'set-response', { 1: SetResponseNormal.decode });
+      return byChoice<Apdu>(buf, 'set-response', { 1: SetResponseNormal.decode, 5: SetResponseWithList.decode });
     case ApduTag.ACTION_REQUEST:
       return byChoice<Apdu>(buf, 'action-request', { 1: ActionRequestNormal.decode });
     case ApduTag.ACTION_RESPONSE:

@@ -1,6 +1,6 @@
 /**
  * xDLMS services with logical-name referencing (docs/dlms.md#xdlms-services): GET (normal, next, with-list; responses normal,
- * with-datablock, with-list), SET normal, ACTION normal, exception-response (D8) and confirmed-service-error (0E).
+ * with-datablock, with-list), SET (normal, with-list; responses normal, with-list), ACTION normal, exception-response (D8) and confirmed-service-error (0E).
  * Immutable objects: `static decode(bytes)` checks the whole APDU, `encode()` produces it.
  */
 import { type DlmsData, encodeData, readData } from '../axdr.ts';
@@ -310,6 +310,84 @@ export class SetResponseNormal {
     const result = r.u8('data-access-result');
     r.expectEnd();
     return new SetResponseNormal({ invokeIdAndPriority, result });
+  }
+}
+
+/** Set-Request-With-List (choice 4): several attributes written in one request, each with its value, in order. */
+export class SetRequestWithList {
+  readonly invokeIdAndPriority: number;
+  readonly attributes: readonly AttributeRequest[];
+  readonly values: readonly DlmsData[];
+
+  constructor(p: { invokeIdAndPriority?: number; attributes: AttributeRequest[]; values: DlmsData[] }) {
+    if (p.attributes.length !== p.values.length) throw decodeError(`set-request-with-list: ${p.attributes.length} attributes but ${p.values.length} values`);
+    this.invokeIdAndPriority = p.invokeIdAndPriority ?? DEFAULT_INVOKE_ID_AND_PRIORITY;
+    this.attributes = Object.freeze([...p.attributes]);
+    this.values = Object.freeze([...p.values]);
+    Object.freeze(this);
+  }
+
+  encode(): Buffer {
+    return Buffer.concat([
+      Buffer.from([ApduTag.SET_REQUEST, 0x04, checkUint(this.invokeIdAndPriority, 0xff, 'invoke-id-and-priority')]),
+      encodeAxdrLength(this.attributes.length),
+      ...this.attributes.flatMap((a) => [
+        encodeDescriptor(a.attribute.classId, a.attribute.instance, a.attribute.attributeId),
+        encodeAccessSelection(a.accessSelection),
+      ]),
+      encodeAxdrLength(this.values.length),
+      ...this.values.map(encodeData),
+    ]);
+  }
+
+  static decode(buf: Buffer): SetRequestWithList {
+    const r = header('set-request-with-list', buf, ApduTag.SET_REQUEST, 0x04);
+    const invokeIdAndPriority = r.u8('invoke-id-and-priority');
+    const n = r.axdrLength('attribute count');
+    if (n * 10 > r.remaining) throw decodeError(`set-request-with-list: ${n} attributes declared but only ${r.remaining} byte(s) remain`);
+    const attributes: AttributeRequest[] = [];
+    for (let i = 0; i < n; i++) {
+      const attribute = readAttributeDescriptor(r);
+      const accessSelection = readAccessSelection(r);
+      attributes.push(accessSelection ? { attribute, accessSelection } : { attribute });
+    }
+    const m = r.axdrLength('value count');
+    if (m !== n) throw decodeError(`set-request-with-list: ${n} attributes but ${m} values`);
+    const values: DlmsData[] = [];
+    for (let i = 0; i < m; i++) values.push(readData(r));
+    r.expectEnd();
+    return new SetRequestWithList({ invokeIdAndPriority, attributes, values });
+  }
+}
+
+/** Set-Response-With-List (choice 5): one data-access-result per attribute of the request, in order. */
+export class SetResponseWithList {
+  readonly invokeIdAndPriority: number;
+  readonly results: readonly number[];
+
+  constructor(p: { invokeIdAndPriority?: number; results: number[] }) {
+    this.invokeIdAndPriority = p.invokeIdAndPriority ?? DEFAULT_INVOKE_ID_AND_PRIORITY;
+    this.results = Object.freeze([...p.results]);
+    Object.freeze(this);
+  }
+
+  encode(): Buffer {
+    return Buffer.concat([
+      Buffer.from([ApduTag.SET_RESPONSE, 0x05, checkUint(this.invokeIdAndPriority, 0xff, 'invoke-id-and-priority')]),
+      encodeAxdrLength(this.results.length),
+      Buffer.from(this.results.map((x) => checkUint(x, 0xff, 'data-access-result'))),
+    ]);
+  }
+
+  static decode(buf: Buffer): SetResponseWithList {
+    const r = header('set-response-with-list', buf, ApduTag.SET_RESPONSE, 0x05);
+    const invokeIdAndPriority = r.u8('invoke-id-and-priority');
+    const n = r.axdrLength('result count');
+    if (n > r.remaining) throw decodeError(`set-response-with-list: ${n} results declared but only ${r.remaining} byte(s) remain`);
+    const results: number[] = [];
+    for (let i = 0; i < n; i++) results.push(r.u8('data-access-result'));
+    r.expectEnd();
+    return new SetResponseWithList({ invokeIdAndPriority, results });
   }
 }
 
