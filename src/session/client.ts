@@ -47,7 +47,9 @@ import {
   MechanismName,
   Rlrq,
   SetRequestNormal,
+  SetRequestWithList,
   SetResponseNormal,
+  SetResponseWithList,
   actionResultName,
   dataAccessResultName,
   type AccessSelection,
@@ -481,6 +483,32 @@ export class DlmsSession {
     const resp = await this.request(new SetRequestNormal({ invokeIdAndPriority: inv, attribute: a, value }).encode(), inv);
     const r = decodeOr(() => SetResponseNormal.decode(resp));
     if (r.result !== 0) throw dataAccessError(`SET ${describe(a, a.attributeId)}`, r.result);
+  }
+
+  /**
+   * SET several attributes: set-request-with-list in chunks of WithListMax when multiple-references was negotiated,
+   * one SET each otherwise. Resolves with one Data-Access-Result per attribute, in order (0 = success); a refusal
+   * does not throw, the caller decides what a partial write means.
+   */
+  async setMany(writes: { ref: AttributeRef; value: DlmsData }[]): Promise<number[]> {
+    const all = writes.map((w) => ({ attribute: attr(w.ref), value: w.value }));
+    const out: number[] = [];
+    const max = this.withListAllowed ? (this.options.withListMax ?? 32) : 1;
+    for (let i = 0; i < all.length; i += max) {
+      const chunk = all.slice(i, i + max);
+      const inv = this.nextInvokeId();
+      if (chunk.length === 1) {
+        const resp = await this.request(new SetRequestNormal({ invokeIdAndPriority: inv, attribute: chunk[0]!.attribute, value: chunk[0]!.value }).encode(), inv);
+        out.push(decodeOr(() => SetResponseNormal.decode(resp)).result);
+        continue;
+      }
+      const req = new SetRequestWithList({ invokeIdAndPriority: inv, attributes: chunk.map((w) => ({ attribute: w.attribute })), values: chunk.map((w) => w.value) });
+      const resp = await this.request(req.encode(), inv);
+      const list = decodeOr(() => SetResponseWithList.decode(resp));
+      if (list.results.length !== chunk.length) throw illegalResponse(`set-response-with-list has ${list.results.length} results for ${chunk.length} attributes`);
+      out.push(...list.results);
+    }
+    return out;
   }
 
   /** ACTION; non-success throws ACTION_RESULT (1101) with details.result. Resolves with the return data, if any. */

@@ -27,7 +27,9 @@ import {
   MechanismName,
   Rlre,
   SetRequestNormal,
+  SetRequestWithList,
   SetResponseNormal,
+  SetResponseWithList,
   ServiceError,
   StateError,
   type GetDataResult,
@@ -389,6 +391,14 @@ class MeterConnection {
         const result = setAttribute(this.ctx(), req.attribute, req.value);
         if (result === DataAccessResult.SUCCESS) this.hooks.changed?.();
         return { reply: new SetResponseNormal({ invokeIdAndPriority: req.invokeIdAndPriority, result }).encode() };
+      }
+      if (tag === 0xc1 && choice === 0x04) {
+        const req = SetRequestWithList.decode(plain);
+        if (!this.negotiated('multiple-references')) return { reply: exception(StateError.SERVICE_NOT_ALLOWED, ServiceError.SERVICE_NOT_SUPPORTED) };
+        // Each attribute is written on its own, in order, as if sent one by one (IEC 62056-5-3 SET service).
+        const results = req.attributes.map((x, i) => setAttribute(this.ctx(), x.attribute, req.values[i]!));
+        if (results.includes(DataAccessResult.SUCCESS)) this.hooks.changed?.();
+        return { reply: new SetResponseWithList({ invokeIdAndPriority: req.invokeIdAndPriority, results }).encode() };
       }
       if (tag === 0xc3 && choice === 0x01) {
         const req = ActionRequestNormal.decode(plain);

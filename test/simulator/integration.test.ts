@@ -13,6 +13,7 @@ import { rejection, withoutLeaks } from '../transport/support.ts';
 import { DEFAULT_KEY, NEW_USER_KEY, hex, managementOptions, withMeter } from './helpers.ts';
 import { testGMeter } from '../../src/simulator/meter.ts';
 import { metrics } from '../../src/observability/metrics.ts';
+import { Data, encodeData } from '../../src/dlms/axdr.ts';
 
 const openConnections = async () => (await metrics.openMeterConnections.get()).values[0]?.value ?? 0;
 
@@ -381,4 +382,26 @@ test('a refused connection -> CONNECTION_REFUSED 225', async () => {
   const port = await withMeter('wrapper', 'smr5', async (m) => m.port);
   const e = await rejection(DlmsSession.openPublic({ host: '127.0.0.1', port, framing: 'wrapper' }));
   assert.ok(hasCode(e, ErrorCode.CONNECTION_REFUSED), String(e));
+});
+
+test('SET with list writes every attribute in one APDU, answers one result per attribute, and matches one SET each', async () => {
+  const writes = [
+    { ref: { classId: 8, obis: '0-0:1.0.0.255', attributeId: 3 }, value: Data.long(-60) }, // clock time zone
+    { ref: { classId: 1, obis: '0-1:94.31.0.255', attributeId: 2 }, value: Data.enum(3) }, // administrative status: refused
+    { ref: { classId: 1, obis: '0-1:94.31.0.255', attributeId: 2 }, value: Data.enum(1) },
+  ];
+  for (const withListMax of [32, 1]) {
+    await withoutLeaks(() =>
+      withMeter('wrapper', 'smr5', async (meter) => {
+        const store = new MemoryInvocationCounterStore({ E0000001: 1 });
+        const s = await DlmsSession.openManagement(managementOptions(meter, { invocationCounters: store, withListMax }));
+        const before = meter.state.lastClientIc;
+        assert.deepEqual(await s.setMany(writes), [0, 250, 0], `withListMax ${withListMax}`);
+        assert.equal(meter.state.lastClientIc - before, withListMax === 1 ? 3 : 1, 'APDUs sent');
+        const back = await s.getMany(writes.slice(0, 2).map((w) => w.ref));
+        assert.deepEqual(back.map((r) => (r.kind === 'data' ? encodeData(r.data).toString('hex') : r.result)), ['10ffc4', '1601']);
+        await s.release();
+      }),
+    );
+  }
 });
