@@ -7,21 +7,9 @@
  */
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { execFile, spawn } from 'node:child_process';
-import { mkdtemp, rm, writeFile } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
-import { createInterface } from 'node:readline';
-
-const bin = join(import.meta.dirname, '..', '..', 'bin', 'meterfabric.mjs');
-
-function cli(args: string[]): Promise<{ code: number; stdout: string; stderr: string }> {
-  return new Promise((resolve) => {
-    execFile(process.execPath, [bin, ...args], { timeout: 90_000, env: { ...process.env, METERFABRIC_TOKEN: '' } }, (err, stdout, stderr) => {
-      resolve({ code: err ? ((err as { code?: number }).code ?? 1) : 0, stdout, stderr });
-    });
-  });
-}
+import { writeFile } from 'node:fs/promises';
+import { dirname, join } from 'node:path';
+import { cli, startDemo } from '../support/demo.ts';
 
 /** GetFirmwareVersion over REST as the organisation of `token`: the meter's ACTIVE_FIRMWARE version. */
 async function activeFirmware(url: string, token: string, device: string): Promise<string> {
@@ -41,73 +29,50 @@ async function activeFirmware(url: string, token: string, device: string): Promi
   throw new Error(`no answer to GetFirmwareVersion on ${device}`);
 }
 
-test('firmware update: both E-meters as one bulk job, then one meter, with progress; versions read back; refusals', { timeout: 115_000 }, async () => {
-  const dir = await mkdtemp(join(tmpdir(), 'mf-firmware-update-'));
-  const data = join(dir, 'demo');
-  const simBase = 21000 + Math.floor(Math.random() * 20000);
-  const child = spawn(process.execPath, [bin, 'demo', '--port', '0', '--push-port', '0', '--meters', '2', '--sim-base-port', String(simBase), '--no-exercise', '--data', data],
-    { stdio: ['ignore', 'pipe', 'inherit'] });
-  const out: string[] = [];
-  try {
-    let url: string | undefined;
-    let token: string | undefined;
-    const gateways: string[] = [];
-    for await (const line of createInterface({ input: child.stdout! })) {
-      out.push(line);
-      url ??= /REST\s+(http:\/\/\S+)\/api\/v1\//.exec(line)?.[1];
-      const gw = /^\s+(E\S+)\s+\S+/.exec(line);
-      if (gw && /gas meter/.test(line)) gateways.push(gw[1]!);
-      token ??= /TOKEN=(\S+)/.exec(line)?.[1];
-      if (/Stop with Ctrl-C/.test(line)) break;
-    }
-    assert.ok(url && token && gateways.length === 2, out.join('\n'));
-    const admin = ['--url', url, '--data', data];
-    const common = ['--url', url, '--token', token, '--interval', '200'];
+test('firmware update: both E-meters as one bulk job, then one meter, with progress; versions read back; refusals', { timeout: 115_000 }, async (t) => {
+  const { url, token, gateways, data } = await startDemo(t, 2);
+  const admin = ['--url', url, '--data', data];
+  const common = ['--url', url, '--token', token, '--interval', '200'];
 
-    // The administrator stores two E-meter images (the simulator reports the image identifier as its version).
-    for (const [id, seed] of [['FW-CLI-0700', 3], ['FW-CLI-0701', 5]] as const) {
-      const file = join(dir, `${id}.bin`);
-      await writeFile(file, Buffer.from(Array.from({ length: 4000 }, (_, i) => (i * seed + 1) & 0xff)));
-      const added = await cli(['firmware', 'add', file, '--identification', id, '--image-identifier', Buffer.from(id).toString('hex'), ...admin]);
-      assert.equal(added.code, 0, added.stderr);
-    }
-    for (const gw of gateways) assert.notEqual(await activeFirmware(url, token, gw), 'FW-CLI-0700');
-
-    // Every E-meter of the organisation: one bulk job, progress lines until 100 %.
-    const fleet = await cli(['firmware', 'update', '--all-of-type', 'SMART_METER_E', '--identification', 'FW-CLI-0700', ...common]);
-    assert.equal(fleet.code, 0, fleet.stdout + fleet.stderr);
-    assert.match(fleet.stdout, /bulk job \S+: updateFirmware \(UPDATE_FIRMWARE\) on 2 device/);
-    const lines = fleet.stdout.trim().split('\n');
-    assert.ok(lines.slice(1).every((l) => /^\S+ updateFirmware: \d+% \(\d\/2\) OK \d, NOT_OK \d/.test(l)), fleet.stdout);
-    assert.match(lines.at(-1)!, /100% \(2\/2\) OK 2, NOT_OK 0/);
-    for (const gw of gateways) assert.equal(await activeFirmware(url, token, gw), 'FW-CLI-0700', gw);
-
-    // One meter by name.
-    const one = await cli(['firmware', 'update', gateways[1]!, '--identification', 'FW-CLI-0701', ...common]);
-    assert.equal(one.code, 0, one.stdout + one.stderr);
-    assert.match(one.stdout, /on 1 device/);
-    assert.match(one.stdout.trim().split('\n').at(-1)!, /100% \(1\/1\) OK 1, NOT_OK 0/);
-    assert.equal(await activeFirmware(url, token, gateways[1]!), 'FW-CLI-0701');
-    assert.equal(await activeFirmware(url, token, gateways[0]!), 'FW-CLI-0700', 'the other meter untouched');
-
-    // Refusals: an identification the platform does not hold; no selection; another organisation.
-    const unknown = await cli(['firmware', 'update', gateways[0]!, '--identification', 'FW-NONE', ...common]);
-    assert.notEqual(unknown.code, 0);
-    assert.match(unknown.stderr, /no firmware file FW-NONE/);
-    const neither = await cli(['firmware', 'update', '--identification', 'FW-CLI-0700', ...common]);
-    assert.notEqual(neither.code, 0);
-    assert.equal((await cli(['org', 'add', 'other-org', ...admin])).code, 0);
-    const otherToken = (await cli(['org', 'token', 'other-org', ...admin])).stdout.trim();
-    assert.match(otherToken, /^mft_/);
-    const other = await cli(['firmware', 'update', gateways[0]!, '--identification', 'FW-CLI-0701', '--url', url, '--token', otherToken]);
-    assert.notEqual(other.code, 0);
-    assert.match(other.stderr, /unknown/i);
-    const otherFleet = await cli(['firmware', 'update', '--all-of-type', 'SMART_METER_E', '--identification', 'FW-CLI-0701', '--url', url, '--token', otherToken]);
-    assert.notEqual(otherFleet.code, 0, 'the other organisation holds no meter');
-    assert.equal(await activeFirmware(url, token, gateways[0]!), 'FW-CLI-0700', 'still the demo organisation\'s update');
-  } finally {
-    child.kill('SIGTERM');
-    await new Promise((r) => child.once('exit', r));
-    await rm(dir, { recursive: true, force: true });
+  // The administrator stores two E-meter images (the simulator reports the image identifier as its version).
+  for (const [id, seed] of [['FW-CLI-0700', 3], ['FW-CLI-0701', 5]] as const) {
+    const file = join(dirname(data), `${id}.bin`);
+    await writeFile(file, Buffer.from(Array.from({ length: 4000 }, (_, i) => (i * seed + 1) & 0xff)));
+    const added = await cli(['firmware', 'add', file, '--identification', id, '--image-identifier', Buffer.from(id).toString('hex'), ...admin]);
+    assert.equal(added.code, 0, added.stderr);
   }
+  for (const gw of gateways) assert.notEqual(await activeFirmware(url, token, gw), 'FW-CLI-0700');
+
+  // Every E-meter of the organisation: one bulk job, progress lines until 100 %.
+  const fleet = await cli(['firmware', 'update', '--all-of-type', 'SMART_METER_E', '--identification', 'FW-CLI-0700', ...common]);
+  assert.equal(fleet.code, 0, fleet.stdout + fleet.stderr);
+  assert.match(fleet.stdout, /bulk job \S+: updateFirmware \(UPDATE_FIRMWARE\) on 2 device/);
+  const lines = fleet.stdout.trim().split('\n');
+  assert.ok(lines.slice(1).every((l) => /^\S+ updateFirmware: \d+% \(\d\/2\) OK \d, NOT_OK \d/.test(l)), fleet.stdout);
+  assert.match(lines.at(-1)!, /100% \(2\/2\) OK 2, NOT_OK 0/);
+  for (const gw of gateways) assert.equal(await activeFirmware(url, token, gw), 'FW-CLI-0700', gw);
+
+  // One meter by name.
+  const one = await cli(['firmware', 'update', gateways[1]!, '--identification', 'FW-CLI-0701', ...common]);
+  assert.equal(one.code, 0, one.stdout + one.stderr);
+  assert.match(one.stdout, /on 1 device/);
+  assert.match(one.stdout.trim().split('\n').at(-1)!, /100% \(1\/1\) OK 1, NOT_OK 0/);
+  assert.equal(await activeFirmware(url, token, gateways[1]!), 'FW-CLI-0701');
+  assert.equal(await activeFirmware(url, token, gateways[0]!), 'FW-CLI-0700', 'the other meter untouched');
+
+  // Refusals: an identification the platform does not hold; no selection; another organisation.
+  const unknown = await cli(['firmware', 'update', gateways[0]!, '--identification', 'FW-NONE', ...common]);
+  assert.notEqual(unknown.code, 0);
+  assert.match(unknown.stderr, /no firmware file FW-NONE/);
+  const neither = await cli(['firmware', 'update', '--identification', 'FW-CLI-0700', ...common]);
+  assert.notEqual(neither.code, 0);
+  assert.equal((await cli(['org', 'add', 'other-org', ...admin])).code, 0);
+  const otherToken = (await cli(['org', 'token', 'other-org', ...admin])).stdout.trim();
+  assert.match(otherToken, /^mft_/);
+  const other = await cli(['firmware', 'update', gateways[0]!, '--identification', 'FW-CLI-0701', '--url', url, '--token', otherToken]);
+  assert.notEqual(other.code, 0);
+  assert.match(other.stderr, /unknown/i);
+  const otherFleet = await cli(['firmware', 'update', '--all-of-type', 'SMART_METER_E', '--identification', 'FW-CLI-0701', '--url', url, '--token', otherToken]);
+  assert.notEqual(otherFleet.code, 0, 'the other organisation holds no meter');
+  assert.equal(await activeFirmware(url, token, gateways[0]!), 'FW-CLI-0700', 'still the demo organisation\'s update');
 });

@@ -5,68 +5,32 @@
  */
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { execFile, spawn } from 'node:child_process';
-import { mkdtemp, rm } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
-import { createInterface } from 'node:readline';
+import { cli, startDemo } from '../support/demo.ts';
 
-const bin = join(import.meta.dirname, '..', '..', 'bin', 'meterfabric.mjs');
+test('key rotate: one meter, then the whole fleet of E-meters, with progress until done', { timeout: 110_000 }, async (t) => {
+  const { url, token, gateways } = await startDemo(t, 2);
+  const common = ['--url', url, '--token', token, '--interval', '200'];
 
-function cli(args: string[]): Promise<{ code: number; stdout: string; stderr: string }> {
-  return new Promise((resolve) => {
-    execFile(process.execPath, [bin, ...args], { timeout: 90_000, env: { ...process.env, METERFABRIC_TOKEN: '' } }, (err, stdout, stderr) => {
-      resolve({ code: err ? ((err as { code?: number }).code ?? 1) : 0, stdout, stderr });
-    });
-  });
-}
+  const one = await cli(['key', 'rotate', gateways[0]!, ...common]);
+  assert.equal(one.code, 0, one.stdout + one.stderr);
+  assert.match(one.stdout, /bulk job \S+: generateAndReplaceKeys \(GENERATE_AND_REPLACE_KEYS\) on 1 device/);
+  assert.match(one.stdout.trim().split('\n').at(-1)!, /100% \(1\/1\) OK 1, NOT_OK 0/);
 
-test('key rotate: one meter, then the whole fleet of E-meters, with progress until done', { timeout: 110_000 }, async () => {
-  const dir = await mkdtemp(join(tmpdir(), 'mf-key-rotate-'));
-  const simBase = 21000 + Math.floor(Math.random() * 20000);
-  const child = spawn(process.execPath, [bin, 'demo', '--port', '0', '--push-port', '0', '--meters', '2', '--sim-base-port', String(simBase), '--no-exercise', '--data', join(dir, 'demo')],
-    { stdio: ['ignore', 'pipe', 'inherit'] });
-  const out: string[] = [];
-  try {
-    let url: string | undefined;
-    let token: string | undefined;
-    const gateways: string[] = [];
-    for await (const line of createInterface({ input: child.stdout! })) {
-      out.push(line);
-      url ??= /REST\s+(http:\/\/\S+)\/api\/v1\//.exec(line)?.[1];
-      const gw = /^\s+(E\S+)\s+\S+/.exec(line);
-      if (gw && /gas meter/.test(line)) gateways.push(gw[1]!);
-      token ??= /TOKEN=(\S+)/.exec(line)?.[1];
-      if (/Stop with Ctrl-C/.test(line)) break;
-    }
-    assert.ok(url && token && gateways.length === 2, out.join('\n'));
-    const common = ['--url', url, '--token', token, '--interval', '200'];
+  const fleet = await cli(['key', 'rotate', '--all-of-type', 'SMART_METER_E', ...common]);
+  assert.equal(fleet.code, 0, fleet.stdout + fleet.stderr);
+  assert.match(fleet.stdout, /on 2 device/);
+  assert.match(fleet.stdout.trim().split('\n').at(-1)!, /100% \(2\/2\) OK 2, NOT_OK 0/);
+  const id = /bulk job (\S+):/.exec(fleet.stdout)![1]!;
 
-    const one = await cli(['key', 'rotate', gateways[0]!, ...common]);
-    assert.equal(one.code, 0, one.stdout + one.stderr);
-    assert.match(one.stdout, /bulk job \S+: generateAndReplaceKeys \(GENERATE_AND_REPLACE_KEYS\) on 1 device/);
-    assert.match(one.stdout.trim().split('\n').at(-1)!, /100% \(1\/1\) OK 1, NOT_OK 0/);
+  const listed = await cli(['bulk', 'list', ...common.slice(0, 4)]);
+  assert.equal(listed.code, 0, listed.stderr);
+  assert.equal(listed.stdout.trim().split('\n').length, 3, listed.stdout);
+  const status = await cli(['bulk', 'status', id, ...common.slice(0, 4)]);
+  assert.match(status.stdout, /100% \(2\/2\) OK 2/);
 
-    const fleet = await cli(['key', 'rotate', '--all-of-type', 'SMART_METER_E', ...common]);
-    assert.equal(fleet.code, 0, fleet.stdout + fleet.stderr);
-    assert.match(fleet.stdout, /on 2 device/);
-    assert.match(fleet.stdout.trim().split('\n').at(-1)!, /100% \(2\/2\) OK 2, NOT_OK 0/);
-    const id = /bulk job (\S+):/.exec(fleet.stdout)![1]!;
-
-    const listed = await cli(['bulk', 'list', ...common.slice(0, 4)]);
-    assert.equal(listed.code, 0, listed.stderr);
-    assert.equal(listed.stdout.trim().split('\n').length, 3, listed.stdout);
-    const status = await cli(['bulk', 'status', id, ...common.slice(0, 4)]);
-    assert.match(status.stdout, /100% \(2\/2\) OK 2/);
-
-    const unknown = await cli(['key', 'rotate', 'E9999999999999999', ...common]);
-    assert.notEqual(unknown.code, 0);
-    assert.match(unknown.stderr, /unknown/i);
-    const neither = await cli(['key', 'rotate', ...common]);
-    assert.notEqual(neither.code, 0);
-  } finally {
-    child.kill('SIGTERM');
-    await new Promise((r) => child.once('exit', r));
-    await rm(dir, { recursive: true, force: true });
-  }
+  const unknown = await cli(['key', 'rotate', 'E9999999999999999', ...common]);
+  assert.notEqual(unknown.code, 0);
+  assert.match(unknown.stderr, /unknown/i);
+  const neither = await cli(['key', 'rotate', ...common]);
+  assert.notEqual(neither.code, 0);
 });
