@@ -22,9 +22,7 @@ test('in chromium: sign in, set the user key on channel 1, see OK, run a fleet r
     browser = await openConsoleBrowser(f, ORG_A, { timeoutMs: 20_000 });
     const { page, base, token, pageErrors } = browser;
 
-    await page.goto(`${base}/console/`);
-    await page.fill('#token', token);
-    await page.click('#sign-in');
+    await browser.signIn();
     const channel1 = page.locator(`section[data-gateway="${GW_A}"] tr[data-channel="1"]`);
     await channel1.waitFor();
     assert.match(await channel1.innerText(), new RegExp(GM_A));

@@ -47,11 +47,9 @@ test('in chromium with 10,000 devices: fleet search, filters and paging answer i
     const count = await f.h.db.query<{ n: number }>('SELECT count(*)::int AS n FROM device');
     assert.equal(Number(count.rows[0]!.n), 10_002);
     browser = await openConsoleBrowser(f, ORG_A, { viewport: { width: 1400, height: 1000 }, timeoutMs: 20_000 });
-    const { page, base, token, pageErrors } = browser;
+    const { page, base, pageErrors } = browser;
 
-    await page.goto(`${base}/console/#/fleet`);
-    await page.fill('#token', token);
-    await page.click('#sign-in');
+    await browser.signIn('/console/#/fleet');
     await page.goto(`${base}/console/#/fleet`);
     const total = page.locator('#fleet-total');
     await total.waitFor();

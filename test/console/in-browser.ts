@@ -19,6 +19,8 @@ export interface ConsoleBrowser {
   token: string;
   /** Uncaught script errors of the page; a test expects none. */
   pageErrors: string[];
+  /** Opens the console (at `path`, default /console/) and signs in with the token. */
+  signIn(path?: string): Promise<void>;
   close(): Promise<void>;
 }
 
@@ -45,6 +47,11 @@ export async function openConsoleBrowser(
     page.on('pageerror', (e) => pageErrors.push(e.message));
     return {
       page, base, token, pageErrors,
+      async signIn(path = '/console/') {
+        await page.goto(`${base}${path}`);
+        await page.fill('#token', token);
+        await page.click('#sign-in');
+      },
       async close() {
         await context.close();
         removeProfile();

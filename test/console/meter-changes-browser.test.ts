@@ -29,11 +29,9 @@ test('in chromium: the meter page rotates the keys and updates the firmware, eac
     }
     await addFirmwareFile(f.h.db, { identification: 'FW-NO-IMAGE-ID', content: Buffer.from('x') });
     browser = await openConsoleBrowser(f, ORG_A);
-    const { page, base, token, pageErrors } = browser;
+    const { page, base, pageErrors } = browser;
 
-    await page.goto(`${base}/console/`);
-    await page.fill('#token', token);
-    await page.click('#sign-in');
+    await browser.signIn();
     await page.locator(`section[data-gateway="${GW_A}"] a.meter-link`).click();
     await page.locator('#rotate-keys').waitFor();
     assert.match(await page.locator('#key-rotation').innerText(), /No key rotation requested/);

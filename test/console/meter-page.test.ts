@@ -32,11 +32,9 @@ test('in chromium: the meter page shows reads, the alarm register before and aft
     sim.state.clockOffsetMs = T - Date.now();
     const seed = meterSeed(sim.state);
     browser = await openConsoleBrowser(f, ORG_A);
-    const { page, base, token, pageErrors } = browser;
+    const { page, base, pageErrors } = browser;
 
-    await page.goto(`${base}/console/`);
-    await page.fill('#token', token);
-    await page.click('#sign-in');
+    await browser.signIn();
     await page.locator(`section[data-gateway="${GW_A}"] a.meter-link`).click();
     await page.locator('#meter-reads').waitFor();
     assert.match(await page.locator('#meter-reads').innerText(), /No actual reads yet/);
