@@ -257,6 +257,7 @@ export function linkFactory(
           readEventLog: traced('readEventLog', (log: EventLogDefinition, window: { from: Date; to: Date; zone?: string }) => readEventLog(session, log, window)),
           getAttributes: traced('getAttributes', (refs: AttributeAddress[]) => getResults(session, refs)),
           setAttribute: traced('setAttribute', (ref: AttributeAddress, value: DlmsData) => setResult(session, ref, value)),
+          setAttributes: traced('setAttributes', (writes: { ref: AttributeAddress; value: DlmsData }[]) => session.setMany(writes)),
           action: traced('action', (ref: MethodAddress, parameter: DlmsData) => actionResult(session, ref, parameter)),
           globalKeyTransfer: traced('globalKeyTransfer', async (parameter: DlmsData) => {
             if (parameter.type !== 'array') throw new MeterfabricError(ErrorCode.VALIDATION_ERROR, 'global_key_transfer takes an array', { retryable: false });

@@ -100,6 +100,11 @@ export interface GatewayLink {
   getAttributes(refs: AttributeAddress[]): Promise<GetDataResult[]>;
   /** SET of one attribute; the Data-Access-Result as the meter sent it (0 = success). */
   setAttribute(ref: AttributeAddress, value: DlmsData): Promise<number>;
+  /**
+   * SET of several attributes, in set-request-with-list chunks where the meter allows it (one SET each otherwise); one
+   * Data-Access-Result per attribute, in order (0 = success).
+   */
+  setAttributes(writes: { ref: AttributeAddress; value: DlmsData }[]): Promise<number[]>;
   /** class 64 method 2 (global_key_transfer) of 0-0:43.0.0.255 with its parameter; throws ACTION_RESULT when the meter refuses */
   globalKeyTransfer(parameter: DlmsData): Promise<void>;
   /** The open association uses these keys from its next APDU on (after a successful global_key_transfer). */

@@ -11,6 +11,8 @@ import { decodeError, encodeError } from '../dlms/bytes.ts';
 import { cosemObject } from './model.ts';
 import { DataClass } from './classes/data.ts';
 import { PushSetupClass } from './classes/push-setup.ts';
+import { RegisterClass } from './classes/register.ts';
+import { Unit } from '../dlms/scaler-unit.ts';
 
 /** Administrative in/out (class 1, enum): 0 UNDEFINED, 1 OFF, 2 ON. */
 export const ADMINISTRATIVE_IN_OUT = cosemObject(DataClass, '0-1:94.31.0.255');
@@ -80,6 +82,25 @@ export function pushObjectListOf(d: DlmsData): PushObject[] {
 
 /** Randomisation settings (class 1): structure{double-long-unsigned start window, long-unsigned multiplication factor, long-unsigned retries}. */
 export const RANDOMISATION_SETTINGS = cosemObject(DataClass, '0-1:94.31.12.255');
+
+/**
+ * The current THD over-limit detection settings of SMR 5.2 and 5.5 (SetThdConfiguration): five class 3 registers,
+ * value attribute 2 with the A-XDR type each takes, declared once for the operation and the simulator. The units are
+ * what each setting counts: the thresholds in percent, the durations in seconds.
+ */
+export const THD_CONFIGURATION = Object.freeze([
+  { field: 'valueThreshold', object: cosemObject(RegisterClass, '1-0:11.35.124.255'), type: 'long-unsigned', unit: Unit.PERCENT },
+  { field: 'valueHysteresis', object: cosemObject(RegisterClass, '0-1:94.31.21.255'), type: 'long-unsigned', unit: Unit.PERCENT },
+  { field: 'minDurationNormalToOver', object: cosemObject(RegisterClass, '0-1:94.31.22.255'), type: 'double-long-unsigned', unit: Unit.SECOND },
+  { field: 'minDurationOverToNormal', object: cosemObject(RegisterClass, '0-1:94.31.23.255'), type: 'double-long-unsigned', unit: Unit.SECOND },
+  { field: 'timeThreshold', object: cosemObject(RegisterClass, '1-0:11.44.124.255'), type: 'double-long-unsigned', unit: Unit.SECOND },
+] as const);
+export type ThdSetting = (typeof THD_CONFIGURATION)[number];
+
+/** A THD setting's value as its register takes it. */
+export function thdValue(setting: ThdSetting, value: number): DlmsData {
+  return setting.type === 'long-unsigned' ? Data.longUnsigned(value) : Data.doubleLongUnsigned(value);
+}
 
 /** Configuration object (class 1, 0-1:94.31.3.255); its layouts and flags are in ./configuration-object.ts. */
 export const CONFIGURATION_OBJECT = cosemObject(DataClass, '0-1:94.31.3.255');

@@ -55,6 +55,7 @@ import setPushSetupUdp from './configuration/set-push-setup-udp.ts';
 import setAlarmNotifications from './configuration/set-alarm-notifications.ts';
 import setClockConfiguration from './configuration/set-clock-configuration.ts';
 import setRandomisationSettings from './configuration/set-randomisation-settings.ts';
+import setThdConfiguration from './configuration/set-thd-configuration.ts';
 import clearMbusStatusOnAllChannels from './management/clear-mbus-status-on-all-channels.ts';
 import getConfigurationObject from './configuration/get-configuration-object.ts';
 import setConfigurationObject from './configuration/set-configuration-object.ts';
@@ -120,6 +121,7 @@ export const CATALOGUE: readonly CatalogueEntry[] = [
   setSpecialDays,
   setActivityCalendar,
   configureDefinableLoadProfile,
+  setThdConfiguration,
   // Bundle: runs the operations above that declare a bundleAction (./bundle/bundle.ts); keep it last.
   bundleOperation(() => DEVICE_OPERATIONS),
 ];

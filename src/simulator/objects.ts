@@ -77,7 +77,7 @@ import { firmwareOf, imageTransfer, simpleVersionInfo, type LineFault } from './
 import { powerQualityObjects, powerQualityProfiles, type PqObject, type PqProfile } from '../cosem/power-quality.ts';
 import { meterScalerUnit, pqFamilyOf, pqProfileAttributes, pqProfileBuffer, pqValue } from './power-quality.ts';
 import { writeDefinableCaptureObjects, writeDefinableCapturePeriod } from './power-quality.ts';
-import { ADMINISTRATIVE_IN_OUT, ALARM_FILTERS, PUSH_SETUP_ALARM, PUSH_SETUP_SMS, PUSH_SETUP_UDP, RANDOMISATION_SETTINGS, pushObjectListOf, sendDestinationAndMethodOf } from '../cosem/configuration.ts';
+import { ADMINISTRATIVE_IN_OUT, ALARM_FILTERS, PUSH_SETUP_ALARM, PUSH_SETUP_SMS, PUSH_SETUP_UDP, RANDOMISATION_SETTINGS, THD_CONFIGURATION, type ThdSetting, thdValue, pushObjectListOf, sendDestinationAndMethodOf } from '../cosem/configuration.ts';
 import { CONFIGURATION_DEFAULTS, defaultRandomisationSettings, defaultSendDestination, storeValue, storedValue } from './configuration.ts';
 import { CONFIGURATION_OBJECT_OBIS } from '../cosem/configuration-object.ts';
 import { readConfigurationObject, writeConfigurationObject } from './configuration-object.ts';
@@ -533,6 +533,22 @@ const randomisationSettings = configurationData(RANDOMISATION_SETTINGS, defaultR
   return w?.type === 'double-long-unsigned' && f?.type === 'long-unsigned' && r?.type === 'long-unsigned' ? DataAccessResult.SUCCESS : DataAccessResult.TYPE_UNMATCHED;
 });
 
+/** A THD setting of SMR 5.2+ (class 3): value as last written (0 until then), writable with its own type only. */
+function thdSetting(setting: ThdSetting): Served<InterfaceClass> {
+  const su = structureOf(scalerUnitToData({ scaler: 0, unit: setting.unit }));
+  return serve({
+    object: setting.object,
+    get: { value: (ctx) => storedValue(ctx.meter, setting.object, 2) ?? thdValue(setting, 0), scaler_unit: () => su },
+    set: {
+      value: (ctx, v) => {
+        if (v.type !== setting.type) return DataAccessResult.TYPE_UNMATCHED;
+        storeValue(ctx.meter, setting.object, 2, v);
+        return DataAccessResult.SUCCESS;
+      },
+    },
+  });
+}
+
 /** A push setup (class 40): attributes 2..7 kept as written; a malformed object list or destination is type-unmatched. */
 function pushSetup(object: CosemObject<typeof PushSetupClass>, udp: boolean): Served<InterfaceClass> {
   const list = (ctx: ObjectContext, id: number, initial: DlmsData[]) => {
@@ -682,7 +698,7 @@ function table(version: 0 | 1): ReadonlyMap<number, Served<InterfaceClass>> {
     ...eventLogsOf(profile).map(eventLog), ...alarmRegisterNumbers({ profile } as MeterState).map((r) => alarmRegister(r as 1 | 2 | 3)),
     ...firmwareVersions(version === 1), imageTransferObject, ...(version === 1 ? [1, 2, 3, 4].map(simpleVersion) : []),
     ...powerQualityObjects(pqFamilyOf({ profile } as MeterState)).map(powerQualityObject), ...powerQualityProfiles(pqFamilyOf({ profile } as MeterState)).map(powerQualityProfile),
-    ...configurationObjects(version),
+    ...configurationObjects(version), ...(version === 1 ? THD_CONFIGURATION.map(thdSetting) : []),
     configurationObject, specialDaysTable, activityCalendar];
   return new Map(all.map((s) => [key(s.object.obis), s]));
 }

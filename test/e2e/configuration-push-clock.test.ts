@@ -32,7 +32,7 @@ const ln = (a: number, b: number, c: number, d: number, e: number, f: number) =>
 const pushObject = (classId: number, name: string, attribute: number) => `<conf:PushObjectList><conf:ClassId>${classId}</conf:ClassId>${name}<conf:AttributeIndex>${attribute}</conf:AttributeIndex><conf:DataIndex>0</conf:DataIndex></conf:PushObjectList>`;
 const ascii = (s: string) => Buffer.from(s, 'ascii').toString('hex').toUpperCase();
 
-test('administrative status, push setups, alarm notifications and clock configuration through SOAP and REST against SMR 5.5 and DSMR 4.2.2', async () => {
+test('administrative status, push setups, alarm notifications, clock, randomisation and THD configuration through SOAP and REST against SMR 5.5 and DSMR 4.2.2', async () => {
   await withHttpHeadend(async ({ db, url, gateway, auth: authOf }) => {
     await addOrganisation(db, { identification: ORG });
     await addOrganisation(db, { identification: OTHER });
@@ -158,6 +158,21 @@ test('administrative status, push setups, alarm notifications and clock configur
     assert.equal(configurationObjectHeld(dsmr4), '0202' + '1601' + '04105200', 'written back unchanged');
     assert.equal(held(dsmr4, 1, '00015E1F0CFF', 2), '0203' + '060000000A' + '120004' + '120001');
 
+    // --- SetThdConfiguration: five class 3 registers of SMR 5.2+ written together; other protocols NOT OK (416), nothing written
+    const thd = (n2o: number, o2n: number, t: number, h: number, v: number) => '<conf:SetThdConfigurationRequestData>' +
+      `<conf:MinDurationNormalToOver>${n2o}</conf:MinDurationNormalToOver><conf:MinDurationOverToNormal>${o2n}</conf:MinDurationOverToNormal>` +
+      `<conf:TimeThreshold>${t}</conf:TimeThreshold><conf:ValueHysteresis>${h}</conf:ValueHysteresis><conf:ValueThreshold>${v}</conf:ValueThreshold></conf:SetThdConfigurationRequestData>`;
+    const thdHeld = (sim: SimulatedMeter) => ['01000B237CFF', '00015E1F15FF', '00015E1F16FF', '00015E1F17FF', '01000B2C7CFF'].map((l) => held(sim, 3, l, 2));
+    const thd55 = await call('SetThdConfiguration', GW55, thd(60, 120, 3600, 2, 8));
+    assert.equal(result(thd55, 'SetThdConfiguration'), 'OK', thd55.xml);
+    assert.deepEqual(thdHeld(smr55), ['120008', '120002', '060000003C', '0600000078', '0600000E10'], 'threshold, hysteresis, normal→over, over→normal, time threshold');
+    const thd4 = await call('SetThdConfiguration', GW4, thd(60, 120, 3600, 2, 8));
+    assert.equal(result(thd4, 'SetThdConfiguration'), 'NOT OK', thd4.xml);
+    assert.deepEqual(thdHeld(dsmr4), [undefined, undefined, undefined, undefined, undefined]);
+    const thdTooHigh = await soap(`<conf:SetThdConfigurationRequest><conf:DeviceIdentification>${GW55}</conf:DeviceIdentification>${thd(1, 1, 1, 1, 70000)}</conf:SetThdConfigurationRequest>`);
+    assert.equal(thdTooHigh.status, 500, thdTooHigh.xml);
+    assert.match(thdTooHigh.xml, /valueThreshold/, thdTooHigh.xml);
+
     // --- Bundle: the actions of GXF's bundle schema, AdministrativeStatusType standing in for Enabled
     const B = 'http://www.opensmartgridplatform.org/schemas/smartmetering/sm-bundle/2014/10';
     const bundleSoap = async (body: string) => {
@@ -171,6 +186,7 @@ test('administrative status, push setups, alarm notifications and clock configur
       '<b:SetAdministrativeStatusRequest><conf:AdministrativeStatusType>UNDEFINED</conf:AdministrativeStatusType></b:SetAdministrativeStatusRequest>' +
       '<b:GetAdministrativeStatusRequest/>' +
       '<b:SetPushSetupSmsRequest><conf:PushSetupSms><conf:Host>bundle</conf:Host><conf:Port>7</conf:Port></conf:PushSetupSms></b:SetPushSetupSmsRequest>' +
+      '<b:SetThdConfigurationRequest><conf:MinDurationNormalToOver>61</conf:MinDurationNormalToOver><conf:MinDurationOverToNormal>121</conf:MinDurationOverToNormal><conf:TimeThreshold>3601</conf:TimeThreshold><conf:ValueHysteresis>3</conf:ValueHysteresis><conf:ValueThreshold>9</conf:ValueThreshold></b:SetThdConfigurationRequest>' +
       '</b:Actions></b:BundleRequest>');
     assert.equal(accepted.status, 200, accepted.xml);
     const bundleUid = xpathAll(accepted.xml, '//c:CorrelationUid')[0]!;
@@ -184,6 +200,8 @@ test('administrative status, push setups, alarm notifications and clock configur
     assert.match(bundled.xml, /AdministrativeStatusResponse>.*AdministrativeStatusType[^>]*>UNDEFINED</s, bundled.xml);
     assert.equal(held(smr55, 1, '00015E1F00FF', 2), '1600');
     assert.equal(held(smr55, 40, '0002190900FF', 3), '0203' + '1600' + '0908' + ascii('bundle:7') + '1600');
+    assert.equal(bundled.xml.match(/:ActionResponse><[^>]*Result>OK</g)?.length, 3, 'SetAdministrativeStatus, SetPushSetupSms and SetThdConfiguration: OK');
+    assert.deepEqual(thdHeld(smr55), ['120009', '120003', '060000003D', '0600000079', '0600000E11']);
 
     // --- REST: the same operations; another organisation is refused
     const restAdmin = await restOperation(url, `/devices/${GW4}/administrative-status`, ORG, { enabled: 'UNDEFINED' }, auth[ORG]);
@@ -196,6 +214,14 @@ test('administrative status, push setups, alarm notifications and clock configur
     assert.equal(held(dsmr4, 40, '0002190900FF', 3), '0203160009036' + '83A32' + '1680');
     const restNotify = await restOperation(url, `/devices/${GW4}/alarm-notifications`, ORG, { alarmNotifications: [{ alarmType: 'FRAUD_ATTEMPT', enabled: false }] }, auth[ORG]);
     assert.deepEqual(restNotify.data, { filters: [{ filter: 1, before: 0x2000, after: 0 }] });
+    const restThd = await restOperation(url, `/devices/${GW55}/thd-configuration`, ORG, { minDurationNormalToOver: 62, minDurationOverToNormal: 122, timeThreshold: 3602, valueHysteresis: 4, valueThreshold: 10 }, auth[ORG]);
+    assert.equal(restThd.result, 'OK', JSON.stringify(restThd.body));
+    assert.deepEqual(thdHeld(smr55), ['12000A', '120004', '060000003E', '060000007A', '0600000E12']);
+    const restThd4 = await restOperation(url, `/devices/${GW4}/thd-configuration`, ORG, { minDurationNormalToOver: 1, minDurationOverToNormal: 1, timeThreshold: 1, valueHysteresis: 1, valueThreshold: 1 }, auth[ORG]);
+    assert.equal(restThd4.error?.code, 416, JSON.stringify(restThd4.body));
+    const restThdForeign = await restOperation(url, `/devices/${GW55}/thd-configuration`, OTHER, { minDurationNormalToOver: 0, minDurationOverToNormal: 0, timeThreshold: 0, valueHysteresis: 0, valueThreshold: 0 }, auth[OTHER]);
+    assert.equal(restThdForeign.status, 403, JSON.stringify(restThdForeign.body));
+    assert.deepEqual(thdHeld(smr55), ['12000A', '120004', '060000003E', '060000007A', '0600000E12'], 'unchanged by the refused request');
     const restForeign = await restOperation(url, `/devices/${GW4}/push-setup/alarm`, OTHER, { host: 'evil', port: 1 }, auth[OTHER]);
     assert.equal(restForeign.status, 403, JSON.stringify(restForeign.body));
     assert.equal(held(dsmr4, 40, '0001190900FF', 3), '0203160009036' + '83A31' + '1680', 'unchanged by the refused request');

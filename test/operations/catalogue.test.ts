@@ -298,6 +298,12 @@ Object.assign(SAMPLES, {
       </ns:SetRandomisationSettingsData></ns:SetRandomisationSettingsRequest>`,
     rest: { directAttach: 0, randomisationStartWindow: 5, multiplicationFactor: 3, numberOfRetries: 1 },
   },
+  SET_THD_CONFIGURATION: {
+    soap: `<ns:SetThdConfigurationRequest><ns:DeviceIdentification>${GATEWAY}</ns:DeviceIdentification><ns:SetThdConfigurationRequestData>
+      <ns:MinDurationNormalToOver>60</ns:MinDurationNormalToOver><ns:MinDurationOverToNormal>120</ns:MinDurationOverToNormal><ns:TimeThreshold>3600</ns:TimeThreshold><ns:ValueHysteresis>2</ns:ValueHysteresis><ns:ValueThreshold>8</ns:ValueThreshold>
+      </ns:SetThdConfigurationRequestData></ns:SetThdConfigurationRequest>`,
+    rest: { minDurationNormalToOver: 60, minDurationOverToNormal: 120, timeThreshold: 3600, valueHysteresis: 2, valueThreshold: 8 },
+  },
 });
 
 // Configuration object, special days, activity calendar

@@ -15,6 +15,7 @@ import setPushSetupUdp from '../../src/operations/configuration/set-push-setup-u
 import setAlarmNotifications from '../../src/operations/configuration/set-alarm-notifications.ts';
 import getAdministrativeStatus from '../../src/operations/configuration/get-administrative-status.ts';
 import setRandomisationSettings from '../../src/operations/configuration/set-randomisation-settings.ts';
+import setThdConfiguration from '../../src/operations/configuration/set-thd-configuration.ts';
 import { context } from './fake-ports.ts';
 
 interface Script {
@@ -33,6 +34,10 @@ function scripted(protocol: string, script: Script) {
     async setAttribute(r: AttributeAddress, v: DlmsData) {
       calls.push(`set ${name(r)} ${encodeData(v).toString('hex').toUpperCase()}`);
       return script.set ? script.set(r, v) : 0;
+    },
+    async setAttributes(writes: { ref: AttributeAddress; value: DlmsData }[]) {
+      calls.push(`set-with-list ${writes.map((w) => `${name(w.ref)} ${encodeData(w.value).toString('hex').toUpperCase()}`).join(', ')}`);
+      return writes.map((w) => (script.set ? script.set(w.ref, w.value) : 0));
     },
     async release() {
       calls.push('release');
@@ -116,4 +121,26 @@ test('SetRandomisationSettings: SMR 4.3 keeps its structure and sets flag 10; di
   const { ports, calls } = scripted('SMR 4.3', { get: () => ({ kind: 'data', data: Data.structure([Data.enum(2), Data.bitString(Buffer.from('5200', 'hex'), 16)]) }) });
   await setRandomisationSettings.execute(ports, { directAttach: 1, randomisationStartWindow: 1, multiplicationFactor: 1, numberOfRetries: 1 }, context('SET_RANDOMISATION_SETTINGS'));
   assert.deepEqual(calls, ['open', 'get 1 00015E1F03FF 2', 'set 1 00015E1F03FF 2 020216020410' + '5220', 'release']);
+});
+
+test('SetThdConfiguration: the five THD registers in one set-with-list; a refusal names each refused setting; before SMR 5.2 nothing is sent (416)', async () => {
+  const payload = { minDurationNormalToOver: 60, minDurationOverToNormal: 120, timeThreshold: 3600, valueHysteresis: 2, valueThreshold: 8 };
+  const ok = scripted('SMR 5.2', {});
+  await setThdConfiguration.execute(ok.ports, payload, context('SET_THD_CONFIGURATION'));
+  assert.deepEqual(ok.calls, [
+    'open',
+    'set-with-list 3 01000B237CFF 2 120008, 3 00015E1F15FF 2 120002, 3 00015E1F16FF 2 060000003C, 3 00015E1F17FF 2 0600000078, 3 01000B2C7CFF 2 0600000E10',
+    'release',
+  ]);
+
+  const partly = scripted('SMR 5.5', { set: (r) => (r.obis.toString() === '0-1:94.31.21.255' ? 3 : r.obis.toString() === '1-0:11.44.124.255' ? 12 : 0) });
+  await assert.rejects(setThdConfiguration.execute(partly.ports, payload, context('SET_THD_CONFIGURATION')),
+    refusedWith(ErrorCode.DATA_ACCESS_RESULT, /valueHysteresis \(0-1:94\.31\.21\.255\): READ_WRITE_DENIED; timeThreshold \(1-0:11\.44\.124\.255\): TYPE_UNMATCHED$/));
+  assert.equal(partly.calls.at(-1), 'release');
+
+  for (const protocol of ['SMR 5.1', 'SMR 5.0.0', 'DSMR 4.2.2']) {
+    const old = scripted(protocol, {});
+    await assert.rejects(setThdConfiguration.execute(old.ports, payload, context('SET_THD_CONFIGURATION')), refusedWith(ErrorCode.OPERATION_NOT_SUPPORTED_BY_PLATFORM_FOR_PROTOCOL));
+    assert.deepEqual(old.calls, [], `${protocol}: the meter is not contacted`);
+  }
 });

@@ -59,6 +59,7 @@ export function fakePorts(o: FakePortOptions = {}): { ports: OperationPorts; rec
     readEventLog: refuse('readEventLog'),
     getAttributes: refuse('getAttributes'),
     setAttribute: refuse('setAttribute'),
+    setAttributes: refuse('setAttributes'),
     async release() {
       rec.calls.push('release');
     },
