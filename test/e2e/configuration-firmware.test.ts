@@ -124,6 +124,10 @@ test('GetFirmwareVersion, GetFirmwareVersionGas and UpdateFirmware through SOAP,
     assert.equal(dsmrBundle.status, 200, dsmrBundle.xml);
     assert.deepEqual(local(dsmrBundle.xml, '//GetFirmwareVersionResponse/FirmwareVersions/FirmwareModuleType'), METERS[2]!.modules, dsmrBundle.xml);
     assert.deepEqual(local(dsmrBundle.xml, '//FaultResponse/Code'), ['416'], dsmrBundle.xml);
+    // On its own, the refusal is answered with its fault (GXF's Result alone would break GXF's XSD).
+    const dsmrOwn = await call('configurationService', 'conf', 'GetFirmwareVersionGas', GAS_DSMR);
+    assert.equal(dsmrOwn.status, 500, dsmrOwn.xml);
+    assert.equal(xpathAll(dsmrOwn.xml, '//c:FunctionalFault/c:Code')[0], '416', dsmrOwn.xml);
 
     // REST: the gas meter's version (SMR 5), NOT OK on DSMR 4.2.2 (no simple version info: 416), and UpdateFirmware.
     const gas = await restOperation(url, `/devices/${GAS}/firmware/version-gas`, ORG, {}, auth);

@@ -25,7 +25,9 @@ export default define({
     asyncResponse: 'GetFirmwareVersionGasAsyncResponse',
     asyncRequest: 'GetFirmwareVersionGasAsyncRequest',
     response: 'GetFirmwareVersionGasResponse',
-    family: 'lenient',
+    // GXF's endpoint answers NOT OK with Result alone, which its own XSD rejects (FirmwareVersion is required); the
+    // stored fault is the valid answer a client generated from the WSDL can read (docs/gxf.md#result-families).
+    family: 'strict',
     read: (r) => ({ deviceIdentification: text(r, 'DeviceIdentification'), payload: {} }),
     render: (stored, p) => {
       if (stored.data === undefined || stored.data === null) return el(`${p}:Result`, resultText(stored.result));

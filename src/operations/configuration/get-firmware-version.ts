@@ -38,7 +38,9 @@ export default define({
     asyncRequest: 'GetFirmwareVersionAsyncRequest',
     response: 'GetFirmwareVersionResponse',
     wsdlOperations: ['GetFirmwareVersion', 'GetGetFirmwareVersionResponse'],
-    family: 'lenient',
+    // GXF's endpoint answers NOT OK with Result alone, which its own XSD rejects (FirmwareVersion is required); the
+    // stored fault is the valid answer a client generated from the WSDL can read (docs/gxf.md#result-families).
+    family: 'strict',
     read: (r) => ({ deviceIdentification: text(r, 'DeviceIdentification'), payload: {} }),
     render: (stored, p) => el(`${p}:Result`, resultText(stored.result)) + firmwareVersionElements(stored, p, 'FirmwareVersion'),
     // GXF's bundle response type (GetFirmwareVersionResponseData) names the list FirmwareVersions.
