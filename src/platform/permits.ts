@@ -7,6 +7,8 @@
  * - Acquiring locks the single `connection_permit_lock` row, then counts and inserts (one function call). The lock
  *   serialises acquirers of all processes, so two of them can never both take the last permit; releases and
  *   renewals do not take it (they only ever lower the count, and a count that is a moment too high only denies).
+ *   A process asks for all of its callers that wait at that moment in one call (up to `batchMax`), high priority
+ *   first, then in arrival order: one statement per batch, not per connection (migration 0995).
  * - Limits (`maxOpen` open permits, `newPerSecond` acquisitions in any sliding second) are counted on the
  *   database clock, so the processes' own clocks do not matter. Every process should be given the same limits:
  *   each one enforces the limits it was given.
@@ -33,6 +35,8 @@ export interface SharedThrottleOptions extends ThrottleOptions {
   renewMs?: number;
   /** How often a high-priority caller polls a full pool (default 200 ms, jittered). */
   pollMs?: number;
+  /** Most permits asked for in one call (default 256). */
+  batchMax?: number;
   logger?: Logger;
 }
 
@@ -41,17 +45,26 @@ export type PermitAttempt =
   | { granted: true; permitId: string }
   | { granted: false; reason: 'open' | 'rate'; open: number; recent: number; rateFreeInMs: number };
 
-interface AttemptRow {
-  open: number;
-  recent: number;
-  rate_free_in_ms: number | null;
-  permit_id: string | null;
-}
-
 // Lock, sweep, count and insert, as one call of the function of migration 0501. Under READ COMMITTED each statement
 // inside the function takes a new snapshot, so the count after the lock sees every permit committed by earlier lock
 // holders; the function refuses (SQLSTATE 25001) under any other isolation level.
-const ATTEMPT_SQL = 'SELECT * FROM connection_permit_attempt($1::uuid, $2, $3, $4::smallint, $5::float8, $6::int, $7::int)';
+const ATTEMPT_SQL = 'SELECT * FROM connection_permit_attempt_many($1::uuid[], $2, $3::text[], $4::smallint[], $5::float8, $6::int, $7::int)';
+
+interface BatchRow {
+  open: number;
+  recent: number;
+  rate_free_in_ms: number | null;
+  granted: number;
+}
+
+/** A caller of acquire() waiting in this process for the pump to ask on its behalf. */
+interface Waiter {
+  request: PermitRequest;
+  high: boolean;
+  start: number;
+  signal?: AbortSignal;
+  done(result: { permitId: string } | { error: unknown }): void;
+}
 
 export class SharedThrottle implements ConnectionThrottle {
   readonly maxOpen: number;
@@ -68,9 +81,12 @@ export class SharedThrottle implements ConnectionThrottle {
   readonly #held = new Set<string>();
   readonly #pending = new Set<Promise<unknown>>();
   #wakers = new Set<() => void>();
-  /** Callers waiting for their turn to ask the database (see acquire). */
-  readonly #turnQueue: Array<{ high: boolean; go: () => void }> = [];
-  #turnBusy = false;
+  readonly #batchMax: number;
+  /** Callers waiting for a permit, high priority first, then in arrival order (see #pump). */
+  readonly #waiting: Waiter[] = [];
+  #pumping = false;
+  /** Ends the pump's pause early: set while it polls a full pool for high-priority callers (not while rate-limited). */
+  #wakePump: (() => void) | undefined;
   #renewTimer: NodeJS.Timeout | undefined;
   #renewing: Promise<void> | undefined;
   #closed = false;
@@ -88,6 +104,7 @@ export class SharedThrottle implements ConnectionThrottle {
     this.leaseMs = opts.leaseMs ?? 30_000;
     this.#renewMs = opts.renewMs ?? Math.max(10, Math.floor(this.leaseMs / 3));
     this.#pollMs = opts.pollMs ?? 200;
+    this.#batchMax = Math.max(1, opts.batchMax ?? 256);
     this.holder = opts.holder ?? `${hostname()}/${process.pid}/${randomUUID().slice(0, 8)}`;
     this.#log = opts.logger ?? componentLogger('throttle');
     this.#releases = new Batcher<string, undefined>(async (ids) => {
@@ -105,101 +122,142 @@ export class SharedThrottle implements ConnectionThrottle {
 
   /** One atomic attempt, without waiting. */
   async tryAcquire(request: PermitRequest = {}): Promise<PermitAttempt> {
+    return (await this.#attemptMany([request]))[0]!;
+  }
+
+  /**
+   * One atomic attempt for several requests: a prefix of them is granted, as far as both limits leave room; the
+   * others get the reason and counts of the same moment.
+   */
+  async #attemptMany(requests: PermitRequest[]): Promise<PermitAttempt[]> {
     this.#checkOpen();
-    const permitId = randomUUID();
-    const priority = request.priority === undefined ? null : Math.min(9, Math.max(0, Math.trunc(request.priority)));
-    const params = [permitId, this.holder, request.device ?? null, priority, this.leaseMs, this.maxOpen, this.newPerSecond];
-    let row: AttemptRow | undefined;
+    const ids = requests.map(() => randomUUID());
+    const priorities = requests.map((r) => (r.priority === undefined ? null : Math.min(9, Math.max(0, Math.trunc(r.priority)))));
+    const params = [ids, this.holder, requests.map((r) => r.device ?? null), priorities, this.leaseMs, this.maxOpen, this.newPerSecond];
+    let row: BatchRow | undefined;
     if (this.#oneStatement) {
       // One statement, when the server's default isolation is READ COMMITTED.
       try {
-        row = (await this.#db.query<AttemptRow>(ATTEMPT_SQL, params, { prepareAs: 'connection_permit_attempt' })).rows[0]!;
+        row = (await this.#db.query<BatchRow>(ATTEMPT_SQL, params, { prepareAs: 'connection_permit_attempt_many' })).rows[0]!;
       } catch (e) {
         if ((e as { code?: unknown }).code !== '25001') throw e;
         this.#oneStatement = false;
       }
     }
     // Otherwise the same call in a transaction that asks for READ COMMITTED whatever the server's default.
-    row ??= await this.#db.tx(async (q) => (await q.query<AttemptRow>(ATTEMPT_SQL, params)).rows[0]!, { isolation: 'READ COMMITTED' });
-    if (row.permit_id) {
-      this.#held.add(row.permit_id);
-      this.#startRenewing();
-      return { granted: true, permitId: row.permit_id };
-    }
-    const open = Number(row.open);
-    const recent = Number(row.recent);
-    return { granted: false, reason: open >= this.maxOpen ? 'open' : 'rate', open, recent, rateFreeInMs: Math.max(0, Number(row.rate_free_in_ms ?? 0)) };
+    row ??= await this.#db.tx(async (q) => (await q.query<BatchRow>(ATTEMPT_SQL, params)).rows[0]!, { isolation: 'READ COMMITTED' });
+    const granted = Number(row.granted);
+    const open = Number(row.open) + granted;
+    const recent = Number(row.recent) + granted;
+    const refused: PermitAttempt = { granted: false, reason: open >= this.maxOpen ? 'open' : 'rate', open, recent, rateFreeInMs: Math.max(0, Number(row.rate_free_in_ms ?? 0)) };
+    if (granted > 0) this.#startRenewing();
+    return ids.map((permitId, i) => {
+      if (i >= granted) return refused;
+      this.#held.add(permitId);
+      return { granted: true, permitId };
+    });
   }
 
   /** As ConnectionThrottle.acquire; the release also resolves once the database has the permit back. */
   async acquire(signal?: AbortSignal, request: PermitRequest = {}): Promise<() => Promise<void>> {
     signal?.throwIfAborted();
-    const priority = request.priority;
-    const high = (priority ?? 4) > 4;
-    const start = Date.now();
-    let rateMisses = 0;
-    for (;;) {
-      signal?.throwIfAborted();
-      // The callers of this process ask the database one at a time, high priority first, then in arrival order:
-      // the one whose turn it is waits out the rate limit holding the turn, so a process asks once per free slot
-      // however many of its sessions wait (not once per waiting session).
-      const endTurn = await this.#turn(high, signal);
-      let waited: number;
-      try {
-        for (;;) {
-          signal?.throwIfAborted();
-          const a = await this.#unavailableAsRetryable(() => this.tryAcquire(request));
-          if (a.granted) return this.#releaser(a.permitId);
-          waited = Date.now() - start;
-          if (a.reason === 'open') break;
-          if (waited >= this.maxWaitMs) throw permitDenied('rate', priority);
-          // Other processes' callers see the same next free slot; a growing random spread keeps them from all
-          // asking at that moment again and again. High priority spreads less, so it tends to get the slot first.
-          const spread = Math.min(high ? 250 : 1000, (high ? 10 : 50) * 2 ** rateMisses++);
-          await this.#sleep(Math.max(1, Math.min(a.rateFreeInMs + 2 + Math.random() * spread, this.maxWaitMs - waited)), signal);
-        }
-      } finally {
-        endTurn();
-      }
-      // The pool is full: denied at once, or (high priority) polled outside the turn.
-      if (!high || waited >= this.highPriorityWaitMs) throw permitDenied('open', priority);
-      await this.#sleep(Math.max(1, Math.min(this.#pollMs * (0.5 + Math.random()), this.highPriorityWaitMs - waited)), signal);
-    }
-  }
-
-  /** Waits for this process's turn to ask the database (high priority ahead of normal); resolves to its end. */
-  async #turn(high: boolean, signal?: AbortSignal): Promise<() => void> {
-    let ended = false;
-    const end = () => {
-      if (ended) return;
-      ended = true;
-      const next = this.#turnQueue.shift();
-      if (next) next.go();
-      else this.#turnBusy = false;
-    };
-    if (!this.#turnBusy) {
-      this.#turnBusy = true;
-      return end;
-    }
-    await new Promise<void>((resolve, reject) => {
-      const entry = {
+    this.#checkOpen();
+    const high = (request.priority ?? 4) > 4;
+    const permitId = await new Promise<string>((resolve, reject) => {
+      const waiter: Waiter = {
+        request,
         high,
-        go: () => {
+        start: Date.now(),
+        signal,
+        done: (r) => {
           signal?.removeEventListener('abort', onAbort);
-          resolve();
+          if ('permitId' in r) resolve(r.permitId);
+          else reject(r.error);
         },
       };
       const onAbort = () => {
-        const i = this.#turnQueue.indexOf(entry);
-        if (i >= 0) this.#turnQueue.splice(i, 1);
+        const i = this.#waiting.indexOf(waiter);
+        if (i < 0) return; // being asked for right now: the pump hands a granted permit back
+        this.#waiting.splice(i, 1);
         reject(signal!.reason);
       };
-      const at = high ? this.#turnQueue.findIndex((e) => !e.high) : -1;
-      if (at < 0) this.#turnQueue.push(entry);
-      else this.#turnQueue.splice(at, 0, entry);
       signal?.addEventListener('abort', onAbort, { once: true });
+      const at = high ? this.#waiting.findIndex((w) => !w.high) : -1;
+      if (at < 0) this.#waiting.push(waiter);
+      else this.#waiting.splice(at, 0, waiter);
+      // A caller that may be denied at once should not wait out a high-priority caller's poll of a full pool.
+      this.#wakePump?.();
+      void this.#pump();
     });
-    return end;
+    return this.#releaser(permitId);
+  }
+
+  /**
+   * Asks the database for the waiting callers, a batch per statement, until none waits. Granted callers go; when the
+   * pool is full, normal priority is denied at once and high priority is asked for again every `pollMs` (up to
+   * `highPriorityWaitMs`); when only the rate limit holds them back, the pump waits for the next free slot (up to each
+   * caller's `maxWaitMs`), so a process asks once per free slot however many of its sessions wait.
+   */
+  async #pump(): Promise<void> {
+    if (this.#pumping) return;
+    this.#pumping = true;
+    let rateMisses = 0;
+    try {
+      while (this.#waiting.length > 0 && !this.#closed) {
+        const batch = this.#waiting.slice(0, this.#batchMax);
+        let attempts: PermitAttempt[];
+        try {
+          attempts = await this.#unavailableAsRetryable(() => this.#attemptMany(batch.map((w) => w.request)));
+        } catch (e) {
+          for (const w of batch) this.#finish(w, { error: e });
+          continue;
+        }
+        let refused: PermitAttempt | undefined;
+        batch.forEach((w, i) => {
+          const a = attempts[i]!;
+          if (a.granted) {
+            // A caller that gave up meanwhile does not take the permit: it goes straight back.
+            if (w.signal?.aborted) {
+              this.#finish(w, { error: w.signal.reason });
+              void this.#releaser(a.permitId)();
+            } else this.#finish(w, { permitId: a.permitId });
+          } else refused = a;
+        });
+        if (!refused || refused.granted) {
+          rateMisses = 0;
+          continue;
+        }
+        const now = Date.now();
+        if (refused.reason === 'open') {
+          for (const w of batch) {
+            if (this.#waiting.includes(w) && (!w.high || now - w.start >= this.highPriorityWaitMs)) this.#finish(w, { error: permitDenied('open', w.request.priority) });
+          }
+          if (this.#waiting.length === 0) break;
+          const left = Math.min(...this.#waiting.map((w) => this.highPriorityWaitMs - (now - w.start)));
+          await this.#sleep(Math.max(1, Math.min(this.#pollMs * (0.5 + Math.random()), left)), undefined, true);
+          continue;
+        }
+        for (const w of batch) {
+          if (this.#waiting.includes(w) && now - w.start >= this.maxWaitMs) this.#finish(w, { error: permitDenied('rate', w.request.priority) });
+        }
+        if (this.#waiting.length === 0) break;
+        // Other processes see the same next free slot; a growing random spread keeps them from all asking at that
+        // moment again and again. High priority spreads less, so it tends to get the slot first.
+        const high = this.#waiting[0]!.high;
+        const spread = Math.min(high ? 250 : 1000, (high ? 10 : 50) * 2 ** rateMisses++);
+        const left = Math.min(...this.#waiting.map((w) => this.maxWaitMs - (now - w.start)));
+        await this.#sleep(Math.max(1, Math.min(refused.rateFreeInMs + 2 + Math.random() * spread, left)));
+      }
+    } finally {
+      this.#pumping = false;
+      if (this.#closed) for (const w of [...this.#waiting]) this.#finish(w, { error: this.#closedError() });
+    }
+  }
+
+  #finish(w: Waiter, result: { permitId: string } | { error: unknown }): void {
+    const i = this.#waiting.indexOf(w);
+    if (i >= 0) this.#waiting.splice(i, 1);
+    w.done(result);
   }
 
   /** Renews the leases of this instance's open permits now (a timer does it every `renewMs` while any is held). */
@@ -279,16 +337,18 @@ export class SharedThrottle implements ConnectionThrottle {
     }
   }
 
-  /** Sleeps up to ms; a release in this process or an abort ends it early. */
-  #sleep(ms: number, signal?: AbortSignal): Promise<void> {
+  /** Sleeps up to ms; a release in this process or an abort ends it early, and with `byArrival` a new caller too. */
+  #sleep(ms: number, signal?: AbortSignal, byArrival = false): Promise<void> {
     return new Promise((resolve) => {
       if (signal?.aborted) return resolve();
       const done = () => {
         clearTimeout(t);
         signal?.removeEventListener('abort', done);
         this.#wakers.delete(done);
+        if (this.#wakePump === done) this.#wakePump = undefined;
         resolve();
       };
+      if (byArrival) this.#wakePump = done;
       const t = setTimeout(done, ms);
       signal?.addEventListener('abort', done, { once: true });
       this.#wakers.add(done);
@@ -307,7 +367,11 @@ export class SharedThrottle implements ConnectionThrottle {
   }
 
   #checkOpen(): void {
-    if (this.#closed) throw new MeterfabricError(ErrorCode.CONNECTION_ERROR, 'The connection throttle is closed', { component: 'OSGP_CORE', retryable: true });
+    if (this.#closed) throw this.#closedError();
+  }
+
+  #closedError(): MeterfabricError {
+    return new MeterfabricError(ErrorCode.CONNECTION_ERROR, 'The connection throttle is closed', { component: 'OSGP_CORE', retryable: true });
   }
 }
 

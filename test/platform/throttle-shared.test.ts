@@ -90,6 +90,36 @@ for (const engine of engines) {
     }
   });
 
+  test(`shared throttle on ${engine}: the waiting callers of a process are asked for together, high priority first`, engineOptions(engine), async () => {
+    const fresh = await freshDb(engine);
+    let statements = 0;
+    const counted = new Proxy(fresh.db, {
+      get(target, prop) {
+        const v = Reflect.get(target, prop, target) as unknown;
+        if (typeof v !== 'function') return v;
+        return (...args: unknown[]) => {
+          if (prop === 'query' && String(args[0]).includes('connection_permit_attempt_many')) statements++;
+          return (v as (...a: unknown[]) => unknown).apply(target, args);
+        };
+      },
+    });
+    const t = new SharedThrottle(counted, { holder: 'one', maxOpen: 60, newPerSecond: 10_000, maxWaitMs: 0 });
+    try {
+      // 100 callers at once: the first is asked for alone, the rest join the next statement (or the one after).
+      const results = await Promise.allSettled(Array.from({ length: 100 }, (_, i) => t.acquire(undefined, { device: `E${i}`, priority: i % 10 === 9 ? 8 : 4 })));
+      assert.ok(statements <= 3, `${statements} statements for 100 callers`);
+      const granted = results.flatMap((r, i) => (r.status === 'fulfilled' ? [i] : []));
+      assert.equal(granted.length, 60);
+      for (const r of results) if (r.status === 'rejected') assert.ok(denied('open')(r.reason), String(r.reason));
+      // Every high-priority caller waiting in the same batch is served before any normal one.
+      for (let i = 19; i < 100; i += 10) assert.ok(granted.includes(i), `high-priority caller ${i} granted`);
+      assert.equal(await openPermits(fresh.db), 60);
+    } finally {
+      await t.close();
+      await fresh.dispose();
+    }
+  });
+
   test(`shared throttle on ${engine}: parallel high-priority callers wait their turn and never exceed maxOpen together`, engineOptions(engine), async () => {
     const p = await twoProcesses(engine);
     try {
