@@ -2,7 +2,11 @@
  * Many slow meter sessions at once (`npm run bench -- scale`): N simulated SMR 5 gateways, each answering after an
  * emulated round trip (`--rtt`, default 500 ms), one SetMbusUserKeyByChannel each through the REST API.
  *
- *   node --import tsx bench/scale.ts [--n 100] [--rtt 500] [--engine pglite|postgres|both] [--submitters 32] [--workers N]
+ *   node --import tsx bench/scale.ts [--n 100] [--rtt 500] [--engine pglite|postgres|both] [--submitters 32] [--workers N] [--warmup W]
+ *
+ * `--warmup W`: W requests (on W more gateways) run to completion before anything is measured, so the figures are
+ * those of a head-end that has been running (its code compiled by V8's optimising compiler) rather than of a cold
+ * process; 0 (the default) measures from a cold start.
  *
  * `--workers N` (PostgreSQL only): the head-end in this process serves the API only, and N `meterfabric worker`
  * processes (run from the sources, same environment, same data folder for the KEK) execute the requests; the CPU of
@@ -24,7 +28,7 @@
  * the platform's and is printed separately, with the notifications and result fetches per operation.
  */
 import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
-import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { copyFileSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { startHeadend } from '../src/runtime/headend.ts';
@@ -41,6 +45,7 @@ const RTT = Number(arg('rtt', '500'));
 const ENGINE = arg('engine', process.env.TEST_DATABASE_URL ? 'both' : 'pglite');
 const SUBMITTERS = Number(arg('submitters', '32'));
 const WORKERS = Number(arg('workers', '0'));
+const WARMUP = Number(arg('warmup', '0'));
 const ORG = 'scale-operator';
 const root = join(import.meta.dirname, '..');
 const cli = join(root, 'bin', 'meterfabric.mjs');
@@ -275,8 +280,8 @@ async function run(engine: 'pglite' | 'postgres'): Promise<void> {
     databaseUrl = u.toString();
   }
   setRootLogDestination(logFileDestination(join(dir, 'meterfabric.log')));
-  const fleet = await startFleet(N + 1);
-  line(`${N + 1} simulated gateways listening`);
+  const fleet = await startFleet(N + 1 + WARMUP);
+  line(`${N + 1 + WARMUP} simulated gateways listening`);
   const options = platformOptionsFromEnv();
   const workers = engine === 'postgres' ? WORKERS : 0;
   const h = await startHeadend({ dataDir: join(dir, 'data'), databaseUrl, http: { host: '127.0.0.1', port: 0 }, push: false, platform: options, workers: workers === 0 });
@@ -295,8 +300,12 @@ async function run(engine: 'pglite' | 'postgres'): Promise<void> {
     const files = provisioningFiles(dir, fleet.ports);
     await meterfabric(['device', 'import', files.devices], env);
     await meterfabric(['key', 'import', files.keys], env);
-    line(`provisioned ${N + 1} gateways and G-meters through the CLI; throttle ${JSON.stringify(options.throttle ?? {})} (unset = defaults)`);
+    line(`provisioned ${N + 1 + WARMUP} gateways and G-meters through the CLI; throttle ${JSON.stringify(options.throttle ?? {})} (unset = defaults)`);
 
+    if (WARMUP > 0) {
+      const warm = await client.run(Array.from({ length: WARMUP }, (_, i) => gw(N + 1 + i)));
+      line(`warm-up: ${WARMUP} requests on other gateways first (${JSON.stringify(warm.results)}, ${(warm.wallMs / 1000).toFixed(2)} s); the figures below leave them out`);
+    }
     // The single-request time: gateway N alone.
     const single = (await client.run([gw(N)])).wallMs;
 
@@ -380,6 +389,8 @@ async function run(engine: 'pglite' | 'postgres'): Promise<void> {
     client?.child.kill('SIGTERM');
     await h.stop();
     fleet.child.kill('SIGTERM');
+    // SCALE_LOG=<file>: keep the head-end's log of the run there.
+    if (process.env.SCALE_LOG) copyFileSync(join(dir, 'meterfabric.log'), process.env.SCALE_LOG);
     rmSync(dir, { recursive: true, force: true });
   }
 }

@@ -33,7 +33,9 @@ function kill9(child: ChildProcess): Promise<void> {
   });
 }
 
-test('a worker updating firmware killed with SIGKILL at random moments: the next request resumes, the image ends active', { ...requires('postgres'), timeout: 110_000 }, async (t) => {
+const KILLS = Number(process.env.FIRMWARE_KILLS ?? 5);
+
+test('a worker updating firmware killed with SIGKILL at random moments: the next request resumes, the image ends active', { ...requires('postgres'), timeout: 60_000 + KILLS * 10_000 }, async (t) => {
   const { db, url, dispose } = await freshDb('postgres');
   const kekHex = randomBytes(32).toString('hex');
   const children: ChildProcess[] = [];
@@ -60,7 +62,7 @@ test('a worker updating firmware killed with SIGKILL at random moments: the next
     firmware: firmwarePort(db, { attempts: 3, retryDelayMs: 2, pollIntervalMs: 0 }),
   };
   const random = rng(17);
-  const kills = Number(process.env.FIRMWARE_KILLS ?? 5);
+  const kills = KILLS;
   let midTransfer = 0;
   for (let k = 0; k < kills; k++) {
     const child = spawn(process.execPath, ['--import', 'tsx', fixture], { env: { ...process.env, DATABASE_URL: url!, KEK_HEX: kekHex, DEVICE: id, METERFABRIC_LOG_LEVEL: 'silent' }, stdio: ['ignore', 'pipe', 'inherit'] });
