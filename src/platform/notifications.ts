@@ -121,8 +121,14 @@ export class NotificationSender {
       await this.#db.query(
         `WITH d AS (
            UPDATE notification SET state = 'DELIVERED', delivered_at = now(), last_error = NULL WHERE id = ANY($1::bigint[]) RETURNING correlation_uid
-         ), c AS (SELECT correlation_uid, count(*)::int AS n FROM d GROUP BY correlation_uid)
-         UPDATE response_data r SET number_of_notifications_sent = r.number_of_notifications_sent + c.n FROM c WHERE r.correlation_uid = c.correlation_uid`,
+         ), c AS (SELECT correlation_uid, count(*)::int AS n FROM d GROUP BY correlation_uid
+         ), locked AS MATERIALIZED (
+           -- in correlation_uid order, as the batched fetch of responses locks them (no deadlocks)
+           SELECT r.correlation_uid, c.n FROM response_data r JOIN c ON c.correlation_uid = r.correlation_uid
+            ORDER BY r.correlation_uid FOR UPDATE OF r
+         )
+         UPDATE response_data r SET number_of_notifications_sent = r.number_of_notifications_sent + l.n
+           FROM locked l WHERE r.correlation_uid = l.correlation_uid`,
         [items.map((i) => i.id)],
       );
       return items.map((): void => undefined);

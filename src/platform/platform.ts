@@ -423,9 +423,15 @@ export class RequestApi {
     const db = this.platform.db;
     const row = await batcherOf<[string, string], ResponseRow | undefined>(db, 'response.fetch', async (items) => {
       const r = await db.query<ResponseRow>(
-        `UPDATE response_data r SET fetched_at = COALESCE(r.fetched_at, now())
-           FROM (SELECT DISTINCT * FROM unnest($1::text[], $2::text[]) AS x(c, o)) x
-          WHERE r.correlation_uid = x.c AND r.organisation_identification = x.o RETURNING r.*`,
+        // Rows locked in correlation_uid order, as every multi-row update of response_data does (no deadlocks).
+        `WITH locked AS MATERIALIZED (
+           SELECT r.correlation_uid FROM response_data r
+             JOIN (SELECT DISTINCT * FROM unnest($1::text[], $2::text[]) AS x(c, o)) x
+               ON r.correlation_uid = x.c AND r.organisation_identification = x.o
+            ORDER BY r.correlation_uid FOR UPDATE OF r
+         )
+         UPDATE response_data r SET fetched_at = COALESCE(r.fetched_at, now())
+           FROM locked l WHERE r.correlation_uid = l.correlation_uid RETURNING r.*`,
         [items.map((i) => i[0]), items.map((i) => i[1])],
       );
       const byKey = new Map(r.rows.map((row) => [`${row.correlation_uid}\n${row.organisation_identification}`, row]));

@@ -70,3 +70,18 @@ test('PostgreSQL: statements are prepared once per connection and still right af
     await dispose();
   }
 });
+
+test('PostgreSQL: a statement picked as a deadlock victim runs again, one inside a transaction does not', engineOptions('postgres'), async () => {
+  const { db, dispose } = await freshDb('postgres');
+  try {
+    // Refuses with deadlock_detected (40P01) whenever the sequence gives an odd number; nextval survives the rollback.
+    await db.exec(`CREATE SEQUENCE victim_s;
+      CREATE FUNCTION victim() RETURNS bigint LANGUAGE plpgsql AS $$
+        DECLARE n bigint := nextval('victim_s');
+        BEGIN IF n % 2 = 1 THEN RAISE EXCEPTION 'deadlock' USING ERRCODE = '40P01'; END IF; RETURN n; END $$;`);
+    assert.deepEqual((await db.query<{ n: number }>('SELECT victim() AS n WHERE $1::int = 1', [1])).rows, [{ n: 2 }]);
+    await assert.rejects(db.tx((q) => q.query('SELECT victim() AS n WHERE $1::int = 1', [1])), { code: '40P01' });
+  } finally {
+    await dispose();
+  }
+});

@@ -57,6 +57,9 @@ export async function openDb(options: OpenDbOptions = {}): Promise<Db> {
   return openPglite(options.dataDir, options.pgliteThread);
 }
 
+/** How often a statement outside a transaction runs when PostgreSQL picks it as a deadlock's victim. */
+const DEADLOCK_ATTEMPTS = 3;
+
 async function openPostgres(url: string, max: number): Promise<Db> {
   const pg = (await import('pg')).default;
   // bigint (int8) as JS number is safe for our counters (< 2^53); timestamps stay Date.
@@ -69,15 +72,24 @@ async function openPostgres(url: string, max: number): Promise<Db> {
   /** One statement, prepared by name on the connection (see PreparedNames); once more unnamed if the server dropped its plan. */
   const run = async (c: { query: (config: { name?: string; text: string; values?: unknown[] }) => Promise<{ rows: unknown[]; rowCount: number | null }> },
     sql: string, params: unknown[] | undefined, explicit: string | undefined, inTx: boolean) => {
-    const name = explicit ?? names.of(sql, params);
-    if (!name) return c.query({ text: sql, values: params });
-    try {
-      return await c.query({ name, text: sql, values: params });
-    } catch (e) {
-      // Changed by DDL of another process since it was prepared: not retried inside a transaction (it is aborted).
-      if (inTx || (e as { code?: string }).code !== '0A000') throw e;
-      names.invalidate();
-      return c.query({ text: sql, values: params });
+    for (let attempt = 1; ; attempt++) {
+      const name = explicit ?? names.of(sql, params);
+      try {
+        return await (name ? c.query({ name, text: sql, values: params }) : c.query({ text: sql, values: params }));
+      } catch (e) {
+        const code = (e as { code?: string }).code;
+        // Not retried inside a transaction: it is aborted, and only its caller can run it again from the start.
+        if (inTx) throw e;
+        // Changed by DDL of another process since it was prepared.
+        if (code === '0A000' && name && attempt === 1) {
+          names.invalidate();
+          explicit = undefined;
+          continue;
+        }
+        // Chosen as a deadlock's victim: the statement was rolled back whole, so running it again is safe.
+        if (code === '40P01' && attempt < DEADLOCK_ATTEMPTS) continue;
+        throw e;
+      }
     }
   };
   const db: Db & { pool: unknown } = {
