@@ -25,7 +25,8 @@
  * (the main thread, the embedded database's own thread, the rest), and the PostgreSQL server's processes separately —
  * and the peak RSS of this process. The operator's client (bench/_scale-client.ts: N HTTP POSTs, then one fetch of
  * each result when its webhook notification arrives, as a GXF client does) runs in its own process: its CPU is not
- * the platform's and is printed separately, with the notifications and result fetches per operation.
+ * the platform's and is printed separately, with the notifications and result fetches per operation; so is the CPU of
+ * the simulated gateways' process, the rest of what the machine spends per operation.
  */
 import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
 import { copyFileSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
@@ -319,6 +320,7 @@ async function run(engine: 'pglite' | 'postgres'): Promise<void> {
     const dbThread0 = (await thread?.threadStats())?.cpuMs ?? NaN;
     const workerCpu0 = workerProcesses.map((c) => procCpuMs(c.pid!));
     const pg0 = postmaster ? postgresCpuMs(postmaster) : 0;
+    const fleet0 = procCpuMs(fleet.child.pid!);
     const sampler = setInterval(() => (burstPeakRss = Math.max(burstPeakRss, rssMb())), 100);
     // The client submits with SUBMITTERS requests open at a time, as an operator's client would, and fetches each
     // result once its notification arrived.
@@ -331,6 +333,7 @@ async function run(engine: 'pglite' | 'postgres'): Promise<void> {
     const dbThreadMs = thread ? ((await thread.threadStats()).cpuMs ?? NaN) - dbThread0 : NaN;
     const workerCpu = workerProcesses.map((c, w) => procCpuMs(c.pid!) - workerCpu0[w]!);
     const pgMs = postmaster ? postgresCpuMs(postmaster) - pg0 : 0;
+    const fleetMs = procCpuMs(fleet.child.pid!) - fleet0;
     await profiler?.stop(`${engine}-n${N}`);
     const stmt1 = stmt0 ? await statementCounts(databaseUrl!) : undefined;
     const results = await h.db.query<{ result: string; n: number }>(
@@ -343,6 +346,8 @@ async function run(engine: 'pglite' | 'postgres'): Promise<void> {
     line(`results ${results.rows.map((r) => `${r.result} ${r.n}`).join(', ')}; as fetched by the client: ${JSON.stringify(burst.results)}`);
     line(`client process (not platform CPU): ${(burst.cpuMs / N).toFixed(2)} ms CPU per op; per op ${(burst.notified / N).toFixed(2)} notifications received,`
       + ` ${(burst.fetches / N).toFixed(2)} result fetches; all ${N} submitted after ${(burst.submittedMs / 1000).toFixed(2)} s`);
+    // The machine's whole budget: what the simulated meters cost beside the platform and the client.
+    line(`simulator process (not platform CPU): ${(fleetMs / N).toFixed(2)} ms CPU per op`);
     // Where the time went: when the requests finished (seconds after the first submit) and how many ran more than once.
     const spread = await h.db.query<{ p50: number; p90: number; p100: number; again: number; audits: number }>(
       `SELECT percentile_cont(0.5) WITHIN GROUP (ORDER BY e) AS p50, percentile_cont(0.9) WITHIN GROUP (ORDER BY e) AS p90, max(e) AS p100,

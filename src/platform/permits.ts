@@ -213,8 +213,10 @@ export class SharedThrottle implements ConnectionThrottle {
           continue;
         }
         let refused: PermitAttempt | undefined;
+        let grantedAny = false;
         batch.forEach((w, i) => {
           const a = attempts[i]!;
+          grantedAny ||= a.granted;
           if (a.granted) {
             // A caller that gave up meanwhile does not take the permit: it goes straight back.
             if (w.signal?.aborted) {
@@ -241,8 +243,11 @@ export class SharedThrottle implements ConnectionThrottle {
           if (this.#waiting.includes(w) && now - w.start >= this.maxWaitMs) this.#finish(w, { error: permitDenied('rate', w.request.priority) });
         }
         if (this.#waiting.length === 0) break;
-        // Other processes see the same next free slot; a growing random spread keeps them from all asking at that
-        // moment again and again. High priority spreads less, so it tends to get the slot first.
+        // Other processes see the same next free slot; a random spread that grows while this process gets nothing
+        // keeps them from all asking at that moment again and again. It starts small again once this process was
+        // granted some: alone on the database, every millisecond of spread is a slot of the rate left unused.
+        // High priority spreads less, so it tends to get the slot first.
+        if (grantedAny) rateMisses = 0;
         const high = this.#waiting[0]!.high;
         const spread = Math.min(high ? 250 : 1000, (high ? 10 : 50) * 2 ** rateMisses++);
         const left = Math.min(...this.#waiting.map((w) => this.maxWaitMs - (now - w.start)));
