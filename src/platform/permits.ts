@@ -244,12 +244,13 @@ export class SharedThrottle implements ConnectionThrottle {
         }
         if (this.#waiting.length === 0) break;
         // Other processes see the same next free slot; a random spread that grows while this process gets nothing
-        // keeps them from all asking at that moment again and again. It starts small again once this process was
-        // granted some: alone on the database, every millisecond of spread is a slot of the rate left unused.
+        // keeps them from all asking at that moment again and again. There is none once this process was granted
+        // some: alone on the database, every millisecond of spread is a slot of the rate left unused.
         // High priority spreads less, so it tends to get the slot first.
         if (grantedAny) rateMisses = 0;
         const high = this.#waiting[0]!.high;
-        const spread = Math.min(high ? 250 : 1000, (high ? 10 : 50) * 2 ** rateMisses++);
+        const spread = rateMisses === 0 ? 0 : Math.min(high ? 250 : 1000, (high ? 10 : 50) * 2 ** (rateMisses - 1));
+        rateMisses++;
         const left = Math.min(...this.#waiting.map((w) => this.maxWaitMs - (now - w.start)));
         await this.#sleep(Math.max(1, Math.min(refused.rateFreeInMs + 2 + Math.random() * spread, left)));
       }
