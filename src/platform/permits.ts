@@ -66,6 +66,9 @@ interface Waiter {
   done(result: { permitId: string } | { error: unknown }): void;
 }
 
+/** A rate refusal whose slot frees within this many ms means the ask came early, not that another process took it. */
+const EARLY_MS = 50;
+
 export class SharedThrottle implements ConnectionThrottle {
   readonly maxOpen: number;
   readonly newPerSecond: number;
@@ -205,6 +208,7 @@ export class SharedThrottle implements ConnectionThrottle {
     try {
       while (this.#waiting.length > 0 && !this.#closed) {
         const batch = this.#waiting.slice(0, this.#batchMax);
+        const askedAt = Date.now();
         let attempts: PermitAttempt[];
         try {
           attempts = await this.#unavailableAsRetryable(() => this.#attemptMany(batch.map((w) => w.request)));
@@ -246,13 +250,19 @@ export class SharedThrottle implements ConnectionThrottle {
         // Other processes see the same next free slot; a random spread that grows while this process gets nothing
         // keeps them from all asking at that moment again and again. There is none once this process was granted
         // some: alone on the database, every millisecond of spread is a slot of the rate left unused.
-        // High priority spreads less, so it tends to get the slot first.
+        // High priority spreads less, so it tends to get the slot first. An ask that came a few milliseconds early
+        // (see below) was not beaten by another process: it is asked again without spread.
         if (grantedAny) rateMisses = 0;
+        const early = !grantedAny && refused.rateFreeInMs < EARLY_MS;
         const high = this.#waiting[0]!.high;
-        const spread = rateMisses === 0 ? 0 : Math.min(high ? 250 : 1000, (high ? 10 : 50) * 2 ** (rateMisses - 1));
-        rateMisses++;
+        const spread = rateMisses === 0 || early ? 0 : Math.min(high ? 250 : 1000, (high ? 10 : 50) * 2 ** (rateMisses - 1));
+        if (!early) rateMisses++;
+        // The slot frees rateFreeInMs after the database's clock read it, which was after askedAt: waiting from askedAt
+        // rather than from the answer keeps the time the statement took (pool, lock, round trip) out of every
+        // second's window; at worst the next ask is that much early and is answered with the few ms still to wait.
+        const wait = refused.rateFreeInMs + 2 + Math.random() * spread - (Date.now() - askedAt);
         const left = Math.min(...this.#waiting.map((w) => this.maxWaitMs - (now - w.start)));
-        await this.#sleep(Math.max(1, Math.min(refused.rateFreeInMs + 2 + Math.random() * spread, left)));
+        await this.#sleep(Math.max(1, Math.min(wait, left)));
       }
     } finally {
       this.#pumping = false;
