@@ -62,7 +62,7 @@ test('PostgreSQL: statements are prepared once per connection and still right af
     // DDL through this Db: new names, the new column is seen.
     await db.exec('ALTER TABLE prep_t ADD COLUMN b int DEFAULT 7');
     assert.deepEqual((await db.query(select, [1])).rows, [{ id: 1, a: 'x', b: 7 }]);
-    // DDL through another process's connection: the refused plan is run again unnamed.
+    // DDL through another process's connection: the refused statement is prepared again under a new name.
     await other.exec('ALTER TABLE prep_t ADD COLUMN c int DEFAULT 8');
     for (let i = 0; i < 3; i++) assert.deepEqual((await db.query(select, [1])).rows, [{ id: 1, a: 'x', b: 7, c: 8 }]);
   } finally {

@@ -69,10 +69,16 @@ async function openPostgres(url: string, max: number): Promise<Db> {
     /* an idle client lost its connection; the pool replaces it */
   });
   const names = new PreparedNames();
-  /** One statement, prepared by name on the connection (see PreparedNames); once more unnamed if the server dropped its plan. */
+  /**
+   * One statement, prepared by name on the connection (see PreparedNames). Outside a transaction it runs once more
+   * under a new name when another process's DDL made the server refuse its plan, and again when it was a deadlock's
+   * victim.
+   */
   const run = async (c: { query: (config: { name?: string; text: string; values?: unknown[] }) => Promise<{ rows: unknown[]; rowCount: number | null }> },
     sql: string, params: unknown[] | undefined, explicit: string | undefined, inTx: boolean) => {
-    for (let attempt = 1; ; attempt++) {
+    let replanned = false;
+    let deadlocks = 0;
+    for (;;) {
       const name = explicit ?? names.of(sql, params);
       try {
         return await (name ? c.query({ name, text: sql, values: params }) : c.query({ text: sql, values: params }));
@@ -81,13 +87,14 @@ async function openPostgres(url: string, max: number): Promise<Db> {
         // Not retried inside a transaction: it is aborted, and only its caller can run it again from the start.
         if (inTx) throw e;
         // Changed by DDL of another process since it was prepared.
-        if (code === '0A000' && name && attempt === 1) {
+        if (code === '0A000' && name && !replanned) {
+          replanned = true;
           names.invalidate();
           explicit = undefined;
           continue;
         }
         // Chosen as a deadlock's victim: the statement was rolled back whole, so running it again is safe.
-        if (code === '40P01' && attempt < DEADLOCK_ATTEMPTS) continue;
+        if (code === '40P01' && ++deadlocks < DEADLOCK_ATTEMPTS) continue;
         throw e;
       }
     }
