@@ -29,7 +29,7 @@
  * the simulated gateways' process, the rest of what the machine spends per operation.
  */
 import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
-import { copyFileSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { copyFileSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { startHeadend } from '../src/runtime/headend.ts';
@@ -70,6 +70,21 @@ function postgresCpuMs(postmaster: number): number {
     if (d.trim()) total += procCpuMs(Number(d.trim()));
   }
   return total;
+}
+
+/** CPU ms per thread name of this process (/proc/self/task), e.g. V8's helper threads apart from libuv's pool. */
+function threadCpuByName(): Map<string, number> {
+  const byName = new Map<string, number>();
+  for (const t of readdirSync('/proc/self/task')) {
+    try {
+      const name = readFileSync(`/proc/self/task/${t}/comm`, 'utf8').trim();
+      const f = readFileSync(`/proc/self/task/${t}/stat`, 'utf8').split(') ')[1]!.split(' ');
+      byName.set(name, (byName.get(name) ?? 0) + (Number(f[11]) + Number(f[12])) * 10);
+    } catch {
+      // the thread ended meanwhile
+    }
+  }
+  return byName;
 }
 
 /** CPU ms of the calling thread (Linux: ns on the CPU in /proc/thread-self/schedstat). */
@@ -321,6 +336,7 @@ async function run(engine: 'pglite' | 'postgres'): Promise<void> {
     const workerCpu0 = workerProcesses.map((c) => procCpuMs(c.pid!));
     const pg0 = postmaster ? postgresCpuMs(postmaster) : 0;
     const fleet0 = procCpuMs(fleet.child.pid!);
+    const threads0 = threadCpuByName();
     const sampler = setInterval(() => (burstPeakRss = Math.max(burstPeakRss, rssMb())), 100);
     // The client submits with SUBMITTERS requests open at a time, as an operator's client would, and fetches each
     // result once its notification arrived.
@@ -334,6 +350,7 @@ async function run(engine: 'pglite' | 'postgres'): Promise<void> {
     const workerCpu = workerProcesses.map((c, w) => procCpuMs(c.pid!) - workerCpu0[w]!);
     const pgMs = postmaster ? postgresCpuMs(postmaster) - pg0 : 0;
     const fleetMs = procCpuMs(fleet.child.pid!) - fleet0;
+    const threadsMs = [...threadCpuByName()].map(([name, ms]) => [name, ms - (threads0.get(name) ?? 0)] as const).filter(([, ms]) => ms > 0);
     await profiler?.stop(`${engine}-n${N}`);
     const stmt1 = stmt0 ? await statementCounts(databaseUrl!) : undefined;
     const results = await h.db.query<{ result: string; n: number }>(
@@ -367,7 +384,8 @@ async function run(engine: 'pglite' | 'postgres'): Promise<void> {
     // database's thread (when PGlite runs in one), and the rest (garbage collection, compiler and I/O helper threads).
     line(`CPU per op by thread: main ${(mainMs / N).toFixed(2)} ms`
       + (thread ? `, database thread ${(dbThreadMs / N).toFixed(2)} ms` : engine === 'pglite' ? ' (PGlite on the main thread)' : '')
-      + `, other threads ${((nodeMs - mainMs - (thread ? dbThreadMs : 0)) / N).toFixed(2)} ms`);
+      + `, other threads ${((nodeMs - mainMs - (thread ? dbThreadMs : 0)) / N).toFixed(2)} ms`
+      + ` (by name, main included: ${threadsMs.sort((a, b) => b[1] - a[1]).map(([name, ms]) => `${name} ${(ms / N).toFixed(2)}`).join(', ')})`);
     if (workers) {
       const total = workerCpu.reduce((a, b) => a + b, 0);
       line(`workers ${workers}: throughput ${(N / (wall / 1000)).toFixed(1)} ops/s | CPU per op, all workers ${(total / N).toFixed(2)} ms`

@@ -83,12 +83,13 @@ export class SharedThrottle implements ConnectionThrottle {
   /** Permits of this instance whose release has not been called. */
   readonly #held = new Set<string>();
   readonly #pending = new Set<Promise<unknown>>();
-  #wakers = new Set<() => void>();
+  /** Every sleep of the pump, for close() to end. */
+  readonly #wakers = new Set<() => void>();
   readonly #batchMax: number;
   /** Callers waiting for a permit, high priority first, then in arrival order (see #pump). */
   readonly #waiting: Waiter[] = [];
   #pumping = false;
-  /** Ends the pump's pause early: set while it polls a full pool for high-priority callers (not while rate-limited). */
+  /** Ends the pump's pause early (a new caller, a release): set while it polls a full pool for high-priority callers, not while rate-limited. */
   #wakePump: (() => void) | undefined;
   #renewTimer: NodeJS.Timeout | undefined;
   #renewing: Promise<void> | undefined;
@@ -240,7 +241,7 @@ export class SharedThrottle implements ConnectionThrottle {
           }
           if (this.#waiting.length === 0) break;
           const left = Math.min(...this.#waiting.map((w) => this.highPriorityWaitMs - (now - w.start)));
-          await this.#sleep(Math.max(1, Math.min(this.#pollMs * (0.5 + Math.random()), left)), undefined, true);
+          await this.#sleep(Math.max(1, Math.min(this.#pollMs * (0.5 + Math.random()), left)), true);
           continue;
         }
         for (const w of batch) {
@@ -262,7 +263,7 @@ export class SharedThrottle implements ConnectionThrottle {
         // second's window; at worst the next ask is that much early and is answered with the few ms still to wait.
         const wait = refused.rateFreeInMs + 2 + Math.random() * spread - (Date.now() - askedAt);
         const left = Math.min(...this.#waiting.map((w) => this.maxWaitMs - (now - w.start)));
-        await this.#sleep(Math.max(1, Math.min(wait, left)));
+        await this.#sleep(Math.max(1, Math.min(wait, left)), false);
       }
     } finally {
       this.#pumping = false;
@@ -335,7 +336,7 @@ export class SharedThrottle implements ConnectionThrottle {
         )
         .finally(() => {
           this.#pending.delete(p);
-          for (const wake of this.#wakers) wake();
+          this.#wakePump?.();
         });
       this.#pending.add(p);
       done = p;
@@ -353,20 +354,21 @@ export class SharedThrottle implements ConnectionThrottle {
     }
   }
 
-  /** Sleeps up to ms; a release in this process or an abort ends it early, and with `byArrival` a new caller too. */
-  #sleep(ms: number, signal?: AbortSignal, byArrival = false): Promise<void> {
+  /**
+   * Sleeps up to ms; close() ends it early. A sleep `forOpenSlot` (the pool was full) also ends when a permit of this
+   * process is released or a new caller arrives. A sleep for the rate limit does not: a release frees no slot of the
+   * rate, and an ask before the slot frees is only refused and counted as a miss, which spreads the next asks.
+   */
+  #sleep(ms: number, forOpenSlot: boolean): Promise<void> {
     return new Promise((resolve) => {
-      if (signal?.aborted) return resolve();
       const done = () => {
         clearTimeout(t);
-        signal?.removeEventListener('abort', done);
         this.#wakers.delete(done);
         if (this.#wakePump === done) this.#wakePump = undefined;
         resolve();
       };
-      if (byArrival) this.#wakePump = done;
+      if (forOpenSlot) this.#wakePump = done;
       const t = setTimeout(done, ms);
-      signal?.addEventListener('abort', done, { once: true });
       this.#wakers.add(done);
     });
   }

@@ -307,6 +307,46 @@ test('shared throttle: a permit taken while leases are being renewed is not mist
   }
 });
 
+test('shared throttle: releases while the pump waits for the next rate slot do not make it ask early', async () => {
+  const { db, dispose } = await freshDb('pglite');
+  // When each attempt was sent and what it answered.
+  const asks: { at: number; freeAt?: number; granted: number }[] = [];
+  const counted: Db = {
+    ...db,
+    tx: (fn, o) => db.tx(fn, o),
+    query: async (sql, params, o) => {
+      const at = Date.now();
+      const r = await db.query(sql, params, o);
+      if (sql.includes('connection_permit_attempt_many')) {
+        const row = r.rows[0] as { granted: number; rate_free_in_ms: number | null };
+        asks.push({ at, granted: Number(row.granted), freeAt: row.rate_free_in_ms === null ? undefined : at + Number(row.rate_free_in_ms) });
+      }
+      return r as never;
+    },
+  };
+  const t = new SharedThrottle(counted, { holder: 'one', maxOpen: 100, newPerSecond: 4, maxWaitMs: 10_000 });
+  try {
+    const first = await Promise.all(Array.from({ length: 4 }, () => t.acquire()));
+    // The fifth caller waits for the rate's next slot, about a second away.
+    const fifth = t.acquire();
+    const asked = asks.length;
+    while (asks.length === asked) await new Promise((r) => setImmediate(r));
+    const refused = asks[asked]!;
+    assert.equal(refused.granted, 0);
+    assert.ok(refused.freeAt! - Date.now() > 500, 'the next slot is far enough away to see an early ask');
+    // Four releases while it waits: each frees a place in the pool, none a slot of the rate.
+    const releasedAt = Date.now();
+    await Promise.all(first.map((release) => release()));
+    await (await fifth)();
+    const early = asks.filter((a) => a.at > releasedAt && a.at < refused.freeAt! - 100);
+    assert.deepEqual(early, [], 'no ask between the releases and the free slot');
+    assert.ok(asks.length - asked <= 3, `${asks.length - asked} asks for the fifth caller`);
+  } finally {
+    await t.close();
+    await dispose();
+  }
+});
+
 test('shared throttle: a database that does not answer denies retryably', async () => {
   const broken = {
     engine: 'postgres',
