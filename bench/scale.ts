@@ -31,6 +31,7 @@
 import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
 import { copyFileSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
+import { monitorEventLoopDelay } from 'node:perf_hooks';
 import { join } from 'node:path';
 import { startHeadend } from '../src/runtime/headend.ts';
 import { platformOptionsFromEnv } from '../src/cli/commands/serve.ts';
@@ -176,7 +177,11 @@ function provisioningFiles(dir: string, ports: number[]): { devices: string; key
 }
 
 /** What the client process answers to one run (bench/_scale-client.ts). */
-interface ClientRun { wallMs: number; submittedMs: number; results: Record<string, number>; notified: number; fetches: number; correlationUids: string[]; cpuMs: number }
+interface ClientRun {
+  wallMs: number; submittedMs: number; results: Record<string, number>; notified: number; fetches: number; correlationUids: string[]; cpuMs: number;
+  /** ms after the first submit when the last notification came; the slowest result fetch, ms. */
+  lastNotifiedMs: number; slowestFetchMs: number;
+}
 
 /** The operator's REST client in its own process; `run` submits one request per gateway and resolves once every result was fetched. */
 async function startClient(url: string, token: string): Promise<{ child: ChildProcess; webhook: string; run(gateways: string[]): Promise<ClientRun> }> {
@@ -244,6 +249,22 @@ async function startProfile(thread?: DbThread): Promise<{ stop(name: string): Pr
  * in its `postgres` database), statements executed in the bench's database, leaving out the bench's own
  * progress queries.
  */
+/**
+ * The counts once the head-end's backends have reported theirs: a backend that is busy or just went idle holds its
+ * commit counts back for up to 10 s (PostgreSQL 15's statistics), so read until two reads a second apart differ by
+ * no more than the head-end's idle polling.
+ */
+async function settledStatementCounts(databaseUrl: string): Promise<Awaited<ReturnType<typeof statementCounts>>> {
+  let last = await statementCounts(databaseUrl);
+  for (let i = 0; i < 12; i++) {
+    await new Promise((r) => setTimeout(r, 1000));
+    const now = await statementCounts(databaseUrl);
+    if (now.commits - last.commits < 10 && (now.statements ?? 0) - (last.statements ?? 0) < 10) return now;
+    last = now;
+  }
+  return last;
+}
+
 async function statementCounts(databaseUrl: string): Promise<{ commits: number; statements?: number; byQuery?: Map<string, { calls: number; query: string }> }> {
   const pg = (await import('pg')).default;
   const u = new URL(databaseUrl);
@@ -329,7 +350,7 @@ async function run(engine: 'pglite' | 'postgres'): Promise<void> {
     burstPeakRss = rssBefore;
     const thread = dbThread(h.db);
     const profiler = await startProfile(thread);
-    const stmt0 = postmaster ? await statementCounts(databaseUrl!) : undefined;
+    const stmt0 = postmaster ? await settledStatementCounts(databaseUrl!) : undefined;
     const cpu0 = process.cpuUsage();
     const main0 = threadCpuMs();
     const dbThread0 = (await thread?.threadStats())?.cpuMs ?? NaN;
@@ -337,6 +358,10 @@ async function run(engine: 'pglite' | 'postgres'): Promise<void> {
     const pg0 = postmaster ? postgresCpuMs(postmaster) : 0;
     const fleet0 = procCpuMs(fleet.child.pid!);
     const threads0 = threadCpuByName();
+    // How long the head-end's event loop kept timers and sockets waiting during the burst.
+    const loopDelay = monitorEventLoopDelay({ resolution: 10 });
+    loopDelay.enable();
+    const burstStart = new Date();
     const sampler = setInterval(() => (burstPeakRss = Math.max(burstPeakRss, rssMb())), 100);
     // The client submits with SUBMITTERS requests open at a time, as an operator's client would, and fetches each
     // result once its notification arrived.
@@ -350,9 +375,10 @@ async function run(engine: 'pglite' | 'postgres'): Promise<void> {
     const workerCpu = workerProcesses.map((c, w) => procCpuMs(c.pid!) - workerCpu0[w]!);
     const pgMs = postmaster ? postgresCpuMs(postmaster) - pg0 : 0;
     const fleetMs = procCpuMs(fleet.child.pid!) - fleet0;
+    loopDelay.disable();
     const threadsMs = [...threadCpuByName()].map(([name, ms]) => [name, ms - (threads0.get(name) ?? 0)] as const).filter(([, ms]) => ms > 0);
     await profiler?.stop(`${engine}-n${N}`);
-    const stmt1 = stmt0 ? await statementCounts(databaseUrl!) : undefined;
+    const stmt1 = stmt0 ? await settledStatementCounts(databaseUrl!) : undefined;
     const results = await h.db.query<{ result: string; n: number }>(
       'SELECT result, count(*)::int AS n FROM request WHERE correlation_uid = ANY($1::text[]) GROUP BY result', [uids],
     );
@@ -373,7 +399,8 @@ async function run(engine: 'pglite' | 'postgres'): Promise<void> {
       [uids],
     );
     const sp = spread.rows[0]!;
-    line(`finished after p50 ${Number(sp.p50).toFixed(1)} s, p90 ${Number(sp.p90).toFixed(1)} s, last ${Number(sp.p100).toFixed(1)} s; ran more than once: ${sp.again}`);
+    line(`finished after p50 ${Number(sp.p50).toFixed(1)} s, p90 ${Number(sp.p90).toFixed(1)} s, last ${Number(sp.p100).toFixed(1)} s; ran more than once: ${sp.again}`
+      + `; the client got the last notification after ${(burst.lastNotifiedMs / 1000).toFixed(2)} s, its slowest result fetch took ${burst.slowestFetchMs.toFixed(0)} ms`);
     line(
       `wall ${(wall / 1000).toFixed(2)} s | single request ${(single / 1000).toFixed(2)} s | wall/link bound ${(wall / single).toFixed(2)}`
       + ` | throttle bound ${(throttleBound / 1000).toFixed(2)} s, wall/throttle bound ${(wall / throttleBound).toFixed(2)}`
@@ -382,6 +409,8 @@ async function run(engine: 'pglite' | 'postgres'): Promise<void> {
     );
     // Node's process CPU above counts every thread; split it: the thread running sessions and HTTP, the embedded
     // database's thread (when PGlite runs in one), and the rest (garbage collection, compiler and I/O helper threads).
+    line(`burst ${burstStart.toISOString()} – ${new Date().toISOString()}; event-loop delay p50 ${(loopDelay.percentile(50) / 1e6).toFixed(0)} ms,`
+      + ` p99 ${(loopDelay.percentile(99) / 1e6).toFixed(0)} ms, max ${(loopDelay.max / 1e6).toFixed(0)} ms`);
     line(`CPU per op by thread: main ${(mainMs / N).toFixed(2)} ms`
       + (thread ? `, database thread ${(dbThreadMs / N).toFixed(2)} ms` : engine === 'pglite' ? ' (PGlite on the main thread)' : '')
       + `, other threads ${((nodeMs - mainMs - (thread ? dbThreadMs : 0)) / N).toFixed(2)} ms`

@@ -29,6 +29,8 @@ export interface NotificationOptions {
   timeoutMs?: number;
   /** Poll interval of the sender (default 1 s). */
   pollMs?: number;
+  /** Rounds (claims of up to 100 notifications each) delivering at the same time (default 4). */
+  maxRounds?: number;
 }
 
 export interface NotificationContent {
@@ -97,9 +99,13 @@ export class NotificationSender {
   readonly #log: Logger;
   readonly #opts: Required<NotificationOptions>;
   #timer: NodeJS.Timeout | undefined;
-  #running: Promise<void> | undefined;
+  /** Rounds delivering now; each claims its own rows (SKIP LOCKED). */
+  readonly #running = new Set<Promise<void>>();
+  #started = false;
   #stopped = false;
-  /** Set by wake() while a round runs: run the next one at once. */
+  /** A round's claim statement is running (rows committed meanwhile may not be in it). */
+  #claiming = false;
+  /** Set by wake() while a claim runs or every round slot is taken: start a round as soon as that ends. */
   #again = false;
   /**
    * Deliveries that succeeded, marked DELIVERED (and counted on the response) together: one statement for the
@@ -116,6 +122,7 @@ export class NotificationSender {
       userName: opts.userName ?? 'meterfabric',
       timeoutMs: opts.timeoutMs ?? 30_000,
       pollMs: opts.pollMs ?? 1000,
+      maxRounds: Math.max(1, opts.maxRounds ?? 4),
     };
     this.#delivered = new Batcher<{ id: number; correlationUid: string }, void>(async (items) => {
       await this.#db.query(
@@ -136,40 +143,55 @@ export class NotificationSender {
   }
 
   start(): void {
-    this.#timer = setTimeout(() => this.#tick(), 0);
-  }
-
-  #tick(): void {
-    if (this.#stopped) return;
-    this.#timer = undefined;
-    this.#again = false;
-    this.#running = this.sendDue()
-      .then(() => undefined)
-      .catch((e) => this.#log.warn({ err: e }, 'notification round failed'))
-      .finally(() => {
-        this.#running = undefined;
-        if (!this.#stopped) this.#timer = setTimeout(() => this.#tick(), this.#again ? 0 : this.#opts.pollMs);
-      });
+    this.#started = true;
+    this.#timer = setTimeout(() => this.#round(), 0);
   }
 
   /**
-   * New outbox rows were committed in this process: send them now rather than at the next poll (a round already
-   * running is followed by another at once).
+   * One round: claim, then deliver. Several rounds deliver at once, so one slow target does not hold up the
+   * notifications claimed after it; the next round may claim as soon as the previous claim returned. A claim that
+   * came back full, or rows committed while a claim ran (wake), start another round at once: a backlog is worked
+   * off at the rate deliveries allow, not a batch per poll.
    */
-  wake(): void {
-    if (this.#stopped || this.#timer === undefined && this.#running === undefined) return;
-    if (this.#running) {
+  #round(): void {
+    if (this.#stopped) return;
+    if (this.#claiming || this.#running.size >= this.#opts.maxRounds) {
       this.#again = true;
       return;
     }
     clearTimeout(this.#timer);
-    this.#timer = setTimeout(() => this.#tick(), 0);
+    this.#timer = undefined;
+    this.#again = false;
+    this.#claiming = true;
+    const limit = 100;
+    let claimDone = false;
+    const claimed = (n: number) => {
+      claimDone = true;
+      this.#claiming = false;
+      if (n >= limit || this.#again) this.#round();
+    };
+    const round: Promise<void> = this.#sendDue(limit, claimed)
+      .then(() => undefined)
+      .catch((e) => this.#log.warn({ err: e }, 'notification round failed'))
+      .finally(() => {
+        this.#running.delete(round);
+        if (!claimDone) claimed(0); // the claim failed
+        if (this.#stopped) return;
+        if (this.#again) this.#round();
+        else if (this.#running.size === 0 && this.#timer === undefined) this.#timer = setTimeout(() => this.#round(), this.#opts.pollMs);
+      });
+    this.#running.add(round);
+  }
+
+  /** New outbox rows were committed in this process: send them now rather than at the next poll. */
+  wake(): void {
+    if (this.#started) this.#round();
   }
 
   async stop(): Promise<void> {
     this.#stopped = true;
     clearTimeout(this.#timer);
-    await this.#running;
+    await Promise.all(this.#running);
   }
 
   /**
@@ -177,6 +199,10 @@ export class NotificationSender {
    * and organisations' allowlists, in one statement, and sends them.
    */
   async sendDue(limit = 100): Promise<number> {
+    return (await this.#sendDue(limit)).sent;
+  }
+
+  async #sendDue(limit: number, onClaimed?: (claimed: number) => void): Promise<{ claimed: number; sent: number }> {
     // The claim pushes next_attempt_at out by the delivery timeout: a sender that dies mid-delivery leaves the row
     // to be picked up again after that lease.
     const claimed = await this.#db.query<DueRow>(
@@ -197,6 +223,7 @@ export class NotificationSender {
          LEFT JOIN organisation o ON o.identification = r.organisation_identification`,
       [limit, this.#opts.timeoutMs * 2],
     );
+    onClaimed?.(claimed.rows.length);
     let sent = 0;
     await Promise.all(
       claimed.rows.map(async (row) => {
@@ -243,7 +270,7 @@ export class NotificationSender {
         }
       }),
     );
-    return sent;
+    return { claimed: claimed.rows.length, sent };
   }
 
   async #deliver(kind: 'SOAP' | 'WEBHOOK', url: URL, n: NotificationContent): Promise<void> {

@@ -4,7 +4,8 @@ import { createServer, type IncomingMessage } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { engines, engineOptions, freshDb } from '../support/db.ts';
 import { Platform } from '../../src/platform/platform.ts';
-import { sendNotificationEnvelope } from '../../src/platform/notifications.ts';
+import { NotificationSender, sendNotificationEnvelope } from '../../src/platform/notifications.ts';
+import { logger } from '../../src/observability/logger.ts';
 import { updateOrganisation } from '../../src/platform/inventory.ts';
 import { GATEWAY, ORG, seedInventory, sleep } from './helpers.ts';
 
@@ -107,3 +108,51 @@ for (const engine of engines) {
     assert.deepEqual(attempts.rows[0], { attempts: 4, state: 'GAVE_UP' });
   });
 }
+
+test('notifications: a backlog larger than one claim is sent without waiting for polls, past a target that does not answer', async (t) => {
+  // One notification's target holds its answer until every other notification arrived: the rounds after its round
+  // must go on. The sender polls once at start and then not for an hour, so only follow-up rounds deliver the rest.
+  const total = 250;
+  const received = new Set<string>();
+  let held: (() => void) | undefined;
+  let allArrived!: () => void;
+  const arrived = new Promise<void>((r) => (allArrived = r));
+  const server = createServer((req, res) => {
+    let body = '';
+    req.on('data', (c) => (body += c));
+    req.on('end', () => {
+      received.add((JSON.parse(body) as { correlationUid: string }).correlationUid);
+      if (held === undefined) held = () => void (res.headersSent || res.writeHead(204).end());
+      else res.writeHead(204).end();
+      if (received.size === total) allArrived();
+    });
+  });
+  await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
+  const base = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
+  const { db, dispose } = await freshDb('pglite');
+  await seedInventory(db);
+  await updateOrganisation(db, ORG, { allowUrls: [base] });
+  const uids = Array.from({ length: total }, (_, i) => `${ORG}|||${GATEWAY}|||20261204000000000|||backlog-${i}`);
+  await db.query(
+    `INSERT INTO response_data (correlation_uid, organisation_identification, device_identification, message_type, result_type, message_data)
+     SELECT u, $2, $3, 'SCAN_MBUS_CHANNELS', 'OK', '{}'::jsonb FROM unnest($1::text[]) AS u`,
+    [uids, ORG, GATEWAY],
+  );
+  await db.query(`INSERT INTO notification (correlation_uid, kind, target_url) SELECT u, 'WEBHOOK', $2 FROM unnest($1::text[]) AS u`, [uids, `${base}/hook`]);
+  const sender = new NotificationSender(db, logger('test'), { pollMs: 3_600_000 });
+  t.after(async () => {
+    held?.();
+    await sender.stop();
+    await dispose();
+    server.closeAllConnections();
+    await new Promise((r) => server.close(r));
+  });
+  sender.start();
+  const deadline = new Promise<'late'>((r) => setTimeout(() => r('late'), 30_000).unref());
+  assert.equal(await Promise.race([arrived.then(() => 'all' as const), deadline]), 'all', `${received.size} of ${total} arrived while one target held its answer`);
+  held!();
+  const delivered = async () =>
+    (await db.query<{ n: number }>(`SELECT count(*)::int AS n FROM notification WHERE state = 'DELIVERED'`)).rows[0]!.n;
+  for (let i = 0; i < 200 && (await delivered()) < total; i++) await sleep(50);
+  assert.equal(await delivered(), total);
+});
