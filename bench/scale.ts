@@ -18,12 +18,13 @@
  * add`, `org token`, `device import` (gateways and G-meters from CSV) and `key import` (a key shipment) against the
  * running head-end. PostgreSQL: the server of TEST_DATABASE_URL (a fresh database per run).
  *
- * Prints per engine: wall time of the N requests (first submit until the last result is stored), the single-request
+ * Prints per engine: wall time of the N requests (first submit until the client fetched the last result), the single-request
  * time (one request alone, measured first), the ratio of the wall time to the link bound (the single-request time:
  * every session in parallel) and to the throttle's bound (N / new-connections-per-second + single-request time),
  * platform CPU per operation — this process (Node; on the embedded database it includes PGlite), split by thread
  * (the main thread, the embedded database's own thread, the rest), and the PostgreSQL server's processes separately —
- * and the peak RSS of this process. The operator's client (bench/_scale-client.ts: N HTTP POSTs, then one fetch of
+ * the peak RSS of this process, the event loop's delay during the burst, and when the client got its last notification.
+ * The operator's client (bench/_scale-client.ts: N HTTP POSTs, then one fetch of
  * each result when its webhook notification arrives, as a GXF client does) runs in its own process: its CPU is not
  * the platform's and is printed separately, with the notifications and result fetches per operation; so is the CPU of
  * the simulated gateways' process, the rest of what the machine spends per operation.
