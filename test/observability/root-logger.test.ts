@@ -165,9 +165,11 @@ test('logFileDestination appends JSON lines to a file (created with its folder)'
   const before = setRootLogDestination(file);
   const level = setRootLogLevel('info');
   try {
+    // The file is written asynchronously: wait for sonic-boom's own report that the line was written (a flushSync
+    // while its write is still running writes nothing and returns).
+    const written = new Promise<void>((resolve, reject) => file.once('write', () => resolve()).once('error', reject));
     early.info(`to the file ${KEY}`);
-    if ((file as unknown as { fd: number }).fd < 0) await new Promise<void>((resolve, reject) => file.once('ready', resolve).once('error', reject));
-    file.flushSync();
+    await written;
     const lines = readFileSync(path, 'utf8').trim().split('\n').map((l) => JSON.parse(l) as Record<string, unknown>);
     assert.deepEqual(lines.map((l) => [l.component, l.msg]), [['test.early', 'to the file [redacted]']]);
   } finally {
