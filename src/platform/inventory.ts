@@ -399,15 +399,20 @@ export async function mayOverwriteDevice(q: Queryable, organisationIdentificatio
   return r.rowCount > 0;
 }
 
-/** The gas meter with this M-Bus identity (at most one: unique index device_mbus_identity). */
-/** A G-meter by its M-Bus identity; lookups made at the same time share one statement. */
+/**
+ * G-meters by M-Bus identity ($1 numbers, $2 manufacturers): one probe of the unique index device_mbus_identity per
+ * item. The subquery is kept apart (OFFSET 0: not merged into a join, no condition pushed into it) so the plan does
+ * not depend on statistics: with a device-type filter inside, statistics taken before a G-meter import made the cached
+ * plan read every G-meter for each lookup (a hash join; 2.3 ms a lookup at 2,000 G-meters on the embedded database).
+ */
+export const MBUS_IDENTITY_LOOKUP_SQL = `SELECT d.*, x.i::int AS batch_index FROM unnest($1::text[], $2::text[]) WITH ORDINALITY AS x(n, m, i)
+  CROSS JOIN LATERAL (SELECT * FROM device d WHERE d.mbus_identification_number = x.n AND d.mbus_manufacturer_identification = x.m OFFSET 0) d
+ WHERE d.device_type = 'SMART_METER_G'`;
+
+/** The gas meter with this M-Bus identity (at most one: unique index device_mbus_identity); lookups made at the same time share one statement. */
 export async function findMbusDeviceByIdentity(q: Queryable, identificationNumber: string, manufacturerIdentification: string): Promise<Device | undefined> {
   const row = await batcherOf<[string, string], Record<string, unknown> | undefined>(q, 'device.mbusIdentity', async (items) => {
-    const r = await q.query(
-      `SELECT d.*, x.i::int AS batch_index FROM unnest($1::text[], $2::text[]) WITH ORDINALITY AS x(n, m, i)
-         JOIN device d ON d.device_type = 'SMART_METER_G' AND d.mbus_identification_number = x.n AND d.mbus_manufacturer_identification = x.m`,
-      [items.map((i) => i[0]), items.map((i) => i[1])],
-    );
+    const r = await q.query(MBUS_IDENTITY_LOOKUP_SQL, [items.map((i) => i[0]), items.map((i) => i[1])]);
     const byIndex = new Map(r.rows.map((row) => [Number(row.batch_index) - 1, row]));
     return items.map((_, i) => byIndex.get(i));
   }).submit([identificationNumber, manufacturerIdentification]);
