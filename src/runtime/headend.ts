@@ -9,6 +9,7 @@ import { dirname } from 'node:path';
 import { createServer as createNetServer } from 'node:net';
 import type { FastifyInstance } from 'fastify';
 import { openDb, migrate, type Db } from '../platform/db/db.ts';
+import { EmbeddedUpkeep } from '../platform/db/upkeep.ts';
 import { Platform, type PlatformOptions } from '../platform/platform.ts';
 import { openConnectionThrottle } from '../platform/permits.ts';
 import { pingDatabase } from '../platform/health.ts';
@@ -181,6 +182,12 @@ export async function startHeadend(o: HeadendOptions): Promise<RunningHeadend> {
   const stops: (() => Promise<unknown>)[] = [];
   try {
     await migrate(db);
+    // The embedded database has no autovacuum: the head-end keeps its statistics and dead rows (src/platform/db/upkeep.ts).
+    if (db.engine === 'pglite') {
+      const upkeep = new EmbeddedUpkeep(db);
+      upkeep.start();
+      stops.push(() => upkeep.stop());
+    }
     const secrets = await openSecretStore(db, o.kek ?? (await kekFromEnvironment(dataDir)));
     const clientKeys = await ClientKeyPair.open(secrets, { modulusLength: o.clientKeyBits ?? 2048 });
     // Mode shared: permits counted across every process on the database (closed after the platform stops).
