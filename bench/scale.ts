@@ -99,7 +99,13 @@ function threadCpuMs(): number {
 }
 
 /** The embedded database's own thread, when it runs in one (src/platform/db/pglite-thread.ts). */
-type DbThread = { threadStats(): Promise<{ cpuMs: number | null }>; startProfile(): Promise<void>; stopProfile(): Promise<object> };
+type DbThread = {
+  threadStats(): Promise<{ cpuMs: number | null }>;
+  startProfile(): Promise<void>;
+  stopProfile(): Promise<object>;
+  startStatementStats(): Promise<void>;
+  takeStatementStats(): Promise<{ text: string; calls: number; cpuMs: number }[]>;
+};
 const dbThread = (db: unknown): DbThread | undefined => (typeof (db as Partial<DbThread>).threadStats === 'function' ? (db as DbThread) : undefined);
 
 function peakRssMb(): number {
@@ -355,6 +361,8 @@ async function run(engine: 'pglite' | 'postgres'): Promise<void> {
     const cpu0 = process.cpuUsage();
     const main0 = threadCpuMs();
     const dbThread0 = (await thread?.threadStats())?.cpuMs ?? NaN;
+    // SCALE_STATEMENTS=1 on the embedded database: the database thread's CPU per statement text during the burst.
+    if (thread && process.env.SCALE_STATEMENTS) await thread.startStatementStats();
     const workerCpu0 = workerProcesses.map((c) => procCpuMs(c.pid!));
     const pg0 = postmaster ? postgresCpuMs(postmaster) : 0;
     const fleet0 = procCpuMs(fleet.child.pid!);
@@ -373,6 +381,7 @@ async function run(engine: 'pglite' | 'postgres'): Promise<void> {
     const cpu = process.cpuUsage(cpu0);
     const mainMs = threadCpuMs() - main0;
     const dbThreadMs = thread ? ((await thread.threadStats()).cpuMs ?? NaN) - dbThread0 : NaN;
+    const statementCpu = thread && process.env.SCALE_STATEMENTS ? await thread.takeStatementStats() : undefined;
     const workerCpu = workerProcesses.map((c, w) => procCpuMs(c.pid!) - workerCpu0[w]!);
     const pgMs = postmaster ? postgresCpuMs(postmaster) - pg0 : 0;
     const fleetMs = procCpuMs(fleet.child.pid!) - fleet0;
@@ -430,6 +439,14 @@ async function run(engine: 'pglite' | 'postgres'): Promise<void> {
         const rows = [...stmt1.byQuery].map(([id, v]) => ({ calls: v.calls - (stmt0.byQuery!.get(id)?.calls ?? 0), query: v.query }))
           .filter((r) => r.calls > 0).sort((a, b) => b.calls - a.calls);
         for (const r of rows) line(`  ${(r.calls / N).toFixed(2)}/op  ${r.query.replace(/\s+/g, ' ').slice(0, 150)}`);
+      }
+    }
+    if (statementCpu) {
+      const calls = statementCpu.reduce((a, r) => a + r.calls, 0);
+      const ms = statementCpu.reduce((a, r) => a + r.cpuMs, 0);
+      line(`database thread, per op: ${(calls / N).toFixed(2)} statements, ${(ms / N).toFixed(2)} ms of its CPU inside them; by statement, most CPU first:`);
+      for (const r of statementCpu.slice(0, 15)) {
+        line(`  ${(r.cpuMs / N).toFixed(3)} ms/op  ${(r.calls / N).toFixed(2)}/op  ${r.text.replace(/\s+/g, ' ').slice(0, 130)}`);
       }
     }
     // Memory per session: RSS growth during the burst over the sessions in flight at most (N, or the throttle's maxOpen).

@@ -137,6 +137,23 @@ test('the statement cache follows DDL and its bound', async () => {
   });
 });
 
+test('statement statistics count calls and CPU per text while asked for, and nothing after', async () => {
+  await withDb(async (db) => {
+    await db.query('INSERT INTO t VALUES (1, $1)', ['a']); // before: not counted
+    await db.startStatementStats();
+    for (let i = 2; i <= 4; i++) await db.query('INSERT INTO t VALUES ($1, $2)', [i, `n${i}`]);
+    await db.tx(async (q) => q.query('SELECT count(*) FROM t'));
+    const taken = await db.takeStatementStats();
+    const insert = taken.find((r) => r.text === 'INSERT INTO t VALUES ($1, $2)');
+    assert.equal(insert?.calls, 3);
+    assert.ok(insert.cpuMs >= 0 && Number.isFinite(insert.cpuMs));
+    assert.equal(taken.find((r) => r.text === 'SELECT count(*) FROM t')?.calls, 1);
+    assert.ok(!taken.some((r) => r.text === 'INSERT INTO t VALUES (1, $1)'));
+    await db.query('INSERT INTO t VALUES (5, $1)', ['e']);
+    assert.deepEqual(await db.takeStatementStats(), [], 'counting stopped when taken');
+  });
+});
+
 test('a statement text crosses once; a call that cannot be sent fails alone, and its text still reaches later calls', async () => {
   await withDb(async (db) => {
     const insert = 'INSERT INTO t VALUES ($1, $2)';

@@ -23,7 +23,7 @@ import { extname } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { ErrorCode, MeterfabricError } from '../../errors.ts';
 import type { Db, Queryable, QueryResult, TxOptions } from './db.ts';
-import type { PostgresErrorFields, ThreadError, ThreadInit, ThreadReply } from './pglite-worker.ts';
+import type { PostgresErrorFields, StatementCpu, ThreadError, ThreadInit, ThreadReply } from './pglite-worker.ts';
 
 /** Statement texts numbered for the database thread at most (src/platform/README.md). */
 const MAX_TEXTS = 2000;
@@ -55,6 +55,9 @@ export interface PgliteThreadDb extends Db {
   /** Starts a V8 CPU profile of the database thread; `stopProfile` returns it (a .cpuprofile object). */
   startProfile(): Promise<void>;
   stopProfile(): Promise<object>;
+  /** Counts the database thread's CPU per statement text from now (benchmarks); `takeStatementStats` returns it, most first. */
+  startStatementStats(): Promise<void>;
+  takeStatementStats(): Promise<StatementCpu[]>;
   /** The thread itself (tests terminate it to check what callers see when it dies). */
   readonly worker: Worker;
 }
@@ -199,6 +202,8 @@ export async function openPgliteThread(dataDir: string | undefined, startParams:
     threadStats: () => call<ThreadStats>({ t: 'stats' }),
     startProfile: () => call<void>({ t: 'profile', start: true }),
     stopProfile: () => call<object>({ t: 'profile', start: false }),
+    startStatementStats: () => call<void>({ t: 'statementStats', action: 'start' }),
+    takeStatementStats: () => call<StatementCpu[]>({ t: 'statementStats', action: 'take' }),
     worker,
   };
   return db;

@@ -107,7 +107,45 @@ interface Rows {
   rowCount: number;
 }
 
-async function statement(sql: string, params: unknown[], inTx: boolean, retried = false): Promise<Rows> {
+/** CPU time of this thread in ms (Linux: /proc/thread-self/schedstat, ns on the CPU); null where the OS does not tell. */
+function threadCpuMs(): number | null {
+  try {
+    return Number(readFileSync('/proc/thread-self/schedstat', 'utf8').split(' ')[0]) / 1e6;
+  } catch {
+    return null;
+  }
+}
+
+/**
+ * The database thread's CPU per statement text while a benchmark asks for it (`statementStats`): what
+ * pg_stat_statements tells on a server. Off by default; on, each statement costs one more read of schedstat.
+ */
+let statementCpu: Map<string, StatementCpu> | undefined;
+
+export interface StatementCpu {
+  text: string;
+  calls: number;
+  cpuMs: number;
+}
+
+async function counted<T>(text: string, work: () => Promise<T>): Promise<T> {
+  if (!statementCpu) return work();
+  const started = threadCpuMs() ?? 0;
+  try {
+    return await work();
+  } finally {
+    const entry = statementCpu.get(text) ?? { text, calls: 0, cpuMs: 0 };
+    entry.calls += 1;
+    entry.cpuMs += (threadCpuMs() ?? 0) - started;
+    statementCpu.set(text, entry);
+  }
+}
+
+function statement(sql: string, params: unknown[], inTx: boolean): Promise<Rows> {
+  return counted(sql, () => runStatement(sql, params, inTx));
+}
+
+async function runStatement(sql: string, params: unknown[], inTx: boolean, retried = false): Promise<Rows> {
   const p = await prepare(sql, inTx);
   let result: BackendMessage[];
   try {
@@ -116,7 +154,7 @@ async function statement(sql: string, params: unknown[], inTx: boolean, retried 
     // A table changed under a cached statement ("cached plan must not change result type"): prepare it again.
     if ((e as { code?: string }).code === '0A000') {
       forgetStatements();
-      if (!inTx && !retried) return statement(sql, params, inTx, true);
+      if (!inTx && !retried) return runStatement(sql, params, inTx, true);
     }
     throw e;
   }
@@ -137,7 +175,7 @@ function forgetStatements(): void {
 }
 
 async function simple(sql: string, syncToFs: boolean): Promise<{ command?: string }[]> {
-  const result = await run([serialize.query(sql)], syncToFs, false);
+  const result = await counted(sql, () => run([serialize.query(sql)], syncToFs, false));
   return parse.parseResults(result, pg.parsers);
 }
 
@@ -150,6 +188,8 @@ export type ThreadRequest =
   | { t: 'exec'; id: number; sql: string }
   | { t: 'stats'; id: number }
   | { t: 'profile'; id: number; start: boolean }
+  /** `start` clears and counts CPU per statement text from now; `take` returns the counts and stops. */
+  | { t: 'statementStats'; id: number; action: 'start' | 'take' }
   | { t: 'close'; id: number };
 
 export type ThreadReply =
@@ -250,16 +290,10 @@ async function endTx(commit: boolean): Promise<void> {
 
 let profiler: import('node:inspector/promises').Session | undefined;
 
-/** CPU time of this thread in ms (Linux: /proc/thread-self/schedstat, ns on the CPU), and its event loop use. */
+/** CPU time of this thread in ms, and its event loop use. */
 function threadStats(): { cpuMs: number | null; elu: { idle: number; active: number } } {
-  let cpuMs: number | null = null;
-  try {
-    cpuMs = Number(readFileSync('/proc/thread-self/schedstat', 'utf8').split(' ')[0]) / 1e6;
-  } catch {
-    cpuMs = null;
-  }
   const { idle, active } = performance.eventLoopUtilization();
-  return { cpuMs, elu: { idle, active } };
+  return { cpuMs: threadCpuMs(), elu: { idle, active } };
 }
 
 /** Requests arrive in batches (all the calls the other thread made in one turn). */
@@ -307,6 +341,12 @@ function handle(m: ThreadRequest): void {
     case 'stats':
       reply({ id: m.id, ok: true, value: threadStats() }, true);
       return;
+    case 'statementStats': {
+      const taken = statementCpu ? [...statementCpu.values()].sort((a, b) => b.cpuMs - a.cpuMs) : [];
+      statementCpu = m.action === 'start' ? new Map() : undefined;
+      reply({ id: m.id, ok: true, value: m.action === 'start' ? null : taken }, true);
+      return;
+    }
     case 'profile':
       void (async () => {
         const { Session } = await import('node:inspector/promises');
