@@ -28,6 +28,9 @@
  * each result when its webhook notification arrives, as a GXF client does) runs in its own process: its CPU is not
  * the platform's and is printed separately, with the notifications and result fetches per operation; so is the CPU of
  * the simulated gateways' process, the rest of what the machine spends per operation.
+ *
+ * SCALE_STATEMENTS=1: statements per operation, most frequent first (PostgreSQL, from pg_stat_statements), or on the
+ * embedded database the database thread's CPU per statement text during the burst, most CPU first.
  */
 import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
 import { copyFileSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
