@@ -128,21 +128,21 @@ export interface StatementCpu {
   cpuMs: number;
 }
 
-async function counted<T>(text: string, work: () => Promise<T>): Promise<T> {
-  if (!statementCpu) return work();
+/** Runs `work`, adding the thread's CPU during it to `text`'s count (the map taken at the start: a `take` may come meanwhile). */
+async function counted<T>(stats: Map<string, StatementCpu>, text: string, work: () => Promise<T>): Promise<T> {
   const started = threadCpuMs() ?? 0;
   try {
     return await work();
   } finally {
-    const entry = statementCpu.get(text) ?? { text, calls: 0, cpuMs: 0 };
+    const entry = stats.get(text) ?? { text, calls: 0, cpuMs: 0 };
     entry.calls += 1;
     entry.cpuMs += (threadCpuMs() ?? 0) - started;
-    statementCpu.set(text, entry);
+    stats.set(text, entry);
   }
 }
 
 function statement(sql: string, params: unknown[], inTx: boolean): Promise<Rows> {
-  return counted(sql, () => runStatement(sql, params, inTx));
+  return statementCpu ? counted(statementCpu, sql, () => runStatement(sql, params, inTx)) : runStatement(sql, params, inTx);
 }
 
 async function runStatement(sql: string, params: unknown[], inTx: boolean, retried = false): Promise<Rows> {
@@ -175,7 +175,8 @@ function forgetStatements(): void {
 }
 
 async function simple(sql: string, syncToFs: boolean): Promise<{ command?: string }[]> {
-  const result = await counted(sql, () => run([serialize.query(sql)], syncToFs, false));
+  const send = () => run([serialize.query(sql)], syncToFs, false);
+  const result = await (statementCpu ? counted(statementCpu, sql, send) : send());
   return parse.parseResults(result, pg.parsers);
 }
 
