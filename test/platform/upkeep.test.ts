@@ -54,17 +54,73 @@ test('a pass vacuums a table with dead rows, and a pass with nothing due does no
     assert.equal(Number(stats.rows[0]!.n_dead_tup), 0);
     assert.ok(stats.rows[0]!.last_vacuum);
 
-    // A queue table keeps no statistics: taken between bursts they would say "empty" during the next one.
+    // A queue table that is empty again is truncated, not vacuumed: its space comes back and it keeps no statistics
+    // (taken between bursts they would say "empty" during the next one).
     await db.query(`INSERT INTO exchange_lock (lock_key, correlation_uid, expires_at) SELECT 'g' || g, 'c' || g, now() FROM generate_series(1, $1::int) g`, [500]);
     await db.exec('DELETE FROM exchange_lock');
     const queue = await upkeep.runOnce();
+    assert.deepEqual(queue.truncated, ['exchange_lock'], JSON.stringify(queue));
     assert.ok(!queue.vacuumed.includes('exchange_lock') && !queue.analyzed.includes('exchange_lock'), JSON.stringify(queue));
-    const never = await db.query<{ reltuples: number }>(`SELECT reltuples FROM pg_class WHERE relname = 'exchange_lock'`);
-    assert.equal(Number(never.rows[0]!.reltuples), -1, 'never analyzed: planned from its current size');
+    const never = await db.query<{ reltuples: number; pages: number }>(
+      `SELECT reltuples, pg_relation_size(oid) / 8192 AS pages FROM pg_class WHERE relname = 'exchange_lock'`,
+    );
+    assert.deepEqual({ reltuples: Number(never.rows[0]!.reltuples), pages: Number(never.rows[0]!.pages) }, { reltuples: -1, pages: 0 }, 'as new: planned from its current size');
 
     const idle = await upkeep.runOnce();
-    assert.deepEqual({ vacuumed: idle.vacuumed, analyzed: idle.analyzed }, { vacuumed: [], analyzed: [] });
+    assert.deepEqual({ vacuumed: idle.vacuumed, analyzed: idle.analyzed, truncated: idle.truncated }, { vacuumed: [], analyzed: [], truncated: [] });
     await upkeep.stop();
+  } finally {
+    await dispose();
+  }
+});
+
+test('the work queue stays the same size over bursts: emptied, it is truncated; never empty, it is vacuumed after a while, without statistics', engineOptions('pglite'), async () => {
+  const { db, dispose } = await freshDb('pglite');
+  try {
+    const pages = async () => Number((await db.query<{ n: string }>(
+      `SELECT (pg_relation_size('request_job') + (SELECT sum(pg_relation_size(indexrelid)) FROM pg_index WHERE indrelid = 'request_job'::regclass)) / 8192 AS n`,
+    )).rows[0]!.n);
+    const burst = async (n: number, from: number) => {
+      await db.query(`INSERT INTO request_job (id, correlation_uid, lock_key, priority, submitted_at, run_after)
+        SELECT gen_random_uuid(), 'c' || g, 'g' || g, 4, now(), now() FROM generate_series($1::int, $2::int) g`, [from, from + n - 1]);
+      await db.query(`UPDATE request_job SET lease_owner = 'w', lease_expires_at = now() WHERE correlation_uid LIKE 'c%'`);
+      await db.query(`DELETE FROM request_job WHERE correlation_uid LIKE 'c%'`);
+    };
+    // Without upkeep: every burst adds pages (PostgreSQL reuses space only where VACUUM recorded it).
+    const growing = [await pages()];
+    for (let i = 0; i < 3; i++) {
+      await burst(2000, i * 2000);
+      growing.push(await pages());
+    }
+    assert.ok(growing[3]! > growing[1]! + 40, `grows without upkeep: ${growing}`);
+
+    const upkeep = new EmbeddedUpkeep(db, { queueVacuumAfterMs: 60_000 });
+    const kept: number[] = [];
+    for (let i = 0; i < 4; i++) {
+      await burst(2000, 10_000 + i * 2000);
+      const pass = await upkeep.runOnce();
+      assert.ok(pass.truncated.includes('request_job'), JSON.stringify(pass));
+      kept.push(await pages());
+    }
+    // Truncated, the table has no page left; its indexes keep their first page each.
+    assert.ok(kept.every((n) => n <= 8), `bounded with upkeep: ${kept}`);
+
+    // A queue that is never empty (a request scheduled for next week): not vacuumed while it may be a burst, then
+    // vacuumed without ANALYZE once it has not been empty for queueVacuumAfterMs.
+    await db.query(`INSERT INTO request_job (id, correlation_uid, lock_key, priority, submitted_at, run_after)
+      VALUES (gen_random_uuid(), 'scheduled', 'g-s', 4, now(), now() + interval '7 days')`);
+    await burst(2000, 20_000);
+    const waiting = await upkeep.runOnce();
+    assert.ok(!waiting.truncated.includes('request_job') && !waiting.vacuumed.includes('request_job'), JSON.stringify(waiting));
+    const steady = new EmbeddedUpkeep(db, { queueVacuumAfterMs: 0 });
+    const vacuumed = await steady.runOnce();
+    assert.ok(vacuumed.vacuumed.includes('request_job') && !vacuumed.analyzed.includes('request_job'), JSON.stringify(vacuumed));
+    const left = await db.query<{ correlation_uid: string }>('SELECT correlation_uid FROM request_job');
+    assert.deepEqual(left.rows.map((r) => r.correlation_uid), ['scheduled'], 'nothing lost');
+    const stats = await db.query<{ n: string }>(`SELECT count(*) AS n FROM pg_stats WHERE tablename = 'request_job'`);
+    assert.equal(Number(stats.rows[0]!.n), 0, 'no column statistics');
+    await upkeep.stop();
+    await steady.stop();
   } finally {
     await dispose();
   }

@@ -13,10 +13,15 @@
  * inserted since its last vacuum; ANALYZE one with more than 50 + 10 % rows changed since its last analyze. Each
  * table is its own statement, so other statements run between them; a pass with nothing to do costs two queries.
  *
- * The queue tables are left alone (QUEUE_TABLES): they are empty between bursts and hold thousands of rows during
- * one, so statistics taken between bursts (VACUUM records the live row count too) made the planner expect an empty
- * queue in the next burst: the claim statement took 4–8 times the CPU. Never analyzed, a table is estimated from its
- * current size, which is what a queue needs. Their dead rows are pruned page by page by PostgreSQL as before.
+ * The queue tables (QUEUE_TABLES) are never analyzed and are not vacuumed while a burst may be running. They are empty
+ * between bursts and hold thousands of rows during one; a VACUUM or ANALYZE records what the table held at that
+ * moment, and the claim statement took 3–4 times its CPU in the next burst (0.08–0.09 → 0.23–0.33 ms of the database
+ * thread per operation, bench/scale.ts). Never vacuumed, a table is estimated from its current size, which is what a
+ * queue needs. Without VACUUM their space is never reused either: 2,000 requests add about 40 pages to `request_job`
+ * and as many to its indexes, and the claim slows down as they grow. So a queue table with dead rows is TRUNCATEd
+ * once it is empty (under a lock, in one transaction: nothing is lost, and the table is as new, with no statistics);
+ * one that has not been empty for `queueVacuumAfterMs` (default 10 minutes: under steady load, or holding requests
+ * scheduled for later) is vacuumed without ANALYZE, so that it cannot grow without bound.
  */
 import type { Db } from './db.ts';
 import { logger } from '../../observability/logger.ts';
@@ -24,6 +29,8 @@ import { logger } from '../../observability/logger.ts';
 export interface UpkeepPass {
   vacuumed: string[];
   analyzed: string[];
+  /** Queue tables that were empty, with dead rows: truncated. */
+  truncated: string[];
   ms: number;
 }
 
@@ -33,17 +40,23 @@ export const QUEUE_TABLES: readonly string[] = ['request_job', 'exchange_lock', 
 export interface EmbeddedUpkeepOptions {
   /** Time between two passes (default 5 s); the first pass runs one interval after start. */
   intervalMs?: number;
-  /** Tables never analyzed nor vacuumed (default QUEUE_TABLES). */
-  skip?: readonly string[];
+  /** Tables never analyzed, truncated when empty (default QUEUE_TABLES). */
+  queueTables?: readonly string[];
+  /** A queue table with dead rows that has not been empty for this long is vacuumed (default 10 minutes). */
+  queueVacuumAfterMs?: number;
 }
 
-/** Tables of the public schema that are due, with autovacuum's default thresholds. */
-const DUE_SQL = `SELECT name, v AS vacuum, a AS analyze FROM (
-    SELECT s.relname, quote_ident(s.relname) AS name,
-      (s.n_dead_tup > 50 + 0.2 * greatest(c.reltuples, 0) OR s.n_ins_since_vacuum > 1000 + 0.2 * greatest(c.reltuples, 0)) AS v,
-      (s.n_mod_since_analyze > 50 + 0.1 * greatest(c.reltuples, 0)) AS a
+/**
+ * Tables of the public schema that are due, with autovacuum's default thresholds; a queue table ($1) only by its dead
+ * rows (its inserts are all deleted again) and never for ANALYZE.
+ */
+const DUE_SQL = `SELECT relname, name, queue, v AS vacuum, a AS analyze FROM (
+    SELECT s.relname, quote_ident(s.relname) AS name, s.relname = ANY($1::text[]) AS queue,
+      (s.n_dead_tup > 50 + 0.2 * greatest(c.reltuples, 0)
+        OR (s.n_ins_since_vacuum > 1000 + 0.2 * greatest(c.reltuples, 0) AND s.relname <> ALL($1::text[]))) AS v,
+      (s.n_mod_since_analyze > 50 + 0.1 * greatest(c.reltuples, 0) AND s.relname <> ALL($1::text[])) AS a
       FROM pg_stat_user_tables s JOIN pg_class c ON c.oid = s.relid
-     WHERE s.schemaname = 'public' AND s.relname <> ALL($1::text[])
+     WHERE s.schemaname = 'public'
   ) t
  WHERE v OR a
  ORDER BY relname`;
@@ -51,7 +64,10 @@ const DUE_SQL = `SELECT name, v AS vacuum, a AS analyze FROM (
 export class EmbeddedUpkeep {
   readonly #db: Db;
   readonly #intervalMs: number;
-  readonly #skip: string[];
+  readonly #queueTables: string[];
+  readonly #queueVacuumAfterMs: number;
+  /** When each queue table was last seen empty or vacuumed (from start: a fresh head-end has not waited yet). */
+  readonly #queueClean = new Map<string, number>();
   readonly #log = logger('db');
   #timer: NodeJS.Timeout | undefined;
   #running: Promise<UpkeepPass> | undefined;
@@ -60,7 +76,9 @@ export class EmbeddedUpkeep {
   constructor(db: Db, options: EmbeddedUpkeepOptions = {}) {
     this.#db = db;
     this.#intervalMs = options.intervalMs ?? 5_000;
-    this.#skip = [...(options.skip ?? QUEUE_TABLES)];
+    this.#queueTables = [...(options.queueTables ?? QUEUE_TABLES)];
+    this.#queueVacuumAfterMs = options.queueVacuumAfterMs ?? 600_000;
+    for (const t of this.#queueTables) this.#queueClean.set(t, Date.now());
   }
 
   start(): void {
@@ -82,11 +100,20 @@ export class EmbeddedUpkeep {
     const started = performance.now();
     // This connection's table counters reach pg_stat_user_tables when it next goes idle; ask for it now.
     await this.#db.query('SELECT pg_stat_force_next_flush()');
-    const due = (await this.#db.query<{ name: string; vacuum: boolean; analyze: boolean }>(DUE_SQL, [this.#skip])).rows;
-    const pass: UpkeepPass = { vacuumed: [], analyzed: [], ms: 0 };
+    const due = (await this.#db.query<{ relname: string; name: string; queue: boolean; vacuum: boolean; analyze: boolean }>(DUE_SQL, [this.#queueTables])).rows;
+    const pass: UpkeepPass = { vacuumed: [], analyzed: [], truncated: [], ms: 0 };
     for (const t of due) {
       if (this.#stopped) break;
-      if (t.vacuum) {
+      if (t.queue) {
+        if (await this.#truncateIfEmpty(t.name)) {
+          pass.truncated.push(t.name);
+          this.#queueClean.set(t.relname, Date.now());
+        } else if (Date.now() - (this.#queueClean.get(t.relname) ?? 0) >= this.#queueVacuumAfterMs) {
+          await this.#db.exec(`VACUUM (ANALYZE false) ${t.name}`);
+          pass.vacuumed.push(t.name);
+          this.#queueClean.set(t.relname, Date.now());
+        }
+      } else if (t.vacuum) {
         await this.#db.exec(`VACUUM (ANALYZE ${t.analyze ? 'true' : 'false'}) ${t.name}`);
         pass.vacuumed.push(t.name);
       } else {
@@ -95,8 +122,21 @@ export class EmbeddedUpkeep {
       if (t.analyze) pass.analyzed.push(t.name);
     }
     pass.ms = performance.now() - started;
-    if (due.length > 0) this.#log.debug({ vacuumed: pass.vacuumed, analyzed: pass.analyzed, ms: Math.round(pass.ms) }, 'embedded database upkeep');
+    if (due.length > 0) this.#log.debug({ vacuumed: pass.vacuumed, analyzed: pass.analyzed, truncated: pass.truncated, ms: Math.round(pass.ms) }, 'embedded database upkeep');
     return pass;
+  }
+
+  /**
+   * TRUNCATE of a queue table that holds no live row, checked under an exclusive lock in the same transaction (on the
+   * embedded database nothing else runs meanwhile, so no row can arrive in between). Returns whether it truncated.
+   */
+  #truncateIfEmpty(name: string): Promise<boolean> {
+    return this.#db.tx(async (q) => {
+      await q.query(`LOCK TABLE ${name} IN ACCESS EXCLUSIVE MODE`);
+      const busy = (await q.query<{ busy: boolean }>(`SELECT EXISTS (SELECT FROM ${name}) AS busy`)).rows[0]!.busy;
+      if (!busy) await q.query(`TRUNCATE ${name}`);
+      return !busy;
+    });
   }
 
   /** Stops the timer and waits for a pass that is running. */
