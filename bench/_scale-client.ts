@@ -9,7 +9,8 @@
  * Prints {"webhook":"http://127.0.0.1:PORT/notify"} once it listens. Then reads commands from stdin, one JSON line
  * each: {"run":[gateway ids…]} submits one SetMbusUserKeyByChannel per gateway (at most `--submitters` POSTs open at
  * a time) and answers, once every result was fetched, with one JSON line: wall time (first submit to last result
- * fetched), results by outcome, notifications received, result fetches, and this process's CPU during the run.
+ * fetched), how long the POSTs took (p50, p90, max: the caller's wait for 202), results by outcome, notifications
+ * received, result fetches, and this process's CPU during the run.
  */
 import { Agent, createServer, request, type IncomingMessage } from 'node:http';
 import { createInterface } from 'node:readline';
@@ -107,17 +108,24 @@ async function run(gateways: string[]): Promise<object> {
   const r: Run = { expected: gateways.length, fetched: new Map(), notified: 0, fetches: 0, lastNotifiedMs: 0, slowestFetchMs: 0, t0, done };
   current = r;
   let next = 0;
+  const submitMs: number[] = [];
   await Promise.all(Array.from({ length: Math.min(SUBMITTERS, gateways.length) }, async () => {
-    while (next < gateways.length) await submit(gateways[next++]!);
+    while (next < gateways.length) {
+      const asked = performance.now();
+      await submit(gateways[next++]!);
+      submitMs.push(performance.now() - asked);
+    }
   }));
   const submitted = performance.now() - t0;
+  submitMs.sort((a, b) => a - b);
+  const pct = (q: number) => submitMs[Math.min(submitMs.length - 1, Math.floor(q * submitMs.length))] ?? 0;
   await finished;
   const wall = performance.now() - t0;
   const cpu = process.cpuUsage(cpu0);
   current = undefined;
   const results: Record<string, number> = {};
   for (const v of r.fetched.values()) results[v] = (results[v] ?? 0) + 1;
-  return { wallMs: wall, submittedMs: submitted, results, notified: r.notified, fetches: r.fetches, lastNotifiedMs: r.lastNotifiedMs, slowestFetchMs: r.slowestFetchMs, correlationUids: [...r.fetched.keys()], cpuMs: (cpu.user + cpu.system) / 1000 };
+  return { wallMs: wall, submittedMs: submitted, submitLatencyMs: { p50: pct(0.5), p90: pct(0.9), max: pct(1) }, results, notified: r.notified, fetches: r.fetches, lastNotifiedMs: r.lastNotifiedMs, slowestFetchMs: r.slowestFetchMs, correlationUids: [...r.fetched.keys()], cpuMs: (cpu.user + cpu.system) / 1000 };
 }
 
 for await (const line of createInterface({ input: process.stdin })) {

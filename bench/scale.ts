@@ -26,7 +26,8 @@
  * the peak RSS of this process, the event loop's delay during the burst, and when the client got its last notification.
  * The operator's client (bench/_scale-client.ts: N HTTP POSTs, then one fetch of
  * each result when its webhook notification arrives, as a GXF client does) runs in its own process: its CPU is not
- * the platform's and is printed separately, with the notifications and result fetches per operation; so is the CPU of
+ * the platform's and is printed separately, with the notifications and result fetches per operation and how long it
+ * waited for each POST's 202 (p50, p90, max: with 32 submitters this sets how fast 1,000 requests get in); so is the CPU of
  * the simulated gateways' process, the rest of what the machine spends per operation.
  *
  * SCALE_STATEMENTS=1: statements per operation, most frequent first (PostgreSQL, from pg_stat_statements), or on the
@@ -188,7 +189,7 @@ function provisioningFiles(dir: string, ports: number[]): { devices: string; key
 
 /** What the client process answers to one run (bench/_scale-client.ts). */
 interface ClientRun {
-  wallMs: number; submittedMs: number; results: Record<string, number>; notified: number; fetches: number; correlationUids: string[]; cpuMs: number;
+  wallMs: number; submittedMs: number; submitLatencyMs: { p50: number; p90: number; max: number }; results: Record<string, number>; notified: number; fetches: number; correlationUids: string[]; cpuMs: number;
   /** ms after the first submit when the last notification came; the slowest result fetch, ms. */
   lastNotifiedMs: number; slowestFetchMs: number;
 }
@@ -401,7 +402,8 @@ async function run(engine: 'pglite' | 'postgres'): Promise<void> {
     const nodeMs = (cpu.user + cpu.system) / 1000;
     line(`results ${results.rows.map((r) => `${r.result} ${r.n}`).join(', ')}; as fetched by the client: ${JSON.stringify(burst.results)}`);
     line(`client process (not platform CPU): ${(burst.cpuMs / N).toFixed(2)} ms CPU per op; per op ${(burst.notified / N).toFixed(2)} notifications received,`
-      + ` ${(burst.fetches / N).toFixed(2)} result fetches; all ${N} submitted after ${(burst.submittedMs / 1000).toFixed(2)} s`);
+      + ` ${(burst.fetches / N).toFixed(2)} result fetches; all ${N} submitted after ${(burst.submittedMs / 1000).toFixed(2)} s`
+      + ` by ${SUBMITTERS} submitters, each POST answered after p50 ${burst.submitLatencyMs.p50.toFixed(0)} ms, p90 ${burst.submitLatencyMs.p90.toFixed(0)} ms, max ${burst.submitLatencyMs.max.toFixed(0)} ms`);
     // The machine's whole budget: what the simulated meters cost beside the platform and the client.
     line(`simulator process (not platform CPU): ${(fleetMs / N).toFixed(2)} ms CPU per op`);
     // Where the time went: when the requests finished (seconds after the first submit) and how many ran more than once.
