@@ -1,0 +1,41 @@
+/**
+ * What one claim of the work queue costs as the queue grows (`npm run bench -- queue-claim`): Q ready jobs over 700
+ * gateways, no planner statistics (the embedded database keeps none for its queue tables; PostgreSQL has none before
+ * its first ANALYZE), then claims of 10 jobs, each rolled back so that the queue stays the same. Prints the median and
+ * the slowest of 8 claims per queue size.
+ *
+ *   node --import tsx bench/queue-claim.ts [--engine pglite|postgres] [--sizes 1000,10000,50000]
+ *
+ * PostgreSQL: the server of TEST_DATABASE_URL (a fresh database).
+ */
+import { freshDb, type Engine } from '../test/support/db.ts';
+import { FETCH_SQL } from '../src/platform/queue.ts';
+
+const arg = (name: string, fallback: string): string => {
+  const i = process.argv.indexOf(`--${name}`);
+  return i > 0 ? process.argv[i + 1]! : fallback;
+};
+const engine = arg('engine', 'pglite') as Engine;
+const sizes = arg('sizes', '1000,10000,50000').split(',').map(Number);
+const { db, dispose } = await freshDb(engine);
+try {
+  for (const size of sizes) {
+    await db.exec('DELETE FROM request_job');
+    await db.query(`INSERT INTO request_job (id, correlation_uid, lock_key, priority, submitted_at, run_after)
+      SELECT gen_random_uuid(), 'c' || g, 'g' || (g % 700), 4, now() + g * interval '1 millisecond', now() - interval '1 second'
+        FROM generate_series(1, $1::int) g`, [size]);
+    const ms: number[] = [];
+    for (let i = 0; i < 8; i++) {
+      const started = performance.now();
+      await db.tx(async (q) => {
+        await q.query(FETCH_SQL, ['bench', 10, 60_000], { prepareAs: 'bench_claim' });
+        throw new Error('roll back');
+      }).catch(() => undefined);
+      ms.push(performance.now() - started);
+    }
+    ms.sort((a, b) => a - b);
+    console.log(`${engine}: ${size} jobs queued, claim of 10: median ${ms[4]!.toFixed(1)} ms, slowest ${ms[7]!.toFixed(1)} ms`);
+  }
+} finally {
+  await dispose();
+}
