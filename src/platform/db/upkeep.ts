@@ -17,8 +17,8 @@
  * between bursts and hold thousands of rows during one; a VACUUM or ANALYZE records what the table held at that
  * moment, and the claim statement took 3–4 times its CPU in the next burst (0.08–0.09 → 0.23–0.33 ms of the database
  * thread per operation, bench/scale.ts). Never vacuumed, a table is estimated from its current size, which is what a
- * queue needs. Without VACUUM their space is never reused either: 2,000 requests add about 40 pages to `request_job`
- * and as many to its indexes, and the claim slows down as they grow. So a queue table with dead rows is TRUNCATEd
+ * queue needs. Without VACUUM their space is never reused either: every 2,000 requests add 40 pages to `request_job`
+ * and more to its indexes, without end. So a queue table with dead rows is TRUNCATEd
  * once it is empty (under a lock, in one transaction: nothing is lost, and the table is as new, with no statistics);
  * one that has not been empty for `queueVacuumAfterMs` (default 10 minutes: under steady load, or holding requests
  * scheduled for later) is vacuumed without ANALYZE, so that it cannot grow without bound.
