@@ -50,13 +50,16 @@ export interface EmbeddedUpkeepOptions {
  * Tables of the public schema that are due, with autovacuum's default thresholds; a queue table ($1) only by its dead
  * rows (its inserts are all deleted again) and never for ANALYZE.
  */
-const DUE_SQL = `SELECT relname, name, queue, v AS vacuum, a AS analyze FROM (
-    SELECT s.relname, quote_ident(s.relname) AS name, s.relname = ANY($1::text[]) AS queue,
-      (s.n_dead_tup > 50 + 0.2 * greatest(c.reltuples, 0)
-        OR (s.n_ins_since_vacuum > 1000 + 0.2 * greatest(c.reltuples, 0) AND s.relname <> ALL($1::text[]))) AS v,
-      (s.n_mod_since_analyze > 50 + 0.1 * greatest(c.reltuples, 0) AND s.relname <> ALL($1::text[])) AS a
-      FROM pg_stat_user_tables s JOIN pg_class c ON c.oid = s.relid
-     WHERE s.schemaname = 'public'
+const DUE_SQL = `SELECT relname, quote_ident(relname) AS name, queue, v AS vacuum, a AS analyze FROM (
+    SELECT relname, queue,
+      (dead > 50 + 0.2 * n OR (NOT queue AND inserted > 1000 + 0.2 * n)) AS v,
+      (NOT queue AND changed > 50 + 0.1 * n) AS a
+      FROM (
+        SELECT s.relname, s.relname = ANY($1::text[]) AS queue, greatest(c.reltuples, 0) AS n,
+               s.n_dead_tup AS dead, s.n_ins_since_vacuum AS inserted, s.n_mod_since_analyze AS changed
+          FROM pg_stat_user_tables s JOIN pg_class c ON c.oid = s.relid
+         WHERE s.schemaname = 'public'
+      ) counts
   ) t
  WHERE v OR a
  ORDER BY relname`;
