@@ -2,14 +2,15 @@
  * What one claim of the work queue costs as the queue grows (`npm run bench -- queue-claim`): Q ready jobs over 700
  * gateways, no planner statistics (the embedded database keeps none for its queue tables; PostgreSQL has none before
  * its first ANALYZE), then claims of 10 jobs, each rolled back so that the queue stays the same. Prints the median and
- * the slowest of 8 claims per queue size.
+ * the slowest of 8 claims per queue size. With --ahead K, K jobs scheduled 8 hours ahead (written as accept writes a
+ * ScheduleTime) come first in queue order, before the Q due ones.
  *
- *   node --import tsx bench/queue-claim.ts [--engine pglite|postgres] [--sizes 1000,10000,50000]
+ *   node --import tsx bench/queue-claim.ts [--engine pglite|postgres] [--sizes 1000,10000,50000] [--ahead 0]
  *
  * PostgreSQL: the server of TEST_DATABASE_URL (a fresh database).
  */
 import { freshDb, type Engine } from '../test/support/db.ts';
-import { FETCH_SQL } from '../src/platform/queue.ts';
+import { FETCH_SQL, insertJobsSql } from '../src/platform/queue.ts';
 
 const arg = (name: string, fallback: string): string => {
   const i = process.argv.indexOf(`--${name}`);
@@ -17,10 +18,16 @@ const arg = (name: string, fallback: string): string => {
 };
 const engine = arg('engine', 'pglite') as Engine;
 const sizes = arg('sizes', '1000,10000,50000').split(',').map(Number);
+const ahead = Number(arg('ahead', '0'));
 const { db, dispose } = await freshDb(engine);
 try {
   for (const size of sizes) {
     await db.exec('DELETE FROM request_job');
+    if (ahead > 0) {
+      await db.query(insertJobsSql(`(SELECT gen_random_uuid() AS job_id, 'ahead' || g AS correlation_uid, 'g' || (g % 700) AS lock_key, 4 AS priority,
+          now() - interval '1 hour' + g * interval '1 millisecond' AS submitted_at, now() + interval '8 hours' AS run_after
+          FROM generate_series(1, $1::int) g)`), [ahead]);
+    }
     await db.query(`INSERT INTO request_job (id, correlation_uid, lock_key, priority, submitted_at, run_after)
       SELECT gen_random_uuid(), 'c' || g, 'g' || (g % 700), 4, now() + g * interval '1 millisecond', now() - interval '1 second'
         FROM generate_series(1, $1::int) g`, [size]);
@@ -34,7 +41,7 @@ try {
       ms.push(performance.now() - started);
     }
     ms.sort((a, b) => a - b);
-    console.log(`${engine}: ${size} jobs queued, claim of 10: median ${ms[4]!.toFixed(1)} ms, slowest ${ms[7]!.toFixed(1)} ms`);
+    console.log(`${engine}: ${size} jobs queued${ahead ? ` behind ${ahead} scheduled 8 h ahead` : ''}, claim of 10: median ${ms[4]!.toFixed(1)} ms, slowest ${ms[7]!.toFixed(1)} ms`);
   }
 } finally {
   await dispose();

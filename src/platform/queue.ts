@@ -11,9 +11,12 @@
  * - Order: highest priority first, then the request's acceptance time (a re-queued request keeps its place), and
  *   never a job of a gateway (lock key) while an earlier job of that gateway that is due waits or runs: the requests
  *   of one gateway start one at a time in submission order within their priority.
+ * - A job due more than WAIT_AHEAD_MS ahead (a ScheduleTime, a long retry delay) is written `waiting`: out of the
+ *   ready index that a claim walks (migration 0997). Every process's queue clears the mark of the jobs that come due
+ *   within WAIT_AHEAD_MS, every quarter of it, so they are back in the ready index seconds before they are due.
  * - Completing a job deletes its row (the request row keeps the history).
  *
- * Errors of the queue's own work (fetch, renewal, sweep, release) are logged and counted in
+ * Errors of the queue's own work (fetch, renewal, sweep, release, admitting waiting jobs) are logged and counted in
  * `meterfabric_queue_errors_total{operation}`.
  */
 import { hostname } from 'node:os';
@@ -25,7 +28,7 @@ import { registry } from '../observability/metrics.ts';
 
 export const queueErrors = new Counter({
   name: 'meterfabric_queue_errors_total',
-  help: 'Errors of the request queue (fetch, lease renewal, lease sweep, release), by operation',
+  help: 'Errors of the request queue (fetch, lease renewal, lease sweep, release, admitting waiting jobs), by operation',
   labelNames: ['operation'] as const,
   registers: [registry],
 });
@@ -38,14 +41,34 @@ export interface QueueJob {
 }
 
 /**
+ * A job due further ahead than this when it is written waits outside the ready index (migration 0997): a claim
+ * never reads it. Its mark is cleared when it comes due within this time.
+ */
+export const WAIT_AHEAD_MS = 10_000;
+
+/** Waiting jobs coming due whose mark one statement clears at most (it runs again at once while there are more). */
+const COMING_DUE_BATCH = 5_000;
+
+/**
  * `INSERT … SELECT` of jobs, for use as one step of a larger statement so that a request and its job are written
  * together. `source` is a relation with columns job_id uuid, correlation_uid text, lock_key text, priority int,
  * submitted_at timestamptz (the order within a priority) and run_after timestamptz.
  */
 export function insertJobsSql(source: string): string {
-  return `INSERT INTO request_job (id, correlation_uid, lock_key, priority, submitted_at, run_after)
-    SELECT job_id, correlation_uid, lock_key, priority, submitted_at, run_after FROM ${source} AS s`;
+  return `INSERT INTO request_job (id, correlation_uid, lock_key, priority, submitted_at, run_after, waiting)
+    SELECT job_id, correlation_uid, lock_key, priority, submitted_at, run_after,
+           run_after > now() + ${WAIT_AHEAD_MS} * interval '1 millisecond' FROM ${source} AS s`;
 }
+
+/**
+ * Clears the mark of waiting jobs that come due within WAIT_AHEAD_MS, soonest first; SKIP LOCKED so that the
+ * processes doing it at the same time take different jobs and never wait for each other.
+ */
+export const COMING_DUE_SQL = `WITH due AS (
+    SELECT id FROM request_job WHERE waiting AND run_after <= now() + ${WAIT_AHEAD_MS} * interval '1 millisecond'
+     ORDER BY run_after LIMIT ${COMING_DUE_BATCH} FOR UPDATE SKIP LOCKED
+  )
+  UPDATE request_job j SET waiting = false WHERE j.id = ANY (ARRAY(SELECT id FROM due))`;
 
 /** Deletes (completes) the jobs whose ids `ids` (an SQL uuid set) yields. */
 export function completeJobsSql(ids: string): string {
@@ -71,11 +94,12 @@ export interface WorkQueueOptions {
  * request_job_gateway per candidate rather than a join over the whole queue; and the leases are written through an
  * array of ids, a probe of the primary key per job rather than a hash join that reads the table. Together they make a
  * claim cost what it takes, not what is queued: 50,000 queued jobs, 10 claimed, 8 ms instead of 1 s on the embedded
- * database (test/platform/queue-claim-plan.test.ts counts the rows read).
+ * database (test/platform/queue-claim-plan.test.ts counts the rows read). Jobs due far ahead are `waiting` and not in
+ * the ready index at all; the gateway check still sees them by run_after, so a job that came due keeps its place.
  */
 export const FETCH_SQL = `WITH candidate AS (
     SELECT j.id, j.lock_key, j.priority, j.submitted_at FROM request_job j
-     WHERE NOT j.leased AND j.run_after <= now()
+     WHERE NOT j.leased AND NOT j.waiting AND j.run_after <= now()
        AND NOT EXISTS (
          SELECT 1 FROM request_job e
           WHERE e.lock_key = j.lock_key AND e.id <> j.id
@@ -99,6 +123,7 @@ export class WorkQueue {
   readonly #held = new Set<string>();
   #renewTimer: NodeJS.Timeout | undefined;
   #sweepTimer: NodeJS.Timeout | undefined;
+  #admitTimer: NodeJS.Timeout | undefined;
   #lastRenewed = Date.now();
   #onLeaseLost: (() => void) | undefined;
 
@@ -111,11 +136,15 @@ export class WorkQueue {
     this.#renewTimer.unref();
     this.#sweepTimer = setInterval(() => void this.sweep(), Math.max(50, this.o.sweepMs));
     this.#sweepTimer.unref();
+    void this.admitDue();
+    this.#admitTimer = setInterval(() => void this.admitDue(), WAIT_AHEAD_MS / 4);
+    this.#admitTimer.unref();
   }
 
   stop(): void {
     clearInterval(this.#renewTimer);
     clearInterval(this.#sweepTimer);
+    clearInterval(this.#admitTimer);
   }
 
   /** Leases up to n due jobs (one per gateway), in queue order. */
@@ -145,7 +174,8 @@ export class WorkQueue {
     if (ids.length === 0) return;
     try {
       await this.db.query(
-        `UPDATE request_job SET lease_owner = NULL, lease_expires_at = NULL, run_after = now() + $3 * interval '1 millisecond'
+        `UPDATE request_job SET lease_owner = NULL, lease_expires_at = NULL, run_after = now() + $3 * interval '1 millisecond',
+                waiting = $3 * interval '1 millisecond' > ${WAIT_AHEAD_MS} * interval '1 millisecond'
           WHERE id = ANY($1::uuid[]) AND lease_owner = $2`,
         [ids, this.workerId, delayMs],
       );
@@ -169,6 +199,24 @@ export class WorkQueue {
     } catch (e) {
       this.#error('sweep', e);
       return 0;
+    }
+  }
+
+  /**
+   * Puts the waiting jobs that come due within WAIT_AHEAD_MS back in the ready index (every WAIT_AHEAD_MS / 4 while
+   * started); the number admitted.
+   */
+  async admitDue(): Promise<number> {
+    let admitted = 0;
+    try {
+      for (;;) {
+        const r = await this.db.query(COMING_DUE_SQL, [], { prepareAs: 'meterfabric_job_admit' });
+        admitted += r.rowCount;
+        if (r.rowCount < COMING_DUE_BATCH) return admitted;
+      }
+    } catch (e) {
+      this.#error('admit', e);
+      return admitted;
     }
   }
 

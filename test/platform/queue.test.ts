@@ -3,7 +3,7 @@ import assert from 'node:assert/strict';
 import { randomUUID } from 'node:crypto';
 import { engines, engineOptions, freshDb } from '../support/db.ts';
 import type { Db } from '../../src/platform/db/db.ts';
-import { WorkQueue, completeJobs, insertJobsSql, queueErrors } from '../../src/platform/queue.ts';
+import { WAIT_AHEAD_MS, WorkQueue, completeJobs, insertJobsSql, queueErrors } from '../../src/platform/queue.ts';
 import { logger } from '../../src/observability/logger.ts';
 import { registry } from '../../src/observability/metrics.ts';
 
@@ -47,6 +47,49 @@ for (const engine of engines) {
     assert.deepEqual(await q.fetch(10), []);
     await completeJobs(db, [first.find((j) => j.correlationUid === 'g1-first')!.id]);
     assert.deepEqual((await q.fetch(10)).map((j) => j.correlationUid), ['g1-second']);
+  });
+
+  test(`a job due far ahead waits outside the ready index and is admitted before it is due, keeping its gateway's order on ${engine}`, engineOptions(engine), async (t) => {
+    const { db, dispose } = await freshDb(engine);
+    t.after(dispose);
+    const q = new WorkQueue(db, { leaseMs: 60_000, sweepMs: 60_000, log });
+    const waitingOf = async () => Object.fromEntries((await db.query<{ correlation_uid: string; waiting: boolean }>(
+      'SELECT correlation_uid, waiting FROM request_job ORDER BY correlation_uid')).rows.map((r) => [r.correlation_uid, r.waiting]));
+    await addJobs(db, [
+      { uid: 'g1-tonight', key: 'G1', submittedMs: -9000, runAfterMs: 3600_000 },
+      { uid: 'g1-now', key: 'G1', submittedMs: -1000 },
+      { uid: 'g2-soon', key: 'G2', submittedMs: -8000, runAfterMs: WAIT_AHEAD_MS / 2 },
+    ]);
+    assert.deepEqual(await waitingOf(), { 'g1-now': false, 'g1-tonight': true, 'g2-soon': false }, 'only the job due beyond WAIT_AHEAD_MS waits');
+    assert.deepEqual((await q.fetch(10)).map((j) => j.correlationUid), ['g1-now']);
+    await db.query("DELETE FROM request_job WHERE correlation_uid = 'g1-now'");
+
+    // Time passes: tonight's job is due now but still marked. It is not claimed, and it still holds back a later job of
+    // its gateway (the gateway check reads run_after), until the queue admits it.
+    await db.query("UPDATE request_job SET run_after = now() - interval '1 second' WHERE correlation_uid = 'g1-tonight'");
+    await addJobs(db, [{ uid: 'g1-after', key: 'G1', submittedMs: 0 }]);
+    assert.deepEqual(await q.fetch(10), []);
+    assert.equal(await q.admitDue(), 1);
+    assert.deepEqual((await q.fetch(10)).map((j) => j.correlationUid), ['g1-tonight']);
+    // A job coming due within WAIT_AHEAD_MS is admitted early, and claimed only once due.
+    await db.query(`UPDATE request_job SET waiting = true, run_after = now() + ${WAIT_AHEAD_MS / 2} * interval '1 millisecond' WHERE correlation_uid = 'g2-soon'`);
+    assert.equal(await q.admitDue(), 1);
+    assert.equal((await waitingOf())['g2-soon'], false);
+    assert.deepEqual(await q.fetch(10), [], 'admitted, but not due yet');
+
+    // A release with a long delay waits again; a short one does not.
+    const [job] = await (async () => {
+      await db.query("UPDATE request_job SET run_after = now() - interval '1 second' WHERE correlation_uid = 'g2-soon'");
+      return q.fetch(10);
+    })();
+    assert.equal(job!.correlationUid, 'g2-soon');
+    await q.release([job!.id], WAIT_AHEAD_MS * 3);
+    assert.equal((await waitingOf())['g2-soon'], true);
+    await db.query("UPDATE request_job SET run_after = now() - interval '1 second', waiting = false WHERE correlation_uid = 'g2-soon'");
+    const [again] = await q.fetch(10);
+    assert.equal(again!.correlationUid, 'g2-soon');
+    await q.release([again!.id], 100);
+    assert.equal((await waitingOf())['g2-soon'], false);
   });
 
   test(`an expired lease makes its job available again; a live worker's renewals keep it on ${engine}`, engineOptions(engine), async (t) => {

@@ -117,6 +117,18 @@ for (const engine of engines) {
       assert.ok(r.createdAt.getTime() >= at.getTime() - 50, 'completed before its ScheduleTime');
     });
 
+    await t.test('a request scheduled for tonight waits outside the ready jobs and runs once due', async () => {
+      const { correlationUid } = await p.requests.submit({
+        ...base, scheduleTime: new Date(Date.now() + 8 * 3600_000), organisationIdentification: ORG, deviceIdentification: GATEWAY2, messageType: 'SCAN_MBUS_CHANNELS',
+      });
+      const job = await db.query<{ waiting: boolean }>('SELECT waiting FROM request_job WHERE correlation_uid = $1', [correlationUid]);
+      assert.equal(job.rows[0]?.waiting, true);
+      // Night falls: the job is due in a second. The running queue admits it (every WAIT_AHEAD_MS / 4) and it runs.
+      await db.query("UPDATE request_job SET run_after = now() + interval '1 second' WHERE correlation_uid = $1", [correlationUid]);
+      const r = await p.requests.waitForResponse(correlationUid, ORG, 10_000);
+      assert.equal(r.result, 'OK');
+    });
+
     await t.test('one exchange per gateway at a time, different gateways in parallel', async () => {
       overlap = false;
       parallelGateways = 0;
