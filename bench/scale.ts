@@ -232,6 +232,7 @@ let burstPeakRss = 0;
 /**
  * With SCALE_CPU_PROFILE=<folder>, a V8 CPU profile of this process during the burst only (provisioning and the
  * single request left out) is written there as <engine>-n<N>.cpuprofile (bench/cpuprofile-top.ts summarises it).
+ * SCALE_CPU_INTERVAL=<µs> sets its sampling interval (default 200; the sampling itself costs CPU, less at 500–1000).
  */
 async function startProfile(thread?: DbThread): Promise<{ stop(name: string): Promise<void> } | undefined> {
   const out = process.env.SCALE_CPU_PROFILE;
@@ -241,7 +242,7 @@ async function startProfile(thread?: DbThread): Promise<{ stop(name: string): Pr
   const session = new Session();
   session.connect();
   await session.post('Profiler.enable');
-  await session.post('Profiler.setSamplingInterval', { interval: 200 });
+  await session.post('Profiler.setSamplingInterval', { interval: Number(process.env.SCALE_CPU_INTERVAL ?? 200) });
   await session.post('Profiler.start');
   return {
     async stop(name: string) {
@@ -362,15 +363,17 @@ async function run(engine: 'pglite' | 'postgres'): Promise<void> {
     const thread = dbThread(h.db);
     const profiler = await startProfile(thread);
     const stmt0 = postmaster ? await settledStatementCounts(databaseUrl!) : undefined;
-    const cpu0 = process.cpuUsage();
-    const main0 = threadCpuMs();
-    const dbThread0 = (await thread?.threadStats())?.cpuMs ?? NaN;
-    // SCALE_STATEMENTS=1 on the embedded database: the database thread's CPU per statement text during the burst.
-    if (thread && process.env.SCALE_STATEMENTS) await thread.startStatementStats();
+    // The other processes' counters first: reading PostgreSQL's forks a `ps`, which is the bench's CPU, not the
+    // head-end's.
     const workerCpu0 = workerProcesses.map((c) => procCpuMs(c.pid!));
     const pg0 = postmaster ? postgresCpuMs(postmaster) : 0;
     const fleet0 = procCpuMs(fleet.child.pid!);
     const threads0 = threadCpuByName();
+    // SCALE_STATEMENTS=1 on the embedded database: the database thread's CPU per statement text during the burst.
+    if (thread && process.env.SCALE_STATEMENTS) await thread.startStatementStats();
+    const dbThread0 = (await thread?.threadStats())?.cpuMs ?? NaN;
+    const cpu0 = process.cpuUsage();
+    const main0 = threadCpuMs();
     // How long the head-end's event loop kept timers and sockets waiting during the burst.
     const loopDelay = monitorEventLoopDelay({ resolution: 10 });
     loopDelay.enable();
