@@ -249,7 +249,10 @@ export class GroupCommit<T, R = void> {
  * GXF's synchronous checks as a CTE over the rows of `x` (docs/gxf.md#authorisation-check, in GXF's order): refusal 101 unknown
  * organisation, 104 disabled organisation, 201 unknown device, 301 not authorised (OWNER holds every function),
  * 0 accepted. ADD_METER creates its device, so only the organisation is checked (docs/gxf.md#device-functions). Also the device's gateway and
- * the default exchange lock key: the gateway of an M-Bus device, else the device.
+ * the default exchange lock key: the gateway of an M-Bus device, else the device. The device is a primary-key probe
+ * per row (LATERAL … OFFSET 0): the planner, which expects 100 rows of any batch, otherwise reads the whole device
+ * table into a hash for a batch of a few requests once the fleet has some thousands of devices (0.9 ms of a 3.2 ms
+ * accept of 32 requests with 8,000 devices).
  */
 /** The device function whose request creates its device (AddDevice, src/operations/installation/add-device.ts). */
 const ADD_METER = 'ADD_METER';
@@ -273,8 +276,36 @@ const CHECKED_SQL = `checked AS (
       ELSE 0
     END AS refusal
   FROM x LEFT JOIN organisation o ON o.identification = x.organisation_identification
-         LEFT JOIN device d ON d.device_identification = x.device_identification
+         LEFT JOIN LATERAL (
+           SELECT d.device_identification, d.gateway_device_identification FROM device d
+            WHERE d.device_identification = x.device_identification OFFSET 0
+         ) d ON true
 )`;
+
+/**
+ * The accept of a batch (RequestApi#writeAccepted): the checks, then for the accepted rows the request, its
+ * ResponseUrl, the ACCEPTED audit row and the queue job. $1 is a JSON array of AcceptRow.
+ */
+export const ACCEPT_SQL = `WITH x AS (
+    SELECT * FROM jsonb_to_recordset($1::jsonb) AS x(correlation_uid text, organisation_identification text, user_name text, application_name text,
+      device_identification text, message_type text, payload jsonb, priority smallint, schedule_time timestamptz,
+      max_schedule_time timestamptz, bypass_retry boolean, channel text, lock_key text, job_id uuid, response_url text, trace_parent text)
+  ), ${CHECKED_SQL}, accepted AS (
+    SELECT * FROM checked WHERE refusal = 0
+  ), requests AS (
+    INSERT INTO request (correlation_uid, organisation_identification, user_name, application_name, device_identification, message_type,
+      payload, priority, schedule_time, max_schedule_time, bypass_retry, channel, lock_key, job_id, trace_parent)
+    SELECT correlation_uid, organisation_identification, user_name, application_name, device_identification, message_type,
+      payload, priority, schedule_time, max_schedule_time, bypass_retry, channel, COALESCE(lock_key, default_lock_key), job_id, trace_parent
+      FROM accepted
+  ), urls AS (
+    INSERT INTO response_url (correlation_uid, response_url) SELECT correlation_uid, response_url FROM accepted WHERE response_url IS NOT NULL
+  ), audit AS (
+    INSERT INTO audit_log (event, correlation_uid, organisation_identification, user_name, application_name, device_identification, message_type, channel)
+    SELECT 'ACCEPTED', correlation_uid, organisation_identification, user_name, application_name, device_identification, message_type, channel FROM accepted
+  ), jobs AS (${insertJobsSql(`(SELECT job_id, correlation_uid, COALESCE(lock_key, default_lock_key) AS lock_key, priority,
+      now() AS submitted_at, COALESCE(schedule_time, now()) AS run_after FROM accepted)`)})
+  SELECT correlation_uid, refusal FROM checked`;
 
 export class ExecutorRegistry {
   readonly #map = new Map<string, OperationExecutor>();
@@ -390,26 +421,7 @@ export class RequestApi {
    */
   async #writeAccepted(rows: AcceptRow[]): Promise<number[]> {
     const r = await this.platform.db.query<{ correlation_uid: string; refusal: number }>(
-      `WITH x AS (
-         SELECT * FROM jsonb_to_recordset($1::jsonb) AS x(correlation_uid text, organisation_identification text, user_name text, application_name text,
-           device_identification text, message_type text, payload jsonb, priority smallint, schedule_time timestamptz,
-           max_schedule_time timestamptz, bypass_retry boolean, channel text, lock_key text, job_id uuid, response_url text, trace_parent text)
-       ), ${CHECKED_SQL}, accepted AS (
-         SELECT * FROM checked WHERE refusal = 0
-       ), requests AS (
-         INSERT INTO request (correlation_uid, organisation_identification, user_name, application_name, device_identification, message_type,
-           payload, priority, schedule_time, max_schedule_time, bypass_retry, channel, lock_key, job_id, trace_parent)
-         SELECT correlation_uid, organisation_identification, user_name, application_name, device_identification, message_type,
-           payload, priority, schedule_time, max_schedule_time, bypass_retry, channel, COALESCE(lock_key, default_lock_key), job_id, trace_parent
-           FROM accepted
-       ), urls AS (
-         INSERT INTO response_url (correlation_uid, response_url) SELECT correlation_uid, response_url FROM accepted WHERE response_url IS NOT NULL
-       ), audit AS (
-         INSERT INTO audit_log (event, correlation_uid, organisation_identification, user_name, application_name, device_identification, message_type, channel)
-         SELECT 'ACCEPTED', correlation_uid, organisation_identification, user_name, application_name, device_identification, message_type, channel FROM accepted
-       ), jobs AS (${insertJobsSql(`(SELECT job_id, correlation_uid, COALESCE(lock_key, default_lock_key) AS lock_key, priority,
-           now() AS submitted_at, COALESCE(schedule_time, now()) AS run_after FROM accepted)`)})
-       SELECT correlation_uid, refusal FROM checked`,
+      ACCEPT_SQL,
       [JSON.stringify(rows)],
       { prepareAs: 'meterfabric_accept' },
     );
