@@ -20,17 +20,16 @@ const engine = arg('engine', 'pglite') as Engine;
 const sizes = arg('sizes', '1000,10000,50000').split(',').map(Number);
 const ahead = Number(arg('ahead', '0'));
 const { db, dispose } = await freshDb(engine);
+// Jobs written as accept writes them, over 700 gateways, one millisecond apart in queue order from submittedAt.
+const addJobs = (prefix: string, n: number, submittedAt: string, runAfter: string) => db.query(insertJobsSql(`(SELECT gen_random_uuid() AS job_id,
+    '${prefix}' || g AS correlation_uid, 'g' || (g % 700) AS lock_key, 4 AS priority, ${submittedAt} + g * interval '1 millisecond' AS submitted_at,
+    ${runAfter} AS run_after FROM generate_series(1, $1::int) g)`), [n]);
 try {
   for (const size of sizes) {
     await db.exec('DELETE FROM request_job');
-    if (ahead > 0) {
-      await db.query(insertJobsSql(`(SELECT gen_random_uuid() AS job_id, 'ahead' || g AS correlation_uid, 'g' || (g % 700) AS lock_key, 4 AS priority,
-          now() - interval '1 hour' + g * interval '1 millisecond' AS submitted_at, now() + interval '8 hours' AS run_after
-          FROM generate_series(1, $1::int) g)`), [ahead]);
-    }
-    await db.query(`INSERT INTO request_job (id, correlation_uid, lock_key, priority, submitted_at, run_after)
-      SELECT gen_random_uuid(), 'c' || g, 'g' || (g % 700), 4, now() + g * interval '1 millisecond', now() - interval '1 second'
-        FROM generate_series(1, $1::int) g`, [size]);
+    // The jobs due later come first in queue order (submitted an hour ago), then the due ones.
+    if (ahead > 0) await addJobs('ahead', ahead, "now() - interval '1 hour'", "now() + interval '8 hours'");
+    await addJobs('c', size, 'now()', "now() - interval '1 second'");
     const ms: number[] = [];
     for (let i = 0; i < 8; i++) {
       const started = performance.now();

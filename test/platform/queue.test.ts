@@ -78,10 +78,8 @@ for (const engine of engines) {
     assert.deepEqual(await q.fetch(10), [], 'admitted, but not due yet');
 
     // A release with a long delay waits again; a short one does not.
-    const [job] = await (async () => {
-      await db.query("UPDATE request_job SET run_after = now() - interval '1 second' WHERE correlation_uid = 'g2-soon'");
-      return q.fetch(10);
-    })();
+    await db.query("UPDATE request_job SET run_after = now() - interval '1 second' WHERE correlation_uid = 'g2-soon'");
+    const [job] = await q.fetch(10);
     assert.equal(job!.correlationUid, 'g2-soon');
     await q.release([job!.id], WAIT_AHEAD_MS * 3);
     assert.equal((await waitingOf())['g2-soon'], true);
