@@ -2,11 +2,15 @@
  * Many slow meter sessions at once (`npm run bench -- scale`): N simulated SMR 5 gateways, each answering after an
  * emulated round trip (`--rtt`, default 500 ms), one SetMbusUserKeyByChannel each through the REST API.
  *
- *   node --import tsx bench/scale.ts [--n 100] [--rtt 500] [--engine pglite|postgres|both] [--submitters 32] [--workers N] [--warmup W]
+ *   node --import tsx bench/scale.ts [--n 100] [--rtt 500] [--engine pglite|postgres|both] [--submitters 32] [--workers N] [--warmup W] [--bursts K]
  *
  * `--warmup W`: W requests (on W more gateways) run to completion before anything is measured, so the figures are
  * those of a head-end that has been running (its code compiled by V8's optimising compiler) rather than of a cold
  * process; 0 (the default) measures from a cold start.
+ *
+ * `--bursts K`: K bursts of N requests one after the other (each on N gateways of its own, the same head-end), each
+ * printed as below, then their spread (lowest, median, highest): on a shared 2-core machine one burst varies from the
+ * next by as much as a change of the code does, so a figure is the median of several.
  *
  * `--workers N` (PostgreSQL only): the head-end in this process serves the API only, and N `meterfabric worker`
  * processes (run from the sources, same environment, same data folder for the KEK) execute the requests; the CPU of
@@ -53,6 +57,7 @@ const ENGINE = arg('engine', process.env.TEST_DATABASE_URL ? 'both' : 'pglite');
 const SUBMITTERS = Number(arg('submitters', '32'));
 const WORKERS = Number(arg('workers', '0'));
 const WARMUP = Number(arg('warmup', '0'));
+const BURSTS = Math.max(1, Number(arg('bursts', '1')));
 const ORG = 'scale-operator';
 const root = join(import.meta.dirname, '..');
 const cli = join(root, 'bin', 'meterfabric.mjs');
@@ -233,24 +238,40 @@ let burstPeakRss = 0;
  * With SCALE_CPU_PROFILE=<folder>, a V8 CPU profile of this process during the burst only (provisioning and the
  * single request left out) is written there as <engine>-n<N>.cpuprofile (bench/cpuprofile-top.ts summarises it).
  * SCALE_CPU_INTERVAL=<µs> sets its sampling interval (default 200; the sampling itself costs CPU, less at 500–1000).
+ * With SCALE_HEAP_PROFILE=<folder>, a sampling heap profile of the burst (what allocated, by call stack: the young
+ * generation's collections are paid per byte allocated) is written there as <engine>-n<N>.heapprofile.
  */
 async function startProfile(thread?: DbThread): Promise<{ stop(name: string): Promise<void> } | undefined> {
-  const out = process.env.SCALE_CPU_PROFILE;
-  if (!out) return undefined;
-  await thread?.startProfile();
+  const cpuOut = process.env.SCALE_CPU_PROFILE;
+  const heapOut = process.env.SCALE_HEAP_PROFILE;
+  if (!cpuOut && !heapOut) return undefined;
   const { Session } = await import('node:inspector/promises');
   const session = new Session();
   session.connect();
-  await session.post('Profiler.enable');
-  await session.post('Profiler.setSamplingInterval', { interval: Number(process.env.SCALE_CPU_INTERVAL ?? 200) });
-  await session.post('Profiler.start');
+  if (cpuOut) {
+    await thread?.startProfile();
+    await session.post('Profiler.enable');
+    await session.post('Profiler.setSamplingInterval', { interval: Number(process.env.SCALE_CPU_INTERVAL ?? 200) });
+    await session.post('Profiler.start');
+  }
+  if (heapOut) {
+    await session.post('HeapProfiler.enable');
+    await session.post('HeapProfiler.startSampling', { samplingInterval: 16384, includeObjectsCollectedByMajorGC: true, includeObjectsCollectedByMinorGC: true });
+  }
   return {
     async stop(name: string) {
-      const { profile } = await session.post('Profiler.stop');
-      mkdirSync(out, { recursive: true });
-      writeFileSync(join(out, `${name}.cpuprofile`), JSON.stringify(profile));
-      // the database thread's own profile, next to it
-      if (thread) writeFileSync(join(out, `${name}-db-thread.cpuprofile`), JSON.stringify(await thread.stopProfile()));
+      if (cpuOut) {
+        const { profile } = await session.post('Profiler.stop');
+        mkdirSync(cpuOut, { recursive: true });
+        writeFileSync(join(cpuOut, `${name}.cpuprofile`), JSON.stringify(profile));
+        // the database thread's own profile, next to it
+        if (thread) writeFileSync(join(cpuOut, `${name}-db-thread.cpuprofile`), JSON.stringify(await thread.stopProfile()));
+      }
+      if (heapOut) {
+        const { profile } = await session.post('HeapProfiler.stopSampling');
+        mkdirSync(heapOut, { recursive: true });
+        writeFileSync(join(heapOut, `${name}.heapprofile`), JSON.stringify(profile));
+      }
       session.disconnect();
     },
   };
@@ -310,7 +331,8 @@ async function statementCounts(databaseUrl: string): Promise<{ commits: number; 
 }
 
 async function run(engine: 'pglite' | 'postgres'): Promise<void> {
-  const line = (s: string) => console.log(`${engine} N=${N} rtt=${RTT}ms: ${s}`);
+  const engineLine = (s: string) => console.log(`${engine} N=${N} rtt=${RTT}ms: ${s}`);
+  const line = engineLine;
   const dir = mkdtempSync(join(tmpdir(), 'mf-scale-'));
   let databaseUrl: string | undefined;
   let postmaster = 0;
@@ -329,8 +351,10 @@ async function run(engine: 'pglite' | 'postgres'): Promise<void> {
     databaseUrl = u.toString();
   }
   setRootLogDestination(logFileDestination(join(dir, 'meterfabric.log')));
-  const fleet = await startFleet(N + 1 + WARMUP);
-  line(`${N + 1 + WARMUP} simulated gateways listening`);
+  // Gateways: burst b uses b*N … b*N+N-1, then the single request's, then the warm-up's.
+  const gateways = N * BURSTS + 1 + WARMUP;
+  const fleet = await startFleet(gateways);
+  line(`${gateways} simulated gateways listening`);
   const options = platformOptionsFromEnv();
   const workers = engine === 'postgres' ? WORKERS : 0;
   const h = await startHeadend({ dataDir: join(dir, 'data'), databaseUrl, http: { host: '127.0.0.1', port: 0 }, push: false, platform: options, workers: workers === 0 });
@@ -349,116 +373,136 @@ async function run(engine: 'pglite' | 'postgres'): Promise<void> {
     const files = provisioningFiles(dir, fleet.ports);
     await meterfabric(['device', 'import', files.devices], env);
     await meterfabric(['key', 'import', files.keys], env);
-    line(`provisioned ${N + 1 + WARMUP} gateways and G-meters through the CLI; throttle ${JSON.stringify(options.throttle ?? {})} (unset = defaults)`);
+    line(`provisioned ${gateways} gateways and G-meters through the CLI; throttle ${JSON.stringify(options.throttle ?? {})} (unset = defaults)`);
 
     if (WARMUP > 0) {
-      const warm = await client.run(Array.from({ length: WARMUP }, (_, i) => gw(N + 1 + i)));
+      const warm = await client.run(Array.from({ length: WARMUP }, (_, i) => gw(N * BURSTS + 1 + i)));
       line(`warm-up: ${WARMUP} requests on other gateways first (${JSON.stringify(warm.results)}, ${(warm.wallMs / 1000).toFixed(2)} s); the figures below leave them out`);
     }
-    // The single-request time: gateway N alone.
-    const single = (await client.run([gw(N)])).wallMs;
+    // The single-request time: one gateway alone.
+    const single = (await client.run([gw(N * BURSTS)])).wallMs;
+    const spreads: Array<{ ratio: number; nodeMs: number; pgMs: number; submittedMs: number; clientMs: number }> = [];
 
-    const rssBefore = rssMb();
-    burstPeakRss = rssBefore;
-    const thread = dbThread(h.db);
-    const profiler = await startProfile(thread);
-    const stmt0 = postmaster ? await settledStatementCounts(databaseUrl!) : undefined;
-    // The other processes' counters first: reading PostgreSQL's forks a `ps`, which is the bench's CPU, not the
-    // head-end's.
-    const workerCpu0 = workerProcesses.map((c) => procCpuMs(c.pid!));
-    const pg0 = postmaster ? postgresCpuMs(postmaster) : 0;
-    const fleet0 = procCpuMs(fleet.child.pid!);
-    const threads0 = threadCpuByName();
-    // SCALE_STATEMENTS=1 on the embedded database: the database thread's CPU per statement text during the burst.
-    if (thread && process.env.SCALE_STATEMENTS) await thread.startStatementStats();
-    const dbThread0 = (await thread?.threadStats())?.cpuMs ?? NaN;
-    const cpu0 = process.cpuUsage();
-    const main0 = threadCpuMs();
-    // How long the head-end's event loop kept timers and sockets waiting during the burst.
-    const loopDelay = monitorEventLoopDelay({ resolution: 10 });
-    loopDelay.enable();
-    const burstStart = new Date();
-    const sampler = setInterval(() => (burstPeakRss = Math.max(burstPeakRss, rssMb())), 100);
-    // The client submits with SUBMITTERS requests open at a time, as an operator's client would, and fetches each
-    // result once its notification arrived.
-    const burst = await client.run(Array.from({ length: N }, (_, i) => gw(i)));
-    clearInterval(sampler);
-    const wall = burst.wallMs;
-    const uids = burst.correlationUids;
-    const cpu = process.cpuUsage(cpu0);
-    const mainMs = threadCpuMs() - main0;
-    const dbThreadMs = thread ? ((await thread.threadStats()).cpuMs ?? NaN) - dbThread0 : NaN;
-    const statementCpu = thread && process.env.SCALE_STATEMENTS ? await thread.takeStatementStats() : undefined;
-    const workerCpu = workerProcesses.map((c, w) => procCpuMs(c.pid!) - workerCpu0[w]!);
-    const pgMs = postmaster ? postgresCpuMs(postmaster) - pg0 : 0;
-    const fleetMs = procCpuMs(fleet.child.pid!) - fleet0;
-    loopDelay.disable();
-    const threadsMs = [...threadCpuByName()].map(([name, ms]) => [name, ms - (threads0.get(name) ?? 0)] as const).filter(([, ms]) => ms > 0);
-    await profiler?.stop(`${engine}-n${N}`);
-    const stmt1 = stmt0 ? await settledStatementCounts(databaseUrl!) : undefined;
-    const results = await h.db.query<{ result: string; n: number }>(
-      'SELECT result, count(*)::int AS n FROM request WHERE correlation_uid = ANY($1::text[]) GROUP BY result', [uids],
-    );
-    const perSecond = options.throttle?.newPerSecond ?? 30;
-    const maxOpen = options.throttle?.maxOpen ?? 1000;
-    const throttleBound = (N / perSecond) * 1000 + single + (N > maxOpen ? Math.ceil(N / maxOpen - 1) * single : 0);
-    const nodeMs = (cpu.user + cpu.system) / 1000;
-    line(`results ${results.rows.map((r) => `${r.result} ${r.n}`).join(', ')}; as fetched by the client: ${JSON.stringify(burst.results)}`);
-    line(`client process (not platform CPU): ${(burst.cpuMs / N).toFixed(2)} ms CPU per op; per op ${(burst.notified / N).toFixed(2)} notifications received,`
-      + ` ${(burst.fetches / N).toFixed(2)} result fetches; all ${N} submitted after ${(burst.submittedMs / 1000).toFixed(2)} s`
-      + ` by ${SUBMITTERS} submitters, each POST answered after p50 ${burst.submitLatencyMs.p50.toFixed(0)} ms, p90 ${burst.submitLatencyMs.p90.toFixed(0)} ms, max ${burst.submitLatencyMs.max.toFixed(0)} ms`);
-    // The machine's whole budget: what the simulated meters cost beside the platform and the client.
-    line(`simulator process (not platform CPU): ${(fleetMs / N).toFixed(2)} ms CPU per op`);
-    // Where the time went: when the requests finished (seconds after the first submit) and how many ran more than once.
-    const spread = await h.db.query<{ p50: number; p90: number; p100: number; again: number; audits: number }>(
-      `SELECT percentile_cont(0.5) WITHIN GROUP (ORDER BY e) AS p50, percentile_cont(0.9) WITHIN GROUP (ORDER BY e) AS p90, max(e) AS p100,
-              count(*) FILTER (WHERE attempts > 1 OR retries > 0)::int AS again, 0 AS audits
-         FROM (SELECT extract(epoch FROM completed_at - min(created_at) OVER ()) AS e, attempts, retries FROM request WHERE correlation_uid = ANY($1::text[])) t`,
-      [uids],
-    );
-    const sp = spread.rows[0]!;
-    line(`finished after p50 ${Number(sp.p50).toFixed(1)} s, p90 ${Number(sp.p90).toFixed(1)} s, last ${Number(sp.p100).toFixed(1)} s; ran more than once: ${sp.again}`
-      + `; the client got the last notification after ${(burst.lastNotifiedMs / 1000).toFixed(2)} s, its slowest result fetch took ${burst.slowestFetchMs.toFixed(0)} ms`);
-    line(
-      `wall ${(wall / 1000).toFixed(2)} s | single request ${(single / 1000).toFixed(2)} s | wall/link bound ${(wall / single).toFixed(2)}`
-      + ` | throttle bound ${(throttleBound / 1000).toFixed(2)} s, wall/throttle bound ${(wall / throttleBound).toFixed(2)}`
-      + ` | CPU per op: Node ${(nodeMs / N).toFixed(2)} ms${engine === 'pglite' ? ' (PGlite included, all threads)' : ''}`
-      + `${engine === 'postgres' ? `, PostgreSQL ${(pgMs / N).toFixed(2)} ms` : ''} | peak RSS ${peakRssMb().toFixed(0)} MB`,
-    );
-    // Node's process CPU above counts every thread; split it: the thread running sessions and HTTP, the embedded
-    // database's thread (when PGlite runs in one), and the rest (garbage collection, compiler and I/O helper threads).
-    line(`burst ${burstStart.toISOString()} – ${new Date().toISOString()}; event-loop delay p50 ${(loopDelay.percentile(50) / 1e6).toFixed(0)} ms,`
-      + ` p99 ${(loopDelay.percentile(99) / 1e6).toFixed(0)} ms, max ${(loopDelay.max / 1e6).toFixed(0)} ms`);
-    line(`CPU per op by thread: main ${(mainMs / N).toFixed(2)} ms`
-      + (thread ? `, database thread ${(dbThreadMs / N).toFixed(2)} ms` : engine === 'pglite' ? ' (PGlite on the main thread)' : '')
-      + `, other threads ${((nodeMs - mainMs - (thread ? dbThreadMs : 0)) / N).toFixed(2)} ms`
-      + ` (by name, main included: ${threadsMs.sort((a, b) => b[1] - a[1]).map(([name, ms]) => `${name} ${(ms / N).toFixed(2)}`).join(', ')})`);
-    if (workers) {
-      const total = workerCpu.reduce((a, b) => a + b, 0);
-      line(`workers ${workers}: throughput ${(N / (wall / 1000)).toFixed(1)} ops/s | CPU per op, all workers ${(total / N).toFixed(2)} ms`
-        + ` | per process (ms of CPU in the burst): ${workerCpu.map((c) => c.toFixed(0)).join(', ')} | API process ${(nodeMs / N).toFixed(2)} ms/op`);
-    }
-    if (stmt0 && stmt1) {
-      line(`per op: ${((stmt1.commits - stmt0.commits) / N).toFixed(1)} commits`
-        + (stmt1.statements === undefined ? ' (statements: the server has no pg_stat_statements)' : `, ${((stmt1.statements - stmt0.statements!) / N).toFixed(1)} statements`)
-        + ' (the bench makes no queries during the burst)');
-      // SCALE_STATEMENTS=1: which statements, per operation, most frequent first.
-      if (stmt0.byQuery && stmt1.byQuery) {
-        const rows = [...stmt1.byQuery].map(([id, v]) => ({ calls: v.calls - (stmt0.byQuery!.get(id)?.calls ?? 0), query: v.query }))
-          .filter((r) => r.calls > 0).sort((a, b) => b.calls - a.calls);
-        for (const r of rows) line(`  ${(r.calls / N).toFixed(2)}/op  ${r.query.replace(/\s+/g, ' ').slice(0, 150)}`);
+    for (let b = 0; b < BURSTS; b++) {
+      const line = BURSTS > 1 ? (text: string) => engineLine(`burst ${b + 1}/${BURSTS}: ${text}`) : engineLine;
+      if (b > 0) await new Promise((resolve) => setTimeout(resolve, 2000)); // the previous burst's stragglers (notifications, releases) settle
+
+      const rssBefore = rssMb();
+      burstPeakRss = rssBefore;
+      const thread = dbThread(h.db);
+      const profiler = await startProfile(thread);
+      const stmt0 = postmaster ? await settledStatementCounts(databaseUrl!) : undefined;
+      // The other processes' counters first: reading PostgreSQL's forks a `ps`, which is the bench's CPU, not the
+      // head-end's.
+      const workerCpu0 = workerProcesses.map((c) => procCpuMs(c.pid!));
+      const pg0 = postmaster ? postgresCpuMs(postmaster) : 0;
+      const fleet0 = procCpuMs(fleet.child.pid!);
+      const threads0 = threadCpuByName();
+      // SCALE_STATEMENTS=1 on the embedded database: the database thread's CPU per statement text during the burst.
+      if (thread && process.env.SCALE_STATEMENTS) await thread.startStatementStats();
+      const dbThread0 = (await thread?.threadStats())?.cpuMs ?? NaN;
+      const cpu0 = process.cpuUsage();
+      const main0 = threadCpuMs();
+      // How long the head-end's event loop kept timers and sockets waiting during the burst.
+      const loopDelay = monitorEventLoopDelay({ resolution: 10 });
+      loopDelay.enable();
+      const burstStart = new Date();
+      const sampler = setInterval(() => (burstPeakRss = Math.max(burstPeakRss, rssMb())), 100);
+      // The client submits with SUBMITTERS requests open at a time, as an operator's client would, and fetches each
+      // result once its notification arrived.
+      const burst = await client.run(Array.from({ length: N }, (_, i) => gw(b * N + i)));
+      clearInterval(sampler);
+      const wall = burst.wallMs;
+      const uids = burst.correlationUids;
+      const cpu = process.cpuUsage(cpu0);
+      const mainMs = threadCpuMs() - main0;
+      const dbThreadMs = thread ? ((await thread.threadStats()).cpuMs ?? NaN) - dbThread0 : NaN;
+      const statementCpu = thread && process.env.SCALE_STATEMENTS ? await thread.takeStatementStats() : undefined;
+      const workerCpu = workerProcesses.map((c, w) => procCpuMs(c.pid!) - workerCpu0[w]!);
+      const pgMs = postmaster ? postgresCpuMs(postmaster) - pg0 : 0;
+      const fleetMs = procCpuMs(fleet.child.pid!) - fleet0;
+      loopDelay.disable();
+      const threadsMs = [...threadCpuByName()].map(([name, ms]) => [name, ms - (threads0.get(name) ?? 0)] as const).filter(([, ms]) => ms > 0);
+      await profiler?.stop(`${engine}-n${N}${BURSTS > 1 ? `-b${b + 1}` : ''}`);
+      const stmt1 = stmt0 ? await settledStatementCounts(databaseUrl!) : undefined;
+      const results = await h.db.query<{ result: string; n: number }>(
+        'SELECT result, count(*)::int AS n FROM request WHERE correlation_uid = ANY($1::text[]) GROUP BY result', [uids],
+      );
+      const perSecond = options.throttle?.newPerSecond ?? 30;
+      const maxOpen = options.throttle?.maxOpen ?? 1000;
+      const throttleBound = (N / perSecond) * 1000 + single + (N > maxOpen ? Math.ceil(N / maxOpen - 1) * single : 0);
+      const nodeMs = (cpu.user + cpu.system) / 1000;
+      line(`results ${results.rows.map((r) => `${r.result} ${r.n}`).join(', ')}; as fetched by the client: ${JSON.stringify(burst.results)}`);
+      line(`client process (not platform CPU): ${(burst.cpuMs / N).toFixed(2)} ms CPU per op; per op ${(burst.notified / N).toFixed(2)} notifications received,`
+        + ` ${(burst.fetches / N).toFixed(2)} result fetches; all ${N} submitted after ${(burst.submittedMs / 1000).toFixed(2)} s`
+        + ` by ${SUBMITTERS} submitters, each POST answered after p50 ${burst.submitLatencyMs.p50.toFixed(0)} ms, p90 ${burst.submitLatencyMs.p90.toFixed(0)} ms, max ${burst.submitLatencyMs.max.toFixed(0)} ms`);
+      // The machine's whole budget: what the simulated meters cost beside the platform and the client.
+      line(`simulator process (not platform CPU): ${(fleetMs / N).toFixed(2)} ms CPU per op`);
+      // Where the time went: when the requests finished (seconds after the first submit) and how many ran more than once.
+      const spread = await h.db.query<{ p50: number; p90: number; p100: number; again: number; audits: number }>(
+        `SELECT percentile_cont(0.5) WITHIN GROUP (ORDER BY e) AS p50, percentile_cont(0.9) WITHIN GROUP (ORDER BY e) AS p90, max(e) AS p100,
+                count(*) FILTER (WHERE attempts > 1 OR retries > 0)::int AS again, 0 AS audits
+           FROM (SELECT extract(epoch FROM completed_at - min(created_at) OVER ()) AS e, attempts, retries FROM request WHERE correlation_uid = ANY($1::text[])) t`,
+        [uids],
+      );
+      const sp = spread.rows[0]!;
+      line(`finished after p50 ${Number(sp.p50).toFixed(1)} s, p90 ${Number(sp.p90).toFixed(1)} s, last ${Number(sp.p100).toFixed(1)} s; ran more than once: ${sp.again}`
+        + `; the client got the last notification after ${(burst.lastNotifiedMs / 1000).toFixed(2)} s, its slowest result fetch took ${burst.slowestFetchMs.toFixed(0)} ms`);
+      line(
+        `wall ${(wall / 1000).toFixed(2)} s | single request ${(single / 1000).toFixed(2)} s | wall/link bound ${(wall / single).toFixed(2)}`
+        + ` | throttle bound ${(throttleBound / 1000).toFixed(2)} s, wall/throttle bound ${(wall / throttleBound).toFixed(2)}`
+        + ` | CPU per op: Node ${(nodeMs / N).toFixed(2)} ms${engine === 'pglite' ? ' (PGlite included, all threads)' : ''}`
+        + `${engine === 'postgres' ? `, PostgreSQL ${(pgMs / N).toFixed(2)} ms` : ''} | peak RSS ${peakRssMb().toFixed(0)} MB`,
+      );
+      // Node's process CPU above counts every thread; split it: the thread running sessions and HTTP, the embedded
+      // database's thread (when PGlite runs in one), and the rest (garbage collection, compiler and I/O helper threads).
+      line(`burst ${burstStart.toISOString()} – ${new Date().toISOString()}; event-loop delay p50 ${(loopDelay.percentile(50) / 1e6).toFixed(0)} ms,`
+        + ` p99 ${(loopDelay.percentile(99) / 1e6).toFixed(0)} ms, max ${(loopDelay.max / 1e6).toFixed(0)} ms`);
+      line(`CPU per op by thread: main ${(mainMs / N).toFixed(2)} ms`
+        + (thread ? `, database thread ${(dbThreadMs / N).toFixed(2)} ms` : engine === 'pglite' ? ' (PGlite on the main thread)' : '')
+        + `, other threads ${((nodeMs - mainMs - (thread ? dbThreadMs : 0)) / N).toFixed(2)} ms`
+        + ` (by name, main included: ${threadsMs.sort((a, b) => b[1] - a[1]).map(([name, ms]) => `${name} ${(ms / N).toFixed(2)}`).join(', ')})`);
+      if (workers) {
+        const total = workerCpu.reduce((a, b) => a + b, 0);
+        line(`workers ${workers}: throughput ${(N / (wall / 1000)).toFixed(1)} ops/s | CPU per op, all workers ${(total / N).toFixed(2)} ms`
+          + ` | per process (ms of CPU in the burst): ${workerCpu.map((c) => c.toFixed(0)).join(', ')} | API process ${(nodeMs / N).toFixed(2)} ms/op`);
       }
-    }
-    if (statementCpu) {
-      const calls = statementCpu.reduce((a, r) => a + r.calls, 0);
-      const ms = statementCpu.reduce((a, r) => a + r.cpuMs, 0);
-      line(`database thread, per op: ${(calls / N).toFixed(2)} statements, ${(ms / N).toFixed(2)} ms of its CPU inside them; by statement, most CPU first:`);
-      for (const r of statementCpu.slice(0, 15)) {
-        line(`  ${(r.cpuMs / N).toFixed(3)} ms/op  ${(r.calls / N).toFixed(2)}/op  ${r.text.replace(/\s+/g, ' ').slice(0, 130)}`);
+      if (stmt0 && stmt1) {
+        line(`per op: ${((stmt1.commits - stmt0.commits) / N).toFixed(1)} commits`
+          + (stmt1.statements === undefined ? ' (statements: the server has no pg_stat_statements)' : `, ${((stmt1.statements - stmt0.statements!) / N).toFixed(1)} statements`)
+          + ' (the bench makes no queries during the burst)');
+        // SCALE_STATEMENTS=1: which statements, per operation, most frequent first.
+        if (stmt0.byQuery && stmt1.byQuery) {
+          const rows = [...stmt1.byQuery].map(([id, v]) => ({ calls: v.calls - (stmt0.byQuery!.get(id)?.calls ?? 0), query: v.query }))
+            .filter((r) => r.calls > 0).sort((a, b) => b.calls - a.calls);
+          for (const r of rows) line(`  ${(r.calls / N).toFixed(2)}/op  ${r.query.replace(/\s+/g, ' ').slice(0, 150)}`);
+        }
       }
+      if (statementCpu) {
+        const calls = statementCpu.reduce((a, r) => a + r.calls, 0);
+        const ms = statementCpu.reduce((a, r) => a + r.cpuMs, 0);
+        line(`database thread, per op: ${(calls / N).toFixed(2)} statements, ${(ms / N).toFixed(2)} ms of its CPU inside them; by statement, most CPU first:`);
+        for (const r of statementCpu.slice(0, 15)) {
+          line(`  ${(r.cpuMs / N).toFixed(3)} ms/op  ${(r.calls / N).toFixed(2)}/op  ${r.text.replace(/\s+/g, ' ').slice(0, 130)}`);
+        }
+      }
+      // Memory per session: RSS growth during the burst over the sessions in flight at most (N, or the throttle's maxOpen).
+      line(`RSS before the burst ${rssBefore.toFixed(0)} MB, highest during it ${burstPeakRss.toFixed(0)} MB: ≈ ${(((burstPeakRss - rssBefore) * 1024) / Math.min(N, maxOpen)).toFixed(0)} kB per session in flight`);
+      spreads.push({ ratio: wall / single, nodeMs: nodeMs / N, pgMs: pgMs / N, submittedMs: burst.submittedMs, clientMs: burst.cpuMs / N });
     }
-    // Memory per session: RSS growth during the burst over the sessions in flight at most (N, or the throttle's maxOpen).
-    line(`RSS before the burst ${rssBefore.toFixed(0)} MB, highest during it ${burstPeakRss.toFixed(0)} MB: ≈ ${(((burstPeakRss - rssBefore) * 1024) / Math.min(N, maxOpen)).toFixed(0)} kB per session in flight`);
+    if (BURSTS > 1) {
+      const spread = (values: number[], digits: number) => {
+        const v = [...values].sort((x, y) => x - y);
+        const median = v.length % 2 ? v[(v.length - 1) / 2]! : (v[v.length / 2 - 1]! + v[v.length / 2]!) / 2;
+        return `${v[0]!.toFixed(digits)} / ${median.toFixed(digits)} / ${v[v.length - 1]!.toFixed(digits)}`;
+      };
+      line(`${BURSTS} bursts, lowest / median / highest: wall/link bound ${spread(spreads.map((x) => x.ratio), 2)}`
+        + ` (≤ 1.25 in ${spreads.filter((x) => x.ratio <= 1.25).length} of ${BURSTS})`
+        + ` | all submitted after ${spread(spreads.map((x) => x.submittedMs / 1000), 2)} s`
+        + ` | CPU per op: Node ${spread(spreads.map((x) => x.nodeMs), 2)} ms${engine === 'postgres' ? `, PostgreSQL ${spread(spreads.map((x) => x.pgMs), 2)} ms` : ''}`
+        // The client does the same work in every burst: its CPU per op shows how fast the machine was at the time.
+        + ` | the client's ${spread(spreads.map((x) => x.clientMs), 2)} ms`);
+    }
   } finally {
     await Promise.all(workerProcesses.map((c) => new Promise((resolve) => {
       c.once('exit', resolve);
