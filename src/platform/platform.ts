@@ -17,7 +17,7 @@ import { context } from '@opentelemetry/api';
 import { inSpan, currentTraceParent, contextFromTraceParent, CORRELATION_UID } from '../observability/tracing.ts';
 import { type RequestChannel, type ResultType, type StoredResponse, type SubmitRequest } from './operations.ts';
 import { makeCorrelationUid } from './correlation.ts';
-import { WorkQueue, completeJobs, completeJobsSql, insertJobsSql, type QueueJob } from './queue.ts';
+import { WorkQueue, completeJobs, completeJobsSql, insertJobsSql, laterJobsSql, type QueueJob } from './queue.ts';
 import { Throttle, throttledRetryAfterMs, type ThrottleOptions } from './throttle.ts';
 import { NotificationSender, type NotificationOptions } from './notifications.ts';
 import { batcherOf } from './batch.ts';
@@ -360,6 +360,7 @@ export class RequestApi {
     );
     if (refusal) throw await this.#refuse(r, refusal);
     p.wakeWorkers();
+    p.queue.announce();
     return { correlationUid };
   }
 
@@ -611,9 +612,11 @@ export class Platform {
     this.log = opts.logger ?? componentLogger('platform');
     this.throttle = new Throttle(opts.throttle);
     this.#finished = new GroupCommit<FinishRow>(async (rows) => {
-      await this.#writeFinished(rows);
+      const later = await this.#writeFinished(rows);
       // Their notifications are committed: send them now, not at the sender's next poll.
       this.#notifications?.wake();
+      // A gateway's next request could not start while this one ran: start it now, not at the next poll.
+      if (later) this.wakeWorkers();
     });
     this.requests = new RequestApi(this);
     this.#opts = {
@@ -683,7 +686,7 @@ export class Platform {
     let timer: NodeJS.Timeout | undefined;
     await Promise.race([Promise.allSettled([...this.#handling]), new Promise((res) => (timer = setTimeout(res, 10_000)))]);
     clearTimeout(timer);
-    this.queue.stop();
+    await this.queue.stop();
   }
 
   /** How long one execution may run before it is aborted: just under jobExpireSeconds. */
@@ -703,7 +706,7 @@ export class Platform {
   async #startWorkers(): Promise<void> {
     this.queue.start(() => {
       for (const c of this.#inFlight) c.abort(new MeterfabricError(ErrorCode.QUEUE_ERROR, 'The job lease could not be renewed', { component: 'SHARED' }));
-    });
+    }, () => this.wakeWorkers());
     this.#dispatcher = this.#dispatch();
     this.#notifications?.start();
     this.#retention.start();
@@ -1038,8 +1041,12 @@ export class Platform {
    * (its job is still completed). Notifications: SOAP requests to the ResponseUrl or the organisation's
    * notification URL, REST requests to the ResponseUrl or its webhook; no target, no notification (docs/gxf.md#notifications).
    */
-  async #writeFinished(rows: FinishRow[]): Promise<void> {
-    await this.db.query(
+  /**
+   * Stores final results, releases their exchange locks and completes their jobs in one statement. Returns whether a
+   * gateway of these jobs has another job queued: it was held back by the gateway check of the claim until now.
+   */
+  async #writeFinished(rows: FinishRow[]): Promise<boolean> {
+    const r = await this.db.query<{ later: boolean }>(
       `WITH x AS (
          SELECT * FROM jsonb_to_recordset($1::jsonb) AS x(correlation_uid text, job_id uuid, lock_key text, result text, error_code int, message_data jsonb)
        ), unlocked AS (
@@ -1067,10 +1074,11 @@ export class Platform {
          SELECT 'COMPLETED', correlation_uid, organisation_identification, user_name, application_name, device_identification,
            message_type, channel, result, error_code FROM done
        ), jobs AS (${completeJobsSql('(SELECT job_id FROM x WHERE job_id IS NOT NULL)')})
-       SELECT 1`,
+       ${laterJobsSql('(SELECT job_id FROM x WHERE job_id IS NOT NULL)')}`,
       [JSON.stringify(rows)],
       { prepareAs: 'meterfabric_finish' },
     );
+    return r.rows[0]?.later === true;
   }
 }
 

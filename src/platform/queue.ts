@@ -16,19 +16,24 @@
  *   within WAIT_AHEAD_MS, every quarter of it, so they are back in the ready index seconds before they are due.
  * - Completing a job deletes its row (the request row keeps the history).
  *
- * Errors of the queue's own work (fetch, renewal, sweep, release, admitting waiting jobs) are logged and counted in
- * `meterfabric_queue_errors_total{operation}`.
+ * - On PostgreSQL, where other processes take jobs too, a process that committed new jobs says so on the channel
+ *   QUEUE_CHANNEL, and every process that takes jobs listens there: another process's idle dispatcher starts them at
+ *   once instead of at its next poll. The poll stays, for what a notification cannot carry (a lost listening
+ *   connection, a job coming due).
+ *
+ * Errors of the queue's own work (fetch, renewal, sweep, release, admitting waiting jobs, announcing and listening)
+ * are logged and counted in `meterfabric_queue_errors_total{operation}`.
  */
 import { hostname } from 'node:os';
 import { randomUUID } from 'node:crypto';
 import { Counter } from 'prom-client';
-import type { Db, Queryable } from './db/db.ts';
+import type { Db, Listener, Queryable } from './db/db.ts';
 import type { Logger } from '../observability/logger.ts';
 import { registry } from '../observability/metrics.ts';
 
 export const queueErrors = new Counter({
   name: 'meterfabric_queue_errors_total',
-  help: 'Errors of the request queue (fetch, lease renewal, lease sweep, release, admitting waiting jobs), by operation',
+  help: 'Errors of the request queue (fetch, lease renewal, lease sweep, release, admitting waiting jobs, announcing and listening), by operation',
   labelNames: ['operation'] as const,
   registers: [registry],
 });
@@ -45,6 +50,12 @@ export interface QueueJob {
  * never reads it. Its mark is cleared when it comes due within this time.
  */
 export const WAIT_AHEAD_MS = 10_000;
+
+/** The PostgreSQL channel on which a process announces jobs it committed; the payload is its worker id. */
+export const QUEUE_CHANNEL = 'meterfabric_queue';
+
+/** The shortest time between two announcements of one process: what a listening process waits at most for more. */
+const ANNOUNCE_GAP_MS = 25;
 
 /** Waiting jobs coming due whose mark one statement clears at most (it runs again at once while there are more). */
 const COMING_DUE_BATCH = 5_000;
@@ -73,6 +84,24 @@ export const COMING_DUE_SQL = `WITH due AS (
 /** Deletes (completes) the jobs whose ids `ids` (an SQL uuid set) yields. */
 export function completeJobsSql(ids: string): string {
   return `DELETE FROM request_job WHERE id IN ${ids}`;
+}
+
+/**
+ * A query (the main query of a statement that completes the jobs `ids`, an SQL uuid set) that answers one row,
+ * `later`: whether a gateway of those jobs has another job that is due. The claim held that job back while its
+ * gateway's earlier job ran, so the process that completes them claims again at once instead of at its next poll.
+ * It reads the snapshot before the statement, where the completed jobs are still there; both are probes by index
+ * (the array of ids, then request_job_gateway), whatever the queue's size.
+ */
+export function laterJobsSql(ids: string): string {
+  return `SELECT EXISTS (
+    SELECT 1 FROM request_job f
+     WHERE f.id = ANY (ARRAY(SELECT * FROM ${ids} AS done))
+       AND EXISTS (
+         SELECT 1 FROM request_job j
+          WHERE j.lock_key = f.lock_key AND j.id <> ALL (ARRAY(SELECT * FROM ${ids} AS done))
+            AND NOT j.waiting AND j.run_after <= now()
+         OFFSET 0)) AS later`;
 }
 
 export async function completeJobs(q: Queryable, ids: string[]): Promise<void> {
@@ -126,11 +155,17 @@ export class WorkQueue {
   #admitTimer: NodeJS.Timeout | undefined;
   #lastRenewed = Date.now();
   #onLeaseLost: (() => void) | undefined;
+  #listener: Promise<Listener> | undefined;
+  #announcing = false;
+  #announceAgain = false;
 
   constructor(private readonly db: Db, private readonly o: WorkQueueOptions) {}
 
-  /** Starts renewing this process's leases and sweeping expired ones; onLeaseLost runs when renewal keeps failing. */
-  start(onLeaseLost: () => void): void {
+  /**
+   * Starts renewing this process's leases and sweeping expired ones; onLeaseLost runs when renewal keeps failing.
+   * onJobs runs when another process announced new jobs (PostgreSQL), or when they may have been missed.
+   */
+  start(onLeaseLost: () => void, onJobs?: () => void): void {
     this.#onLeaseLost = onLeaseLost;
     this.#renewTimer = setInterval(() => void this.#renew(), Math.max(50, Math.floor(this.o.leaseMs / 3)));
     this.#renewTimer.unref();
@@ -139,12 +174,45 @@ export class WorkQueue {
     void this.admitDue();
     this.#admitTimer = setInterval(() => void this.admitDue(), WAIT_AHEAD_MS / 4);
     this.#admitTimer.unref();
+    if (onJobs && this.db.listen) {
+      this.#listener = this.db.listen(QUEUE_CHANNEL, (from) => {
+        if (from !== this.workerId) onJobs();
+      }, (e) => this.#error('listen', e));
+    }
   }
 
-  stop(): void {
+  async stop(): Promise<void> {
     clearInterval(this.#renewTimer);
     clearInterval(this.#sweepTimer);
     clearInterval(this.#admitTimer);
+    const listener = this.#listener;
+    this.#listener = undefined;
+    await (await listener)?.close();
+  }
+
+  /**
+   * This process committed new jobs: tell the processes listening on QUEUE_CHANNEL (PostgreSQL only). One
+   * notification at a time, and the next no sooner than ANNOUNCE_GAP_MS after it: jobs committed meanwhile are all
+   * announced by that next one, so a burst of accepts costs a few statements, not one per batch.
+   */
+  announce(): void {
+    if (!this.db.listen) return;
+    if (this.#announcing) {
+      this.#announceAgain = true;
+      return;
+    }
+    this.#announcing = true;
+    void this.db.query('SELECT pg_notify($1, $2)', [QUEUE_CHANNEL, this.workerId], { prepareAs: 'meterfabric_job_announce' })
+      .catch((e: unknown) => this.#error('announce', e))
+      .finally(() => {
+        setTimeout(() => {
+          this.#announcing = false;
+          if (this.#announceAgain) {
+            this.#announceAgain = false;
+            this.announce();
+          }
+        }, ANNOUNCE_GAP_MS).unref();
+      });
   }
 
   /** Leases up to n due jobs (one per gateway), in queue order. */

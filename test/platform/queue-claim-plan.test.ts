@@ -8,7 +8,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { engines, engineOptions, freshDb } from '../support/db.ts';
-import { FETCH_SQL, WorkQueue, insertJobsSql } from '../../src/platform/queue.ts';
+import { FETCH_SQL, WorkQueue, insertJobsSql, laterJobsSql } from '../../src/platform/queue.ts';
 import type { Db } from '../../src/platform/db/db.ts';
 import { logger } from '../../src/observability/logger.ts';
 
@@ -79,6 +79,40 @@ for (const engine of engines) {
       const queue = new WorkQueue(db, { leaseMs: 60_000, sweepMs: 60_000, log: logger('queue-test') });
       assert.equal(await queue.admitDue(), 0, 'none of tonight\'s jobs comes due yet');
       assert.deepEqual((await queue.fetch(10)).map((j) => j.correlationUid), Array.from({ length: 10 }, (_, i) => `now${i + 1}`));
+    } finally {
+      await dispose();
+    }
+  });
+
+  test(`asking whether finished jobs' gateways have later jobs reads a few queue rows, not all ${QUEUED} queued, on ${engine}`, engineOptions(engine), async () => {
+    const { db, dispose } = await freshDb(engine);
+    try {
+      await db.query(`INSERT INTO request_job (id, correlation_uid, lock_key, priority, submitted_at, run_after)
+        SELECT gen_random_uuid(), 'c' || g, 'g' || (g % $2::int), 4, now() + g * interval '1 millisecond', now() - interval '1 second'
+          FROM generate_series(1, $1::int) g`, [QUEUED, GATEWAYS]);
+      await db.query(`INSERT INTO request_job (id, correlation_uid, lock_key, priority, submitted_at, run_after)
+        VALUES (gen_random_uuid(), 'alone', 'alone', 4, now(), now() - interval '1 second')`);
+      const ids = async (where: string) => (await db.query<{ id: string }>(`SELECT id FROM request_job WHERE ${where}`)).rows.map((r) => r.id);
+      const sql = laterJobsSql('(SELECT unnest($1::uuid[]))');
+      // The first ten jobs: ten gateways with ~29 more jobs each. The gateway of one job alone: nothing later.
+      const first = await ids(`correlation_uid IN (${Array.from({ length: 10 }, (_, i) => `'c${i + 1}'`).join(', ')})`);
+      assert.equal((await db.query<{ later: boolean }>(sql, [first])).rows[0]!.later, true);
+      assert.equal((await db.query<{ later: boolean }>(sql, [await ids(`lock_key = 'alone'`)])).rows[0]!.later, false);
+      // All of a gateway's jobs finishing together leave nothing later either.
+      assert.equal((await db.query<{ later: boolean }>(sql, [await ids(`lock_key = 'g1'`)])).rows[0]!.later, false);
+      for (const mode of ['force_generic_plan', 'force_custom_plan']) {
+        await db.tx(async (q) => {
+          await q.query(`SET LOCAL plan_cache_mode = ${mode}`);
+          await q.query(`PREPARE later(uuid[]) AS ${laterJobsSql('(SELECT unnest($1::uuid[]))')}`);
+          try {
+            const r = await q.query<{ 'QUERY PLAN': [{ Plan: PlanNode }] }>(`EXPLAIN (ANALYZE, FORMAT JSON) EXECUTE later('{${first.join(',')}}')`);
+            const read = rowsRead(r.rows[0]!['QUERY PLAN'][0].Plan);
+            assert.ok(read < 1_000, `${mode}: the question read ${read} rows of request_job`);
+          } finally {
+            await q.query('DEALLOCATE later');
+          }
+        });
+      }
     } finally {
       await dispose();
     }

@@ -179,3 +179,29 @@ for (const engine of engines) {
     assert.deepEqual(low.seen?.map(([, prio]) => prio), [0, 0, 0, 0, 0]);
   });
 }
+
+for (const engine of engines) {
+  // A gateway's requests start one at a time; the claim holds the next one back while the previous runs. Finishing a
+  // request claims again at once: with an hour between idle polls, only that can start the second and third.
+  test(`a gateway's queued requests start as the previous one finishes, not at the next poll, on ${engine}`, engineOptions(engine), async (t) => {
+    const { platform: p } = await seededPlatform(t, engine, { pollingIntervalSeconds: 3600 });
+    const order: string[] = [];
+    let running = 0;
+    p.executors.register({
+      messageType: 'SCAN_MBUS_CHANNELS',
+      async execute(ctx) {
+        assert.equal(++running, 1, 'two requests of one gateway ran at once');
+        order.push(ctx.correlationUid);
+        await sleep(20);
+        running--;
+        return { channels: [] };
+      },
+    });
+    const submitted: string[] = [];
+    for (let i = 0; i < 3; i++) {
+      submitted.push((await p.requests.submit({ ...base, organisationIdentification: ORG, deviceIdentification: GATEWAY, messageType: 'SCAN_MBUS_CHANNELS' })).correlationUid);
+    }
+    for (const uid of submitted) assert.equal((await p.requests.waitForResponse(uid, ORG, 20_000)).result, 'OK');
+    assert.deepEqual(order, submitted);
+  });
+}

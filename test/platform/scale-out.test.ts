@@ -10,6 +10,7 @@ import { requires } from '../support/servers.ts';
 import { freshDb } from '../support/db.ts';
 import { Platform } from '../../src/platform/platform.ts';
 import { addDevice, addOrganisation } from '../../src/platform/inventory.ts';
+import { LISTENER_APPLICATION_NAME, openDb } from '../../src/platform/db/db.ts';
 
 const fixture = join(import.meta.dirname, 'fixtures', 'crash-worker.ts');
 
@@ -82,4 +83,48 @@ test('two worker processes share the requests: each executed once, per gateway o
       assert.ok(new Date(order[i - 1]!.finished_at!).getTime() <= new Date(order[i]!.started_at).getTime(), `two exchanges overlapped on ${gateway}`);
     }
   }
+});
+
+// A process that takes jobs hears of the jobs another process accepted (LISTEN/NOTIFY on the queue's channel) and
+// starts them at once: with an hour between its idle polls, only the notification can start them. After its
+// listening connection is cut, it listens again and hears of the next ones too.
+test('a worker starts the jobs another process accepted when it is told, not at its next poll, also after its listening connection was cut', requires('postgres'), async (t) => {
+  const { db, url, dispose } = await freshDb('postgres');
+  const workerDb = await openDb({ url: url! });
+  let api: Platform | undefined;
+  let worker: Platform | undefined;
+  t.after(async () => {
+    await worker?.stop();
+    await api?.stop();
+    await workerDb.close();
+    await dispose();
+  });
+  await addOrganisation(db, { identification: 'org-a' });
+  await addDevice(db, { deviceIdentification: 'E0000000000000001', deviceType: 'SMART_METER_E', ownerOrganisationIdentification: 'org-a' });
+  api = await Platform.start({ db, workers: false });
+  worker = await Platform.start({ db: workerDb, pollingIntervalSeconds: 3600 });
+  worker.executors.register({ messageType: 'SCAN_MBUS_CHANNELS', async execute() { return { channels: [] }; } });
+  const listeners = async () => (await db.query<{ pid: number }>('SELECT pid FROM pg_stat_activity WHERE application_name = $1', [LISTENER_APPLICATION_NAME])).rows.map((r) => r.pid);
+  const until = async (what: string, ok: () => Promise<boolean>) => {
+    for (let i = 0; i < 500; i++) {
+      if (await ok()) return;
+      await new Promise((r) => setTimeout(r, 20));
+    }
+    assert.fail(`never: ${what}`);
+  };
+  await until('the worker listens', async () => (await listeners()).length === 1);
+  const run = async () => {
+    const { correlationUid } = await api!.requests.submit({
+      organisationIdentification: 'org-a', userName: 'u', applicationName: 'a', deviceIdentification: 'E0000000000000001', messageType: 'SCAN_MBUS_CHANNELS', payload: {}, channel: 'SOAP',
+    });
+    assert.equal((await api!.requests.waitForResponse(correlationUid, 'org-a', 20_000)).result, 'OK');
+  };
+  await run();
+  const [cut] = await listeners();
+  await db.query('SELECT pg_terminate_backend($1)', [cut]);
+  await until('the worker listens again', async () => {
+    const now = await listeners();
+    return now.length === 1 && now[0] !== cut;
+  });
+  await run();
 });

@@ -39,7 +39,21 @@ export interface Db extends Queryable {
   /** Runs several statements without parameters (DDL). */
   exec(sql: string): Promise<void>;
   close(): Promise<void>;
+  /**
+   * PostgreSQL only (other processes share the database): LISTEN on `channel` over a connection of its own, outside
+   * the pool. `onNotify` gets each notification's payload, and '' once after the connection was lost and made again
+   * (a notification sent meanwhile was missed). A lost connection (or one that cannot be made at first) is made again
+   * after 1 s, then up to every 30 s; `onError` hears of each failure.
+   */
+  listen?(channel: string, onNotify: (payload: string) => void, onError?: (e: unknown) => void): Promise<Listener>;
 }
+
+export interface Listener {
+  close(): Promise<void>;
+}
+
+/** The name of the listening connection in pg_stat_activity. */
+export const LISTENER_APPLICATION_NAME = 'meterfabric-listen';
 
 export interface OpenDbOptions {
   /** postgres://… URL of a PostgreSQL server. When set, `dataDir` is ignored. */
@@ -133,8 +147,76 @@ async function openPostgres(url: string, max: number): Promise<Db> {
     async close() {
       await pool.end();
     },
+    listen: (channel, onNotify, onError) => listenPostgres(pg.Client, url, channel, onNotify, onError ?? (() => undefined)),
   };
   return db;
+}
+
+type PgClient = import('pg').Client;
+
+async function listenPostgres(Client: typeof import('pg').Client, url: string, channel: string, onNotify: (payload: string) => void,
+  onError: (e: unknown) => void): Promise<Listener> {
+  if (!/^[a-z_][a-z0-9_]*$/.test(channel)) throw new Error(`not a channel name: ${channel}`);
+  let client: PgClient | undefined;
+  let closed = false;
+  let timer: NodeJS.Timeout | undefined;
+  let backoffMs = 1000;
+  const connect = async (): Promise<void> => {
+    const c = new Client({ connectionString: url, application_name: LISTENER_APPLICATION_NAME });
+    c.on('notification', (m) => {
+      if (m.channel === channel) onNotify(m.payload ?? '');
+    });
+    // 'error' and 'end' both come when the connection is lost: make it again once.
+    const lost = (e?: unknown) => {
+      if (client !== c) return;
+      onError(e ?? new Error('the listening connection ended'));
+      client = undefined;
+      reconnect();
+    };
+    c.on('error', lost);
+    c.on('end', lost);
+    try {
+      await c.connect();
+      await c.query(`LISTEN ${channel}`);
+    } catch (e) {
+      c.removeAllListeners('end');
+      await c.end().catch(() => undefined);
+      throw e;
+    }
+    if (closed) {
+      await c.end().catch(() => undefined);
+      return;
+    }
+    client = c;
+    backoffMs = 1000;
+  };
+  const reconnect = (): void => {
+    if (closed || timer) return;
+    timer = setTimeout(() => {
+      timer = undefined;
+      connect().then(() => {
+        if (!closed) onNotify('');
+      }, (e: unknown) => {
+        onError(e);
+        backoffMs = Math.min(30_000, backoffMs * 2);
+        reconnect();
+      });
+    }, backoffMs);
+    timer.unref();
+  };
+  await connect().catch((e: unknown) => {
+    onError(e);
+    reconnect();
+  });
+  return {
+    async close() {
+      closed = true;
+      clearTimeout(timer);
+      const c = client;
+      client = undefined;
+      await c?.end().catch(() => undefined);
+    },
+  };
 }
 
 /**
