@@ -15,7 +15,6 @@
  *   ready index that a claim walks (migration 0997). Every process's queue clears the mark of the jobs that come due
  *   within WAIT_AHEAD_MS, every quarter of it, so they are back in the ready index seconds before they are due.
  * - Completing a job deletes its row (the request row keeps the history).
- *
  * - On PostgreSQL, where other processes take jobs too, a process that committed new jobs says so on the channel
  *   QUEUE_CHANNEL, and every process that takes jobs listens there: another process's idle dispatcher starts them at
  *   once instead of at its next poll. The poll stays, for what a notification cannot carry (a lost listening

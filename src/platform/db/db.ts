@@ -162,7 +162,9 @@ async function listenPostgres(Client: typeof import('pg').Client, url: string, c
   let timer: NodeJS.Timeout | undefined;
   let backoffMs = 1000;
   const connect = async (): Promise<void> => {
-    const c = new Client({ connectionString: url, application_name: LISTENER_APPLICATION_NAME });
+    // Bounded connect (a process stopping waits for it), and TCP keepalive: an idle listening connection that a
+    // network device dropped silently is noticed and made again instead of leaving its process to polls only.
+    const c = new Client({ connectionString: url, application_name: LISTENER_APPLICATION_NAME, connectionTimeoutMillis: 10_000, keepAlive: true, keepAliveInitialDelayMillis: 30_000 });
     c.on('notification', (m) => {
       if (m.channel === channel) onNotify(m.payload ?? '');
     });
