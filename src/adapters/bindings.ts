@@ -270,14 +270,16 @@ export function linkFactory(
             try {
               await gateway.release();
             } finally {
-              release();
+              // The permit is back before the result is stored: a caller who sees the result and asks again at once
+              // is not denied by the permit of the request that has just finished.
+              await release();
               await messageLog?.flush();
             }
           },
         };
         return link;
       } catch (e) {
-        release();
+        await release();
         void messageLog?.flush();
         throw e;
       }

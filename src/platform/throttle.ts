@@ -39,8 +39,11 @@ export interface PermitRequest {
 
 /** What executors need from a throttle, whatever its mode. */
 export interface ConnectionThrottle {
-  /** Waits for a permit; resolves to its release function (idempotent). Rejects on abort or when denied (211). */
-  acquire(signal?: AbortSignal, request?: PermitRequest): Promise<() => void>;
+  /**
+   * Waits for a permit; resolves to its release function (idempotent; what it returns settles, never rejecting,
+   * once the permit is back). Rejects on abort or when denied (211).
+   */
+  acquire(signal?: AbortSignal, request?: PermitRequest): Promise<() => void | Promise<void>>;
 }
 
 /** The throttle as seen by one request's executor: every permit is asked for with that request's priority. */
