@@ -1040,10 +1040,7 @@ export class Platform {
    * One statement for a batch of final results. A request already DONE, or owned by another job, is left alone
    * (its job is still completed). Notifications: SOAP requests to the ResponseUrl or the organisation's
    * notification URL, REST requests to the ResponseUrl or its webhook; no target, no notification (docs/gxf.md#notifications).
-   */
-  /**
-   * Stores final results, releases their exchange locks and completes their jobs in one statement. Returns whether a
-   * gateway of these jobs has another job queued: it was held back by the gateway check of the claim until now.
+   * Returns whether a gateway of these jobs has another job due: the claim held it back until now.
    */
   async #writeFinished(rows: FinishRow[]): Promise<boolean> {
     const r = await this.db.query<{ later: boolean }>(
